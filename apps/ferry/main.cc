@@ -1,0 +1,166 @@
+// ferry: fast, verified file and tree transfer over TCP. Parses arguments
+// and dispatches to the ferry library; maps errors to exit codes:
+//   0 success, 1 the transfer failed or some entries could not be copied,
+//   2 bad usage.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "ferry/auth.h"
+#include "ferry/client.h"
+#include "ferry/server.h"
+
+namespace {
+
+std::string token_from(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("FERRY_TOKEN");
+  return env ? env : "";
+}
+
+int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
+  auto hp = net::parse_host_port(listen_text, ferry::ServeOptions{}.listen.port);
+  if (!hp) {
+    base::log::error("--listen: {}", hp.error().message());
+    return 2;
+  }
+  o.listen = *hp;
+  bool generated = false;
+  if (o.token.empty()) {
+    auto t = ferry::auth::make_token();
+    if (!t) {
+      base::log::error("{}", t.error().message());
+      return 1;
+    }
+    o.token = *t;
+    generated = true;
+  }
+  auto server = ferry::Server::open(o);
+  if (!server) {
+    base::log::error("{}", server.error().message());
+    return 1;
+  }
+  std::string where = (*server)->address().to_string();
+  char buf[4096];
+  std::string dir = realpath(o.dir.c_str(), buf) ? buf : o.dir;
+  fmt::print("ferry: serving {} on {} ({})\n", dir, where,
+             o.read_only ? "read-only" : "read-write");
+  if (generated) {
+    fmt::print("ferry: token {}\n", o.token);
+    fmt::print("ferry: try: FERRY_TOKEN={} ferry cp FILE ferry://{}/\n", o.token, where);
+  }
+  std::fflush(stdout);
+  auto st = (*server)->run();
+  if (!st) {
+    base::log::error("{}", st.error().message());
+    return 1;
+  }
+  return 0;
+}
+
+int run_cp(std::vector<std::string> args, ferry::CopyOptions o, bool json) {
+  if (args.size() < 2) {
+    base::log::error("cp needs at least one source and a target");
+    return 2;
+  }
+  if (o.token.empty()) {
+    base::log::error("no token: set FERRY_TOKEN or pass --token (the server prints its token)");
+    return 2;
+  }
+  std::string target = args.back();
+  args.pop_back();
+  auto report = ferry::copy(args, target, o);
+  if (!report) {
+    base::log::error("{}", report.error().message());
+    if (json)
+      fmt::print("{{\"ok\":false,\"error\":{}}}\n",
+                 nlohmann::json(report.error().message())
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return 1;
+  }
+  for (const auto& e : report->errors) base::log::error("{}", e);
+  if (json) {
+    fmt::print("{}\n", report->json());
+  } else if (o.progress && isatty(STDERR_FILENO)) {
+    base::log::info("{}", report->human());
+  }
+  return report->ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  base::log::set_program("ferry");
+  signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error value, not a signal
+
+  CLI::App app{"ferry: fast, verified file and tree transfer over TCP"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Log more");
+
+  ferry::ServeOptions serve;
+  std::string listen_text = ":7077";
+  std::string serve_token;
+  int serve_timeout = 120;
+  auto* sv = app.add_subcommand("serve", "Serve a directory to ferry clients");
+  sv->add_option("dir", serve.dir, "Directory to serve (default: the current one)");
+  sv->add_option("--listen", listen_text,
+                 "ADDR:PORT to listen on (default :7077; port 0 picks one)");
+  sv->add_option("--token", serve_token,
+                 "Shared secret (default: $FERRY_TOKEN, else a random one)");
+  sv->add_flag("--read-only", serve.read_only, "Refuse uploads");
+  sv->add_flag("--fsync", serve.fsync, "fsync every received file before it gets its final name");
+  sv->add_option("--timeout", serve_timeout, "Seconds a peer may stall before it is dropped")
+      ->check(CLI::Range(1, 86400));
+
+  ferry::CopyOptions cp;
+  std::vector<std::string> cp_args;
+  std::string cp_token;
+  bool json = false, quiet = false;
+  int cp_timeout = 120;
+  auto* c = app.add_subcommand("cp", "Copy files to or from a ferry server (scp-like)");
+  c->add_option("paths", cp_args,
+                "SRC... DST; a remote side is HOST:PATH or ferry://HOST[:PORT]/PATH")
+      ->required();
+  c->add_flag("-r,--recursive", cp.recursive, "Copy directories and their contents");
+  c->add_flag("--resume", cp.resume,
+              "Skip files already whole at the target (same size and mtime)");
+  c->add_flag("--fsync", cp.fsync, "fsync every received file before it gets its final name");
+  c->add_option("--token", cp_token, "Shared secret (default: $FERRY_TOKEN)");
+  c->add_option("--port", cp.port, "Port for HOST:PATH operands (default 7077)");
+  c->add_option("--timeout", cp_timeout, "Seconds a peer may stall before giving up")
+      ->check(CLI::Range(1, 86400));
+  c->add_option("--reconnects", cp.reconnects,
+                "Reconnect and resume this many times if the connection drops")
+      ->check(CLI::Range(0, 100));
+  c->add_flag("--json", json, "Print a machine-readable summary at the end");
+  c->add_flag("-q,--quiet", quiet, "No progress display");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    base::log::error("{}", e.what());
+    return 2;
+  }
+  if (verbose) base::log::set_level(base::log::Level::kDebug);
+
+  if (sv->parsed()) {
+    serve.token = token_from(serve_token);
+    serve.timeout = std::chrono::seconds(serve_timeout);
+    return run_serve(serve, listen_text);
+  }
+  cp.token = token_from(cp_token);
+  cp.timeout = std::chrono::seconds(cp_timeout);
+  cp.progress = !quiet && !json;
+  return run_cp(cp_args, cp, json);
+}

@@ -1,0 +1,246 @@
+#include "base/sys.h"
+
+#include <linux/openat2.h>
+#include <sys/random.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace base::sys {
+namespace {
+
+// Calls f until it does not fail with EINTR.
+template <typename F>
+auto retry(F f) {
+  decltype(f()) r;
+  do {
+    r = f();
+  } while (r == -1 && errno == EINTR);
+  return r;
+}
+
+std::string_view name_or(std::string_view what, const std::string& path) {
+  return what.empty() ? std::string_view(path) : what;
+}
+
+Error err(std::string_view op, std::string_view subject) {
+  return Error::sys(errno, op, subject);
+}
+
+}  // namespace
+
+Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) {
+  int fd = retry([&] { return ::open(path.c_str(), flags | O_CLOEXEC, mode); });
+  if (fd < 0) return fail(err("open", path));
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> openat(int dirfd, const std::string& path, int flags, mode_t mode,
+                        std::string_view what) {
+  int fd = retry([&] { return ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode); });
+  if (fd < 0) return fail(err("open", name_or(what, path)));
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> openat2(int dirfd, const std::string& path, int flags, mode_t mode,
+                         uint64_t resolve, std::string_view what) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = resolve;
+  int fd = retry([&] {
+    return static_cast<int>(::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how));
+  });
+  if (fd < 0) return fail(err("open", name_or(what, path)));
+  return UniqueFd(fd);
+}
+
+Result<struct stat> fstat(int fd, std::string_view what) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail(err("stat", what));
+  return st;
+}
+
+Result<struct stat> fstatat(int dirfd, const std::string& path, int flags, std::string_view what) {
+  struct stat st {};
+  if (::fstatat(dirfd, path.c_str(), &st, flags) != 0)
+    return fail(err("stat", name_or(what, path)));
+  return st;
+}
+
+Status mkdirat(int dirfd, const std::string& path, mode_t mode, std::string_view what) {
+  if (::mkdirat(dirfd, path.c_str(), mode) != 0) return fail(err("mkdir", name_or(what, path)));
+  return {};
+}
+
+Status symlinkat(const std::string& target, int dirfd, const std::string& path,
+                 std::string_view what) {
+  if (::symlinkat(target.c_str(), dirfd, path.c_str()) != 0)
+    return fail(err("symlink", name_or(what, path)));
+  return {};
+}
+
+Result<std::string> readlinkat(int dirfd, const std::string& path, std::string_view what) {
+  std::string buf(256, '\0');
+  for (;;) {
+    ssize_t n = ::readlinkat(dirfd, path.c_str(), buf.data(), buf.size());
+    if (n < 0) return fail(err("readlink", name_or(what, path)));
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    if (buf.size() >= 65536) return fail(Error::msg("readlink: link target too long"));
+    buf.resize(buf.size() * 2);
+  }
+}
+
+Status renameat(int olddir, const std::string& oldpath, int newdir, const std::string& newpath,
+                std::string_view what) {
+  if (::renameat(olddir, oldpath.c_str(), newdir, newpath.c_str()) != 0)
+    return fail(err("rename", name_or(what, newpath)));
+  return {};
+}
+
+Status unlinkat(int dirfd, const std::string& path, int flags, std::string_view what) {
+  if (::unlinkat(dirfd, path.c_str(), flags) != 0) return fail(err("remove", name_or(what, path)));
+  return {};
+}
+
+Status fchmod(int fd, mode_t mode, std::string_view what) {
+  if (::fchmod(fd, mode) != 0) return fail(err("chmod", what));
+  return {};
+}
+
+Status fchmodat(int dirfd, const std::string& path, mode_t mode, std::string_view what) {
+  if (::fchmodat(dirfd, path.c_str(), mode, 0) != 0) return fail(err("chmod", name_or(what, path)));
+  return {};
+}
+
+Status futimens(int fd, const struct timespec times[2], std::string_view what) {
+  if (::futimens(fd, times) != 0) return fail(err("set times on", what));
+  return {};
+}
+
+Status utimensat(int dirfd, const std::string& path, const struct timespec times[2], int flags,
+                 std::string_view what) {
+  if (::utimensat(dirfd, path.c_str(), times, flags) != 0)
+    return fail(err("set times on", name_or(what, path)));
+  return {};
+}
+
+Status fchown(int fd, uid_t uid, gid_t gid, std::string_view what) {
+  if (::fchown(fd, uid, gid) != 0) return fail(err("chown", what));
+  return {};
+}
+
+Status ftruncate(int fd, off_t length, std::string_view what) {
+  if (retry([&] { return ::ftruncate(fd, length); }) != 0) return fail(err("truncate", what));
+  return {};
+}
+
+Status fallocate(int fd, int mode, off_t offset, off_t length, std::string_view what) {
+  if (length <= 0) return {};
+  if (retry([&] { return ::fallocate(fd, mode, offset, length); }) != 0) {
+    if (errno == EOPNOTSUPP || errno == ENOSYS) return {};
+    return fail(err("allocate space for", what));
+  }
+  return {};
+}
+
+Status fsync(int fd, std::string_view what) {
+  if (retry([&] { return ::fsync(fd); }) != 0) return fail(err("fsync", what));
+  return {};
+}
+
+Status fdatasync(int fd, std::string_view what) {
+  if (retry([&] { return ::fdatasync(fd); }) != 0) return fail(err("fdatasync", what));
+  return {};
+}
+
+Result<off_t> lseek(int fd, off_t offset, int whence, std::string_view what) {
+  off_t r = ::lseek(fd, offset, whence);
+  if (r < 0) {
+    if (errno == ENXIO) return off_t{-1};
+    return fail(err("seek in", what));
+  }
+  return r;
+}
+
+Status posix_fadvise(int fd, off_t offset, off_t length, int advice) {
+  int rc = ::posix_fadvise(fd, offset, length, advice);  // returns the error, not errno
+  if (rc != 0) return fail(Error::sys(rc, "fadvise"));
+  return {};
+}
+
+Result<size_t> read(int fd, void* buf, size_t len, std::string_view what) {
+  ssize_t n = retry([&] { return ::read(fd, buf, len); });
+  if (n < 0) return fail(err("read", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> pread(int fd, void* buf, size_t len, off_t offset, std::string_view what) {
+  ssize_t n = retry([&] { return ::pread(fd, buf, len, offset); });
+  if (n < 0) return fail(err("read", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> write(int fd, const void* buf, size_t len, std::string_view what) {
+  ssize_t n = retry([&] { return ::write(fd, buf, len); });
+  if (n < 0) return fail(err("write", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> writev(int fd, const struct iovec* iov, int iovcnt, std::string_view what) {
+  ssize_t n = retry([&] { return ::writev(fd, iov, iovcnt); });
+  if (n < 0) return fail(err("write", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> pwrite(int fd, const void* buf, size_t len, off_t offset, std::string_view what) {
+  ssize_t n = retry([&] { return ::pwrite(fd, buf, len, offset); });
+  if (n < 0) return fail(err("write", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len, std::string_view what) {
+  ssize_t n = retry([&] { return ::sendfile(out_fd, in_fd, offset, len); });
+  if (n < 0) return fail(err("send", what));
+  return static_cast<size_t>(n);
+}
+
+Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string_view what) {
+  const char* p = static_cast<const char*>(buf);
+  while (len > 0) {
+    size_t n = TRY(pwrite(fd, p, len, offset, what));
+    if (n == 0) return fail(Error::sys(EIO, "write", what));
+    p += n;
+    len -= n;
+    offset += static_cast<off_t>(n);
+  }
+  return {};
+}
+
+Status write_all(int fd, const void* buf, size_t len, std::string_view what) {
+  const char* p = static_cast<const char*>(buf);
+  while (len > 0) {
+    size_t n = TRY(write(fd, p, len, what));
+    if (n == 0) return fail(Error::sys(EIO, "write", what));
+    p += n;
+    len -= n;
+  }
+  return {};
+}
+
+Status getrandom(std::span<uint8_t> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = retry([&] { return ::getrandom(out.data() + done, out.size() - done, 0); });
+    if (n < 0) return fail(err("getrandom", ""));
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace base::sys

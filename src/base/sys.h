@@ -1,0 +1,71 @@
+// sys:: — one thin wrapper per system call. These are the only functions in
+// the code base that read errno. Each retries EINTR, opens with O_CLOEXEC, and
+// returns a Result whose Error names the call and its subject (usually a path).
+// Thread-safety: as the underlying system call.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace base::sys {
+
+// Files and directories. `what` names the subject in errors (a path for users).
+Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0);
+Result<UniqueFd> openat(int dirfd, const std::string& path, int flags, mode_t mode = 0,
+                        std::string_view what = {});
+// openat2(2) with `resolve` flags (RESOLVE_BENEATH etc.).
+Result<UniqueFd> openat2(int dirfd, const std::string& path, int flags, mode_t mode,
+                         uint64_t resolve, std::string_view what = {});
+Result<struct stat> fstat(int fd, std::string_view what = {});
+Result<struct stat> fstatat(int dirfd, const std::string& path, int flags,
+                            std::string_view what = {});
+Status mkdirat(int dirfd, const std::string& path, mode_t mode, std::string_view what = {});
+Status symlinkat(const std::string& target, int dirfd, const std::string& path,
+                 std::string_view what = {});
+Result<std::string> readlinkat(int dirfd, const std::string& path, std::string_view what = {});
+Status renameat(int olddir, const std::string& oldpath, int newdir, const std::string& newpath,
+                std::string_view what = {});
+Status unlinkat(int dirfd, const std::string& path, int flags, std::string_view what = {});
+Status fchmod(int fd, mode_t mode, std::string_view what = {});
+Status fchmodat(int dirfd, const std::string& path, mode_t mode, std::string_view what = {});
+Status futimens(int fd, const struct timespec times[2], std::string_view what = {});
+Status utimensat(int dirfd, const std::string& path, const struct timespec times[2], int flags,
+                 std::string_view what = {});
+Status fchown(int fd, uid_t uid, gid_t gid, std::string_view what = {});
+Status ftruncate(int fd, off_t length, std::string_view what = {});
+// Reserves space; EOPNOTSUPP is not an error (returns ok without reserving).
+Status fallocate(int fd, int mode, off_t offset, off_t length, std::string_view what = {});
+Status fsync(int fd, std::string_view what = {});
+Status fdatasync(int fd, std::string_view what = {});
+// lseek with SEEK_DATA / SEEK_HOLE; returns -1 (no error) for ENXIO (no more data).
+Result<off_t> lseek(int fd, off_t offset, int whence, std::string_view what = {});
+Status posix_fadvise(int fd, off_t offset, off_t length, int advice);
+
+// Data. Partial transfers are returned as counts, never retried silently.
+Result<size_t> read(int fd, void* buf, size_t len, std::string_view what = {});
+Result<size_t> pread(int fd, void* buf, size_t len, off_t offset, std::string_view what = {});
+Result<size_t> write(int fd, const void* buf, size_t len, std::string_view what = {});
+Result<size_t> writev(int fd, const struct iovec* iov, int iovcnt, std::string_view what = {});
+Result<size_t> pwrite(int fd, const void* buf, size_t len, off_t offset,
+                      std::string_view what = {});
+Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len,
+                        std::string_view what = {});
+// Loops until all `len` bytes are written at `offset`.
+Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string_view what = {});
+// Loops until all bytes are written.
+Status write_all(int fd, const void* buf, size_t len, std::string_view what = {});
+
+// Randomness from the kernel (getrandom, blocking until seeded).
+Status getrandom(std::span<uint8_t> out);
+
+}  // namespace base::sys

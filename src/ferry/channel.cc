@@ -1,0 +1,106 @@
+#include "ferry/channel.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "ferry/codec.h"
+
+namespace ferry {
+namespace {
+// Room for the largest DATA frame several times over, so one read(2) brings
+// in many frames and compaction moves little.
+constexpr size_t kInBuffer = 8u << 20;
+constexpr size_t kOutFlushAt = 2u << 20;
+}  // namespace
+
+Channel::Channel(std::unique_ptr<Transport> transport)
+    : transport_(std::move(transport)), in_(kInBuffer) {
+  out_.reserve(kOutFlushAt + kChunkSize + 64);
+}
+
+base::Status Channel::fill(size_t need) {
+  while (in_end_ - in_begin_ < need) {
+    if (in_begin_ + need > in_.size()) {
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
+    }
+    size_t n = TRY(transport_->read_some(in_.data() + in_end_, in_.size() - in_end_));
+    if (n == 0) {
+      if (in_end_ == in_begin_)
+        return base::fail(
+            base::Error::coded(ECONNRESET, fmt::format("connection closed by {}", peer())));
+      return base::fail(base::Error::coded(
+          ECONNRESET, fmt::format("connection closed by {} in the middle of a message", peer())));
+    }
+    in_end_ += n;
+  }
+  return {};
+}
+
+bool Channel::frame_buffered() const {
+  size_t have = in_end_ - in_begin_;
+  if (have < kFrameHeaderSize) return false;
+  return have >= kFrameHeaderSize + load_be32(in_.data() + in_begin_ + 4);
+}
+
+base::Result<Frame> Channel::recv() {
+  TRY_STATUS(fill(kFrameHeaderSize));
+  const uint8_t* h = in_.data() + in_begin_;
+  uint8_t type = h[0];
+  uint32_t len = load_be32(h + 4);
+  uint32_t cap = max_payload(type);
+  bool known = cap > 0 || type == static_cast<uint8_t>(FrameType::kAccept) ||
+               type == static_cast<uint8_t>(FrameType::kDone);
+  if (!known || h[1] != 0 || h[2] != 0 || h[3] != 0)
+    return base::fail_msg(
+        fmt::format("{} sent something that is not a ferry message (frame type 0x{:02x}); "
+                    "is it a ferry server?",
+                    peer(), type));
+  if (len > cap)
+    return base::fail_msg(fmt::format("{} sent a {} message of {} bytes, over the limit of {}",
+                                      peer(), frame_name(static_cast<FrameType>(type)), len, cap));
+  TRY_STATUS(fill(kFrameHeaderSize + len));
+  Frame f{static_cast<FrameType>(type), {in_.data() + in_begin_ + kFrameHeaderSize, len}};
+  in_begin_ += kFrameHeaderSize + len;
+  return f;
+}
+
+base::Status Channel::flush_if_large(size_t incoming) {
+  if (out_.size() + incoming > kOutFlushAt && !out_.empty()) return flush();
+  return {};
+}
+
+base::Status Channel::send(FrameType type, std::string_view payload) {
+  TRY(begin_frame(type, payload.size()));
+  std::memcpy(out_.data() + out_.size() - payload.size(), payload.data(), payload.size());
+  return {};
+}
+
+base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) {
+  TRY_STATUS(flush_if_large(kFrameHeaderSize + payload_len));
+  last_frame_header_ = out_.size();
+  out_.resize(out_.size() + kFrameHeaderSize + payload_len);
+  auto* h = reinterpret_cast<uint8_t*>(out_.data() + last_frame_header_);
+  h[0] = static_cast<uint8_t>(type);
+  h[1] = h[2] = h[3] = 0;
+  store_be32(h + 4, static_cast<uint32_t>(payload_len));
+  return h + kFrameHeaderSize;
+}
+
+void Channel::shrink_last_frame(size_t unused) {
+  auto* h = reinterpret_cast<uint8_t*>(out_.data() + last_frame_header_);
+  store_be32(h + 4, load_be32(h + 4) - static_cast<uint32_t>(unused));
+  out_.resize(out_.size() - unused);
+}
+
+base::Status Channel::flush() {
+  if (out_.empty()) return {};
+  TRY_STATUS(transport_->write_all(out_.data(), out_.size()));
+  out_.clear();
+  return {};
+}
+
+}  // namespace ferry

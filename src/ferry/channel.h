@@ -1,0 +1,67 @@
+// Channel: framed, buffered messaging over a Transport.
+//
+// Receiving: recv() returns the next whole frame; its payload stays valid
+// until the next recv(). Frames are read in large batches, so many small
+// frames cost one read(2). Unknown types and payloads over the type's cap
+// are errors (the peer is untrusted).
+// Sending: frames are appended to an output buffer and written in large
+// batches by flush() (or automatically once the buffer is large).
+// DATA payloads can be produced in place with begin_frame(), avoiding a copy.
+//
+// Thread-safety: one thread may receive while another sends; neither side
+// may be used by two threads at once.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "ferry/frame.h"
+#include "ferry/transport.h"
+
+namespace ferry {
+
+struct Frame {
+  FrameType type;
+  std::span<const uint8_t> payload;
+};
+
+class Channel {
+ public:
+  explicit Channel(std::unique_ptr<Transport> transport);
+
+  Transport& transport() { return *transport_; }
+  const std::string& peer() const { return transport_->peer(); }
+
+  base::Result<Frame> recv();
+  // True when a whole frame is already buffered (recv() will not block).
+  bool frame_buffered() const;
+
+  // Queues one frame.
+  base::Status send(FrameType type, std::string_view payload);
+  // Queues a frame header and returns where its `payload_len` bytes go; the
+  // caller fills them before the next call on the sending side.
+  base::Result<uint8_t*> begin_frame(FrameType type, size_t payload_len);
+  // Drops the last `unused` bytes of the frame begun last (a short read).
+  void shrink_last_frame(size_t unused);
+  // Removes the frame begun last entirely.
+  void cancel_last_frame() { out_.resize(last_frame_header_); }
+  base::Status flush();
+  size_t buffered_out() const { return out_.size(); }
+
+ private:
+  base::Status fill(size_t need);
+  base::Status flush_if_large(size_t incoming);
+
+  std::unique_ptr<Transport> transport_;
+  std::vector<uint8_t> in_;
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+  std::string out_;
+  size_t last_frame_header_ = 0;
+};
+
+}  // namespace ferry

@@ -1,0 +1,163 @@
+#include "ferry/client.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/sys.h"
+#include "ferry/channel.h"
+#include "ferry/counters.h"
+#include "ferry/destination.h"
+#include "ferry/handshake.h"
+#include "ferry/progress.h"
+#include "ferry/receiver.h"
+#include "ferry/remote_spec.h"
+#include "ferry/sender.h"
+#include "ferry/tree_walk.h"
+#include "net/socket.h"
+
+namespace ferry {
+namespace sys = base::sys;
+namespace {
+using Clock = std::chrono::steady_clock;
+
+base::Result<std::unique_ptr<Channel>> open_session(const net::HostPort& server,
+                                                    const CopyOptions& o) {
+  auto fd = TRY(net::connect_tcp(server, std::chrono::milliseconds(10000)));
+  (void)net::set_nodelay(fd.get(), true);
+  auto ch = std::make_unique<Channel>(
+      std::make_unique<PlainTransport>(std::move(fd), server.to_string(), o.timeout));
+  TRY(client_handshake(*ch, o.token));
+  return ch;
+}
+
+// The parent directory and name a local source is read from.
+base::Result<WalkRoot> local_root(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  WalkRoot r;
+  size_t slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") {
+    // A directory named by "." or "/": send it under its real name.
+    r.parent = TRY(sys::open(path, O_RDONLY | O_DIRECTORY));
+    char buf[4096];
+    std::string real = realpath(path.c_str(), buf) ? buf : "root";
+    size_t s = real.rfind('/');
+    r.name = ".";
+    r.send_as = s == std::string::npos || s + 1 == real.size() ? "root" : real.substr(s + 1);
+    return r;
+  }
+  r.parent = TRY(sys::open(parent, O_RDONLY | O_DIRECTORY));
+  r.name = name;
+  r.send_as = name;
+  (void)TRY(sys::fstatat(r.parent.get(), name, AT_SYMLINK_NOFOLLOW, path));
+  return r;
+}
+
+uint32_t request_flags(const CopyOptions& o, bool retrying) {
+  return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
+         (o.fsync ? kFlagFsync : 0);
+}
+
+base::Status upload_once(const std::vector<std::string>& sources, const Operand& target,
+                         const CopyOptions& o, bool retrying, Counters& counters,
+                         TransferReport& report) {
+  std::vector<WalkRoot> roots;
+  for (const auto& s : sources) roots.push_back(TRY(local_root(s)));
+  auto ch = TRY(open_session(target.server, o));
+  Put put{request_flags(o, retrying), static_cast<uint16_t>(sources.size()), target.path};
+  TRY_STATUS(ch->send(FrameType::kPut, encode(put)));
+  TRY_STATUS(ch->flush());
+  TRY_STATUS(await_accept(*ch));
+  TreeWalk walk(std::move(roots), o.recursive);
+  Sender sender(*ch, walk, counters);
+  SendOutcome out = TRY(sender.run());
+  report.files = out.receiver.files;
+  report.errors = std::move(out.errors);
+  if (out.receiver.failed > 0) {
+    report.errors.push_back(
+        fmt::format("{} reports: {}", target.server.to_string(), out.receiver.first_error));
+    if (out.receiver.failed > 1)
+      report.errors.push_back(fmt::format("... and {} more errors at the server (see its log)",
+                                          out.receiver.failed - 1));
+  }
+  return {};
+}
+
+base::Status download_once(const std::vector<Operand>& sources, const std::string& target,
+                           const CopyOptions& o, bool retrying, Counters& counters,
+                           TransferReport& report) {
+  Destination dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
+  auto ch = TRY(open_session(sources.front().server, o));
+  Get get;
+  get.flags = request_flags(o, retrying);
+  for (const auto& s : sources) get.sources.push_back(s.path);
+  TRY_STATUS(ch->send(FrameType::kGet, encode(get)));
+  TRY_STATUS(ch->flush());
+  TRY_STATUS(await_accept(*ch));
+  ReceiveOptions ro{o.resume || retrying, o.fsync};
+  Receiver receiver(*ch, std::move(dest), ro, counters);
+  ReceiveOutcome out = TRY(receiver.run());
+  report.files = out.entries;
+  report.errors = std::move(out.errors);
+  return {};
+}
+
+bool connection_lost(const base::Error& e) {
+  return e.code() == ECONNRESET || e.code() == EPIPE || e.code() == ETIMEDOUT ||
+         e.code() == ECONNREFUSED || e.code() == ECONNABORTED;
+}
+}  // namespace
+
+base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
+                                  const std::string& target_arg, const CopyOptions& o) {
+  std::vector<Operand> sources;
+  for (const auto& s : source_args) sources.push_back(TRY(parse_operand(s, o.port)));
+  Operand target = TRY(parse_operand(target_arg, o.port));
+  bool upload = target.remote;
+  for (const auto& s : sources) {
+    if (s.remote && upload)
+      return base::fail_msg(
+          "copying from one server to another is not supported; copy via a local directory");
+    if (!s.remote && !upload)
+      return base::fail_msg(
+          fmt::format("'{}' is local and so is the target; one side must be HOST:PATH", s.path));
+    if (s.remote && (s.server.host != sources.front().server.host ||
+                     s.server.port != sources.front().server.port))
+      return base::fail_msg("all remote sources must be on the same server");
+  }
+  if (sources.size() > 0xffff) return base::fail_msg("too many sources");
+
+  TransferReport report;
+  report.direction = upload ? "upload" : "download";
+  Counters counters;
+  ProgressDisplay progress(counters, o.progress);
+  progress.start();
+  auto started = Clock::now();
+  base::Status st;
+  for (int attempt = 0;; ++attempt) {
+    std::vector<std::string> local_paths;
+    for (const auto& s : sources) local_paths.push_back(s.path);
+    st = upload ? upload_once(local_paths, target, o, attempt > 0, counters, report)
+                : download_once(sources, target_arg, o, attempt > 0, counters, report);
+    if (st || !connection_lost(st.error()) || attempt >= o.reconnects) break;
+    base::log::warn("{}; reconnecting to resume ({} of {})", st.error().message(), attempt + 1,
+                    o.reconnects);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 * (attempt + 1)));
+  }
+  progress.stop();
+  if (!st) return base::fail(std::move(st).error());
+  report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  report.bytes = counters.bytes_moved;
+  report.bytes_skipped = counters.bytes_skipped;
+  report.files_skipped = counters.files_skipped;
+  report.retries = counters.retries;
+  return report;
+}
+
+}  // namespace ferry

@@ -1,0 +1,33 @@
+// Destination: where a receiver may write, and how incoming names map there.
+//
+// Like scp: if the target is an existing directory, entries land inside it;
+// otherwise (a single source only) the target names the copy itself, so the
+// first component of every entry path is replaced by the target's name.
+// All writes then happen beneath `dir` via openat2(RESOLVE_BENEATH), so no
+// name from the peer and no symlink in the target can lead a write outside.
+// Thread-safety: plain value.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace ferry {
+
+struct Destination {
+  base::UniqueFd dir;
+  std::optional<std::string> rename_root;
+  std::string shown;  // the target as the user wrote it, for messages
+};
+
+// `target` is resolved from `base_fd`; when `confined`, it must also stay
+// beneath `base_fd` (a server's served directory).
+base::Result<Destination> resolve_destination(int base_fd, const std::string& target,
+                                              size_t source_count, bool confined);
+
+// Opens `rel` ("" or "." for `root` itself) as a directory beneath `root`.
+base::Result<base::UniqueFd> open_dir_beneath(int root, const std::string& rel);
+
+}  // namespace ferry

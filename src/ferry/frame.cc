@@ -1,0 +1,76 @@
+#include "ferry/frame.h"
+
+namespace ferry {
+
+uint32_t max_payload(uint8_t type) {
+  switch (static_cast<FrameType>(type)) {
+    case FrameType::kHello:
+    case FrameType::kChallenge:
+    case FrameType::kAuth:
+    case FrameType::kWelcome:
+      return 64;
+    case FrameType::kError:
+      return 4096;
+    case FrameType::kPut:
+    case FrameType::kGet:
+      return 1u << 20;  // up to 15 source paths of 64 KiB
+    case FrameType::kAccept:
+    case FrameType::kDone:
+      return 0;
+    case FrameType::kEntry:
+      return 32 + 2 * 65536;
+    case FrameType::kWant:
+      return 16u << 20;  // block hashes of a resumed file of up to 2 TiB
+    case FrameType::kData:
+      return kDataPrefixSize + kChunkSize;
+    case FrameType::kFileEnd:
+      return 8 + 4096;
+    case FrameType::kRetry:
+      return 16;
+    case FrameType::kResult:
+      return 64 + 4096;
+    case FrameType::kStats:
+      return 64 * 1024;
+  }
+  return 0;
+}
+
+const char* frame_name(FrameType type) {
+  switch (type) {
+    case FrameType::kHello:
+      return "HELLO";
+    case FrameType::kChallenge:
+      return "CHALLENGE";
+    case FrameType::kAuth:
+      return "AUTH";
+    case FrameType::kWelcome:
+      return "WELCOME";
+    case FrameType::kError:
+      return "ERROR";
+    case FrameType::kPut:
+      return "PUT";
+    case FrameType::kGet:
+      return "GET";
+    case FrameType::kAccept:
+      return "ACCEPT";
+    case FrameType::kEntry:
+      return "ENTRY";
+    case FrameType::kWant:
+      return "WANT";
+    case FrameType::kData:
+      return "DATA";
+    case FrameType::kFileEnd:
+      return "FILE_END";
+    case FrameType::kRetry:
+      return "RETRY";
+    case FrameType::kDone:
+      return "DONE";
+    case FrameType::kResult:
+      return "RESULT";
+    case FrameType::kStats:
+      return "STATS";
+  }
+  return "?";
+}
+
+}  // namespace ferry

@@ -1,0 +1,42 @@
+// Ferry frame types and their size caps (docs/PROTOCOL.md is the spec).
+// Every frame is an 8-byte header — type (u8), flags (u8, 0), reserved (u16,
+// 0), payload length (u32, big-endian) — followed by the payload. A frame of
+// unknown type or over its type's cap ends the connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ferry {
+
+inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr size_t kFrameHeaderSize = 8;
+// Payload bytes in one DATA frame (and the resume block size).
+inline constexpr uint32_t kChunkSize = 1u << 20;
+// DATA payload prefix: id (u32), offset (u64), xxh3 (u64).
+inline constexpr size_t kDataPrefixSize = 20;
+
+enum class FrameType : uint8_t {
+  kHello = 0x01,
+  kChallenge = 0x02,
+  kAuth = 0x03,
+  kWelcome = 0x04,
+  kError = 0x05,
+  kPut = 0x10,
+  kGet = 0x11,
+  kAccept = 0x12,
+  kEntry = 0x20,
+  kWant = 0x21,
+  kData = 0x22,
+  kFileEnd = 0x23,
+  kRetry = 0x24,
+  kDone = 0x25,
+  kResult = 0x26,
+  kStats = 0x30,
+};
+
+// The largest payload a frame of this type may carry; 0 for unknown types.
+uint32_t max_payload(uint8_t type);
+const char* frame_name(FrameType type);
+
+}  // namespace ferry

@@ -1,0 +1,79 @@
+#include "ferry/handshake.h"
+
+#include <fmt/format.h>
+
+#include "ferry/auth.h"
+
+namespace ferry {
+namespace {
+// Receives a frame of `want` type; an ERROR frame becomes the peer's message.
+base::Result<Frame> expect(Channel& ch, FrameType want) {
+  Frame f = TRY(ch.recv());
+  if (f.type == FrameType::kError) {
+    auto e = decode_error(f.payload);
+    return base::fail_msg(e ? fmt::format("{}: {}", ch.peer(), e->message)
+                            : fmt::format("{}: malformed ERROR", ch.peer()));
+  }
+  if (f.type != want)
+    return base::fail_msg(
+        fmt::format("{}: expected {}, got {}", ch.peer(), frame_name(want), frame_name(f.type)));
+  return f;
+}
+}  // namespace
+
+void send_error(Channel& ch, const std::string& message) {
+  if (ch.send(FrameType::kError, encode(ErrorMsg{1, message}))) (void)ch.flush();
+}
+
+base::Result<Welcome> client_handshake(Channel& ch, const std::string& token) {
+  Hello hello{kProtocolVersion, TRY(auth::make_nonce())};
+  TRY_STATUS(ch.send(FrameType::kHello, encode(hello)));
+  TRY_STATUS(ch.flush());
+  Challenge c = TRY(decode_challenge(TRY(expect(ch, FrameType::kChallenge)).payload));
+  if (c.version != kProtocolVersion)
+    return base::fail_msg(fmt::format("{} speaks ferry protocol {}, this client {}", ch.peer(),
+                                      c.version, kProtocolVersion));
+  TRY_STATUS(
+      ch.send(FrameType::kAuth, encode(Auth{auth::client_mac(token, c.nonce, hello.nonce)})));
+  TRY_STATUS(ch.flush());
+  auto frame = expect(ch, FrameType::kWelcome);
+  if (!frame) return base::fail(std::move(frame).error());
+  Welcome w = TRY(decode_welcome(frame->payload));
+  if (!auth::equal(w.mac, auth::server_mac(token, hello.nonce, c.nonce)))
+    return base::fail_msg(
+        fmt::format("{} could not prove it knows the token; not trusted", ch.peer()));
+  return w;
+}
+
+base::Result<std::variant<Put, Get>> server_handshake(Channel& ch, const std::string& token,
+                                                      bool read_only) {
+  Hello hello = TRY(decode_hello(TRY(expect(ch, FrameType::kHello)).payload));
+  if (hello.version != kProtocolVersion) {
+    std::string msg = fmt::format("protocol version {} is not supported (server speaks {})",
+                                  hello.version, kProtocolVersion);
+    send_error(ch, msg);
+    return base::fail_msg(msg);
+  }
+  Challenge c{kProtocolVersion, TRY(auth::make_nonce())};
+  TRY_STATUS(ch.send(FrameType::kChallenge, encode(c)));
+  TRY_STATUS(ch.flush());
+  Auth a = TRY(decode_auth(TRY(expect(ch, FrameType::kAuth)).payload));
+  if (!auth::equal(a.mac, auth::client_mac(token, c.nonce, hello.nonce))) {
+    send_error(ch, "authentication failed: wrong or missing token (set FERRY_TOKEN or --token)");
+    return base::fail_msg("authentication failed: wrong or missing token");
+  }
+  Welcome w{auth::server_mac(token, hello.nonce, c.nonce), read_only};
+  TRY_STATUS(ch.send(FrameType::kWelcome, encode(w)));
+  TRY_STATUS(ch.flush());
+  Frame f = TRY(ch.recv());
+  if (f.type == FrameType::kPut) return std::variant<Put, Get>(TRY(decode_put(f.payload)));
+  if (f.type == FrameType::kGet) return std::variant<Put, Get>(TRY(decode_get(f.payload)));
+  return base::fail_msg(fmt::format("expected a request, got {}", frame_name(f.type)));
+}
+
+base::Status await_accept(Channel& ch) {
+  TRY(expect(ch, FrameType::kAccept));
+  return {};
+}
+
+}  // namespace ferry

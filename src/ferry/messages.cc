@@ -1,0 +1,300 @@
+#include "ferry/messages.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "ferry/codec.h"
+#include "ferry/frame.h"
+
+namespace ferry {
+namespace {
+constexpr char kMagic[8] = {'F', 'E', 'R', 'R', 'Y', 0, 0, 0};
+
+template <size_t N>
+void put_array(Encoder& e, const std::array<uint8_t, N>& a) {
+  e.raw(std::string_view(reinterpret_cast<const char*>(a.data()), N));
+}
+template <size_t N>
+base::Status get_array(Decoder& d, std::array<uint8_t, N>* a) {
+  auto s = TRY(d.bytes(N));
+  std::memcpy(a->data(), s.data(), N);
+  return {};
+}
+}  // namespace
+
+std::string encode(const Hello& m) {
+  std::string out;
+  Encoder e(&out);
+  e.raw(std::string_view(kMagic, sizeof kMagic));
+  e.u16(m.version);
+  e.u16(0);
+  put_array(e, m.nonce);
+  return out;
+}
+
+base::Result<Hello> decode_hello(std::span<const uint8_t> p) {
+  Decoder d(p);
+  std::string magic = TRY(d.raw(sizeof kMagic));
+  if (std::memcmp(magic.data(), kMagic, sizeof kMagic) != 0)
+    return base::fail_msg("not a ferry client (bad magic in HELLO)");
+  Hello m;
+  m.version = TRY(d.u16());
+  TRY(d.u16());
+  TRY_STATUS(get_array(d, &m.nonce));
+  TRY_STATUS(d.finish("HELLO"));
+  return m;
+}
+
+std::string encode(const Challenge& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u16(m.version);
+  e.u16(0);
+  put_array(e, m.nonce);
+  return out;
+}
+
+base::Result<Challenge> decode_challenge(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Challenge m;
+  m.version = TRY(d.u16());
+  TRY(d.u16());
+  TRY_STATUS(get_array(d, &m.nonce));
+  TRY_STATUS(d.finish("CHALLENGE"));
+  return m;
+}
+
+std::string encode(const Auth& m) {
+  std::string out;
+  Encoder e(&out);
+  put_array(e, m.mac);
+  return out;
+}
+
+base::Result<Auth> decode_auth(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Auth m;
+  TRY_STATUS(get_array(d, &m.mac));
+  TRY_STATUS(d.finish("AUTH"));
+  return m;
+}
+
+std::string encode(const Welcome& m) {
+  std::string out;
+  Encoder e(&out);
+  put_array(e, m.mac);
+  e.u8(m.read_only ? 1 : 0);
+  return out;
+}
+
+base::Result<Welcome> decode_welcome(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Welcome m;
+  TRY_STATUS(get_array(d, &m.mac));
+  uint8_t flags = TRY(d.u8());
+  m.read_only = (flags & 1) != 0;
+  TRY_STATUS(d.finish("WELCOME"));
+  return m;
+}
+
+std::string encode(const ErrorMsg& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u16(m.code);
+  e.str16(m.message.substr(0, 4000));
+  return out;
+}
+
+base::Result<ErrorMsg> decode_error(std::span<const uint8_t> p) {
+  Decoder d(p);
+  ErrorMsg m;
+  m.code = TRY(d.u16());
+  m.message = TRY(d.str16());
+  TRY_STATUS(d.finish("ERROR"));
+  return m;
+}
+
+std::string encode(const Put& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.flags);
+  e.u16(m.source_count);
+  e.str16(m.target);
+  return out;
+}
+
+base::Result<Put> decode_put(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Put m;
+  m.flags = TRY(d.u32());
+  m.source_count = TRY(d.u16());
+  m.target = TRY(d.str16());
+  TRY_STATUS(d.finish("PUT"));
+  if (m.source_count == 0) return base::fail_msg("PUT names no sources");
+  return m;
+}
+
+std::string encode(const Get& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.flags);
+  e.u16(static_cast<uint16_t>(m.sources.size()));
+  for (const auto& s : m.sources) e.str16(s);
+  return out;
+}
+
+base::Result<Get> decode_get(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Get m;
+  m.flags = TRY(d.u32());
+  uint16_t n = TRY(d.u16());
+  if (n == 0) return base::fail_msg("GET names no sources");
+  for (uint16_t i = 0; i < n; ++i) m.sources.push_back(TRY(d.str16()));
+  TRY_STATUS(d.finish("GET"));
+  return m;
+}
+
+std::string encode(const Entry& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.id);
+  e.u8(static_cast<uint8_t>(m.kind));
+  e.u8(m.flags);
+  e.u32(m.mode);
+  e.i64(m.mtime_sec);
+  e.u32(m.mtime_nsec);
+  e.u64(m.size);
+  e.u32(m.uid);
+  e.u32(m.gid);
+  e.str16(m.path);
+  e.str16(m.link_target);
+  return out;
+}
+
+base::Result<Entry> decode_entry(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Entry m;
+  m.id = TRY(d.u32());
+  uint8_t kind = TRY(d.u8());
+  if (kind < 1 || kind > 3) return base::fail_msg(fmt::format("ENTRY: unknown kind {}", kind));
+  m.kind = static_cast<EntryKind>(kind);
+  m.flags = TRY(d.u8());
+  m.mode = TRY(d.u32());
+  if (m.mode & ~07777u) return base::fail_msg("ENTRY: mode has bits beyond 07777");
+  m.mtime_sec = TRY(d.i64());
+  m.mtime_nsec = TRY(d.u32());
+  if (m.mtime_nsec >= 1000000000u) return base::fail_msg("ENTRY: mtime nanoseconds out of range");
+  m.size = TRY(d.u64());
+  if (m.size > (1ull << 62)) return base::fail_msg("ENTRY: size out of range");
+  m.uid = TRY(d.u32());
+  m.gid = TRY(d.u32());
+  m.path = TRY(d.str16());
+  m.link_target = TRY(d.str16());
+  TRY_STATUS(d.finish("ENTRY"));
+  return m;
+}
+
+std::string encode(const Want& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.id);
+  e.u8(static_cast<uint8_t>(m.how));
+  e.u32(static_cast<uint32_t>(m.have.size()));
+  for (uint64_t h : m.have) e.u64(h);
+  return out;
+}
+
+base::Result<Want> decode_want(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Want m;
+  m.id = TRY(d.u32());
+  uint8_t how = TRY(d.u8());
+  if (how > 2) return base::fail_msg(fmt::format("WANT: unknown kind {}", how));
+  m.how = static_cast<WantHow>(how);
+  uint32_t n = TRY(d.u32());
+  if (n > d.remaining() / 8) return base::fail_msg("WANT: block count exceeds message");
+  m.have.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) m.have.push_back(TRY(d.u64()));
+  TRY_STATUS(d.finish("WANT"));
+  return m;
+}
+
+void encode_data_header(uint8_t* prefix, const DataHeader& h) {
+  store_be32(prefix, h.id);
+  store_be64(prefix + 4, h.offset);
+  store_be64(prefix + 12, h.hash);
+}
+
+base::Result<DataHeader> decode_data_header(std::span<const uint8_t> p) {
+  if (p.size() < kDataPrefixSize) return base::fail_msg("DATA: message truncated");
+  DataHeader h;
+  h.id = load_be32(p.data());
+  h.offset = load_be64(p.data() + 4);
+  h.hash = load_be64(p.data() + 12);
+  return h;
+}
+
+std::string encode(const FileEnd& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.id);
+  e.u8(static_cast<uint8_t>(m.status));
+  e.str16(m.message.substr(0, 4000));
+  return out;
+}
+
+base::Result<FileEnd> decode_file_end(std::span<const uint8_t> p) {
+  Decoder d(p);
+  FileEnd m;
+  m.id = TRY(d.u32());
+  uint8_t st = TRY(d.u8());
+  if (st > 2) return base::fail_msg(fmt::format("FILE_END: unknown status {}", st));
+  m.status = static_cast<FileEndStatus>(st);
+  m.message = TRY(d.str16());
+  TRY_STATUS(d.finish("FILE_END"));
+  return m;
+}
+
+std::string encode(const Retry& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.id);
+  e.u64(m.offset);
+  e.u32(m.length);
+  return out;
+}
+
+base::Result<Retry> decode_retry(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Retry m;
+  m.id = TRY(d.u32());
+  m.offset = TRY(d.u64());
+  m.length = TRY(d.u32());
+  TRY_STATUS(d.finish("RETRY"));
+  if (m.length == 0 || m.length > kChunkSize) return base::fail_msg("RETRY: bad length");
+  return m;
+}
+
+std::string encode(const ResultMsg& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u64(m.files);
+  e.u64(m.bytes);
+  e.u32(m.failed);
+  e.str16(m.first_error.substr(0, 4000));
+  return out;
+}
+
+base::Result<ResultMsg> decode_result(std::span<const uint8_t> p) {
+  Decoder d(p);
+  ResultMsg m;
+  m.files = TRY(d.u64());
+  m.bytes = TRY(d.u64());
+  m.failed = TRY(d.u32());
+  m.first_error = TRY(d.str16());
+  TRY_STATUS(d.finish("RESULT"));
+  return m;
+}
+
+}  // namespace ferry

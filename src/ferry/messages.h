@@ -1,0 +1,143 @@
+// Ferry's messages as structs, with encode() to a payload and decode() from
+// one. Decoding validates lengths and enum values; it does not judge paths
+// (peer_path.h does). Layouts are specified in docs/PROTOCOL.md.
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace ferry {
+
+using Nonce = std::array<uint8_t, 32>;
+using Mac = std::array<uint8_t, 32>;
+
+struct Hello {
+  uint16_t version = 0;
+  Nonce nonce{};
+};
+struct Challenge {
+  uint16_t version = 0;
+  Nonce nonce{};
+};
+struct Auth {
+  Mac mac{};
+};
+struct Welcome {
+  Mac mac{};
+  bool read_only = false;
+};
+struct ErrorMsg {
+  uint16_t code = 0;
+  std::string message;
+};
+
+// Request flags.
+inline constexpr uint32_t kFlagRecursive = 1;
+inline constexpr uint32_t kFlagResume = 2;  // skip files already whole (same size and mtime)
+inline constexpr uint32_t kFlagFsync = 4;   // fsync each file before its rename
+
+// PUT: the client sends `source_count` top-level entries into `target`.
+struct Put {
+  uint32_t flags = 0;
+  uint16_t source_count = 0;
+  std::string target;
+};
+// GET: the client asks for `sources` (paths in the served directory).
+struct Get {
+  uint32_t flags = 0;
+  std::vector<std::string> sources;
+};
+
+enum class EntryKind : uint8_t { kFile = 1, kDir = 2, kSymlink = 3 };
+
+inline constexpr uint8_t kEntrySparse = 1;  // the file has holes; don't preallocate
+inline constexpr uint8_t kEntryOwner = 2;   // uid/gid are meaningful (sender ran as root)
+
+struct Entry {
+  uint32_t id = 0;
+  EntryKind kind = EntryKind::kFile;
+  uint8_t flags = 0;
+  uint32_t mode = 0;  // permission bits only (07777)
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  uint64_t size = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string path;         // relative, '/'-separated, first component is the source's name
+  std::string link_target;  // symlinks only
+};
+
+enum class WantHow : uint8_t { kSkip = 0, kAll = 1, kBlocks = 2 };
+
+// WANT: what the receiver needs of file `id`. For kBlocks, `have` lists the
+// XXH3 of each kChunkSize block the receiver already holds (from offset 0);
+// the sender sends only blocks whose hash differs, and all blocks after.
+struct Want {
+  uint32_t id = 0;
+  WantHow how = WantHow::kAll;
+  std::vector<uint64_t> have;
+};
+
+// DATA payload prefix (the bytes follow in the same frame).
+struct DataHeader {
+  uint32_t id = 0;
+  uint64_t offset = 0;
+  uint64_t hash = 0;
+};
+
+enum class FileEndStatus : uint8_t { kOk = 0, kChanged = 1, kReadError = 2 };
+struct FileEnd {
+  uint32_t id = 0;
+  FileEndStatus status = FileEndStatus::kOk;
+  std::string message;
+};
+
+struct Retry {
+  uint32_t id = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+
+struct ResultMsg {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint32_t failed = 0;
+  std::string first_error;
+};
+
+std::string encode(const Hello& m);
+std::string encode(const Challenge& m);
+std::string encode(const Auth& m);
+std::string encode(const Welcome& m);
+std::string encode(const ErrorMsg& m);
+std::string encode(const Put& m);
+std::string encode(const Get& m);
+std::string encode(const Entry& m);
+std::string encode(const Want& m);
+std::string encode(const FileEnd& m);
+std::string encode(const Retry& m);
+std::string encode(const ResultMsg& m);
+
+base::Result<Hello> decode_hello(std::span<const uint8_t> p);
+base::Result<Challenge> decode_challenge(std::span<const uint8_t> p);
+base::Result<Auth> decode_auth(std::span<const uint8_t> p);
+base::Result<Welcome> decode_welcome(std::span<const uint8_t> p);
+base::Result<ErrorMsg> decode_error(std::span<const uint8_t> p);
+base::Result<Put> decode_put(std::span<const uint8_t> p);
+base::Result<Get> decode_get(std::span<const uint8_t> p);
+base::Result<Entry> decode_entry(std::span<const uint8_t> p);
+base::Result<Want> decode_want(std::span<const uint8_t> p);
+// Returns the header; the data is the rest of the payload after kDataPrefixSize.
+base::Result<DataHeader> decode_data_header(std::span<const uint8_t> p);
+void encode_data_header(uint8_t* prefix, const DataHeader& h);
+base::Result<FileEnd> decode_file_end(std::span<const uint8_t> p);
+base::Result<Retry> decode_retry(std::span<const uint8_t> p);
+base::Result<ResultMsg> decode_result(std::span<const uint8_t> p);
+
+}  // namespace ferry

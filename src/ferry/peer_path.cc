@@ -1,0 +1,70 @@
+#include "ferry/peer_path.h"
+
+#include <fmt/format.h>
+
+namespace ferry {
+namespace {
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 200)) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+base::Status check_entry_path(std::string_view path) {
+  auto bad = [&](std::string_view why) {
+    return base::fail_msg(fmt::format("refused path '{}' from peer: {}", printable(path), why));
+  };
+  if (path.empty()) return bad("empty");
+  if (path.size() > kMaxPathBytes) return bad("too long");
+  if (path.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
+  if (path.front() == '/') return bad("absolute");
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (comp.empty()) return bad("empty component");
+    if (comp == ".") return bad("'.' component");
+    if (comp == "..") return bad("'..' component");
+    if (comp.size() > kMaxNameBytes) return bad("component longer than 255 bytes");
+    start = end + 1;
+  }
+  return {};
+}
+
+base::Result<std::string> normalize_request_path(std::string_view path) {
+  if (path.size() > kMaxPathBytes) return base::fail_msg("requested path is too long");
+  if (path.find('\0') != std::string_view::npos)
+    return base::fail_msg("requested path contains a NUL byte");
+  std::string out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (comp == "..")
+      return base::fail_msg(
+          fmt::format("requested path '{}' leaves the served directory", printable(path)));
+    if (!comp.empty() && comp != ".") {
+      if (!out.empty()) out += '/';
+      out += comp;
+    }
+    start = end + 1;
+  }
+  return out.empty() ? std::string(".") : out;
+}
+
+std::pair<std::string, std::string> split_parent(std::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return {"", std::string(path)};
+  return {std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
+}
+
+}  // namespace ferry

@@ -1,0 +1,30 @@
+// Checks on path names that come from a peer, before they touch a file
+// system call. These are the first line of defence; the second is that every
+// open beneath a root uses openat2(RESOLVE_BENEATH) (see beneath.h).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace ferry {
+
+inline constexpr size_t kMaxPathBytes = 4096;
+inline constexpr size_t kMaxNameBytes = 255;
+
+// An entry path inside a transfer: relative, '/'-separated, no empty, "." or
+// ".." components, no NUL, within length limits. Any other bytes (non-UTF-8
+// included) are allowed, as in Linux file names.
+base::Status check_entry_path(std::string_view path);
+
+// A path a client asks the server for (GET source, PUT target), relative to
+// the served directory. Leading and trailing '/' and "." components are
+// dropped; ".." anywhere is refused. Returns "." for the served root.
+base::Result<std::string> normalize_request_path(std::string_view path);
+
+// Splits "a/b/c" into "a/b" and "c" ("" parent for a single component).
+std::pair<std::string, std::string> split_parent(std::string_view path);
+
+}  // namespace ferry

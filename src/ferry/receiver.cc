@@ -1,0 +1,357 @@
+#include "ferry/receiver.h"
+
+#include <linux/falloc.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "base/log.h"
+#include "base/sys.h"
+#include "ferry/peer_path.h"
+
+namespace ferry {
+namespace sys = base::sys;
+namespace {
+// Files announced and not yet finished; the sender's window is smaller.
+constexpr size_t kMaxInFlight = 4096;
+
+std::string part_name(const std::string& leaf) {
+  std::string name = "." + leaf + ".ferry-part";
+  if (name.size() <= kMaxNameBytes) return name;
+  return fmt::format(".ferry-part-{:016x}", XXH3_64bits(leaf.data(), leaf.size()));
+}
+
+bool is_fatal(int code) {
+  return code == ENOSPC || code == EDQUOT || code == EIO || code == EROFS;
+}
+
+struct timespec to_timespec(const Entry& e) {
+  struct timespec ts {};
+  ts.tv_sec = e.mtime_sec;
+  ts.tv_nsec = e.mtime_nsec;
+  return ts;
+}
+
+base::Error protocol(std::string text) {
+  return base::Error::msg("protocol error: " + text);
+}
+}  // namespace
+
+Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters)
+    : ch_(channel), dest_(std::move(dest)), options_(options), counters_(counters) {}
+
+base::Status Receiver::note_error(const base::Error& e) {
+  base::log::warn("{}", e.message());
+  outcome_.errors.push_back(e.message());
+  if (is_fatal(e.code())) return base::fail(e);
+  return {};
+}
+
+base::Result<std::string> Receiver::local_path(const std::string& entry_path) {
+  TRY_STATUS(check_entry_path(entry_path));
+  size_t slash = entry_path.find('/');
+  std::string first = entry_path.substr(0, slash);
+  if (dest_.rename_root) {
+    // One source renamed to the target: every entry must lie under it.
+    if (first_root_.empty()) first_root_ = first;
+    if (first != first_root_)
+      return base::fail(
+          protocol(fmt::format("entry '{}' is outside the one tree announced", entry_path)));
+    return *dest_.rename_root + (slash == std::string::npos ? "" : entry_path.substr(slash));
+  }
+  return entry_path;
+}
+
+base::Result<std::shared_ptr<base::UniqueFd>> Receiver::parent_dir(const std::string& rel_parent) {
+  auto it = dir_cache_.find(rel_parent);
+  if (it != dir_cache_.end()) return it->second;
+  if (dir_cache_.size() > 256) dir_cache_.clear();
+  auto fd = TRY(open_dir_beneath(dest_.dir.get(), rel_parent));
+  auto shared = std::make_shared<base::UniqueFd>(std::move(fd));
+  dir_cache_.emplace(rel_parent, shared);
+  return shared;
+}
+
+base::Status Receiver::make_dir(const Entry& e, int parent, const std::string& leaf,
+                                const std::string& rel) {
+  auto made = sys::mkdirat(parent, leaf, 0700, rel);
+  if (!made) {
+    if (made.error().code() != EEXIST) return base::fail(std::move(made).error());
+    struct stat st = TRY(sys::fstatat(parent, leaf, AT_SYMLINK_NOFOLLOW, rel));
+    if (!S_ISDIR(st.st_mode))
+      return base::fail_msg(fmt::format("{}: exists and is not a directory", rel));
+  }
+  dirs_.push_back({rel, e});
+  return {};
+}
+
+base::Status Receiver::make_symlink(const Entry& e, int parent, const std::string& leaf) {
+  std::string tmp = part_name(leaf);
+  (void)sys::unlinkat(parent, tmp, 0);  // a stale one from an interrupted run
+  TRY_STATUS(sys::symlinkat(e.link_target, parent, tmp, leaf));
+  auto renamed = sys::renameat(parent, tmp, parent, leaf, leaf);
+  if (!renamed) {
+    (void)sys::unlinkat(parent, tmp, 0);
+    return base::fail(std::move(renamed).error());
+  }
+  struct timespec times[2] = {to_timespec(e), to_timespec(e)};
+  (void)sys::utimensat(parent, leaf, times, AT_SYMLINK_NOFOLLOW);
+  if ((e.flags & kEntryOwner) && geteuid() == 0)
+    (void)::fchownat(parent, leaf.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW);
+  return {};
+}
+
+base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
+                                 const std::string& leaf, const std::string& rel) {
+  Want want{e.id, WantHow::kAll, {}};
+  if (options_.skip_whole) {
+    auto st = sys::fstatat(parent->get(), leaf, AT_SYMLINK_NOFOLLOW, rel);
+    if (st && S_ISREG(st->st_mode) && static_cast<uint64_t>(st->st_size) == e.size &&
+        st->st_mtim.tv_sec == e.mtime_sec &&
+        static_cast<uint32_t>(st->st_mtim.tv_nsec) == e.mtime_nsec) {
+      want.how = WantHow::kSkip;
+      counters_.files_skipped++;
+      counters_.files_done++;
+      counters_.bytes_skipped += e.size;
+      return ch_.send(FrameType::kWant, encode(want));
+    }
+  }
+  Incoming in;
+  in.entry = e;
+  in.parent = std::move(parent);
+  in.leaf = leaf;
+  in.part = part_name(leaf);
+  std::string shown = rel;
+  in.fd = TRY(sys::openat(in.parent->get(), in.part, O_RDWR | O_CREAT | O_NOFOLLOW, 0600, shown));
+  if (::flock(in.fd.get(), LOCK_EX | LOCK_NB) != 0)
+    return base::fail_msg(fmt::format("{}: being received by another transfer", rel));
+  struct stat st = TRY(sys::fstat(in.fd.get(), shown));
+  if (st.st_size > 0) {
+    // Resume: tell the sender what we hold so it sends only the difference.
+    uint64_t have = std::min<uint64_t>(static_cast<uint64_t>(st.st_size), e.size);
+    uint64_t blocks = have / kChunkSize;
+    if (have == e.size && have % kChunkSize != 0) ++blocks;  // the short last block
+    std::vector<uint8_t> buf(kChunkSize);
+    for (uint64_t i = 0; i < blocks; ++i) {
+      uint64_t off = i * kChunkSize;
+      auto len = static_cast<size_t>(std::min<uint64_t>(kChunkSize, e.size - off));
+      size_t got = TRY(sys::pread(in.fd.get(), buf.data(), len, static_cast<off_t>(off), shown));
+      want.have.push_back(XXH3_64bits(buf.data(), got));
+    }
+    uint64_t kept = std::min<uint64_t>(blocks * kChunkSize, e.size);
+    TRY_STATUS(sys::ftruncate(in.fd.get(), static_cast<off_t>(kept), shown));
+    in.high_water = kept;
+    want.how = WantHow::kBlocks;
+  } else if (!(e.flags & kEntrySparse) && e.size >= kChunkSize) {
+    TRY_STATUS(
+        sys::fallocate(in.fd.get(), FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(e.size), shown));
+  }
+  TRY_STATUS(ch_.send(FrameType::kWant, encode(want)));
+  incoming_.emplace(e.id, std::move(in));
+  return {};
+}
+
+base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
+  Entry e = TRY(decode_entry(payload));
+  if (e.id <= last_id_) return base::fail(protocol("entry ids must increase"));
+  last_id_ = e.id;
+  if (incoming_.size() >= kMaxInFlight) return base::fail(protocol("too many files in flight"));
+  counters_.files_seen++;
+  std::string rel = TRY(local_path(e.path));
+  auto [parent_rel, leaf] = split_parent(rel);
+  auto work = [&]() -> base::Status {
+    auto parent = TRY(parent_dir(parent_rel));
+    switch (e.kind) {
+      case EntryKind::kDir:
+        TRY_STATUS(make_dir(e, parent->get(), leaf, rel));
+        counters_.files_done++;
+        outcome_.entries++;
+        return {};
+      case EntryKind::kSymlink:
+        TRY_STATUS(make_symlink(e, parent->get(), leaf));
+        counters_.files_done++;
+        outcome_.entries++;
+        return {};
+      case EntryKind::kFile:
+        counters_.bytes_planned += e.size;
+        return open_file(e, std::move(parent), leaf, rel);
+    }
+    return {};
+  };
+  auto st = work();
+  if (!st) {
+    // The sender still expects an answer for a file: tell it to skip.
+    if (e.kind == EntryKind::kFile)
+      TRY_STATUS(ch_.send(FrameType::kWant, encode(Want{e.id, WantHow::kSkip, {}})));
+    return note_error(st.error());
+  }
+  return {};
+}
+
+base::Status Receiver::file_failed(Incoming& in, const base::Error& e) {
+  in.failed = true;
+  if (in.fd) {
+    in.fd.reset();
+    (void)sys::unlinkat(in.parent->get(), in.part, 0);
+  }
+  return note_error(e);
+}
+
+base::Status Receiver::on_data(std::span<const uint8_t> payload) {
+  DataHeader h = TRY(decode_data_header(payload));
+  auto data = payload.subspan(kDataPrefixSize);
+  auto it = incoming_.find(h.id);
+  if (it == incoming_.end())
+    return base::fail(protocol(fmt::format("data for unknown file {}", h.id)));
+  Incoming& in = it->second;
+  if (in.failed) {
+    in.bad_chunks.erase(h.offset);
+    return {};
+  }
+  if (h.offset > in.entry.size || data.size() > in.entry.size - h.offset)
+    return base::fail(protocol(fmt::format("data beyond the announced size of {}", in.entry.path)));
+  if (XXH3_64bits(data.data(), data.size()) != h.hash) {
+    counters_.retries++;
+    if (++in.retries > kMaxRetries)
+      return file_failed(in, base::Error::msg(fmt::format(
+                                 "{}: checksum mismatch persisted after {} re-sends; not copied",
+                                 in.entry.path, kMaxRetries)));
+    base::log::warn("{}: checksum mismatch at offset {}; asking again", in.entry.path, h.offset);
+    in.bad_chunks[h.offset] = static_cast<uint32_t>(data.size());
+    return ch_.send(FrameType::kRetry,
+                    encode(Retry{h.id, h.offset, static_cast<uint32_t>(data.size())}));
+  }
+  auto written = sys::pwrite_all(in.fd.get(), data.data(), data.size(),
+                                 static_cast<off_t>(h.offset), in.entry.path);
+  if (!written) return file_failed(in, written.error());
+  in.bad_chunks.erase(h.offset);
+  in.high_water = std::max<uint64_t>(in.high_water, h.offset + data.size());
+  counters_.bytes_moved += data.size();
+  outcome_.bytes += data.size();
+  return {};
+}
+
+base::Status Receiver::finalize(Incoming& in) {
+  const Entry& e = in.entry;
+  int fd = in.fd.get();
+  if (in.high_water != e.size) TRY_STATUS(sys::ftruncate(fd, static_cast<off_t>(e.size), e.path));
+  if ((e.flags & kEntryOwner) && geteuid() == 0) TRY_STATUS(sys::fchown(fd, e.uid, e.gid, e.path));
+  TRY_STATUS(sys::fchmod(fd, e.mode, e.path));
+  if (options_.fsync) TRY_STATUS(sys::fsync(fd, e.path));
+  struct timespec times[2] = {to_timespec(e), to_timespec(e)};
+  TRY_STATUS(sys::futimens(fd, times, e.path));
+  TRY_STATUS(sys::renameat(in.parent->get(), in.part, in.parent->get(), in.leaf, e.path));
+  in.fd.reset();
+  return {};
+}
+
+base::Status Receiver::on_file_end(std::span<const uint8_t> payload) {
+  FileEnd end = TRY(decode_file_end(payload));
+  auto it = incoming_.find(end.id);
+  if (it == incoming_.end())
+    return base::fail(protocol(fmt::format("end of unknown file {}", end.id)));
+  Incoming& in = it->second;
+  if (!in.bad_chunks.empty() && end.status == FileEndStatus::kOk)
+    return {};  // a re-sent chunk is on its way, with another FILE_END after it
+  base::Status st;
+  if (!in.failed) {
+    if (end.status != FileEndStatus::kOk) {
+      // The sender reports this itself; drop the part file quietly.
+      in.fd.reset();
+      (void)sys::unlinkat(in.parent->get(), in.part, 0);
+    } else {
+      auto done = finalize(in);
+      if (!done) {
+        st = file_failed(in, done.error());
+      } else {
+        outcome_.entries++;
+      }
+    }
+  }
+  counters_.files_done++;
+  incoming_.erase(it);
+  return st;
+}
+
+base::Status Receiver::finish() {
+  // Deepest first, so setting a parent's mtime comes after its children change it.
+  std::stable_sort(dirs_.begin(), dirs_.end(), [](const DirMeta& a, const DirMeta& b) {
+    return std::count(a.path.begin(), a.path.end(), '/') >
+           std::count(b.path.begin(), b.path.end(), '/');
+  });
+  for (const DirMeta& d : dirs_) {
+    auto [parent_rel, leaf] = split_parent(d.path);
+    auto apply = [&]() -> base::Status {
+      auto parent = TRY(open_dir_beneath(dest_.dir.get(), parent_rel));
+      struct stat st = TRY(sys::fstatat(parent.get(), leaf, AT_SYMLINK_NOFOLLOW, d.path));
+      if (!S_ISDIR(st.st_mode)) return {};
+      if ((d.entry.flags & kEntryOwner) && geteuid() == 0)
+        (void)::fchownat(parent.get(), leaf.c_str(), d.entry.uid, d.entry.gid, AT_SYMLINK_NOFOLLOW);
+      TRY_STATUS(sys::fchmodat(parent.get(), leaf, d.entry.mode, d.path));
+      struct timespec times[2] = {to_timespec(d.entry), to_timespec(d.entry)};
+      return sys::utimensat(parent.get(), leaf, times, AT_SYMLINK_NOFOLLOW, d.path);
+    };
+    if (auto st = apply(); !st) TRY_STATUS(note_error(st.error()));
+  }
+  ResultMsg r;
+  r.files = outcome_.entries;
+  r.bytes = outcome_.bytes;
+  r.failed = static_cast<uint32_t>(outcome_.errors.size());
+  if (!outcome_.errors.empty()) r.first_error = outcome_.errors.front();
+  TRY_STATUS(ch_.send(FrameType::kResult, encode(r)));
+  return ch_.flush();
+}
+
+base::Result<ReceiveOutcome> Receiver::run() {
+  auto loop = [&]() -> base::Status {
+    for (;;) {
+      if (done_ && incoming_.empty()) return finish();
+      if (!ch_.frame_buffered()) TRY_STATUS(ch_.flush());  // answer before waiting
+      Frame f = TRY(ch_.recv());
+      switch (f.type) {
+        case FrameType::kEntry:
+          if (done_) return base::fail(protocol("entry after DONE"));
+          TRY_STATUS(on_entry(f.payload));
+          break;
+        case FrameType::kData:
+          TRY_STATUS(on_data(f.payload));
+          break;
+        case FrameType::kFileEnd:
+          TRY_STATUS(on_file_end(f.payload));
+          break;
+        case FrameType::kDone:
+          done_ = true;
+          for (auto& [id, in] : incoming_)
+            if (in.bad_chunks.empty())
+              return base::fail(
+                  protocol(fmt::format("DONE while {} was unfinished", in.entry.path)));
+          break;
+        case FrameType::kError: {
+          auto e = decode_error(f.payload);
+          return base::fail_msg(e ? fmt::format("{} reports: {}", ch_.peer(), e->message)
+                                  : "peer sent a malformed ERROR");
+        }
+        case FrameType::kStats:
+          break;
+        default:
+          return base::fail(protocol(
+              fmt::format("{} sent {} during a transfer", ch_.peer(), frame_name(f.type))));
+      }
+    }
+  };
+  auto st = loop();
+  if (!st) {
+    // Tell the sender why we stop (best effort: the connection may be gone).
+    ErrorMsg m{1, st.error().message()};
+    if (ch_.send(FrameType::kError, encode(m))) (void)ch_.flush();
+    return base::fail(std::move(st).error());
+  }
+  return std::move(outcome_);
+}
+
+}  // namespace ferry

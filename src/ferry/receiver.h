@@ -1,0 +1,99 @@
+// Receiver: takes a tree from a Sender over a Channel and writes it beneath
+// a Destination.
+//
+// Each file is written to a hidden part file next to its final name
+// (".NAME.ferry-part"), checked chunk by chunk against the sender's XXH3
+// (a mismatch is asked for again, up to kMaxRetries times per file), and
+// renamed to its final name only once whole, with its mode and mtime set.
+// A part file left by an interrupted transfer is resumed: the receiver sends
+// the hashes of the blocks it holds and the sender re-sends only the rest.
+// Directories get their mode and mtime after their contents are written.
+//
+// Every path from the peer is checked (peer_path.h) and opened beneath the
+// destination with openat2(RESOLVE_BENEATH); final components are never
+// followed if they are symlinks.
+// Thread-safety: run() is single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "ferry/channel.h"
+#include "ferry/counters.h"
+#include "ferry/destination.h"
+#include "ferry/messages.h"
+
+namespace ferry {
+
+struct ReceiveOptions {
+  bool skip_whole = false;  // --resume: skip files with the same size and mtime
+  bool fsync = false;
+};
+
+struct ReceiveOutcome {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> errors;
+};
+
+class Receiver {
+ public:
+  static constexpr int kMaxRetries = 3;
+
+  Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters);
+  base::Result<ReceiveOutcome> run();
+
+ private:
+  struct Incoming {
+    Entry entry;
+    std::shared_ptr<base::UniqueFd> parent;
+    std::string leaf;
+    std::string part;
+    base::UniqueFd fd;
+    uint64_t high_water = 0;                            // end of the furthest byte written
+    std::unordered_map<uint64_t, uint32_t> bad_chunks;  // offset -> length awaiting re-send
+    int retries = 0;
+    bool failed = false;
+  };
+  struct DirMeta {
+    std::string path;
+    Entry entry;
+  };
+
+  base::Status on_entry(std::span<const uint8_t> payload);
+  base::Status on_data(std::span<const uint8_t> payload);
+  base::Status on_file_end(std::span<const uint8_t> payload);
+  base::Status finish();
+
+  base::Result<std::string> local_path(const std::string& entry_path);
+  base::Result<std::shared_ptr<base::UniqueFd>> parent_dir(const std::string& rel_parent);
+  base::Status make_dir(const Entry& e, int parent, const std::string& leaf,
+                        const std::string& rel);
+  base::Status make_symlink(const Entry& e, int parent, const std::string& leaf);
+  base::Status open_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
+                         const std::string& leaf, const std::string& rel);
+  base::Status finalize(Incoming& in);
+  // Records a per-file failure; returns an error only for failures that end
+  // the whole transfer (a full disk, an I/O error).
+  base::Status file_failed(Incoming& in, const base::Error& e);
+  base::Status note_error(const base::Error& e);
+
+  Channel& ch_;
+  Destination dest_;
+  ReceiveOptions options_;
+  Counters& counters_;
+  std::unordered_map<uint32_t, Incoming> incoming_;
+  std::unordered_map<std::string, std::shared_ptr<base::UniqueFd>> dir_cache_;
+  std::vector<DirMeta> dirs_;
+  std::string first_root_;
+  uint32_t last_id_ = 0;
+  bool done_ = false;
+  ReceiveOutcome outcome_;
+};
+
+}  // namespace ferry

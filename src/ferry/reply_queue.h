@@ -1,0 +1,42 @@
+// ReplyQueue: what a sender hears back while it sends. A reader thread
+// moves the receiver's WANT and RETRY messages here; the sending thread
+// takes them in order. The queue also records how the conversation ended:
+// the receiver's RESULT, or an error (connection lost, protocol violation).
+// Thread-safety: all members are safe to call from both threads.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <variant>
+
+#include "base/error.h"
+#include "ferry/messages.h"
+
+namespace ferry {
+
+using Reply = std::variant<Want, Retry>;
+
+class ReplyQueue {
+ public:
+  void push(Reply r);
+  void finish(ResultMsg result);
+  void fail(base::Error e);
+  // Next reply; blocks when `wait` and none is queued. nullopt once finished
+  // (or, with !wait, when nothing is queued).
+  std::optional<Reply> pop(bool wait);
+  bool finished() const;
+  std::optional<ResultMsg> result() const;
+  std::optional<base::Error> error() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Reply> replies_;
+  bool finished_ = false;
+  std::optional<ResultMsg> result_;
+  std::optional<base::Error> error_;
+};
+
+}  // namespace ferry

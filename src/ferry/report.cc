@@ -1,0 +1,39 @@
+#include "ferry/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "base/units.h"
+
+namespace ferry {
+
+std::string TransferReport::human() const {
+  double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
+  std::string s =
+      fmt::format("{} {} files, {} in {} ({})", direction, files, base::units::bytes(bytes),
+                  base::units::duration(seconds), base::units::rate(rate));
+  if (files_skipped > 0)
+    s += fmt::format(", {} already present ({})", files_skipped, base::units::bytes(bytes_skipped));
+  if (retries > 0) s += fmt::format(", {} chunks re-sent after checksum mismatch", retries);
+  if (!errors.empty()) s += fmt::format(", {} errors", errors.size());
+  return s;
+}
+
+std::string TransferReport::json() const {
+  nlohmann::json j;
+  j["direction"] = direction;
+  j["ok"] = ok();
+  j["files"] = files;
+  j["files_skipped"] = files_skipped;
+  j["bytes"] = bytes;
+  j["bytes_skipped"] = bytes_skipped;
+  j["retried_chunks"] = retries;
+  j["seconds"] = seconds;
+  j["bytes_per_second"] = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
+  j["errors"] = errors;
+  // Names may be any bytes; replace what is not UTF-8 rather than fail.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace ferry

@@ -1,0 +1,26 @@
+// TransferReport: the outcome of one transfer, printed for people or as the
+// `--json` summary. Thread-safety: plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry {
+
+struct TransferReport {
+  std::string direction;  // "upload" or "download"
+  uint64_t files = 0;     // entries transferred (files, dirs, links)
+  uint64_t files_skipped = 0;
+  uint64_t bytes = 0;  // file data bytes moved
+  uint64_t bytes_skipped = 0;
+  uint64_t retries = 0;
+  double seconds = 0;
+  std::vector<std::string> errors;  // one line each
+
+  bool ok() const { return errors.empty(); }
+  std::string human() const;
+  std::string json() const;
+};
+
+}  // namespace ferry

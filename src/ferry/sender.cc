@@ -1,0 +1,283 @@
+#include "ferry/sender.h"
+
+#include <sys/socket.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "base/log.h"
+#include "base/sys.h"
+#include "ferry/codec.h"
+
+namespace ferry {
+namespace sys = base::sys;
+namespace {
+// Files announced but not yet answered. Bounds open files on both sides.
+constexpr size_t kWindow = 256;
+
+base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
+                                const std::string& what) {
+  size_t done = 0;
+  while (done < len) {
+    size_t n = TRY(sys::pread(fd, buf + done, len - done, static_cast<off_t>(offset + done), what));
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+}  // namespace
+
+Sender::Sender(Channel& channel, TreeWalk& walk, Counters& counters)
+    : ch_(channel), walk_(walk), counters_(counters) {}
+
+void Sender::read_replies() {
+  for (;;) {
+    auto frame = ch_.recv();
+    if (!frame) {
+      replies_.fail(std::move(frame).error());
+      return;
+    }
+    base::Status st;
+    switch (frame->type) {
+      case FrameType::kWant: {
+        auto w = decode_want(frame->payload);
+        if (!w) {
+          st = base::fail(std::move(w).error());
+        } else {
+          replies_.push(std::move(*w));
+        }
+        break;
+      }
+      case FrameType::kRetry: {
+        auto r = decode_retry(frame->payload);
+        if (!r) {
+          st = base::fail(std::move(r).error());
+        } else {
+          replies_.push(*r);
+        }
+        break;
+      }
+      case FrameType::kResult: {
+        auto r = decode_result(frame->payload);
+        if (!r) {
+          st = base::fail(std::move(r).error());
+          break;
+        }
+        replies_.finish(std::move(*r));
+        return;
+      }
+      case FrameType::kError: {
+        auto e = decode_error(frame->payload);
+        replies_.fail(base::Error::msg(e ? fmt::format("{} reports: {}", ch_.peer(), e->message)
+                                         : "peer sent a malformed ERROR"));
+        return;
+      }
+      case FrameType::kStats:
+        break;
+      default:
+        st = base::fail_msg(
+            fmt::format("{} sent {} while receiving", ch_.peer(), frame_name(frame->type)));
+    }
+    if (!st) {
+      replies_.fail(std::move(st).error().context("protocol error"));
+      return;
+    }
+  }
+}
+
+base::Status Sender::announce_next(bool* walk_done) {
+  auto item = walk_.next();
+  if (!item) {
+    base::log::warn("{}", item.error().message());
+    errors_.push_back(item.error().message());
+    return {};
+  }
+  if (!item->has_value()) {
+    *walk_done = true;
+    counters_.walk_finished = true;
+    return {};
+  }
+  WalkItem& w = **item;
+  w.entry.id = next_id_++;
+  if (w.entry.path.size() > 65535 || w.entry.link_target.size() > 65535) {
+    errors_.push_back(fmt::format("{}: name too long; skipped", w.entry.path));
+    return {};
+  }
+  TRY_STATUS(ch_.send(FrameType::kEntry, encode(w.entry)));
+  counters_.files_seen++;
+  if (w.entry.kind == EntryKind::kFile) {
+    counters_.bytes_planned += w.entry.size;
+    origins_.emplace(w.entry.id, Origin{w.root_index, w.path_in_root, w.entry.size});
+    awaiting_.emplace(w.entry.id, Pending{std::move(w.file), std::move(w.entry)});
+  } else {
+    counters_.files_done++;
+  }
+  return {};
+}
+
+base::Status Sender::send_file_end(uint32_t id, FileEndStatus status, std::string message) {
+  FileEnd end{id, status, std::move(message)};
+  return ch_.send(FrameType::kFileEnd, encode(end));
+}
+
+base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offset, uint64_t len) {
+  uint64_t sent = 0;
+  while (sent < len) {
+    auto chunk = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, len - sent));
+    uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + chunk));
+    size_t got = TRY(pread_full(fd, p + kDataPrefixSize, chunk, offset + sent, e.path));
+    if (got == 0) {
+      ch_.cancel_last_frame();
+      break;
+    }
+    if (got < chunk) ch_.shrink_last_frame(chunk - got);
+    encode_data_header(p, {e.id, offset + sent, XXH3_64bits(p + kDataPrefixSize, got)});
+    sent += got;
+    counters_.bytes_moved += got;
+    if (got < chunk) break;
+  }
+  return sent;
+}
+
+base::Result<bool> Sender::send_block_if_changed(int fd, const Entry& e, uint64_t offset,
+                                                 uint32_t len, uint64_t have_hash) {
+  uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + len));
+  size_t got = TRY(pread_full(fd, p + kDataPrefixSize, len, offset, e.path));
+  uint64_t h = XXH3_64bits(p + kDataPrefixSize, got);
+  if (got == len && h == have_hash) {
+    ch_.cancel_last_frame();
+    counters_.bytes_skipped += len;
+    return true;
+  }
+  if (got < len) ch_.shrink_last_frame(len - got);
+  if (got == 0) {
+    ch_.cancel_last_frame();
+    return false;
+  }
+  encode_data_header(p, {e.id, offset, h});
+  counters_.bytes_moved += got;
+  return got == len;
+}
+
+base::Status Sender::send_file(Pending& p, const Want& want) {
+  const Entry& e = p.entry;
+  int fd = p.file.get();
+  if (e.size > kChunkSize) (void)sys::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  uint64_t start = 0;
+  bool shrank = false;
+  if (want.how == WantHow::kBlocks) {
+    uint64_t blocks = (e.size + kChunkSize - 1) / kChunkSize;
+    if (want.have.size() > blocks)
+      return base::fail_msg(fmt::format("receiver claims {} blocks of {}, which has {}",
+                                        want.have.size(), e.path, blocks));
+    for (size_t i = 0; i < want.have.size() && !shrank; ++i) {
+      uint64_t off = i * uint64_t{kChunkSize};
+      auto len = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, e.size - off));
+      shrank = !TRY(send_block_if_changed(fd, e, off, len, want.have[i]));
+    }
+    start = want.have.size() * uint64_t{kChunkSize};
+  }
+  // Data extents only, so holes stay holes; a dense file is one extent.
+  uint64_t pos = start;
+  while (!shrank && pos < e.size) {
+    uint64_t data = pos, end = e.size;
+    if (e.flags & kEntrySparse) {
+      off_t d = TRY(sys::lseek(fd, static_cast<off_t>(pos), SEEK_DATA, e.path));
+      if (d < 0) break;  // only a hole remains
+      off_t h = TRY(sys::lseek(fd, d, SEEK_HOLE, e.path));
+      data = static_cast<uint64_t>(d);
+      end = std::min<uint64_t>(static_cast<uint64_t>(h), e.size);
+      if (data >= e.size) break;
+    }
+    uint64_t got = TRY(send_range(fd, e, data, end - data));
+    if (got < end - data) shrank = true;
+    pos = end;
+  }
+  struct stat st = TRY(sys::fstat(fd, e.path));
+  bool changed = shrank || static_cast<uint64_t>(st.st_size) != e.size ||
+                 st.st_mtim.tv_sec != e.mtime_sec ||
+                 static_cast<uint32_t>(st.st_mtim.tv_nsec) != e.mtime_nsec;
+  counters_.files_done++;
+  if (changed) {
+    std::string msg = fmt::format("{}: changed while being sent; not copied", e.path);
+    errors_.push_back(msg);
+    return send_file_end(e.id, FileEndStatus::kChanged, msg);
+  }
+  return send_file_end(e.id, FileEndStatus::kOk, "");
+}
+
+base::Status Sender::serve(const Reply& reply) {
+  if (const Want* w = std::get_if<Want>(&reply)) {
+    auto it = awaiting_.find(w->id);
+    if (it == awaiting_.end())
+      return base::fail_msg(
+          fmt::format("protocol error: {} wants unknown file {}", ch_.peer(), w->id));
+    Pending p = std::move(it->second);
+    awaiting_.erase(it);
+    if (w->how == WantHow::kSkip) {
+      counters_.files_skipped++;
+      counters_.files_done++;
+      counters_.bytes_skipped += p.entry.size;
+      return {};
+    }
+    return send_file(p, *w);
+  }
+  const Retry& r = std::get<Retry>(reply);
+  auto it = origins_.find(r.id);
+  if (it == origins_.end() || r.offset + r.length > it->second.size)
+    return base::fail_msg(
+        fmt::format("protocol error: {} asked to re-send unknown data", ch_.peer()));
+  counters_.retries++;
+  auto fd = TRY(walk_.reopen(it->second.root_index, it->second.path_in_root));
+  Entry e;
+  e.id = r.id;
+  e.path = it->second.path_in_root;
+  uint64_t got = TRY(send_range(fd.get(), e, r.offset, r.length));
+  return send_file_end(r.id, got == r.length ? FileEndStatus::kOk : FileEndStatus::kChanged,
+                       got == r.length ? "" : "changed while being re-sent");
+}
+
+base::Result<SendOutcome> Sender::run() {
+  std::thread reader([this] { read_replies(); });
+  auto stop_reader = [&] {
+    ::shutdown(ch_.transport().socket_fd(), SHUT_RDWR);
+    reader.join();
+  };
+  auto body = [&]() -> base::Status {
+    bool walk_done = false;
+    while (!replies_.finished()) {
+      while (auto r = replies_.pop(false)) TRY_STATUS(serve(*r));
+      if (!walk_done && awaiting_.size() < kWindow) {
+        TRY_STATUS(announce_next(&walk_done));
+        continue;
+      }
+      if (awaiting_.empty()) break;
+      TRY_STATUS(ch_.flush());
+      if (auto r = replies_.pop(true)) TRY_STATUS(serve(*r));
+    }
+    TRY_STATUS(ch_.send(FrameType::kDone, ""));
+    TRY_STATUS(ch_.flush());
+    // Serve re-sends until the receiver reports its result.
+    while (auto r = replies_.pop(true)) {
+      TRY_STATUS(serve(*r));
+      TRY_STATUS(ch_.flush());
+    }
+    return {};
+  };
+  auto st = body();
+  if (!st) {
+    stop_reader();
+    if (auto e = replies_.error()) return base::fail(*e);  // the cause, not the symptom
+    return base::fail(std::move(st).error());
+  }
+  reader.join();
+  if (auto e = replies_.error()) return base::fail(*e);
+  SendOutcome out;
+  out.errors = std::move(errors_);
+  out.receiver = replies_.result().value_or(ResultMsg{});
+  return out;
+}
+
+}  // namespace ferry

@@ -1,0 +1,72 @@
+// Sender: sends a tree (from a TreeWalk) to a receiver over a Channel.
+//
+// It announces entries ahead of the data (up to a window of files awaiting
+// an answer), so many small files cost no round trip each: while the
+// receiver answers WANT for one file, the sender is already sending others.
+// A reader thread collects the receiver's replies (ReplyQueue). For each
+// file the receiver wants, the sender sends its data in DATA chunks of up to
+// kChunkSize bytes, each with its XXH3, skipping holes of sparse files and,
+// for a resumed file, the blocks the receiver already holds. A file that
+// changes while it is read is reported (FILE_END "changed"), not sent torn.
+//
+// Thread-safety: run() owns the Channel's sending side and starts the one
+// reader thread; it returns after that thread has ended.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "ferry/channel.h"
+#include "ferry/counters.h"
+#include "ferry/messages.h"
+#include "ferry/reply_queue.h"
+#include "ferry/tree_walk.h"
+
+namespace ferry {
+
+struct SendOutcome {
+  std::vector<std::string> errors;  // this side's per-entry problems
+  ResultMsg receiver;               // what the receiver reported
+};
+
+class Sender {
+ public:
+  Sender(Channel& channel, TreeWalk& walk, Counters& counters);
+  // Fails when the conversation fails; per-file problems go to errors.
+  base::Result<SendOutcome> run();
+
+ private:
+  struct Pending {
+    base::UniqueFd file;
+    Entry entry;
+  };
+  struct Origin {
+    size_t root_index;
+    std::string path_in_root;
+    uint64_t size;
+  };
+  void read_replies();
+  base::Status announce_next(bool* walk_done);
+  base::Status serve(const Reply& reply);
+  base::Status send_file(Pending& p, const Want& want);
+  // Sends [offset, offset+len) as DATA chunks; returns bytes actually read
+  // (fewer when the file shrank).
+  base::Result<uint64_t> send_range(int fd, const Entry& e, uint64_t offset, uint64_t len);
+  base::Result<bool> send_block_if_changed(int fd, const Entry& e, uint64_t offset, uint32_t len,
+                                           uint64_t have_hash);
+  base::Status send_file_end(uint32_t id, FileEndStatus status, std::string message);
+
+  Channel& ch_;
+  TreeWalk& walk_;
+  Counters& counters_;
+  ReplyQueue replies_;
+  uint32_t next_id_ = 1;
+  std::unordered_map<uint32_t, Pending> awaiting_;
+  std::unordered_map<uint32_t, Origin> origins_;  // for re-sends after RETRY
+  std::vector<std::string> errors_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,122 @@
+#include "ferry/server.h"
+
+#include <linux/openat2.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/sys.h"
+#include "ferry/channel.h"
+#include "ferry/counters.h"
+#include "ferry/destination.h"
+#include "ferry/handshake.h"
+#include "ferry/peer_path.h"
+#include "ferry/receiver.h"
+#include "ferry/sender.h"
+#include "ferry/tree_walk.h"
+#include "net/socket.h"
+
+namespace ferry {
+namespace sys = base::sys;
+
+Server::Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listener,
+               net::SocketAddress address)
+    : options_(std::move(options)),
+      root_(std::move(root)),
+      listener_(std::move(listener)),
+      address_(address) {}
+
+base::Result<std::unique_ptr<Server>> Server::open(ServeOptions options) {
+  auto root = TRY_CTX(sys::open(options.dir, O_PATH | O_DIRECTORY), "serve");
+  auto listener = TRY_CTX(net::listen_tcp(options.listen), "serve");
+  auto addr = TRY(net::local_address(listener.get()));
+  return std::unique_ptr<Server>(
+      new Server(std::move(options), std::move(root), std::move(listener), addr));
+}
+
+base::Status Server::run() {
+  for (;;) {
+    auto conn = net::accept(listener_.get());
+    if (!conn) {
+      base::log::warn("{}", conn.error().message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // EMFILE and friends
+      continue;
+    }
+    std::string peer = conn->peer.to_string();
+    if (active_.load() >= options_.max_clients) {
+      base::log::warn("{}: refused, {} clients already connected", peer, active_.load());
+      continue;
+    }
+    active_++;
+    std::thread([this, fd = std::move(conn->fd), peer]() mutable {
+      serve_connection(std::move(fd), peer);
+      active_--;
+    }).detach();
+  }
+}
+
+namespace {
+// Roots for a GET: each source resolved beneath the served directory.
+base::Result<std::vector<WalkRoot>> roots_beneath(int root,
+                                                  const std::vector<std::string>& sources) {
+  std::vector<WalkRoot> roots;
+  for (const std::string& raw : sources) {
+    std::string rel = TRY(normalize_request_path(raw));
+    auto [parent, leaf] = split_parent(rel);
+    WalkRoot r;
+    if (rel == ".") {
+      r.parent = TRY(sys::openat2(root, ".", O_RDONLY | O_DIRECTORY, 0, RESOLVE_BENEATH, "."));
+      r.name = ".";
+      r.send_as = "served";
+    } else {
+      r.parent = TRY(sys::openat2(root, parent.empty() ? "." : parent, O_RDONLY | O_DIRECTORY, 0,
+                                  RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, raw));
+      r.name = leaf;
+      r.send_as = leaf;
+    }
+    roots.push_back(std::move(r));
+  }
+  return roots;
+}
+}  // namespace
+
+void Server::serve_connection(base::UniqueFd fd, std::string peer) {
+  int sock = fd.get();
+  Channel ch(std::make_unique<PlainTransport>(std::move(fd), peer, options_.timeout));
+  auto fail = [&](const base::Error& e, bool tell) {
+    base::log::warn("{}: {}", peer, e.message());
+    if (tell) send_error(ch, e.message());
+  };
+  auto request = server_handshake(ch, options_.token, options_.read_only);
+  if (!request) return fail(request.error(), false);
+  (void)net::set_nodelay(sock, true);
+  Counters counters;
+  if (auto* put = std::get_if<Put>(&*request)) {
+    if (options_.read_only) return fail(base::Error::msg("this server is read-only"), true);
+    auto target = normalize_request_path(put->target);
+    if (!target) return fail(target.error(), true);
+    auto dest = resolve_destination(root_.get(), *target == "." ? "" : *target, put->source_count,
+                                    /*confined=*/true);
+    if (!dest) return fail(dest.error(), true);
+    if (auto st = ch.send(FrameType::kAccept, ""); !st) return fail(st.error(), false);
+    ReceiveOptions ro{(put->flags & kFlagResume) != 0, options_.fsync || (put->flags & kFlagFsync)};
+    Receiver receiver(ch, std::move(*dest), ro, counters);
+    auto out = receiver.run();
+    if (!out) return fail(out.error(), false);
+    base::log::info("{}: received {} entries, {} bytes", peer, out->entries, out->bytes);
+    return;
+  }
+  const Get& get = std::get<Get>(*request);
+  auto roots = roots_beneath(root_.get(), get.sources);
+  if (!roots) return fail(roots.error(), true);
+  if (auto st = ch.send(FrameType::kAccept, ""); !st) return fail(st.error(), false);
+  TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
+  Sender sender(ch, walk, counters);
+  auto out = sender.run();
+  if (!out) return fail(out.error(), false);
+  base::log::info("{}: sent {} entries, {} bytes", peer, out->receiver.files, out->receiver.bytes);
+}
+
+}  // namespace ferry

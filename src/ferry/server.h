@@ -1,0 +1,50 @@
+// Server: `ferry serve`. Serves one directory to many clients at once, one
+// thread per connection; a failing connection is logged in one line and
+// never disturbs the others. Clients may download (GET) anything beneath
+// the directory and, unless read-only, upload (PUT) into it. Every path a
+// client names is resolved beneath the directory (openat2 RESOLVE_BENEATH).
+// Thread-safety: run() blocks; connection threads share only the
+// read-only options and the served directory's fd.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "net/address.h"
+
+namespace ferry {
+
+struct ServeOptions {
+  std::string dir = ".";
+  net::HostPort listen{"", 7077};
+  std::string token;
+  bool read_only = false;
+  bool fsync = false;
+  std::chrono::milliseconds timeout{120000};
+  size_t max_clients = 64;
+};
+
+class Server {
+ public:
+  static base::Result<std::unique_ptr<Server>> open(ServeOptions options);
+  const net::SocketAddress& address() const { return address_; }
+  // Accepts and serves until the process ends.
+  base::Status run();
+
+ private:
+  Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listener,
+         net::SocketAddress address);
+  void serve_connection(base::UniqueFd fd, std::string peer);
+
+  ServeOptions options_;
+  base::UniqueFd root_;
+  base::UniqueFd listener_;
+  net::SocketAddress address_;
+  std::atomic<size_t> active_{0};
+};
+
+}  // namespace ferry

@@ -1,0 +1,43 @@
+// Transport: the byte pipe under a ferry Channel. PlainTransport is a TCP
+// socket; a TLS transport can implement the same three calls later without
+// the protocol code changing. Reads and writes may run on two different
+// threads at once (one reader, one writer); nothing else is shared.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace ferry {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Reads up to `len` bytes; 0 means the peer closed the connection.
+  virtual base::Result<size_t> read_some(void* buf, size_t len) = 0;
+  virtual base::Status write_all(const void* buf, size_t len) = 0;
+  // The socket underneath, for kernel statistics (TCP_INFO, SIOCINQ).
+  virtual int socket_fd() const = 0;
+  // Says "no more data" to the peer without closing (shutdown SHUT_WR).
+  virtual void close_write() = 0;
+  virtual const std::string& peer() const = 0;
+};
+
+class PlainTransport final : public Transport {
+ public:
+  PlainTransport(base::UniqueFd fd, std::string peer, std::chrono::milliseconds idle_timeout);
+  base::Result<size_t> read_some(void* buf, size_t len) override;
+  base::Status write_all(const void* buf, size_t len) override;
+  int socket_fd() const override { return fd_.get(); }
+  void close_write() override;
+  const std::string& peer() const override { return peer_; }
+
+ private:
+  base::UniqueFd fd_;
+  std::string peer_;
+  std::chrono::milliseconds idle_timeout_;
+};
+
+}  // namespace ferry

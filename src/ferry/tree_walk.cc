@@ -1,0 +1,105 @@
+#include "ferry/tree_walk.h"
+
+#include <linux/openat2.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/sys.h"
+
+namespace ferry {
+namespace sys = base::sys;
+
+TreeWalk::TreeWalk(std::vector<WalkRoot> roots, bool recursive)
+    : roots_(std::move(roots)), recursive_(recursive) {}
+
+TreeWalk::~TreeWalk() {
+  for (Level& l : stack_) closedir(l.dir);
+}
+
+namespace {
+void fill_times(Entry& e, const struct stat& st) {
+  e.mode = st.st_mode & 07777;
+  e.mtime_sec = st.st_mtim.tv_sec;
+  e.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  if (geteuid() == 0) {
+    e.flags |= kEntryOwner;
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
+  }
+}
+}  // namespace
+
+base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::string& name,
+                                                      const std::string& path_in_root) {
+  const WalkRoot& root = roots_[next_root_ - 1];
+  std::string shown = path_in_root.empty() ? root.send_as : root.send_as + "/" + path_in_root;
+  WalkItem item;
+  item.root_index = next_root_ - 1;
+  item.path_in_root = path_in_root;
+  item.entry.path = shown;
+  struct stat st = TRY(sys::fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW, shown));
+  fill_times(item.entry, st);
+  if (S_ISREG(st.st_mode)) {
+    item.file = TRY(sys::openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, shown));
+    st = TRY(sys::fstat(item.file.get(), shown));  // the file we will actually read
+    if (!S_ISREG(st.st_mode)) return base::fail_msg(fmt::format("{}: replaced during walk", shown));
+    fill_times(item.entry, st);
+    item.entry.kind = EntryKind::kFile;
+    item.entry.size = static_cast<uint64_t>(st.st_size);
+    if (static_cast<uint64_t>(st.st_blocks) * 512 < item.entry.size)
+      item.entry.flags |= kEntrySparse;
+  } else if (S_ISDIR(st.st_mode)) {
+    if (!recursive_)
+      return base::fail_msg(fmt::format("{}: is a directory (use -r to copy trees)", shown));
+    item.entry.kind = EntryKind::kDir;
+    auto fd = TRY(sys::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown));
+    DIR* dir = fdopendir(fd.get());
+    if (!dir) return base::fail(base::Error::sys(errno, "open directory", shown));
+    stack_.push_back({dir, fd.release(), path_in_root});
+  } else if (S_ISLNK(st.st_mode)) {
+    item.entry.kind = EntryKind::kSymlink;
+    item.entry.link_target = TRY(sys::readlinkat(parent_fd, name, shown));
+    if (item.entry.link_target.size() > 4096)
+      return base::fail_msg(fmt::format("{}: link target too long", shown));
+  } else {
+    return base::fail_msg(fmt::format("{}: not a regular file, directory or link; skipped", shown));
+  }
+  return std::optional<WalkItem>(std::move(item));
+}
+
+base::Result<std::optional<WalkItem>> TreeWalk::next() {
+  while (!stack_.empty()) {
+    Level& top = stack_.back();
+    errno = 0;
+    struct dirent* de = readdir(top.dir);
+    if (!de) {
+      int err = errno;
+      std::string where = top.path_in_root;
+      closedir(top.dir);
+      stack_.pop_back();
+      if (err != 0) return base::fail(base::Error::sys(err, "read directory", where));
+      continue;
+    }
+    std::string name = de->d_name;
+    if (name == "." || name == "..") continue;
+    std::string child = top.path_in_root.empty() ? name : top.path_in_root + "/" + name;
+    return visit(top.fd, name, child);
+  }
+  if (next_root_ >= roots_.size()) return std::optional<WalkItem>();
+  const WalkRoot& root = roots_[next_root_++];
+  return visit(root.parent.get(), root.name, "");
+}
+
+base::Result<base::UniqueFd> TreeWalk::reopen(size_t root_index,
+                                              const std::string& path_in_root) const {
+  const WalkRoot& root = roots_.at(root_index);
+  std::string rel = path_in_root.empty() ? root.name : root.name + "/" + path_in_root;
+  return sys::openat2(root.parent.get(), rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0,
+                      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, rel);
+}
+
+}  // namespace ferry

@@ -1,0 +1,67 @@
+// TreeWalk: enumerates what a sender sends, depth first, a directory before
+// its contents. Symbolic links are reported as links and never followed;
+// devices, FIFOs and sockets are skipped with a warning. Regular files are
+// opened during the walk (O_NOFOLLOW), so the metadata sent is the metadata
+// of the very file that will be read.
+//
+// Each root is a path opened by the caller (a local path for uploads; a path
+// resolved beneath the served directory for downloads). An entry's path is
+// the root's name followed by its path inside the root.
+// Thread-safety: single-threaded.
+#pragma once
+
+#include <dirent.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "ferry/messages.h"
+
+namespace ferry {
+
+struct WalkItem {
+  Entry entry;          // id is left 0; the sender numbers entries
+  base::UniqueFd file;  // open for reading when entry.kind == kFile
+  size_t root_index = 0;
+  std::string path_in_root;  // "" for the root itself
+};
+
+struct WalkRoot {
+  base::UniqueFd parent;  // directory holding the root
+  std::string name;       // the root's name in `parent`
+  std::string send_as;    // the name the receiver sees (usually == name)
+};
+
+class TreeWalk {
+ public:
+  TreeWalk(std::vector<WalkRoot> roots, bool recursive);
+  ~TreeWalk();
+  TreeWalk(const TreeWalk&) = delete;
+  TreeWalk& operator=(const TreeWalk&) = delete;
+
+  // The next item, std::nullopt at the end. A per-entry problem (unreadable
+  // file, vanished entry) is returned as an error; the walk can continue.
+  base::Result<std::optional<WalkItem>> next();
+  // Opens a regular file again by its place in the walk (for a re-send).
+  base::Result<base::UniqueFd> reopen(size_t root_index, const std::string& path_in_root) const;
+
+ private:
+  struct Level {
+    DIR* dir = nullptr;
+    int fd = -1;  // owned by `dir`
+    std::string path_in_root;
+  };
+  base::Result<std::optional<WalkItem>> visit(int parent_fd, const std::string& name,
+                                              const std::string& path_in_root);
+
+  std::vector<WalkRoot> roots_;
+  bool recursive_;
+  size_t next_root_ = 0;
+  std::vector<Level> stack_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,134 @@
+#include "net/socket.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace net {
+using base::Error;
+using base::fail;
+using base::Result;
+using base::Status;
+using base::UniqueFd;
+
+namespace {
+Status setopt(int fd, int level, int name, int value, const char* what) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
+    return fail(Error::sys(errno, "setsockopt", what));
+  return {};
+}
+}  // namespace
+
+Result<UniqueFd> listen_tcp(const HostPort& where, int backlog) {
+  auto addrs = TRY(resolve(where, /*passive=*/true));
+  Error last = Error::msg("no address");
+  for (const SocketAddress& a : addrs) {
+    UniqueFd fd(::socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
+      last = Error::sys(errno, "socket");
+      continue;
+    }
+    TRY_STATUS(setopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"));
+    if (::bind(fd.get(), a.get(), a.length) != 0) {
+      last = Error::sys(errno, "bind", a.to_string());
+      continue;
+    }
+    if (::listen(fd.get(), backlog) != 0) {
+      last = Error::sys(errno, "listen on", a.to_string());
+      continue;
+    }
+    return fd;
+  }
+  return fail(std::move(last));
+}
+
+Result<SocketAddress> local_address(int fd) {
+  SocketAddress a;
+  a.length = sizeof a.storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a.storage), &a.length) != 0)
+    return fail(Error::sys(errno, "getsockname"));
+  return a;
+}
+
+Result<Accepted> accept(int listen_fd) {
+  Accepted out;
+  out.peer.length = sizeof out.peer.storage;
+  int fd;
+  do {
+    fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&out.peer.storage), &out.peer.length,
+                   SOCK_CLOEXEC);
+  } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+  if (fd < 0) return fail(Error::sys(errno, "accept"));
+  out.fd.reset(fd);
+  return out;
+}
+
+namespace {
+Status connect_one(int fd, const SocketAddress& a, std::chrono::milliseconds timeout) {
+  // Non-blocking connect so a black-holed address cannot hang us.
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (::connect(fd, a.get(), a.length) != 0) {
+    if (errno != EINPROGRESS) return fail(Error::sys(errno, "connect to", a.to_string()));
+    pollfd p{fd, POLLOUT, 0};
+    int n;
+    do {
+      n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) return fail(Error::sys(ETIMEDOUT, "connect to", a.to_string()));
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+    if (soerr != 0) return fail(Error::sys(soerr, "connect to", a.to_string()));
+  }
+  ::fcntl(fd, F_SETFL, flags);
+  return {};
+}
+}  // namespace
+
+Result<UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds timeout) {
+  auto addrs = TRY(resolve(where, /*passive=*/false));
+  Error last = Error::msg("no address");
+  for (const SocketAddress& a : addrs) {
+    UniqueFd fd(::socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
+      last = Error::sys(errno, "socket");
+      continue;
+    }
+    auto st = connect_one(fd.get(), a, timeout);
+    if (!st) {
+      last = std::move(st).error();
+      continue;
+    }
+    return fd;
+  }
+  return fail(std::move(last));
+}
+
+Status set_io_timeout(int fd, std::chrono::milliseconds idle) {
+  timeval tv{};
+  tv.tv_sec = idle.count() / 1000;
+  tv.tv_usec = (idle.count() % 1000) * 1000;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+    return fail(Error::sys(errno, "setsockopt", "SO_RCVTIMEO"));
+  return {};
+}
+
+Status set_nodelay(int fd, bool on) {
+  return setopt(fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0, "TCP_NODELAY");
+}
+
+Status set_buffer_sizes(int fd, int sndbuf, int rcvbuf) {
+  if (sndbuf > 0) TRY_STATUS(setopt(fd, SOL_SOCKET, SO_SNDBUF, sndbuf, "SO_SNDBUF"));
+  if (rcvbuf > 0) TRY_STATUS(setopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF"));
+  return {};
+}
+
+}  // namespace net

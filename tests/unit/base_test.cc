@@ -1,0 +1,82 @@
+#include <fcntl.h>
+
+#include <cerrno>
+
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include "base/sys.h"
+#include "base/units.h"
+#include "net/address.h"
+
+namespace {
+
+base::Result<int> half(int x) {
+  if (x % 2) return base::fail_msg("odd");
+  return x / 2;
+}
+
+base::Result<int> quarter(int x) {
+  int h = TRY(half(x));
+  return TRY_CTX(half(h), "second half");
+}
+
+TEST(Error, SystemErrorNamesOperationSubjectAndCause) {
+  auto e = base::Error::sys(ENOENT, "open", "/nope");
+  EXPECT_EQ(e.message(), "open /nope: No such file or directory");
+  EXPECT_EQ(e.code(), ENOENT);
+  e.context("serve");
+  EXPECT_EQ(e.message(), "serve: open /nope: No such file or directory");
+}
+
+TEST(Error, TryPropagatesAndAddsContext) {
+  EXPECT_EQ(*quarter(8), 2);
+  EXPECT_EQ(quarter(3).error().message(), "odd");
+  EXPECT_EQ(quarter(6).error().message(), "second half: odd");
+}
+
+TEST(Sys, OpenFailureCarriesErrnoAndPath) {
+  auto fd = base::sys::open("/definitely/not/here", O_RDONLY);
+  ASSERT_FALSE(fd);
+  EXPECT_EQ(fd.error().code(), ENOENT);
+  EXPECT_NE(fd.error().message().find("/definitely/not/here"), std::string::npos);
+}
+
+TEST(Sys, OpenIsCloseOnExec) {
+  auto fd = base::sys::open("/dev/null", O_RDONLY);
+  ASSERT_TRUE(fd);
+  EXPECT_TRUE(fcntl(fd->get(), F_GETFD) & FD_CLOEXEC);
+}
+
+TEST(Units, FormatsAndParses) {
+  EXPECT_EQ(base::units::bytes(512), "512 B");
+  EXPECT_EQ(base::units::bytes(1536), "1.50 KiB");
+  EXPECT_EQ(base::units::rate(1.5e9), "1.50 GB/s");
+  EXPECT_EQ(*base::units::parse_size("64K"), 65536u);
+  EXPECT_EQ(*base::units::parse_size("2GiB"), 2ull << 30);
+  EXPECT_FALSE(base::units::parse_size("12 parsecs"));
+  EXPECT_FALSE(base::units::parse_size(""));
+}
+
+TEST(Address, ParsesHostPortForms) {
+  auto a = net::parse_host_port("127.0.0.1:99", 7);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 99);
+  auto b = net::parse_host_port("[::1]:8080", 7);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->port, 8080);
+  auto c = net::parse_host_port("example", 7);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->port, 7);
+  auto d = net::parse_host_port(":0", 7);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->host, "");
+  EXPECT_EQ(d->port, 0);
+  EXPECT_FALSE(net::parse_host_port("h:99999", 7));
+  EXPECT_FALSE(net::parse_host_port("h:x", 7));
+  EXPECT_FALSE(net::parse_host_port("[::1", 7));
+}
+
+}  // namespace
