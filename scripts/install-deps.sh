@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Shipyard needs to build and test. Idempotent:
+# prints nothing and touches nothing when everything is already installed.
+set -euo pipefail
+BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libxxhash-dev libssl-dev libexpected-dev
+  liburing-dev clang-format)
+# Tools the tests and the benchmark drive (real peers and anchors).
+TEST_PKGS=(iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps)
+
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = "--with-test-tools" ] && want+=("${TEST_PKGS[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: need root to install packages (run with sudo)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
