@@ -22,6 +22,7 @@ mkdir -p "$work/src"
 "$GEN" file "$work/src/big.bin" 1G
 "$GEN" tree "$work/src/tree" 20000 300M
 mkdir -p "$work/served"
+sync  # start with no dirty pages, so writeback of the inputs does not throttle the copies
 
 export FERRY_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 "$FERRY" serve "$work/served" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &

@@ -146,6 +146,8 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
     uint64_t kept = std::min<uint64_t>(blocks * kChunkSize, e.size);
     TRY_STATUS(sys::ftruncate(in.fd.get(), static_cast<off_t>(kept), shown));
     in.high_water = kept;
+    in.resumed_until = kept;
+    counters_.bytes_skipped += kept;  // less whatever the sender finds changed, below
     want.how = WantHow::kBlocks;
   } else if (!(e.flags & kEntrySparse) && e.size >= kChunkSize) {
     TRY_STATUS(
@@ -215,6 +217,8 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   }
   if (h.offset > in.entry.size || data.size() > in.entry.size - h.offset)
     return base::fail(protocol(fmt::format("data beyond the announced size of {}", in.entry.path)));
+  // A chunk at an offset we asked for again answers that request, good or bad.
+  in.bad_chunks.erase(h.offset);
   if (XXH3_64bits(data.data(), data.size()) != h.hash) {
     counters_.retries++;
     if (++in.retries > kMaxRetries)
@@ -229,7 +233,8 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   auto written = sys::pwrite_all(in.fd.get(), data.data(), data.size(),
                                  static_cast<off_t>(h.offset), in.entry.path);
   if (!written) return file_failed(in, written.error());
-  in.bad_chunks.erase(h.offset);
+  if (h.offset < in.resumed_until)
+    counters_.bytes_skipped -= std::min<uint64_t>(data.size(), in.resumed_until - h.offset);
   in.high_water = std::max<uint64_t>(in.high_water, h.offset + data.size());
   counters_.bytes_moved += data.size();
   outcome_.bytes += data.size();

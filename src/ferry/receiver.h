@@ -55,7 +55,8 @@ class Receiver {
     std::string leaf;
     std::string part;
     base::UniqueFd fd;
-    uint64_t high_water = 0;                            // end of the furthest byte written
+    uint64_t high_water = 0;     // end of the furthest byte written
+    uint64_t resumed_until = 0;  // bytes kept from an earlier, interrupted run
     std::unordered_map<uint64_t, uint32_t> bad_chunks;  // offset -> length awaiting re-send
     int retries = 0;
     bool failed = false;

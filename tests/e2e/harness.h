@@ -1,0 +1,122 @@
+// Helpers for end-to-end tests of the real ferry binary: temporary
+// directories, child processes with captured output and a bounded wait, a
+// ferry server on a loopback port chosen by the kernel, tree comparison, and
+// a scriptable fake peer that speaks the wire protocol (for hostile input).
+// Every helper cleans up after itself in its destructor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ferry/channel.h"
+
+namespace e2e {
+
+inline constexpr const char* kToken = "e2e-token-0123456789";
+
+std::string ferry_bin();
+std::string gen_tree_bin();
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+struct ProcResult {
+  int exit_code = -1;  // -N when killed by signal N
+  std::string out;
+  std::string err;
+};
+
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  pid_t pid() const { return pid_; }
+  bool running();
+  void signal(int sig);
+  // Waits at most `limit` (then kills: the result says so); collects output.
+  ProcResult wait(std::chrono::seconds limit = std::chrono::seconds(300));
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+  TempDir io_;
+};
+
+// Runs `ferry ARGS...` to completion with FERRY_TOKEN=token.
+ProcResult ferry(std::vector<std::string> args, const std::string& token = kToken);
+
+class FerryServer {
+ public:
+  explicit FerryServer(const std::string& dir, std::vector<std::string> extra = {},
+                       const std::string& token = kToken);
+  uint16_t port() const { return port_; }
+  std::string url(const std::string& path = "") const;
+  Process& process() { return *proc_; }
+  bool alive() { return proc_->running(); }
+  std::string log() const { return proc_->err(); }
+
+ private:
+  std::unique_ptr<Process> proc_;
+  uint16_t port_ = 0;
+};
+
+// Files.
+void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
+std::string read_file(const std::string& path);
+bool exists(const std::string& path);
+// Names (recursively) of everything below `dir`, sorted; "" when empty.
+std::string listing(const std::string& dir);
+// Builds a tree with every kind of entry ferry handles (see the .cc).
+void make_every_kind_tree(const std::string& dir);
+// Compares type, permission bits, mtime (to the nanosecond, but not for
+// directory-less links' atime), content, link targets and holes.
+testing::AssertionResult trees_equal(const std::string& a, const std::string& b);
+
+// A fake ferry server for one connection: authenticates the client with
+// kToken, reads its request, then runs `script` on the channel.
+class FakeServer {
+ public:
+  using Script = std::function<void(ferry::Channel&)>;
+  explicit FakeServer(Script script);
+  ~FakeServer();
+  uint16_t port() const { return port_; }
+  std::string url(const std::string& path = "") const;
+
+ private:
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// A raw client connection to a server (no handshake yet).
+std::unique_ptr<ferry::Channel> connect_raw(uint16_t port);
+// Connects and authenticates with kToken.
+std::unique_ptr<ferry::Channel> connect_authenticated(uint16_t port);
+
+// Polls `cond` every millisecond, up to `limit`; returns whether it held.
+bool eventually(const std::function<bool()>& cond,
+                std::chrono::milliseconds limit = std::chrono::milliseconds(30000));
+
+}  // namespace e2e

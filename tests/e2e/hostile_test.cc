@@ -1,0 +1,326 @@
+// End-to-end tests of bad input: a peer is untrusted in both directions.
+// Malicious clients and servers are played by the test itself, speaking the
+// wire protocol through the ferry library's own Channel and codecs.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include <xxhash.h>
+
+#include "ferry/codec.h"
+#include "ferry/messages.h"
+#include "net/socket.h"
+#include "tests/e2e/harness.h"
+
+namespace e2e {
+namespace {
+using namespace ferry;
+
+// One line of error, naming the problem.
+void expect_one_line_error(const ProcResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
+}
+
+// The server still completes an ordinary upload.
+void expect_still_serving(FerryServer& server, TempDir& t) {
+  ASSERT_TRUE(server.alive());
+  write_file(t / "probe.txt", "still here");
+  auto r = ferry({"cp", t / "probe.txt", server.url("probe-copy.txt")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+class Hostile : public testing::Test {
+ protected:
+  void SetUp() override {
+    mkdir((t / "srv").c_str(), 0755);
+    mkdir((t / "outside").c_str(), 0755);
+    write_file(t / "file.txt", "payload");
+  }
+  TempDir t;
+};
+
+TEST_F(Hostile, WrongTokenIsRefusedAndNothingIsWritten) {
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", t / "file.txt", server.url()}, "wrong-token");
+  expect_one_line_error(r, "authentication failed");
+  EXPECT_EQ(listing(t / "srv"), "");
+  mkdir((t / "dl").c_str(), 0755);
+  write_file(t / "srv/secret", "s");
+  r = ferry({"cp", server.url("secret"), t / "dl"}, "wrong-token");
+  expect_one_line_error(r, "authentication failed");
+  EXPECT_EQ(listing(t / "dl"), "");
+}
+
+TEST_F(Hostile, MissingTokenIsAUsageError) {
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", t / "file.txt", server.url()}, "");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no token"), std::string::npos) << r.err;
+}
+
+TEST_F(Hostile, ServerWithoutTheTokenIsNotTrusted) {
+  // A server that does not know the token cannot fake the WELCOME proof.
+  FerryServer server(t / "srv", {}, "the-server-token");
+  auto r = ferry({"cp", t / "file.txt", server.url()}, "the-client-token");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(listing(t / "srv"), "");
+}
+
+TEST_F(Hostile, ReadOnlyServerRefusesUploads) {
+  FerryServer server(t / "srv", {"--read-only"});
+  auto r = ferry({"cp", t / "file.txt", server.url()});
+  expect_one_line_error(r, "read-only");
+  EXPECT_EQ(listing(t / "srv"), "");
+}
+
+TEST_F(Hostile, GarbageTruncationAndOversizeLeaveTheServerServing) {
+  FerryServer server(t / "srv");
+  {  // An HTTP request on the ferry port.
+    auto ch = connect_raw(server.port());
+    std::string http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_TRUE(ch->transport().write_all(http.data(), http.size()));
+    auto f = ch->recv();
+    EXPECT_FALSE(f && f->type != FrameType::kError);
+  }
+  {  // Half a frame, then the connection closes.
+    auto ch = connect_raw(server.port());
+    ASSERT_TRUE(ch->transport().write_all("\x01\x00\x00\x00\x00", 5));
+  }
+  {  // After authenticating: an ENTRY claiming 100 MB.
+    auto ch = connect_authenticated(server.port());
+    ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, ""})));
+    ASSERT_TRUE(ch->flush());
+    ASSERT_TRUE(ch->recv());  // ACCEPT
+    uint8_t header[8] = {static_cast<uint8_t>(FrameType::kEntry), 0, 0, 0};
+    store_be32(header + 4, 100u << 20);
+    ASSERT_TRUE(ch->transport().write_all(header, 8));
+    auto f = ch->recv();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->type, FrameType::kError);
+  }
+  EXPECT_TRUE(eventually([&] { return server.log().find("over the limit") != std::string::npos; }))
+      << server.log();
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, StalledClientIsDroppedAfterTheTimeout) {
+  FerryServer server(t / "srv", {"--timeout", "1"});
+  auto ch = connect_raw(server.port());
+  ASSERT_TRUE(ch->transport().write_all("\x01\x00", 2));  // then silence
+  auto f = ch->recv();  // the server must close on us rather than wait forever
+  EXPECT_FALSE(f);
+  EXPECT_NE(server.log().find("no progress"), std::string::npos) << server.log();
+  expect_still_serving(server, t);
+}
+
+// A malicious client: authenticates, PUTs into `target`, sends `entries`.
+// Returns the server's first reply after them (ERROR or RESULT).
+FrameType malicious_put(uint16_t port, const std::string& target,
+                        const std::vector<Entry>& entries) {
+  auto ch = connect_authenticated(port);
+  EXPECT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, target})));
+  EXPECT_TRUE(ch->flush());
+  auto accept = ch->recv();
+  if (!accept || accept->type != FrameType::kAccept)
+    return accept ? accept->type : FrameType::kError;
+  for (const Entry& e : entries) EXPECT_TRUE(ch->send(FrameType::kEntry, encode(e)));
+  // Data for every file, so a receiver that wrongly accepted it would write it.
+  for (const Entry& e : entries) {
+    if (e.kind != EntryKind::kFile) continue;
+    std::string payload(kDataPrefixSize, '\0');
+    payload += "evil";
+    encode_data_header(reinterpret_cast<uint8_t*>(payload.data()),
+                       {e.id, 0, XXH3_64bits("evil", 4)});
+    (void)ch->send(FrameType::kData, payload);
+    (void)ch->send(FrameType::kFileEnd, encode(FileEnd{e.id, FileEndStatus::kOk, ""}));
+  }
+  (void)ch->send(FrameType::kDone, "");
+  (void)ch->flush();
+  for (;;) {
+    auto f = ch->recv();
+    if (!f) return FrameType::kError;
+    if (f->type == FrameType::kResult || f->type == FrameType::kError) return f->type;
+  }
+}
+
+Entry file_entry(uint32_t id, std::string path) {
+  Entry e;
+  e.id = id;
+  e.kind = EntryKind::kFile;
+  e.mode = 0644;
+  e.size = 4;
+  e.path = std::move(path);
+  return e;
+}
+
+TEST_F(Hostile, MaliciousClientCannotWriteOutsideTheServedDirectory) {
+  std::string outside = t / "outside";
+  ASSERT_EQ(symlink(outside.c_str(), (t / "srv/escape-link").c_str()), 0);
+  FerryServer server(t / "srv");
+  // Targets that leave the served directory.
+  EXPECT_EQ(malicious_put(server.port(), "../outside", {file_entry(1, "x")}), FrameType::kError);
+  EXPECT_EQ(malicious_put(server.port(), "escape-link", {file_entry(1, "x")}), FrameType::kError);
+  EXPECT_EQ(malicious_put(server.port(), "escape-link/y", {file_entry(1, "x")}), FrameType::kError);
+  // Entry names that try to.
+  for (const std::string& bad :
+       std::vector<std::string>{"../outside/evil", "/tmp/evil", "root/../../outside/evil",
+                                "root//evil", "root/./evil", std::string("root/\0evil", 10)}) {
+    EXPECT_EQ(malicious_put(server.port(), "", {file_entry(1, bad)}), FrameType::kError) << bad;
+  }
+  // A symlink it sent, then a file written "through" it.
+  Entry root;
+  root.id = 1;
+  root.kind = EntryKind::kDir;
+  root.mode = 0755;
+  root.path = "tree";
+  Entry link;
+  link.id = 2;
+  link.kind = EntryKind::kSymlink;
+  link.path = "tree/link";
+  link.link_target = outside;
+  malicious_put(server.port(), "", {root, link, file_entry(3, "tree/link/evil")});
+  // A file through the served directory's own symlink.
+  malicious_put(server.port(), "", {file_entry(1, "escape-link/evil2")});
+  EXPECT_EQ(listing(outside), "");
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, MaliciousServerCannotWriteOutsideTheTarget) {
+  std::string outside = t / "outside";
+  auto script = [&](Channel& ch) {
+    (void)ch.send(FrameType::kAccept, "");
+    Entry root;
+    root.id = 1;
+    root.kind = EntryKind::kDir;
+    root.mode = 0755;
+    root.path = "tree";
+    Entry link;
+    link.id = 2;
+    link.kind = EntryKind::kSymlink;
+    link.path = "tree/link";
+    link.link_target = outside;
+    for (const Entry& e : {root, link, file_entry(3, "tree/link/evil"), file_entry(4, "../evil"),
+                           file_entry(5, "/tmp/evil"), file_entry(6, "other-root/evil")})
+      (void)ch.send(FrameType::kEntry, encode(e));
+    (void)ch.flush();
+    while (ch.recv()) {
+    }
+  };
+  FakeServer fake(script);
+  mkdir((t / "dl").c_str(), 0755);
+  auto r = ferry({"cp", "-r", fake.url("tree"), t / "dl/copy"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(listing(outside), "");
+  EXPECT_FALSE(exists(t / "evil"));
+  EXPECT_FALSE(exists(t / "dl/evil"));
+}
+
+// A server that corrupts the first `corrupt` sends of the file's only chunk.
+void corrupting_sender(Channel& ch, int corrupt) {
+  const std::string data = "the real content";
+  (void)ch.send(FrameType::kAccept, "");
+  Entry e = file_entry(1, "f");
+  e.size = data.size();
+  (void)ch.send(FrameType::kEntry, encode(e));
+  (void)ch.flush();
+  int sent = 0;
+  auto send_chunk = [&] {
+    std::string payload(kDataPrefixSize, '\0');
+    std::string body = sent++ < corrupt ? "the rEal content" : data;
+    payload += body;
+    encode_data_header(reinterpret_cast<uint8_t*>(payload.data()),
+                       {1, 0, XXH3_64bits(data.data(), data.size())});
+    (void)ch.send(FrameType::kData, payload);
+    (void)ch.send(FrameType::kFileEnd, encode(FileEnd{1, FileEndStatus::kOk, ""}));
+    (void)ch.flush();
+  };
+  for (;;) {
+    auto f = ch.recv();
+    if (!f) return;
+    if (f->type == FrameType::kWant) {
+      send_chunk();
+      (void)ch.send(FrameType::kDone, "");
+      (void)ch.flush();
+    } else if (f->type == FrameType::kRetry) {
+      send_chunk();
+    } else if (f->type == FrameType::kResult || f->type == FrameType::kError) {
+      return;
+    }
+  }
+}
+
+TEST_F(Hostile, ChecksumMismatchIsRetriedThenSucceeds) {
+  FakeServer fake([](Channel& ch) { corrupting_sender(ch, 2); });
+  auto r = ferry({"cp", "--json", fake.url("f"), t / "got"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(t / "got"), "the real content");
+  EXPECT_NE(r.out.find("\"retried_chunks\":2"), std::string::npos) << r.out;
+}
+
+TEST_F(Hostile, PersistentChecksumMismatchIsReportedAndNothingIsKept) {
+  FakeServer fake([](Channel& ch) { corrupting_sender(ch, 100); });
+  auto r = ferry({"cp", fake.url("f"), t / "got"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("checksum mismatch persisted"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(t / "got"));
+  EXPECT_EQ(listing(t.path()).find("ferry-part"), std::string::npos) << listing(t.path());
+}
+
+TEST_F(Hostile, ServerSpeakingGarbageGivesOneClearLine) {
+  auto fd = net::listen_tcp({"127.0.0.1", 0});
+  ASSERT_TRUE(fd);
+  auto port =
+      static_cast<uint16_t>(std::stoi(net::local_address(fd->get())->to_string().substr(10)));
+  std::thread junk([&] {
+    auto c = net::accept(fd->get());
+    if (c) (void)!write(c->fd.get(), "SSH-2.0-OpenSSH_9.2\r\n", 21);
+  });
+  auto r = ferry({"cp", t / "file.txt", "ferry://127.0.0.1:" + std::to_string(port) + "/"});
+  junk.join();
+  expect_one_line_error(r, "not a ferry");
+}
+
+TEST_F(Hostile, FullDiskIsReportedAndLeavesNoFinalFile) {
+  std::string small = t / "small";
+  mkdir(small.c_str(), 0755);
+  if (mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m") != 0)
+    GTEST_SKIP() << "cannot mount tmpfs";
+  struct Unmount {
+    std::string p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{small};
+  std::string big(4 << 20, 'x');
+  write_file(t / "big", big);
+  FerryServer server(small);
+  auto r = ferry({"cp", t / "big", server.url()});
+  expect_one_line_error(r, "No space left on device");
+  EXPECT_FALSE(exists(small + "/big"));
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, FileChangingWhileSentIsReportedNotCopiedTorn) {
+  std::string path = t / "growing.log";
+  write_file(path, std::string(64 << 20, 'a'));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    int fd = open(path.c_str(), O_WRONLY | O_APPEND);
+    while (!stop) (void)!write(fd, "more\n", 5);
+    close(fd);
+  });
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", path, server.url()});
+  stop = true;
+  writer.join();
+  expect_one_line_error(r, "changed while being sent");
+  EXPECT_FALSE(exists(t / "srv/growing.log"));
+}
+
+}  // namespace
+}  // namespace e2e

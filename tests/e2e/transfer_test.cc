@@ -1,0 +1,231 @@
+// End-to-end transfers with the real `ferry` binary over loopback: every
+// kind of entry in both directions, scp naming rules, files over 4 GiB,
+// resume after either side is killed, and concurrency.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/harness.h"
+
+namespace e2e {
+namespace {
+
+nlohmann::json summary(const ProcResult& r) {
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out << r.err;
+  return j;
+}
+
+TEST(Transfer, UploadTreeWithEveryKindOfEntry) {
+  TempDir t;
+  make_every_kind_tree(t / "tree");
+  mkdir((t / "srv").c_str(), 0755);
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", "-r", "--json", t / "tree", server.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(trees_equal(t / "tree", t / "srv/tree"));
+  auto j = summary(r);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["direction"], "upload");
+  EXPECT_EQ(j["files"], 15);  // the root and 3 dirs, 7 files, 4 links
+}
+
+TEST(Transfer, DownloadTreeWithEveryKindOfEntry) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  make_every_kind_tree(t / "srv/tree");
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", "-r", "--json", server.url("tree"), t / "copy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(trees_equal(t / "srv/tree", t / "copy"));
+  EXPECT_EQ(summary(r)["direction"], "download");
+}
+
+TEST(Transfer, ScpNamingRules) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  mkdir((t / "srv/existing").c_str(), 0755);
+  write_file(t / "a.txt", "A");
+  write_file(t / "b.txt", "B");
+  FerryServer server(t / "srv");
+  // Into an existing directory: keeps its name.
+  ASSERT_EQ(ferry({"cp", t / "a.txt", server.url("existing")}).exit_code, 0);
+  EXPECT_EQ(read_file(t / "srv/existing/a.txt"), "A");
+  // To a new name: renamed.
+  ASSERT_EQ(ferry({"cp", t / "a.txt", server.url("renamed.txt")}).exit_code, 0);
+  EXPECT_EQ(read_file(t / "srv/renamed.txt"), "A");
+  // HOST:PATH form with --port.
+  ASSERT_EQ(ferry({"cp", t / "b.txt", "127.0.0.1:existing/b2.txt", "--port",
+                   std::to_string(server.port())})
+                .exit_code,
+            0);
+  EXPECT_EQ(read_file(t / "srv/existing/b2.txt"), "B");
+  // Several sources need a directory target.
+  auto r = ferry({"cp", t / "a.txt", t / "b.txt", server.url("nodir")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(t / "srv/nodir"));
+  // A directory without -r is refused.
+  r = ferry({"cp", t / "srv", server.url("x")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("use -r"), std::string::npos) << r.err;
+  // Several sources download into a directory.
+  mkdir((t / "dl").c_str(), 0755);
+  ASSERT_EQ(
+      ferry({"cp", server.url("renamed.txt"), server.url("existing/a.txt"), t / "dl"}).exit_code,
+      0);
+  EXPECT_EQ(listing(t / "dl"), "a.txt renamed.txt");
+}
+
+TEST(Transfer, FileOver4GiBWithHolesKeepsOffsetsAndHoles) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  const off_t size = (5ll << 30) + 12345;
+  const off_t far = (4ll << 30) + (512 << 20);
+  int fd = open((t / "huge").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_EQ(pwrite(fd, "head", 4, 0), 4);
+  ASSERT_EQ(pwrite(fd, "beyond-4GiB", 11, far), 11);
+  ASSERT_EQ(ftruncate(fd, size), 0);
+  close(fd);
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", "--json", t / "huge", server.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st;
+  ASSERT_EQ(stat((t / "srv/huge").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, size);
+  EXPECT_LT(st.st_blocks * 512, 16 << 20) << "holes were filled";
+  fd = open((t / "srv/huge").c_str(), O_RDONLY);
+  char buf[12] = {};
+  ASSERT_EQ(pread(fd, buf, 11, far), 11);
+  EXPECT_STREQ(buf, "beyond-4GiB");
+  close(fd);
+}
+
+// Waits until the part file of `name` in `dir` holds data, then returns.
+bool part_has_data(const std::string& dir, const std::string& name) {
+  return eventually([&] {
+    struct stat st;
+    return stat((dir + "/." + name + ".ferry-part").c_str(), &st) == 0 && st.st_size > (8 << 20);
+  });
+}
+
+class Resume : public testing::Test {
+ protected:
+  void SetUp() override {
+    mkdir((t / "srv").c_str(), 0755);
+    std::string size = "256M";
+    ASSERT_EQ(Process({gen_tree_bin(), "file", t / "big", size}).wait().exit_code, 0);
+  }
+  TempDir t;
+};
+
+TEST_F(Resume, AfterClientKilledMidUpload) {
+  auto server = std::make_unique<FerryServer>(t / "srv");
+  Process cp({ferry_bin(), "cp", "--reconnects", "0", t / "big", server->url()},
+             {std::string("FERRY_TOKEN=") + kToken});
+  ASSERT_TRUE(part_has_data(t / "srv", "big")) << cp.err();
+  // Freeze the receiver so the copy cannot finish, then kill the sender.
+  server->process().signal(SIGSTOP);
+  cp.signal(SIGKILL);
+  cp.wait();
+  server->process().signal(SIGCONT);
+  EXPECT_FALSE(exists(t / "srv/big")) << "a partial file appeared under its final name";
+  auto r = ferry({"cp", "--json", t / "big", server->url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(t / "srv/big"), read_file(t / "big"));
+  auto j = summary(r);
+  EXPECT_GT(j["bytes_skipped"].get<uint64_t>(), 0u) << "nothing was resumed";
+  EXPECT_LT(j["bytes"].get<uint64_t>(), 256ull << 20);
+  EXPECT_FALSE(exists(t / "srv/.big.ferry-part"));
+}
+
+TEST_F(Resume, AfterServerKilledMidUpload) {
+  auto server = std::make_unique<FerryServer>(t / "srv");
+  Process cp({ferry_bin(), "cp", "--reconnects", "0", t / "big", server->url()},
+             {std::string("FERRY_TOKEN=") + kToken});
+  ASSERT_TRUE(part_has_data(t / "srv", "big")) << cp.err();
+  server->process().signal(SIGKILL);
+  auto failed = cp.wait();
+  EXPECT_NE(failed.exit_code, 0);
+  EXPECT_FALSE(exists(t / "srv/big"));
+  server = std::make_unique<FerryServer>(t / "srv");
+  auto r = ferry({"cp", "--json", t / "big", server->url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(t / "srv/big"), read_file(t / "big"));
+  EXPECT_GT(summary(r)["bytes_skipped"].get<uint64_t>(), 0u);
+}
+
+TEST_F(Resume, AfterClientKilledMidDownload) {
+  ASSERT_EQ(rename((t / "big").c_str(), (t / "srv/big").c_str()), 0);
+  mkdir((t / "dl").c_str(), 0755);
+  FerryServer server(t / "srv");
+  Process cp({ferry_bin(), "cp", "--reconnects", "0", server.url("big"), t / "dl"},
+             {std::string("FERRY_TOKEN=") + kToken});
+  ASSERT_TRUE(part_has_data(t / "dl", "big")) << cp.err();
+  server.process().signal(SIGSTOP);
+  cp.signal(SIGKILL);
+  cp.wait();
+  server.process().signal(SIGCONT);
+  EXPECT_FALSE(exists(t / "dl/big"));
+  auto r = ferry({"cp", "--json", server.url("big"), t / "dl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(t / "dl/big"), read_file(t / "srv/big"));
+  EXPECT_GT(summary(r)["bytes_skipped"].get<uint64_t>(), 0u);
+}
+
+TEST(Transfer, ResumeFlagSkipsFilesAlreadyWhole) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  make_every_kind_tree(t / "tree");
+  FerryServer server(t / "srv");
+  ASSERT_EQ(ferry({"cp", "-r", t / "tree", server.url()}).exit_code, 0);
+  write_file(t / "tree/plain.txt", "changed\n");
+  auto r = ferry({"cp", "-r", "--resume", "--json", t / "tree", server.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(trees_equal(t / "tree", t / "srv/tree"));
+  auto j = summary(r);
+  EXPECT_EQ(j["files_skipped"], 6);  // all 7 regular files but the changed one
+  EXPECT_EQ(j["bytes"], 8);
+}
+
+TEST(Transfer, ManyClientsAtOnce) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  make_every_kind_tree(t / "tree");
+  make_every_kind_tree(t / "srv/shared");
+  FerryServer server(t / "srv");
+  std::vector<std::unique_ptr<Process>> clients;
+  for (int i = 0; i < 4; ++i) {
+    mkdir((t / ("srv/up" + std::to_string(i))).c_str(), 0755);
+    clients.push_back(
+        std::make_unique<Process>(std::vector<std::string>{ferry_bin(), "cp", "-r", t / "tree",
+                                                           server.url("up" + std::to_string(i))},
+                                  std::vector<std::string>{std::string("FERRY_TOKEN=") + kToken}));
+    clients.push_back(std::make_unique<Process>(
+        std::vector<std::string>{ferry_bin(), "cp", "-r", server.url("shared"),
+                                 t / ("dl" + std::to_string(i))},
+        std::vector<std::string>{std::string("FERRY_TOKEN=") + kToken}));
+  }
+  for (auto& c : clients) EXPECT_EQ(c->wait().exit_code, 0) << c->err();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(trees_equal(t / "tree", t / ("srv/up" + std::to_string(i) + "/tree")));
+    EXPECT_TRUE(trees_equal(t / "srv/shared", t / ("dl" + std::to_string(i))));
+  }
+}
+
+TEST(Transfer, TwentyThousandSmallFilesArrive) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  ASSERT_EQ(Process({gen_tree_bin(), "tree", t / "tree", "20000", "40M"}).wait().exit_code, 0);
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", "-r", "--json", t / "tree", server.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(summary(r)["files"], 20000 + 200 + 1);
+  EXPECT_TRUE(trees_equal(t / "tree", t / "srv/tree"));
+}
+
+}  // namespace
+}  // namespace e2e

@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ferry/auth.h"
+#include "ferry/codec.h"
+#include "ferry/frame.h"
+#include "ferry/messages.h"
+#include "ferry/peer_path.h"
+#include "ferry/remote_spec.h"
+
+namespace ferry {
+namespace {
+
+std::span<const uint8_t> bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+TEST(Messages, EntryRoundTripsAnyNameBytes) {
+  Entry e;
+  e.id = 7;
+  e.kind = EntryKind::kSymlink;
+  e.flags = kEntrySparse;
+  e.mode = 0751;
+  e.mtime_sec = -5;  // before 1970 is valid
+  e.mtime_nsec = 999999999;
+  e.size = 5ull << 32;
+  e.path = std::string("dir/\xff\xfe name", 13);
+  e.link_target = "../x";
+  auto d = decode_entry(bytes(encode(e)));
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->id, 7u);
+  EXPECT_EQ(d->kind, EntryKind::kSymlink);
+  EXPECT_EQ(d->flags, kEntrySparse);
+  EXPECT_EQ(d->mode, 0751u);
+  EXPECT_EQ(d->mtime_sec, -5);
+  EXPECT_EQ(d->mtime_nsec, 999999999u);
+  EXPECT_EQ(d->size, 5ull << 32);
+  EXPECT_EQ(d->path, e.path);
+  EXPECT_EQ(d->link_target, "../x");
+}
+
+TEST(Messages, TruncatedOrTrailingBytesAreRejected) {
+  Entry e;
+  e.path = "a";
+  std::string wire = encode(e);
+  for (size_t cut = 0; cut < wire.size(); ++cut)
+    EXPECT_FALSE(decode_entry(bytes(wire.substr(0, cut)))) << "cut at " << cut;
+  EXPECT_FALSE(decode_entry(bytes(wire + "x")));
+}
+
+TEST(Messages, OutOfRangeFieldsAreRejected) {
+  Entry e;
+  e.path = "a";
+  std::string wire = encode(e);
+  std::string bad_kind = wire;
+  bad_kind[4] = 9;
+  EXPECT_FALSE(decode_entry(bytes(bad_kind)));
+  Entry big_mode = e;
+  big_mode.mode = 0170000;
+  EXPECT_FALSE(decode_entry(bytes(encode(big_mode))));
+  Entry bad_ns = e;
+  bad_ns.mtime_nsec = 1000000000;
+  EXPECT_FALSE(decode_entry(bytes(encode(bad_ns))));
+}
+
+TEST(Messages, WantCountCannotExceedPayload) {
+  Want w{3, WantHow::kBlocks, {1, 2, 3}};
+  std::string wire = encode(w);
+  wire[8] = 0x7f;  // claim a huge block count
+  EXPECT_FALSE(decode_want(bytes(wire)));
+  auto ok = decode_want(bytes(encode(w)));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->have, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(Messages, HelloNeedsMagic) {
+  Hello h{kProtocolVersion, {}};
+  std::string wire = encode(h);
+  EXPECT_TRUE(decode_hello(bytes(wire)));
+  wire[0] = 'G';
+  EXPECT_FALSE(decode_hello(bytes(wire)));
+}
+
+TEST(Frame, CapsAreDefinedForEveryType) {
+  EXPECT_EQ(max_payload(0x99), 0u);
+  EXPECT_EQ(max_payload(static_cast<uint8_t>(FrameType::kData)), kDataPrefixSize + kChunkSize);
+  EXPECT_GT(max_payload(static_cast<uint8_t>(FrameType::kEntry)), 2u * 65535);
+}
+
+TEST(PeerPath, AcceptsOrdinaryRelativeNames) {
+  EXPECT_TRUE(check_entry_path("a"));
+  EXPECT_TRUE(check_entry_path("a/b/c.txt"));
+  EXPECT_TRUE(check_entry_path(std::string("\xff\x01weird", 7)));
+  EXPECT_TRUE(check_entry_path("..a/b.."));
+}
+
+TEST(PeerPath, RefusesEscapes) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "/etc/passwd", "..", "../x", "a/../../x", "a/..", "a//b", "a/", "./a", "a/./b",
+           std::string("a\0b", 3), std::string(300, 'x'), std::string(5000, 'a')}) {
+    EXPECT_FALSE(check_entry_path(bad)) << bad;
+  }
+}
+
+TEST(PeerPath, NormalizesRequestPaths) {
+  EXPECT_EQ(*normalize_request_path(""), ".");
+  EXPECT_EQ(*normalize_request_path("/"), ".");
+  EXPECT_EQ(*normalize_request_path("/a//b/./c/"), "a/b/c");
+  EXPECT_FALSE(normalize_request_path("a/../b"));
+  EXPECT_FALSE(normalize_request_path(".."));
+  EXPECT_FALSE(normalize_request_path(std::string("a\0", 2)));
+}
+
+TEST(RemoteSpec, ScpStyleOperands) {
+  auto a = parse_operand("host:dir/x", 7077);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->remote);
+  EXPECT_EQ(a->server.host, "host");
+  EXPECT_EQ(a->server.port, 7077);
+  EXPECT_EQ(a->path, "dir/x");
+  auto b = parse_operand("ferry://10.1.2.3:9000/a/b", 7077);
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->remote);
+  EXPECT_EQ(b->server.host, "10.1.2.3");
+  EXPECT_EQ(b->server.port, 9000);
+  EXPECT_EQ(b->path, "a/b");
+  auto c = parse_operand("./odd:name", 7077);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->remote);
+  auto d = parse_operand("[::1]:file", 7077);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->remote);
+  EXPECT_EQ(d->server.host, "::1");
+  EXPECT_EQ(d->path, "file");
+  auto e = parse_operand("plain.txt", 7077);
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->remote);
+  EXPECT_FALSE(parse_operand("", 7077));
+  EXPECT_FALSE(parse_operand("ferry:///x", 7077));
+}
+
+TEST(Auth, MacsDependOnTokenNoncesAndDirection) {
+  Nonce a{}, b{};
+  a[0] = 1;
+  b[0] = 2;
+  Mac m1 = auth::client_mac("tok", a, b);
+  EXPECT_TRUE(auth::equal(m1, auth::client_mac("tok", a, b)));
+  EXPECT_FALSE(auth::equal(m1, auth::client_mac("tok2", a, b)));
+  EXPECT_FALSE(auth::equal(m1, auth::client_mac("tok", b, a)));
+  EXPECT_FALSE(auth::equal(m1, auth::server_mac("tok", b, a)));  // no reflection
+  auto t1 = auth::make_token(), t2 = auth::make_token();
+  ASSERT_TRUE(t1 && t2);
+  EXPECT_EQ(t1->size(), 32u);
+  EXPECT_NE(*t1, *t2);
+}
+
+}  // namespace
+}  // namespace ferry
