@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Runs ferry and its anchors side by side on this machine and prints ratios.
+#   bash bench/ferry_bench.sh [--quick]
+# Cases (each the median of REPS runs, source and destination in tmpfs):
+#   file : a 2 GiB random file over loopback, file to file (iperf3 is memory to memory)
+#   tree : 20,000 files (300 MB) over loopback
+#   veth : the 2 GiB file between two network namespaces joined by a veth pair
+# Also prints ferry's CPU seconds per GB on each side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=3
+FILE_SIZE=2G
+[ "${1:-}" = "--quick" ] && { REPS=1; FILE_SIZE=512M; }
+bash scripts/install-deps.sh --with-test-tools
+bash scripts/build.sh
+FERRY=$PWD/build/bin/ferry
+GEN=$PWD/build/bin/gen-tree
+# Sources and destinations live in tmpfs: the pipeline is measured, not this
+# machine's disk (ext4 here writes a new 512 MiB file at ~0.5 GB/s even with dd).
+W=$(mktemp -d /dev/shm/ferry-bench.XXXXXX)
+PIDS=()
+NS_A=ferry-bench-a NS_B=ferry-bench-b
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$W/sshd.pid" ] && kill "$(cat "$W/sshd.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  ip netns del $NS_A 2>/dev/null || true
+  ip netns del $NS_B 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+export FERRY_TOKEN=bench-$$
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s.%N; }
+prepare() {  # $1 = source to keep cached; clears the destination and flushes dirty pages
+  mkdir -p "$W/dst" && find "$W/dst" -mindepth 1 -delete  # keep the inode: ferry serve holds it
+  sync
+  cat "$1" >/dev/null 2>&1 || tar -c -C "$1" . >/dev/null
+}
+# Waits until something listens on port $1 (without connecting: one-shot servers would take it).
+wait_port() { for _ in $(seq 500); do ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.01; done; return 1; }
+
+echo "== inputs in $W"
+"$GEN" file "$W/big" $FILE_SIZE
+"$GEN" tree "$W/tree" 20000 300M
+BYTES=$(stat -c %s "$W/big")
+TREE_BYTES=$(du -sb "$W/tree" | cut -f1)
+
+# ssh on 127.0.0.1:2222 with a throwaway key, for scp and rsync.
+ssh-keygen -q -t ed25519 -N '' -f "$W/key"
+ssh-keygen -q -t ed25519 -N '' -f "$W/hostkey"
+cp "$W/key.pub" "$W/authorized_keys"
+mkdir -p /run/sshd
+cat >"$W/sshd_config" <<CFG
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $W/hostkey
+AuthorizedKeysFile $W/authorized_keys
+PermitRootLogin yes
+StrictModes no
+UsePAM no
+PidFile $W/sshd.pid
+Subsystem sftp /usr/lib/openssh/sftp-server
+CFG
+/usr/sbin/sshd -f "$W/sshd_config"
+wait_port 2222
+SSH="ssh -i $W/key -p 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+SCP="scp -i $W/key -P 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+
+mkdir -p "$W/dst"
+"$FERRY" serve "$W/dst" --listen 127.0.0.1:7177 >"$W/serve.log" 2>&1 & SERVER=$!; PIDS+=($SERVER)
+wait_port 7177
+
+declare -A RESULT
+run_case() {  # name source cmd...; prints and records the median seconds
+  local name=$1 src=$2; shift 2
+  local times=()
+  for _ in $(seq $REPS); do
+    prepare "$src"
+    local t0=$(now)
+    "$@" >/dev/null 2>"$W/err" || { echo "  $name failed: $(head -3 "$W/err")"; return 1; }
+    local t1=$(now)
+    times+=("$(echo "$t1 - $t0" | bc -l)")
+  done
+  RESULT[$name]=$(printf '%s\n' "${times[@]}" | median)
+  printf '  %-28s %7.3f s\n' "$name" "${RESULT[$name]}"
+}
+
+iperf_rate() {  # extra iperf3 flags; prints GB/s (receiver side)
+  iperf3 -s -1 -p 5299 >/dev/null 2>&1 & local s=$!
+  wait_port 5299
+  iperf3 -c 127.0.0.1 -p 5299 -n $BYTES -J "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/8e9)'
+  wait $s 2>/dev/null || true
+}
+
+nc_file() {
+  nc -l 127.0.0.1 5301 >"$W/dst/big" & local l=$!
+  wait_port 5301
+  nc -N 127.0.0.1 5301 <"$W/big"
+  wait $l
+}
+tar_nc() {
+  (nc -l 127.0.0.1 5302 | tar -x -C "$W/dst") & local l=$!
+  wait_port 5302
+  tar -c -C "$W/tree" . | nc -N 127.0.0.1 5302
+  wait $l
+}
+
+cpu_of() { awk '{print ($14+$15)/100}' /proc/$1/stat; }
+
+echo "== file: $(numfmt --to=iec $BYTES) over loopback, $REPS runs each"
+declare -a IPERF IPERFZ
+for _ in $(seq $REPS); do IPERF+=("$(iperf_rate)"); IPERFZ+=("$(iperf_rate -Z)"); done
+IPERF_R=$(printf '%s\n' "${IPERF[@]}" | median)
+IPERFZ_R=$(printf '%s\n' "${IPERFZ[@]}" | median)
+printf '  %-28s %7.3f GB/s\n' "iperf3 (memory to memory)" "$IPERF_R" "iperf3 -Z" "$IPERFZ_R"
+run_case "nc file to file" "$W/big" nc_file
+run_case "scp" "$W/big" $SCP "$W/big" root@127.0.0.1:"$W/dst/"
+run_case "rsync over ssh" "$W/big" rsync -a -e "$SSH" "$W/big" root@127.0.0.1:"$W/dst/"
+srv_cpu0=$(cpu_of $SERVER)
+ferry_file() { /usr/bin/time -o "$W/time" -f '%U %S' "$FERRY" cp -q "$W/big" ferry://127.0.0.1:7177/; }
+run_case "ferry cp" "$W/big" ferry_file
+srv_cpu1=$(cpu_of $SERVER)
+cli=$(awk '{print $1+$2}' "$W/time")
+srv=$(echo "($srv_cpu1 - $srv_cpu0) / $REPS" | bc -l)
+
+rate() { echo "$BYTES / $1 / 1000000000" | bc -l; }
+F=$(rate ${RESULT["ferry cp"]})
+echo
+printf '  ferry %.2f GB/s = %.2fx iperf3, %.2fx iperf3 -Z, %.2fx nc, %.2fx scp, %.2fx rsync\n' "$F" \
+  "$(echo "$F / $IPERF_R" | bc -l)" "$(echo "$F / $IPERFZ_R" | bc -l)" \
+  "$(echo "${RESULT["nc file to file"]} / ${RESULT["ferry cp"]}" | bc -l)" \
+  "$(echo "${RESULT["scp"]} / ${RESULT["ferry cp"]}" | bc -l)" \
+  "$(echo "${RESULT["rsync over ssh"]} / ${RESULT["ferry cp"]}" | bc -l)"
+GB=$(echo "$BYTES / 1000000000" | bc -l)
+printf '  ferry CPU per GB: sender (client) %.2f s, receiver (server) %.2f s\n' \
+  "$(echo "$cli / $GB" | bc -l)" "$(echo "$srv / $GB" | bc -l)"
+
+echo
+echo "== tree: 20,000 files ($(numfmt --to=iec $TREE_BYTES)) over loopback, $REPS runs each"
+run_case "tar | nc" "$W/tree" tar_nc
+run_case "rsync -a over ssh" "$W/tree" rsync -a -e "$SSH" "$W/tree" root@127.0.0.1:"$W/dst/"
+[ $REPS -gt 1 ] && OLD=$REPS && REPS=1
+run_case "scp -r" "$W/tree" $SCP -r "$W/tree" root@127.0.0.1:"$W/dst/"
+REPS=${OLD:-$REPS}
+run_case "ferry cp -r" "$W/tree" "$FERRY" cp -q -r "$W/tree" ferry://127.0.0.1:7177/
+T=${RESULT["ferry cp -r"]}
+printf '  ferry is %.2fx tar|nc, %.2fx rsync, %.2fx scp -r (ratios of times; >1 = ferry faster)\n' \
+  "$(echo "${RESULT["tar | nc"]} / $T" | bc -l)" "$(echo "${RESULT["rsync -a over ssh"]} / $T" | bc -l)" \
+  "$(echo "${RESULT["scp -r"]} / $T" | bc -l)"
+
+echo
+echo "== veth: $(numfmt --to=iec $BYTES) between two network namespaces"
+ip netns add $NS_A && ip netns add $NS_B
+ip link add fb-a type veth peer name fb-b
+ip link set fb-a netns $NS_A && ip link set fb-b netns $NS_B
+ip -n $NS_A addr add 10.201.0.1/30 dev fb-a && ip -n $NS_B addr add 10.201.0.2/30 dev fb-b
+ip -n $NS_A link set fb-a up && ip -n $NS_B link set fb-b up
+ip -n $NS_A link set lo up && ip -n $NS_B link set lo up
+ip netns exec $NS_B "$FERRY" serve "$W/dst" --listen 10.201.0.2:7177 >/dev/null 2>&1 & PIDS+=($!)
+ip netns exec $NS_B iperf3 -s -p 5299 >/dev/null 2>&1 & PIDS+=($!)
+sleep 0.3
+V_IPERF=$(ip netns exec $NS_A iperf3 -c 10.201.0.2 -p 5299 -n $BYTES -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/8e9)')
+printf '  %-28s %7.3f GB/s\n' "iperf3 over veth" "$V_IPERF"
+run_case "ferry cp over veth" "$W/big" ip netns exec $NS_A "$FERRY" cp -q "$W/big" ferry://10.201.0.2:7177/
+VF=$(rate ${RESULT["ferry cp over veth"]})
+printf '  ferry over veth %.2f GB/s = %.2fx iperf3 over veth\n' "$VF" "$(echo "$VF / $V_IPERF" | bc -l)"
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(date -u +%F)"
