@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
   c->add_option("--reconnects", cp.reconnects,
                 "Reconnect and resume this many times if the connection drops")
       ->check(CLI::Range(0, 100));
+  c->add_option("-P,--parallel", cp.streams,
+                "TCP streams (1-16); default: 4 when the round trip is 10 ms or more, else 1")
+      ->check(CLI::Range(1, 16));
   c->add_flag("--json", json, "Print a machine-readable summary at the end");
   c->add_flag("-q,--quiet", quiet, "No progress display");
 

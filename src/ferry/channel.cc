@@ -52,8 +52,7 @@ base::Result<Frame> Channel::recv() {
   uint8_t type = h[0];
   uint32_t len = load_be32(h + 4);
   uint32_t cap = max_payload(type);
-  bool known = cap > 0 || type == static_cast<uint8_t>(FrameType::kAccept) ||
-               type == static_cast<uint8_t>(FrameType::kDone);
+  bool known = cap > 0 || type == static_cast<uint8_t>(FrameType::kDone);
   if (!known || h[1] != 0 || h[2] != 0 || h[3] != 0)
     return base::fail_msg(
         fmt::format("{} sent something that is not a ferry message (frame type 0x{:02x}); "

@@ -1,6 +1,10 @@
 #include "ferry/client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <thread>
@@ -59,6 +63,38 @@ base::Result<WalkRoot> local_root(std::string path) {
   return r;
 }
 
+// How many streams to use once the primary connection is up.
+uint8_t choose_streams(const Channel& ch, const CopyOptions& o) {
+  if (o.streams > 0) return static_cast<uint8_t>(std::min<int>(o.streams, kMaxStreams));
+  struct tcp_info info {};
+  socklen_t len = sizeof info;
+  int fd = const_cast<Channel&>(ch).transport().socket_fd();
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 1;
+  return info.tcpi_rtt >= 10000 ? 4 : 1;  // tcpi_rtt is in microseconds
+}
+
+// Opens the extra streams of a parallel transfer and joins them to `session`.
+base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::HostPort& server,
+                                                                 const CopyOptions& o,
+                                                                 const Accept& accepted,
+                                                                 uint8_t streams) {
+  std::vector<std::unique_ptr<Channel>> extra;
+  for (uint8_t i = 1; i < streams; ++i) {
+    auto ch = TRY(open_session(server, o));
+    TRY_STATUS(ch->send(FrameType::kJoin, encode(Join{accepted.session, i})));
+    TRY_STATUS(ch->flush());
+    TRY_CTX(await_accept(*ch), "join stream");
+    extra.push_back(std::move(ch));
+  }
+  return extra;
+}
+
+std::vector<Channel*> raw(const std::vector<std::unique_ptr<Channel>>& v) {
+  std::vector<Channel*> out;
+  for (const auto& c : v) out.push_back(c.get());
+  return out;
+}
+
 uint32_t request_flags(const CopyOptions& o, bool retrying) {
   return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
          (o.fsync ? kFlagFsync : 0);
@@ -70,12 +106,17 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   std::vector<WalkRoot> roots;
   for (const auto& s : sources) roots.push_back(TRY(local_root(s)));
   auto ch = TRY(open_session(target.server, o));
-  Put put{request_flags(o, retrying), static_cast<uint16_t>(sources.size()), target.path};
+  Put put;
+  put.flags = request_flags(o, retrying);
+  put.streams = choose_streams(*ch, o);
+  put.source_count = static_cast<uint16_t>(sources.size());
+  put.target = target.path;
   TRY_STATUS(ch->send(FrameType::kPut, encode(put)));
   TRY_STATUS(ch->flush());
-  TRY_STATUS(await_accept(*ch));
+  Accept accepted = TRY(await_accept(*ch));
+  auto extra = TRY(join_streams(target.server, o, accepted, put.streams));
   TreeWalk walk(std::move(roots), o.recursive);
-  Sender sender(*ch, walk, counters);
+  Sender sender(*ch, walk, counters, raw(extra));
   SendOutcome out = TRY(sender.run());
   report.files = out.receiver.files;
   report.errors = std::move(out.errors);
@@ -96,12 +137,14 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   auto ch = TRY(open_session(sources.front().server, o));
   Get get;
   get.flags = request_flags(o, retrying);
+  get.streams = choose_streams(*ch, o);
   for (const auto& s : sources) get.sources.push_back(s.path);
   TRY_STATUS(ch->send(FrameType::kGet, encode(get)));
   TRY_STATUS(ch->flush());
-  TRY_STATUS(await_accept(*ch));
+  Accept accepted = TRY(await_accept(*ch));
+  auto extra = TRY(join_streams(sources.front().server, o, accepted, get.streams));
   ReceiveOptions ro{o.resume || retrying, o.fsync};
-  Receiver receiver(*ch, std::move(dest), ro, counters);
+  Receiver receiver(*ch, std::move(dest), ro, counters, raw(extra));
   ReceiveOutcome out = TRY(receiver.run());
   report.files = out.entries;
   report.errors = std::move(out.errors);

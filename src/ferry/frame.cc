@@ -15,6 +15,9 @@ uint32_t max_payload(uint8_t type) {
     case FrameType::kGet:
       return 1u << 20;  // up to 15 source paths of 64 KiB
     case FrameType::kAccept:
+      return 16;
+    case FrameType::kJoin:
+      return 17;
     case FrameType::kDone:
       return 0;
     case FrameType::kEntry:
@@ -53,6 +56,8 @@ const char* frame_name(FrameType type) {
       return "GET";
     case FrameType::kAccept:
       return "ACCEPT";
+    case FrameType::kJoin:
+      return "JOIN";
     case FrameType::kEntry:
       return "ENTRY";
     case FrameType::kWant:

@@ -15,6 +15,8 @@ inline constexpr size_t kFrameHeaderSize = 8;
 inline constexpr uint32_t kChunkSize = 1u << 20;
 // DATA payload prefix: id (u32), offset (u64), xxh3 (u64).
 inline constexpr size_t kDataPrefixSize = 20;
+// Parallel TCP streams one transfer may use (-P).
+inline constexpr uint8_t kMaxStreams = 16;
 
 enum class FrameType : uint8_t {
   kHello = 0x01,
@@ -25,6 +27,7 @@ enum class FrameType : uint8_t {
   kPut = 0x10,
   kGet = 0x11,
   kAccept = 0x12,
+  kJoin = 0x13,
   kEntry = 0x20,
   kWant = 0x21,
   kData = 0x22,

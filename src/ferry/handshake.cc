@@ -45,8 +45,8 @@ base::Result<Welcome> client_handshake(Channel& ch, const std::string& token) {
   return w;
 }
 
-base::Result<std::variant<Put, Get>> server_handshake(Channel& ch, const std::string& token,
-                                                      bool read_only) {
+base::Result<std::variant<Put, Get, Join>> server_handshake(Channel& ch, const std::string& token,
+                                                            bool read_only) {
   Hello hello = TRY(decode_hello(TRY(expect(ch, FrameType::kHello)).payload));
   if (hello.version != kProtocolVersion) {
     std::string msg = fmt::format("protocol version {} is not supported (server speaks {})",
@@ -66,14 +66,15 @@ base::Result<std::variant<Put, Get>> server_handshake(Channel& ch, const std::st
   TRY_STATUS(ch.send(FrameType::kWelcome, encode(w)));
   TRY_STATUS(ch.flush());
   Frame f = TRY(ch.recv());
-  if (f.type == FrameType::kPut) return std::variant<Put, Get>(TRY(decode_put(f.payload)));
-  if (f.type == FrameType::kGet) return std::variant<Put, Get>(TRY(decode_get(f.payload)));
+  using Request = std::variant<Put, Get, Join>;
+  if (f.type == FrameType::kPut) return Request(TRY(decode_put(f.payload)));
+  if (f.type == FrameType::kGet) return Request(TRY(decode_get(f.payload)));
+  if (f.type == FrameType::kJoin) return Request(TRY(decode_join(f.payload)));
   return base::fail_msg(fmt::format("expected a request, got {}", frame_name(f.type)));
 }
 
-base::Status await_accept(Channel& ch) {
-  TRY(expect(ch, FrameType::kAccept));
-  return {};
+base::Result<Accept> await_accept(Channel& ch) {
+  return decode_accept(TRY(expect(ch, FrameType::kAccept)).payload);
 }
 
 }  // namespace ferry

@@ -16,12 +16,13 @@ namespace ferry {
 
 // Client side. On success the server has proven it knows the token too.
 base::Result<Welcome> client_handshake(Channel& ch, const std::string& token);
-// Server side: authenticates the client, then reads its request.
-base::Result<std::variant<Put, Get>> server_handshake(Channel& ch, const std::string& token,
-                                                      bool read_only);
+// Server side: authenticates the client, then reads its request (or, for an
+// extra stream of a parallel transfer, its JOIN).
+base::Result<std::variant<Put, Get, Join>> server_handshake(Channel& ch, const std::string& token,
+                                                            bool read_only);
 // Sends an ERROR frame (best effort) so the peer can print why.
 void send_error(Channel& ch, const std::string& message);
-// Waits for ACCEPT (or the server's ERROR) after a request.
-base::Status await_accept(Channel& ch);
+// Waits for ACCEPT (or the server's ERROR) after a request or a JOIN.
+base::Result<Accept> await_accept(Channel& ch);
 
 }  // namespace ferry

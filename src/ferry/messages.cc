@@ -21,7 +21,45 @@ base::Status get_array(Decoder& d, std::array<uint8_t, N>* a) {
   std::memcpy(a->data(), s.data(), N);
   return {};
 }
+base::Result<uint8_t> check_streams(uint8_t n) {
+  if (n < 1 || n > kMaxStreams)
+    return base::fail_msg(fmt::format("stream count {} outside 1..{}", n, kMaxStreams));
+  return n;
+}
 }  // namespace
+
+std::string encode(const Accept& m) {
+  std::string out;
+  Encoder e(&out);
+  put_array(e, m.session);
+  return out;
+}
+
+base::Result<Accept> decode_accept(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Accept m;
+  TRY_STATUS(get_array(d, &m.session));
+  TRY_STATUS(d.finish("ACCEPT"));
+  return m;
+}
+
+std::string encode(const Join& m) {
+  std::string out;
+  Encoder e(&out);
+  put_array(e, m.session);
+  e.u8(m.index);
+  return out;
+}
+
+base::Result<Join> decode_join(std::span<const uint8_t> p) {
+  Decoder d(p);
+  Join m;
+  TRY_STATUS(get_array(d, &m.session));
+  m.index = TRY(d.u8());
+  TRY_STATUS(d.finish("JOIN"));
+  if (m.index < 1 || m.index >= kMaxStreams) return base::fail_msg("JOIN: bad stream index");
+  return m;
+}
 
 std::string encode(const Hello& m) {
   std::string out;
@@ -119,6 +157,7 @@ std::string encode(const Put& m) {
   std::string out;
   Encoder e(&out);
   e.u32(m.flags);
+  e.u8(m.streams);
   e.u16(m.source_count);
   e.str16(m.target);
   return out;
@@ -128,6 +167,7 @@ base::Result<Put> decode_put(std::span<const uint8_t> p) {
   Decoder d(p);
   Put m;
   m.flags = TRY(d.u32());
+  m.streams = TRY(check_streams(TRY(d.u8())));
   m.source_count = TRY(d.u16());
   m.target = TRY(d.str16());
   TRY_STATUS(d.finish("PUT"));
@@ -139,6 +179,7 @@ std::string encode(const Get& m) {
   std::string out;
   Encoder e(&out);
   e.u32(m.flags);
+  e.u8(m.streams);
   e.u16(static_cast<uint16_t>(m.sources.size()));
   for (const auto& s : m.sources) e.str16(s);
   return out;
@@ -148,6 +189,7 @@ base::Result<Get> decode_get(std::span<const uint8_t> p) {
   Decoder d(p);
   Get m;
   m.flags = TRY(d.u32());
+  m.streams = TRY(check_streams(TRY(d.u8())));
   uint16_t n = TRY(d.u16());
   if (n == 0) return base::fail_msg("GET names no sources");
   for (uint16_t i = 0; i < n; ++i) m.sources.push_back(TRY(d.str16()));
@@ -240,6 +282,7 @@ std::string encode(const FileEnd& m) {
   Encoder e(&out);
   e.u32(m.id);
   e.u8(static_cast<uint8_t>(m.status));
+  e.u8(m.streams);
   e.str16(m.message.substr(0, 4000));
   return out;
 }
@@ -251,6 +294,8 @@ base::Result<FileEnd> decode_file_end(std::span<const uint8_t> p) {
   uint8_t st = TRY(d.u8());
   if (st > 2) return base::fail_msg(fmt::format("FILE_END: unknown status {}", st));
   m.status = static_cast<FileEndStatus>(st);
+  m.streams = TRY(d.u8());  // 0 marks the end of a re-send (see messages.h)
+  if (m.streams > kMaxStreams) return base::fail_msg("FILE_END: stream count out of range");
   m.message = TRY(d.str16());
   TRY_STATUS(d.finish("FILE_END"));
   return m;

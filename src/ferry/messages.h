@@ -45,13 +45,29 @@ inline constexpr uint32_t kFlagFsync = 4;   // fsync each file before its rename
 // PUT: the client sends `source_count` top-level entries into `target`.
 struct Put {
   uint32_t flags = 0;
+  uint8_t streams = 1;  // TCP connections for this transfer, 1..kMaxStreams
   uint16_t source_count = 0;
   std::string target;
 };
 // GET: the client asks for `sources` (paths in the served directory).
 struct Get {
   uint32_t flags = 0;
+  uint8_t streams = 1;
   std::vector<std::string> sources;
+};
+
+using SessionId = std::array<uint8_t, 16>;
+
+// ACCEPT: the request is accepted; with streams > 1, `session` is what the
+// extra connections quote in JOIN.
+struct Accept {
+  SessionId session{};
+};
+
+// JOIN: instead of a request, an extra connection joins a session's streams.
+struct Join {
+  SessionId session{};
+  uint8_t index = 0;  // 1..streams-1
 };
 
 enum class EntryKind : uint8_t { kFile = 1, kDir = 2, kSymlink = 3 };
@@ -96,6 +112,11 @@ struct FileEnd {
   uint32_t id = 0;
   FileEndStatus status = FileEndStatus::kOk;
   std::string message;
+  // How many streams carry this FILE_END (1, or all of them when the file's
+  // data was spread over all streams). The file is complete once that many
+  // have arrived: each stream is in order, so its data came first. 0 marks
+  // the end of a re-send after RETRY, which does not count toward that.
+  uint8_t streams = 1;
 };
 
 struct Retry {
@@ -121,6 +142,8 @@ std::string encode(const Get& m);
 std::string encode(const Entry& m);
 std::string encode(const Want& m);
 std::string encode(const FileEnd& m);
+std::string encode(const Accept& m);
+std::string encode(const Join& m);
 std::string encode(const Retry& m);
 std::string encode(const ResultMsg& m);
 
@@ -137,6 +160,8 @@ base::Result<Want> decode_want(std::span<const uint8_t> p);
 base::Result<DataHeader> decode_data_header(std::span<const uint8_t> p);
 void encode_data_header(uint8_t* prefix, const DataHeader& h);
 base::Result<FileEnd> decode_file_end(std::span<const uint8_t> p);
+base::Result<Accept> decode_accept(std::span<const uint8_t> p);
+base::Result<Join> decode_join(std::span<const uint8_t> p);
 base::Result<Retry> decode_retry(std::span<const uint8_t> p);
 base::Result<ResultMsg> decode_result(std::span<const uint8_t> p);
 

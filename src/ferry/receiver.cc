@@ -4,8 +4,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <thread>
 
 #include <fmt/format.h>
 #include <xxhash.h>
@@ -42,8 +45,13 @@ base::Error protocol(std::string text) {
 }
 }  // namespace
 
-Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters)
-    : ch_(channel), dest_(std::move(dest)), options_(options), counters_(counters) {}
+Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters,
+                   std::vector<Channel*> extra)
+    : ch_(channel),
+      extra_(std::move(extra)),
+      dest_(std::move(dest)),
+      options_(options),
+      counters_(counters) {}
 
 base::Status Receiver::note_error(const base::Error& e) {
   base::log::warn("{}", e.message());
@@ -160,6 +168,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
 
 base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   Entry e = TRY(decode_entry(payload));
+  std::lock_guard lock(mu_);
   if (e.id <= last_id_) return base::fail(protocol("entry ids must increase"));
   last_id_ = e.id;
   if (incoming_.size() >= kMaxInFlight) return base::fail(protocol("too many files in flight"));
@@ -207,6 +216,8 @@ base::Status Receiver::file_failed(Incoming& in, const base::Error& e) {
 base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   DataHeader h = TRY(decode_data_header(payload));
   auto data = payload.subspan(kDataPrefixSize);
+  bool intact = XXH3_64bits(data.data(), data.size()) == h.hash;  // outside the lock
+  std::lock_guard lock(mu_);
   auto it = incoming_.find(h.id);
   if (it == incoming_.end())
     return base::fail(protocol(fmt::format("data for unknown file {}", h.id)));
@@ -219,7 +230,7 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
     return base::fail(protocol(fmt::format("data beyond the announced size of {}", in.entry.path)));
   // A chunk at an offset we asked for again answers that request, good or bad.
   in.bad_chunks.erase(h.offset);
-  if (XXH3_64bits(data.data(), data.size()) != h.hash) {
+  if (!intact) {
     counters_.retries++;
     if (++in.retries > kMaxRetries)
       return file_failed(in, base::Error::msg(fmt::format(
@@ -227,8 +238,9 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
                                  in.entry.path, kMaxRetries)));
     base::log::warn("{}: checksum mismatch at offset {}; asking again", in.entry.path, h.offset);
     in.bad_chunks[h.offset] = static_cast<uint32_t>(data.size());
-    return ch_.send(FrameType::kRetry,
-                    encode(Retry{h.id, h.offset, static_cast<uint32_t>(data.size())}));
+    TRY_STATUS(ch_.send(FrameType::kRetry,
+                        encode(Retry{h.id, h.offset, static_cast<uint32_t>(data.size())})));
+    return ch_.flush();
   }
   auto written = sys::pwrite_all(in.fd.get(), data.data(), data.size(),
                                  static_cast<off_t>(h.offset), in.entry.path);
@@ -255,14 +267,26 @@ base::Status Receiver::finalize(Incoming& in) {
   return {};
 }
 
-base::Status Receiver::on_file_end(std::span<const uint8_t> payload) {
+base::Status Receiver::on_file_end(std::span<const uint8_t> payload, bool primary) {
   FileEnd end = TRY(decode_file_end(payload));
+  std::lock_guard lock(mu_);
   auto it = incoming_.find(end.id);
   if (it == incoming_.end())
     return base::fail(protocol(fmt::format("end of unknown file {}", end.id)));
   Incoming& in = it->second;
-  if (!in.bad_chunks.empty() && end.status == FileEndStatus::kOk)
-    return {};  // a re-sent chunk is on its way, with another FILE_END after it
+  if (end.streams > 0) {
+    if (end.streams > 1 + extra_.size())
+      return base::fail(protocol("FILE_END names too many streams"));
+    if (in.ends_needed != 0 && in.ends_needed != end.streams)
+      return base::fail(protocol("FILE_END stream counts disagree"));
+    in.ends_needed = end.streams;
+    in.ends_seen++;
+    if (primary) in.ended_on_primary = true;
+  }
+  // Complete once every stream's FILE_END is in (so all their data is) and
+  // no re-sent chunk is still on its way (another FILE_END follows it).
+  if (in.ends_needed == 0 || in.ends_seen < in.ends_needed) return {};
+  if (!in.bad_chunks.empty() && end.status == FileEndStatus::kOk) return {};
   base::Status st;
   if (!in.failed) {
     if (end.status != FileEndStatus::kOk) {
@@ -280,7 +304,14 @@ base::Status Receiver::on_file_end(std::span<const uint8_t> payload) {
   }
   counters_.files_done++;
   incoming_.erase(it);
-  return st;
+  TRY_STATUS(st);
+  return maybe_finish();
+}
+
+base::Status Receiver::maybe_finish() {
+  if (!done_ || !incoming_.empty() || finished_) return {};
+  finished_ = true;
+  return finish();
 }
 
 base::Status Receiver::finish() {
@@ -312,50 +343,94 @@ base::Status Receiver::finish() {
   return ch_.flush();
 }
 
-base::Result<ReceiveOutcome> Receiver::run() {
-  auto loop = [&]() -> base::Status {
-    for (;;) {
-      if (done_ && incoming_.empty()) return finish();
+base::Status Receiver::primary_loop() {
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (finished_) return {};
+      if (fatal_) return base::fail(*fatal_);
       if (!ch_.frame_buffered()) TRY_STATUS(ch_.flush());  // answer before waiting
-      Frame f = TRY(ch_.recv());
-      switch (f.type) {
-        case FrameType::kEntry:
-          if (done_) return base::fail(protocol("entry after DONE"));
-          TRY_STATUS(on_entry(f.payload));
-          break;
-        case FrameType::kData:
-          TRY_STATUS(on_data(f.payload));
-          break;
-        case FrameType::kFileEnd:
-          TRY_STATUS(on_file_end(f.payload));
-          break;
-        case FrameType::kDone:
-          done_ = true;
-          for (auto& [id, in] : incoming_)
-            if (in.bad_chunks.empty())
-              return base::fail(
-                  protocol(fmt::format("DONE while {} was unfinished", in.entry.path)));
-          break;
-        case FrameType::kError: {
-          auto e = decode_error(f.payload);
-          return base::fail_msg(e ? fmt::format("{} reports: {}", ch_.peer(), e->message)
-                                  : "peer sent a malformed ERROR");
-        }
-        case FrameType::kStats:
-          break;
-        default:
-          return base::fail(protocol(
-              fmt::format("{} sent {} during a transfer", ch_.peer(), frame_name(f.type))));
-      }
     }
-  };
-  auto st = loop();
+    auto f = ch_.recv();
+    if (!f) {
+      std::lock_guard lock(mu_);
+      if (finished_) return {};  // the sender closed after our RESULT
+      if (fatal_) return base::fail(*fatal_);
+      return base::fail(std::move(f).error());
+    }
+    switch (f->type) {
+      case FrameType::kEntry:
+        TRY_STATUS(on_entry(f->payload));
+        break;
+      case FrameType::kData:
+        TRY_STATUS(on_data(f->payload));
+        break;
+      case FrameType::kFileEnd:
+        TRY_STATUS(on_file_end(f->payload, /*primary=*/true));
+        break;
+      case FrameType::kDone: {
+        std::lock_guard lock(mu_);
+        if (done_) return base::fail(protocol("DONE twice"));
+        done_ = true;
+        for (auto& [id, in] : incoming_)
+          if (!in.ended_on_primary)
+            return base::fail(protocol(fmt::format("DONE while {} was unfinished", in.entry.path)));
+        TRY_STATUS(maybe_finish());
+        break;
+      }
+      case FrameType::kError: {
+        auto e = decode_error(f->payload);
+        return base::fail_msg(e ? fmt::format("{} reports: {}", ch_.peer(), e->message)
+                                : "peer sent a malformed ERROR");
+      }
+      case FrameType::kStats:
+        break;
+      default:
+        return base::fail(
+            protocol(fmt::format("{} sent {} during a transfer", ch_.peer(), frame_name(f->type))));
+    }
+  }
+}
+
+void Receiver::drain_stream(Channel& c) {
+  for (;;) {
+    auto f = c.recv();
+    base::Status st;
+    if (!f) {
+      if (stopping_ || finished_) return;
+      st = base::fail(std::move(f).error());
+    } else if (f->type == FrameType::kData) {
+      st = on_data(f->payload);
+    } else if (f->type == FrameType::kFileEnd) {
+      st = on_file_end(f->payload, /*primary=*/false);
+    } else {
+      st = base::fail(protocol(fmt::format("{} on a data stream", frame_name(f->type))));
+    }
+    if (!st) {
+      {
+        std::lock_guard lock(mu_);
+        if (!fatal_ && !finished_) fatal_ = st.error();
+      }
+      ::shutdown(ch_.transport().socket_fd(), SHUT_RD);  // wake the primary stream
+      return;
+    }
+  }
+}
+
+base::Result<ReceiveOutcome> Receiver::run() {
+  std::vector<std::thread> streams;
+  for (Channel* c : extra_) streams.emplace_back([this, c] { drain_stream(*c); });
+  auto st = primary_loop();
   if (!st) {
     // Tell the sender why we stop (best effort: the connection may be gone).
+    std::lock_guard lock(mu_);
     ErrorMsg m{1, st.error().message()};
     if (ch_.send(FrameType::kError, encode(m))) (void)ch_.flush();
-    return base::fail(std::move(st).error());
   }
+  stopping_ = true;
+  for (Channel* c : extra_) ::shutdown(c->transport().socket_fd(), SHUT_RDWR);
+  for (auto& t : streams) t.join();
+  if (!st) return base::fail(std::move(st).error());
   return std::move(outcome_);
 }
 

@@ -12,11 +12,15 @@
 // Every path from the peer is checked (peer_path.h) and opened beneath the
 // destination with openat2(RESOLVE_BENEATH); final components are never
 // followed if they are symlinks.
-// Thread-safety: run() is single-threaded.
+// Thread-safety: run() drives the primary stream on the calling thread and
+// one thread per extra stream; their shared state is guarded by one mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +49,10 @@ class Receiver {
  public:
   static constexpr int kMaxRetries = 3;
 
-  Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters);
+  // `extra`: further streams of a parallel transfer, each drained by its own
+  // thread; they carry only DATA and FILE_END.
+  Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters,
+           std::vector<Channel*> extra = {});
   base::Result<ReceiveOutcome> run();
 
  private:
@@ -60,6 +67,9 @@ class Receiver {
     std::unordered_map<uint64_t, uint32_t> bad_chunks;  // offset -> length awaiting re-send
     int retries = 0;
     bool failed = false;
+    uint8_t ends_needed = 0;  // FILE_ENDs that complete the file (its stream count)
+    uint8_t ends_seen = 0;
+    bool ended_on_primary = false;
   };
   struct DirMeta {
     std::string path;
@@ -68,8 +78,12 @@ class Receiver {
 
   base::Status on_entry(std::span<const uint8_t> payload);
   base::Status on_data(std::span<const uint8_t> payload);
-  base::Status on_file_end(std::span<const uint8_t> payload);
+  base::Status on_file_end(std::span<const uint8_t> payload, bool primary);
+  // Sends RESULT once DONE came and every file is finished (under mu_).
+  base::Status maybe_finish();
   base::Status finish();
+  base::Status primary_loop();
+  void drain_stream(Channel& c);
 
   base::Result<std::string> local_path(const std::string& entry_path);
   base::Result<std::shared_ptr<base::UniqueFd>> parent_dir(const std::string& rel_parent);
@@ -85,6 +99,13 @@ class Receiver {
   base::Status note_error(const base::Error& e);
 
   Channel& ch_;
+  std::vector<Channel*> extra_;
+  // Guards everything below that the stream threads share: incoming_, the
+  // outcome, done_/fatal_, and sending on ch_.
+  std::mutex mu_;
+  std::optional<base::Error> fatal_;
+  std::atomic<bool> finished_{false};
+  std::atomic<bool> stopping_{false};
   Destination dest_;
   ReceiveOptions options_;
   Counters& counters_;

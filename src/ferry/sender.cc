@@ -29,8 +29,21 @@ base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offse
 }
 }  // namespace
 
-Sender::Sender(Channel& channel, TreeWalk& walk, Counters& counters)
-    : ch_(channel), walk_(walk), counters_(counters) {}
+Sender::Sender(Channel& channel, TreeWalk& walk, Counters& counters, std::vector<Channel*> extra)
+    : ch_(channel), walk_(walk), counters_(counters) {
+  all_.push_back(&ch_);
+  all_.insert(all_.end(), extra.begin(), extra.end());
+}
+
+Channel& Sender::pick(bool spread) {
+  if (!spread) return ch_;
+  return *all_[next_stream_++ % all_.size()];
+}
+
+base::Status Sender::flush_all() {
+  for (Channel* c : all_) TRY_STATUS(c->flush());
+  return {};
+}
 
 void Sender::read_replies() {
   for (;;) {
@@ -117,22 +130,28 @@ base::Status Sender::announce_next(bool* walk_done) {
   return {};
 }
 
-base::Status Sender::send_file_end(uint32_t id, FileEndStatus status, std::string message) {
-  FileEnd end{id, status, std::move(message)};
-  return ch_.send(FrameType::kFileEnd, encode(end));
+base::Status Sender::send_file_end(uint32_t id, FileEndStatus status, std::string message,
+                                   bool spread) {
+  FileEnd end{id, status, std::move(message), static_cast<uint8_t>(spread ? all_.size() : 1)};
+  std::string wire = encode(end);
+  if (!spread) return ch_.send(FrameType::kFileEnd, wire);
+  for (Channel* c : all_) TRY_STATUS(c->send(FrameType::kFileEnd, wire));
+  return {};
 }
 
-base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offset, uint64_t len) {
+base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offset, uint64_t len,
+                                          bool spread) {
   uint64_t sent = 0;
   while (sent < len) {
     auto chunk = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, len - sent));
-    uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + chunk));
+    Channel& c = pick(spread);
+    uint8_t* p = TRY(c.begin_frame(FrameType::kData, kDataPrefixSize + chunk));
     size_t got = TRY(pread_full(fd, p + kDataPrefixSize, chunk, offset + sent, e.path));
     if (got == 0) {
-      ch_.cancel_last_frame();
+      c.cancel_last_frame();
       break;
     }
-    if (got < chunk) ch_.shrink_last_frame(chunk - got);
+    if (got < chunk) c.shrink_last_frame(chunk - got);
     encode_data_header(p, {e.id, offset + sent, XXH3_64bits(p + kDataPrefixSize, got)});
     sent += got;
     counters_.bytes_moved += got;
@@ -167,6 +186,8 @@ base::Status Sender::send_file(Pending& p, const Want& want) {
   if (e.size > kChunkSize) (void)sys::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   uint64_t start = 0;
   bool shrank = false;
+  // Spread a large file's chunks over every stream; small files stay on one.
+  bool spread = all_.size() > 1 && e.size >= 4 * uint64_t{kChunkSize};
   if (want.how == WantHow::kBlocks) {
     uint64_t blocks = (e.size + kChunkSize - 1) / kChunkSize;
     if (want.have.size() > blocks)
@@ -191,7 +212,7 @@ base::Status Sender::send_file(Pending& p, const Want& want) {
       end = std::min<uint64_t>(static_cast<uint64_t>(h), e.size);
       if (data >= e.size) break;
     }
-    uint64_t got = TRY(send_range(fd, e, data, end - data));
+    uint64_t got = TRY(send_range(fd, e, data, end - data, spread));
     if (got < end - data) shrank = true;
     pos = end;
   }
@@ -203,9 +224,9 @@ base::Status Sender::send_file(Pending& p, const Want& want) {
   if (changed) {
     std::string msg = fmt::format("{}: changed while being sent; not copied", e.path);
     errors_.push_back(msg);
-    return send_file_end(e.id, FileEndStatus::kChanged, msg);
+    return send_file_end(e.id, FileEndStatus::kChanged, msg, spread);
   }
-  return send_file_end(e.id, FileEndStatus::kOk, "");
+  return send_file_end(e.id, FileEndStatus::kOk, "", spread);
 }
 
 base::Status Sender::serve(const Reply& reply) {
@@ -234,9 +255,10 @@ base::Status Sender::serve(const Reply& reply) {
   Entry e;
   e.id = r.id;
   e.path = it->second.path_in_root;
-  uint64_t got = TRY(send_range(fd.get(), e, r.offset, r.length));
-  return send_file_end(r.id, got == r.length ? FileEndStatus::kOk : FileEndStatus::kChanged,
-                       got == r.length ? "" : "changed while being re-sent");
+  uint64_t got = TRY(send_range(fd.get(), e, r.offset, r.length, /*spread=*/false));
+  FileEnd end{r.id, got == r.length ? FileEndStatus::kOk : FileEndStatus::kChanged,
+              got == r.length ? "" : "changed while being re-sent", /*streams=*/0};
+  return ch_.send(FrameType::kFileEnd, encode(end));
 }
 
 base::Result<SendOutcome> Sender::run() {
@@ -254,11 +276,11 @@ base::Result<SendOutcome> Sender::run() {
         continue;
       }
       if (awaiting_.empty()) break;
-      TRY_STATUS(ch_.flush());
+      TRY_STATUS(flush_all());
       if (auto r = replies_.pop(true)) TRY_STATUS(serve(*r));
     }
     TRY_STATUS(ch_.send(FrameType::kDone, ""));
-    TRY_STATUS(ch_.flush());
+    TRY_STATUS(flush_all());
     // Serve re-sends until the receiver reports its result.
     while (auto r = replies_.pop(true)) {
       TRY_STATUS(serve(*r));

@@ -34,7 +34,9 @@ struct SendOutcome {
 
 class Sender {
  public:
-  Sender(Channel& channel, TreeWalk& walk, Counters& counters);
+  // `extra`: further streams of a parallel transfer; large files' chunks are
+  // spread over `channel` and these. Only `channel` carries control messages.
+  Sender(Channel& channel, TreeWalk& walk, Counters& counters, std::vector<Channel*> extra = {});
   // Fails when the conversation fails; per-file problems go to errors.
   base::Result<SendOutcome> run();
 
@@ -54,12 +56,18 @@ class Sender {
   base::Status send_file(Pending& p, const Want& want);
   // Sends [offset, offset+len) as DATA chunks; returns bytes actually read
   // (fewer when the file shrank).
-  base::Result<uint64_t> send_range(int fd, const Entry& e, uint64_t offset, uint64_t len);
+  base::Result<uint64_t> send_range(int fd, const Entry& e, uint64_t offset, uint64_t len,
+                                    bool spread);
+  // The channel for the next chunk: the primary, or the next one in turn.
+  Channel& pick(bool spread);
+  base::Status flush_all();
   base::Result<bool> send_block_if_changed(int fd, const Entry& e, uint64_t offset, uint32_t len,
                                            uint64_t have_hash);
-  base::Status send_file_end(uint32_t id, FileEndStatus status, std::string message);
+  base::Status send_file_end(uint32_t id, FileEndStatus status, std::string message, bool spread);
 
   Channel& ch_;
+  std::vector<Channel*> all_;  // ch_ first, then the extra streams
+  size_t next_stream_ = 0;
   TreeWalk& walk_;
   Counters& counters_;
   ReplyQueue replies_;

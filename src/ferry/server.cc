@@ -84,14 +84,49 @@ base::Result<std::vector<WalkRoot>> roots_beneath(int root,
 
 void Server::serve_connection(base::UniqueFd fd, std::string peer) {
   int sock = fd.get();
-  Channel ch(std::make_unique<PlainTransport>(std::move(fd), peer, options_.timeout));
+  auto ch = std::make_unique<Channel>(
+      std::make_unique<PlainTransport>(std::move(fd), peer, options_.timeout));
   auto fail = [&](const base::Error& e, bool tell) {
     base::log::warn("{}: {}", peer, e.message());
-    if (tell) send_error(ch, e.message());
+    if (tell) send_error(*ch, e.message());
   };
-  auto request = server_handshake(ch, options_.token, options_.read_only);
+  auto request = server_handshake(*ch, options_.token, options_.read_only);
   if (!request) return fail(request.error(), false);
   (void)net::set_nodelay(sock, true);
+  if (auto* join = std::get_if<Join>(&*request)) {
+    // An extra stream: hand it to the transfer that is waiting for it.
+    if (!rendezvous_.expects(*join))
+      return fail(base::Error::msg("JOIN names no transfer waiting for that stream"), true);
+    if (auto st = ch->send(FrameType::kAccept, encode(Accept{join->session})); !st)
+      return fail(st.error(), false);
+    if (auto st = ch->flush(); !st) return fail(st.error(), false);
+    if (auto st = rendezvous_.offer(*join, std::move(ch)); !st)
+      base::log::warn("{}: {}", peer, st.error().message());
+    return;
+  }
+  // Accepts the request and, for a parallel transfer, gathers its streams.
+  uint8_t streams = std::visit(
+      [](const auto& r) -> uint8_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, Join>) {
+          return 1;
+        } else {
+          return r.streams;
+        }
+      },
+      *request);
+  auto accept = [&]() -> base::Result<std::vector<std::unique_ptr<Channel>>> {
+    Accept a;
+    if (streams > 1) a.session = TRY(rendezvous_.open(streams - 1u));
+    TRY_STATUS(ch->send(FrameType::kAccept, encode(a)));
+    TRY_STATUS(ch->flush());
+    if (streams == 1) return std::vector<std::unique_ptr<Channel>>{};
+    return rendezvous_.wait(a.session, std::chrono::milliseconds(10000));
+  };
+  auto extra_of = [](const std::vector<std::unique_ptr<Channel>>& v) {
+    std::vector<Channel*> out;
+    for (const auto& c : v) out.push_back(c.get());
+    return out;
+  };
   Counters counters;
   if (auto* put = std::get_if<Put>(&*request)) {
     if (options_.read_only) return fail(base::Error::msg("this server is read-only"), true);
@@ -100,9 +135,10 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
     auto dest = resolve_destination(root_.get(), *target == "." ? "" : *target, put->source_count,
                                     /*confined=*/true);
     if (!dest) return fail(dest.error(), true);
-    if (auto st = ch.send(FrameType::kAccept, ""); !st) return fail(st.error(), false);
+    auto extra = accept();
+    if (!extra) return fail(extra.error(), true);
     ReceiveOptions ro{(put->flags & kFlagResume) != 0, options_.fsync || (put->flags & kFlagFsync)};
-    Receiver receiver(ch, std::move(*dest), ro, counters);
+    Receiver receiver(*ch, std::move(*dest), ro, counters, extra_of(*extra));
     auto out = receiver.run();
     if (!out) return fail(out.error(), false);
     base::log::info("{}: received {} entries, {} bytes", peer, out->entries, out->bytes);
@@ -111,9 +147,10 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
   const Get& get = std::get<Get>(*request);
   auto roots = roots_beneath(root_.get(), get.sources);
   if (!roots) return fail(roots.error(), true);
-  if (auto st = ch.send(FrameType::kAccept, ""); !st) return fail(st.error(), false);
+  auto extra = accept();
+  if (!extra) return fail(extra.error(), true);
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
-  Sender sender(ch, walk, counters);
+  Sender sender(*ch, walk, counters, extra_of(*extra));
   auto out = sender.run();
   if (!out) return fail(out.error(), false);
   base::log::info("{}: sent {} entries, {} bytes", peer, out->receiver.files, out->receiver.bytes);

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "ferry/rendezvous.h"
 #include "net/address.h"
 
 namespace ferry {
@@ -45,6 +46,7 @@ class Server {
   base::UniqueFd listener_;
   net::SocketAddress address_;
   std::atomic<size_t> active_{0};
+  StreamRendezvous rendezvous_;
 };
 
 }  // namespace ferry

@@ -95,7 +95,7 @@ TEST_F(Hostile, GarbageTruncationAndOversizeLeaveTheServerServing) {
   }
   {  // After authenticating: an ENTRY claiming 100 MB.
     auto ch = connect_authenticated(server.port());
-    ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, ""})));
+    ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, 1, ""})));
     ASSERT_TRUE(ch->flush());
     ASSERT_TRUE(ch->recv());  // ACCEPT
     uint8_t header[8] = {static_cast<uint8_t>(FrameType::kEntry), 0, 0, 0};
@@ -107,6 +107,20 @@ TEST_F(Hostile, GarbageTruncationAndOversizeLeaveTheServerServing) {
   }
   EXPECT_TRUE(eventually([&] { return server.log().find("over the limit") != std::string::npos; }))
       << server.log();
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, JoinForNoTransferIsRefused) {
+  FerryServer server(t / "srv");
+  auto ch = connect_authenticated(server.port());
+  Join join;
+  join.session.fill(0x42);
+  join.index = 1;
+  ASSERT_TRUE(ch->send(FrameType::kJoin, encode(join)));
+  ASSERT_TRUE(ch->flush());
+  auto f = ch->recv();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->type, FrameType::kError);
   expect_still_serving(server, t);
 }
 
@@ -125,7 +139,7 @@ TEST_F(Hostile, StalledClientIsDroppedAfterTheTimeout) {
 FrameType malicious_put(uint16_t port, const std::string& target,
                         const std::vector<Entry>& entries) {
   auto ch = connect_authenticated(port);
-  EXPECT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, target})));
+  EXPECT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, 1, target})));
   EXPECT_TRUE(ch->flush());
   auto accept = ch->recv();
   if (!accept || accept->type != FrameType::kAccept)
@@ -195,7 +209,7 @@ TEST_F(Hostile, MaliciousClientCannotWriteOutsideTheServedDirectory) {
 TEST_F(Hostile, MaliciousServerCannotWriteOutsideTheTarget) {
   std::string outside = t / "outside";
   auto script = [&](Channel& ch) {
-    (void)ch.send(FrameType::kAccept, "");
+    (void)ch.send(FrameType::kAccept, encode(Accept{}));
     Entry root;
     root.id = 1;
     root.kind = EntryKind::kDir;
@@ -225,7 +239,7 @@ TEST_F(Hostile, MaliciousServerCannotWriteOutsideTheTarget) {
 // A server that corrupts the first `corrupt` sends of the file's only chunk.
 void corrupting_sender(Channel& ch, int corrupt) {
   const std::string data = "the real content";
-  (void)ch.send(FrameType::kAccept, "");
+  (void)ch.send(FrameType::kAccept, encode(Accept{}));
   Entry e = file_entry(1, "f");
   e.size = data.size();
   (void)ch.send(FrameType::kEntry, encode(e));

@@ -176,6 +176,20 @@ TEST_F(Resume, AfterClientKilledMidDownload) {
   EXPECT_GT(summary(r)["bytes_skipped"].get<uint64_t>(), 0u);
 }
 
+TEST(Transfer, ParallelStreamsBothDirections) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  make_every_kind_tree(t / "tree");
+  ASSERT_EQ(Process({gen_tree_bin(), "file", t / "tree/spread.bin", "37M"}).wait().exit_code, 0);
+  FerryServer server(t / "srv");
+  auto up = ferry({"cp", "-r", "-P", "4", "--json", t / "tree", server.url()});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_TRUE(trees_equal(t / "tree", t / "srv/tree"));
+  auto down = ferry({"cp", "-r", "-P", "3", "--json", server.url("tree"), t / "back"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_TRUE(trees_equal(t / "tree", t / "back"));
+}
+
 TEST(Transfer, ResumeFlagSkipsFilesAlreadyWhole) {
   TempDir t;
   mkdir((t / "srv").c_str(), 0755);
