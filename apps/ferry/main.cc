@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/units.h"
 #include "ferry/auth.h"
 #include "ferry/client.h"
 #include "ferry/server.h"
@@ -89,7 +90,8 @@ int run_cp(std::vector<std::string> args, ferry::CopyOptions o, bool json) {
   }
   for (const auto& e : report->errors) base::log::error("{}", e);
   if (json) {
-    fmt::print("{}\n", report->json());
+    // With the file itself on standard output, the summary goes to stderr.
+    fmt::print(target == "-" ? stderr : stdout, "{}\n", report->json());
   } else if (o.progress && isatty(STDERR_FILENO)) {
     base::log::info("{}", report->human());
   }
@@ -119,6 +121,11 @@ int main(int argc, char** argv) {
                  "Shared secret (default: $FERRY_TOKEN, else a random one)");
   sv->add_flag("--read-only", serve.read_only, "Refuse uploads");
   sv->add_flag("--fsync", serve.fsync, "fsync every received file before it gets its final name");
+  std::string serve_sndbuf, serve_rcvbuf;
+  sv->add_option("--sndbuf", serve_sndbuf,
+                 "Fixed socket send buffer (e.g. 256K); default: autotuned");
+  sv->add_option("--rcvbuf", serve_rcvbuf,
+                 "Fixed socket receive buffer (e.g. 64K); default: autotuned");
   sv->add_option("--timeout", serve_timeout, "Seconds a peer may stall before it is dropped")
       ->check(CLI::Range(1, 86400));
 
@@ -145,6 +152,16 @@ int main(int argc, char** argv) {
   c->add_option("-P,--parallel", cp.streams,
                 "TCP streams (1-16); default: 4 when the round trip is 10 ms or more, else 1")
       ->check(CLI::Range(1, 16));
+  std::string cp_sndbuf, cp_rcvbuf;
+  int interval_ms = 200;
+  c->add_option("--sndbuf", cp_sndbuf, "Fixed socket send buffer (e.g. 256K); default: autotuned");
+  c->add_option("--rcvbuf", cp_rcvbuf,
+                "Fixed socket receive buffer (e.g. 64K); default: autotuned");
+  c->add_option("--trace", cp.trace,
+                "Write every interval's samples of both ends to FILE (JSON Lines)");
+  c->add_option("--interval", interval_ms,
+                "Diagnosis sampling interval in milliseconds (default 200)")
+      ->check(CLI::Range(20, 60000));
   c->add_flag("--json", json, "Print a machine-readable summary at the end");
   c->add_flag("-q,--quiet", quiet, "No progress display");
 
@@ -156,6 +173,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (verbose) base::log::set_level(base::log::Level::kDebug);
+  // Buffer sizes: "" = autotuned; else a size such as 64K, at most 1 GiB.
+  auto buffer_size = [](const std::string& text, const char* flag, int* out) {
+    if (text.empty()) return true;
+    auto v = base::units::parse_size(text);
+    if (!v || *v == 0 || *v > (1u << 30)) {
+      base::log::error("{}: '{}' is not a size between 1 and 1G", flag, text);
+      return false;
+    }
+    *out = static_cast<int>(*v);
+    return true;
+  };
+  if (!buffer_size(serve_sndbuf, "--sndbuf", &serve.sndbuf) ||
+      !buffer_size(serve_rcvbuf, "--rcvbuf", &serve.rcvbuf) ||
+      !buffer_size(cp_sndbuf, "--sndbuf", &cp.sndbuf) ||
+      !buffer_size(cp_rcvbuf, "--rcvbuf", &cp.rcvbuf))
+    return 2;
+  cp.interval = std::chrono::milliseconds(interval_ms);
 
   if (sv->parsed()) {
     serve.token = token_from(serve_token);

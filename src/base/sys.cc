@@ -233,6 +233,12 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what) {
   return {};
 }
 
+Result<int> dup(int fd) {
+  int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (r < 0) return fail(err("dup", ""));
+  return r;
+}
+
 Status getrandom(std::span<uint8_t> out) {
   size_t done = 0;
   while (done < out.size()) {

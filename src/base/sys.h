@@ -65,6 +65,9 @@ Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string
 // Loops until all bytes are written.
 Status write_all(int fd, const void* buf, size_t len, std::string_view what = {});
 
+// dup(2) with O_CLOEXEC.
+Result<int> dup(int fd);
+
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);
 

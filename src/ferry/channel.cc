@@ -27,7 +27,11 @@ base::Status Channel::fill(size_t need) {
       in_end_ -= in_begin_;
       in_begin_ = 0;
     }
-    size_t n = TRY(transport_->read_some(in_.data() + in_end_, in_.size() - in_end_));
+    size_t n;
+    {
+      StageTimer t(times_, Stage::kSocketRecv);
+      n = TRY(transport_->read_some(in_.data() + in_end_, in_.size() - in_end_));
+    }
     if (n == 0) {
       if (in_end_ == in_begin_)
         return base::fail(
@@ -97,7 +101,10 @@ void Channel::shrink_last_frame(size_t unused) {
 
 base::Status Channel::flush() {
   if (out_.empty()) return {};
-  TRY_STATUS(transport_->write_all(out_.data(), out_.size()));
+  {
+    StageTimer t(times_, Stage::kSocketSend);
+    TRY_STATUS(transport_->write_all(out_.data(), out_.size()));
+  }
   out_.clear();
   return {};
 }

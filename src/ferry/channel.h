@@ -20,6 +20,7 @@
 
 #include "base/error.h"
 #include "ferry/frame.h"
+#include "ferry/stage_times.h"
 #include "ferry/transport.h"
 
 namespace ferry {
@@ -34,6 +35,8 @@ class Channel {
   explicit Channel(std::unique_ptr<Transport> transport);
 
   Transport& transport() { return *transport_; }
+  // Where to account time blocked in the socket (nullptr: nowhere).
+  void set_stage_times(StageTimes* times) { times_ = times; }
   const std::string& peer() const { return transport_->peer(); }
 
   base::Result<Frame> recv();
@@ -57,6 +60,7 @@ class Channel {
   base::Status flush_if_large(size_t incoming);
 
   std::unique_ptr<Transport> transport_;
+  StageTimes* times_ = nullptr;
   std::vector<uint8_t> in_;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;

@@ -17,6 +17,7 @@
 #include "ferry/counters.h"
 #include "ferry/destination.h"
 #include "ferry/handshake.h"
+#include "ferry/monitor.h"
 #include "ferry/progress.h"
 #include "ferry/receiver.h"
 #include "ferry/remote_spec.h"
@@ -31,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 base::Result<std::unique_ptr<Channel>> open_session(const net::HostPort& server,
                                                     const CopyOptions& o) {
-  auto fd = TRY(net::connect_tcp(server, std::chrono::milliseconds(10000)));
+  auto fd = TRY(net::connect_tcp(server, std::chrono::milliseconds(10000), o.sndbuf, o.rcvbuf));
   (void)net::set_nodelay(fd.get(), true);
   auto ch = std::make_unique<Channel>(
       std::make_unique<PlainTransport>(std::move(fd), server.to_string(), o.timeout));
@@ -89,6 +90,23 @@ base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::Host
   return extra;
 }
 
+// Sets up diagnosis for one attempt: stage accounting on every stream, the
+// monitor's sockets and trace, and the live display.
+base::Status watch(Monitor& monitor, Channel& primary,
+                   const std::vector<std::unique_ptr<Channel>>& extra, Counters& counters,
+                   const CopyOptions& o, ProgressDisplay& progress) {
+  std::vector<int> fds{primary.transport().socket_fd()};
+  primary.set_stage_times(&counters.stages);
+  for (const auto& c : extra) {
+    c->set_stage_times(&counters.stages);
+    fds.push_back(c->transport().socket_fd());
+  }
+  monitor.set_sockets(std::move(fds));
+  if (!o.trace.empty()) TRY_STATUS(monitor.open_trace(o.trace));
+  progress.set_monitor(&monitor);
+  return {};
+}
+
 std::vector<Channel*> raw(const std::vector<std::unique_ptr<Channel>>& v) {
   std::vector<Channel*> out;
   for (const auto& c : v) out.push_back(c.get());
@@ -102,9 +120,18 @@ uint32_t request_flags(const CopyOptions& o, bool retrying) {
 
 base::Status upload_once(const std::vector<std::string>& sources, const Operand& target,
                          const CopyOptions& o, bool retrying, Counters& counters,
-                         TransferReport& report) {
+                         TransferReport& report, ProgressDisplay& progress) {
   std::vector<WalkRoot> roots;
-  for (const auto& s : sources) roots.push_back(TRY(local_root(s)));
+  for (const auto& s : sources) {
+    if (s == "-") {  // standard input, sent as one file
+      WalkRoot r;
+      r.stream = base::UniqueFd(TRY(sys::dup(STDIN_FILENO)));
+      r.send_as = "stdin";
+      roots.push_back(std::move(r));
+      continue;
+    }
+    roots.push_back(TRY(local_root(s)));
+  }
   auto ch = TRY(open_session(target.server, o));
   Put put;
   put.flags = request_flags(o, retrying);
@@ -117,7 +144,16 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   auto extra = TRY(join_streams(target.server, o, accepted, put.streams));
   TreeWalk walk(std::move(roots), o.recursive);
   Sender sender(*ch, walk, counters, raw(extra));
-  SendOutcome out = TRY(sender.run());
+  Monitor monitor("sender", counters, o.interval);
+  TRY_STATUS(watch(monitor, *ch, extra, counters, o, progress));
+  sender.set_monitor(&monitor);
+  monitor.set_publish([&](const Sample& s) { sender.post_stats(s); });
+  monitor.start();
+  auto result = sender.run();
+  monitor.stop();
+  progress.set_monitor(nullptr);
+  SendOutcome out = TRY(std::move(result));
+  report.diagnosis = monitor.summary();
   report.files = out.receiver.files;
   report.errors = std::move(out.errors);
   if (out.receiver.failed > 0) {
@@ -132,12 +168,20 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
 
 base::Status download_once(const std::vector<Operand>& sources, const std::string& target,
                            const CopyOptions& o, bool retrying, Counters& counters,
-                           TransferReport& report) {
-  Destination dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
+                           TransferReport& report, ProgressDisplay& progress) {
+  Destination dest;
+  if (target == "-") {
+    if (sources.size() != 1)
+      return base::fail_msg("only one file can be written to standard output");
+    dest.stream_fd = STDOUT_FILENO;
+    dest.shown = "standard output";
+  } else {
+    dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
+  }
   auto ch = TRY(open_session(sources.front().server, o));
   Get get;
   get.flags = request_flags(o, retrying);
-  get.streams = choose_streams(*ch, o);
+  get.streams = target == "-" ? 1 : choose_streams(*ch, o);  // stdout needs order
   for (const auto& s : sources) get.sources.push_back(s.path);
   TRY_STATUS(ch->send(FrameType::kGet, encode(get)));
   TRY_STATUS(ch->flush());
@@ -145,7 +189,16 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   auto extra = TRY(join_streams(sources.front().server, o, accepted, get.streams));
   ReceiveOptions ro{o.resume || retrying, o.fsync};
   Receiver receiver(*ch, std::move(dest), ro, counters, raw(extra));
-  ReceiveOutcome out = TRY(receiver.run());
+  Monitor monitor("receiver", counters, o.interval);
+  TRY_STATUS(watch(monitor, *ch, extra, counters, o, progress));
+  receiver.set_monitor(&monitor);
+  monitor.set_publish([&](const Sample& s) { receiver.post_stats(s); });
+  monitor.start();
+  auto result = receiver.run();
+  monitor.stop();
+  progress.set_monitor(nullptr);
+  ReceiveOutcome out = TRY(std::move(result));
+  report.diagnosis = monitor.summary();
   report.files = out.entries;
   report.errors = std::move(out.errors);
   return {};
@@ -186,8 +239,8 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
   for (int attempt = 0;; ++attempt) {
     std::vector<std::string> local_paths;
     for (const auto& s : sources) local_paths.push_back(s.path);
-    st = upload ? upload_once(local_paths, target, o, attempt > 0, counters, report)
-                : download_once(sources, target_arg, o, attempt > 0, counters, report);
+    st = upload ? upload_once(local_paths, target, o, attempt > 0, counters, report, progress)
+                : download_once(sources, target_arg, o, attempt > 0, counters, report, progress);
     if (st || !connection_lost(st.error()) || attempt >= o.reconnects) break;
     base::log::warn("{}; reconnecting to resume ({} of {})", st.error().message(), attempt + 1,
                     o.reconnects);

@@ -25,6 +25,10 @@ struct CopyOptions {
   // Parallel TCP streams; 0 chooses: 4 when the round trip is 10 ms or more
   // (where one stream's window limits a fast path), else 1.
   int streams = 0;
+  int sndbuf = 0;  // fixed socket buffer sizes in bytes; 0 keeps autotuning
+  int rcvbuf = 0;
+  std::chrono::milliseconds interval{200};  // diagnosis sampling interval
+  std::string trace;                        // --trace FILE (JSON Lines)
   std::chrono::milliseconds timeout{120000};
 };
 

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ferry/stage_times.h"
+
 namespace ferry {
 
 struct Counters {
@@ -17,6 +19,7 @@ struct Counters {
   std::atomic<uint64_t> bytes_skipped{0};  // file bytes the receiver already had
   std::atomic<uint64_t> retries{0};        // chunks re-sent after a checksum mismatch
   std::atomic<bool> walk_finished{false};
+  StageTimes stages;
 };
 
 }  // namespace ferry

@@ -19,7 +19,8 @@ namespace ferry {
 struct Destination {
   base::UniqueFd dir;
   std::optional<std::string> rename_root;
-  std::string shown;  // the target as the user wrote it, for messages
+  std::string shown;   // the target as the user wrote it, for messages
+  int stream_fd = -1;  // instead of a directory: write the one file, in order, here (stdout)
 };
 
 // `target` is resolved from `base_fd`; when `confined`, it must also stay

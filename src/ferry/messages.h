@@ -74,6 +74,9 @@ enum class EntryKind : uint8_t { kFile = 1, kDir = 2, kSymlink = 3 };
 
 inline constexpr uint8_t kEntrySparse = 1;  // the file has holes; don't preallocate
 inline constexpr uint8_t kEntryOwner = 2;   // uid/gid are meaningful (sender ran as root)
+// The size is not known in advance (a pipe): `size` is 0, data may run to
+// 2^62, and the file ends where the data ends.
+inline constexpr uint8_t kEntryGrowing = 4;
 
 struct Entry {
   uint32_t id = 0;

@@ -26,7 +26,7 @@ void ProgressDisplay::stop() {
   if (!running_) return;
   running_ = false;
   thread_.join();
-  std::string clear = "\r\033[K";
+  std::string clear = "\r\033[K\n\033[K\033[A";
   (void)!write(STDERR_FILENO, clear.data(), clear.size());
 }
 
@@ -54,6 +54,12 @@ void ProgressDisplay::loop() {
                                    base::units::bytes(bytes), base::units::bytes(planned),
                                    base::units::rate(rate), eta, counters_.files_done.load(),
                                    counters_.files_seen.load(), counters_.walk_finished ? "" : "+");
+    std::string verdict = "limit: measuring...";
+    if (const Monitor* m = monitor_.load()) {
+      Verdict v = m->current();
+      verdict = fmt::format("limit: {} — {}", v.limit, v.evidence);
+    }
+    line += "\n\033[K" + verdict.substr(0, 160) + "\033[A\r";
     (void)!write(STDERR_FILENO, line.data(), line.size());
   }
 }

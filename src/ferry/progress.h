@@ -1,5 +1,6 @@
-// ProgressDisplay: a live status line on a terminal (rate, bytes, ETA,
-// files), redrawn every interval from a Counters. Does nothing when the
+// ProgressDisplay: a live status on a terminal, redrawn every interval: one
+// line of rate, bytes, ETA and files from a Counters, and one line with the
+// Monitor's current verdict and its evidence. Does nothing when the
 // output is not a terminal. Thread-safety: start()/stop() from one thread;
 // the display thread only reads the atomic counters.
 #pragma once
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "ferry/counters.h"
+#include "ferry/monitor.h"
 
 namespace ferry {
 
@@ -19,6 +21,8 @@ class ProgressDisplay {
   ~ProgressDisplay();
   void start();
   void stop();
+  // The monitor whose live verdict to show on a second line (or nullptr).
+  void set_monitor(const Monitor* m) { monitor_ = m; }
 
  private:
   void loop();
@@ -26,6 +30,7 @@ class ProgressDisplay {
   bool enabled_;
   std::chrono::milliseconds interval_;
   std::atomic<bool> running_{false};
+  std::atomic<const Monitor*> monitor_{nullptr};
   std::thread thread_;
 };
 

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <xxhash.h>
+#include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "base/sys.h"
@@ -117,6 +118,14 @@ base::Status Receiver::make_symlink(const Entry& e, int parent, const std::strin
 base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
                                  const std::string& leaf, const std::string& rel) {
   Want want{e.id, WantHow::kAll, {}};
+  if (dest_.stream_fd >= 0) {
+    Incoming in;
+    in.entry = e;
+    in.stream = true;
+    TRY_STATUS(ch_.send(FrameType::kWant, encode(want)));
+    incoming_.emplace(e.id, std::move(in));
+    return {};
+  }
   if (options_.skip_whole) {
     auto st = sys::fstatat(parent->get(), leaf, AT_SYMLINK_NOFOLLOW, rel);
     if (st && S_ISREG(st->st_mode) && static_cast<uint64_t>(st->st_size) == e.size &&
@@ -173,6 +182,15 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   last_id_ = e.id;
   if (incoming_.size() >= kMaxInFlight) return base::fail(protocol("too many files in flight"));
   counters_.files_seen++;
+  if (dest_.stream_fd >= 0) {
+    // Standard output takes exactly one regular file.
+    if (e.kind != EntryKind::kFile || stream_used_)
+      return base::fail_msg("only one regular file can be written to standard output");
+    TRY_STATUS(check_entry_path(e.path));
+    stream_used_ = true;
+    counters_.bytes_planned += e.size;
+    return open_file(e, nullptr, "", e.path);
+  }
   std::string rel = TRY(local_path(e.path));
   auto [parent_rel, leaf] = split_parent(rel);
   auto work = [&]() -> base::Status {
@@ -226,7 +244,8 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
     in.bad_chunks.erase(h.offset);
     return {};
   }
-  if (h.offset > in.entry.size || data.size() > in.entry.size - h.offset)
+  uint64_t limit = (in.entry.flags & kEntryGrowing) ? (1ull << 62) : in.entry.size;
+  if (h.offset > limit || data.size() > limit - h.offset)
     return base::fail(protocol(fmt::format("data beyond the announced size of {}", in.entry.path)));
   // A chunk at an offset we asked for again answers that request, good or bad.
   in.bad_chunks.erase(h.offset);
@@ -242,8 +261,14 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
                         encode(Retry{h.id, h.offset, static_cast<uint32_t>(data.size())})));
     return ch_.flush();
   }
-  auto written = sys::pwrite_all(in.fd.get(), data.data(), data.size(),
-                                 static_cast<off_t>(h.offset), in.entry.path);
+  base::Status written;
+  if (in.stream) {
+    written = write_stream(in, h.offset, data);
+  } else {
+    StageTimer t(&counters_.stages, Stage::kSinkWrite);
+    written = sys::pwrite_all(in.fd.get(), data.data(), data.size(), static_cast<off_t>(h.offset),
+                              in.entry.path);
+  }
   if (!written) return file_failed(in, written.error());
   if (h.offset < in.resumed_until)
     counters_.bytes_skipped -= std::min<uint64_t>(data.size(), in.resumed_until - h.offset);
@@ -253,13 +278,35 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   return {};
 }
 
+base::Status Receiver::write_stream(Incoming& in, uint64_t offset, std::span<const uint8_t> data) {
+  if (offset < in.high_water)
+    return base::fail(protocol("data for standard output arrived out of order"));
+  StageTimer t(&counters_.stages, Stage::kSinkWrite);
+  static const std::string zeros(1 << 16, '\0');
+  while (in.high_water < offset) {  // a hole: standard output gets zeros
+    size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), offset - in.high_water));
+    TRY_STATUS(sys::write_all(dest_.stream_fd, zeros.data(), n, "standard output"));
+    in.high_water += n;
+  }
+  return sys::write_all(dest_.stream_fd, data.data(), data.size(), "standard output");
+}
+
 base::Status Receiver::finalize(Incoming& in) {
   const Entry& e = in.entry;
+  if (in.stream) {
+    if (!(e.flags & kEntryGrowing) && in.high_water < e.size)
+      TRY_STATUS(write_stream(in, e.size, {}));  // trailing hole
+    return {};
+  }
+  uint64_t size = (e.flags & kEntryGrowing) ? in.high_water : e.size;
   int fd = in.fd.get();
-  if (in.high_water != e.size) TRY_STATUS(sys::ftruncate(fd, static_cast<off_t>(e.size), e.path));
+  if (in.high_water != size) TRY_STATUS(sys::ftruncate(fd, static_cast<off_t>(size), e.path));
   if ((e.flags & kEntryOwner) && geteuid() == 0) TRY_STATUS(sys::fchown(fd, e.uid, e.gid, e.path));
   TRY_STATUS(sys::fchmod(fd, e.mode, e.path));
-  if (options_.fsync) TRY_STATUS(sys::fsync(fd, e.path));
+  if (options_.fsync) {
+    StageTimer t(&counters_.stages, Stage::kSinkSync);
+    TRY_STATUS(sys::fsync(fd, e.path));
+  }
   struct timespec times[2] = {to_timespec(e), to_timespec(e)};
   TRY_STATUS(sys::futimens(fd, times, e.path));
   TRY_STATUS(sys::renameat(in.parent->get(), in.part, in.parent->get(), in.leaf, e.path));
@@ -383,13 +430,23 @@ base::Status Receiver::primary_loop() {
         return base::fail_msg(e ? fmt::format("{} reports: {}", ch_.peer(), e->message)
                                 : "peer sent a malformed ERROR");
       }
-      case FrameType::kStats:
+      case FrameType::kStats: {
+        auto j = nlohmann::json::parse(f->payload.begin(), f->payload.end(), nullptr, false);
+        Sample sample = TRY(Sample::from_json(j));
+        if (monitor_) monitor_->add_peer(sample);
         break;
+      }
       default:
         return base::fail(
             protocol(fmt::format("{} sent {} during a transfer", ch_.peer(), frame_name(f->type))));
     }
   }
+}
+
+void Receiver::post_stats(const Sample& s) {
+  std::lock_guard lock(mu_);
+  if (finished_ || stopping_) return;
+  if (ch_.send(FrameType::kStats, s.to_json().dump())) (void)ch_.flush();
 }
 
 void Receiver::drain_stream(Channel& c) {

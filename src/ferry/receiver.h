@@ -31,6 +31,7 @@
 #include "ferry/counters.h"
 #include "ferry/destination.h"
 #include "ferry/messages.h"
+#include "ferry/monitor.h"
 
 namespace ferry {
 
@@ -54,6 +55,10 @@ class Receiver {
   Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters,
            std::vector<Channel*> extra = {});
   base::Result<ReceiveOutcome> run();
+  // Diagnosis: peer samples go to `monitor`; post_stats() sends our own
+  // sample to the sender at once (any thread; dropped once finished).
+  void set_monitor(Monitor* monitor) { monitor_ = monitor; }
+  void post_stats(const Sample& s);
 
  private:
   struct Incoming {
@@ -70,6 +75,7 @@ class Receiver {
     uint8_t ends_needed = 0;  // FILE_ENDs that complete the file (its stream count)
     uint8_t ends_seen = 0;
     bool ended_on_primary = false;
+    bool stream = false;  // written in order to Destination::stream_fd
   };
   struct DirMeta {
     std::string path;
@@ -93,6 +99,7 @@ class Receiver {
   base::Status open_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
                          const std::string& leaf, const std::string& rel);
   base::Status finalize(Incoming& in);
+  base::Status write_stream(Incoming& in, uint64_t offset, std::span<const uint8_t> data);
   // Records a per-file failure; returns an error only for failures that end
   // the whole transfer (a full disk, an I/O error).
   base::Status file_failed(Incoming& in, const base::Error& e);
@@ -100,6 +107,7 @@ class Receiver {
 
   Channel& ch_;
   std::vector<Channel*> extra_;
+  Monitor* monitor_ = nullptr;
   // Guards everything below that the stream threads share: incoming_, the
   // outcome, done_/fatal_, and sending on ch_.
   std::mutex mu_;
@@ -114,6 +122,7 @@ class Receiver {
   std::vector<DirMeta> dirs_;
   std::string first_root_;
   uint32_t last_id_ = 0;
+  bool stream_used_ = false;
   bool done_ = false;
   ReceiveOutcome outcome_;
 };

@@ -28,13 +28,25 @@ void ReplyQueue::fail(base::Error e) {
   cv_.notify_all();
 }
 
+std::optional<Reply> ReplyQueue::take_front() {
+  std::optional<Reply> r;
+  if (!replies_.empty()) {
+    r.emplace(std::move(replies_.front()));
+    replies_.pop_front();
+  }
+  return r;
+}
+
 std::optional<Reply> ReplyQueue::pop(bool wait) {
   std::unique_lock lock(mu_);
   if (wait) cv_.wait(lock, [&] { return !replies_.empty() || finished_; });
-  if (replies_.empty()) return std::nullopt;
-  Reply r = std::move(replies_.front());
-  replies_.pop_front();
-  return r;
+  return take_front();
+}
+
+std::optional<Reply> ReplyQueue::pop_for(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, limit, [&] { return !replies_.empty() || finished_; });
+  return take_front();
 }
 
 bool ReplyQueue::finished() const {

@@ -5,6 +5,7 @@
 // Thread-safety: all members are safe to call from both threads.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -26,11 +27,15 @@ class ReplyQueue {
   // Next reply; blocks when `wait` and none is queued. nullopt once finished
   // (or, with !wait, when nothing is queued).
   std::optional<Reply> pop(bool wait);
+  // Like pop(true), but gives up after `limit`.
+  std::optional<Reply> pop_for(std::chrono::milliseconds limit);
   bool finished() const;
   std::optional<ResultMsg> result() const;
   std::optional<base::Error> error() const;
 
  private:
+  std::optional<Reply> take_front();  // with mu_ held
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Reply> replies_;

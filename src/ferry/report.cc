@@ -17,6 +17,10 @@ std::string TransferReport::human() const {
     s += fmt::format(", {} already present ({})", files_skipped, base::units::bytes(bytes_skipped));
   if (retries > 0) s += fmt::format(", {} chunks re-sent after checksum mismatch", retries);
   if (!errors.empty()) s += fmt::format(", {} errors", errors.size());
+  if (diagnosis.is_object() && diagnosis.contains("bottleneck"))
+    s += fmt::format("\nlimit: {} — {}\nadvice: {}", diagnosis["bottleneck"].get<std::string>(),
+                     diagnosis["evidence"].get<std::string>(),
+                     diagnosis["advice"].get<std::string>());
   return s;
 }
 
@@ -32,6 +36,8 @@ std::string TransferReport::json() const {
   j["seconds"] = seconds;
   j["bytes_per_second"] = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
   j["errors"] = errors;
+  if (diagnosis.is_object())
+    for (auto& [k, v] : diagnosis.items()) j[k] = v;
   // Names may be any bytes; replace what is not UTF-8 rather than fail.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace ferry {
 
 struct TransferReport {
@@ -17,6 +19,7 @@ struct TransferReport {
   uint64_t retries = 0;
   double seconds = 0;
   std::vector<std::string> errors;  // one line each
+  nlohmann::json diagnosis;         // Monitor::summary(): bottleneck, evidence, advice, shares
 
   bool ok() const { return errors.empty(); }
   std::string human() const;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <xxhash.h>
+#include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "base/sys.h"
@@ -38,6 +39,24 @@ Sender::Sender(Channel& channel, TreeWalk& walk, Counters& counters, std::vector
 Channel& Sender::pick(bool spread) {
   if (!spread) return ch_;
   return *all_[next_stream_++ % all_.size()];
+}
+
+void Sender::post_stats(const Sample& s) {
+  std::lock_guard lock(stats_mu_);
+  pending_stats_ = s.to_json().dump();
+  stats_waiting_ = true;
+}
+
+base::Status Sender::send_pending_stats() {
+  if (!stats_waiting_.load(std::memory_order_relaxed)) return {};
+  std::string wire;
+  {
+    std::lock_guard lock(stats_mu_);
+    wire.swap(pending_stats_);
+    stats_waiting_ = false;
+  }
+  TRY_STATUS(ch_.send(FrameType::kStats, wire));
+  return ch_.flush();
 }
 
 base::Status Sender::flush_all() {
@@ -87,8 +106,17 @@ void Sender::read_replies() {
                                          : "peer sent a malformed ERROR"));
         return;
       }
-      case FrameType::kStats:
+      case FrameType::kStats: {
+        auto j =
+            nlohmann::json::parse(frame->payload.begin(), frame->payload.end(), nullptr, false);
+        auto sample = Sample::from_json(j);
+        if (!sample) {
+          st = base::fail(std::move(sample).error());
+        } else if (monitor_) {
+          monitor_->add_peer(*sample);
+        }
         break;
+      }
       default:
         st = base::fail_msg(
             fmt::format("{} sent {} while receiving", ch_.peer(), frame_name(frame->type)));
@@ -146,13 +174,18 @@ base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offse
     auto chunk = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, len - sent));
     Channel& c = pick(spread);
     uint8_t* p = TRY(c.begin_frame(FrameType::kData, kDataPrefixSize + chunk));
-    size_t got = TRY(pread_full(fd, p + kDataPrefixSize, chunk, offset + sent, e.path));
+    size_t got;
+    {
+      StageTimer t(&counters_.stages, Stage::kSourceRead);
+      got = TRY(pread_full(fd, p + kDataPrefixSize, chunk, offset + sent, e.path));
+    }
     if (got == 0) {
       c.cancel_last_frame();
       break;
     }
     if (got < chunk) c.shrink_last_frame(chunk - got);
     encode_data_header(p, {e.id, offset + sent, XXH3_64bits(p + kDataPrefixSize, got)});
+    TRY_STATUS(send_pending_stats());
     sent += got;
     counters_.bytes_moved += got;
     if (got < chunk) break;
@@ -180,8 +213,40 @@ base::Result<bool> Sender::send_block_if_changed(int fd, const Entry& e, uint64_
   return got == len;
 }
 
+base::Status Sender::send_stream(Pending& p) {
+  const Entry& e = p.entry;
+  uint64_t offset = 0;
+  for (;;) {
+    uint8_t* buf = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + kChunkSize));
+    size_t got = 0;
+    {
+      StageTimer t(&counters_.stages, Stage::kSourceRead);
+      while (got < kChunkSize) {
+        size_t n = TRY(sys::read(p.file.get(), buf + kDataPrefixSize + got, kChunkSize - got,
+                                 "standard input"));
+        if (n == 0) break;
+        got += n;
+      }
+    }
+    if (got == 0) {
+      ch_.cancel_last_frame();
+      break;
+    }
+    if (got < kChunkSize) ch_.shrink_last_frame(kChunkSize - got);
+    encode_data_header(buf, {e.id, offset, XXH3_64bits(buf + kDataPrefixSize, got)});
+    TRY_STATUS(send_pending_stats());
+    offset += got;
+    counters_.bytes_moved += got;
+    counters_.bytes_planned += got;
+    if (offset > (1ull << 62)) return base::fail_msg("standard input: more than 2^62 bytes");
+  }
+  counters_.files_done++;
+  return send_file_end(e.id, FileEndStatus::kOk, "", /*spread=*/false);
+}
+
 base::Status Sender::send_file(Pending& p, const Want& want) {
   const Entry& e = p.entry;
+  if (e.flags & kEntryGrowing) return send_stream(p);
   int fd = p.file.get();
   if (e.size > kChunkSize) (void)sys::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   uint64_t start = 0;
@@ -270,6 +335,7 @@ base::Result<SendOutcome> Sender::run() {
   auto body = [&]() -> base::Status {
     bool walk_done = false;
     while (!replies_.finished()) {
+      TRY_STATUS(send_pending_stats());
       while (auto r = replies_.pop(false)) TRY_STATUS(serve(*r));
       if (!walk_done && awaiting_.size() < kWindow) {
         TRY_STATUS(announce_next(&walk_done));
@@ -277,15 +343,20 @@ base::Result<SendOutcome> Sender::run() {
       }
       if (awaiting_.empty()) break;
       TRY_STATUS(flush_all());
-      if (auto r = replies_.pop(true)) TRY_STATUS(serve(*r));
+      TRY_STATUS(send_pending_stats());
+      if (auto r = replies_.pop_for(std::chrono::milliseconds(50))) TRY_STATUS(serve(*r));
     }
     TRY_STATUS(ch_.send(FrameType::kDone, ""));
     TRY_STATUS(flush_all());
     // Serve re-sends until the receiver reports its result.
-    while (auto r = replies_.pop(true)) {
-      TRY_STATUS(serve(*r));
-      TRY_STATUS(ch_.flush());
+    while (!replies_.finished()) {
+      TRY_STATUS(send_pending_stats());
+      if (auto r = replies_.pop_for(std::chrono::milliseconds(50))) {
+        TRY_STATUS(serve(*r));
+        TRY_STATUS(ch_.flush());
+      }
     }
+    while (auto r = replies_.pop(false)) TRY_STATUS(serve(*r));
     return {};
   };
   auto st = body();

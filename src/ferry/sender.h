@@ -13,7 +13,9 @@
 // reader thread; it returns after that thread has ended.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "ferry/channel.h"
 #include "ferry/counters.h"
 #include "ferry/messages.h"
+#include "ferry/monitor.h"
 #include "ferry/reply_queue.h"
 #include "ferry/tree_walk.h"
 
@@ -39,6 +42,10 @@ class Sender {
   Sender(Channel& channel, TreeWalk& walk, Counters& counters, std::vector<Channel*> extra = {});
   // Fails when the conversation fails; per-file problems go to errors.
   base::Result<SendOutcome> run();
+  // Diagnosis: peer samples go to `monitor`; post_stats() queues our own
+  // sample, sent on the primary stream at the next chance (any thread).
+  void set_monitor(Monitor* monitor) { monitor_ = monitor; }
+  void post_stats(const Sample& s);
 
  private:
   struct Pending {
@@ -54,6 +61,8 @@ class Sender {
   base::Status announce_next(bool* walk_done);
   base::Status serve(const Reply& reply);
   base::Status send_file(Pending& p, const Want& want);
+  // A growing entry (a pipe): read until end of input, in order.
+  base::Status send_stream(Pending& p);
   // Sends [offset, offset+len) as DATA chunks; returns bytes actually read
   // (fewer when the file shrank).
   base::Result<uint64_t> send_range(int fd, const Entry& e, uint64_t offset, uint64_t len,
@@ -61,6 +70,7 @@ class Sender {
   // The channel for the next chunk: the primary, or the next one in turn.
   Channel& pick(bool spread);
   base::Status flush_all();
+  base::Status send_pending_stats();
   base::Result<bool> send_block_if_changed(int fd, const Entry& e, uint64_t offset, uint32_t len,
                                            uint64_t have_hash);
   base::Status send_file_end(uint32_t id, FileEndStatus status, std::string message, bool spread);
@@ -75,6 +85,10 @@ class Sender {
   std::unordered_map<uint32_t, Pending> awaiting_;
   std::unordered_map<uint32_t, Origin> origins_;  // for re-sends after RETRY
   std::vector<std::string> errors_;
+  Monitor* monitor_ = nullptr;
+  std::mutex stats_mu_;
+  std::string pending_stats_;
+  std::atomic<bool> stats_waiting_{false};
 };
 
 }  // namespace ferry

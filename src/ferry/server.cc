@@ -12,6 +12,7 @@
 #include "ferry/counters.h"
 #include "ferry/destination.h"
 #include "ferry/handshake.h"
+#include "ferry/monitor.h"
 #include "ferry/peer_path.h"
 #include "ferry/receiver.h"
 #include "ferry/sender.h"
@@ -31,6 +32,9 @@ Server::Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listene
 base::Result<std::unique_ptr<Server>> Server::open(ServeOptions options) {
   auto root = TRY_CTX(sys::open(options.dir, O_PATH | O_DIRECTORY), "serve");
   auto listener = TRY_CTX(net::listen_tcp(options.listen), "serve");
+  // On the listener, so accepted sockets have the sizes from their first
+  // segment on (the window scale is fixed in the handshake).
+  TRY_STATUS(net::set_buffer_sizes(listener.get(), options.sndbuf, options.rcvbuf));
   auto addr = TRY(net::local_address(listener.get()));
   return std::unique_ptr<Server>(
       new Server(std::move(options), std::move(root), std::move(listener), addr));
@@ -79,6 +83,17 @@ base::Result<std::vector<WalkRoot>> roots_beneath(int root,
     roots.push_back(std::move(r));
   }
   return roots;
+}
+// Stage accounting on every stream, and the monitor's sockets.
+void watch(Monitor& monitor, Channel& primary, const std::vector<std::unique_ptr<Channel>>& extra,
+           Counters& counters) {
+  std::vector<int> fds{primary.transport().socket_fd()};
+  primary.set_stage_times(&counters.stages);
+  for (const auto& c : extra) {
+    c->set_stage_times(&counters.stages);
+    fds.push_back(c->transport().socket_fd());
+  }
+  monitor.set_sockets(std::move(fds));
 }
 }  // namespace
 
@@ -139,7 +154,13 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
     if (!extra) return fail(extra.error(), true);
     ReceiveOptions ro{(put->flags & kFlagResume) != 0, options_.fsync || (put->flags & kFlagFsync)};
     Receiver receiver(*ch, std::move(*dest), ro, counters, extra_of(*extra));
+    Monitor monitor("receiver", counters, std::chrono::milliseconds(200));
+    watch(monitor, *ch, *extra, counters);
+    receiver.set_monitor(&monitor);
+    monitor.set_publish([&](const Sample& s) { receiver.post_stats(s); });
+    monitor.start();
     auto out = receiver.run();
+    monitor.stop();
     if (!out) return fail(out.error(), false);
     base::log::info("{}: received {} entries, {} bytes", peer, out->entries, out->bytes);
     return;
@@ -151,7 +172,13 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
   if (!extra) return fail(extra.error(), true);
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
   Sender sender(*ch, walk, counters, extra_of(*extra));
+  Monitor monitor("sender", counters, std::chrono::milliseconds(200));
+  watch(monitor, *ch, *extra, counters);
+  sender.set_monitor(&monitor);
+  monitor.set_publish([&](const Sample& s) { sender.post_stats(s); });
+  monitor.start();
   auto out = sender.run();
+  monitor.stop();
   if (!out) return fail(out.error(), false);
   base::log::info("{}: sent {} entries, {} bytes", peer, out->receiver.files, out->receiver.bytes);
 }

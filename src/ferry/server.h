@@ -27,6 +27,8 @@ struct ServeOptions {
   bool fsync = false;
   std::chrono::milliseconds timeout{120000};
   size_t max_clients = 64;
+  int sndbuf = 0;  // fixed socket buffer sizes in bytes; 0 keeps autotuning
+  int rcvbuf = 0;
 };
 
 class Server {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 
 #include <fmt/format.h>
 
@@ -90,7 +91,21 @@ base::Result<std::optional<WalkItem>> TreeWalk::next() {
     return visit(top.fd, name, child);
   }
   if (next_root_ >= roots_.size()) return std::optional<WalkItem>();
-  const WalkRoot& root = roots_[next_root_++];
+  WalkRoot& root = roots_[next_root_++];
+  if (root.stream) {
+    WalkItem item;
+    item.root_index = next_root_ - 1;
+    item.entry.kind = EntryKind::kFile;
+    item.entry.flags = kEntryGrowing;
+    item.entry.mode = 0644;
+    struct timespec now {};
+    clock_gettime(CLOCK_REALTIME, &now);
+    item.entry.mtime_sec = now.tv_sec;
+    item.entry.mtime_nsec = static_cast<uint32_t>(now.tv_nsec);
+    item.entry.path = root.send_as;
+    item.file = std::move(root.stream);
+    return std::optional<WalkItem>(std::move(item));
+  }
   return visit(root.parent.get(), root.name, "");
 }
 

@@ -34,6 +34,7 @@ struct WalkRoot {
   base::UniqueFd parent;  // directory holding the root
   std::string name;       // the root's name in `parent`
   std::string send_as;    // the name the receiver sees (usually == name)
+  base::UniqueFd stream;  // instead: a pipe (standard input) sent as one growing file
 };
 
 class TreeWalk {

@@ -92,7 +92,8 @@ Status connect_one(int fd, const SocketAddress& a, std::chrono::milliseconds tim
 }
 }  // namespace
 
-Result<UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds timeout) {
+Result<UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds timeout, int sndbuf,
+                             int rcvbuf) {
   auto addrs = TRY(resolve(where, /*passive=*/false));
   Error last = Error::msg("no address");
   for (const SocketAddress& a : addrs) {
@@ -101,6 +102,7 @@ Result<UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds ti
       last = Error::sys(errno, "socket");
       continue;
     }
+    TRY_STATUS(set_buffer_sizes(fd.get(), sndbuf, rcvbuf));
     auto st = connect_one(fd.get(), a, timeout);
     if (!st) {
       last = std::move(st).error();

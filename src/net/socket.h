@@ -22,7 +22,9 @@ base::Result<base::UniqueFd> listen_tcp(const HostPort& where, int backlog = 128
 base::Result<SocketAddress> local_address(int fd);
 base::Result<Accepted> accept(int listen_fd);
 // Tries each resolved address in turn; gives up on one after `timeout`.
-base::Result<base::UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds timeout);
+// `sndbuf`/`rcvbuf` > 0 fix the socket's buffer sizes before the handshake.
+base::Result<base::UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds timeout,
+                                         int sndbuf = 0, int rcvbuf = 0);
 
 // Blocking reads and writes fail with EAGAIN after `idle` without progress.
 base::Status set_io_timeout(int fd, std::chrono::milliseconds idle);

@@ -31,10 +31,10 @@ std::string gen_tree_bin() {
   return GEN_TREE_BIN;
 }
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/ferry-e2e.XXXXXX";
-  char* p = mkdtemp(tmpl);
-  if (!p) throw std::runtime_error("mkdtemp failed");
+TempDir::TempDir(const std::string& base) {
+  std::string tmpl = base + "/ferry-e2e.XXXXXX";
+  char* p = mkdtemp(tmpl.data());
+  if (!p) throw std::runtime_error("mkdtemp failed in " + base);
   path_ = p;
 }
 

@@ -28,7 +28,8 @@ std::string gen_tree_bin();
 
 class TempDir {
  public:
-  TempDir();
+  // A new directory under `base` (/dev/shm for one in memory).
+  explicit TempDir(const std::string& base = "/tmp");
   ~TempDir();
   const std::string& path() const { return path_; }
   std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }

@@ -1,0 +1,215 @@
+#include "ferry/diagnosis.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "base/units.h"
+
+namespace ferry {
+namespace {
+
+int pct(double f) {
+  return static_cast<int>(std::lround(std::clamp(f, 0.0, 1.0) * 100));
+}
+
+std::string window_text(const Sample& s) {
+  return base::units::bytes(s.tcp.snd_wnd);
+}
+
+// Fullness of the receiver's socket buffer: queued-but-unread bytes against
+// the buffer's size (SIOCINQ / SO_RCVBUF; the kernel reserves part of
+// SO_RCVBUF for overhead, so "full" shows as roughly half to three quarters).
+double queue_fill(const Sample& r) {
+  return r.tcp.rcvbuf > 0 ? static_cast<double>(r.tcp.inq) / r.tcp.rcvbuf : 0;
+}
+
+}  // namespace
+
+nlohmann::json Sample::to_json() const {
+  return {{"role", role},
+          {"t", t},
+          {"interval", interval},
+          {"bytes", bytes},
+          {"streams", streams},
+          {"source_read", source_read},
+          {"socket_send", socket_send},
+          {"socket_recv", socket_recv},
+          {"sink_write", sink_write},
+          {"tcp_busy", tcp_busy},
+          {"tcp_rwnd_limited", tcp_rwnd_limited},
+          {"tcp_sndbuf_limited", tcp_sndbuf_limited},
+          {"cwnd", tcp.snd_cwnd},
+          {"mss", tcp.snd_mss},
+          {"rtt_us", tcp.rtt_us},
+          {"min_rtt_us", tcp.min_rtt_us},
+          {"delivery_rate", tcp.delivery_rate},
+          {"snd_wnd", tcp.snd_wnd},
+          {"rcv_space", tcp.rcv_space},
+          {"notsent", tcp.notsent_bytes},
+          {"retrans", tcp.total_retrans},
+          {"inq", tcp.inq},
+          {"outq", tcp.outq},
+          {"outq_unsent", tcp.outq_unsent},
+          {"sndbuf", tcp.sndbuf},
+          {"rcvbuf", tcp.rcvbuf}};
+}
+
+base::Result<Sample> Sample::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return base::fail_msg("STATS: not an object");
+  Sample s;
+  auto num = [&](const char* key, double lo, double hi) -> base::Result<double> {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number())
+      return base::fail_msg(fmt::format("STATS: field '{}' missing or not a number", key));
+    double v = it->get<double>();
+    if (!(v >= lo && v <= hi))
+      return base::fail_msg(fmt::format("STATS: field '{}' out of range", key));
+    return v;
+  };
+  auto role = j.find("role");
+  if (role == j.end() || !role->is_string() ||
+      (role->get<std::string>() != "sender" && role->get<std::string>() != "receiver"))
+    return base::fail_msg("STATS: field 'role' must be sender or receiver");
+  s.role = role->get<std::string>();
+  constexpr double kBig = 1.8e19, kU32 = 4294967295.0, kInt = 2147483647.0;
+  s.t = TRY(num("t", 0, 1e9));
+  s.interval = TRY(num("interval", 0, 3600));
+  s.bytes = static_cast<uint64_t>(TRY(num("bytes", 0, kBig)));
+  s.streams = static_cast<uint32_t>(TRY(num("streams", 1, 16)));
+  s.source_read = TRY(num("source_read", 0, 100));
+  s.socket_send = TRY(num("socket_send", 0, 100));
+  s.socket_recv = TRY(num("socket_recv", 0, 100));
+  s.sink_write = TRY(num("sink_write", 0, 100));
+  s.tcp_busy = TRY(num("tcp_busy", 0, 100));
+  s.tcp_rwnd_limited = TRY(num("tcp_rwnd_limited", 0, 100));
+  s.tcp_sndbuf_limited = TRY(num("tcp_sndbuf_limited", 0, 100));
+  s.tcp.snd_cwnd = static_cast<uint32_t>(TRY(num("cwnd", 0, kU32)));
+  s.tcp.snd_mss = static_cast<uint32_t>(TRY(num("mss", 0, kU32)));
+  s.tcp.rtt_us = static_cast<uint32_t>(TRY(num("rtt_us", 0, kU32)));
+  s.tcp.min_rtt_us = static_cast<uint32_t>(TRY(num("min_rtt_us", 0, kU32)));
+  s.tcp.delivery_rate = static_cast<uint64_t>(TRY(num("delivery_rate", 0, kBig)));
+  s.tcp.snd_wnd = static_cast<uint32_t>(TRY(num("snd_wnd", 0, kU32)));
+  s.tcp.rcv_space = static_cast<uint32_t>(TRY(num("rcv_space", 0, kU32)));
+  s.tcp.notsent_bytes = static_cast<uint32_t>(TRY(num("notsent", 0, kU32)));
+  s.tcp.total_retrans = static_cast<uint32_t>(TRY(num("retrans", 0, kU32)));
+  s.tcp.inq = static_cast<int>(TRY(num("inq", 0, kInt)));
+  s.tcp.outq = static_cast<int>(TRY(num("outq", 0, kInt)));
+  s.tcp.outq_unsent = static_cast<int>(TRY(num("outq_unsent", 0, kInt)));
+  s.tcp.sndbuf = static_cast<int>(TRY(num("sndbuf", 0, kInt)));
+  s.tcp.rcvbuf = static_cast<int>(TRY(num("rcvbuf", 0, kInt)));
+  return s;
+}
+
+Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv) {
+  Verdict v{"balanced", "", ""};
+  if (!snd && !rcv) {
+    v.evidence = "no samples yet";
+    return v;
+  }
+  // Sender: where its time went. What is left is its own work (hashing,
+  // copying, reading the tree): CPU.
+  double src = snd ? snd->source_read : 0;
+  double blocked = snd ? snd->socket_send : 0;
+  double scpu = snd ? std::max(0.0, 1.0 - src - blocked) : 0;
+  double rwnd = snd ? snd->tcp_rwnd_limited : 0;
+  double sndbuf = snd ? snd->tcp_sndbuf_limited : 0;
+  // Receiver: time waiting for data, time writing; the rest is its CPU.
+  double sink = rcv ? rcv->sink_write : 0;
+  double wait = rcv ? rcv->socket_recv : 0;
+  double rcpu = rcv ? std::max(0.0, 1.0 - sink - wait) : 0;
+  double fill = rcv ? queue_fill(*rcv) : 0;
+
+  std::string rates;
+  if (rcv && rcv->sink_write > 0 && rcv->bytes > 0)
+    rates = fmt::format(", disk write {}",
+                        base::units::rate(static_cast<double>(rcv->bytes) /
+                                          (rcv->interval * rcv->sink_write * rcv->streams)));
+
+  if (snd && src >= 0.5) {
+    v.limit = "source-read";
+    v.evidence = fmt::format("sender spent {}% of its time reading the source{}", pct(src),
+                             rcv ? fmt::format(", receiver waited {}% for data", pct(wait)) : "");
+    v.advice =
+        "the source (disk or input pipe) is the limit: nothing on the network or the receiver will "
+        "help";
+  } else if (rcv && sink >= 0.5) {
+    v.limit = "sink-write";
+    v.evidence = fmt::format("receiver spent {}% writing, its queue {}% full{}{}", pct(sink),
+                             pct(fill), snd ? ", window " + window_text(*snd) : "", rates);
+    v.advice = "the receiver's disk or output is the limit: nothing on the network will help";
+  } else if (snd && rwnd >= 0.3 && rcv && wait >= 0.3) {
+    v.limit = "receive-window";
+    v.evidence = fmt::format(
+        "sender stalled {}% by the receive window ({}), while the receiver waited {}% for data, "
+        "its buffer {}",
+        pct(rwnd), window_text(*snd), pct(wait),
+        base::units::bytes(static_cast<uint64_t>(rcv->tcp.rcvbuf)));
+    v.advice =
+        "the receiver's socket buffer is too small for this path: raise net.core.rmem_max / "
+        "tcp_rmem on the receiver (or drop its fixed --rcvbuf), or use -P";
+  } else if (rcv && rcpu >= 0.6 && (rwnd >= 0.2 || blocked >= 0.5)) {
+    v.limit = "receiver-cpu";
+    v.evidence = fmt::format("receiver busy {}% (not waiting, not writing), its queue {}% full",
+                             pct(rcpu), pct(fill));
+    v.advice = "the receiving machine's CPU is the limit";
+  } else if (snd && sndbuf >= 0.3) {
+    v.limit = "send-buffer";
+    v.evidence = fmt::format("sender stalled {}% by its send buffer ({})", pct(sndbuf),
+                             base::units::bytes(static_cast<uint64_t>(snd->tcp.sndbuf)));
+    v.advice = "raise net.core.wmem_max / tcp_wmem on the sender";
+  } else if (snd && blocked >= 0.5) {
+    v.limit = "network";
+    v.evidence = fmt::format(
+        "sender blocked {}% on the socket, cwnd {} segments, rtt {} us, "
+        "delivery {}, {} retransmits",
+        pct(blocked), snd->tcp.snd_cwnd, snd->tcp.rtt_us,
+        base::units::rate(static_cast<double>(snd->tcp.delivery_rate)), snd->tcp.total_retrans);
+    v.advice = "the network path is the limit; on long fat paths, -P 4 can help";
+  } else if (snd && scpu >= 0.6 && (!rcv || wait >= 0.3)) {
+    v.limit = "sender-cpu";
+    v.evidence = fmt::format("sender busy {}% (not reading, not blocked){}", pct(scpu),
+                             rcv ? fmt::format(", receiver waited {}%", pct(wait)) : "");
+    v.advice = "the sending machine's CPU is the limit";
+  } else {
+    v.evidence = fmt::format(
+        "no stage dominates: sender read {}% / blocked {}%, receiver wrote {}% / waited {}%",
+        pct(src), pct(blocked), pct(sink), pct(wait));
+  }
+  return v;
+}
+
+void SampleAverage::add(const Sample& s) {
+  double w = s.interval;
+  if (w <= 0) return;
+  if (weight_ == 0) sum_ = Sample{s.role};
+  weight_ += w;
+  sum_.interval += w;
+  sum_.bytes += s.bytes;
+  sum_.streams = s.streams;
+  sum_.t = s.t;
+  sum_.source_read += s.source_read * w;
+  sum_.socket_send += s.socket_send * w;
+  sum_.socket_recv += s.socket_recv * w;
+  sum_.sink_write += s.sink_write * w;
+  sum_.tcp_busy += s.tcp_busy * w;
+  sum_.tcp_rwnd_limited += s.tcp_rwnd_limited * w;
+  sum_.tcp_sndbuf_limited += s.tcp_sndbuf_limited * w;
+  sum_.tcp = s.tcp;  // the latest snapshot stands for the whole
+}
+
+std::optional<Sample> SampleAverage::average() const {
+  if (weight_ == 0) return std::nullopt;
+  Sample a = sum_;
+  a.source_read /= weight_;
+  a.socket_send /= weight_;
+  a.socket_recv /= weight_;
+  a.sink_write /= weight_;
+  a.tcp_busy /= weight_;
+  a.tcp_rwnd_limited /= weight_;
+  a.tcp_sndbuf_limited /= weight_;
+  return a;
+}
+
+}  // namespace ferry

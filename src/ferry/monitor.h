@@ -1,0 +1,82 @@
+// Monitor: watches one side of a transfer. Every interval it samples its own
+// side (stage times, bytes, TCP_INFO and socket queues of every stream),
+// hands the sample to `publish` (which sends it to the peer in a STATS
+// frame), and keeps the peer's samples as they arrive. From the latest pair
+// it gives the live verdict; from the running averages, the verdict for the
+// whole transfer. With a trace path, every sample of both ends is appended
+// to that file as one JSON line.
+// Thread-safety: start()/stop() from the owning thread; add_peer(),
+// current(), overall(), summary() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ferry/counters.h"
+#include "ferry/diagnosis.h"
+
+namespace ferry {
+
+class Monitor {
+ public:
+  using Publish = std::function<void(const Sample&)>;
+  Monitor(std::string role, const Counters& counters, std::chrono::milliseconds interval);
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Before start(): where to send samples, and an optional trace file.
+  void set_publish(Publish p) { publish_ = std::move(p); }
+  base::Status open_trace(const std::string& path);
+  // The sockets to read TCP statistics from (all streams).
+  void set_sockets(std::vector<int> fds);
+
+  void start();
+  // Takes a last sample of the partial interval, then stops.
+  void stop();
+
+  void add_peer(const Sample& s);
+  Verdict current() const;
+  Verdict overall() const;
+  // {"bottleneck", "evidence", "advice", "shares": {...}} for --json.
+  nlohmann::json summary() const;
+
+ private:
+  void loop();
+  void take_sample();
+  void record(const Sample& s, bool local);
+
+  std::string role_;
+  const Counters& counters_;
+  std::chrono::milliseconds interval_;
+  Publish publish_;
+  std::vector<int> fds_;
+
+  std::thread thread_;
+  std::mutex wake_mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+
+  // Previous readings, for deltas (sampling thread only).
+  std::chrono::steady_clock::time_point started_, last_;
+  uint64_t last_bytes_ = 0;
+  uint64_t last_stage_[static_cast<size_t>(Stage::kCount)] = {};
+  uint64_t last_busy_ = 0, last_rwnd_ = 0, last_sndbuf_ = 0;
+
+  mutable std::mutex mu_;
+  std::optional<Sample> local_, peer_;
+  SampleAverage local_avg_, peer_avg_;
+  FILE* trace_ = nullptr;
+};
+
+}  // namespace ferry
