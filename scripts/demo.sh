@@ -31,10 +31,12 @@ for _ in $(seq 100); do grep -q "serving" "$work/serve.log" 2>/dev/null && break
 addr=$(grep -o '127\.0\.0\.1:[0-9]*' "$work/serve.log" | head -1)
 echo "== ferry serve on $addr"
 
+# On a terminal ferry shows progress and, below it, the live verdict: which
+# stage limits the transfer and the kernel's numbers behind it.
 echo "== upload: 1 GiB file"
-"$FERRY" cp --json "$work/src/big.bin" "ferry://$addr/" | tee "$work/file.json"
+"$FERRY" cp --json "$work/src/big.bin" "ferry://$addr/" >"$work/file.json"
 echo "== upload: 20,000-file tree"
-"$FERRY" cp -r --json "$work/src/tree" "ferry://$addr/" | tee "$work/tree.json"
+"$FERRY" cp -r --json "$work/src/tree" "ferry://$addr/" >"$work/tree.json"
 
 cmp "$work/src/big.bin" "$work/served/big.bin"
 diff -r "$work/src/tree" "$work/served/tree" >/dev/null
@@ -43,3 +45,7 @@ secs() { sed -E 's/.*"seconds":([0-9.e+]+).*/\1/' "$1" | awk '{printf "%.2f s", 
 echo
 echo "RESULT: 1 GiB file      $(secs "$work/file.json")  $(rate "$work/file.json")  (verified identical)"
 echo "RESULT: 20,000 files    $(secs "$work/tree.json")  $(rate "$work/tree.json")  (verified identical)"
+limit() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("limit: %s - %s" % (j["bottleneck"], j["evidence"])); print("advice: " + j["advice"])' "$1"; }
+echo
+echo "1 GiB file:   $(limit "$work/file.json")"
+echo "20,000 files: $(limit "$work/tree.json")"

@@ -198,6 +198,6 @@ int main(int argc, char** argv) {
   }
   cp.token = token_from(cp_token);
   cp.timeout = std::chrono::seconds(cp_timeout);
-  cp.progress = !quiet && !json;
+  cp.progress = !quiet;  // on a terminal only; --json goes to stdout, the live display to stderr
   return run_cp(cp_args, cp, json);
 }

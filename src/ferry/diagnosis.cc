@@ -176,6 +176,7 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
     v.evidence = fmt::format(
         "no stage dominates: sender read {}% / blocked {}%, receiver wrote {}% / waited {}%",
         pct(src), pct(blocked), pct(sink), pct(wait));
+    v.advice = "no single stage limits: the work is spread over both machines' CPUs and I/O";
   }
   return v;
 }

@@ -122,6 +122,7 @@ class Receiver {
   std::vector<DirMeta> dirs_;
   std::string first_root_;
   uint32_t last_id_ = 0;
+  bool dest_in_memory_ = false;  // tmpfs: no preallocation
   bool stream_used_ = false;
   bool done_ = false;
   ReceiveOutcome outcome_;

@@ -129,7 +129,12 @@ void Sender::read_replies() {
 }
 
 base::Status Sender::announce_next(bool* walk_done) {
-  auto item = walk_.next();
+  base::Result<std::optional<WalkItem>> item;
+  {
+    // Walking the tree (readdir, stat, open) is reading the source too.
+    StageTimer t(&counters_.stages, Stage::kSourceRead);
+    item = walk_.next();
+  }
   if (!item) {
     base::log::warn("{}", item.error().message());
     errors_.push_back(item.error().message());
