@@ -142,6 +142,15 @@ GB=$(echo "$BYTES / 1000000000" | bc -l)
 printf '  ferry CPU per GB: sender (client) %.2f s, receiver (server) %.2f s\n' \
   "$(echo "$cli / $GB" | bc -l)" "$(echo "$srv / $GB" | bc -l)"
 
+
+# Diagnosis overhead: the same copy with sampling every 200 ms (the default)
+# and with sampling effectively off (one sample a minute), runs alternated.
+ferry_nosample() { "$FERRY" cp -q --interval 60000 "$W/big" ferry://127.0.0.1:7177/; }
+run_case "ferry cp, sampling off" "$W/big" ferry_nosample
+run_case "ferry cp, sampling 200ms" "$W/big" ferry_file
+printf '  sampling overhead: %+.1f%% of time\n' \
+  "$(echo "(${RESULT["ferry cp, sampling 200ms"]} / ${RESULT["ferry cp, sampling off"]} - 1) * 100" | bc -l)"
+
 echo
 echo "== tree: 20,000 files ($(numfmt --to=iec $TREE_BYTES)) over loopback, $REPS runs each"
 run_case "tar | nc" "$W/tree" tar_nc
