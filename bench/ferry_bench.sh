@@ -144,12 +144,24 @@ printf '  ferry CPU per GB: sender (client) %.2f s, receiver (server) %.2f s\n' 
 
 
 # Diagnosis overhead: the same copy with sampling every 200 ms (the default)
-# and with sampling effectively off (one sample a minute), runs alternated.
+# and with sampling effectively off (one sample a minute), in alternating
+# pairs so that drift of the machine hits both alike.
 ferry_nosample() { "$FERRY" cp -q --interval 60000 "$W/big" ferry://127.0.0.1:7177/; }
-run_case "ferry cp, sampling off" "$W/big" ferry_nosample
-run_case "ferry cp, sampling 200ms" "$W/big" ferry_file
-printf '  sampling overhead: %+.1f%% of time\n' \
-  "$(echo "(${RESULT["ferry cp, sampling 200ms"]} / ${RESULT["ferry cp, sampling off"]} - 1) * 100" | bc -l)"
+ON=() OFF=()
+for _ in $(seq $((REPS * 2))); do
+  for mode in on off; do
+    prepare "$W/big"
+    t0=$(now)
+    if [ $mode = on ]; then ferry_file; else ferry_nosample; fi >/dev/null 2>&1
+    t1=$(now)
+    if [ $mode = on ]; then ON+=("$(echo "$t1 - $t0" | bc -l)"); else OFF+=("$(echo "$t1 - $t0" | bc -l)"); fi
+  done
+done
+T_ON=$(printf '%s\n' "${ON[@]}" | median)
+T_OFF=$(printf '%s\n' "${OFF[@]}" | median)
+printf '  %-28s %7.3f s\n' "ferry cp, sampling off" "$T_OFF" "ferry cp, sampling 200ms" "$T_ON"
+printf '  sampling overhead: %+.1f%% of time (medians of %d alternating pairs)\n' \
+  "$(echo "($T_ON / $T_OFF - 1) * 100" | bc -l)" $((REPS * 2))
 
 echo
 echo "== tree: 20,000 files ($(numfmt --to=iec $TREE_BYTES)) over loopback, $REPS runs each"

@@ -5,8 +5,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +22,7 @@
 #include "base/units.h"
 #include "ferry/auth.h"
 #include "ferry/client.h"
+#include "ferry/report_page.h"
 #include "ferry/server.h"
 
 namespace {
@@ -98,6 +103,39 @@ int run_cp(std::vector<std::string> args, ferry::CopyOptions o, bool json) {
   return report->ok() ? 0 : 1;
 }
 
+int run_report(const std::string& trace, const std::string& out) {
+  std::ifstream in(trace, std::ios::binary);
+  if (!in) {
+    base::log::error("open {}: {}", trace, std::strerror(errno));
+    return 1;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto page = ferry::render_report_page(text.str(), trace);
+  if (!page) {
+    base::log::error("{}", page.error().message());
+    return 1;
+  }
+  // Never a partial page under the final name: write aside, then rename.
+  std::string tmp = out + ".ferry-part";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << *page;
+    f.close();
+    if (!f) {
+      base::log::error("write {}: {}", tmp, std::strerror(errno));
+      std::remove(tmp.c_str());
+      return 1;
+    }
+  }
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+    base::log::error("rename {} to {}: {}", tmp, out, std::strerror(errno));
+    std::remove(tmp.c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -165,6 +203,11 @@ int main(int argc, char** argv) {
   c->add_flag("--json", json, "Print a machine-readable summary at the end");
   c->add_flag("-q,--quiet", quiet, "No progress display");
 
+  std::string report_trace, report_out = "report.html";
+  auto* rp = app.add_subcommand("report", "Turn a --trace file into a self-contained HTML page");
+  rp->add_option("trace", report_trace, "The trace file (from ferry cp --trace)")->required();
+  rp->add_option("-o,--output", report_out, "The page to write (default report.html)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -191,6 +234,7 @@ int main(int argc, char** argv) {
     return 2;
   cp.interval = std::chrono::milliseconds(interval_ms);
 
+  if (rp->parsed()) return run_report(report_trace, report_out);
   if (sv->parsed()) {
     serve.token = token_from(serve_token);
     serve.timeout = std::chrono::seconds(serve_timeout);

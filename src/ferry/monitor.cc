@@ -73,17 +73,21 @@ void Monitor::take_sample() {
   s.bytes = bytes - last_bytes_;
   last_bytes_ = bytes;
   double per = dt * 1e9 * s.streams;
+  // A call is counted when it returns, so one that blocked across several
+  // intervals lands in the last. Cap each share at the whole interval and
+  // carry the excess into the next: shares stay within 0..1, totals exact.
   auto delta = [&](Stage st) {
     auto i = static_cast<size_t>(st);
     uint64_t v = counters_.stages.get(st);
-    uint64_t d = v - last_stage_[i];
+    double d = static_cast<double>(v - last_stage_[i]) + carry_[i];
     last_stage_[i] = v;
-    return static_cast<double>(d) / per;
+    carry_[i] = std::max(0.0, d - per);
+    return std::min(d, per) / per;
   };
   s.source_read = delta(Stage::kSourceRead);
   s.socket_send = delta(Stage::kSocketSend);
   s.socket_recv = delta(Stage::kSocketRecv);
-  s.sink_write = delta(Stage::kSinkWrite) + delta(Stage::kSinkSync);
+  s.sink_write = std::min(1.0, delta(Stage::kSinkWrite) + delta(Stage::kSinkSync));
   uint64_t busy = 0, rwnd = 0, sndbuf = 0;
   bool first = true;
   for (int fd : fds_) {

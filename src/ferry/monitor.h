@@ -71,6 +71,7 @@ class Monitor {
   std::chrono::steady_clock::time_point started_, last_;
   uint64_t last_bytes_ = 0;
   uint64_t last_stage_[static_cast<size_t>(Stage::kCount)] = {};
+  double carry_[static_cast<size_t>(Stage::kCount)] = {};  // ns not yet attributed
   uint64_t last_busy_ = 0, last_rwnd_ = 0, last_sndbuf_ = 0;
 
   mutable std::mutex mu_;

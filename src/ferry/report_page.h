@@ -1,0 +1,21 @@
+// The `ferry report` page: turns a --trace file (JSON Lines of both ends'
+// samples) into one self-contained HTML page with inline SVG charts on a
+// shared time axis: throughput; congestion window and the peer's window;
+// send and receive queues; each side's disk (source/sink) time share. The
+// verdict of every interval shades the background, and the whole-transfer
+// verdict with its evidence and advice heads the page. No scripts, no
+// external resources: it opens offline.
+// Thread-safety: pure function.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+
+namespace ferry {
+
+// `trace_text` is the trace file's content; `name` labels errors and the page.
+base::Result<std::string> render_report_page(const std::string& trace_text,
+                                             const std::string& name);
+
+}  // namespace ferry
