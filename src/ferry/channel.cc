@@ -109,4 +109,10 @@ base::Status Channel::flush() {
   return {};
 }
 
+std::vector<Channel*> pointers(const std::vector<std::unique_ptr<Channel>>& channels) {
+  std::vector<Channel*> out;
+  for (const auto& c : channels) out.push_back(c.get());
+  return out;
+}
+
 }  // namespace ferry

@@ -68,4 +68,7 @@ class Channel {
   size_t last_frame_header_ = 0;
 };
 
+// The raw pointers of owned channels (for the extra streams of a transfer).
+std::vector<Channel*> pointers(const std::vector<std::unique_ptr<Channel>>& channels);
+
 }  // namespace ferry

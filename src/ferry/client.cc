@@ -90,27 +90,15 @@ base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::Host
   return extra;
 }
 
-// Sets up diagnosis for one attempt: stage accounting on every stream, the
-// monitor's sockets and trace, and the live display.
+// Sets up diagnosis for one attempt: the monitor watches every stream,
+// writes the trace if asked, and feeds the live display.
 base::Status watch(Monitor& monitor, Channel& primary,
-                   const std::vector<std::unique_ptr<Channel>>& extra, Counters& counters,
-                   const CopyOptions& o, ProgressDisplay& progress) {
-  std::vector<int> fds{primary.transport().socket_fd()};
-  primary.set_stage_times(&counters.stages);
-  for (const auto& c : extra) {
-    c->set_stage_times(&counters.stages);
-    fds.push_back(c->transport().socket_fd());
-  }
-  monitor.set_sockets(std::move(fds));
+                   const std::vector<std::unique_ptr<Channel>>& extra, const CopyOptions& o,
+                   ProgressDisplay& progress) {
+  monitor.watch_streams(primary, pointers(extra));
   if (!o.trace.empty()) TRY_STATUS(monitor.open_trace(o.trace));
   progress.set_monitor(&monitor);
   return {};
-}
-
-std::vector<Channel*> raw(const std::vector<std::unique_ptr<Channel>>& v) {
-  std::vector<Channel*> out;
-  for (const auto& c : v) out.push_back(c.get());
-  return out;
 }
 
 uint32_t request_flags(const CopyOptions& o, bool retrying) {
@@ -143,9 +131,9 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   Accept accepted = TRY(await_accept(*ch));
   auto extra = TRY(join_streams(target.server, o, accepted, put.streams));
   TreeWalk walk(std::move(roots), o.recursive);
-  Sender sender(*ch, walk, counters, raw(extra));
+  Sender sender(*ch, walk, counters, pointers(extra));
   Monitor monitor("sender", counters, o.interval);
-  TRY_STATUS(watch(monitor, *ch, extra, counters, o, progress));
+  TRY_STATUS(watch(monitor, *ch, extra, o, progress));
   sender.set_monitor(&monitor);
   monitor.set_publish([&](const Sample& s) { sender.post_stats(s); });
   monitor.start();
@@ -188,9 +176,9 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   Accept accepted = TRY(await_accept(*ch));
   auto extra = TRY(join_streams(sources.front().server, o, accepted, get.streams));
   ReceiveOptions ro{o.resume || retrying, o.fsync};
-  Receiver receiver(*ch, std::move(dest), ro, counters, raw(extra));
+  Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));
   Monitor monitor("receiver", counters, o.interval);
-  TRY_STATUS(watch(monitor, *ch, extra, counters, o, progress));
+  TRY_STATUS(watch(monitor, *ch, extra, o, progress));
   receiver.set_monitor(&monitor);
   monitor.set_publish([&](const Sample& s) { receiver.post_stats(s); });
   monitor.start();

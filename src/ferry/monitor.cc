@@ -6,7 +6,7 @@
 
 namespace ferry {
 
-Monitor::Monitor(std::string role, const Counters& counters, std::chrono::milliseconds interval)
+Monitor::Monitor(std::string role, Counters& counters, std::chrono::milliseconds interval)
     : role_(std::move(role)), counters_(counters), interval_(interval) {}
 
 Monitor::~Monitor() {
@@ -20,8 +20,14 @@ base::Status Monitor::open_trace(const std::string& path) {
   return {};
 }
 
-void Monitor::set_sockets(std::vector<int> fds) {
-  fds_ = std::move(fds);
+void Monitor::watch_streams(Channel& primary, const std::vector<Channel*>& extra) {
+  fds_.clear();
+  primary.set_stage_times(&counters_.stages);
+  fds_.push_back(primary.transport().socket_fd());
+  for (Channel* c : extra) {
+    c->set_stage_times(&counters_.stages);
+    fds_.push_back(c->transport().socket_fd());
+  }
 }
 
 void Monitor::start() {

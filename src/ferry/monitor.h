@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ferry/channel.h"
 #include "ferry/counters.h"
 #include "ferry/diagnosis.h"
 
@@ -30,7 +31,7 @@ namespace ferry {
 class Monitor {
  public:
   using Publish = std::function<void(const Sample&)>;
-  Monitor(std::string role, const Counters& counters, std::chrono::milliseconds interval);
+  Monitor(std::string role, Counters& counters, std::chrono::milliseconds interval);
   ~Monitor();
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -38,8 +39,9 @@ class Monitor {
   // Before start(): where to send samples, and an optional trace file.
   void set_publish(Publish p) { publish_ = std::move(p); }
   base::Status open_trace(const std::string& path);
-  // The sockets to read TCP statistics from (all streams).
-  void set_sockets(std::vector<int> fds);
+  // Watches a transfer's streams: their sockets' TCP statistics, and the
+  // time they block, accounted in `counters_`' stage times.
+  void watch_streams(Channel& primary, const std::vector<Channel*>& extra);
 
   void start();
   // Takes a last sample of the partial interval, then stops.
@@ -57,7 +59,7 @@ class Monitor {
   void record(const Sample& s, bool local);
 
   std::string role_;
-  const Counters& counters_;
+  Counters& counters_;
   std::chrono::milliseconds interval_;
   Publish publish_;
   std::vector<int> fds_;

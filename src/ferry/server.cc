@@ -84,17 +84,6 @@ base::Result<std::vector<WalkRoot>> roots_beneath(int root,
   }
   return roots;
 }
-// Stage accounting on every stream, and the monitor's sockets.
-void watch(Monitor& monitor, Channel& primary, const std::vector<std::unique_ptr<Channel>>& extra,
-           Counters& counters) {
-  std::vector<int> fds{primary.transport().socket_fd()};
-  primary.set_stage_times(&counters.stages);
-  for (const auto& c : extra) {
-    c->set_stage_times(&counters.stages);
-    fds.push_back(c->transport().socket_fd());
-  }
-  monitor.set_sockets(std::move(fds));
-}
 }  // namespace
 
 void Server::serve_connection(base::UniqueFd fd, std::string peer) {
@@ -137,11 +126,6 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
     if (streams == 1) return std::vector<std::unique_ptr<Channel>>{};
     return rendezvous_.wait(a.session, std::chrono::milliseconds(10000));
   };
-  auto extra_of = [](const std::vector<std::unique_ptr<Channel>>& v) {
-    std::vector<Channel*> out;
-    for (const auto& c : v) out.push_back(c.get());
-    return out;
-  };
   Counters counters;
   if (auto* put = std::get_if<Put>(&*request)) {
     if (options_.read_only) return fail(base::Error::msg("this server is read-only"), true);
@@ -153,9 +137,9 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
     auto extra = accept();
     if (!extra) return fail(extra.error(), true);
     ReceiveOptions ro{(put->flags & kFlagResume) != 0, options_.fsync || (put->flags & kFlagFsync)};
-    Receiver receiver(*ch, std::move(*dest), ro, counters, extra_of(*extra));
+    Receiver receiver(*ch, std::move(*dest), ro, counters, pointers(*extra));
     Monitor monitor("receiver", counters, std::chrono::milliseconds(200));
-    watch(monitor, *ch, *extra, counters);
+    monitor.watch_streams(*ch, pointers(*extra));
     receiver.set_monitor(&monitor);
     monitor.set_publish([&](const Sample& s) { receiver.post_stats(s); });
     monitor.start();
@@ -171,9 +155,9 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
   auto extra = accept();
   if (!extra) return fail(extra.error(), true);
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
-  Sender sender(*ch, walk, counters, extra_of(*extra));
+  Sender sender(*ch, walk, counters, pointers(*extra));
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
-  watch(monitor, *ch, *extra, counters);
+  monitor.watch_streams(*ch, pointers(*extra));
   sender.set_monitor(&monitor);
   monitor.set_publish([&](const Sample& s) { sender.post_stats(s); });
   monitor.start();

@@ -174,6 +174,24 @@ Entry file_entry(uint32_t id, std::string path) {
   return e;
 }
 
+Entry dir_entry(uint32_t id, std::string path) {
+  Entry e;
+  e.id = id;
+  e.kind = EntryKind::kDir;
+  e.mode = 0755;
+  e.path = std::move(path);
+  return e;
+}
+
+Entry link_entry(uint32_t id, std::string path, std::string target) {
+  Entry e;
+  e.id = id;
+  e.kind = EntryKind::kSymlink;
+  e.path = std::move(path);
+  e.link_target = std::move(target);
+  return e;
+}
+
 TEST_F(Hostile, MaliciousClientCannotWriteOutsideTheServedDirectory) {
   std::string outside = t / "outside";
   ASSERT_EQ(symlink(outside.c_str(), (t / "srv/escape-link").c_str()), 0);
@@ -189,17 +207,9 @@ TEST_F(Hostile, MaliciousClientCannotWriteOutsideTheServedDirectory) {
     EXPECT_EQ(malicious_put(server.port(), "", {file_entry(1, bad)}), FrameType::kError) << bad;
   }
   // A symlink it sent, then a file written "through" it.
-  Entry root;
-  root.id = 1;
-  root.kind = EntryKind::kDir;
-  root.mode = 0755;
-  root.path = "tree";
-  Entry link;
-  link.id = 2;
-  link.kind = EntryKind::kSymlink;
-  link.path = "tree/link";
-  link.link_target = outside;
-  malicious_put(server.port(), "", {root, link, file_entry(3, "tree/link/evil")});
+  malicious_put(
+      server.port(), "",
+      {dir_entry(1, "tree"), link_entry(2, "tree/link", outside), file_entry(3, "tree/link/evil")});
   // A file through the served directory's own symlink.
   malicious_put(server.port(), "", {file_entry(1, "escape-link/evil2")});
   EXPECT_EQ(listing(outside), "");
@@ -210,17 +220,8 @@ TEST_F(Hostile, MaliciousServerCannotWriteOutsideTheTarget) {
   std::string outside = t / "outside";
   auto script = [&](Channel& ch) {
     (void)ch.send(FrameType::kAccept, encode(Accept{}));
-    Entry root;
-    root.id = 1;
-    root.kind = EntryKind::kDir;
-    root.mode = 0755;
-    root.path = "tree";
-    Entry link;
-    link.id = 2;
-    link.kind = EntryKind::kSymlink;
-    link.path = "tree/link";
-    link.link_target = outside;
-    for (const Entry& e : {root, link, file_entry(3, "tree/link/evil"), file_entry(4, "../evil"),
+    for (const Entry& e : {dir_entry(1, "tree"), link_entry(2, "tree/link", outside),
+                           file_entry(3, "tree/link/evil"), file_entry(4, "../evil"),
                            file_entry(5, "/tmp/evil"), file_entry(6, "other-root/evil")})
       (void)ch.send(FrameType::kEntry, encode(e));
     (void)ch.flush();
