@@ -73,7 +73,7 @@ int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
   return 0;
 }
 
-int run_cp(std::vector<std::string> args, ferry::CopyOptions o, bool json) {
+int run_cp(std::vector<std::string> args, const ferry::CopyOptions& o, bool json) {
   if (args.size() < 2) {
     base::log::error("cp needs at least one source and a target");
     return 2;

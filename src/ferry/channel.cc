@@ -111,6 +111,7 @@ base::Status Channel::flush() {
 
 std::vector<Channel*> pointers(const std::vector<std::unique_ptr<Channel>>& channels) {
   std::vector<Channel*> out;
+  out.reserve(channels.size());
   for (const auto& c : channels) out.push_back(c.get());
   return out;
 }

@@ -201,6 +201,7 @@ bool connection_lost(const base::Error& e) {
 base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
                                   const std::string& target_arg, const CopyOptions& o) {
   std::vector<Operand> sources;
+  sources.reserve(source_args.size());
   for (const auto& s : source_args) sources.push_back(TRY(parse_operand(s, o.port)));
   Operand target = TRY(parse_operand(target_arg, o.port));
   bool upload = target.remote;
@@ -226,6 +227,7 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
   base::Status st;
   for (int attempt = 0;; ++attempt) {
     std::vector<std::string> local_paths;
+    local_paths.reserve(sources.size());
     for (const auto& s : sources) local_paths.push_back(s.path);
     st = upload ? upload_once(local_paths, target, o, attempt > 0, counters, report, progress)
                 : download_once(sources, target_arg, o, attempt > 0, counters, report, progress);

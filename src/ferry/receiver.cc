@@ -43,7 +43,7 @@ struct timespec to_timespec(const Entry& e) {
   return ts;
 }
 
-base::Error protocol(std::string text) {
+base::Error protocol(const std::string& text) {
   return base::Error::msg("protocol error: " + text);
 }
 }  // namespace
@@ -150,7 +150,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.parent = std::move(parent);
   in.leaf = leaf;
   in.part = part_name(leaf);
-  std::string shown = rel;
+  const std::string& shown = rel;
   in.fd = TRY(sys::openat(in.parent->get(), in.part, O_RDWR | O_CREAT | O_NOFOLLOW, 0600, shown));
   if (::flock(in.fd.get(), LOCK_EX | LOCK_NB) != 0)
     return base::fail_msg(fmt::format("{}: being received by another transfer", rel));
@@ -199,7 +199,9 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
     return open_file(e, nullptr, "", e.path);
   }
   std::string rel = TRY(local_path(e.path));
-  auto [parent_rel, leaf] = split_parent(rel);
+  const auto split = split_parent(rel);
+  const std::string& parent_rel = split.first;
+  const std::string& leaf = split.second;
   auto work = [&]() -> base::Status {
     // Creating entries (mkdir, symlink, open, fallocate) is writing the sink.
     StageTimer t(&counters_.stages, Stage::kSinkWrite);
@@ -381,7 +383,9 @@ base::Status Receiver::finish() {
            std::count(b.path.begin(), b.path.end(), '/');
   });
   for (const DirMeta& d : dirs_) {
-    auto [parent_rel, leaf] = split_parent(d.path);
+    const auto split = split_parent(d.path);
+    const std::string& parent_rel = split.first;
+    const std::string& leaf = split.second;
     auto apply = [&]() -> base::Status {
       auto parent = TRY(open_dir_beneath(dest_.dir.get(), parent_rel));
       struct stat st = TRY(sys::fstatat(parent.get(), leaf, AT_SYMLINK_NOFOLLOW, d.path));
