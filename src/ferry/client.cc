@@ -134,11 +134,7 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   Sender sender(*ch, walk, counters, pointers(extra));
   Monitor monitor("sender", counters, o.interval);
   TRY_STATUS(watch(monitor, *ch, extra, o, progress));
-  sender.set_monitor(&monitor);
-  monitor.set_publish([&](const Sample& s) { sender.post_stats(s); });
-  monitor.start();
-  auto result = sender.run();
-  monitor.stop();
+  auto result = run_monitored(sender, monitor);
   progress.set_monitor(nullptr);
   SendOutcome out = TRY(std::move(result));
   report.diagnosis = monitor.summary();
@@ -179,11 +175,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));
   Monitor monitor("receiver", counters, o.interval);
   TRY_STATUS(watch(monitor, *ch, extra, o, progress));
-  receiver.set_monitor(&monitor);
-  monitor.set_publish([&](const Sample& s) { receiver.post_stats(s); });
-  monitor.start();
-  auto result = receiver.run();
-  monitor.stop();
+  auto result = run_monitored(receiver, monitor);
   progress.set_monitor(nullptr);
   ReceiveOutcome out = TRY(std::move(result));
   report.diagnosis = monitor.summary();

@@ -82,4 +82,17 @@ class Monitor {
   FILE* trace_ = nullptr;
 };
 
+// Runs `role` (a Sender or a Receiver) under `monitor`: the peer's samples
+// go to the monitor, the monitor's to the peer; sampling starts before the
+// transfer and takes its last sample after it.
+template <typename Role>
+auto run_monitored(Role& role, Monitor& monitor) -> decltype(role.run()) {
+  role.set_monitor(&monitor);
+  monitor.set_publish([&role](const Sample& s) { role.post_stats(s); });
+  monitor.start();
+  auto result = role.run();
+  monitor.stop();
+  return result;
+}
+
 }  // namespace ferry

@@ -140,11 +140,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
     Receiver receiver(*ch, std::move(*dest), ro, counters, pointers(*extra));
     Monitor monitor("receiver", counters, std::chrono::milliseconds(200));
     monitor.watch_streams(*ch, pointers(*extra));
-    receiver.set_monitor(&monitor);
-    monitor.set_publish([&](const Sample& s) { receiver.post_stats(s); });
-    monitor.start();
-    auto out = receiver.run();
-    monitor.stop();
+    auto out = run_monitored(receiver, monitor);
     if (!out) return fail(out.error(), false);
     base::log::info("{}: received {} entries, {} bytes", peer, out->entries, out->bytes);
     return;
@@ -158,11 +154,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer) {
   Sender sender(*ch, walk, counters, pointers(*extra));
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
   monitor.watch_streams(*ch, pointers(*extra));
-  sender.set_monitor(&monitor);
-  monitor.set_publish([&](const Sample& s) { sender.post_stats(s); });
-  monitor.start();
-  auto out = sender.run();
-  monitor.stop();
+  auto out = run_monitored(sender, monitor);
   if (!out) return fail(out.error(), false);
   base::log::info("{}: sent {} entries, {} bytes", peer, out->receiver.files, out->receiver.bytes);
 }
