@@ -154,11 +154,6 @@ Status fsync(int fd, std::string_view what) {
   return {};
 }
 
-Status fdatasync(int fd, std::string_view what) {
-  if (retry([&] { return ::fdatasync(fd); }) != 0) return fail(err("fdatasync", what));
-  return {};
-}
-
 Result<off_t> lseek(int fd, off_t offset, int whence, std::string_view what) {
   off_t r = ::lseek(fd, offset, whence);
   if (r < 0) {
@@ -188,12 +183,6 @@ Result<size_t> pread(int fd, void* buf, size_t len, off_t offset, std::string_vi
 
 Result<size_t> write(int fd, const void* buf, size_t len, std::string_view what) {
   ssize_t n = retry([&] { return ::write(fd, buf, len); });
-  if (n < 0) return fail(err("write", what));
-  return static_cast<size_t>(n);
-}
-
-Result<size_t> writev(int fd, const struct iovec* iov, int iovcnt, std::string_view what) {
-  ssize_t n = retry([&] { return ::writev(fd, iov, iovcnt); });
   if (n < 0) return fail(err("write", what));
   return static_cast<size_t>(n);
 }

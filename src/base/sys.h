@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 
 #include <cstdint>
 #include <span>
@@ -46,7 +45,6 @@ Status ftruncate(int fd, off_t length, std::string_view what = {});
 // Reserves space; EOPNOTSUPP is not an error (returns ok without reserving).
 Status fallocate(int fd, int mode, off_t offset, off_t length, std::string_view what = {});
 Status fsync(int fd, std::string_view what = {});
-Status fdatasync(int fd, std::string_view what = {});
 // lseek with SEEK_DATA / SEEK_HOLE; returns -1 (no error) for ENXIO (no more data).
 Result<off_t> lseek(int fd, off_t offset, int whence, std::string_view what = {});
 Status posix_fadvise(int fd, off_t offset, off_t length, int advice);
@@ -55,7 +53,6 @@ Status posix_fadvise(int fd, off_t offset, off_t length, int advice);
 Result<size_t> read(int fd, void* buf, size_t len, std::string_view what = {});
 Result<size_t> pread(int fd, void* buf, size_t len, off_t offset, std::string_view what = {});
 Result<size_t> write(int fd, const void* buf, size_t len, std::string_view what = {});
-Result<size_t> writev(int fd, const struct iovec* iov, int iovcnt, std::string_view what = {});
 Result<size_t> pwrite(int fd, const void* buf, size_t len, off_t offset,
                       std::string_view what = {});
 Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len,

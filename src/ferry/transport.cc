@@ -42,8 +42,4 @@ base::Status PlainTransport::write_all(const void* buf, size_t len) {
   return {};
 }
 
-void PlainTransport::close_write() {
-  ::shutdown(fd_.get(), SHUT_WR);
-}
-
 }  // namespace ferry

@@ -20,8 +20,6 @@ class Transport {
   virtual base::Status write_all(const void* buf, size_t len) = 0;
   // The socket underneath, for kernel statistics (TCP_INFO, SIOCINQ).
   virtual int socket_fd() const = 0;
-  // Says "no more data" to the peer without closing (shutdown SHUT_WR).
-  virtual void close_write() = 0;
   virtual const std::string& peer() const = 0;
 };
 
@@ -31,7 +29,6 @@ class PlainTransport final : public Transport {
   base::Result<size_t> read_some(void* buf, size_t len) override;
   base::Status write_all(const void* buf, size_t len) override;
   int socket_fd() const override { return fd_.get(); }
-  void close_write() override;
   const std::string& peer() const override { return peer_; }
 
  private:
