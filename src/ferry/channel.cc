@@ -1,5 +1,6 @@
 #include "ferry/channel.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -17,7 +18,7 @@ constexpr size_t kOutFlushAt = 2u << 20;
 
 Channel::Channel(std::unique_ptr<Transport> transport)
     : transport_(std::move(transport)), in_(kInBuffer) {
-  out_.reserve(kOutFlushAt + kChunkSize + 64);
+  reserve_out(kOutFlushAt + kFrameHeaderSize + kDataPrefixSize + kChunkSize);
 }
 
 base::Status Channel::fill(size_t need) {
@@ -72,21 +73,22 @@ base::Result<Frame> Channel::recv() {
 }
 
 base::Status Channel::flush_if_large(size_t incoming) {
-  if (out_.size() + incoming > kOutFlushAt && !out_.empty()) return flush();
+  if (out_len_ + incoming > kOutFlushAt && out_len_ > 0) return flush();
   return {};
 }
 
 base::Status Channel::send(FrameType type, std::string_view payload) {
   TRY(begin_frame(type, payload.size()));
-  std::memcpy(out_.data() + out_.size() - payload.size(), payload.data(), payload.size());
+  std::memcpy(out_.get() + out_len_ - payload.size(), payload.data(), payload.size());
   return {};
 }
 
 base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) {
   TRY_STATUS(flush_if_large(kFrameHeaderSize + payload_len));
-  last_frame_header_ = out_.size();
-  out_.resize(out_.size() + kFrameHeaderSize + payload_len);
-  auto* h = reinterpret_cast<uint8_t*>(out_.data() + last_frame_header_);
+  reserve_out(out_len_ + kFrameHeaderSize + payload_len);
+  last_frame_header_ = out_len_;
+  out_len_ += kFrameHeaderSize + payload_len;
+  uint8_t* h = out_.get() + last_frame_header_;
   h[0] = static_cast<uint8_t>(type);
   h[1] = h[2] = h[3] = 0;
   store_be32(h + 4, static_cast<uint32_t>(payload_len));
@@ -94,19 +96,29 @@ base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) 
 }
 
 void Channel::shrink_last_frame(size_t unused) {
-  auto* h = reinterpret_cast<uint8_t*>(out_.data() + last_frame_header_);
+  uint8_t* h = out_.get() + last_frame_header_;
   store_be32(h + 4, load_be32(h + 4) - static_cast<uint32_t>(unused));
-  out_.resize(out_.size() - unused);
+  out_len_ -= unused;
 }
 
 base::Status Channel::flush() {
-  if (out_.empty()) return {};
+  if (out_len_ == 0) return {};
   {
     StageTimer t(times_, Stage::kSocketSend);
-    TRY_STATUS(transport_->write_all(out_.data(), out_.size()));
+    TRY_STATUS(transport_->write_all(out_.get(), out_len_));
   }
-  out_.clear();
+  out_len_ = 0;
   return {};
+}
+
+void Channel::reserve_out(size_t total) {
+  if (total <= out_cap_) return;
+  // Rare: only frames larger than a data chunk (big WANTs) grow it.
+  size_t cap = std::max(total, out_cap_ * 2);
+  std::unique_ptr<uint8_t[]> bigger(new uint8_t[cap]);
+  if (out_len_ > 0) std::memcpy(bigger.get(), out_.get(), out_len_);
+  out_ = std::move(bigger);
+  out_cap_ = cap;
 }
 
 std::vector<Channel*> pointers(const std::vector<std::unique_ptr<Channel>>& channels) {

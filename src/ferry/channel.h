@@ -51,9 +51,9 @@ class Channel {
   // Drops the last `unused` bytes of the frame begun last (a short read).
   void shrink_last_frame(size_t unused);
   // Removes the frame begun last entirely.
-  void cancel_last_frame() { out_.resize(last_frame_header_); }
+  void cancel_last_frame() { out_len_ = last_frame_header_; }
   base::Status flush();
-  size_t buffered_out() const { return out_.size(); }
+  size_t buffered_out() const { return out_len_; }
 
  private:
   base::Status fill(size_t need);
@@ -64,7 +64,12 @@ class Channel {
   std::vector<uint8_t> in_;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
-  std::string out_;
+  // Not a std::string: growing one zero-fills the bytes that pread() is about
+  // to overwrite, a memset of everything sent.
+  void reserve_out(size_t total);
+  std::unique_ptr<uint8_t[]> out_;
+  size_t out_len_ = 0;
+  size_t out_cap_ = 0;
   size_t last_frame_header_ = 0;
 };
 
