@@ -90,15 +90,34 @@ base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::Host
   return extra;
 }
 
-// Sets up diagnosis for one attempt: the monitor watches every stream,
-// writes the trace if asked, and feeds the live display.
-base::Status watch(Monitor& monitor, Channel& primary,
-                   const std::vector<std::unique_ptr<Channel>>& extra, const CopyOptions& o,
-                   ProgressDisplay& progress) {
+// Sends a request, waits for ACCEPT, and joins the extra streams it asked for.
+base::Result<std::vector<std::unique_ptr<Channel>>> request(Channel& ch, FrameType type,
+                                                            const std::string& payload,
+                                                            uint8_t streams,
+                                                            const net::HostPort& server,
+                                                            const CopyOptions& o) {
+  TRY_STATUS(ch.send(type, payload));
+  TRY_STATUS(ch.flush());
+  Accept accepted = TRY(await_accept(ch));
+  return join_streams(server, o, accepted, streams);
+}
+
+// Runs `role` (a Sender or Receiver) under a Monitor that watches every
+// stream, writes the trace if asked and feeds the live display; the
+// monitor's summary goes into the report.
+template <typename Role>
+auto run_watched(Role& role, const char* name, Channel& primary,
+                 const std::vector<std::unique_ptr<Channel>>& extra, Counters& counters,
+                 const CopyOptions& o, ProgressDisplay& progress, TransferReport& report)
+    -> decltype(role.run()) {
+  Monitor monitor(name, counters, o.interval);
   monitor.watch_streams(primary, pointers(extra));
   if (!o.trace.empty()) TRY_STATUS(monitor.open_trace(o.trace));
   progress.set_monitor(&monitor);
-  return {};
+  auto result = run_monitored(role, monitor);
+  progress.set_monitor(nullptr);
+  report.diagnosis = monitor.summary();
+  return result;
 }
 
 uint32_t request_flags(const CopyOptions& o, bool retrying) {
@@ -126,18 +145,10 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   put.streams = choose_streams(*ch, o);
   put.source_count = static_cast<uint16_t>(sources.size());
   put.target = target.path;
-  TRY_STATUS(ch->send(FrameType::kPut, encode(put)));
-  TRY_STATUS(ch->flush());
-  Accept accepted = TRY(await_accept(*ch));
-  auto extra = TRY(join_streams(target.server, o, accepted, put.streams));
+  auto extra = TRY(request(*ch, FrameType::kPut, encode(put), put.streams, target.server, o));
   TreeWalk walk(std::move(roots), o.recursive);
   Sender sender(*ch, walk, counters, pointers(extra));
-  Monitor monitor("sender", counters, o.interval);
-  TRY_STATUS(watch(monitor, *ch, extra, o, progress));
-  auto result = run_monitored(sender, monitor);
-  progress.set_monitor(nullptr);
-  SendOutcome out = TRY(std::move(result));
-  report.diagnosis = monitor.summary();
+  SendOutcome out = TRY(run_watched(sender, "sender", *ch, extra, counters, o, progress, report));
   report.files = out.receiver.files;
   report.errors = std::move(out.errors);
   if (out.receiver.failed > 0) {
@@ -167,18 +178,12 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   get.flags = request_flags(o, retrying);
   get.streams = target == "-" ? 1 : choose_streams(*ch, o);  // stdout needs order
   for (const auto& s : sources) get.sources.push_back(s.path);
-  TRY_STATUS(ch->send(FrameType::kGet, encode(get)));
-  TRY_STATUS(ch->flush());
-  Accept accepted = TRY(await_accept(*ch));
-  auto extra = TRY(join_streams(sources.front().server, o, accepted, get.streams));
+  auto extra =
+      TRY(request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o));
   ReceiveOptions ro{o.resume || retrying, o.fsync};
   Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));
-  Monitor monitor("receiver", counters, o.interval);
-  TRY_STATUS(watch(monitor, *ch, extra, o, progress));
-  auto result = run_monitored(receiver, monitor);
-  progress.set_monitor(nullptr);
-  ReceiveOutcome out = TRY(std::move(result));
-  report.diagnosis = monitor.summary();
+  ReceiveOutcome out =
+      TRY(run_watched(receiver, "receiver", *ch, extra, counters, o, progress, report));
   report.files = out.entries;
   report.errors = std::move(out.errors);
   return {};
