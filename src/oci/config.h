@@ -105,6 +105,8 @@ struct Config {
 };
 
 base::Result<Config> parse_config(const nlohmann::json& j);
+// A "process" object alone (exec --process); `path` prefixes error paths.
+base::Result<Process> parse_process_json(const nlohmann::json& j, const std::string& path);
 // Reads and parses `path` (a bundle's config.json).
 base::Result<Config> load_config(const std::string& path);
 

@@ -1,0 +1,67 @@
+// A container's cgroup on any of the three host layouts:
+//   v2      — one unified hierarchy at /sys/fs/cgroup;
+//   v1      — one hierarchy per controller under /sys/fs/cgroup/<name>;
+//   hybrid  — v1 controllers plus a v2 hierarchy at /sys/fs/cgroup/unified
+//             (usually holding no controllers). The container joins both.
+// cgroupsPath: absolute paths are relative to each hierarchy's root; relative
+// ones to the runtime's own cgroup in that hierarchy; empty means "<id>"
+// relative. Device rules are enforced by the v1 devices controller, or by an
+// eBPF program attached to the v2 cgroup.
+// Thread-safety: none needed; one Cgroup per runtime process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "oci/resources.h"
+
+namespace oci {
+
+enum class CgroupLayout { kV1, kHybrid, kV2 };
+const char* layout_name(CgroupLayout l);
+
+class Cgroup {
+ public:
+  // Looks at the host's mounts; fails if no cgroup hierarchy is usable.
+  static base::Result<CgroupLayout> detect_layout();
+  // Creates the directories (nothing is left behind on failure).
+  static base::Result<Cgroup> create(const std::string& cgroups_path, const std::string& id);
+  // A cgroup recorded in a container's state (see to_json()).
+  static base::Result<Cgroup> from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
+
+  // Writes every resource; the first failure names the file and value.
+  // `devices`: also install the device rules (create does; update does not).
+  base::Status apply(const Resources& r, bool devices = true) const;
+  base::Status add_process(pid_t pid) const;
+  base::Status freeze(bool frozen) const;
+  bool frozen() const;
+  // Every process in the cgroup (and its children).
+  std::vector<pid_t> pids() const;
+  // runc's `events --stats` "data" object: cpu, memory, pids, blkio, hugetlb.
+  nlohmann::json stats() const;
+  // Removes the directories; kills stragglers first when `kill` is set.
+  base::Status destroy() const;
+
+  CgroupLayout layout() const { return layout_; }
+
+ private:
+  // Directory of the hierarchy holding `controller`, or "" if none.
+  std::string dir_for(const std::string& controller) const;
+  base::Status write(const std::string& controller, const std::string& file,
+                     const std::string& value) const;
+  base::Status apply_v1(const Resources& r, bool devices) const;
+  base::Status apply_v2(const Resources& r, bool devices) const;
+
+  CgroupLayout layout_ = CgroupLayout::kV2;
+  // v1: (comma-joined controller list, directory); v2/hybrid: ("", unified dir) too.
+  std::vector<std::pair<std::string, std::string>> dirs_;
+};
+
+}  // namespace oci

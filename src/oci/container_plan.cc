@@ -1,0 +1,130 @@
+#include "oci/container_plan.h"
+
+#include <sched.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "base/text_file.h"
+
+namespace oci {
+namespace {
+
+// Only sysctls that belong to a namespace the container has may be set;
+// anything else would change the host.
+base::Result<std::string> sysctl_file(const std::string& key, int new_ns) {
+  bool ok = false;
+  if (key.rfind("net.", 0) == 0) ok = new_ns & CLONE_NEWNET;
+  else if (key.rfind("fs.mqueue.", 0) == 0 || key.rfind("kernel.msg", 0) == 0 || key == "kernel.sem" ||
+           key.rfind("kernel.shm", 0) == 0)
+    ok = new_ns & CLONE_NEWIPC;
+  else if (key == "kernel.hostname" || key == "kernel.domainname")
+    ok = new_ns & CLONE_NEWUTS;
+  if (key.find("..") != std::string::npos || key.find('/') != std::string::npos) ok = false;
+  if (!ok)
+    return base::fail_msg(fmt::format(
+        "linux.sysctl.{}: not namespaced for this container (it would change the host)", key));
+  std::string path = "/proc/sys/" + key;
+  for (size_t i = 10; i < path.size(); ++i)
+    if (path[i] == '.') path[i] = '/';
+  return path;
+}
+
+}  // namespace
+
+int namespace_flag(const std::string& type) {
+  if (type == "pid") return CLONE_NEWPID;
+  if (type == "network") return CLONE_NEWNET;
+  if (type == "mount") return CLONE_NEWNS;
+  if (type == "ipc") return CLONE_NEWIPC;
+  if (type == "uts") return CLONE_NEWUTS;
+  if (type == "user") return CLONE_NEWUSER;
+  if (type == "cgroup") return CLONE_NEWCGROUP;
+  return 0;
+}
+
+const char* namespace_file(int flag) {
+  switch (flag) {
+    case CLONE_NEWPID: return "pid";
+    case CLONE_NEWNET: return "net";
+    case CLONE_NEWNS: return "mnt";
+    case CLONE_NEWIPC: return "ipc";
+    case CLONE_NEWUTS: return "uts";
+    case CLONE_NEWUSER: return "user";
+    case CLONE_NEWCGROUP: return "cgroup";
+  }
+  return "?";
+}
+
+base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const PlanOptions& o) {
+  ContainerPlan plan;
+  char real[PATH_MAX];
+  if (!::realpath(bundle_arg.c_str(), real))
+    return base::fail(base::Error::sys(errno, "bundle", bundle_arg));
+  plan.bundle = real;
+  std::string config_path = plan.bundle + "/config.json";
+  plan.config_text = TRY(base::read_text(config_path));
+  auto j = nlohmann::json::parse(plan.config_text, nullptr, false);
+  if (j.is_discarded()) return base::fail_msg(fmt::format("{}: not valid JSON", config_path));
+  plan.config = TRY(parse_config(j));
+  const Config& c = plan.config;
+  if (!c.process) return base::fail_msg("process: required to create a container");
+  if (!c.linux_section) return base::fail_msg("linux: required (berth-oci runs Linux containers)");
+  const Linux& l = *c.linux_section;
+
+  for (const auto& ns : l.namespaces) {
+    int flag = namespace_flag(ns.type);
+    if (flag == 0) return base::fail_msg(fmt::format("linux.namespaces: '{}' namespaces are not supported", ns.type));
+    if (!ns.path.empty()) {
+      if (::access(ns.path.c_str(), F_OK) != 0)
+        return base::fail(base::Error::sys(errno, "linux.namespaces", ns.path));
+      if (flag == CLONE_NEWPID) plan.pid_ns_path = ns.path;
+      else plan.joins.emplace_back(flag, ns.path);
+    } else if (flag == CLONE_NEWUSER || flag == CLONE_NEWPID) {
+      plan.clone_flags |= flag;
+    } else {
+      plan.unshare_flags |= flag;
+    }
+  }
+  // The user namespace is joined before the others, as it owns them.
+  std::stable_partition(plan.joins.begin(), plan.joins.end(),
+                        [](const auto& jn) { return jn.first == CLONE_NEWUSER; });
+  int new_ns = plan.clone_flags | plan.unshare_flags;
+  if (!(new_ns & CLONE_NEWNS))
+    return base::fail_msg("linux.namespaces: a new mount namespace is required for the container's root");
+  if ((plan.clone_flags & CLONE_NEWUSER) && (l.uid_mappings.empty() || l.gid_mappings.empty()))
+    return base::fail_msg("linux.uidMappings: a new user namespace needs uid and gid mappings");
+  if ((!c.hostname.empty() || !c.domainname.empty()) && !(new_ns & CLONE_NEWUTS))
+    return base::fail_msg("hostname: setting it needs a new uts namespace");
+
+  PlanOptions opts = o;
+  plan.process = TRY(plan_process(*c.process, l.seccomp));
+  plan.process.preserve_fds = opts.preserve_fds;
+
+  RootfsPlan& r = plan.rootfs;
+  r.rootfs = c.root_path.front() == '/' ? c.root_path : plan.bundle + "/" + c.root_path;
+  struct stat st {};
+  if (::stat(r.rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return base::fail_msg(fmt::format("root.path: '{}' is not a directory", r.rootfs));
+  if (::realpath(r.rootfs.c_str(), real)) r.rootfs = real;
+  r.readonly = c.root_readonly;
+  r.propagation = l.rootfs_propagation;
+  for (size_t i = 0; i < c.mounts.size(); ++i) r.mounts.push_back(TRY(plan_mount(c.mounts[i], i, plan.bundle)));
+  r.devices = TRY(parse_devices(l.devices));
+  r.masked_paths = l.masked_paths;
+  r.readonly_paths = l.readonly_paths;
+  r.no_pivot = opts.no_pivot;
+  r.in_user_namespace = (plan.clone_flags & CLONE_NEWUSER) || (!plan.joins.empty() && plan.joins[0].first == CLONE_NEWUSER);
+  plan.resources = TRY(parse_resources(l.resources, "linux.resources"));
+  int own_ns = new_ns;
+  for (const auto& jn : plan.joins) own_ns |= jn.first;
+  for (const auto& [key, value] : l.sysctl) plan.sysctl[TRY(sysctl_file(key, own_ns))] = value;
+  return plan;
+}
+
+}  // namespace oci

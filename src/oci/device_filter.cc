@@ -1,0 +1,125 @@
+#include "oci/device_filter.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/unique_fd.h"
+
+namespace oci {
+namespace {
+
+bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  bpf_insn i{};
+  i.code = code;
+  i.dst_reg = dst & 0xf;
+  i.src_reg = src & 0xf;
+  i.off = off;
+  i.imm = imm;
+  return i;
+}
+bpf_insn load_u32(uint8_t dst, int16_t off) { return insn(BPF_LDX | BPF_W | BPF_MEM, dst, 1, off, 0); }
+bpf_insn mov_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
+bpf_insn alu_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm); }
+bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm, int16_t skip) {
+  return insn(BPF_JMP | op | BPF_K, dst, 0, skip, imm);
+}
+bpf_insn ret(int32_t value) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, value); }
+bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+
+int access_mask(const std::string& access) {
+  int m = 0;
+  for (char c : access)
+    m |= c == 'm' ? BPF_DEVCG_ACC_MKNOD : c == 'r' ? BPF_DEVCG_ACC_READ : BPF_DEVCG_ACC_WRITE;
+  return m;
+}
+
+// Registers: r3 = device type, r4 = requested access, r5 = major, r6 = minor.
+void emit_rule(const DeviceRule& r, std::vector<bpf_insn>& out) {
+  // Each check jumps past the rest of this rule's block when it does not match.
+  std::vector<bpf_insn> checks;
+  std::vector<size_t> jumps;
+  if (r.type != 'a') {
+    jumps.push_back(checks.size());
+    checks.push_back(jump_imm(BPF_JNE, 3, r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0));
+  }
+  int mask = access_mask(r.access);
+  if (mask != 7) {
+    checks.push_back(mov_reg(7, 4));
+    if (r.allow) {  // allow only requests wholly inside the rule's access
+      checks.push_back(alu_imm(BPF_AND, 7, ~mask & 7));
+      jumps.push_back(checks.size());
+      checks.push_back(jump_imm(BPF_JNE, 7, 0, 0));
+    } else {  // deny requests that touch any denied access
+      checks.push_back(alu_imm(BPF_AND, 7, mask));
+      jumps.push_back(checks.size());
+      checks.push_back(jump_imm(BPF_JEQ, 7, 0, 0));
+    }
+  }
+  if (r.major >= 0) {
+    jumps.push_back(checks.size());
+    checks.push_back(jump_imm(BPF_JNE, 5, static_cast<int32_t>(r.major), 0));
+  }
+  if (r.minor >= 0) {
+    jumps.push_back(checks.size());
+    checks.push_back(jump_imm(BPF_JNE, 6, static_cast<int32_t>(r.minor), 0));
+  }
+  checks.push_back(ret(r.allow ? 1 : 0));
+  checks.push_back(exit_insn());
+  for (size_t j : jumps) checks[j].off = static_cast<int16_t>(checks.size() - j - 1);
+  out.insert(out.end(), checks.begin(), checks.end());
+}
+
+}  // namespace
+
+std::vector<bpf_insn> device_filter_program(const std::vector<DeviceRule>& rules) {
+  std::vector<bpf_insn> p = {
+      load_u32(2, offsetof(bpf_cgroup_dev_ctx, access_type)),
+      mov_reg(3, 2),
+      alu_imm(BPF_AND, 3, 0xffff),
+      mov_reg(4, 2),
+      alu_imm(BPF_RSH, 4, 16),
+      load_u32(5, offsetof(bpf_cgroup_dev_ctx, major)),
+      load_u32(6, offsetof(bpf_cgroup_dev_ctx, minor)),
+  };
+  // The last matching rule decides, so test rules from the last one back.
+  for (auto it = rules.rbegin(); it != rules.rend(); ++it) emit_rule(*it, p);
+  p.push_back(ret(0));
+  p.push_back(exit_insn());
+  return p;
+}
+
+base::Status attach_device_filter(int cgroup_fd, const std::vector<DeviceRule>& rules) {
+  std::vector<bpf_insn> prog = device_filter_program(rules);
+  static char license[] = "Apache-2.0";
+  std::vector<char> log(4096);
+  bpf_attr load{};
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = reinterpret_cast<uint64_t>(prog.data());
+  load.insn_cnt = static_cast<uint32_t>(prog.size());
+  load.license = reinterpret_cast<uint64_t>(license);
+  load.log_buf = reinterpret_cast<uint64_t>(log.data());
+  load.log_size = static_cast<uint32_t>(log.size());
+  load.log_level = 1;
+  int fd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load)));
+  if (fd < 0) {
+    int err = errno;
+    std::string why = std::strlen(log.data()) ? std::string(": ") + log.data() : "";
+    return base::fail(base::Error::sys(err, "bpf load", "device filter" + why));
+  }
+  base::UniqueFd prog_fd(fd);
+  bpf_attr attach{};
+  attach.target_fd = static_cast<uint32_t>(cgroup_fd);
+  attach.attach_bpf_fd = static_cast<uint32_t>(prog_fd.get());
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  attach.attach_flags = BPF_F_ALLOW_MULTI;
+  if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach)) != 0)
+    return base::fail(base::Error::sys(errno, "bpf attach", "device filter"));
+  return {};
+}
+
+}  // namespace oci

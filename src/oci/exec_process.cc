@@ -1,0 +1,189 @@
+#include "oci/exec_process.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "base/text_file.h"
+#include "base/unique_fd.h"
+#include "oci/cgroup.h"
+#include "oci/config.h"
+#include "oci/console.h"
+#include "oci/container_plan.h"
+#include "oci/process_plan.h"
+#include "oci/state.h"
+
+namespace oci {
+namespace {
+
+base::Result<uint32_t> parse_id(const std::string& s, const char* what) {
+  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos)
+    return base::fail_msg(fmt::format("--user: {} '{}' must be a number", what, s));
+  uint64_t v = std::stoull(s);
+  if (v > UINT32_MAX) return base::fail_msg(fmt::format("--user: {} '{}' is too large", what, s));
+  return static_cast<uint32_t>(v);
+}
+
+base::Result<Process> build_process(const ExecOptions& o, const Config& config) {
+  if (!o.process_file.empty()) {
+    std::string text = TRY(base::read_text(o.process_file));
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return base::fail_msg(fmt::format("--process {}: not valid JSON", o.process_file));
+    return TRY_CTX(parse_process_json(j, "process"), "--process " + o.process_file);
+  }
+  if (o.args.empty()) return base::fail_msg("exec: give the command to run, or --process");
+  Process p = config.process.value_or(Process{});
+  p.args = o.args;
+  p.terminal = o.tty;
+  for (const auto& e : o.env) {
+    auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) return base::fail_msg(fmt::format("--env '{}': must be NAME=VALUE", e));
+    std::string name = e.substr(0, eq + 1);
+    std::erase_if(p.env, [&](const std::string& x) { return x.rfind(name, 0) == 0; });
+    p.env.push_back(e);
+  }
+  if (!o.cwd.empty()) {
+    if (o.cwd.front() != '/') return base::fail_msg("--cwd: must be an absolute path");
+    p.cwd = o.cwd;
+  }
+  if (p.cwd.empty()) p.cwd = "/";
+  if (!o.user.empty()) {
+    auto colon = o.user.find(':');
+    p.user.uid = TRY(parse_id(o.user.substr(0, colon), "uid"));
+    p.user.gid = colon == std::string::npos ? 0 : TRY(parse_id(o.user.substr(colon + 1), "gid"));
+  }
+  for (const auto& g : o.additional_gids) p.user.additional_gids.push_back(TRY(parse_id(g, "group")));
+  if (!o.add_caps.empty()) {
+    if (!p.capabilities) p.capabilities = Capabilities{};
+    for (const auto& c : o.add_caps)
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted,
+                        &p.capabilities->inheritable})
+        set->push_back(c);
+  }
+  if (o.no_new_privs) p.no_new_privileges = true;
+  return p;
+}
+
+struct NamespaceFd {
+  int flag;
+  base::UniqueFd fd;
+};
+
+ino_t ns_inode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The init's namespaces that differ from ours, user first; pid is returned apart.
+base::Status open_namespaces(pid_t pid, std::vector<NamespaceFd>& out, base::UniqueFd& pid_ns) {
+  for (int flag : {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWNS}) {
+    std::string theirs = fmt::format("/proc/{}/ns/{}", pid, namespace_file(flag));
+    if (ns_inode(theirs) == ns_inode(fmt::format("/proc/self/ns/{}", namespace_file(flag)))) continue;
+    int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return base::fail(base::Error::sys(errno, "open", theirs));
+    out.push_back({flag, base::UniqueFd(fd)});
+  }
+  std::string theirs = fmt::format("/proc/{}/ns/pid", pid);
+  if (ns_inode(theirs) != ns_inode("/proc/self/ns/pid_for_children")) {
+    int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return base::fail(base::Error::sys(errno, "open", theirs));
+    pid_ns = base::UniqueFd(fd);
+  }
+  return {};
+}
+
+base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vector<NamespaceFd>& ns,
+                            int console_fd) {
+  TRY_STATUS(cg.add_process(0).map_error([](base::Error e) { return e.context("join the container's cgroup"); }));
+  for (auto& n : ns)
+    if (::setns(n.fd.get(), n.flag) != 0)
+      return base::fail(base::Error::sys(errno, "setns", namespace_file(n.flag)));
+  if (plan.terminal) TRY_STATUS(setup_terminal(console_fd, false));
+  TRY_STATUS(apply_rlimits(plan));
+  std::string path = TRY(resolve_executable(plan));
+  return apply_and_exec(plan, path);
+}
+
+volatile pid_t g_forward_to = 0;
+void forward_signal(int sig) {
+  if (g_forward_to > 0) ::kill(g_forward_to, sig);
+}
+
+}  // namespace
+
+base::Result<int> exec_in_container(const ExecOptions& o) {
+  ContainerRecord rec = TRY(load_record(o.root, o.id));
+  Status s = current_status(o.root, rec);
+  if (s != Status::kRunning && s != Status::kCreated)
+    return base::fail_msg(fmt::format("cannot exec in container {}: it is {}", o.id, status_name(s)));
+  std::string config_text = TRY(base::read_text(container_dir(o.root, o.id) + "/config.json"));
+  Config config = TRY(parse_config(nlohmann::json::parse(config_text, nullptr, false)));
+  Process process = TRY(build_process(o, config));
+  nlohmann::json seccomp = config.linux_section ? config.linux_section->seccomp : nlohmann::json();
+  ProcessPlan plan = TRY(plan_process(process, seccomp));
+  plan.preserve_fds = o.preserve_fds;
+  if (plan.terminal && o.console_socket.empty()) return base::fail_msg("--tty needs --console-socket");
+  Cgroup cg = TRY(Cgroup::from_json(rec.cgroup));
+
+  std::vector<NamespaceFd> ns;
+  base::UniqueFd pid_ns;
+  TRY_STATUS(open_namespaces(rec.pid, ns, pid_ns));
+  if (!init_alive(rec)) return base::fail_msg(fmt::format("cannot exec in container {}: it stopped", o.id));
+  base::UniqueFd console;
+  if (plan.terminal) console = TRY(connect_console_socket(o.console_socket));
+  if (pid_ns && ::setns(pid_ns.get(), CLONE_NEWPID) != 0)
+    return base::fail(base::Error::sys(errno, "setns", "pid namespace"));
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe", "exec"));
+  base::UniqueFd err_read(pipefd[0]), err_write(pipefd[1]);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return base::fail(base::Error::sys(errno, "fork", "exec"));
+  if (pid == 0) {
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    err_read.reset();
+    auto failed = enter_and_exec(plan, cg, ns, console.get());
+    std::string msg = failed.error().message();
+    (void)!::write(err_write.get(), msg.data(), msg.size());
+    ::_exit(127);
+  }
+  err_write.reset();
+  console.reset();
+  std::string error;
+  char buf[1024];
+  for (ssize_t n; (n = ::read(err_read.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    error.append(buf, static_cast<size_t>(n));
+  }
+  if (!error.empty()) {
+    ::waitpid(pid, nullptr, 0);
+    return base::fail_msg(error);
+  }
+  if (!o.pid_file.empty())
+    TRY_STATUS(base::replace_file(o.pid_file, std::to_string(pid)).map_error([](base::Error e) {
+      return e.context("--pid-file");
+    }));
+  if (o.detach) return 0;
+  g_forward_to = pid;
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(sig, &sa, nullptr);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+}  // namespace oci

@@ -1,0 +1,100 @@
+#include "oci/init_process.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "base/text_file.h"
+#include "oci/console.h"
+#include "oci/hooks.h"
+#include "oci/sync_socket.h"
+
+namespace oci {
+namespace {
+
+base::Status join_namespaces(const ContainerPlan& plan) {
+  for (const auto& [flag, path] : plan.joins) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return base::fail(base::Error::sys(errno, "open namespace", path));
+    int rc = ::setns(fd, flag);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return base::fail(base::Error::sys(err, "setns", path).context("linux.namespaces"));
+  }
+  return {};
+}
+
+base::Status become_root_in_user_namespace(const ContainerPlan& plan) {
+  if (!(plan.clone_flags & CLONE_NEWUSER) && !plan.rootfs.in_user_namespace) return {};
+  if (::setresgid(0, 0, 0) != 0) return base::fail(base::Error::sys(errno, "setgid", "0 in the user namespace"));
+  if (::setresuid(0, 0, 0) != 0) return base::fail(base::Error::sys(errno, "setuid", "0 in the user namespace"));
+  return {};
+}
+
+base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch, std::string& state) {
+  auto [kind, body] = TRY(receive_message(ch.sync_fd));
+  if (kind != "go") return base::fail_msg("unexpected message from the runtime: " + kind);
+  state = body;
+  TRY_STATUS(become_root_in_user_namespace(plan));
+  TRY_STATUS(join_namespaces(plan));
+  TRY_STATUS(become_root_in_user_namespace(plan));
+  if (plan.unshare_flags && ::unshare(plan.unshare_flags) != 0)
+    return base::fail(base::Error::sys(errno, "unshare", "linux.namespaces"));
+  const Config& c = plan.config;
+  if (!c.hostname.empty() && ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
+    return base::fail(base::Error::sys(errno, "sethostname", c.hostname).context("hostname"));
+  if (!c.domainname.empty() && ::setdomainname(c.domainname.data(), c.domainname.size()) != 0)
+    return base::fail(base::Error::sys(errno, "setdomainname", c.domainname).context("domainname"));
+  TRY_STATUS(prepare_rootfs(plan.rootfs));
+  if (!c.hooks.prestart.empty() || !c.hooks.create_runtime.empty()) {
+    TRY_STATUS(send_message(ch.sync_fd, "hooks"));
+    auto [reply, detail] = TRY(receive_message(ch.sync_fd));
+    if (reply != "go") return base::fail_msg(detail);
+  }
+  TRY_STATUS(run_hooks(c.hooks.create_container, "createContainer", state));
+  TRY_STATUS(enter_rootfs(plan.rootfs));
+  for (const auto& [file, value] : plan.sysctl)
+    TRY_STATUS(base::write_text(file, value).map_error([](base::Error e) { return e.context("linux.sysctl"); }));
+  if (plan.process.terminal) TRY_STATUS(setup_terminal(ch.console_fd, true));
+  if (ch.console_fd >= 0) ::close(ch.console_fd);
+  TRY_STATUS(apply_rlimits(plan.process));
+  return {};
+}
+
+}  // namespace
+
+void run_init(const ContainerPlan& plan, const InitChannels& ch) {
+  // Not dumpable: no process in the container may open this one's /proc/<pid>/exe.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  std::string state;
+  std::string path;
+  auto ready = setup_until_ready(plan, ch, state);
+  if (ready) {
+    auto resolved = resolve_executable(plan.process);
+    if (resolved) path = *resolved;
+    else ready = base::fail(std::move(resolved).error());
+  }
+  if (!ready) {
+    (void)send_message(ch.sync_fd, "error", ready.error().message());
+    ::_exit(1);
+  }
+  (void)send_message(ch.sync_fd, "ready");
+  ::close(ch.sync_fd);
+  char byte;
+  ssize_t n;
+  do n = ::read(ch.fifo_fd, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  ::close(ch.fifo_fd);
+  auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
+  base::Status done = hooks ? apply_and_exec(plan.process, path) : hooks;
+  ::dprintf(2, "berth-oci: %s\n", done.error().message().c_str());
+  ::_exit(127);
+}
+
+}  // namespace oci

@@ -1,0 +1,24 @@
+// The container's first process, from clone() to execve(). It runs in the new
+// user/pid namespaces the runtime cloned it into and, in order: waits for the
+// runtime to map ids and place it in its cgroup; joins namespaces given by
+// path; unshares the rest; sets hostname; builds the root filesystem (asking
+// the runtime to run prestart/createRuntime hooks, running createContainer
+// hooks itself); pivots; writes sysctls; sets up the terminal; resolves the
+// program; reports "ready" and blocks on exec.fifo until `start`; runs
+// startContainer hooks; drops privileges and executes the program.
+// Before "ready", failures go back to the runtime as one line; after it, to stderr.
+#pragma once
+
+#include "oci/container_plan.h"
+
+namespace oci {
+
+struct InitChannels {
+  int sync_fd = -1;     // SOCK_SEQPACKET to the runtime
+  int fifo_fd = -1;     // exec.fifo, opened O_RDWR: start writes one byte to it
+  int console_fd = -1;  // --console-socket connection when process.terminal
+};
+
+[[noreturn]] void run_init(const ContainerPlan& plan, const InitChannels& ch);
+
+}  // namespace oci

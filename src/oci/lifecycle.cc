@@ -1,0 +1,327 @@
+#include "oci/lifecycle.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/sys.h"
+#include "base/text_file.h"
+#include "oci/cgroup.h"
+#include "oci/console.h"
+#include "oci/container_plan.h"
+#include "oci/hooks.h"
+#include "oci/init_process.h"
+#include "oci/sync_socket.h"
+
+namespace oci {
+namespace {
+
+base::Status make_root(const std::string& root) {
+  std::string cur;
+  for (size_t i = 1; i <= root.size(); ++i) {
+    if (i == root.size() || root[i] == '/') {
+      cur = root.substr(0, i);
+      if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST)
+        return base::fail(base::Error::sys(errno, "mkdir", cur).context("--root"));
+    }
+  }
+  return {};
+}
+
+void remove_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+base::Status write_id_map(pid_t pid, const char* file, const std::vector<IdMapping>& maps) {
+  std::string text;
+  for (const auto& m : maps) text += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
+  return base::write_text(fmt::format("/proc/{}/{}", pid, file), text)
+      .map_error([&](base::Error e) { return e.context(std::string("linux.") + (file[0] == 'u' ? "uidMappings" : "gidMappings")); });
+}
+
+std::string owner_name() { return ::geteuid() == 0 ? "root" : std::to_string(::geteuid()); }
+
+base::Result<Config> recorded_config(const std::string& root, const std::string& id) {
+  std::string text = TRY(base::read_text(container_dir(root, id) + "/config.json"));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return base::fail_msg(fmt::format("container {}: recorded config is damaged", id));
+  return parse_config(j);
+}
+
+std::string hook_state(const ContainerRecord& r, Status s) { return state_json(r, s).dump(); }
+
+// The parent's half of create: id maps, cgroup, hooks, until init says ready.
+base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, int sync_fd,
+                        ContainerRecord& rec) {
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    const Linux& l = *plan.config.linux_section;
+    TRY_STATUS(write_id_map(pid, "uid_map", l.uid_mappings));
+    TRY_STATUS(write_id_map(pid, "gid_map", l.gid_mappings));
+  }
+  TRY_STATUS(cg.add_process(pid));
+  if (plan.process.oom_score_adj)
+    TRY_STATUS(base::write_text(fmt::format("/proc/{}/oom_score_adj", pid), std::to_string(*plan.process.oom_score_adj))
+                   .map_error([](base::Error e) { return e.context("process.oomScoreAdj"); }));
+  rec.pid = pid;
+  TRY_STATUS(send_message(sync_fd, "go", hook_state(rec, Status::kCreating)));
+  for (;;) {
+    auto [kind, body] = TRY(receive_message(sync_fd));
+    if (kind == "ready") return {};
+    if (kind == "error") return base::fail_msg(body);
+    if (kind == "hooks") {
+      std::string state = hook_state(rec, Status::kCreating);
+      auto ran = run_hooks(plan.config.hooks.prestart, "prestart", state);
+      if (ran) ran = run_hooks(plan.config.hooks.create_runtime, "createRuntime", state);
+      if (!ran) {
+        (void)send_message(sync_fd, "error", ran.error().message());
+        return ran;
+      }
+      TRY_STATUS(send_message(sync_fd, "go"));
+    }
+  }
+}
+
+base::Status write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return {};
+  return base::replace_file(path, std::to_string(pid)).map_error([](base::Error e) { return e.context("--pid-file"); });
+}
+
+// Creates the container; the init process is a child of this process.
+base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
+  TRY_STATUS(check_id(o.id));
+  PlanOptions popts{o.no_pivot, o.preserve_fds};
+  ContainerPlan plan = TRY(plan_container(o.bundle, popts));
+  if (plan.process.terminal && o.console_socket.empty())
+    return base::fail_msg("process.terminal is true, so --console-socket is required");
+  TRY_STATUS(make_root(o.root));
+  std::string dir = container_dir(o.root, o.id);
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return base::fail_msg(fmt::format("container {} already exists", o.id));
+    return base::fail(base::Error::sys(errno, "mkdir", dir));
+  }
+  // From here on, a failure removes everything made so far.
+  std::optional<Cgroup> cg;
+  pid_t pid = -1;
+  auto undo = [&](base::Error e) -> base::Result<ContainerRecord> {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    if (cg) (void)cg->destroy();
+    remove_dir(dir);
+    return base::fail(std::move(e));
+  };
+  std::string fifo = fifo_path(o.root, o.id);
+  if (::mkfifo(fifo.c_str(), 0600) != 0) return undo(base::Error::sys(errno, "mkfifo", fifo));
+  if (auto w = base::replace_file(dir + "/config.json", plan.config_text); !w) return undo(w.error());
+  auto made = Cgroup::create(plan.config.linux_section->cgroups_path, o.id);
+  if (!made) return undo(made.error());
+  cg = std::move(*made);
+  if (auto a = cg->apply(plan.resources); !a) return undo(a.error());
+  for (const auto& [c, d] : cg->to_json()["dirs"].get<std::vector<std::pair<std::string, std::string>>>())
+    plan.rootfs.cgroup_dirs.emplace_back(c, d);
+
+  base::UniqueFd console;
+  if (plan.process.terminal) {
+    auto s = connect_console_socket(o.console_socket);
+    if (!s) return undo(s.error());
+    console = std::move(*s);
+  }
+  int fifo_fd = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+  if (fifo_fd < 0) return undo(base::Error::sys(errno, "open", fifo));
+  base::UniqueFd fifo_owner(fifo_fd);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return undo(base::Error::sys(errno, "socketpair", "sync"));
+  base::UniqueFd parent_end(pair[0]), child_end(pair[1]);
+
+  base::UniqueFd own_pid_ns;
+  if (!plan.pid_ns_path.empty()) {
+    own_pid_ns = base::UniqueFd(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    int fd = ::open(plan.pid_ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWPID) != 0) {
+      int err = errno;
+      if (fd >= 0) ::close(fd);
+      return undo(base::Error::sys(err, "setns", plan.pid_ns_path).context("linux.namespaces"));
+    }
+    ::close(fd);
+  }
+  ContainerRecord rec;
+  rec.id = o.id;
+  rec.bundle = plan.bundle;
+  rec.rootfs = plan.rootfs.rootfs;
+  rec.created = now_rfc3339();
+  rec.owner = owner_name();
+  rec.oci_version = plan.config.oci_version;
+  rec.annotations = plan.config.annotations;
+  rec.cgroup = cg->to_json();
+  rec.has_poststop_hooks = !plan.config.hooks.poststop.empty();
+
+  pid = static_cast<pid_t>(::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid == 0) {
+    parent_end.reset();
+    run_init(plan, InitChannels{child_end.get(), fifo_owner.get(), console.get()});
+  }
+  int clone_err = errno;
+  if (own_pid_ns) ::setns(own_pid_ns.get(), CLONE_NEWPID);
+  if (pid < 0) return undo(base::Error::sys(clone_err, "clone", "container init"));
+  child_end.reset();
+  console.reset();
+  fifo_owner.reset();
+  if (auto g = guide_init(plan, *cg, pid, parent_end.get(), rec); !g) return undo(g.error());
+  rec.start_time = process_start_time(pid);
+  if (auto s = save_record(o.root, rec); !s) return undo(s.error());
+  if (auto p = write_pid_file(o.pid_file, pid); !p) return undo(p.error());
+  return rec;
+}
+
+base::Result<ContainerRecord> require_status(const std::string& root, const std::string& id,
+                                             std::initializer_list<Status> allowed, const char* action) {
+  ContainerRecord rec = TRY(load_record(root, id));
+  Status s = current_status(root, rec);
+  for (Status a : allowed)
+    if (a == s) return rec;
+  return base::fail_msg(fmt::format("cannot {} container {}: it is {}", action, id, status_name(s)));
+}
+
+volatile pid_t g_forward_to = 0;
+void forward_signal(int sig) {
+  if (g_forward_to > 0) ::kill(g_forward_to, sig);
+}
+
+}  // namespace
+
+base::Result<ContainerRecord> create_container(const CreateOptions& o) { return create_impl(o); }
+
+base::Status start_container(const std::string& root, const std::string& id) {
+  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated}, "start"));
+  std::string fifo = fifo_path(root, id);
+  int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENXIO) return base::fail_msg(fmt::format("cannot start container {}: its init process is gone", id));
+    return base::fail(base::Error::sys(errno, "open", fifo));
+  }
+  base::UniqueFd f(fd);
+  char byte = '0';
+  if (::write(f.get(), &byte, 1) != 1) return base::fail(base::Error::sys(errno, "write", fifo));
+  f.reset();
+  ::unlink(fifo.c_str());
+  Config config = TRY(recorded_config(root, id));
+  if (auto h = run_hooks(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning)); !h)
+    return base::fail(std::move(h).error().context("container started, but"));
+  return {};
+}
+
+base::Result<int> run_container(const CreateOptions& o, bool detach) {
+  ContainerRecord rec = TRY(create_impl(o));
+  if (auto s = start_container(o.root, o.id); !s) {
+    (void)delete_container(o.root, o.id, true);
+    return base::fail(std::move(s).error());
+  }
+  if (detach) return 0;
+  g_forward_to = rec.pid;
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(sig, &sa, nullptr);
+  int status = 0;
+  while (::waitpid(rec.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_forward_to = 0;
+  (void)delete_container(o.root, o.id, true);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+base::Status kill_container(const std::string& root, const std::string& id, int signal, bool all) {
+  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "kill"));
+  if (all) {
+    auto cg = TRY(Cgroup::from_json(rec.cgroup));
+    for (pid_t p : cg.pids()) ::kill(p, signal);
+    if (signal == SIGKILL && cg.frozen()) (void)cg.freeze(false);
+    return {};
+  }
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0));
+  if (pidfd < 0 || !init_alive(rec)) {
+    if (pidfd >= 0) ::close(pidfd);
+    return base::fail_msg(fmt::format("container {} is not running", id));
+  }
+  base::UniqueFd p(pidfd);
+  if (::syscall(SYS_pidfd_send_signal, p.get(), signal, nullptr, 0) != 0)
+    return base::fail(base::Error::sys(errno, "kill", fmt::format("container {}", id)));
+  return {};
+}
+
+base::Status delete_container(const std::string& root, const std::string& id, bool force) {
+  ContainerRecord rec = TRY(load_record(root, id));
+  Status s = current_status(root, rec);
+  if ((s == Status::kRunning || s == Status::kPaused) && !force)
+    return base::fail_msg(fmt::format("cannot delete container {}: it is {} (stop it first, or use --force)", id,
+                                      status_name(s)));
+  auto cg = Cgroup::from_json(rec.cgroup);
+  if (s != Status::kStopped) {
+    if (cg) {
+      for (pid_t p : cg->pids()) ::kill(p, SIGKILL);
+      if (cg->frozen()) (void)cg->freeze(false);
+    }
+    if (init_alive(rec)) ::kill(rec.pid, SIGKILL);
+    for (int i = 0; i < 2000 && init_alive(rec); ++i) {
+      if (::waitpid(rec.pid, nullptr, WNOHANG) == rec.pid) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  if (cg) TRY_STATUS(cg->destroy());
+  base::Status hooks;
+  if (rec.has_poststop_hooks) {
+    if (auto config = recorded_config(root, id))
+      hooks = run_hooks(config->hooks.poststop, "poststop", hook_state(rec, Status::kStopped));
+  }
+  remove_dir(container_dir(root, id));
+  if (!hooks) return base::fail(std::move(hooks).error().context("container deleted, but"));
+  return {};
+}
+
+base::Status pause_container(const std::string& root, const std::string& id, bool pause) {
+  ContainerRecord rec = TRY(require_status(root, id, {pause ? Status::kRunning : Status::kPaused},
+                                           pause ? "pause" : "resume"));
+  auto cg = TRY(Cgroup::from_json(rec.cgroup));
+  return cg.freeze(pause);
+}
+
+base::Status update_container(const std::string& root, const std::string& id, const Resources& r) {
+  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "update"));
+  auto cg = TRY(Cgroup::from_json(rec.cgroup));
+  return cg.apply(r, false);
+}
+
+base::Result<std::vector<pid_t>> container_pids(const std::string& root, const std::string& id) {
+  ContainerRecord rec = TRY(load_record(root, id));
+  auto cg = TRY(Cgroup::from_json(rec.cgroup));
+  return cg.pids();
+}
+
+base::Result<nlohmann::json> container_stats(const std::string& root, const std::string& id) {
+  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "read stats of"));
+  auto cg = TRY(Cgroup::from_json(rec.cgroup));
+  return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", cg.stats()}};
+}
+
+base::Result<nlohmann::json> container_state(const std::string& root, const std::string& id) {
+  ContainerRecord rec = TRY(load_record(root, id));
+  return state_json(rec, current_status(root, rec));
+}
+
+}  // namespace oci

@@ -1,0 +1,211 @@
+#include "oci/process_plan.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "oci/names.h"
+
+namespace oci {
+namespace {
+
+base::Result<std::vector<int>> cap_list(const std::vector<std::string>& names, const char* set) {
+  std::vector<int> out;
+  for (const auto& n : names) {
+    auto v = capability_from_name(n);
+    if (!v) return base::fail(std::move(v).error().context(fmt::format("process.capabilities.{}", set)));
+    out.push_back(*v);
+  }
+  return out;
+}
+
+bool have_cap(cap_value_t cap) {
+  cap_t cur = cap_get_proc();
+  cap_flag_value_t v = CAP_CLEAR;
+  if (cur) cap_get_flag(cur, cap, CAP_EFFECTIVE, &v);
+  cap_free(cur);
+  return v == CAP_SET;
+}
+
+std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
+
+base::Status set_capabilities(const CapabilitySets& c) {
+  for (int cap = 0; cap <= CAP_LAST_CAP && cap < static_cast<int>(cap_max_bits()); ++cap) {
+    bool keep = false;
+    for (int b : c.bounding) keep = keep || b == cap;
+    if (!keep && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      return base::fail(base::Error::sys(errno, "drop bounding capability", std::to_string(cap)));
+  }
+  cap_t caps = cap_init();
+  auto set = [&](const std::vector<int>& list, cap_flag_t flag) {
+    std::vector<cap_value_t> v(list.begin(), list.end());
+    if (!v.empty()) cap_set_flag(caps, flag, static_cast<int>(v.size()), v.data(), CAP_SET);
+  };
+  set(c.effective, CAP_EFFECTIVE);
+  set(c.permitted, CAP_PERMITTED);
+  set(c.inheritable, CAP_INHERITABLE);
+  int rc = cap_set_proc(caps);
+  int err = errno;
+  cap_free(caps);
+  if (rc != 0) return base::fail(base::Error::sys(err, "capset", "process.capabilities"));
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  // Like runc: an ambient capability that is not also permitted and inheritable
+  // cannot be raised; that is a warning, not a failure.
+  for (int a : c.ambient)
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, a, 0, 0) != 0) {
+      char* name = cap_to_name(static_cast<cap_value_t>(a));
+      ::dprintf(2, "berth-oci: warning: ambient %s not raised (it must be permitted and inheritable)\n", name);
+      cap_free(name);
+    }
+  return {};
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& name) {
+  for (const auto& e : env)
+    if (e.rfind(name + "=", 0) == 0) return e.substr(name.size() + 1);
+  return "";
+}
+
+// True if `path` is, or is a script run by, the binary at /proc/self/exe.
+bool runs_this_runtime(const std::string& path, const struct stat& self, int depth = 0) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  if (st.st_dev == self.st_dev && st.st_ino == self.st_ino) return true;
+  if (depth >= 4) return false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  char head[256] = {};
+  ssize_t n = ::read(fd, head, sizeof head - 1);
+  ::close(fd);
+  if (n < 3 || head[0] != '#' || head[1] != '!') return false;
+  std::string line(head + 2, static_cast<size_t>(n - 2));
+  line = line.substr(0, line.find('\n'));
+  size_t b = line.find_first_not_of(" \t");
+  if (b == std::string::npos) return false;
+  std::string interp = line.substr(b, line.find_first_of(" \t", b) - b);
+  return runs_this_runtime(interp, self, depth + 1);
+}
+
+}  // namespace
+
+base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& seccomp) {
+  ProcessPlan plan;
+  plan.args = p.args;
+  plan.env = p.env;
+  plan.cwd = p.cwd;
+  plan.user = p.user;
+  plan.terminal = p.terminal;
+  plan.no_new_privileges = p.no_new_privileges;
+  plan.oom_score_adj = p.oom_score_adj;
+  if (p.capabilities) {
+    CapabilitySets c;
+    c.bounding = TRY(cap_list(p.capabilities->bounding, "bounding"));
+    c.effective = TRY(cap_list(p.capabilities->effective, "effective"));
+    c.inheritable = TRY(cap_list(p.capabilities->inheritable, "inheritable"));
+    c.permitted = TRY(cap_list(p.capabilities->permitted, "permitted"));
+    c.ambient = TRY(cap_list(p.capabilities->ambient, "ambient"));
+    plan.capabilities = std::move(c);
+  }
+  bool can_raise = have_cap(CAP_SYS_RESOURCE);
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    const Rlimit& r = p.rlimits[i];
+    int resource = TRY_CTX(rlimit_from_name(r.type), fmt::format("process.rlimits[{}].type", i));
+    struct rlimit host {};
+    ::getrlimit(resource, &host);
+    if (!can_raise && r.hard > host.rlim_max && host.rlim_max != RLIM_INFINITY)
+      return base::fail_msg(fmt::format(
+          "process.rlimits[{}]: {} hard limit {} is above this host's hard limit {}, and raising "
+          "it needs CAP_SYS_RESOURCE, which berth-oci does not have here",
+          i, r.type, limit_text(r.hard), limit_text(host.rlim_max)));
+    plan.rlimits.push_back({resource, {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)}});
+    plan.rlimit_names.push_back(r.type);
+  }
+  plan.seccomp = TRY(compile_seccomp(seccomp));
+  return plan;
+}
+
+base::Status apply_rlimits(const ProcessPlan& p) {
+  for (size_t i = 0; i < p.rlimits.size(); ++i)
+    if (::setrlimit(p.rlimits[i].first, &p.rlimits[i].second) != 0)
+      return base::fail(base::Error::sys(errno, "setrlimit", p.rlimit_names[i]).context("process.rlimits"));
+  return {};
+}
+
+base::Result<std::string> resolve_executable(const ProcessPlan& p) {
+  const std::string& name = p.args.at(0);
+  std::string found;
+  if (name.find('/') != std::string::npos) {
+    found = name;
+  } else {
+    std::string path = env_value(p.env, "PATH");
+    if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    size_t start = 0;
+    while (start <= path.size()) {
+      size_t end = path.find(':', start);
+      if (end == std::string::npos) end = path.size();
+      std::string dir = path.substr(start, end - start);
+      std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+      struct stat st {};
+      if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+        found = candidate;
+        break;
+      }
+      start = end + 1;
+    }
+    if (found.empty())
+      return base::fail_msg(fmt::format("process.args[0]: '{}' not found in the container's PATH", name));
+  }
+  struct stat st {};
+  if (::stat(found.c_str(), &st) != 0)
+    return base::fail(base::Error::sys(errno, "process.args[0]", found));
+  if (S_ISDIR(st.st_mode)) return base::fail_msg(fmt::format("process.args[0]: '{}' is a directory", found));
+  struct stat self {};
+  if (::stat("/proc/self/exe", &self) == 0 && runs_this_runtime(found, self))
+    return base::fail_msg(fmt::format(
+        "process.args[0]: '{}' would run the host's berth-oci binary inside the container; refused", found));
+  return found;
+}
+
+base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
+  if (!p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
+  if (::setgroups(p.user.additional_gids.size(), p.user.additional_gids.data()) != 0 && errno != EPERM)
+    return base::fail(base::Error::sys(errno, "setgroups", "process.user.additionalGids"));
+  ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+  if (::setresgid(p.user.gid, p.user.gid, p.user.gid) != 0)
+    return base::fail(base::Error::sys(errno, "setgid", std::to_string(p.user.gid)).context("process.user.gid"));
+  if (::setresuid(p.user.uid, p.user.uid, p.user.uid) != 0)
+    return base::fail(base::Error::sys(errno, "setuid", std::to_string(p.user.uid)).context("process.user.uid"));
+  ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (p.capabilities) TRY_STATUS(set_capabilities(*p.capabilities));
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return base::fail(base::Error::sys(errno, "prctl", "no_new_privs"));
+  ::umask(p.user.umask.value_or(022));
+  if (::chdir(p.cwd.c_str()) != 0) return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/')
+    return base::fail_msg(fmt::format("process.cwd: '{}' is outside the container's root", p.cwd));
+  // Every fd past stdio and the preserved ones closes at execve (CVE-2024-21626).
+  if (::syscall(SYS_close_range, 3 + p.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    return base::fail(base::Error::sys(errno, "close_range", "inherited fds"));
+  std::vector<char*> argv, envp;
+  for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  if (p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
+  ::execve(path.c_str(), argv.data(), envp.data());
+  return base::fail(base::Error::sys(errno, "exec", path).context("process.args[0]"));
+}
+
+}  // namespace oci

@@ -1,0 +1,53 @@
+// The container's process — who it runs as and with what limits — decoded and
+// checked before anything is started, then applied in the last steps before
+// execve: rlimits, user and groups, the five capability sets, no_new_privs,
+// seccomp, umask, cwd, and closing every fd except stdio and preserved ones.
+// Shared by `create` (the container's first process) and `exec`.
+// Thread-safety: apply_and_exec() changes the calling process; single-threaded only.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "oci/config.h"
+#include "oci/seccomp_filter.h"
+
+namespace oci {
+
+struct CapabilitySets {
+  std::vector<int> bounding, effective, inheritable, permitted, ambient;
+};
+
+struct ProcessPlan {
+  std::vector<std::string> args, env;
+  std::string cwd;
+  User user;
+  std::optional<CapabilitySets> capabilities;
+  std::vector<std::pair<int, struct rlimit>> rlimits;
+  std::vector<std::string> rlimit_names;  // parallel to rlimits, for errors
+  bool no_new_privileges = false;
+  std::optional<int> oom_score_adj;
+  std::optional<SeccompProgram> seccomp;
+  bool terminal = false;
+  int preserve_fds = 0;
+};
+
+// Checks names and limits (an rlimit above the host's hard limit without
+// CAP_SYS_RESOURCE is refused here, naming the limit).
+base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& seccomp);
+
+// Sets the rlimits (before privileges are dropped).
+base::Status apply_rlimits(const ProcessPlan& p);
+// $PATH lookup of args[0] in the current root; refuses the runtime's own binary
+// (directly or as a script's interpreter), so a container cannot get a handle
+// on the host's berth-oci through /proc/self/exe.
+base::Result<std::string> resolve_executable(const ProcessPlan& p);
+// Drops to the configured user and capabilities, loads seccomp, closes fds and
+// executes `path`. Returns only on failure.
+base::Status apply_and_exec(const ProcessPlan& p, const std::string& path);
+
+}  // namespace oci

@@ -1,0 +1,136 @@
+#include "oci/seccomp_filter.h"
+
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "base/unique_fd.h"
+#include "oci/json_fields.h"
+
+namespace oci {
+namespace {
+
+struct ActionSpec {
+  uint32_t action;
+  bool ok;
+};
+
+base::Result<uint32_t> action_from(const std::string& name, std::optional<int64_t> errno_ret,
+                                   const std::string& where) {
+  int err = static_cast<int>(errno_ret.value_or(EPERM));
+  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(err);
+  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
+  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(err);
+  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  if (name == "SCMP_ACT_NOTIFY")
+    return base::fail_msg(fmt::format("{}: SCMP_ACT_NOTIFY needs a seccomp listener, which berth-oci does not provide", where));
+  return base::fail_msg(fmt::format("{}: unknown action '{}'", where, name));
+}
+
+base::Result<scmp_compare> op_from(const std::string& name, const std::string& where) {
+  if (name == "SCMP_CMP_NE") return SCMP_CMP_NE;
+  if (name == "SCMP_CMP_LT") return SCMP_CMP_LT;
+  if (name == "SCMP_CMP_LE") return SCMP_CMP_LE;
+  if (name == "SCMP_CMP_EQ") return SCMP_CMP_EQ;
+  if (name == "SCMP_CMP_GE") return SCMP_CMP_GE;
+  if (name == "SCMP_CMP_GT") return SCMP_CMP_GT;
+  if (name == "SCMP_CMP_MASKED_EQ") return SCMP_CMP_MASKED_EQ;
+  return base::fail_msg(fmt::format("{}: unknown operator '{}'", where, name));
+}
+
+uint32_t arch_from(std::string name) {
+  if (name.rfind("SCMP_ARCH_", 0) == 0) name = name.substr(10);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return seccomp_arch_resolve_name(name.c_str());
+}
+
+}  // namespace
+
+base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json& j) {
+  if (j.is_null()) return std::optional<SeccompProgram>();
+  Fields f = TRY(Fields::object(j, "linux.seccomp"));
+  std::string def = TRY(f.str("defaultAction", true));
+  auto def_errno = TRY(f.integer("defaultErrnoRet", 0, 4095));
+  uint32_t def_action = TRY(action_from(def, def_errno, f.at("defaultAction")));
+  if (f.has("listenerPath") && !TRY(f.str("listenerPath", false)).empty())
+    return base::fail_msg("linux.seccomp.listenerPath: seccomp notification is not supported");
+  std::unique_ptr<void, void (*)(void*)> ctx(seccomp_init(def_action), seccomp_release);
+  if (!ctx) return base::fail_msg("linux.seccomp: libseccomp could not start a filter");
+  seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
+  for (const auto& a : TRY(f.strings("architectures"))) {
+    uint32_t arch = arch_from(a);
+    if (arch == 0) return base::fail_msg(fmt::format("linux.seccomp.architectures: unknown '{}'", a));
+    int rc = seccomp_arch_add(ctx.get(), arch);
+    if (rc != 0 && rc != -EEXIST)
+      return base::fail(base::Error::sys(-rc, "seccomp_arch_add", a).context("linux.seccomp.architectures"));
+  }
+  SeccompProgram prog;
+  for (const auto& flag : TRY(f.strings("flags"))) {
+    if (flag == "SECCOMP_FILTER_FLAG_LOG") prog.flags |= SECCOMP_FILTER_FLAG_LOG;
+    else if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") prog.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (flag == "SECCOMP_FILTER_FLAG_TSYNC") prog.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") continue;  // only with notify
+    else return base::fail_msg(fmt::format("linux.seccomp.flags: unknown flag '{}'", flag));
+  }
+  if (f.has("syscalls") && !f.raw("syscalls").is_array())
+    return base::fail_msg("linux.seccomp.syscalls: must be an array");
+  const nlohmann::json empty = nlohmann::json::array();
+  const nlohmann::json& calls = f.has("syscalls") ? f.raw("syscalls") : empty;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    Fields s = TRY(Fields::object(calls[i], fmt::format("linux.seccomp.syscalls[{}]", i)));
+    auto names = TRY(s.strings("names"));
+    if (names.empty()) return base::fail_msg(fmt::format("{}: must list at least one syscall", s.at("names")));
+    uint32_t action = TRY(action_from(TRY(s.str("action", true)), TRY(s.integer("errnoRet", 0, 4095)), s.at("action")));
+    std::vector<scmp_arg_cmp> args;
+    auto parsed = TRY(s.list<scmp_arg_cmp>("args", [](const Fields& a) -> base::Result<scmp_arg_cmp> {
+      scmp_arg_cmp c{};
+      c.arg = static_cast<unsigned>(TRY(a.integer("index", 0, 5)).value_or(-1));
+      if (!a.has("index")) return base::fail_msg(fmt::format("{}: required", a.at("index")));
+      c.datum_a = TRY(a.u64("value", true));
+      c.datum_b = TRY(a.u64("valueTwo", false));
+      c.op = TRY(op_from(TRY(a.str("op", true)), a.at("op")));
+      return c;
+    }));
+    args = parsed;
+    if (action == def_action) continue;  // libseccomp refuses rules equal to the default
+    for (const auto& name : names) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture or kernel: nothing to filter
+      int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(args.size()),
+                                      args.empty() ? nullptr : args.data());
+      if (rc != 0)
+        return base::fail(base::Error::sys(-rc, "seccomp rule", name).context(s.at("names")));
+    }
+  }
+  int fd = ::memfd_create("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0) return base::fail(base::Error::sys(errno, "memfd_create", "seccomp"));
+  base::UniqueFd mem(fd);
+  if (int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc != 0)
+    return base::fail(base::Error::sys(-rc, "seccomp_export_bpf", "linux.seccomp"));
+  off_t size = ::lseek(mem.get(), 0, SEEK_END);
+  prog.instructions.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+  if (::pread(mem.get(), prog.instructions.data(), static_cast<size_t>(size), 0) != size)
+    return base::fail(base::Error::sys(errno, "read", "seccomp program"));
+  return std::optional<SeccompProgram>(std::move(prog));
+}
+
+base::Status load_seccomp(const SeccompProgram& p) {
+  sock_fprog fprog{};
+  fprog.len = static_cast<unsigned short>(p.instructions.size());
+  fprog.filter = const_cast<sock_filter*>(p.instructions.data());
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p.flags, &fprog) != 0)
+    return base::fail(base::Error::sys(errno, "seccomp", "load filter"));
+  return {};
+}
+
+}  // namespace oci
