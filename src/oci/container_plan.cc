@@ -123,7 +123,7 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   plan.resources = TRY(parse_resources(l.resources, "linux.resources"));
   int own_ns = new_ns;
   for (const auto& jn : plan.joins) own_ns |= jn.first;
-  for (const auto& [key, value] : l.sysctl) plan.sysctl[TRY(sysctl_file(key, own_ns))] = value;
+  for (const auto& [key, value] : l.sysctl) r.sysctl[TRY(sysctl_file(key, own_ns))] = value;
   return plan;
 }
 

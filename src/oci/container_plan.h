@@ -28,7 +28,6 @@ struct ContainerPlan {
   int unshare_flags = 0;  // the other new namespaces, unshared by init after joins
   std::vector<std::pair<int, std::string>> joins;  // (CLONE_NEW*, path) to setns
   std::string pid_ns_path;                         // a pid namespace to join
-  std::map<std::string, std::string> sysctl;       // "/proc/sys/..." -> value
 };
 
 struct PlanOptions {

@@ -59,8 +59,6 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
   }
   TRY_STATUS(run_hooks(c.hooks.create_container, "createContainer", state));
   TRY_STATUS(enter_rootfs(plan.rootfs));
-  for (const auto& [file, value] : plan.sysctl)
-    TRY_STATUS(base::write_text(file, value).map_error([](base::Error e) { return e.context("linux.sysctl"); }));
   if (plan.process.terminal) TRY_STATUS(setup_terminal(ch.console_fd, true));
   if (ch.console_fd >= 0) ::close(ch.console_fd);
   TRY_STATUS(apply_rlimits(plan.process));

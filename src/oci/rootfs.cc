@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/sys.h"
+#include "base/text_file.h"
 #include "oci/json_fields.h"
 
 namespace oci {
@@ -280,6 +281,8 @@ base::Status enter_rootfs(const RootfsPlan& plan) {
     if (::umount2(".", MNT_DETACH) != 0) return base::fail(base::Error::sys(errno, "umount", "old root"));
   }
   if (::chdir("/") != 0) return base::fail(base::Error::sys(errno, "chdir", "/"));
+  for (const auto& [file, value] : plan.sysctl)
+    TRY_STATUS(base::write_text(file, value).map_error([](base::Error e) { return e.context("linux.sysctl"); }));
   for (const auto& p : plan.masked_paths) {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0) continue;  // nothing to hide

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,15 @@ struct RootfsPlan {
   std::vector<std::string> masked_paths, readonly_paths;
   // For "cgroup" mounts on v1/hybrid hosts: (controllers, host dir) of the container's cgroup.
   std::vector<std::pair<std::string, std::string>> cgroup_dirs;
+  // Written after pivot_root, before /proc/sys is made read-only: "/proc/sys/..." -> value.
+  std::map<std::string, std::string> sysctl;
   bool no_pivot = false;
   bool in_user_namespace = false;  // mknod is not allowed there: bind host devices instead
 };
 
 // Everything up to (not including) pivot_root.
 base::Status prepare_rootfs(const RootfsPlan& plan);
-// pivot_root and what follows it; afterwards cwd is the new "/".
+// pivot_root, sysctls, masked and read-only paths; afterwards cwd is the new "/".
 base::Status enter_rootfs(const RootfsPlan& plan);
 // Binds the terminal's slave device onto /dev/console (after enter_rootfs).
 base::Status bind_console(const std::string& slave_path);
