@@ -19,51 +19,14 @@
 
 #include "ferry/channel.h"
 
+#include "tests/support/test_support.h"
+
 namespace e2e {
 
 inline constexpr const char* kToken = "e2e-token-0123456789";
 
 std::string ferry_bin();
 std::string gen_tree_bin();
-
-class TempDir {
- public:
-  // A new directory under `base` (/dev/shm for one in memory).
-  explicit TempDir(const std::string& base = "/tmp");
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
-
-struct ProcResult {
-  int exit_code = -1;  // -N when killed by signal N
-  std::string out;
-  std::string err;
-};
-
-class Process {
- public:
-  Process(std::vector<std::string> argv, std::vector<std::string> env = {});
-  ~Process();
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  pid_t pid() const { return pid_; }
-  bool running();
-  void signal(int sig);
-  // Waits at most `limit` (then kills: the result says so); collects output.
-  ProcResult wait(std::chrono::seconds limit = std::chrono::seconds(300));
-  std::string out() const;
-  std::string err() const;
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
-  TempDir io_;
-};
 
 // Runs `ferry ARGS...` to completion with FERRY_TOKEN=token.
 ProcResult ferry(std::vector<std::string> args, const std::string& token = kToken);
@@ -83,10 +46,6 @@ class FerryServer {
   uint16_t port_ = 0;
 };
 
-// Files.
-void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
-std::string read_file(const std::string& path);
-bool exists(const std::string& path);
 // Names (recursively) of everything below `dir`, sorted; "" when empty.
 std::string listing(const std::string& dir);
 // Builds a tree with every kind of entry ferry handles (see the .cc).
@@ -115,9 +74,5 @@ class FakeServer {
 std::unique_ptr<ferry::Channel> connect_raw(uint16_t port);
 // Connects and authenticates with kToken.
 std::unique_ptr<ferry::Channel> connect_authenticated(uint16_t port);
-
-// Polls `cond` every millisecond, up to `limit`; returns whether it held.
-bool eventually(const std::function<bool()>& cond,
-                std::chrono::milliseconds limit = std::chrono::milliseconds(30000));
 
 }  // namespace e2e
