@@ -88,7 +88,8 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   ssize_t n;
   do n = ::read(ch.fifo_fd, &byte, 1);
   while (n < 0 && errno == EINTR);
-  ::close(ch.fifo_fd);
+  // fifo_fd stays open (close-on-exec): `start` waits for it to close, so it
+  // returns, and poststart hooks run, only once the program has been executed.
   auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
   base::Status done = hooks ? apply_and_exec(plan.process, path) : hooks;
   ::dprintf(2, "berth-oci: %s\n", done.error().message().c_str());

@@ -15,7 +15,8 @@ namespace oci {
 
 struct InitChannels {
   int sync_fd = -1;     // SOCK_SEQPACKET to the runtime
-  int fifo_fd = -1;     // exec.fifo, opened O_RDWR: start writes one byte to it
+  int fifo_fd = -1;     // exec.fifo, opened O_RDWR: start writes one byte to it and
+                        // waits for this fd to close at execve
   int console_fd = -1;  // --console-socket connection when process.terminal
 };
 

@@ -1,6 +1,7 @@
 #include "oci/lifecycle.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -209,6 +210,8 @@ base::Result<ContainerRecord> create_container(const CreateOptions& o) { return 
 base::Status start_container(const std::string& root, const std::string& id) {
   ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated}, "start"));
   std::string fifo = fifo_path(root, id);
+  // The read end tells when the init's copy of the fifo closes: at its execve.
+  base::UniqueFd watch(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENXIO) return base::fail_msg(fmt::format("cannot start container {}: its init process is gone", id));
@@ -219,6 +222,13 @@ base::Status start_container(const std::string& root, const std::string& id) {
   if (::write(f.get(), &byte, 1) != 1) return base::fail(base::Error::sys(errno, "write", fifo));
   f.reset();
   ::unlink(fifo.c_str());
+  if (watch) {
+    pollfd p{watch.get(), 0, 0};  // no events asked: returns on POLLHUP (no writer left)
+    while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
+    }
+  }
+  if (!init_alive(rec))
+    return base::fail_msg(fmt::format("container {} exited before its program started", id));
   Config config = TRY(recorded_config(root, id));
   if (auto h = run_hooks(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning)); !h)
     return base::fail(std::move(h).error().context("container started, but"));

@@ -40,13 +40,18 @@ bool have_cap(cap_value_t cap) {
 
 std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
 
-base::Status set_capabilities(const CapabilitySets& c) {
-  for (int cap = 0; cap <= CAP_LAST_CAP && cap < static_cast<int>(cap_max_bits()); ++cap) {
+// Needs CAP_SETPCAP, so it runs before the switch to the configured user.
+base::Status drop_bounding(const CapabilitySets& c) {
+  for (int cap = 0; cap < static_cast<int>(cap_max_bits()); ++cap) {
     bool keep = false;
     for (int b : c.bounding) keep = keep || b == cap;
     if (!keep && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
       return base::fail(base::Error::sys(errno, "drop bounding capability", std::to_string(cap)));
   }
+  return {};
+}
+
+base::Status set_capabilities(const CapabilitySets& c) {
   cap_t caps = cap_init();
   auto set = [&](const std::vector<int>& list, cap_flag_t flag) {
     std::vector<cap_value_t> v(list.begin(), list.end());
@@ -179,6 +184,7 @@ base::Result<std::string> resolve_executable(const ProcessPlan& p) {
 
 base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   if (!p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
+  if (p.capabilities) TRY_STATUS(drop_bounding(*p.capabilities));
   if (::setgroups(p.user.additional_gids.size(), p.user.additional_gids.data()) != 0 && errno != EPERM)
     return base::fail(base::Error::sys(errno, "setgroups", "process.user.additionalGids"));
   ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);

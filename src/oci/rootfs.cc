@@ -287,7 +287,7 @@ base::Status enter_rootfs(const RootfsPlan& plan) {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0) continue;  // nothing to hide
     if (S_ISDIR(st.st_mode))
-      TRY_STATUS(do_mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k,mode=000", "maskedPaths " + p));
+      TRY_STATUS(do_mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k", "maskedPaths " + p));
     else
       TRY_STATUS(do_mount("/dev/null", p, nullptr, MS_BIND, "", "maskedPaths " + p));
   }

@@ -20,6 +20,9 @@ std::string unique_id() {
 
 Bundle::Bundle() : id_(unique_id()) {
   std::string rootfs = dir_ / "rootfs";
+  // Readable by the ids a user namespace maps root to.
+  fs::permissions(dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
   fs::create_directories(rootfs + "/bin");
   for (const char* d : {"proc", "sys", "dev", "tmp", "etc", "root"}) fs::create_directories(rootfs + "/" + d);
   fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
