@@ -42,21 +42,22 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-// cgroup mounts from /proc/self/mountinfo.
+// cgroup mounts from /proc/self/mountinfo; of several mounts on one point,
+// the last (the visible one) counts.
 std::vector<Hierarchy> hierarchies() {
   std::vector<Hierarchy> out;
   auto text = base::read_text("/proc/self/mountinfo");
   if (!text) return out;
   std::stringstream in(*text);
   std::string line;
-  std::set<std::string> seen;
   while (std::getline(in, line)) {
     auto parts = split(line, ' ');
     auto dash = std::find(parts.begin(), parts.end(), "-");
-    if (dash == parts.end() || dash + 3 >= parts.end() + 0 || parts.size() < 5) continue;
+    if (parts.size() < 5 || dash == parts.end() || parts.end() - dash < 4) continue;
     const std::string& fstype = *(dash + 1);
     const std::string& mountpoint = parts[4];
-    if (mountpoint.rfind(kRoot, 0) != 0 || !seen.insert(mountpoint).second) continue;
+    if (mountpoint.rfind(kRoot, 0) != 0) continue;
+    std::erase_if(out, [&](const Hierarchy& h) { return h.mountpoint == mountpoint; });
     if (fstype == "cgroup2") {
       out.push_back({"", mountpoint});
     } else if (fstype == "cgroup") {
@@ -64,6 +65,8 @@ std::vector<Hierarchy> hierarchies() {
       for (const auto& opt : split(*(dash + 3), ','))
         if (kV1Controllers.count(opt)) ctrls += (ctrls.empty() ? "" : ",") + opt;
       if (!ctrls.empty()) out.push_back({ctrls, mountpoint});
+    } else if (mountpoint == kRoot) {
+      out.clear();  // a new filesystem on /sys/fs/cgroup hides everything mounted below it before
     }
   }
   return out;

@@ -86,30 +86,50 @@ std::vector<bpf_insn> device_filter_program(const std::vector<DeviceRule>& rules
       load_u32(5, offsetof(bpf_cgroup_dev_ctx, major)),
       load_u32(6, offsetof(bpf_cgroup_dev_ctx, minor)),
   };
-  // The last matching rule decides, so test rules from the last one back.
-  for (auto it = rules.rbegin(); it != rules.rend(); ++it) emit_rule(*it, p);
+  // The last matching rule decides, so test rules from the last one back. A rule
+  // that matches everything ends the program (the verifier rejects dead code).
+  for (auto it = rules.rbegin(); it != rules.rend(); ++it) {
+    emit_rule(*it, p);
+    if (it->type == 'a' && access_mask(it->access) == 7 && it->major < 0 && it->minor < 0) return p;
+  }
   p.push_back(ret(0));
   p.push_back(exit_insn());
   return p;
 }
 
-base::Status attach_device_filter(int cgroup_fd, const std::vector<DeviceRule>& rules) {
-  std::vector<bpf_insn> prog = device_filter_program(rules);
+namespace {
+
+// Loads the program; with a log buffer only to explain a failure (the
+// verifier's log of a good program can be longer than any fixed buffer).
+int load_program(const std::vector<bpf_insn>& prog, std::vector<char>* log) {
   static char license[] = "Apache-2.0";
-  std::vector<char> log(4096);
   bpf_attr load{};
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = reinterpret_cast<uint64_t>(prog.data());
   load.insn_cnt = static_cast<uint32_t>(prog.size());
   load.license = reinterpret_cast<uint64_t>(license);
-  load.log_buf = reinterpret_cast<uint64_t>(log.data());
-  load.log_size = static_cast<uint32_t>(log.size());
-  load.log_level = 1;
-  int fd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load)));
+  if (log) {
+    load.log_buf = reinterpret_cast<uint64_t>(log->data());
+    load.log_size = static_cast<uint32_t>(log->size());
+    load.log_level = 1;
+  }
+  return static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load)));
+}
+
+}  // namespace
+
+base::Status attach_device_filter(int cgroup_fd, const std::vector<DeviceRule>& rules) {
+  std::vector<bpf_insn> prog = device_filter_program(rules);
+  int fd = load_program(prog, nullptr);
   if (fd < 0) {
     int err = errno;
-    std::string why = std::strlen(log.data()) ? std::string(": ") + log.data() : "";
-    return base::fail(base::Error::sys(err, "bpf load", "device filter" + why));
+    std::vector<char> log(1 << 20);
+    if (load_program(prog, &log) < 0 && std::strlen(log.data()) > 0) {
+      std::string text(log.data());
+      auto last = text.find_last_of('\n', text.size() - 2);
+      return base::fail_msg("load device filter: " + text.substr(last == std::string::npos ? 0 : last + 1));
+    }
+    return base::fail(base::Error::sys(err, "bpf load", "device filter"));
   }
   base::UniqueFd prog_fd(fd);
   bpf_attr attach{};

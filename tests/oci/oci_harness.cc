@@ -48,8 +48,10 @@ Bundle::Bundle() : id_(unique_id()) {
 Bundle::~Bundle() {
   oci({"delete", "--force", id_});
   std::error_code ec;
-  for (const char* h : {"memory", "cpu", "pids", "freezer", "devices", "blkio", "cpuset", "cpuacct", "unified", ""})
+  for (const char* h : {"memory", "cpu", "pids", "freezer", "devices", "blkio", "cpuset", "cpuacct", "unified", ""}) {
     fs::remove(fmt::format("/sys/fs/cgroup/{}/berth-oci-test/{}", h, id_), ec);
+    fs::remove(fmt::format("/sys/fs/cgroup/{}/berth-oci-test", h), ec);  // fails while other tests use it
+  }
 }
 
 void Bundle::save() { e2e::write_file(dir_ / "config.json", config.dump(2)); }
