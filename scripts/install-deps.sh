@@ -6,7 +6,7 @@ BUILD_PKGS=(build-essential libseccomp-dev libcap-dev python3 cmake ninja-build 
   libcli11-dev nlohmann-json3-dev libfmt-dev libxxhash-dev libssl-dev libexpected-dev
   liburing-dev clang-format clang-tidy)
 # Tools the tests and the benchmark drive (real peers and anchors).
-TEST_PKGS=(iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps time tar bc python3 pv chromium)
+TEST_PKGS=(busybox-static crun runc podman containerd conmon util-linux hyperfine iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps time tar bc python3 pv chromium)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--with-test-tools" ] && want+=("${TEST_PKGS[@]}")

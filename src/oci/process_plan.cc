@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -65,14 +66,14 @@ base::Status set_capabilities(const CapabilitySets& c) {
   cap_free(caps);
   if (rc != 0) return base::fail(base::Error::sys(err, "capset", "process.capabilities"));
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  // Like runc: an ambient capability that is not also permitted and inheritable
-  // cannot be raised; that is a warning, not a failure.
-  for (int a : c.ambient)
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, a, 0, 0) != 0) {
-      char* name = cap_to_name(static_cast<cap_value_t>(a));
-      ::dprintf(2, "berth-oci: warning: ambient %s not raised (it must be permitted and inheritable)\n", name);
-      cap_free(name);
-    }
+  // Like runc: an ambient capability must also be permitted and inheritable, or
+  // the kernel refuses it; such an entry is skipped rather than failing the container.
+  for (int a : c.ambient) {
+    bool allowed = std::find(c.permitted.begin(), c.permitted.end(), a) != c.permitted.end() &&
+                   std::find(c.inheritable.begin(), c.inheritable.end(), a) != c.inheritable.end();
+    if (allowed && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, a, 0, 0) != 0)
+      return base::fail(base::Error::sys(errno, "raise ambient capability", std::to_string(a)));
+  }
   return {};
 }
 
