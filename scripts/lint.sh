@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-mapfile -t sources < <(git ls-files 'src/*.cc' 'src/*.h' 'apps/*.cc' 'tools/*.cc' 'tests/*.cc' 'tests/*.h')
+mapfile -t sources < <(git ls-files 'src/*.cc' 'src/*.h' 'apps/*.cc' 'apps/*.h' 'tools/*.cc' 'tests/*.cc' 'tests/*.h')
 clang-format --dry-run --Werror "${sources[@]}"
 # clang-tidy on the code (tests are left to the compiler's -Werror).
 printf '%s\n' "${sources[@]}" | grep -E '^(src|apps|tools)/.*\.cc$' |

@@ -1,4 +1,5 @@
-// create [--bundle B] [--pid-file F] [--console-socket S] [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID
+// create [--bundle B] [--pid-file F] [--console-socket S] [--no-pivot] [--no-new-keyring]
+// [--preserve-fds N] ID
 #include "apps/berth-oci/commands.h"
 #include "oci/lifecycle.h"
 

@@ -17,7 +17,8 @@ void add_events(CLI::App& app, Globals& g) {
   static double interval = 5;
   auto* cmd = app.add_subcommand("events", "print resource usage of a container");
   cmd->add_flag("--stats", stats, "print once and exit");
-  cmd->add_option("--interval", interval, "seconds between events")->check(CLI::Range(0.01, 86400.0));
+  cmd->add_option("--interval", interval, "seconds between events")
+      ->check(CLI::Range(0.01, 86400.0));
   cmd->add_option("id", id, "container id")->required();
   cmd->callback([&g] {
     for (;;) {

@@ -12,7 +12,8 @@ void add_kill(CLI::App& app, Globals& g) {
   auto* signal = &signal_value;
   static bool all_value{false};
   auto* all = &all_value;
-  auto* cmd = app.add_subcommand("kill", "send a signal to a container's init (or all its processes)");
+  auto* cmd =
+      app.add_subcommand("kill", "send a signal to a container's init (or all its processes)");
   cmd->add_flag("-a,--all", *all, "signal every process in the container");
   cmd->add_option("id", *id, "container id")->required();
   cmd->add_option("signal", *signal, "signal name or number");

@@ -29,11 +29,13 @@ void add_list(CLI::App& app, Globals& g) {
       for (const auto& s : all) std::printf("%s\n", s["id"].get<std::string>().c_str());
       return;
     }
-    std::printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+    std::printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+                "OWNER");
     for (const auto& s : all)
-      std::printf("%-20s %-8d %-10s %-40s %-32s %s\n", s["id"].get<std::string>().c_str(), s["pid"].get<int>(),
-                  s["status"].get<std::string>().c_str(), s["bundle"].get<std::string>().c_str(),
-                  s["created"].get<std::string>().c_str(), s["owner"].get<std::string>().c_str());
+      std::printf("%-20s %-8d %-10s %-40s %-32s %s\n", s["id"].get<std::string>().c_str(),
+                  s["pid"].get<int>(), s["status"].get<std::string>().c_str(),
+                  s["bundle"].get<std::string>().c_str(), s["created"].get<std::string>().c_str(),
+                  s["owner"].get<std::string>().c_str());
   });
 }
 

@@ -18,7 +18,8 @@ void add_spec(CLI::App& app, Globals& g) {
     std::string path = bundle + "/config.json";
     auto fd = base::sys::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (!fd) {
-      if (fd.error().code() == EEXIST) return fail(g, base::Error::msg(path + ": already exists; not overwritten"));
+      if (fd.error().code() == EEXIST)
+        return fail(g, base::Error::msg(path + ": already exists; not overwritten"));
       return fail(g, fd.error());
     }
     std::string text = oci::default_spec(rootless, ::geteuid(), ::getegid()).dump(2) + "\n";

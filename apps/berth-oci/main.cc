@@ -22,7 +22,8 @@ void fail(Globals& g, const base::Error& e) {
     if (FILE* f = std::fopen(g.log_file.c_str(), "ae")) {
       std::string line =
           g.log_format == "json"
-              ? nlohmann::json{{"level", "error"}, {"msg", msg}, {"time", oci::now_rfc3339()}}.dump()
+              ? nlohmann::json{{"level", "error"}, {"msg", msg}, {"time", oci::now_rfc3339()}}
+                    .dump()
               : fmt::format("time=\"{}\" level=error msg=\"{}\"", oci::now_rfc3339(), msg);
       std::fprintf(f, "%s\n", line.c_str());
       std::fclose(f);
@@ -41,19 +42,44 @@ namespace {
 
 // runc (urfave/cli) also accepts long options with one dash: "-bundle".
 std::vector<std::string> normalize(int argc, char** argv) {
-  static const char* kLong[] = {"root", "log", "log-format", "debug", "systemd-cgroup", "bundle", "pid-file",
-                                "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach", "force",
-                                "all", "format", "process", "tty", "cwd", "env", "user", "resources", "stats",
-                                "interval", "rootless", "quiet", "cap", "no-new-privs", "additional-gids"};
+  static const char* kLong[] = {"root",
+                                "log",
+                                "log-format",
+                                "debug",
+                                "systemd-cgroup",
+                                "bundle",
+                                "pid-file",
+                                "console-socket",
+                                "no-pivot",
+                                "no-new-keyring",
+                                "preserve-fds",
+                                "detach",
+                                "force",
+                                "all",
+                                "format",
+                                "process",
+                                "tty",
+                                "cwd",
+                                "env",
+                                "user",
+                                "resources",
+                                "stats",
+                                "interval",
+                                "rootless",
+                                "quiet",
+                                "cap",
+                                "no-new-privs",
+                                "additional-gids"};
   std::vector<std::string> out;
   bool options = true;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") options = false;
     if (options && a.size() > 2 && a[0] == '-' && a[1] != '-') {
-      std::string name = a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
+      std::string name =
+          a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
       for (const char* l : kLong)
-        if (name == l) a = "-" + a;
+        if (name == l) a.insert(0, "-");
     }
     out.push_back(a);
   }
@@ -70,7 +96,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_option("--root", g.root, "state directory")->capture_default_str();
   app.add_option("--log", g.log_file, "also write errors to this file");
-  app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", g.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "more output");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd for cgroups (not supported)");
   app.add_option("--criu", "accepted for runc compatibility; unused");
@@ -90,12 +117,14 @@ int main(int argc, char** argv) {
   add_events(app, g);
   app.parse_complete_callback([&] {
     if (g.systemd_cgroup) {
-      fail(g, base::Error::msg("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs"));
+      fail(g, base::Error::msg(
+                  "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs"));
       throw CLI::Success();
     }
   });
   std::vector<std::string> args = normalize(argc, argv);
   std::vector<const char*> cargs;
+  cargs.reserve(args.size());
   for (const auto& a : args) cargs.push_back(a.c_str());
   try {
     app.parse(static_cast<int>(cargs.size()), cargs.data());

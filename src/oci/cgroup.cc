@@ -25,9 +25,9 @@ namespace oci {
 namespace {
 
 constexpr const char* kRoot = "/sys/fs/cgroup";
-const std::set<std::string> kV1Controllers = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
-                                              "freezer", "blkio",   "pids",   "hugetlb", "net_cls",
-                                              "net_prio", "perf_event", "rdma", "misc"};
+const std::set<std::string> kV1Controllers = {
+    "cpu",  "cpuacct", "cpuset",  "memory",   "devices",    "freezer", "blkio",
+    "pids", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma",    "misc"};
 
 struct Hierarchy {
   std::string controllers;  // "cpu,cpuacct"; "" for the v2 hierarchy
@@ -151,7 +151,9 @@ void enable_v2_controllers(const std::string& mountpoint, const std::string& dir
   }
 }
 
-std::string number_or_max(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
+std::string number_or_max(int64_t v) {
+  return v < 0 ? "max" : std::to_string(v);
+}
 
 uint64_t read_u64(const std::string& path) {
   auto t = base::read_text(path);
@@ -204,9 +206,12 @@ base::Status remove_tree(const std::string& dir) {
 
 const char* layout_name(CgroupLayout l) {
   switch (l) {
-    case CgroupLayout::kV1: return "v1";
-    case CgroupLayout::kHybrid: return "hybrid";
-    case CgroupLayout::kV2: return "v2";
+    case CgroupLayout::kV1:
+      return "v1";
+    case CgroupLayout::kHybrid:
+      return "hybrid";
+    case CgroupLayout::kV2:
+      return "v2";
   }
   return "?";
 }
@@ -255,7 +260,9 @@ base::Result<Cgroup> Cgroup::from_json(const nlohmann::json& j) {
   Cgroup cg;
   try {
     std::string l = j.at("layout").get<std::string>();
-    cg.layout_ = l == "v1" ? CgroupLayout::kV1 : l == "hybrid" ? CgroupLayout::kHybrid : CgroupLayout::kV2;
+    cg.layout_ = l == "v1"       ? CgroupLayout::kV1
+                 : l == "hybrid" ? CgroupLayout::kHybrid
+                                 : CgroupLayout::kV2;
     for (const auto& d : j.at("dirs"))
       cg.dirs_.emplace_back(d.at(0).get<std::string>(), d.at(1).get<std::string>());
   } catch (const nlohmann::json::exception& e) {
@@ -305,17 +312,20 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
     std::string v = std::to_string(*r.memory_limit);
     if (!write("memory", "memory.limit_in_bytes", v)) {
       // Raising the limit above the current memory+swap limit needs that raised first.
-      TRY_STATUS(write("memory", "memory.memsw.limit_in_bytes", r.memory_swap ? std::to_string(*r.memory_swap) : "-1"));
+      TRY_STATUS(write("memory", "memory.memsw.limit_in_bytes",
+                       r.memory_swap ? std::to_string(*r.memory_swap) : "-1"));
       TRY_STATUS(write("memory", "memory.limit_in_bytes", v));
     }
   }
   if (r.memory_swap) {
     if (::access((dir_for("memory") + "/memory.memsw.limit_in_bytes").c_str(), F_OK) != 0)
-      return base::fail_msg("linux.resources.memory.swap: swap accounting is not enabled on this host");
+      return base::fail_msg(
+          "linux.resources.memory.swap: swap accounting is not enabled on this host");
     TRY_STATUS(write("memory", "memory.memsw.limit_in_bytes", std::to_string(*r.memory_swap)));
   }
   if (r.memory_reservation)
-    TRY_STATUS(write("memory", "memory.soft_limit_in_bytes", std::to_string(*r.memory_reservation)));
+    TRY_STATUS(
+        write("memory", "memory.soft_limit_in_bytes", std::to_string(*r.memory_reservation)));
   if (r.memory_swappiness)
     TRY_STATUS(write("memory", "memory.swappiness", std::to_string(*r.memory_swappiness)));
   if (r.disable_oom_killer) TRY_STATUS(write("memory", "memory.oom_control", "1"));
@@ -328,7 +338,9 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
     TRY_STATUS(write("cpu", "cpu.rt_runtime_us", std::to_string(*r.cpu_realtime_runtime)));
   if (!r.cpus.empty()) TRY_STATUS(write("cpuset", "cpuset.cpus", r.cpus));
   if (!r.mems.empty()) TRY_STATUS(write("cpuset", "cpuset.mems", r.mems));
-  if (r.pids_limit) TRY_STATUS(write("pids", "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
+  if (r.pids_limit)
+    TRY_STATUS(
+        write("pids", "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
   if (r.blkio_weight) {
     std::string w = std::to_string(*r.blkio_weight);
     if (!write("blkio", "blkio.weight", w)) TRY_STATUS(write("blkio", "blkio.bfq.weight", w));
@@ -344,7 +356,8 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
   TRY_STATUS(rates(r.write_iops, "blkio.throttle.write_iops_device"));
   for (const auto& [size, limit] : r.hugepage_limits) {
     if (!dir_for("hugetlb").empty())
-      TRY_STATUS(write("hugetlb", fmt::format("hugetlb.{}.limit_in_bytes", size), std::to_string(limit)));
+      TRY_STATUS(
+          write("hugetlb", fmt::format("hugetlb.{}.limit_in_bytes", size), std::to_string(limit)));
     else
       TRY_STATUS(write("", fmt::format("hugetlb.{}.max", size), std::to_string(limit)));
   }
@@ -354,9 +367,9 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
   } else if (!dir_for("devices").empty()) {
     TRY_STATUS(write("devices", "devices.deny", "a"));
     for (const auto& d : rules) {
-      std::string line = fmt::format("{} {}:{} {}", d.type,
-                                     d.major < 0 ? "*" : std::to_string(d.major),
-                                     d.minor < 0 ? "*" : std::to_string(d.minor), d.access);
+      std::string line =
+          fmt::format("{} {}:{} {}", d.type, d.major < 0 ? "*" : std::to_string(d.major),
+                      d.minor < 0 ? "*" : std::to_string(d.minor), d.access);
       if (d.type == 'a') line = "a";
       TRY_STATUS(write("devices", d.allow ? "devices.allow" : "devices.deny", line));
     }
@@ -374,19 +387,22 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
 
 base::Status Cgroup::apply_v2(const Resources& r, bool devices) const {
   std::string dir = dir_for("");
-  std::string available = " " + trim(base::read_text(dir + "/cgroup.controllers").value_or("")) + " ";
+  std::string available =
+      " " + trim(base::read_text(dir + "/cgroup.controllers").value_or("")) + " ";
   auto need = [&](const char* controller, const char* field) -> base::Status {
     if (available.find(std::string(" ") + controller + " ") != std::string::npos) return {};
-    return base::fail_msg(fmt::format(
-        "linux.resources.{}: the {} controller is not available to {} (it offers:{})", field,
-        controller, dir, available));
+    return base::fail_msg(
+        fmt::format("linux.resources.{}: the {} controller is not available to {} (it offers:{})",
+                    field, controller, dir, available));
   };
   if (r.has_memory()) {
     TRY_STATUS(need("memory", "memory"));
     if (r.memory_swappiness)
-      return base::fail_msg("linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness");
+      return base::fail_msg(
+          "linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness");
     if (r.memory_limit) TRY_STATUS(write("", "memory.max", number_or_max(*r.memory_limit)));
-    if (r.memory_reservation) TRY_STATUS(write("", "memory.low", number_or_max(*r.memory_reservation)));
+    if (r.memory_reservation)
+      TRY_STATUS(write("", "memory.low", number_or_max(*r.memory_reservation)));
     if (r.memory_swap) {
       int64_t swap = *r.memory_swap;
       if (swap >= 0 && r.memory_limit && *r.memory_limit >= 0) swap -= *r.memory_limit;
@@ -402,8 +418,9 @@ base::Status Cgroup::apply_v2(const Resources& r, bool devices) const {
       TRY_STATUS(write("", "cpu.weight", std::to_string(1 + ((s - 2) * 9999) / 262142)));
     }
     if (r.cpu_quota || r.cpu_period)
-      TRY_STATUS(write("", "cpu.max", fmt::format("{} {}", r.cpu_quota ? number_or_max(*r.cpu_quota) : "max",
-                                                 r.cpu_period.value_or(100000))));
+      TRY_STATUS(write("", "cpu.max",
+                       fmt::format("{} {}", r.cpu_quota ? number_or_max(*r.cpu_quota) : "max",
+                                   r.cpu_period.value_or(100000))));
     if (r.cpu_realtime_period || r.cpu_realtime_runtime)
       return base::fail_msg("linux.resources.cpu.realtimeRuntime: not supported by cgroup v2");
   }
@@ -456,12 +473,14 @@ base::Status Cgroup::freeze(bool frozen) const {
     if (this->frozen() == frozen) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return base::fail_msg(frozen ? "pause: processes did not freeze within 1 s" : "resume: processes did not thaw within 1 s");
+  return base::fail_msg(frozen ? "pause: processes did not freeze within 1 s"
+                               : "resume: processes did not thaw within 1 s");
 }
 
 bool Cgroup::frozen() const {
   std::string freezer = dir_for("freezer");
-  if (!freezer.empty()) return trim(base::read_text(freezer + "/freezer.state").value_or("")) == "FROZEN";
+  if (!freezer.empty())
+    return trim(base::read_text(freezer + "/freezer.state").value_or("")) == "FROZEN";
   std::string dir = dir_for("");
   return !dir.empty() && read_keyed(dir + "/cgroup.events")["frozen"] == 1;
 }
@@ -507,7 +526,8 @@ nlohmann::json Cgroup::stats() const {
                         {"raw", raw}};
     }
     if (auto d = dir_for("pids"); !d.empty())
-      data["pids"] = {{"current", read_u64(d + "/pids.current")}, {"limit", read_u64(d + "/pids.max")}};
+      data["pids"] = {{"current", read_u64(d + "/pids.current")},
+                      {"limit", read_u64(d + "/pids.max")}};
   } else {
     std::string d = dir_for("");
     auto cpu = read_keyed(d + "/cpu.stat");
@@ -529,7 +549,8 @@ nlohmann::json Cgroup::stats() const {
                         {"raw", raw}};
     }
     if (::access((d + "/pids.current").c_str(), F_OK) == 0)
-      data["pids"] = {{"current", read_u64(d + "/pids.current")}, {"limit", read_u64(d + "/pids.max")}};
+      data["pids"] = {{"current", read_u64(d + "/pids.current")},
+                      {"limit", read_u64(d + "/pids.max")}};
   }
   return data;
 }
@@ -540,7 +561,8 @@ base::Status Cgroup::destroy() const {
     for (const auto& [c, d] : dirs_) {
       auto s = remove_tree(d);
       if (!s) {
-        if (s.error().code() != EBUSY || attempt >= 200) return base::fail(std::move(s).error().context("remove cgroup"));
+        if (s.error().code() != EBUSY || attempt >= 200)
+          return base::fail(std::move(s).error().context("remove cgroup"));
         busy = true;
       }
     }

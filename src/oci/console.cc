@@ -34,7 +34,8 @@ base::Status setup_terminal(int socket_fd, bool bind_dev_console) {
   base::UniqueFd m(master);
   if (::unlockpt(m.get()) != 0) return base::fail(base::Error::sys(errno, "unlockpt", "/dev/ptmx"));
   char name[64];
-  if (::ptsname_r(m.get(), name, sizeof name) != 0) return base::fail(base::Error::sys(errno, "ptsname", "/dev/ptmx"));
+  if (::ptsname_r(m.get(), name, sizeof name) != 0)
+    return base::fail(base::Error::sys(errno, "ptsname", "/dev/ptmx"));
   base::UniqueFd slave = TRY(base::sys::open(name, O_RDWR | O_NOCTTY));
   if (bind_dev_console) TRY_STATUS(bind_console(name));
 
@@ -55,7 +56,8 @@ base::Status setup_terminal(int socket_fd, bool bind_dev_console) {
     return base::fail(base::Error::sys(errno, "send pty master", "--console-socket"));
 
   if (::setsid() < 0) return base::fail(base::Error::sys(errno, "setsid", "terminal"));
-  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) return base::fail(base::Error::sys(errno, "TIOCSCTTY", name));
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0)
+    return base::fail(base::Error::sys(errno, "TIOCSCTTY", name));
   for (int fd = 0; fd < 3; ++fd)
     if (::dup2(slave.get(), fd) < 0) return base::fail(base::Error::sys(errno, "dup2", name));
   return {};

@@ -19,9 +19,10 @@ namespace {
 // anything else would change the host.
 base::Result<std::string> sysctl_file(const std::string& key, int new_ns) {
   bool ok = false;
-  if (key.rfind("net.", 0) == 0) ok = new_ns & CLONE_NEWNET;
-  else if (key.rfind("fs.mqueue.", 0) == 0 || key.rfind("kernel.msg", 0) == 0 || key == "kernel.sem" ||
-           key.rfind("kernel.shm", 0) == 0)
+  if (key.rfind("net.", 0) == 0)
+    ok = new_ns & CLONE_NEWNET;
+  else if (key.rfind("fs.mqueue.", 0) == 0 || key.rfind("kernel.msg", 0) == 0 ||
+           key == "kernel.sem" || key.rfind("kernel.shm", 0) == 0)
     ok = new_ns & CLONE_NEWIPC;
   else if (key == "kernel.hostname" || key == "kernel.domainname")
     ok = new_ns & CLONE_NEWUTS;
@@ -50,13 +51,20 @@ int namespace_flag(const std::string& type) {
 
 const char* namespace_file(int flag) {
   switch (flag) {
-    case CLONE_NEWPID: return "pid";
-    case CLONE_NEWNET: return "net";
-    case CLONE_NEWNS: return "mnt";
-    case CLONE_NEWIPC: return "ipc";
-    case CLONE_NEWUTS: return "uts";
-    case CLONE_NEWUSER: return "user";
-    case CLONE_NEWCGROUP: return "cgroup";
+    case CLONE_NEWPID:
+      return "pid";
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWNS:
+      return "mnt";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWUSER:
+      return "user";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
   }
   return "?";
 }
@@ -79,12 +87,16 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
 
   for (const auto& ns : l.namespaces) {
     int flag = namespace_flag(ns.type);
-    if (flag == 0) return base::fail_msg(fmt::format("linux.namespaces: '{}' namespaces are not supported", ns.type));
+    if (flag == 0)
+      return base::fail_msg(
+          fmt::format("linux.namespaces: '{}' namespaces are not supported", ns.type));
     if (!ns.path.empty()) {
       if (::access(ns.path.c_str(), F_OK) != 0)
         return base::fail(base::Error::sys(errno, "linux.namespaces", ns.path));
-      if (flag == CLONE_NEWPID) plan.pid_ns_path = ns.path;
-      else plan.joins.emplace_back(flag, ns.path);
+      if (flag == CLONE_NEWPID)
+        plan.pid_ns_path = ns.path;
+      else
+        plan.joins.emplace_back(flag, ns.path);
     } else if (flag == CLONE_NEWUSER || flag == CLONE_NEWPID) {
       plan.clone_flags |= flag;
     } else {
@@ -96,7 +108,8 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
                         [](const auto& jn) { return jn.first == CLONE_NEWUSER; });
   int new_ns = plan.clone_flags | plan.unshare_flags;
   if (!(new_ns & CLONE_NEWNS))
-    return base::fail_msg("linux.namespaces: a new mount namespace is required for the container's root");
+    return base::fail_msg(
+        "linux.namespaces: a new mount namespace is required for the container's root");
   if ((plan.clone_flags & CLONE_NEWUSER) && (l.uid_mappings.empty() || l.gid_mappings.empty()))
     return base::fail_msg("linux.uidMappings: a new user namespace needs uid and gid mappings");
   if ((!c.hostname.empty() || !c.domainname.empty()) && !(new_ns & CLONE_NEWUTS))
@@ -114,12 +127,14 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   if (::realpath(r.rootfs.c_str(), real)) r.rootfs = real;
   r.readonly = c.root_readonly;
   r.propagation = l.rootfs_propagation;
-  for (size_t i = 0; i < c.mounts.size(); ++i) r.mounts.push_back(TRY(plan_mount(c.mounts[i], i, plan.bundle)));
+  for (size_t i = 0; i < c.mounts.size(); ++i)
+    r.mounts.push_back(TRY(plan_mount(c.mounts[i], i, plan.bundle)));
   r.devices = TRY(parse_devices(l.devices));
   r.masked_paths = l.masked_paths;
   r.readonly_paths = l.readonly_paths;
   r.no_pivot = opts.no_pivot;
-  r.in_user_namespace = (plan.clone_flags & CLONE_NEWUSER) || (!plan.joins.empty() && plan.joins[0].first == CLONE_NEWUSER);
+  r.in_user_namespace = (plan.clone_flags & CLONE_NEWUSER) ||
+                        (!plan.joins.empty() && plan.joins[0].first == CLONE_NEWUSER);
   plan.resources = TRY(parse_resources(l.resources, "linux.resources"));
   int own_ns = new_ns;
   for (const auto& jn : plan.joins) own_ns |= jn.first;

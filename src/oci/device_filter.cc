@@ -22,14 +22,24 @@ bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
   i.imm = imm;
   return i;
 }
-bpf_insn load_u32(uint8_t dst, int16_t off) { return insn(BPF_LDX | BPF_W | BPF_MEM, dst, 1, off, 0); }
-bpf_insn mov_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
-bpf_insn alu_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm); }
+bpf_insn load_u32(uint8_t dst, int16_t off) {
+  return insn(BPF_LDX | BPF_W | BPF_MEM, dst, 1, off, 0);
+}
+bpf_insn mov_reg(uint8_t dst, uint8_t src) {
+  return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+bpf_insn alu_imm(uint8_t op, uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm);
+}
 bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm, int16_t skip) {
   return insn(BPF_JMP | op | BPF_K, dst, 0, skip, imm);
 }
-bpf_insn ret(int32_t value) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, value); }
-bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+bpf_insn ret(int32_t value) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, value);
+}
+bpf_insn exit_insn() {
+  return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
 
 int access_mask(const std::string& access) {
   int m = 0;
@@ -45,7 +55,8 @@ void emit_rule(const DeviceRule& r, std::vector<bpf_insn>& out) {
   std::vector<size_t> jumps;
   if (r.type != 'a') {
     jumps.push_back(checks.size());
-    checks.push_back(jump_imm(BPF_JNE, 3, r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0));
+    checks.push_back(
+        jump_imm(BPF_JNE, 3, r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0));
   }
   int mask = access_mask(r.access);
   if (mask != 7) {
@@ -127,7 +138,8 @@ base::Status attach_device_filter(int cgroup_fd, const std::vector<DeviceRule>& 
     if (load_program(prog, &log) < 0 && std::strlen(log.data()) > 0) {
       std::string text(log.data());
       auto last = text.find_last_of('\n', text.size() - 2);
-      return base::fail_msg("load device filter: " + text.substr(last == std::string::npos ? 0 : last + 1));
+      return base::fail_msg("load device filter: " +
+                            text.substr(last == std::string::npos ? 0 : last + 1));
     }
     return base::fail(base::Error::sys(err, "bpf load", "device filter"));
   }

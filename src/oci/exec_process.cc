@@ -37,7 +37,8 @@ base::Result<Process> build_process(const ExecOptions& o, const Config& config) 
   if (!o.process_file.empty()) {
     std::string text = TRY(base::read_text(o.process_file));
     auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded()) return base::fail_msg(fmt::format("--process {}: not valid JSON", o.process_file));
+    if (j.is_discarded())
+      return base::fail_msg(fmt::format("--process {}: not valid JSON", o.process_file));
     return TRY_CTX(parse_process_json(j, "process"), "--process " + o.process_file);
   }
   if (o.args.empty()) return base::fail_msg("exec: give the command to run, or --process");
@@ -46,7 +47,8 @@ base::Result<Process> build_process(const ExecOptions& o, const Config& config) 
   p.terminal = o.tty;
   for (const auto& e : o.env) {
     auto eq = e.find('=');
-    if (eq == std::string::npos || eq == 0) return base::fail_msg(fmt::format("--env '{}': must be NAME=VALUE", e));
+    if (eq == std::string::npos || eq == 0)
+      return base::fail_msg(fmt::format("--env '{}': must be NAME=VALUE", e));
     std::string name = e.substr(0, eq + 1);
     std::erase_if(p.env, [&](const std::string& x) { return x.rfind(name, 0) == 0; });
     p.env.push_back(e);
@@ -61,12 +63,13 @@ base::Result<Process> build_process(const ExecOptions& o, const Config& config) 
     p.user.uid = TRY(parse_id(o.user.substr(0, colon), "uid"));
     p.user.gid = colon == std::string::npos ? 0 : TRY(parse_id(o.user.substr(colon + 1), "gid"));
   }
-  for (const auto& g : o.additional_gids) p.user.additional_gids.push_back(TRY(parse_id(g, "group")));
+  for (const auto& g : o.additional_gids)
+    p.user.additional_gids.push_back(TRY(parse_id(g, "group")));
   if (!o.add_caps.empty()) {
     if (!p.capabilities) p.capabilities = Capabilities{};
     for (const auto& c : o.add_caps)
-      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted,
-                        &p.capabilities->inheritable})
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
+                        &p.capabilities->permitted, &p.capabilities->inheritable})
         set->push_back(c);
   }
   if (o.no_new_privs) p.no_new_privileges = true;
@@ -85,9 +88,11 @@ ino_t ns_inode(const std::string& path) {
 
 // The init's namespaces that differ from ours, user first; pid is returned apart.
 base::Status open_namespaces(pid_t pid, std::vector<NamespaceFd>& out, base::UniqueFd& pid_ns) {
-  for (int flag : {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWNS}) {
+  for (int flag :
+       {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWNS}) {
     std::string theirs = fmt::format("/proc/{}/ns/{}", pid, namespace_file(flag));
-    if (ns_inode(theirs) == ns_inode(fmt::format("/proc/self/ns/{}", namespace_file(flag)))) continue;
+    if (ns_inode(theirs) == ns_inode(fmt::format("/proc/self/ns/{}", namespace_file(flag))))
+      continue;
     int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return base::fail(base::Error::sys(errno, "open", theirs));
     out.push_back({flag, base::UniqueFd(fd)});
@@ -103,7 +108,8 @@ base::Status open_namespaces(pid_t pid, std::vector<NamespaceFd>& out, base::Uni
 
 base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vector<NamespaceFd>& ns,
                             int console_fd) {
-  TRY_STATUS(cg.add_process(0).map_error([](base::Error e) { return e.context("join the container's cgroup"); }));
+  TRY_STATUS(cg.add_process(0).map_error(
+      [](base::Error e) { return e.context("join the container's cgroup"); }));
   for (auto& n : ns)
     if (::setns(n.fd.get(), n.flag) != 0)
       return base::fail(base::Error::sys(errno, "setns", namespace_file(n.flag)));
@@ -124,20 +130,23 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
   ContainerRecord rec = TRY(load_record(o.root, o.id));
   Status s = current_status(o.root, rec);
   if (s != Status::kRunning && s != Status::kCreated)
-    return base::fail_msg(fmt::format("cannot exec in container {}: it is {}", o.id, status_name(s)));
+    return base::fail_msg(
+        fmt::format("cannot exec in container {}: it is {}", o.id, status_name(s)));
   std::string config_text = TRY(base::read_text(container_dir(o.root, o.id) + "/config.json"));
   Config config = TRY(parse_config(nlohmann::json::parse(config_text, nullptr, false)));
   Process process = TRY(build_process(o, config));
   nlohmann::json seccomp = config.linux_section ? config.linux_section->seccomp : nlohmann::json();
   ProcessPlan plan = TRY(plan_process(process, seccomp));
   plan.preserve_fds = o.preserve_fds;
-  if (plan.terminal && o.console_socket.empty()) return base::fail_msg("--tty needs --console-socket");
+  if (plan.terminal && o.console_socket.empty())
+    return base::fail_msg("--tty needs --console-socket");
   Cgroup cg = TRY(Cgroup::from_json(rec.cgroup));
 
   std::vector<NamespaceFd> ns;
   base::UniqueFd pid_ns;
   TRY_STATUS(open_namespaces(rec.pid, ns, pid_ns));
-  if (!init_alive(rec)) return base::fail_msg(fmt::format("cannot exec in container {}: it stopped", o.id));
+  if (!init_alive(rec))
+    return base::fail_msg(fmt::format("cannot exec in container {}: it stopped", o.id));
   base::UniqueFd console;
   if (plan.terminal) console = TRY(connect_console_socket(o.console_socket));
   if (pid_ns && ::setns(pid_ns.get(), CLONE_NEWPID) != 0)
@@ -178,7 +187,8 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
+    ::sigaction(sig, &sa, nullptr);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -60,13 +60,15 @@ base::Status run_hook(const Hook& h, const std::string& name, const std::string&
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   if (WIFSIGNALED(status))
-    return base::fail_msg(fmt::format("{} {}: killed by signal {}", name, h.path, WTERMSIG(status)));
+    return base::fail_msg(
+        fmt::format("{} {}: killed by signal {}", name, h.path, WTERMSIG(status)));
   return base::fail_msg(fmt::format("{} {}: exit status {}", name, h.path, WEXITSTATUS(status)));
 }
 
 }  // namespace
 
-base::Status run_hooks(const std::vector<Hook>& hooks, const std::string& stage, const std::string& state_json) {
+base::Status run_hooks(const std::vector<Hook>& hooks, const std::string& stage,
+                       const std::string& state_json) {
   for (size_t i = 0; i < hooks.size(); ++i)
     TRY_STATUS(run_hook(hooks[i], fmt::format("hooks.{}[{}]", stage, i), state_json));
   return {};

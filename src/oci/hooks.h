@@ -13,6 +13,7 @@
 namespace oci {
 
 // `stage` is the config key ("prestart", "createRuntime", ...).
-base::Status run_hooks(const std::vector<Hook>& hooks, const std::string& stage, const std::string& state_json);
+base::Status run_hooks(const std::vector<Hook>& hooks, const std::string& stage,
+                       const std::string& state_json);
 
 }  // namespace oci

@@ -25,19 +25,23 @@ base::Status join_namespaces(const ContainerPlan& plan) {
     int rc = ::setns(fd, flag);
     int err = errno;
     ::close(fd);
-    if (rc != 0) return base::fail(base::Error::sys(err, "setns", path).context("linux.namespaces"));
+    if (rc != 0)
+      return base::fail(base::Error::sys(err, "setns", path).context("linux.namespaces"));
   }
   return {};
 }
 
 base::Status become_root_in_user_namespace(const ContainerPlan& plan) {
   if (!(plan.clone_flags & CLONE_NEWUSER) && !plan.rootfs.in_user_namespace) return {};
-  if (::setresgid(0, 0, 0) != 0) return base::fail(base::Error::sys(errno, "setgid", "0 in the user namespace"));
-  if (::setresuid(0, 0, 0) != 0) return base::fail(base::Error::sys(errno, "setuid", "0 in the user namespace"));
+  if (::setresgid(0, 0, 0) != 0)
+    return base::fail(base::Error::sys(errno, "setgid", "0 in the user namespace"));
+  if (::setresuid(0, 0, 0) != 0)
+    return base::fail(base::Error::sys(errno, "setuid", "0 in the user namespace"));
   return {};
 }
 
-base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch, std::string& state) {
+base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch,
+                               std::string& state) {
   auto [kind, body] = TRY(receive_message(ch.sync_fd));
   if (kind != "go") return base::fail_msg("unexpected message from the runtime: " + kind);
   state = body;
@@ -75,8 +79,10 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   auto ready = setup_until_ready(plan, ch, state);
   if (ready) {
     auto resolved = resolve_executable(plan.process);
-    if (resolved) path = *resolved;
-    else ready = base::fail(std::move(resolved).error());
+    if (resolved)
+      path = *resolved;
+    else
+      ready = base::fail(std::move(resolved).error());
   }
   if (!ready) {
     (void)send_message(ch.sync_fd, "error", ready.error().message());

@@ -50,19 +50,26 @@ base::Status write_id_map(pid_t pid, const char* file, const std::vector<IdMappi
   std::string text;
   for (const auto& m : maps) text += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
   return base::write_text(fmt::format("/proc/{}/{}", pid, file), text)
-      .map_error([&](base::Error e) { return e.context(std::string("linux.") + (file[0] == 'u' ? "uidMappings" : "gidMappings")); });
+      .map_error([&](base::Error e) {
+        return e.context(std::string("linux.") + (file[0] == 'u' ? "uidMappings" : "gidMappings"));
+      });
 }
 
-std::string owner_name() { return ::geteuid() == 0 ? "root" : std::to_string(::geteuid()); }
+std::string owner_name() {
+  return ::geteuid() == 0 ? "root" : std::to_string(::geteuid());
+}
 
 base::Result<Config> recorded_config(const std::string& root, const std::string& id) {
   std::string text = TRY(base::read_text(container_dir(root, id) + "/config.json"));
   auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return base::fail_msg(fmt::format("container {}: recorded config is damaged", id));
+  if (j.is_discarded())
+    return base::fail_msg(fmt::format("container {}: recorded config is damaged", id));
   return parse_config(j);
 }
 
-std::string hook_state(const ContainerRecord& r, Status s) { return state_json(r, s).dump(); }
+std::string hook_state(const ContainerRecord& r, Status s) {
+  return state_json(r, s).dump();
+}
 
 // The parent's half of create: id maps, cgroup, hooks, until init says ready.
 base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, int sync_fd,
@@ -74,7 +81,8 @@ base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, 
   }
   TRY_STATUS(cg.add_process(pid));
   if (plan.process.oom_score_adj)
-    TRY_STATUS(base::write_text(fmt::format("/proc/{}/oom_score_adj", pid), std::to_string(*plan.process.oom_score_adj))
+    TRY_STATUS(base::write_text(fmt::format("/proc/{}/oom_score_adj", pid),
+                                std::to_string(*plan.process.oom_score_adj))
                    .map_error([](base::Error e) { return e.context("process.oomScoreAdj"); }));
   rec.pid = pid;
   TRY_STATUS(send_message(sync_fd, "go", hook_state(rec, Status::kCreating)));
@@ -97,7 +105,9 @@ base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, 
 
 base::Status write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return {};
-  return base::replace_file(path, std::to_string(pid)).map_error([](base::Error e) { return e.context("--pid-file"); });
+  return base::replace_file(path, std::to_string(pid)).map_error([](base::Error e) {
+    return e.context("--pid-file");
+  });
 }
 
 // Creates the container; the init process is a child of this process.
@@ -127,12 +137,14 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
   };
   std::string fifo = fifo_path(o.root, o.id);
   if (::mkfifo(fifo.c_str(), 0600) != 0) return undo(base::Error::sys(errno, "mkfifo", fifo));
-  if (auto w = base::replace_file(dir + "/config.json", plan.config_text); !w) return undo(w.error());
+  if (auto w = base::replace_file(dir + "/config.json", plan.config_text); !w)
+    return undo(w.error());
   auto made = Cgroup::create(plan.config.linux_section->cgroups_path, o.id);
   if (!made) return undo(made.error());
   cg = std::move(*made);
   if (auto a = cg->apply(plan.resources); !a) return undo(a.error());
-  for (const auto& [c, d] : cg->to_json()["dirs"].get<std::vector<std::pair<std::string, std::string>>>())
+  for (const auto& [c, d] :
+       cg->to_json()["dirs"].get<std::vector<std::pair<std::string, std::string>>>())
     plan.rootfs.cgroup_dirs.emplace_back(c, d);
 
   base::UniqueFd console;
@@ -171,7 +183,8 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
   rec.cgroup = cg->to_json();
   rec.has_poststop_hooks = !plan.config.hooks.poststop.empty();
 
-  pid = static_cast<pid_t>(::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  pid = static_cast<pid_t>(
+      ::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid == 0) {
     parent_end.reset();
     run_init(plan, InitChannels{child_end.get(), fifo_owner.get(), console.get()});
@@ -190,12 +203,14 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
 }
 
 base::Result<ContainerRecord> require_status(const std::string& root, const std::string& id,
-                                             std::initializer_list<Status> allowed, const char* action) {
+                                             std::initializer_list<Status> allowed,
+                                             const char* action) {
   ContainerRecord rec = TRY(load_record(root, id));
   Status s = current_status(root, rec);
   for (Status a : allowed)
     if (a == s) return rec;
-  return base::fail_msg(fmt::format("cannot {} container {}: it is {}", action, id, status_name(s)));
+  return base::fail_msg(
+      fmt::format("cannot {} container {}: it is {}", action, id, status_name(s)));
 }
 
 volatile pid_t g_forward_to = 0;
@@ -205,7 +220,9 @@ void forward_signal(int sig) {
 
 }  // namespace
 
-base::Result<ContainerRecord> create_container(const CreateOptions& o) { return create_impl(o); }
+base::Result<ContainerRecord> create_container(const CreateOptions& o) {
+  return create_impl(o);
+}
 
 base::Status start_container(const std::string& root, const std::string& id) {
   ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated}, "start"));
@@ -214,7 +231,8 @@ base::Status start_container(const std::string& root, const std::string& id) {
   base::UniqueFd watch(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENXIO) return base::fail_msg(fmt::format("cannot start container {}: its init process is gone", id));
+    if (errno == ENXIO)
+      return base::fail_msg(fmt::format("cannot start container {}: its init process is gone", id));
     return base::fail(base::Error::sys(errno, "open", fifo));
   }
   base::UniqueFd f(fd);
@@ -230,7 +248,8 @@ base::Status start_container(const std::string& root, const std::string& id) {
   if (!init_alive(rec))
     return base::fail_msg(fmt::format("container {} exited before its program started", id));
   Config config = TRY(recorded_config(root, id));
-  if (auto h = run_hooks(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning)); !h)
+  if (auto h = run_hooks(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning));
+      !h)
     return base::fail(std::move(h).error().context("container started, but"));
   return {};
 }
@@ -246,7 +265,8 @@ base::Result<int> run_container(const CreateOptions& o, bool detach) {
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
+    ::sigaction(sig, &sa, nullptr);
   int status = 0;
   while (::waitpid(rec.pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -257,7 +277,8 @@ base::Result<int> run_container(const CreateOptions& o, bool detach) {
 }
 
 base::Status kill_container(const std::string& root, const std::string& id, int signal, bool all) {
-  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "kill"));
+  ContainerRecord rec =
+      TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "kill"));
   if (all) {
     auto cg = TRY(Cgroup::from_json(rec.cgroup));
     for (pid_t p : cg.pids()) ::kill(p, signal);
@@ -279,8 +300,9 @@ base::Status delete_container(const std::string& root, const std::string& id, bo
   ContainerRecord rec = TRY(load_record(root, id));
   Status s = current_status(root, rec);
   if ((s == Status::kRunning || s == Status::kPaused) && !force)
-    return base::fail_msg(fmt::format("cannot delete container {}: it is {} (stop it first, or use --force)", id,
-                                      status_name(s)));
+    return base::fail_msg(
+        fmt::format("cannot delete container {}: it is {} (stop it first, or use --force)", id,
+                    status_name(s)));
   auto cg = Cgroup::from_json(rec.cgroup);
   if (s != Status::kStopped) {
     if (cg) {
@@ -312,7 +334,8 @@ base::Status pause_container(const std::string& root, const std::string& id, boo
 }
 
 base::Status update_container(const std::string& root, const std::string& id, const Resources& r) {
-  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "update"));
+  ContainerRecord rec = TRY(
+      require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "update"));
   auto cg = TRY(Cgroup::from_json(rec.cgroup));
   return cg.apply(r, false);
 }
@@ -324,7 +347,8 @@ base::Result<std::vector<pid_t>> container_pids(const std::string& root, const s
 }
 
 base::Result<nlohmann::json> container_stats(const std::string& root, const std::string& id) {
-  ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "read stats of"));
+  ContainerRecord rec = TRY(require_status(
+      root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "read stats of"));
   auto cg = TRY(Cgroup::from_json(rec.cgroup));
   return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", cg.stats()}};
 }

@@ -17,17 +17,28 @@ struct FlagOption {
 };
 
 constexpr std::array<FlagOption, 22> kFlags = {{
-    {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
-    {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
-    {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},      {"nomand", true, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},    {"atime", true, MS_NOATIME},
-    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME},  {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
 }};
 
 constexpr std::array<std::pair<std::string_view, unsigned long>, 8> kPropagation = {{
@@ -74,19 +85,23 @@ base::Result<MountPlan> plan_mount(const Mount& m, size_t index, const std::stri
     }
     if (known) continue;
     if (opt == "idmap" || opt == "ridmap")
-      return base::fail_msg(fmt::format("mounts[{}].options: '{}' (id-mapped mounts) is not supported", index, opt));
-    if (opt == "tmpcopyup" || opt == "nosymfollow" || opt == "copy-symlink") continue;  // hints some engines add
+      return base::fail_msg(
+          fmt::format("mounts[{}].options: '{}' (id-mapped mounts) is not supported", index, opt));
+    if (opt == "tmpcopyup" || opt == "nosymfollow" || opt == "copy-symlink")
+      continue;  // hints some engines add
     if (opt.empty() || opt.find(',') != std::string::npos)
       return base::fail_msg(fmt::format("mounts[{}].options: bad option '{}'", index, opt));
     p.data += (p.data.empty() ? "" : ",") + opt;
   }
   if (p.type == "bind") p.bind = true;
   if (p.bind) {
-    if (p.source.empty()) return base::fail_msg(fmt::format("mounts[{}].source: a bind mount needs a source", index));
+    if (p.source.empty())
+      return base::fail_msg(fmt::format("mounts[{}].source: a bind mount needs a source", index));
     if (p.source.front() != '/') p.source = bundle + "/" + p.source;
     p.type = "bind";
   } else if (p.type.empty()) {
-    return base::fail_msg(fmt::format("mounts[{}].type: required unless the mount is a bind mount", index));
+    return base::fail_msg(
+        fmt::format("mounts[{}].type: required unless the mount is a bind mount", index));
   }
   if (p.destination.find("/../") != std::string::npos || p.destination.ends_with("/.."))
     return base::fail_msg(fmt::format("mounts[{}].destination: must not contain '..'", index));

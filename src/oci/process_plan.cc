@@ -25,7 +25,8 @@ base::Result<std::vector<int>> cap_list(const std::vector<std::string>& names, c
   std::vector<int> out;
   for (const auto& n : names) {
     auto v = capability_from_name(n);
-    if (!v) return base::fail(std::move(v).error().context(fmt::format("process.capabilities.{}", set)));
+    if (!v)
+      return base::fail(std::move(v).error().context(fmt::format("process.capabilities.{}", set)));
     out.push_back(*v);
   }
   return out;
@@ -39,7 +40,9 @@ bool have_cap(cap_value_t cap) {
   return v == CAP_SET;
 }
 
-std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
+std::string limit_text(rlim_t v) {
+  return v == RLIM_INFINITY ? "unlimited" : std::to_string(v);
+}
 
 // Needs CAP_SETPCAP, so it runs before the switch to the configured user.
 base::Status drop_bounding(const CapabilitySets& c) {
@@ -144,7 +147,8 @@ base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& s
 base::Status apply_rlimits(const ProcessPlan& p) {
   for (size_t i = 0; i < p.rlimits.size(); ++i)
     if (::setrlimit(p.rlimits[i].first, &p.rlimits[i].second) != 0)
-      return base::fail(base::Error::sys(errno, "setrlimit", p.rlimit_names[i]).context("process.rlimits"));
+      return base::fail(
+          base::Error::sys(errno, "setrlimit", p.rlimit_names[i]).context("process.rlimits"));
   return {};
 }
 
@@ -170,35 +174,42 @@ base::Result<std::string> resolve_executable(const ProcessPlan& p) {
       start = end + 1;
     }
     if (found.empty())
-      return base::fail_msg(fmt::format("process.args[0]: '{}' not found in the container's PATH", name));
+      return base::fail_msg(
+          fmt::format("process.args[0]: '{}' not found in the container's PATH", name));
   }
   struct stat st {};
   if (::stat(found.c_str(), &st) != 0)
     return base::fail(base::Error::sys(errno, "process.args[0]", found));
-  if (S_ISDIR(st.st_mode)) return base::fail_msg(fmt::format("process.args[0]: '{}' is a directory", found));
+  if (S_ISDIR(st.st_mode))
+    return base::fail_msg(fmt::format("process.args[0]: '{}' is a directory", found));
   struct stat self {};
   if (::stat("/proc/self/exe", &self) == 0 && runs_this_runtime(found, self))
     return base::fail_msg(fmt::format(
-        "process.args[0]: '{}' would run the host's berth-oci binary inside the container; refused", found));
+        "process.args[0]: '{}' would run the host's berth-oci binary inside the container; refused",
+        found));
   return found;
 }
 
 base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   if (!p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
   if (p.capabilities) TRY_STATUS(drop_bounding(*p.capabilities));
-  if (::setgroups(p.user.additional_gids.size(), p.user.additional_gids.data()) != 0 && errno != EPERM)
+  if (::setgroups(p.user.additional_gids.size(), p.user.additional_gids.data()) != 0 &&
+      errno != EPERM)
     return base::fail(base::Error::sys(errno, "setgroups", "process.user.additionalGids"));
   ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
   if (::setresgid(p.user.gid, p.user.gid, p.user.gid) != 0)
-    return base::fail(base::Error::sys(errno, "setgid", std::to_string(p.user.gid)).context("process.user.gid"));
+    return base::fail(
+        base::Error::sys(errno, "setgid", std::to_string(p.user.gid)).context("process.user.gid"));
   if (::setresuid(p.user.uid, p.user.uid, p.user.uid) != 0)
-    return base::fail(base::Error::sys(errno, "setuid", std::to_string(p.user.uid)).context("process.user.uid"));
+    return base::fail(
+        base::Error::sys(errno, "setuid", std::to_string(p.user.uid)).context("process.user.uid"));
   ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   if (p.capabilities) TRY_STATUS(set_capabilities(*p.capabilities));
   if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return base::fail(base::Error::sys(errno, "prctl", "no_new_privs"));
   ::umask(p.user.umask.value_or(022));
-  if (::chdir(p.cwd.c_str()) != 0) return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
+  if (::chdir(p.cwd.c_str()) != 0)
+    return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
   char cwd[PATH_MAX];
   if (::getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/')
     return base::fail_msg(fmt::format("process.cwd: '{}' is outside the container's root", p.cwd));

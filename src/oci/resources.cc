@@ -16,7 +16,8 @@ base::Result<std::vector<BlockRate>> rates(const Fields& f, const char* key) {
     BlockRate b;
     b.major = TRY(r.integer("major", 0, UINT32_MAX)).value_or(-1);
     b.minor = TRY(r.integer("minor", 0, UINT32_MAX)).value_or(-1);
-    if (b.major < 0 || b.minor < 0) return base::fail_msg(fmt::format("{}: needs major and minor", r.at("major")));
+    if (b.major < 0 || b.minor < 0)
+      return base::fail_msg(fmt::format("{}: needs major and minor", r.at("major")));
     b.rate = TRY(r.u64("rate", true));
     return b;
   });
@@ -37,7 +38,8 @@ base::Result<DeviceRule> device_rule(const Fields& d) {
   if (r.access.empty()) r.access = "rwm";
   for (char c : r.access)
     if (c != 'r' && c != 'w' && c != 'm')
-      return base::fail_msg(fmt::format("{}: '{}' is not made of r, w and m", d.at("access"), r.access));
+      return base::fail_msg(
+          fmt::format("{}: '{}' is not made of r, w and m", d.at("access"), r.access));
   return r;
 }
 
@@ -52,13 +54,15 @@ base::Result<Resources> parse_resources(const nlohmann::json& j, const std::stri
     r.memory_limit = TRY(signed_value(m, "limit"));
     r.memory_reservation = TRY(signed_value(m, "reservation"));
     r.memory_swap = TRY(signed_value(m, "swap"));
-    if (auto s = TRY(m.integer("swappiness", 0, 100))) r.memory_swappiness = static_cast<uint64_t>(*s);
+    if (auto s = TRY(m.integer("swappiness", 0, 100)))
+      r.memory_swappiness = static_cast<uint64_t>(*s);
     r.disable_oom_killer = TRY(m.boolean("disableOOMKiller"));
     if (r.memory_limit && *r.memory_limit < -1)
       return base::fail_msg(fmt::format("{}: must be -1 or a byte count", m.at("limit")));
     if (r.memory_swap && r.memory_limit && *r.memory_swap != -1 && *r.memory_limit != -1 &&
         *r.memory_swap < *r.memory_limit)
-      return base::fail_msg(fmt::format("{}: must not be below memory.limit (it counts memory plus swap)", m.at("swap")));
+      return base::fail_msg(fmt::format(
+          "{}: must not be below memory.limit (it counts memory plus swap)", m.at("swap")));
   }
   if (f.has("cpu")) {
     Fields c = TRY(Fields::object(f.raw("cpu"), f.at("cpu")));
@@ -70,9 +74,11 @@ base::Result<Resources> parse_resources(const nlohmann::json& j, const std::stri
     r.cpus = TRY(c.str("cpus", false));
     r.mems = TRY(c.str("mems", false));
     if (r.cpu_period && (*r.cpu_period < 1000 || *r.cpu_period > 1000000))
-      return base::fail_msg(fmt::format("{}: must be between 1000 and 1000000 microseconds", c.at("period")));
+      return base::fail_msg(
+          fmt::format("{}: must be between 1000 and 1000000 microseconds", c.at("period")));
     if (r.cpu_quota && *r.cpu_quota != -1 && *r.cpu_quota < 1000)
-      return base::fail_msg(fmt::format("{}: must be -1 or at least 1000 microseconds", c.at("quota")));
+      return base::fail_msg(
+          fmt::format("{}: must be -1 or at least 1000 microseconds", c.at("quota")));
   }
   if (f.has("pids")) {
     Fields p = TRY(Fields::object(f.raw("pids"), f.at("pids")));
@@ -88,8 +94,8 @@ base::Result<Resources> parse_resources(const nlohmann::json& j, const std::stri
     r.write_iops = TRY(rates(b, "throttleWriteIOPSDevice"));
   }
   using PageLimit = std::pair<std::string, uint64_t>;
-  auto pages = TRY(f.list<PageLimit>(
-      "hugepageLimits", [](const Fields& h) -> base::Result<PageLimit> {
+  auto pages =
+      TRY(f.list<PageLimit>("hugepageLimits", [](const Fields& h) -> base::Result<PageLimit> {
         std::string size = TRY(h.str("pageSize", true));
         if (size.empty() || size.find('/') != std::string::npos)
           return base::fail_msg(fmt::format("{}: not a page size such as 2MB", h.at("pageSize")));
@@ -107,16 +113,16 @@ base::Result<Resources> parse_resources(const nlohmann::json& j, const std::stri
 
 std::vector<DeviceRule> default_device_rules() {
   return {
-      {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},  // mknod of anything
-      {true, 'c', 1, 3, "rwm"},                              // null
-      {true, 'c', 1, 5, "rwm"},                              // zero
-      {true, 'c', 1, 7, "rwm"},                              // full
-      {true, 'c', 1, 8, "rwm"},                              // random
-      {true, 'c', 1, 9, "rwm"},                              // urandom
-      {true, 'c', 5, 0, "rwm"},                              // tty
-      {true, 'c', 5, 2, "rwm"},                              // ptmx
-      {true, 'c', 136, -1, "rwm"},                           // pts/*
-      {true, 'c', 10, 200, "rwm"},                           // net/tun
+      {true, 'c', -1, -1, "m"},    {true, 'b', -1, -1, "m"},  // mknod of anything
+      {true, 'c', 1, 3, "rwm"},                               // null
+      {true, 'c', 1, 5, "rwm"},                               // zero
+      {true, 'c', 1, 7, "rwm"},                               // full
+      {true, 'c', 1, 8, "rwm"},                               // random
+      {true, 'c', 1, 9, "rwm"},                               // urandom
+      {true, 'c', 5, 0, "rwm"},                               // tty
+      {true, 'c', 5, 2, "rwm"},                               // ptmx
+      {true, 'c', 136, -1, "rwm"},                            // pts/*
+      {true, 'c', 10, 200, "rwm"},                            // net/tun
   };
 }
 

@@ -20,7 +20,9 @@
 namespace oci {
 namespace {
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 base::Status do_mount(const std::string& source, const std::string& target, const char* type,
                       unsigned long flags, const std::string& data, const std::string& what) {
@@ -60,7 +62,8 @@ base::Result<base::UniqueFd> make_target(int root_fd, const std::string& dest, b
     if (!fd && fd.error().code() == ENOENT) {
       bool last = i + 1 == parts.size();
       if (last && as_file) {
-        int f = ::openat(parent.get(), parts[i].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        int f = ::openat(parent.get(), parts[i].c_str(),
+                         O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (f < 0 && errno != EEXIST) return base::fail(base::Error::sys(errno, "create", dest));
         if (f >= 0) ::close(f);
       } else if (::mkdirat(parent.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
@@ -91,8 +94,8 @@ unsigned long locked_flags(const std::string& path) {
 }
 
 constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
-                                       MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS |
-                                       MS_DIRSYNC | MS_MANDLOCK;
+                                       MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME |
+                                       MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK;
 
 // Applies per-mount flags to a bind mount (the bind itself ignores them).
 base::Status remount_bind(const std::string& path, unsigned long flags, unsigned long clear,
@@ -117,14 +120,17 @@ base::Status mount_cgroup(int root_fd, const MountPlan& m, const RootfsPlan& pla
     base::UniqueFd top = TRY(make_target(root_fd, m.destination, false));
     return remount_bind(fd_path(top.get()), m.flags, m.clear, what);
   }
-  TRY_STATUS(do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", what));
+  TRY_STATUS(
+      do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", what));
   for (const auto& [controllers, dir] : plan.cgroup_dirs) {
     std::string name = controllers.empty() ? "unified" : controllers;
-    base::UniqueFd sub = TRY(make_target(root_fd, m.destination + "/" + name, false));
-    TRY_STATUS(do_mount(dir, fd_path(sub.get()), nullptr, MS_BIND, "", what + "/" + name));
-    base::UniqueFd top = TRY(make_target(root_fd, m.destination + "/" + name, false));
+    std::string dest = fmt::format("{}/{}", m.destination, name);
+    std::string sub_what = fmt::format("{}/{}", what, name);
+    base::UniqueFd sub = TRY(make_target(root_fd, dest, false));
+    TRY_STATUS(do_mount(dir, fd_path(sub.get()), nullptr, MS_BIND, "", sub_what));
+    base::UniqueFd top = TRY(make_target(root_fd, dest, false));
     TRY_STATUS(remount_bind(fd_path(top.get()), m.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, m.clear,
-                            what + "/" + name));
+                            sub_what));
     if (controllers == "cpu,cpuacct") {  // the names programs look for
       for (const char* alias : {"cpu", "cpuacct"})
         (void)::symlinkat(name.c_str(), top.get(), ("../" + std::string(alias)).c_str());
@@ -132,8 +138,8 @@ base::Status mount_cgroup(int root_fd, const MountPlan& m, const RootfsPlan& pla
   }
   if (m.flags & MS_RDONLY) {
     base::UniqueFd top = TRY(make_target(root_fd, m.destination, false));
-    return do_mount("", fd_path(top.get()), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                    "mode=755", what);
+    return do_mount("", fd_path(top.get()), nullptr,
+                    MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", what);
   }
   return {};
 }
@@ -150,11 +156,13 @@ base::Status mount_one(int root_fd, const MountPlan& m, const RootfsPlan& plan, 
   } else if (m.type == "cgroup" || m.type == "cgroup2") {
     TRY_STATUS(mount_cgroup(root_fd, m, plan, tpath, what));
   } else {
-    auto mounted = do_mount(m.source.empty() ? m.type : m.source, tpath, m.type.c_str(), m.flags, m.data, what);
+    auto mounted = do_mount(m.source.empty() ? m.type : m.source, tpath, m.type.c_str(), m.flags,
+                            m.data, what);
     if (!mounted && (m.type == "sysfs" || m.type == "mqueue") && mounted.error().code() == EPERM) {
       // Without a network (or ipc) namespace of its own the kernel refuses a new sysfs
       // (mqueue); fall back to the host's, as runc does.
-      TRY_STATUS(do_mount(m.type == "sysfs" ? "/sys" : "/dev/mqueue", tpath, nullptr, MS_BIND | MS_REC, "", what));
+      TRY_STATUS(do_mount(m.type == "sysfs" ? "/sys" : "/dev/mqueue", tpath, nullptr,
+                          MS_BIND | MS_REC, "", what));
       base::UniqueFd top = TRY(make_target(root_fd, m.destination, false));
       TRY_STATUS(remount_bind(fd_path(top.get()), m.flags, m.clear, what));
     } else if (!mounted) {
@@ -164,7 +172,8 @@ base::Status mount_one(int root_fd, const MountPlan& m, const RootfsPlan& plan, 
   if (m.bind || m.propagation) {
     base::UniqueFd top = TRY_CTX(make_target(root_fd, m.destination, as_file), what);
     if (m.bind) TRY_STATUS(remount_bind(fd_path(top.get()), m.flags, m.clear, what));
-    if (m.propagation) TRY_STATUS(do_mount("", fd_path(top.get()), nullptr, m.propagation, "", what));
+    if (m.propagation)
+      TRY_STATUS(do_mount("", fd_path(top.get()), nullptr, m.propagation, "", what));
   }
   return {};
 }
@@ -174,7 +183,6 @@ base::Status make_device(int root_fd, const DeviceNode& d, bool bind_instead) {
   auto slash = d.path.rfind('/');
   base::UniqueFd dir = TRY_CTX(make_target(root_fd, d.path.substr(0, slash), false), what);
   std::string name = d.path.substr(slash + 1);
-  std::string dir_path = fd_path(dir.get());
   if (bind_instead) {
     base::UniqueFd file = TRY_CTX(make_target(root_fd, d.path, true), what);
     return do_mount(d.path, fd_path(file.get()), nullptr, MS_BIND, "", what);
@@ -188,7 +196,6 @@ base::Status make_device(int root_fd, const DeviceNode& d, bool bind_instead) {
   if (::fchmodat(AT_FDCWD, fd_path(node.get()).c_str(), d.mode & 07777, 0) != 0 ||
       ::fchownat(node.get(), "", d.uid, d.gid, AT_EMPTY_PATH) != 0)
     return base::fail(base::Error::sys(errno, "chmod/chown", d.path));
-  (void)dir_path;
   return {};
 }
 
@@ -200,8 +207,9 @@ bool mounts_dev_tmpfs(const RootfsPlan& plan) {
 
 base::Status populate_dev(int root_fd, const RootfsPlan& plan) {
   static const DeviceNode kDefault[] = {
-      {"/dev/null", 'c', 1, 3},    {"/dev/zero", 'c', 1, 5},   {"/dev/full", 'c', 1, 7},
-      {"/dev/random", 'c', 1, 8},  {"/dev/urandom", 'c', 1, 9}, {"/dev/tty", 'c', 5, 0},
+      {"/dev/null", 1, 3, 0666, 0, 0, 'c'},    {"/dev/zero", 1, 5, 0666, 0, 0, 'c'},
+      {"/dev/full", 1, 7, 0666, 0, 0, 'c'},    {"/dev/random", 1, 8, 0666, 0, 0, 'c'},
+      {"/dev/urandom", 1, 9, 0666, 0, 0, 'c'}, {"/dev/tty", 5, 0, 0666, 0, 0, 'c'},
   };
   if (mounts_dev_tmpfs(plan)) {
     for (const auto& d : kDefault) {
@@ -211,8 +219,8 @@ base::Status populate_dev(int root_fd, const RootfsPlan& plan) {
     }
     base::UniqueFd dev = TRY(make_target(root_fd, "/dev", false));
     static const std::pair<const char*, const char*> kLinks[] = {
-        {"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-        {"/proc/self/fd/2", "stderr"},   {"pts/ptmx", "ptmx"},
+        {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
     };
     for (const auto& [target, name] : kLinks) {
       if (::symlinkat(target, dev.get(), name) != 0 && errno != EEXIST)
@@ -255,34 +263,43 @@ base::Result<std::vector<DeviceNode>> parse_devices(const nlohmann::json& j) {
 
 base::Status prepare_rootfs(const RootfsPlan& plan) {
   unsigned long root_prop = MS_SLAVE | MS_REC;
-  if (plan.propagation == "private" || plan.propagation == "rprivate") root_prop = MS_PRIVATE | MS_REC;
+  if (plan.propagation == "private" || plan.propagation == "rprivate")
+    root_prop = MS_PRIVATE | MS_REC;
   TRY_STATUS(do_mount("", "/", nullptr, root_prop, "", "/ (propagation)"));
-  TRY_STATUS(do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "", "root.path " + plan.rootfs));
+  TRY_STATUS(do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "",
+                      "root.path " + plan.rootfs));
   base::UniqueFd root = TRY(base::sys::open(plan.rootfs, O_PATH | O_DIRECTORY));
-  for (size_t i = 0; i < plan.mounts.size(); ++i) TRY_STATUS(mount_one(root.get(), plan.mounts[i], plan, i));
+  for (size_t i = 0; i < plan.mounts.size(); ++i)
+    TRY_STATUS(mount_one(root.get(), plan.mounts[i], plan, i));
   TRY_STATUS(populate_dev(root.get(), plan));
   return {};
 }
 
 base::Status enter_rootfs(const RootfsPlan& plan) {
   if (plan.no_pivot) {
-    if (::chdir(plan.rootfs.c_str()) != 0) return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
+    if (::chdir(plan.rootfs.c_str()) != 0)
+      return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
     TRY_STATUS(do_mount(plan.rootfs, "/", nullptr, MS_MOVE, "", "move root"));
     if (::chroot(".") != 0) return base::fail(base::Error::sys(errno, "chroot", plan.rootfs));
   } else {
     base::UniqueFd old_root = TRY(base::sys::open("/", O_DIRECTORY | O_RDONLY));
     base::UniqueFd new_root = TRY(base::sys::open(plan.rootfs, O_DIRECTORY | O_RDONLY));
-    if (::fchdir(new_root.get()) != 0) return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
+    if (::fchdir(new_root.get()) != 0)
+      return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
     if (::syscall(SYS_pivot_root, ".", ".") != 0)
       return base::fail(base::Error::sys(errno, "pivot_root", plan.rootfs));
-    if (::fchdir(old_root.get()) != 0) return base::fail(base::Error::sys(errno, "chdir", "old root"));
+    if (::fchdir(old_root.get()) != 0)
+      return base::fail(base::Error::sys(errno, "chdir", "old root"));
     // Keep the host from seeing the unmount of the old root.
     TRY_STATUS(do_mount("", ".", nullptr, MS_SLAVE | MS_REC, "", "old root"));
-    if (::umount2(".", MNT_DETACH) != 0) return base::fail(base::Error::sys(errno, "umount", "old root"));
+    if (::umount2(".", MNT_DETACH) != 0)
+      return base::fail(base::Error::sys(errno, "umount", "old root"));
   }
   if (::chdir("/") != 0) return base::fail(base::Error::sys(errno, "chdir", "/"));
   for (const auto& [file, value] : plan.sysctl)
-    TRY_STATUS(base::write_text(file, value).map_error([](base::Error e) { return e.context("linux.sysctl"); }));
+    TRY_STATUS(base::write_text(file, value).map_error([](base::Error e) {
+      return e.context("linux.sysctl");
+    }));
   for (const auto& p : plan.masked_paths) {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0) continue;  // nothing to hide
@@ -294,14 +311,18 @@ base::Status enter_rootfs(const RootfsPlan& plan) {
   for (const auto& p : plan.readonly_paths) {
     if (::access(p.c_str(), F_OK) != 0) continue;
     TRY_STATUS(do_mount(p, p, nullptr, MS_BIND | MS_REC, "", "readonlyPaths " + p));
-    TRY_STATUS(remount_bind(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, "readonlyPaths " + p));
+    TRY_STATUS(
+        remount_bind(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, "readonlyPaths " + p));
   }
-  if (!plan.propagation.empty() && plan.propagation != "rprivate" && plan.propagation != "private") {
+  if (!plan.propagation.empty() && plan.propagation != "rprivate" &&
+      plan.propagation != "private") {
     static const std::pair<const char*, unsigned long> kProp[] = {
-        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},   {"slave", MS_SLAVE},
-        {"rslave", MS_SLAVE | MS_REC}, {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
+        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
     for (const auto& [name, flag] : kProp)
-      if (plan.propagation == name) TRY_STATUS(do_mount("", "/", nullptr, flag, "", "rootfsPropagation"));
+      if (plan.propagation == name)
+        TRY_STATUS(do_mount("", "/", nullptr, flag, "", "rootfsPropagation"));
   }
   if (plan.readonly) TRY_STATUS(remount_bind("/", MS_RDONLY, 0, "root.readonly"));
   return {};

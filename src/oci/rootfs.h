@@ -22,11 +22,11 @@ namespace oci {
 
 struct DeviceNode {
   std::string path;  // absolute, inside the container
-  char type = 'c';   // c, b, u (unbuffered char), p (fifo)
   int64_t major = 0, minor = 0;
   mode_t mode = 0666;
   uid_t uid = 0;
   gid_t gid = 0;
+  char type = 'c';  // c, b, u (unbuffered char), p (fifo)
 };
 
 // linux.devices, validated.

@@ -33,7 +33,8 @@ base::Result<uint32_t> action_from(const std::string& name, std::optional<int64_
   if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(err);
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
   if (name == "SCMP_ACT_NOTIFY")
-    return base::fail_msg(fmt::format("{}: SCMP_ACT_NOTIFY needs a seccomp listener, which berth-oci does not provide", where));
+    return base::fail_msg(fmt::format(
+        "{}: SCMP_ACT_NOTIFY needs a seccomp listener, which berth-oci does not provide", where));
   return base::fail_msg(fmt::format("{}: unknown action '{}'", where, name));
 }
 
@@ -69,18 +70,25 @@ base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
   for (const auto& a : TRY(f.strings("architectures"))) {
     uint32_t arch = arch_from(a);
-    if (arch == 0) return base::fail_msg(fmt::format("linux.seccomp.architectures: unknown '{}'", a));
+    if (arch == 0)
+      return base::fail_msg(fmt::format("linux.seccomp.architectures: unknown '{}'", a));
     int rc = seccomp_arch_add(ctx.get(), arch);
     if (rc != 0 && rc != -EEXIST)
-      return base::fail(base::Error::sys(-rc, "seccomp_arch_add", a).context("linux.seccomp.architectures"));
+      return base::fail(
+          base::Error::sys(-rc, "seccomp_arch_add", a).context("linux.seccomp.architectures"));
   }
   SeccompProgram prog;
   for (const auto& flag : TRY(f.strings("flags"))) {
-    if (flag == "SECCOMP_FILTER_FLAG_LOG") prog.flags |= SECCOMP_FILTER_FLAG_LOG;
-    else if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") prog.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-    else if (flag == "SECCOMP_FILTER_FLAG_TSYNC") prog.flags |= SECCOMP_FILTER_FLAG_TSYNC;
-    else if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") continue;  // only with notify
-    else return base::fail_msg(fmt::format("linux.seccomp.flags: unknown flag '{}'", flag));
+    if (flag == "SECCOMP_FILTER_FLAG_LOG")
+      prog.flags |= SECCOMP_FILTER_FLAG_LOG;
+    else if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+      prog.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (flag == "SECCOMP_FILTER_FLAG_TSYNC")
+      prog.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
+      continue;  // only with notify
+    else
+      return base::fail_msg(fmt::format("linux.seccomp.flags: unknown flag '{}'", flag));
   }
   if (f.has("syscalls") && !f.raw("syscalls").is_array())
     return base::fail_msg("linux.seccomp.syscalls: must be an array");
@@ -89,18 +97,21 @@ base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json
   for (size_t i = 0; i < calls.size(); ++i) {
     Fields s = TRY(Fields::object(calls[i], fmt::format("linux.seccomp.syscalls[{}]", i)));
     auto names = TRY(s.strings("names"));
-    if (names.empty()) return base::fail_msg(fmt::format("{}: must list at least one syscall", s.at("names")));
-    uint32_t action = TRY(action_from(TRY(s.str("action", true)), TRY(s.integer("errnoRet", 0, 4095)), s.at("action")));
+    if (names.empty())
+      return base::fail_msg(fmt::format("{}: must list at least one syscall", s.at("names")));
+    uint32_t action = TRY(action_from(TRY(s.str("action", true)),
+                                      TRY(s.integer("errnoRet", 0, 4095)), s.at("action")));
     std::vector<scmp_arg_cmp> args;
-    auto parsed = TRY(s.list<scmp_arg_cmp>("args", [](const Fields& a) -> base::Result<scmp_arg_cmp> {
-      scmp_arg_cmp c{};
-      c.arg = static_cast<unsigned>(TRY(a.integer("index", 0, 5)).value_or(-1));
-      if (!a.has("index")) return base::fail_msg(fmt::format("{}: required", a.at("index")));
-      c.datum_a = TRY(a.u64("value", true));
-      c.datum_b = TRY(a.u64("valueTwo", false));
-      c.op = TRY(op_from(TRY(a.str("op", true)), a.at("op")));
-      return c;
-    }));
+    auto parsed =
+        TRY(s.list<scmp_arg_cmp>("args", [](const Fields& a) -> base::Result<scmp_arg_cmp> {
+          scmp_arg_cmp c{};
+          c.arg = static_cast<unsigned>(TRY(a.integer("index", 0, 5)).value_or(-1));
+          if (!a.has("index")) return base::fail_msg(fmt::format("{}: required", a.at("index")));
+          c.datum_a = TRY(a.u64("value", true));
+          c.datum_b = TRY(a.u64("valueTwo", false));
+          c.op = TRY(op_from(TRY(a.str("op", true)), a.at("op")));
+          return c;
+        }));
     args = parsed;
     if (action == def_action) continue;  // libseccomp refuses rules equal to the default
     for (const auto& name : names) {

@@ -19,11 +19,16 @@ namespace oci {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::kCreating: return "creating";
-    case Status::kCreated: return "created";
-    case Status::kRunning: return "running";
-    case Status::kPaused: return "paused";
-    case Status::kStopped: return "stopped";
+    case Status::kCreating:
+      return "creating";
+    case Status::kCreated:
+      return "created";
+    case Status::kRunning:
+      return "running";
+    case Status::kPaused:
+      return "paused";
+    case Status::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -31,21 +36,35 @@ const char* status_name(Status s) {
 base::Status check_id(const std::string& id) {
   if (id.empty()) return base::fail_msg("container id: must not be empty");
   if (id.size() > 1024) return base::fail_msg("container id: longer than 1024 characters");
-  if (id == "." || id == "..") return base::fail_msg(fmt::format("container id '{}': not allowed", id));
+  if (id == "." || id == "..")
+    return base::fail_msg(fmt::format("container id '{}': not allowed", id));
   for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' && c != '+')
-      return base::fail_msg(fmt::format("container id '{}': only letters, digits and _ . + - are allowed", id));
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' &&
+        c != '+')
+      return base::fail_msg(
+          fmt::format("container id '{}': only letters, digits and _ . + - are allowed", id));
   return {};
 }
 
-std::string container_dir(const std::string& root, const std::string& id) { return root + "/" + id; }
-std::string fifo_path(const std::string& root, const std::string& id) { return container_dir(root, id) + "/exec.fifo"; }
+std::string container_dir(const std::string& root, const std::string& id) {
+  return root + "/" + id;
+}
+std::string fifo_path(const std::string& root, const std::string& id) {
+  return container_dir(root, id) + "/exec.fifo";
+}
 
 base::Status save_record(const std::string& root, const ContainerRecord& r) {
-  nlohmann::json j = {{"id", r.id},           {"bundle", r.bundle},       {"rootfs", r.rootfs},
-                      {"created", r.created}, {"owner", r.owner},         {"ociVersion", r.oci_version},
-                      {"pid", r.pid},         {"startTime", r.start_time}, {"annotations", r.annotations},
-                      {"cgroup", r.cgroup},   {"hasPoststop", r.has_poststop_hooks}};
+  nlohmann::json j = {{"id", r.id},
+                      {"bundle", r.bundle},
+                      {"rootfs", r.rootfs},
+                      {"created", r.created},
+                      {"owner", r.owner},
+                      {"ociVersion", r.oci_version},
+                      {"pid", r.pid},
+                      {"startTime", r.start_time},
+                      {"annotations", r.annotations},
+                      {"cgroup", r.cgroup},
+                      {"hasPoststop", r.has_poststop_hooks}};
   return base::replace_file(container_dir(root, r.id) + "/state.json", j.dump());
 }
 
@@ -53,7 +72,8 @@ base::Result<ContainerRecord> load_record(const std::string& root, const std::st
   TRY_STATUS(check_id(id));
   auto text = base::read_text(container_dir(root, id) + "/state.json");
   if (!text) {
-    if (text.error().code() == ENOENT) return base::fail_msg(fmt::format("container {} does not exist", id));
+    if (text.error().code() == ENOENT)
+      return base::fail_msg(fmt::format("container {} does not exist", id));
     return base::fail(std::move(text).error());
   }
   auto j = nlohmann::json::parse(*text, nullptr, false);
@@ -83,7 +103,7 @@ std::vector<std::string> list_ids(const std::string& root) {
   while (auto* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name != "." && name != ".." && check_id(name) &&
-        ::access((root + "/" + name + "/state.json").c_str(), F_OK) == 0)
+        ::access(fmt::format("{}/{}/state.json", root, name).c_str(), F_OK) == 0)
       out.push_back(name);
   }
   ::closedir(d);

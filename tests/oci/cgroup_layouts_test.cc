@@ -17,17 +17,28 @@ enum class Layout { kV1, kV2 };
 e2e::ProcResult oci_on(Layout l, Bundle& b, std::vector<std::string> args) {
   std::string setup = l == Layout::kV2 ? "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup"
                                        : "umount /sys/fs/cgroup/unified";
-  std::vector<std::string> argv = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-                                   setup + " && exec \"$@\"", "sh", ocitest::berth_oci_bin(), "--root",
+  std::vector<std::string> argv = {"/usr/bin/unshare",
+                                   "--mount",
+                                   "--propagation",
+                                   "private",
+                                   "/bin/sh",
+                                   "-c",
+                                   setup + " && exec \"$@\"",
+                                   "sh",
+                                   ocitest::berth_oci_bin(),
+                                   "--root",
                                    b.state_root()};
   argv.insert(argv.end(), args.begin(), args.end());
   return e2e::Process(argv).wait(std::chrono::seconds(60));
 }
 
-std::string unified_dir(const Bundle& b) { return "/sys/fs/cgroup/unified/berth-oci-test/" + b.id(); }
+std::string unified_dir(const Bundle& b) {
+  return "/sys/fs/cgroup/unified/berth-oci-test/" + b.id();
+}
 
 TEST(CgroupLayouts, PureV2HostRunsPausesAndFiltersDevices) {
-  if (!e2e::exists("/sys/fs/cgroup/unified/cgroup.procs")) GTEST_SKIP() << "no v2 hierarchy to show as a v2 host";
+  if (!e2e::exists("/sys/fs/cgroup/unified/cgroup.procs"))
+    GTEST_SKIP() << "no v2 hierarchy to show as a v2 host";
   Bundle b;
   b.config["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
   b.config["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
@@ -38,12 +49,14 @@ TEST(CgroupLayouts, PureV2HostRunsPausesAndFiltersDevices) {
       "(head -c 1 /tmp/mem > /dev/null 2>&1 && echo READ || echo denied); sleep 1000"};
   b.save();
   ASSERT_EQ(oci_on(Layout::kV2, b, {"create", "--bundle", b.dir(), b.id()}).exit_code, 0);
-  EXPECT_TRUE(e2e::exists(unified_dir(b) + "/cgroup.procs")) << "the container's cgroup is in the v2 hierarchy";
+  EXPECT_TRUE(e2e::exists(unified_dir(b) + "/cgroup.procs"))
+      << "the container's cgroup is in the v2 hierarchy";
   ASSERT_EQ(oci_on(Layout::kV2, b, {"start", b.id()}).exit_code, 0);
   auto st = json::parse(oci_on(Layout::kV2, b, {"state", b.id()}).out);
   EXPECT_EQ(st["status"], "running");
-  EXPECT_NE(e2e::read_file(unified_dir(b) + "/cgroup.procs").find(std::to_string(st["pid"].get<int>())),
-            std::string::npos);
+  EXPECT_NE(
+      e2e::read_file(unified_dir(b) + "/cgroup.procs").find(std::to_string(st["pid"].get<int>())),
+      std::string::npos);
 
   ASSERT_EQ(oci_on(Layout::kV2, b, {"pause", b.id()}).exit_code, 0);
   EXPECT_NE(e2e::read_file(unified_dir(b) + "/cgroup.events").find("frozen 1"), std::string::npos);
@@ -52,7 +65,9 @@ TEST(CgroupLayouts, PureV2HostRunsPausesAndFiltersDevices) {
   EXPECT_NE(e2e::read_file(unified_dir(b) + "/cgroup.events").find("frozen 0"), std::string::npos);
 
   ASSERT_EQ(oci_on(Layout::kV2, b, {"kill", b.id(), "KILL"}).exit_code, 0);
-  ASSERT_TRUE(e2e::eventually([&] { return json::parse(oci_on(Layout::kV2, b, {"state", b.id()}).out)["status"] == "stopped"; }));
+  ASSERT_TRUE(e2e::eventually([&] {
+    return json::parse(oci_on(Layout::kV2, b, {"state", b.id()}).out)["status"] == "stopped";
+  }));
   ASSERT_EQ(oci_on(Layout::kV2, b, {"delete", b.id()}).exit_code, 0);
   EXPECT_FALSE(e2e::exists(unified_dir(b)));
 }
@@ -63,10 +78,11 @@ TEST(CgroupLayouts, PureV2HostDeviceProgramAndNamespaceView) {
   b.config["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
   b.config["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
   b.config["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
-  b.config["process"]["args"] = {"sh", "-c",
-                                 "grep '^0::' /proc/self/cgroup; head -c 1 /dev/zero | wc -c; mknod /tmp/mem c 1 1 && "
-                                 "(head -c 1 /tmp/mem > /dev/null 2>&1 && echo READ || echo denied); "
-                                 "grep ' /sys/fs/cgroup ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1"};
+  b.config["process"]["args"] = {
+      "sh", "-c",
+      "grep '^0::' /proc/self/cgroup; head -c 1 /dev/zero | wc -c; mknod /tmp/mem c 1 1 && "
+      "(head -c 1 /tmp/mem > /dev/null 2>&1 && echo READ || echo denied); "
+      "grep ' /sys/fs/cgroup ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1"};
   b.save();
   auto r = oci_on(Layout::kV2, b, {"run", "--bundle", b.dir(), b.id()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -83,7 +99,9 @@ TEST(CgroupLayouts, PureV2HostNamesAMissingController) {
   b.save();
   auto r = oci_on(Layout::kV2, b, {"create", "--bundle", b.dir(), b.id()});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("linux.resources.pids: the pids controller is not available"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("linux.resources.pids: the pids controller is not available"),
+            std::string::npos)
+      << r.err;
   EXPECT_FALSE(e2e::exists(unified_dir(b)));
   EXPECT_FALSE(e2e::exists(b.state_root() + "/" + b.id()));
 }

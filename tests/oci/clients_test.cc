@@ -17,7 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using ocitest::Bundle;
 
-bool have(const char* tool) { return e2e::exists(tool); }
+bool have(const char* tool) {
+  return e2e::exists(tool);
+}
 
 // Unmounts everything below `dir` (deepest first), e.g. overlay snapshots left by a client.
 void unmount_below(const std::string& dir) {
@@ -40,25 +42,35 @@ std::string rootfs_tar(const e2e::TempDir& dir) {
 
 class Podman {
  public:
-  Podman() {
-    e2e::write_file(dir_ / "containers.conf", "[engine]\nevents_logger = \"file\"\n");
-  }
+  Podman() { e2e::write_file(dir_ / "containers.conf", "[engine]\nevents_logger = \"file\"\n"); }
   ~Podman() {
     run({"rm", "--all", "--force", "--time", "0"});
     run({"rmi", "--all", "--force"});
     unmount_below(dir_.path());
     std::error_code ec;
     for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      fs::remove(h.path() / "libpod_parent" / "conmon", ec);  // rmdir: only if no podman still uses it
+      fs::remove(h.path() / "libpod_parent" / "conmon",
+                 ec);  // rmdir: only if no podman still uses it
       fs::remove(h.path() / "libpod_parent", ec);
     }
   }
   e2e::ProcResult run(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/podman", "--root", dir_ / "storage", "--runroot", dir_ / "run",
-                                     "--tmpdir", dir_ / "tmp", "--runtime", ocitest::berth_oci_bin(),
-                                     "--cgroup-manager", "cgroupfs", "--events-backend", "file"};
+    std::vector<std::string> argv = {"/usr/bin/podman",
+                                     "--root",
+                                     dir_ / "storage",
+                                     "--runroot",
+                                     dir_ / "run",
+                                     "--tmpdir",
+                                     dir_ / "tmp",
+                                     "--runtime",
+                                     ocitest::berth_oci_bin(),
+                                     "--cgroup-manager",
+                                     "cgroupfs",
+                                     "--events-backend",
+                                     "file"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return e2e::Process(argv, {"CONTAINERS_CONF=" + dir_ / "containers.conf"}).wait(std::chrono::seconds(120));
+    return e2e::Process(argv, {"CONTAINERS_CONF=" + dir_ / "containers.conf"})
+        .wait(std::chrono::seconds(120));
   }
   const e2e::TempDir& dir() const { return dir_; }
 
@@ -66,8 +78,8 @@ class Podman {
   e2e::TempDir dir_;
 };
 
-const std::vector<std::string> kLimits = {"--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit",
-                                          "nproc=1000:1000"};
+const std::vector<std::string> kLimits = {"--network",        "none",     "--ulimit",
+                                          "nofile=1024:1024", "--ulimit", "nproc=1000:1000"};
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -80,17 +92,21 @@ TEST(Clients, PodmanRunsExecsPausesStopsAndRemoves) {
   auto imp = p.run({"import", rootfs_tar(p.dir()), "localhost/berth-test:latest"});
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
 
-  auto once = p.run(with(with({"run", "--rm"}, kLimits), {"localhost/berth-test:latest", "sh", "-c", "echo hello; exit 3"}));
+  auto once = p.run(with(with({"run", "--rm"}, kLimits),
+                         {"localhost/berth-test:latest", "sh", "-c", "echo hello; exit 3"}));
   EXPECT_EQ(once.exit_code, 3) << once.err;
   EXPECT_EQ(once.out, "hello\n");
 
-  auto started = p.run(with(with({"run", "-d", "--name", "boat"}, kLimits), {"localhost/berth-test:latest", "sleep", "1000"}));
+  auto started = p.run(with(with({"run", "-d", "--name", "boat"}, kLimits),
+                            {"localhost/berth-test:latest", "sleep", "1000"}));
   ASSERT_EQ(started.exit_code, 0) << started.err;
   auto runtime = p.run({"inspect", "--format", "{{.OCIRuntime}}", "boat"});
   EXPECT_NE(runtime.out.find("berth-oci"), std::string::npos) << runtime.out;
   auto ex = p.run({"exec", "boat", "sh", "-c", "echo inside; cat /proc/1/cmdline"});
   EXPECT_EQ(ex.exit_code, 0) << ex.err;
-  EXPECT_EQ(ex.out, std::string("inside\nsleep\0" "1000\0", 18));
+  EXPECT_EQ(ex.out, std::string("inside\nsleep\0"
+                                "1000\0",
+                                18));
   auto tty = p.run({"exec", "-t", "boat", "tty"});
   EXPECT_EQ(tty.exit_code, 0) << tty.err;
   EXPECT_NE(tty.out.find("/dev/pts/"), std::string::npos) << tty.out;
@@ -121,10 +137,12 @@ state = "{0}/state"
   address = "{0}/debug.sock"
 [plugins."io.containerd.grpc.v1.cri"]
   disable = true
-)", dir_.path()));
+)",
+                                                      dir_.path()));
     daemon_ = std::make_unique<e2e::Process>(
         std::vector<std::string>{"/usr/bin/containerd", "--config", dir_ / "config.toml"});
-    ready_ = e2e::eventually([&] { return ctr({"version"}).exit_code == 0; }, std::chrono::seconds(30));
+    ready_ =
+        e2e::eventually([&] { return ctr({"version"}).exit_code == 0; }, std::chrono::seconds(30));
   }
   ~Containerd() {
     for (const char* c : {"boat", "once"}) {
@@ -135,11 +153,13 @@ state = "{0}/state"
     daemon_.reset();  // SIGKILL; its shims exit once their containers are gone
     unmount_below(dir_.path());
     std::error_code ec;
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) fs::remove(h.path() / ns_, ec);
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+      fs::remove(h.path() / ns_, ec);
   }
   bool ready() const { return ready_; }
   e2e::ProcResult ctr(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/ctr", "--address", dir_ / "containerd.sock", "--namespace", ns_};
+    std::vector<std::string> argv = {"/usr/bin/ctr", "--address", dir_ / "containerd.sock",
+                                     "--namespace", ns_};
     argv.insert(argv.end(), args.begin(), args.end());
     return e2e::Process(argv).wait(std::chrono::seconds(120));
   }
@@ -152,12 +172,14 @@ state = "{0}/state"
 };
 
 TEST(Clients, ContainerdCtrRunsWithBerthOciAsItsRuncBinary) {
-  if (!have("/usr/bin/containerd") || !have("/usr/bin/podman")) GTEST_SKIP() << "containerd or podman missing";
+  if (!have("/usr/bin/containerd") || !have("/usr/bin/podman"))
+    GTEST_SKIP() << "containerd or podman missing";
   // An OCI archive of the busybox image, made with podman (private storage).
   Podman p;
   ASSERT_EQ(p.run({"import", rootfs_tar(p.dir()), "localhost/berth-test:latest"}).exit_code, 0);
   std::string archive = p.dir() / "image.tar";
-  auto save = p.run({"save", "--format", "oci-archive", "-o", archive, "localhost/berth-test:latest"});
+  auto save =
+      p.run({"save", "--format", "oci-archive", "-o", archive, "localhost/berth-test:latest"});
   ASSERT_EQ(save.exit_code, 0) << save.err;
 
   Containerd c;
@@ -165,13 +187,14 @@ TEST(Clients, ContainerdCtrRunsWithBerthOciAsItsRuncBinary) {
   auto imp = c.ctr({"images", "import", "--base-name", "localhost/berth-test", archive});
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
 
-  auto once = c.ctr({"run", "--rm", "--runc-binary", ocitest::berth_oci_bin(), "localhost/berth-test:latest", "once",
-                     "sh", "-c", "echo hello from ctr; exit 5"});
+  auto once =
+      c.ctr({"run", "--rm", "--runc-binary", ocitest::berth_oci_bin(),
+             "localhost/berth-test:latest", "once", "sh", "-c", "echo hello from ctr; exit 5"});
   EXPECT_EQ(once.exit_code, 5) << once.err;
   EXPECT_EQ(once.out, "hello from ctr\n");
 
-  auto started = c.ctr({"run", "-d", "--runc-binary", ocitest::berth_oci_bin(), "localhost/berth-test:latest", "boat",
-                        "sleep", "1000"});
+  auto started = c.ctr({"run", "-d", "--runc-binary", ocitest::berth_oci_bin(),
+                        "localhost/berth-test:latest", "boat", "sleep", "1000"});
   ASSERT_EQ(started.exit_code, 0) << started.err;
   auto ex = c.ctr({"task", "exec", "--exec-id", "e1", "boat", "sh", "-c", "echo exec ok"});
   EXPECT_EQ(ex.exit_code, 0) << ex.err;
@@ -180,7 +203,9 @@ TEST(Clients, ContainerdCtrRunsWithBerthOciAsItsRuncBinary) {
   EXPECT_NE(c.ctr({"task", "ls"}).out.find("PAUSED"), std::string::npos);
   EXPECT_EQ(c.ctr({"task", "resume", "boat"}).exit_code, 0);
   EXPECT_EQ(c.ctr({"task", "kill", "--signal", "KILL", "boat"}).exit_code, 0);
-  EXPECT_TRUE(e2e::eventually([&] { return c.ctr({"task", "ls"}).out.find("STOPPED") != std::string::npos; }));
+  EXPECT_TRUE(e2e::eventually([&] {
+    return c.ctr({"task", "ls"}).out.find("STOPPED") != std::string::npos;
+  }));
   EXPECT_EQ(c.ctr({"task", "rm", "boat"}).exit_code, 0);
   EXPECT_EQ(c.ctr({"container", "rm", "boat"}).exit_code, 0);
 }

@@ -2,7 +2,10 @@
 // feature and checks from inside the container that it took effect.
 #include <linux/capability.h>
 #include <sys/stat.h>
+
 #include <unistd.h>
+#include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -24,7 +27,8 @@ TEST(Conformance, ArgsEnvCwdAndExitStatus) {
 
 TEST(Conformance, UserGroupsAndUmask) {
   Bundle b;
-  b.config["process"]["user"] = {{"uid", 1234}, {"gid", 567}, {"additionalGids", {10, 20}}, {"umask", 077}};
+  b.config["process"]["user"] = {
+      {"uid", 1234}, {"gid", 567}, {"additionalGids", {10, 20}}, {"umask", 077}};
   auto r = b.run_sh("id -u; id -g; id -G; umask");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1234\n567\n567 10 20\n0077\n");
@@ -42,7 +46,8 @@ TEST(Conformance, FiveCapabilitySets) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   using ocitest::cap_mask;
   using ocitest::status_field;
-  EXPECT_EQ(status_field(r.out, "CapBnd"), cap_mask({CAP_CHOWN, CAP_KILL, CAP_NET_RAW, CAP_SETUID}));
+  EXPECT_EQ(status_field(r.out, "CapBnd"),
+            cap_mask({CAP_CHOWN, CAP_KILL, CAP_NET_RAW, CAP_SETUID}));
   // After execve as root, permitted and effective gain the inheritable and ambient sets.
   EXPECT_EQ(status_field(r.out, "CapInh"), cap_mask({CAP_KILL, CAP_NET_RAW}));
   EXPECT_EQ(status_field(r.out, "CapAmb"), cap_mask({CAP_KILL}));
@@ -79,8 +84,10 @@ TEST(Conformance, Rlimits) {
                                     {{"type", "RLIMIT_CORE"}, {"soft", 0}, {"hard", 0}}};
   auto r = b.run_sh("grep -E 'open files|core file' /proc/self/limits");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Max core file size        0                    0"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("Max open files            512                  800"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Max core file size        0                    0"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Max open files            512                  800"), std::string::npos)
+      << r.out;
 }
 
 TEST(Conformance, HostnameAndDomainname) {
@@ -94,7 +101,8 @@ TEST(Conformance, HostnameAndDomainname) {
 
 TEST(Conformance, EveryNewNamespaceDiffersFromTheHost) {
   Bundle b;
-  auto r = b.run_sh("echo $$; for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done");
+  auto r =
+      b.run_sh("echo $$; for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, 2), "1\n") << "the program is pid 1 of its pid namespace";
   for (const char* n : {"pid", "net", "ipc", "uts", "mnt", "cgroup"}) {
@@ -136,9 +144,13 @@ TEST(Conformance, MountsWithOptions) {
   Bundle b;
   e2e::TempDir shared;
   e2e::write_file(shared / "note", "from the host\n");
-  b.config["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", shared.path()},
+  b.config["mounts"].push_back({{"destination", "/data"},
+                                {"type", "bind"},
+                                {"source", shared.path()},
                                 {"options", {"rbind", "ro", "nosuid", "nodev"}}});
-  b.config["mounts"].push_back({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+  b.config["mounts"].push_back({{"destination", "/scratch"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
                                 {"options", {"noexec", "nosuid", "size=1m", "mode=700"}}});
   auto r = b.run_sh(
       "cat /data/note; grep -E ' /data | /scratch ' /proc/self/mountinfo; stat -c %a /scratch; "
@@ -155,11 +167,12 @@ TEST(Conformance, MountsWithOptions) {
 
 TEST(Conformance, SpecialFilesystems) {
   Bundle b;
-  auto r = b.run_sh("grep -E ' /(proc|sys|dev|dev/pts|dev/shm|dev/mqueue|sys/fs/cgroup) ' /proc/self/mountinfo | "
-                    "awk '{for (i = 7; i <= NF; i++) if ($i == \"-\") print $5, $(i + 1)}'");
+  auto r = b.run_sh(
+      "grep -E ' /(proc|sys|dev|dev/pts|dev/shm|dev/mqueue|sys/fs/cgroup) ' /proc/self/mountinfo | "
+      "awk '{for (i = 7; i <= NF; i++) if ($i == \"-\") print $5, $(i + 1)}'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* m : {"/proc proc", "/dev tmpfs", "/dev/pts devpts", "/dev/shm tmpfs", "/dev/mqueue mqueue",
-                        "/sys sysfs", "/sys/fs/cgroup tmpfs"})
+  for (const char* m : {"/proc proc", "/dev tmpfs", "/dev/pts devpts", "/dev/shm tmpfs",
+                        "/dev/mqueue mqueue", "/sys sysfs", "/sys/fs/cgroup tmpfs"})
     EXPECT_NE(r.out.find(m), std::string::npos) << m << " missing in\n" << r.out;
 }
 
@@ -182,8 +195,10 @@ TEST(Conformance, ReadonlyRoot) {
 
 TEST(Conformance, MaskedAndReadonlyPaths) {
   Bundle b;
-  auto r = b.run_sh("wc -c < /proc/timer_list; ls /sys/firmware | wc -l; (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1; "
-                    "grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6");
+  auto r = b.run_sh(
+      "wc -c < /proc/timer_list; ls /sys/firmware | wc -l; (echo 1 > /proc/sys/kernel/ns_last_pid) "
+      "2>&1; "
+      "grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6");
   EXPECT_NE(r.out.find("0\n0\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ro,nosuid,nodev,noexec"), std::string::npos) << r.out;
@@ -191,12 +206,19 @@ TEST(Conformance, MaskedAndReadonlyPaths) {
 
 TEST(Conformance, DefaultAndListedDevices) {
   Bundle b;
-  b.config["linux"]["devices"] = {{{"path", "/dev/extra/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229},
-                                   {"fileMode", 0620}, {"uid", 7}, {"gid", 8}}};
+  b.config["linux"]["devices"] = {{{"path", "/dev/extra/fuse"},
+                                   {"type", "c"},
+                                   {"major", 10},
+                                   {"minor", 229},
+                                   {"fileMode", 0620},
+                                   {"uid", 7},
+                                   {"gid", 8}}};
   b.config["linux"]["resources"]["devices"].push_back(
       {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rw"}});
-  auto r = b.run_sh("for d in null zero full random urandom tty extra/fuse; do stat -c '%n %t:%T %a %u:%g' /dev/$d; done; "
-                    "readlink /dev/ptmx; readlink /dev/fd; head -c 4 /dev/zero | wc -c");
+  auto r = b.run_sh(
+      "for d in null zero full random urandom tty extra/fuse; do stat -c '%n %t:%T %a %u:%g' "
+      "/dev/$d; done; "
+      "readlink /dev/ptmx; readlink /dev/fd; head -c 4 /dev/zero | wc -c");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("/dev/null 1:3 666 0:0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/dev/extra/fuse a:e5 620 7:8"), std::string::npos) << r.out;
@@ -209,7 +231,8 @@ TEST(Conformance, DeviceCgroupDeniesUnlistedDevices) {
   b.config["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
   b.config["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
   b.config["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
-  auto r = b.run_sh("mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem > /dev/null 2>&1 && echo READ || echo denied");
+  auto r = b.run_sh(
+      "mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem > /dev/null 2>&1 && echo READ || echo denied");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "denied\n");
 }
@@ -238,11 +261,13 @@ TEST(Conformance, SeccompErrnoAndArgumentFilters) {
       {"syscalls",
        {{{"names", {"sethostname"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 13}},
         // kill with signal 0 is refused (EPERM); other signals pass.
-        {{"names", {"kill"}}, {"action", "SCMP_ACT_ERRNO"},
+        {{"names", {"kill"}},
+         {"action", "SCMP_ACT_ERRNO"},
          {"args", {{{"index", 1}, {"value", 0}, {"op", "SCMP_CMP_EQ"}}}}},
         {{"names", {"sync"}}, {"action", "SCMP_ACT_KILL_PROCESS"}}}}};
-  auto r = b.run_sh("hostname x 2>&1; kill -0 $$ 2>&1; kill -CONT $$ && echo continued; "
-                    "(sync); echo after $?");
+  auto r = b.run_sh(
+      "hostname x 2>&1; kill -0 $$ 2>&1; kill -CONT $$ && echo continued; "
+      "(sync); echo after $?");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out;
@@ -254,9 +279,11 @@ TEST(Conformance, CgroupLimitsAreVisibleInside) {
   Bundle b;
   b.config["linux"]["resources"]["memory"] = {{"limit", 64 << 20}};
   b.config["linux"]["resources"]["pids"] = {{"limit", 42}};
-  b.config["linux"]["resources"]["cpu"] = {{"quota", 50000}, {"period", 100000}, {"shares", 512}, {"cpus", "0"}};
+  b.config["linux"]["resources"]["cpu"] = {
+      {"quota", 50000}, {"period", 100000}, {"shares", 512}, {"cpus", "0"}};
   auto r = b.run_sh(
-      "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.cfs_quota_us cpu/cpu.shares "
+      "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.cfs_quota_us "
+      "cpu/cpu.shares "
       "cpuset/cpuset.cpus; grep memory /proc/self/cgroup");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "67108864\n42\n50000\n512\n0\n4:memory:/\n");
@@ -284,9 +311,11 @@ TEST(Conformance, HooksGetStateAndRunInOrder) {
                        {"poststart", {hook("poststart")}},
                        {"poststop", {hook("poststop")}}};
   // startContainer runs inside the container: its path resolves in the container's root.
-  b.config["mounts"].push_back({{"destination", "/log"}, {"type", "bind"}, {"source", log.path()}, {"options", {"rbind"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/log"}, {"type", "bind"}, {"source", log.path()}, {"options", {"rbind"}}});
   b.config["hooks"]["startContainer"] = {
-      {{"path", "/bin/sh"}, {"args", {"sh", "-c", "read -r s; echo startContainer \"$s\" >> /log/order"}}}};
+      {{"path", "/bin/sh"},
+       {"args", {"sh", "-c", "read -r s; echo startContainer \"$s\" >> /log/order"}}}};
   auto r = b.run_sh("echo program >> /log/order");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string order = e2e::read_file(rec);
@@ -314,12 +343,14 @@ TEST(Conformance, HooksGetStateAndRunInOrder) {
 
 TEST(Conformance, HookTimeoutFailsCreateAndLeavesNothing) {
   Bundle b;
-  b.config["hooks"] = {{"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
+  b.config["hooks"] = {
+      {"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
   b.config["process"]["args"] = {"true"};
   b.save();
   auto r = b.oci({"create", "--bundle", b.dir(), b.id()});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("hooks.prestart[0] /bin/sleep: timed out after 1 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hooks.prestart[0] /bin/sleep: timed out after 1 s"), std::string::npos)
+      << r.err;
   EXPECT_FALSE(e2e::exists(b.state_root() + "/" + b.id()));
   EXPECT_FALSE(ocitest::cgroup_dir_exists(b.id()));
 }
@@ -345,16 +376,28 @@ TEST(Conformance, PreservedFdsReachTheContainer) {
   Bundle b;
   e2e::TempDir d;
   e2e::write_file(d / "secret", "passed in\n");
-  b.config["process"]["args"] = {"sh", "-c", "cat <&3; ls /proc/$$/fd | tr '\\n' ' '"};
+  b.config["process"]["args"] = {"sh", "-c", "cat <&3; exec sleep 1000"};
   b.save();
-  auto r = e2e::Process({"/bin/sh", "-c",
-                         fmt::format("exec 3<{} 4<{}; exec {} --root {} run --preserve-fds 1 --bundle {} {}",
-                                     d / "secret", d.path(), ocitest::berth_oci_bin(), b.state_root(), b.dir(), b.id())})
-               .wait();
+  auto r =
+      e2e::Process(
+          {"/bin/sh", "-c",
+           fmt::format("exec 3<{} 4<{}; exec {} --root {} create --preserve-fds 1 --bundle {} {}",
+                       d / "secret", d.path(), ocitest::berth_oci_bin(), b.state_root(), b.dir(),
+                       b.id())})
+          .wait();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("passed in"), std::string::npos);
-  EXPECT_NE(r.out.find("0 1 2 3 "), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find(" 4 "), std::string::npos) << "fd 4 was not preserved but leaked: " << r.out;
+  ASSERT_EQ(b.oci({"start", b.id()}).exit_code, 0);
+  int pid = nlohmann::json::parse(b.oci({"state", b.id()}).out)["pid"];
+  ASSERT_TRUE(e2e::eventually(
+      [&] { return e2e::read_file(fmt::format("/proc/{}/comm", pid)) == "sleep\n"; }));
+  std::vector<std::string> fds;
+  for (const auto& e : std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", pid)))
+    fds.push_back(e.path().filename());
+  std::sort(fds.begin(), fds.end());
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2", "3"})) << "fd 3 preserved, fd 4 closed";
+  char target[4096] = {};
+  ASSERT_GT(readlink(fmt::format("/proc/{}/fd/3", pid).c_str(), target, sizeof target - 1), 0);
+  EXPECT_EQ(std::string(target), d / "secret");
 }
 
 }  // namespace

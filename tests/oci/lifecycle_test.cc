@@ -33,7 +33,9 @@ TEST(Lifecycle, CreateStartStateKillDelete) {
 
   ASSERT_EQ(b.oci({"start", b.id()}).exit_code, 0);
   EXPECT_EQ(b.status(), "running");
-  EXPECT_TRUE(e2e::eventually([&] { return e2e::read_file(fmt::format("/proc/{}/comm", st["pid"].get<int>())) == "sleep\n"; }));
+  EXPECT_TRUE(e2e::eventually([&] {
+    return e2e::read_file(fmt::format("/proc/{}/comm", st["pid"].get<int>())) == "sleep\n";
+  }));
   auto again = b.oci({"start", b.id()});
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("it is running"), std::string::npos) << again.err;
@@ -53,11 +55,13 @@ TEST(Lifecycle, CreateStartStateKillDelete) {
 
 TEST(Lifecycle, KillSignalsByNameAndNumber) {
   Bundle b;
-  b.config["process"]["args"] = {"sh", "-c", "trap 'echo got USR1 > /tmp/sig' USR1; while true; do sleep 0.05; done"};
+  b.config["process"]["args"] = {
+      "sh", "-c", "trap 'echo got USR1 > /tmp/sig' USR1; while true; do sleep 0.05; done"};
   b.save();
   ASSERT_EQ(b.oci({"run", "--detach", "--bundle", b.dir(), b.id()}).exit_code, 0);
   ASSERT_EQ(b.oci({"kill", b.id(), "SIGUSR1"}).exit_code, 0);
-  EXPECT_TRUE(e2e::eventually([&] { return e2e::read_file(b.rootfs() + "/tmp/sig") == "got USR1\n"; }));
+  EXPECT_TRUE(
+      e2e::eventually([&] { return e2e::read_file(b.rootfs() + "/tmp/sig") == "got USR1\n"; }));
   auto bad = b.oci({"kill", b.id(), "SIGNOPE"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("unknown signal 'SIGNOPE'"), std::string::npos);
@@ -74,14 +78,16 @@ TEST(Lifecycle, PauseResumePsListUpdateEvents) {
 
   ASSERT_EQ(b.oci({"pause", b.id()}).exit_code, 0);
   EXPECT_EQ(b.status(), "paused");
-  EXPECT_EQ(e2e::read_file("/sys/fs/cgroup/freezer/berth-oci-test/" + b.id() + "/freezer.state"), "FROZEN\n");
+  EXPECT_EQ(e2e::read_file("/sys/fs/cgroup/freezer/berth-oci-test/" + b.id() + "/freezer.state"),
+            "FROZEN\n");
   auto list = b.oci({"list", "--format", "json"});
   ASSERT_EQ(list.exit_code, 0);
   EXPECT_EQ(json::parse(list.out)[0]["status"], "paused");
   ASSERT_EQ(b.oci({"resume", b.id()}).exit_code, 0);
   EXPECT_EQ(b.status(), "running");
 
-  e2e::write_file(b.dir() + "/res.json", R"({"pids": {"limit": 77}, "memory": {"limit": 33554432}})");
+  e2e::write_file(b.dir() + "/res.json",
+                  R"({"pids": {"limit": 77}, "memory": {"limit": 33554432}})");
   auto up = b.oci({"update", "--resources", b.dir() + "/res.json", b.id()});
   ASSERT_EQ(up.exit_code, 0) << up.err;
   EXPECT_EQ(e2e::read_file("/sys/fs/cgroup/pids/berth-oci-test/" + b.id() + "/pids.max"), "77\n");
@@ -106,19 +112,25 @@ TEST(Lifecycle, ExecJoinsEverythingTheContainerHas) {
       {"defaultAction", "SCMP_ACT_ALLOW"},
       {"syscalls", {{{"names", {"sethostname"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 13}}}}};
   int pid = b.start_sleeping();
-  auto r = b.oci({"exec", "--env", "X=from-exec", b.id(), "sh", "-c",
-                  "for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup; "
-                  "grep -E 'CapBnd|NoNewPrivs|Seccomp:' /proc/self/status; echo $X; hostname y 2>&1; exit 3"});
+  auto r = b.oci(
+      {"exec", "--env", "X=from-exec", b.id(), "sh", "-c",
+       "for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done; cat "
+       "/proc/self/cgroup; "
+       "grep -E 'CapBnd|NoNewPrivs|Seccomp:' /proc/self/status; echo $X; hostname y 2>&1; exit 3"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  auto init = b.oci({"exec", b.id(), "sh", "-c",
-                     "for n in pid net ipc uts mnt cgroup; do readlink /proc/1/ns/$n; done; cat /proc/1/cgroup"});
+  auto init = b.oci(
+      {"exec", b.id(), "sh", "-c",
+       "for n in pid net ipc uts mnt cgroup; do readlink /proc/1/ns/$n; done; cat /proc/1/cgroup"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  EXPECT_EQ(r.out.substr(0, init.out.size()), init.out) << "exec must share the init's namespaces and cgroup";
-  EXPECT_NE(r.out.find(fmt::format("CapBnd:\t{}", ocitest::cap_mask({5, 0}))), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(0, init.out.size()), init.out)
+      << "exec must share the init's namespaces and cgroup";
+  EXPECT_NE(r.out.find(fmt::format("CapBnd:\t{}", ocitest::cap_mask({5, 0}))), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Seccomp:\t2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("from-exec"), std::string::npos);
-  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << "seccomp applies to exec too: " << r.out;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos)
+      << "seccomp applies to exec too: " << r.out;
   (void)pid;
 }
 
@@ -131,7 +143,8 @@ TEST(Lifecycle, ExecWithProcessFileDetachedAndPidFile) {
                   {"user", {{"uid", 0}, {"gid", 0}}}};
   e2e::write_file(b.dir() + "/process.json", process.dump());
   std::string pid_file = b.dir() + "/exec.pid";
-  auto r = b.oci({"exec", "--process", b.dir() + "/process.json", "--detach", "--pid-file", pid_file, b.id()});
+  auto r = b.oci(
+      {"exec", "--process", b.dir() + "/process.json", "--detach", "--pid-file", pid_file, b.id()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int host_pid = std::atoi(e2e::read_file(pid_file).c_str());
   EXPECT_GT(host_pid, 0);
@@ -145,20 +158,23 @@ TEST(Lifecycle, ExecOfAMissingProgramFailsClearly) {
   b.start_sleeping();
   auto r = b.oci({"exec", b.id(), "no-such-program"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("'no-such-program' not found in the container's PATH"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'no-such-program' not found in the container's PATH"), std::string::npos)
+      << r.err;
 }
 
 TEST(Lifecycle, RunForwardsSignalsAndReportsThem) {
   Bundle b;
-  b.config["process"]["args"] = {"sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.05; done"};
+  b.config["process"]["args"] = {"sh", "-c",
+                                 "trap 'exit 42' TERM; while true; do sleep 0.05; done"};
   b.save();
-  e2e::Process run({ocitest::berth_oci_bin(), "--root", b.state_root(), "run", "--bundle", b.dir(), b.id()});
+  e2e::Process run(
+      {ocitest::berth_oci_bin(), "--root", b.state_root(), "run", "--bundle", b.dir(), b.id()});
   ASSERT_TRUE(e2e::eventually([&] { return b.status() == "running"; }));
   // The shell sets its trap after it starts; give it a moment by polling its state.
   ASSERT_TRUE(e2e::eventually([&] {
     auto st = json::parse(b.oci({"state", b.id()}).out);
-    std::string caught =
-        ocitest::status_field(e2e::read_file(fmt::format("/proc/{}/status", st["pid"].get<int>())), "SigCgt");
+    std::string caught = ocitest::status_field(
+        e2e::read_file(fmt::format("/proc/{}/status", st["pid"].get<int>())), "SigCgt");
     return !caught.empty() && (std::stoull(caught, nullptr, 16) & (1ULL << (SIGTERM - 1)));
   }));
   run.signal(SIGTERM);
@@ -175,7 +191,8 @@ TEST(Lifecycle, SpecAndFeatures) {
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("already exists"), std::string::npos);
   e2e::TempDir rl;
-  auto rootless = e2e::Process({ocitest::berth_oci_bin(), "spec", "--rootless", "--bundle", rl.path()}).wait();
+  auto rootless =
+      e2e::Process({ocitest::berth_oci_bin(), "spec", "--rootless", "--bundle", rl.path()}).wait();
   ASSERT_EQ(rootless.exit_code, 0);
   auto spec = json::parse(e2e::read_file(rl / "config.json"));
   EXPECT_EQ(spec["linux"]["uidMappings"][0]["hostID"], 0);
@@ -184,7 +201,8 @@ TEST(Lifecycle, SpecAndFeatures) {
   auto feat = json::parse(f.out);
   EXPECT_EQ(feat["linux"]["cgroup"]["v1"], true);
   EXPECT_EQ(feat["linux"]["cgroup"]["v2"], true);
-  EXPECT_NE(std::find(feat["linux"]["capabilities"].begin(), feat["linux"]["capabilities"].end(), "CAP_SYS_ADMIN"),
+  EXPECT_NE(std::find(feat["linux"]["capabilities"].begin(), feat["linux"]["capabilities"].end(),
+                      "CAP_SYS_ADMIN"),
             feat["linux"]["capabilities"].end());
 }
 
@@ -196,8 +214,8 @@ TEST(Lifecycle, SystemdCgroupIsAClearError) {
 
 TEST(Lifecycle, LogFileGetsJsonErrors) {
   e2e::TempDir d;
-  auto r = e2e::Process({ocitest::berth_oci_bin(), "--root", d / "state", "--log", d / "log.json", "--log-format",
-                         "json", "state", "nope"})
+  auto r = e2e::Process({ocitest::berth_oci_bin(), "--root", d / "state", "--log", d / "log.json",
+                         "--log-format", "json", "state", "nope"})
                .wait();
   EXPECT_NE(r.exit_code, 0);
   auto line = json::parse(e2e::read_file(d / "log.json"));

@@ -11,7 +11,9 @@
 namespace ocitest {
 namespace fs = std::filesystem;
 
-std::string berth_oci_bin() { return BERTH_OCI_BIN; }
+std::string berth_oci_bin() {
+  return BERTH_OCI_BIN;
+}
 
 std::string unique_id() {
   static std::atomic<int> n{0};
@@ -24,7 +26,8 @@ Bundle::Bundle() : id_(unique_id()) {
   fs::permissions(dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                              fs::perms::others_read | fs::perms::others_exec);
   fs::create_directories(rootfs + "/bin");
-  for (const char* d : {"proc", "sys", "dev", "tmp", "etc", "root"}) fs::create_directories(rootfs + "/" + d);
+  for (const char* d : {"proc", "sys", "dev", "tmp", "etc", "root"})
+    fs::create_directories(rootfs + "/" + d);
   fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
   e2e::Process list({"/bin/busybox", "--list"});
   std::string applets = list.wait().out;
@@ -48,13 +51,17 @@ Bundle::Bundle() : id_(unique_id()) {
 Bundle::~Bundle() {
   oci({"delete", "--force", id_});
   std::error_code ec;
-  for (const char* h : {"memory", "cpu", "pids", "freezer", "devices", "blkio", "cpuset", "cpuacct", "unified", ""}) {
+  for (const char* h : {"memory", "cpu", "pids", "freezer", "devices", "blkio", "cpuset", "cpuacct",
+                        "unified", ""}) {
     fs::remove(fmt::format("/sys/fs/cgroup/{}/berth-oci-test/{}", h, id_), ec);
-    fs::remove(fmt::format("/sys/fs/cgroup/{}/berth-oci-test", h), ec);  // fails while other tests use it
+    fs::remove(fmt::format("/sys/fs/cgroup/{}/berth-oci-test", h),
+               ec);  // fails while other tests use it
   }
 }
 
-void Bundle::save() { e2e::write_file(dir_ / "config.json", config.dump(2)); }
+void Bundle::save() {
+  e2e::write_file(dir_ / "config.json", config.dump(2));
+}
 
 e2e::ProcResult Bundle::oci(std::vector<std::string> args) {
   std::vector<std::string> argv = {berth_oci_bin(), "--root", state_root()};

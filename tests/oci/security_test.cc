@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -20,23 +21,39 @@ namespace {
 using nlohmann::json;
 using ocitest::Bundle;
 
-e2e::ProcResult run_with_open_fds(Bundle& b, const std::string& extra_dir) {
+e2e::ProcResult run_with_open_fds(Bundle& b, const std::string& extra_dir,
+                                  const std::string& command = "run") {
   b.save();
   return e2e::Process({"/bin/sh", "-c",
-                       fmt::format("exec 5<{} 6<{}; cd {}; exec {} --root {} run --bundle {} {}", extra_dir, extra_dir,
-                                   extra_dir, ocitest::berth_oci_bin(), b.state_root(), b.dir(), b.id())})
+                       fmt::format("exec 5<{} 6<{}; cd {}; exec {} --root {} {} --bundle {} {}",
+                                   extra_dir, extra_dir, extra_dir, ocitest::berth_oci_bin(),
+                                   b.state_root(), command, b.dir(), b.id())})
       .wait();
+}
+
+// The fds of a process, as the host sees them.
+std::vector<std::string> fds_of(int pid) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", pid)))
+    out.push_back(e.path().filename());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 TEST(Security, NoHostFdOrCwdLeaksIntoTheContainer) {
   Bundle b;
   e2e::TempDir host;
-  e2e::write_file(host / "host-secret", "x");
-  b.config["process"]["args"] = {"sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '; pwd; ls /proc/self/cwd/"};
-  auto r = run_with_open_fds(b, host.path());
+  b.config["process"]["args"] = {"sleep", "1000"};
+  auto r = run_with_open_fds(b, host.path(), "create");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.substr(0, r.out.find('/')), "0 1 2 ") << r.out;
-  EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << r.out;
+  ASSERT_EQ(b.oci({"start", b.id()}).exit_code, 0);
+  int pid = nlohmann::json::parse(b.oci({"state", b.id()}).out)["pid"];
+  EXPECT_EQ(fds_of(pid), (std::vector<std::string>{"0", "1", "2"}));
+  char cwd[4096] = {};
+  ASSERT_GT(readlink(fmt::format("/proc/{}/cwd", pid).c_str(), cwd, sizeof cwd - 1), 0);
+  // Seen from the host, a cwd inside the container's (detached) root reads "/";
+  // the create ran in `host`, and that must not follow the program in.
+  EXPECT_EQ(std::string(cwd), "/") << "the program's cwd is the container's /";
 }
 
 TEST(Security, CwdThroughALeakedFdIsRefused) {
@@ -51,7 +68,9 @@ TEST(Security, CwdThroughALeakedFdIsRefused) {
   }
 }
 
-std::string file_hash(const std::string& path) { return e2e::read_file(path); }
+std::string file_hash(const std::string& path) {
+  return e2e::read_file(path);
+}
 
 TEST(Security, TheRuntimeBinaryCannotBeReachedThroughProcSelfExe) {
   std::string before = file_hash(ocitest::berth_oci_bin());
@@ -86,14 +105,18 @@ TEST(Security, TheRuntimeBinaryCannotBeReachedThroughProcSelfExe) {
 TEST(Security, MountTargetsCannotEscapeTheRootThroughSymlinks) {
   Bundle b;
   e2e::TempDir outside;
-  std::filesystem::create_symlink("../../../../../../../../" + outside.path(), b.rootfs() + "/escape");
-  b.config["mounts"].push_back(
-      {{"destination", "/escape/inner"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"size=1m"}}});
+  std::filesystem::create_symlink("../../../../../../../../" + outside.path(),
+                                  b.rootfs() + "/escape");
+  b.config["mounts"].push_back({{"destination", "/escape/inner"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"size=1m"}}});
   auto r = b.run_sh("true");
   // The link's target does not exist inside the root: the mount fails, naming it.
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("mounts[7] /escape/inner"), std::string::npos) << r.err;
-  EXPECT_TRUE(std::filesystem::is_empty(outside.path())) << "a mount point was made outside the container's root";
+  EXPECT_TRUE(std::filesystem::is_empty(outside.path()))
+      << "a mount point was made outside the container's root";
 }
 
 struct BadConfig {
@@ -104,36 +127,63 @@ struct BadConfig {
 
 TEST(Security, BrokenConfigsNameTheFieldAndLeaveNothing) {
   std::vector<BadConfig> cases = {
-      {"args type", [](json& c) { c["process"]["args"] = "sh"; }, "process.args: must be an array of strings"},
+      {"args type", [](json& c) { c["process"]["args"] = "sh"; },
+       "process.args: must be an array of strings"},
       {"no process", [](json& c) { c.erase("process"); }, "process: required"},
-      {"namespace", [](json& c) { c["linux"]["namespaces"].push_back({{"type", "bogus"}}); },
+      {"namespace",
+       [](json& c) {
+         c["linux"]["namespaces"].push_back({{"type", "bogus"}});
+       },
        "linux.namespaces[6].type: unknown namespace type 'bogus'"},
       {"capability", [](json& c) { c["process"]["capabilities"]["bounding"] = {"CAP_FLY"}; },
        "process.capabilities.bounding: unknown capability 'CAP_FLY'"},
-      {"rlimit", [](json& c) { c["process"]["rlimits"] = {{{"type", "RLIMIT_NOPE"}, {"soft", 1}, {"hard", 1}}}; },
+      {"rlimit",
+       [](json& c) {
+         c["process"]["rlimits"] = {{{"type", "RLIMIT_NOPE"}, {"soft", 1}, {"hard", 1}}};
+       },
        "process.rlimits[0].type: unknown rlimit 'RLIMIT_NOPE'"},
-      {"mount option", [](json& c) { c["mounts"][0]["options"] = {"idmap"}; }, "mounts[0].options: 'idmap'"},
-      {"seccomp action", [](json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_EXPLODE"}}; },
+      {"mount option", [](json& c) { c["mounts"][0]["options"] = {"idmap"}; },
+       "mounts[0].options: 'idmap'"},
+      {"seccomp action",
+       [](json& c) {
+         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_EXPLODE"}};
+       },
        "linux.seccomp.defaultAction: unknown action 'SCMP_ACT_EXPLODE'"},
       {"seccomp operator",
        [](json& c) {
-         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_ERRNO"},
-                                                 {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_ABOUT"}}}}}}}};
+         c["linux"]["seccomp"] = {
+             {"defaultAction", "SCMP_ACT_ALLOW"},
+             {"syscalls",
+              {{{"names", {"read"}},
+                {"action", "SCMP_ACT_ERRNO"},
+                {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_ABOUT"}}}}}}}};
        },
        "linux.seccomp.syscalls[0].args[0].op: unknown operator 'SCMP_CMP_ABOUT'"},
-      {"sysctl", [](json& c) { c["linux"]["sysctl"] = {{"vm.swappiness", "10"}}; },
+      {"sysctl",
+       [](json& c) {
+         c["linux"]["sysctl"] = {{"vm.swappiness", "10"}};
+       },
        "linux.sysctl.vm.swappiness: not namespaced"},
-      {"device", [](json& c) { c["linux"]["devices"] = {{{"path", "/dev/../../x"}, {"type", "c"}}}; },
+      {"device",
+       [](json& c) {
+         c["linux"]["devices"] = {{{"path", "/dev/../../x"}, {"type", "c"}}};
+       },
        "linux.devices[0].path: must be an absolute path without '..'"},
-      {"memory", [](json& c) { c["linux"]["resources"]["memory"] = {{"limit", "lots"}}; },
+      {"memory",
+       [](json& c) {
+         c["linux"]["resources"]["memory"] = {{"limit", "lots"}};
+       },
        "linux.resources.memory.limit: must be an integer"},
-      {"cgroups path", [](json& c) { c["linux"]["cgroupsPath"] = "/../../escape"; }, "must not contain '..'"},
-      {"root", [](json& c) { c["root"]["path"] = "/nonexistent-root"; }, "root.path: '/nonexistent-root' is not a directory"},
-      {"program", [](json& c) { c["process"]["args"] = {"/bin/not-here"}; }, "process.args[0] /bin/not-here: No such file or directory"},
+      {"cgroups path", [](json& c) { c["linux"]["cgroupsPath"] = "/../../escape"; },
+       "must not contain '..'"},
+      {"root", [](json& c) { c["root"]["path"] = "/nonexistent-root"; },
+       "root.path: '/nonexistent-root' is not a directory"},
+      {"program", [](json& c) { c["process"]["args"] = {"/bin/not-here"}; },
+       "process.args[0] /bin/not-here: No such file or directory"},
       {"rlimit above host hard limit",
        [](json& c) {
-         c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1024}, {"hard", 1ULL << 40}}};
+         c["process"]["rlimits"] = {
+             {{"type", "RLIMIT_NOFILE"}, {"soft", 1024}, {"hard", 1ULL << 40}}};
        },
        "RLIMIT_NOFILE hard limit"},
   };
@@ -145,7 +195,8 @@ TEST(Security, BrokenConfigsNameTheFieldAndLeaveNothing) {
     auto r = b.oci({"create", "--bundle", b.dir(), b.id()});
     EXPECT_NE(r.exit_code, 0) << bc.what;
     EXPECT_NE(r.err.find(bc.error), std::string::npos) << bc.what << ": " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << bc.what << ": one line: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
+        << bc.what << ": one line: " << r.err;
     EXPECT_FALSE(e2e::exists(b.state_root() + "/" + b.id())) << bc.what;
     EXPECT_FALSE(ocitest::cgroup_dir_exists(b.id())) << bc.what;
   }
@@ -158,7 +209,8 @@ TEST(Security, RlimitAboveTheHostHardLimitExplainsWhy) {
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NPROC"}, {"soft", 10}, {"hard", 1ULL << 40}}};
   auto r = b.run_sh("true");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("process.rlimits[0]: RLIMIT_NPROC hard limit 1099511627776 is above this host's hard limit"),
+  EXPECT_NE(r.err.find("process.rlimits[0]: RLIMIT_NPROC hard limit 1099511627776 is above this "
+                       "host's hard limit"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("CAP_SYS_RESOURCE"), std::string::npos);
