@@ -2,6 +2,7 @@
 // feature and checks from inside the container that it took effect.
 #include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <unistd.h>
 #include <algorithm>
@@ -287,6 +288,27 @@ TEST(Conformance, CgroupLimitsAreVisibleInside) {
       "cpuset/cpuset.cpus; grep memory /proc/self/cgroup");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "67108864\n42\n50000\n512\n0\n4:memory:/\n");
+}
+
+TEST(Conformance, BlockIoThrottleAndHugetlbLimits) {
+  struct stat st {};
+  ASSERT_EQ(stat("/", &st), 0);
+  unsigned major = major(st.st_dev), minor = minor(st.st_dev);
+  if (!e2e::exists(fmt::format("/sys/dev/block/{}:{}", major, minor)))
+    GTEST_SKIP() << "/ is not on a block device";
+  Bundle b;
+  b.config["linux"]["resources"]["blockIO"] = {
+      {"throttleReadBpsDevice", {{{"major", major}, {"minor", minor}, {"rate", 1048576}}}},
+      {"throttleWriteIOPSDevice", {{{"major", major}, {"minor", minor}, {"rate", 300}}}}};
+  b.config["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2MB"}, {"limit", 4194304}}};
+  // On this hybrid host hugetlb lives in the v2 hierarchy, mounted as "unified".
+  auto r = b.run_sh(
+      "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device "
+      "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device; "
+      "cat /sys/fs/cgroup/hugetlb/hugetlb.2MB.limit_in_bytes 2>/dev/null || cat "
+      "/sys/fs/cgroup/unified/hugetlb.2MB.max");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("{0}:{1} 1048576\n{0}:{1} 300\n4194304\n", major, minor));
 }
 
 TEST(Conformance, PidsLimitIsEnforced) {
