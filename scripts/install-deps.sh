@@ -2,7 +2,7 @@
 # Installs the Debian packages Shipyard needs to build and test. Idempotent:
 # prints nothing and touches nothing when everything is already installed.
 set -euo pipefail
-BUILD_PKGS=(build-essential libseccomp-dev libcap-dev python3 cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
+BUILD_PKGS=(build-essential libseccomp-dev libcap-dev libarchive-dev python3 cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libxxhash-dev libssl-dev libexpected-dev
   liburing-dev clang-format clang-tidy)
 # Tools the tests and the benchmark drive (real peers and anchors).

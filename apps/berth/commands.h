@@ -1,0 +1,24 @@
+// berth's commands. Each add_* registers subcommands on the app; callbacks set
+// `g.exit_code` and report errors with fail().
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/error.h"
+
+namespace berth_cli {
+
+struct Globals {
+  std::string root = "/var/lib/berth";  // images and containers
+  std::string run_root = "/run/berth";  // runtime state (berth-oci records)
+  int exit_code = 0;
+};
+
+void fail(Globals& g, const base::Error& e);
+
+// import, images, tag, rmi, inspect (images).
+void add_image_commands(CLI::App& app, Globals& g);
+
+}  // namespace berth_cli

@@ -1,0 +1,111 @@
+// Image commands: import, images, tag, rmi, inspect.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "apps/berth/commands.h"
+#include "base/units.h"
+#include "berth/image_store.h"
+#include "berth/importer.h"
+#include "berth/reference.h"
+
+namespace berth_cli {
+namespace {
+
+std::string short_id(const std::string& digest) {
+  return digest.substr(7, 12);
+}
+
+}  // namespace
+
+void add_image_commands(CLI::App& app, Globals& g) {
+  static std::string tar, name, source, target, format;
+  static std::vector<std::string> names;
+  static bool quiet = false;
+
+  auto* imp =
+      app.add_subcommand("import", "make an image from a root filesystem tar (- for stdin)");
+  imp->add_option("tar", tar, "tar file (plain, gzip or zstd)")->required();
+  imp->add_option("name", name, "image name, e.g. localhost/app:1")->required();
+  imp->callback([&g] {
+    berth::ImageStore store(g.root);
+    auto id = berth::import_rootfs(store, tar, name);
+    if (!id) return fail(g, id.error());
+    std::printf("%s\n", id->c_str());
+  });
+
+  auto* images = app.add_subcommand("images", "list images");
+  images->add_flag("-q,--quiet", quiet, "ids only");
+  images->add_option("--format", format, "json");
+  images->callback([&g] {
+    berth::ImageStore store(g.root);
+    auto list = store.list();
+    if (format == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& i : list)
+        out.push_back({{"Id", i.id}, {"Names", i.names}, {"Size", i.size}, {"Created", i.created}});
+      std::printf("%s\n", out.dump().c_str());
+      return;
+    }
+    if (!quiet) std::printf("%-40s %-10s %-14s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "SIZE");
+    for (const auto& i : list) {
+      if (quiet) {
+        std::printf("%s\n", short_id(i.id).c_str());
+        continue;
+      }
+      for (const auto& n : i.names) {
+        auto colon = n.rfind(':');
+        std::printf("%-40s %-10s %-14s %s\n", n.substr(0, colon).c_str(),
+                    n.substr(colon + 1).c_str(), short_id(i.id).c_str(),
+                    base::units::bytes(i.size).c_str());
+      }
+    }
+  });
+
+  auto* tag = app.add_subcommand("tag", "give an image another name");
+  tag->add_option("source", source, "image")->required();
+  tag->add_option("target", target, "new name")->required();
+  tag->callback([&g] {
+    berth::ImageStore store(g.root);
+    auto digest = store.resolve(source);
+    if (!digest) return fail(g, digest.error());
+    auto ref = berth::parse_reference(target);
+    if (!ref) return fail(g, ref.error());
+    if (auto s = store.tag(ref->full(), *digest); !s) fail(g, s.error());
+  });
+
+  auto* rmi = app.add_subcommand("rmi", "remove image names (and data no image uses)");
+  rmi->add_option("images", names, "names or ids")->required();
+  rmi->callback([&g] {
+    berth::ImageStore store(g.root);
+    for (const auto& n : names) {
+      auto removed = store.remove(n);
+      if (!removed) {
+        fail(g, removed.error());
+        continue;
+      }
+      for (const auto& r : *removed) std::printf("Untagged: %s\n", r.c_str());
+    }
+  });
+
+  auto* inspect =
+      app.add_subcommand("inspect", "show an image's manifest, config and layers as JSON");
+  inspect->add_option("image", name, "name or id")->required();
+  inspect->callback([&g] {
+    berth::ImageStore store(g.root);
+    auto digest = store.resolve(name);
+    if (!digest) return fail(g, digest.error());
+    auto m = store.manifest(*digest);
+    auto c = store.config(*digest);
+    auto dirs = store.layer_dirs(*digest);
+    if (!m || !c || !dirs) return fail(g, !m ? m.error() : !c ? c.error() : dirs.error());
+    nlohmann::json out = {{"Id", (*m)["config"]["digest"]},
+                          {"ManifestDigest", *digest},
+                          {"Manifest", *m},
+                          {"Config", *c},
+                          {"LayerDirs", *dirs}};
+    std::printf("%s\n", out.dump(2).c_str());
+  });
+}
+
+}  // namespace berth_cli

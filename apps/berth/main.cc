@@ -1,0 +1,32 @@
+// berth: a daemonless container engine with a docker-like command line.
+//   berth [--root DIR] [--run-root DIR] COMMAND ...
+#include <cstdio>
+
+#include "apps/berth/commands.h"
+
+namespace berth_cli {
+
+void fail(Globals& g, const base::Error& e) {
+  std::fprintf(stderr, "berth: %s\n", e.message().c_str());
+  g.exit_code = 1;
+}
+
+}  // namespace berth_cli
+
+int main(int argc, char** argv) {
+  using namespace berth_cli;
+  Globals g;
+  CLI::App app{"berth: containers from images, on the berth-oci runtime"};
+  app.require_subcommand(1);
+  app.add_option("--root", g.root, "images and containers")->capture_default_str();
+  app.add_option("--run-root", g.run_root, "runtime state")->capture_default_str();
+  add_image_commands(app, g);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "berth: %s\n", e.what());
+    return 2;
+  }
+  return g.exit_code;
+}

@@ -1,0 +1,187 @@
+#include "berth/layer_store.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/sys.h"
+#include "berth/digest.h"
+
+namespace berth {
+namespace {
+
+using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
+using WriterPtr = std::unique_ptr<archive, decltype(&archive_write_free)>;
+
+// The decompressed tar stream, hashed as the tar reader consumes it.
+struct Decompressed {
+  archive* raw;
+  Sha256 hash;
+  const void* block = nullptr;
+};
+
+la_ssize_t read_decompressed(archive*, void* user, const void** buf) {
+  auto* d = static_cast<Decompressed*>(user);
+  size_t size = 0;
+  la_int64_t offset = 0;
+  int rc = archive_read_data_block(d->raw, buf, &size, &offset);
+  if (rc == ARCHIVE_EOF) return 0;
+  if (rc != ARCHIVE_OK) return -1;
+  d->hash.update(*buf, size);
+  return static_cast<la_ssize_t>(size);
+}
+
+// Rejects absolute names and ".." components; returns the cleaned relative path.
+base::Result<std::string> clean_entry_path(const char* name) {
+  std::string p = name ? name : "";
+  while (p.rfind("./", 0) == 0) p = p.substr(2);
+  if (p.empty() || p == ".") return std::string();
+  if (p.front() == '/') return base::fail_msg(fmt::format("entry '{}' has an absolute path", p));
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    if (p.compare(start, end - start, "..") == 0)
+      return base::fail_msg(fmt::format("entry '{}' climbs out of the layer", p));
+    start = end + 1;
+  }
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  return p;
+}
+
+base::Status whiteout(const std::string& dir, const std::string& rel) {
+  auto slash = rel.rfind('/');
+  std::string parent = slash == std::string::npos ? dir : dir + "/" + rel.substr(0, slash);
+  std::string base_name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (base_name == ".wh..wh..opq") {
+    if (::setxattr(parent.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
+      return base::fail(base::Error::sys(errno, "setxattr", parent));
+    return {};
+  }
+  std::string target = parent + "/" + base_name.substr(4);
+  if (::mknod(target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0 && errno != EEXIST)
+    return base::fail(base::Error::sys(errno, "mknod (whiteout)", target));
+  return {};
+}
+
+base::Status extract(const std::string& blob_path, const std::string& dir, std::string& diff_id) {
+  ArchivePtr raw(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(raw.get());
+  archive_read_support_format_raw(raw.get());
+  if (archive_read_open_filename(raw.get(), blob_path.c_str(), 1 << 20) != ARCHIVE_OK)
+    return base::fail_msg(
+        fmt::format("open layer {}: {}", blob_path, archive_error_string(raw.get())));
+  archive_entry* e = nullptr;
+  if (archive_read_next_header(raw.get(), &e) != ARCHIVE_OK)
+    return base::fail_msg(fmt::format("layer {}: {}", blob_path, archive_error_string(raw.get())));
+  Decompressed d{raw.get()};
+  ArchivePtr tar(archive_read_new(), archive_read_free);
+  archive_read_support_format_tar(tar.get());
+  archive_read_support_format_gnutar(tar.get());
+  if (archive_read_open(tar.get(), &d, nullptr, read_decompressed, nullptr) != ARCHIVE_OK)
+    return base::fail_msg(fmt::format("layer {}: {}", blob_path, archive_error_string(tar.get())));
+  WriterPtr disk(archive_write_disk_new(), archive_write_free);
+  archive_write_disk_set_options(
+      disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER |
+                      ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                      ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_UNLINK);
+  // Entry names are checked by clean_entry_path() and then prefixed with the
+  // layer's (absolute) directory, so libarchive's no-absolute-paths check cannot be used.
+  for (;;) {
+    int rc = archive_read_next_header(tar.get(), &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN)
+      return base::fail_msg(
+          fmt::format("layer {}: {}", blob_path, archive_error_string(tar.get())));
+    std::string rel = TRY(clean_entry_path(archive_entry_pathname(e)));
+    if (rel.empty()) continue;
+    auto slash = rel.rfind('/');
+    if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0) {
+      TRY_STATUS(whiteout(dir, rel));
+      continue;
+    }
+    archive_entry_set_pathname(e, (dir + "/" + rel).c_str());
+    if (const char* link = archive_entry_hardlink(e)) {
+      std::string target = TRY(clean_entry_path(link));
+      archive_entry_set_hardlink(e, (dir + "/" + target).c_str());
+    }
+    rc = archive_write_header(disk.get(), e);
+    if (rc < ARCHIVE_WARN)
+      return base::fail_msg(
+          fmt::format("layer entry '{}': {}", rel, archive_error_string(disk.get())));
+    if (archive_entry_size(e) > 0) {
+      const void* buf;
+      size_t size;
+      la_int64_t offset;
+      while ((rc = archive_read_data_block(tar.get(), &buf, &size, &offset)) == ARCHIVE_OK)
+        if (archive_write_data_block(disk.get(), buf, size, offset) < ARCHIVE_OK)
+          return base::fail_msg(
+              fmt::format("layer entry '{}': {}", rel, archive_error_string(disk.get())));
+      if (rc != ARCHIVE_EOF)
+        return base::fail_msg(
+            fmt::format("layer entry '{}': {}", rel, archive_error_string(tar.get())));
+    }
+    if (archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
+      return base::fail_msg(
+          fmt::format("layer entry '{}': {}", rel, archive_error_string(disk.get())));
+  }
+  // Hash whatever follows the tar's end-of-archive blocks too: the diff id covers the whole stream.
+  const void* buf;
+  while (read_decompressed(tar.get(), &d, &buf) > 0) {
+  }
+  if (archive_write_close(disk.get()) != ARCHIVE_OK)
+    return base::fail_msg(fmt::format("layer {}: {}", blob_path, archive_error_string(disk.get())));
+  diff_id = d.hash.digest();
+  return {};
+}
+
+}  // namespace
+
+LayerStore::LayerStore(std::string root) : dir_(std::move(root) + "/layers") {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+}
+
+std::string LayerStore::path(const std::string& diff_id) const {
+  return dir_ + "/" + digest_hex(diff_id);
+}
+
+bool LayerStore::has(const std::string& diff_id) const {
+  return check_digest(diff_id, "diff id") && ::access(path(diff_id).c_str(), F_OK) == 0;
+}
+
+base::Result<std::string> LayerStore::unpack(const std::string& blob_path,
+                                             const std::string& expected) {
+  if (!expected.empty() && has(expected)) return expected;
+  std::string tmp =
+      fmt::format("{}/.tmp-{}-{}", dir_, ::getpid(), static_cast<const void*>(&blob_path));
+  std::error_code ec;
+  std::filesystem::create_directory(tmp, ec);
+  if (ec) return base::fail(base::Error::sys(ec.value(), "mkdir", tmp));
+  std::string diff_id;
+  base::Status s = extract(blob_path, tmp, diff_id);
+  if (s && !expected.empty() && diff_id != expected)
+    s = base::fail_msg(
+        fmt::format("layer diff id mismatch: expected {}, got {}", expected, diff_id));
+  if (s && ::rename(tmp.c_str(), path(diff_id).c_str()) != 0 && errno != ENOTEMPTY &&
+      errno != EEXIST)
+    s = base::fail(base::Error::sys(errno, "rename", path(diff_id)));
+  std::filesystem::remove_all(tmp,
+                              ec);  // left only when another unpack won the rename, or on failure
+  if (!s) return base::fail(std::move(s).error());
+  return diff_id;
+}
+
+}  // namespace berth

@@ -1,0 +1,32 @@
+// Unpacked image layers under <root>/layers/<diff-id hex>/, each unpacked once
+// and shared by every image and container that uses it (overlayfs lowerdirs).
+// Unpacking streams the blob through decompression (gzip, zstd or none),
+// hashes the uncompressed tar (the layer's diff id) and extracts it in one
+// pass. OCI whiteouts become overlayfs ones: ".wh.NAME" a 0:0 character
+// device, ".wh..wh..opq" the trusted.overlay.opaque xattr. Entries that would
+// land outside the layer (absolute paths, "..", through symlinks) are errors.
+// A layer appears under its final name only when whole and verified.
+// Thread-safety: unpacking one layer twice at once is safe (rename; first wins).
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+
+namespace berth {
+
+class LayerStore {
+ public:
+  explicit LayerStore(std::string root);
+  std::string path(const std::string& diff_id) const;
+  bool has(const std::string& diff_id) const;
+  // Unpacks the layer blob at `blob_path`; returns its diff id. With
+  // `expected_diff_id`, a different one is an error and nothing is kept.
+  base::Result<std::string> unpack(const std::string& blob_path,
+                                   const std::string& expected_diff_id = {});
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace berth

@@ -1,0 +1,25 @@
+// Image references as docker writes them: [REGISTRY/]REPOSITORY[:TAG][@DIGEST].
+// "busybox" means docker.io/library/busybox:latest; a first component with a
+// dot or colon, or "localhost", is a registry.
+// Thread-safety: pure functions; plain values.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+
+namespace berth {
+
+struct Reference {
+  std::string registry;    // "docker.io", "localhost:5000"
+  std::string repository;  // "library/busybox"
+  std::string tag;         // "latest" unless a digest alone was given
+  std::string digest;      // "sha256:..." or ""
+
+  // "docker.io/library/busybox:latest" (and "@digest" when pinned).
+  std::string full() const;
+};
+
+base::Result<Reference> parse_reference(const std::string& text);
+
+}  // namespace berth
