@@ -243,7 +243,10 @@ base::Result<std::vector<DeviceNode>> parse_devices(const nlohmann::json& j) {
     d.path = TRY(f.str("path", true));
     if (d.path.size() < 2 || d.path.front() != '/' || d.path.find("..") != std::string::npos)
       return base::fail_msg(fmt::format("{}: must be an absolute path without '..'", f.at("path")));
-    std::string type = TRY(f.str("type", true));
+    auto type_field =
+        f.str("type", true);  // (not TRY: GCC 12 misreads it as maybe-uninitialized here)
+    if (!type_field) return base::fail(std::move(type_field).error());
+    const std::string type = *type_field;
     if (type != "c" && type != "b" && type != "u" && type != "p")
       return base::fail_msg(fmt::format("{}: must be c, b, u or p", f.at("type")));
     d.type = type[0] == 'u' ? 'c' : type[0];

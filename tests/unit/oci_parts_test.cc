@@ -139,7 +139,8 @@ TEST(OciDeviceFilter, ProgramEndsAtACatchAllRuleAndOtherwiseDenies) {
   EXPECT_EQ(without[without.size() - 2].imm, 0);
   // Each jump of a rule lands inside the program.
   for (size_t i = 0; i < with_catch_all.size(); ++i) {
-    if (BPF_CLASS(with_catch_all[i].code) == BPF_JMP && BPF_OP(with_catch_all[i].code) != BPF_EXIT) {
+    if (BPF_CLASS(with_catch_all[i].code) == BPF_JMP &&
+        BPF_OP(with_catch_all[i].code) != BPF_EXIT) {
       EXPECT_LT(i + 1 + with_catch_all[i].off, with_catch_all.size());
     }
   }
