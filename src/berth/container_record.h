@@ -1,0 +1,46 @@
+// A container as berth keeps it, under <root>/containers/<id>/:
+//   container.json  this record (written atomically; the monitor updates state)
+//   bundle/         the OCI bundle: config.json, and rootfs/ (the overlay mount point)
+//   upper/ work/    the overlayfs writable layer
+//   hosts hostname resolv.conf   files bind-mounted into the container
+//   log             the container's output as JSON lines ({"stream","time","log"})
+//   lock            flock'd by whoever changes the container
+// The network attachment (issue 6) slots in as `network` in the record.
+// Thread-safety: file operations; changes take the container's lock.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+
+namespace berth {
+
+struct ContainerRecord {
+  std::string id;  // 64 hex
+  std::string name;
+  std::string image;     // as the user wrote it
+  std::string image_id;  // config digest
+  std::vector<std::string> command;
+  std::string created;
+  std::string state = "created";  // created | running | exited
+  int exit_code = 0;
+  int pid = 0;           // the container's init (host pid) while running
+  int monitor_pid = 0;   // its monitor
+  std::string finished;  // when it exited
+  bool auto_remove = false;
+  nlohmann::json network = {{"mode", "none"}};
+};
+
+std::string containers_dir(const std::string& root);
+std::string container_dir(const std::string& root, const std::string& id);
+base::Status save_container(const std::string& root, const ContainerRecord& r);
+base::Result<ContainerRecord> load_container(const std::string& root, const std::string& id);
+std::vector<ContainerRecord> list_containers(const std::string& root);
+// A full id, a unique id prefix, or a name -> the record.
+base::Result<ContainerRecord> find_container(const std::string& root,
+                                             const std::string& id_or_name);
+
+}  // namespace berth

@@ -1,0 +1,44 @@
+// The OCI config.json for a berth container: the image's config (Env,
+// Entrypoint, Cmd, WorkingDir, User) merged with `berth run`'s options, on
+// berth-oci's default spec with Docker's default capability set.
+// Thread-safety: pure function.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+
+namespace berth {
+
+struct RunOptions {
+  std::string image;
+  std::vector<std::string> command;  // replaces the image's Cmd
+  std::optional<std::string> entrypoint;
+  std::string name;
+  std::vector<std::string> env;      // NAME=VALUE
+  std::vector<std::string> volumes;  // HOST:CONTAINER[:ro]
+  std::string workdir;
+  std::string user;  // UID[:GID]
+  std::string hostname;
+  std::optional<int64_t> memory;  // bytes
+  std::optional<double> cpus;
+  std::optional<int64_t> pids_limit;
+  bool read_only = false;
+  std::string network = "none";  // none | host
+  bool detach = false;
+  bool remove = false;
+};
+
+struct SpecPaths {
+  std::string rootfs;  // the overlay mount point
+  std::string hosts, hostname, resolv_conf;
+};
+
+base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json& image_config,
+                                       const std::string& id, const SpecPaths& paths);
+
+}  // namespace berth

@@ -1,0 +1,206 @@
+#include "berth/containers.h"
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+
+#include "base/sys.h"
+#include "base/text_file.h"
+#include "berth/image_store.h"
+#include "berth/monitor.h"
+#include "oci/lifecycle.h"
+#include "oci/state.h"
+
+namespace berth {
+namespace {
+
+base::Result<std::string> new_id() {
+  std::array<uint8_t, 32> bytes{};
+  TRY_STATUS(base::sys::getrandom(bytes));
+  std::string id;
+  for (uint8_t b : bytes) id += fmt::format("{:02x}", b);
+  return id;
+}
+
+bool alive(int pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+// A running record whose monitor is gone is exited (exit status unknown: -1).
+ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
+  if (r.state == "running" && !alive(r.monitor_pid)) {
+    r.state = "exited";
+    r.exit_code = -1;
+    r.pid = 0;
+    (void)save_container(p.root, r);
+  }
+  return r;
+}
+
+base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
+                     ContainerRecord& rec) {
+  ImageStore images(p.root);
+  std::string manifest = TRY(images.resolve(o.image));
+  auto image_config = TRY(images.config(manifest));
+  auto layers = TRY(images.layer_dirs(manifest));
+  std::string dir = container_dir(p.root, id);
+  for (const char* sub : {"bundle/rootfs", "upper", "work"})
+    std::filesystem::create_directories(dir + "/" + sub);
+  std::string hostname = o.hostname.empty() ? id.substr(0, 12) : o.hostname;
+  TRY_STATUS(base::replace_file(dir + "/hostname", hostname + "\n"));
+  TRY_STATUS(base::replace_file(
+      dir + "/hosts",
+      fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{}\n", hostname)));
+  std::string resolv = base::read_text("/etc/resolv.conf").value_or("");
+  TRY_STATUS(base::replace_file(dir + "/resolv.conf", o.network == "host" ? resolv : ""));
+  for (const char* f : {"hostname", "hosts", "resolv.conf"}) ::chmod((dir + "/" + f).c_str(), 0644);
+  SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
+  auto spec = TRY(make_spec(o, image_config, id, paths));
+  TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump(2)));
+  std::string lower;
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it)
+    lower += (lower.empty() ? "" : ":") + *it;
+  std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
+  if (::mount("overlay", paths.rootfs.c_str(), "overlay", 0, data.c_str()) != 0)
+    return base::fail(base::Error::sys(errno, "mount overlay", paths.rootfs));
+  rec.image_id = TRY(images.manifest(manifest))["config"]["digest"];
+  rec.command = spec["process"]["args"].get<std::vector<std::string>>();
+  return save_container(p.root, rec);
+}
+
+}  // namespace
+
+std::vector<ContainerRecord> containers(const Paths& p) {
+  std::vector<ContainerRecord> out;
+  for (auto& r : list_containers(p.root)) out.push_back(reconcile(p, std::move(r)));
+  return out;
+}
+
+base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id_out) {
+  std::string id = TRY(new_id());
+  std::filesystem::create_directories(containers_dir(p.root));
+  ContainerRecord rec;
+  rec.id = id;
+  rec.image = o.image;
+  rec.created = oci::now_rfc3339();
+  rec.auto_remove = o.remove;
+  rec.network = {{"mode", o.network}};
+  {
+    auto lock = TRY(FileLock::acquire(p.root + "/containers.lock"));
+    rec.name = o.name.empty() ? "berth_" + id.substr(0, 8) : o.name;
+    for (const auto& other : list_containers(p.root))
+      if (other.name == rec.name)
+        return base::fail_msg(fmt::format("the name '{}' is already in use", rec.name));
+    std::filesystem::create_directories(container_dir(p.root, id));
+    TRY_STATUS(save_container(p.root, rec));
+  }
+  std::string dir = container_dir(p.root, id);
+  if (auto s = prepare(p, o, id, rec); !s) {
+    ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return base::fail(std::move(s).error());
+  }
+  if (id_out) *id_out = id;
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe", "monitor"));
+  pid_t child = ::fork();
+  if (child < 0) return base::fail(base::Error::sys(errno, "fork", "monitor"));
+  if (child == 0) {
+    ::close(ready[0]);
+    MonitorOptions mo{p.root, p.run_root, id, !o.detach, ready[1]};
+    if (o.detach) {  // a daemon: its own session, not our child
+      ::setsid();
+      if (::fork() != 0) ::_exit(0);
+      int null_fd = ::open("/dev/null", O_RDWR);
+      ::dup2(null_fd, 0);
+      ::dup2(null_fd, 1);
+      ::dup2(null_fd, 2);
+    }
+    ::_exit(run_monitor(mo));
+  }
+  ::close(ready[1]);
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(ready[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  ::close(ready[0]);
+  if (o.detach) ::waitpid(child, nullptr, 0);
+  if (reply != "ok\n") {
+    if (!o.detach) ::waitpid(child, nullptr, 0);
+    while (!reply.empty() && reply.back() == '\n') reply.pop_back();
+    return base::fail_msg(reply.empty() ? "the container's monitor failed" : reply);
+  }
+  if (o.detach) return 0;
+  // Attached: Ctrl-C reaches the monitor too (same process group); it forwards it.
+  ::signal(SIGINT, SIG_IGN);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+}
+
+base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  if (rec.state != "running") return {};
+  ::kill(rec.pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto now = load_container(p.root, rec.id);
+    if (!now || now->state != "running" || !alive(rec.monitor_pid)) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(rec.pid, SIGKILL);
+  for (int i = 0; i < 1000 && alive(rec.monitor_pid); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return {};
+}
+
+base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  if (rec.state == "running") {
+    if (!force)
+      return base::fail_msg(
+          fmt::format("container {} is running: stop it first, or use --force", rec.name));
+    TRY_STATUS(stop_container(p, rec.id, 0));
+  }
+  std::string dir = container_dir(p.root, rec.id);
+  ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
+  (void)oci::delete_container(p.run_root, rec.id, true);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return base::fail(base::Error::sys(ec.value(), "remove", dir));
+  return {};
+}
+
+base::Result<std::vector<std::pair<std::string, std::string>>> read_logs(
+    const Paths& p, const std::string& id_or_name) {
+  ContainerRecord rec = TRY(find_container(p.root, id_or_name));
+  std::string text = base::read_text(container_dir(p.root, rec.id) + "/log").value_or("");
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) break;  // a line still being written
+    auto j = nlohmann::json::parse(text.substr(start, nl - start), nullptr, false);
+    if (j.is_object()) out.emplace_back(j.value("stream", "stdout"), j.value("log", ""));
+    start = nl + 1;
+  }
+  return out;
+}
+
+}  // namespace berth

@@ -1,0 +1,153 @@
+#include "berth/monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "berth/container_record.h"
+#include "oci/lifecycle.h"
+#include "oci/state.h"
+
+namespace berth {
+namespace {
+
+volatile pid_t g_container = 0;
+void forward(int sig) {
+  if (g_container > 0) ::kill(g_container, sig);
+}
+
+// Appends complete lines from `pending` to the log; keeps a partial last line.
+void log_lines(int log_fd, const char* stream, std::string& pending, bool flush) {
+  size_t start = 0;
+  for (;;) {
+    size_t nl = pending.find('\n', start);
+    if (nl == std::string::npos && !(flush && start < pending.size())) break;
+    size_t end = nl == std::string::npos ? pending.size() : nl + 1;
+    std::string line = nlohmann::json{{"stream", stream},
+                                      {"time", oci::now_rfc3339()},
+                                      {"log", pending.substr(start, end - start)}}
+                           .dump() +
+                       "\n";
+    (void)!::write(log_fd, line.data(), line.size());
+    start = end;
+  }
+  pending.erase(0, start);
+}
+
+// Reports once: the fd is closed and forgotten afterwards.
+void report_ready(int& fd, const std::string& text) {
+  if (fd < 0) return;
+  (void)!::write(fd, text.data(), text.size());
+  ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+int run_monitor(const MonitorOptions& o) {
+  std::string dir = container_dir(o.root, o.id);
+  std::string rootfs = dir + "/bundle/rootfs";
+  int ready_fd = o.ready_fd;
+  auto finish = [&](int code, const std::string& error) {
+    (void)oci::delete_container(o.run_root, o.id, true);
+    ::umount2(rootfs.c_str(), MNT_DETACH);
+    auto rec = load_container(o.root, o.id);
+    if (rec) {
+      rec->state = "exited";
+      rec->exit_code = code;
+      rec->pid = 0;
+      rec->finished = oci::now_rfc3339();
+      if (rec->auto_remove) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      } else {
+        (void)save_container(o.root, *rec);
+      }
+    }
+    report_ready(ready_fd, error.empty() ? "" : error + "\n");
+    return code;
+  };
+
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+    return finish(125, "pipe: " + std::string(strerror(errno)));
+  int log_fd = ::open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int saved_out = ::fcntl(1, F_DUPFD_CLOEXEC, 3), saved_err = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // The container's init inherits fds 0-2 across clone: point them at the pipes.
+  ::dup2(null_fd, 0);
+  ::dup2(out[1], 1);
+  ::dup2(err[1], 2);
+  oci::CreateOptions create;
+  create.root = o.run_root;
+  create.id = o.id;
+  create.bundle = dir + "/bundle";
+  auto made = oci::create_container(create);
+  ::dup2(saved_out, 1);
+  ::dup2(saved_err, 2);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (!made) return finish(125, made.error().message());
+  g_container = made->pid;
+  struct sigaction sa {};
+  sa.sa_handler = forward;
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+    ::sigaction(sig, &sa, nullptr);
+  if (auto rec = load_container(o.root, o.id)) {
+    rec->state = "running";
+    rec->pid = made->pid;
+    rec->monitor_pid = ::getpid();
+    (void)save_container(o.root, *rec);
+  }
+  if (auto s = oci::start_container(o.run_root, o.id); !s) {
+    ::kill(made->pid, SIGKILL);
+    ::waitpid(made->pid, nullptr, 0);
+    return finish(125, s.error().message());
+  }
+  report_ready(ready_fd, "ok\n");
+
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string pending[2];
+  const char* streams[2] = {"stdout", "stderr"};
+  int open_streams = 2;
+  char buf[65536];
+  while (open_streams > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        log_lines(log_fd, streams[i], pending[i], true);
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_streams;
+        continue;
+      }
+      if (o.attach) (void)!::write(i == 0 ? saved_out : saved_err, buf, static_cast<size_t>(n));
+      pending[i].append(buf, static_cast<size_t>(n));
+      log_lines(log_fd, streams[i], pending[i], false);
+    }
+  }
+  int status = 0;
+  while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_container = 0;
+  ::close(log_fd);
+  return finish(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status), "");
+}
+
+}  // namespace berth
