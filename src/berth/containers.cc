@@ -141,7 +141,11 @@ base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string
   ::close(ready[0]);
   if (o.detach) ::waitpid(child, nullptr, 0);
   if (reply != "ok\n") {
+    // A run that never started leaves nothing: no record, mount or directory.
     if (!o.detach) ::waitpid(child, nullptr, 0);
+    ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
     while (!reply.empty() && reply.back() == '\n') reply.pop_back();
     return base::fail_msg(reply.empty() ? "the container's monitor failed" : reply);
   }

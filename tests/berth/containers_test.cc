@@ -1,0 +1,185 @@
+// berth's container commands on the real binary and kernel: run (attached,
+// --rm, detached), ps, logs, stop, rm, limits and volumes; failures that
+// leave nothing; concurrent runs; a monitor killed with SIGKILL.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace {
+namespace fs = std::filesystem;
+
+class Engine {
+ public:
+  Engine() {
+    // A busybox image, imported from a tar of a minimal root.
+    std::string root = dir_ / "rootfs";
+    fs::create_directories(root + "/bin");
+    for (const char* d : {"proc", "sys", "dev", "etc", "tmp"})
+      fs::create_directories(root + "/" + d);
+    fs::copy_file("/bin/busybox", root + "/bin/busybox");
+    for (const char* a :
+         {"sh", "echo", "cat", "sleep", "hostname", "id", "ls", "grep", "touch", "true"})
+      fs::create_symlink("busybox", root + "/bin/" + a);
+    auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", dir_ / "rootfs.tar", "."}).wait();
+    EXPECT_EQ(tar.exit_code, 0) << tar.err;
+    auto imp = berth({"import", dir_ / "rootfs.tar", "localhost/box"});
+    EXPECT_EQ(imp.exit_code, 0) << imp.err;
+  }
+  ~Engine() {
+    for (const auto& id : split(berth({"ps", "-a", "-q"}).out)) berth({"rm", "-f", id});
+  }
+  std::vector<std::string> command(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {BERTH_BIN, "--root", dir_ / "store", "--run-root",
+                                     dir_ / "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+  e2e::ProcResult berth(std::vector<std::string> args) {
+    return e2e::Process(command(std::move(args))).wait(std::chrono::seconds(120));
+  }
+  std::string store(const std::string& rel) const { return dir_ / ("store/" + rel); }
+  static std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+  }
+
+ private:
+  e2e::TempDir dir_;
+};
+
+bool mounted_below(const std::string& dir) {
+  std::ifstream in("/proc/self/mounts");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(dir) != std::string::npos) return true;
+  return false;
+}
+
+TEST(BerthContainers, RunAttachedReturnsTheExitStatusAndRmCleansUp) {
+  Engine e;
+  auto r = e.berth({"run", "--rm", "-e", "WHO=berth", "localhost/box", "sh", "-c",
+                    "echo hi $WHO; echo oops >&2; exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_EQ(r.out, "hi berth\n");
+  EXPECT_EQ(r.err, "oops\n");
+  EXPECT_EQ(e.berth({"ps", "-a", "-q"}).out, "");
+  EXPECT_TRUE(fs::is_empty(e.store("containers")));
+  EXPECT_FALSE(mounted_below(e.store("")));
+}
+
+TEST(BerthContainers, DetachedPsLogsStopRm) {
+  Engine e;
+  auto r = e.berth({"run", "-d", "--name", "web", "--hostname", "boat", "localhost/box", "sh", "-c",
+                    "hostname; cat /etc/hostname; echo err >&2; exec sleep 1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string id = r.out.substr(0, 64);
+  EXPECT_NE(e.berth({"ps"}).out.find("web"), std::string::npos);
+  EXPECT_TRUE(e2e::eventually([&] { return e.berth({"logs", "web"}).out == "boat\nboat\n"; }));
+  EXPECT_EQ(e.berth({"logs", id.substr(0, 6)}).err, "err\n")
+      << "logs keep stderr apart; id prefixes work";
+  auto busy = e.berth({"rm", "web"});
+  EXPECT_NE(busy.exit_code, 0);
+  EXPECT_NE(busy.err.find("is running"), std::string::npos);
+  ASSERT_EQ(e.berth({"stop", "-t", "1", "web"}).exit_code, 0);
+  EXPECT_NE(e.berth({"ps", "-a"}).out.find("Exited (137)"), std::string::npos)
+      << "sleep as pid 1 ignores SIGTERM";
+  EXPECT_EQ(e.berth({"ps", "-q"}).out, "");
+  ASSERT_EQ(e.berth({"rm", "web"}).exit_code, 0);
+  EXPECT_FALSE(e2e::exists(e.store("containers/" + id)));
+  EXPECT_FALSE(mounted_below(e.store("")));
+}
+
+TEST(BerthContainers, OverlayRootLimitsAndVolumes) {
+  Engine e;
+  e2e::TempDir vol;
+  e2e::write_file(vol / "in", "from host\n");
+  auto r =
+      e.berth({"run", "--rm", "--memory", "64m", "--pids-limit", "50", "-v",
+               vol.path() + ":/data:ro", "localhost/box", "sh", "-c",
+               "touch /newfile && echo wrote; cat /data/in; touch /data/x 2>/dev/null || echo ro; "
+               "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "wrote\nfrom host\nro\n67108864\n50\n");
+  auto ro =
+      e.berth({"run", "--rm", "--read-only", "localhost/box", "sh", "-c", "touch /x 2>&1 || true"});
+  EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
+  // The image's layer is untouched by what containers wrote.
+  auto layers = fs::directory_iterator(e.store("layers"));
+  EXPECT_FALSE(e2e::exists(layers->path().string() + "/newfile"));
+}
+
+TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
+  Engine e;
+  struct Case {
+    std::vector<std::string> args;
+    const char* error;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {{"run", "localhost/nope", "true"}, "no such image: localhost/nope"},
+           {{"run", "-v", "/does/not/exist:/x", "localhost/box", "true"},
+            "/does/not/exist does not exist"},
+           {{"run", "localhost/box"}, "the image has no command"},
+           {{"run", "--network", "bridge", "localhost/box", "true"}, "--network 'bridge'"},
+           {{"run", "localhost/box", "/bin/nothere"}, "/bin/nothere"},
+           {{"run", "-u", "nobody", "localhost/box", "true"}, "--user 'nobody'"},
+       }) {
+    auto r = e.berth(c.args);
+    EXPECT_NE(r.exit_code, 0) << c.error;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << r.err;
+    EXPECT_EQ(e.berth({"ps", "-a", "-q"}).out, "") << c.error;
+    EXPECT_FALSE(mounted_below(e.store(""))) << c.error;
+  }
+  EXPECT_EQ(e.berth({"run", "-d", "--name", "one", "localhost/box", "sleep", "100"}).exit_code, 0);
+  auto dup = e.berth({"run", "-d", "--name", "one", "localhost/box", "sleep", "100"});
+  EXPECT_NE(dup.exit_code, 0);
+  EXPECT_NE(dup.err.find("the name 'one' is already in use"), std::string::npos);
+}
+
+TEST(BerthContainers, ConcurrentRunsGetDistinctIds) {
+  Engine e;
+  std::vector<std::unique_ptr<e2e::Process>> runs;
+  for (int i = 0; i < 10; ++i)
+    runs.push_back(
+        std::make_unique<e2e::Process>(e.command({"run", "-d", "localhost/box", "sleep", "100"})));
+  std::set<std::string> ids;
+  for (auto& p : runs) {
+    auto r = p->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ids.insert(r.out);
+  }
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_EQ(Engine::split(e.berth({"ps", "-q"}).out).size(), 10u);
+}
+
+TEST(BerthContainers, AContainerWhoseMonitorDiedReadsAsExitedAndCanBeRemoved) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "orphan", "localhost/box", "sleep", "1000"}).exit_code,
+            0);
+  std::string dir = fs::directory_iterator(e.store("containers"))->path();
+  auto record = nlohmann::json::parse(e2e::read_file(dir + "/container.json"));
+  // As after a reboot: the monitor and the container are gone at once.
+  ::kill(record["MonitorPid"].get<int>(), SIGKILL);
+  ::kill(record["Pid"].get<int>(), SIGKILL);
+  EXPECT_TRUE(e2e::eventually([&] {
+    return e.berth({"ps", "-a"}).out.find("Exited (-1)") != std::string::npos;
+  }));
+  EXPECT_EQ(e.berth({"ps", "-q"}).out, "");
+  auto rm = e.berth({"rm", "orphan"});
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_FALSE(e2e::exists(dir));
+  EXPECT_FALSE(mounted_below(e.store("")));
+}
+
+}  // namespace
