@@ -112,10 +112,10 @@ base::Status extract(const std::string& blob_path, const std::string& dir, std::
       TRY_STATUS(whiteout(dir, rel));
       continue;
     }
-    archive_entry_set_pathname(e, (dir + "/" + rel).c_str());
+    archive_entry_set_pathname(e, fmt::format("{}/{}", dir, rel).c_str());
     if (const char* link = archive_entry_hardlink(e)) {
       std::string target = TRY(clean_entry_path(link));
-      archive_entry_set_hardlink(e, (dir + "/" + target).c_str());
+      archive_entry_set_hardlink(e, fmt::format("{}/{}", dir, target).c_str());
     }
     rc = archive_write_header(disk.get(), e);
     if (rc < ARCHIVE_WARN)
