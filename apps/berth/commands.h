@@ -22,5 +22,7 @@ void fail(Globals& g, const base::Error& e);
 void add_image_commands(CLI::App& app, Globals& g);
 // run, ps, logs, stop, rm (containers).
 void add_container_commands(CLI::App& app, Globals& g);
+// exec, kill, wait.
+void add_container_control_commands(CLI::App& app, Globals& g);
 
 }  // namespace berth_cli

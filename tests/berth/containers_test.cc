@@ -101,6 +101,28 @@ TEST(BerthContainers, DetachedPsLogsStopRm) {
   EXPECT_FALSE(mounted_below(e.store("")));
 }
 
+TEST(BerthContainers, ExecKillWait) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "svc", "localhost/box", "sh", "-c",
+                     "trap 'exit 3' TERM; while true; do sleep 0.05; done"})
+                .exit_code,
+            0);
+  auto ex = e.berth({"exec", "-e", "X=1", "svc", "sh", "-c",
+                     "echo $X; cat /proc/1/cmdline | grep -c trap; exit 5"});
+  EXPECT_EQ(ex.exit_code, 5) << ex.err;
+  EXPECT_EQ(ex.out, "1\n1\n");
+  ASSERT_TRUE(e2e::eventually([&] {
+    return e.berth({"exec", "svc", "sh", "-c", "grep -q 'SigCgt:.*4...$' /proc/1/status"})
+               .exit_code == 0;
+  }));
+  ASSERT_EQ(e.berth({"kill", "-s", "TERM", "svc"}).exit_code, 0);
+  auto w = e.berth({"wait", "svc"});
+  EXPECT_EQ(w.out, "3\n") << w.err;
+  auto gone = e.berth({"exec", "svc", "true"});
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_NE(gone.err.find("container svc is not running (it is exited)"), std::string::npos) << gone.err;
+}
+
 TEST(BerthContainers, OverlayRootLimitsAndVolumes) {
   Engine e;
   e2e::TempDir vol;
