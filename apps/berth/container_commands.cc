@@ -138,7 +138,8 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
     auto rec = berth::find_container(g.root, target);
     if (!rec) return fail(g, rec.error());
     if (rec->state != "running")
-      return fail(g, base::Error::msg(fmt::format("container {} is not running (it is {})", target, rec->state)));
+      return fail(g, base::Error::msg(fmt::format("container {} is not running (it is {})", target,
+                                                  rec->state)));
     oci::ExecOptions o;
     o.root = g.run_root;
     o.id = rec->id;
