@@ -120,7 +120,8 @@ TEST(BerthContainers, ExecKillWait) {
   EXPECT_EQ(w.out, "3\n") << w.err;
   auto gone = e.berth({"exec", "svc", "true"});
   EXPECT_NE(gone.exit_code, 0);
-  EXPECT_NE(gone.err.find("container svc is not running (it is exited)"), std::string::npos) << gone.err;
+  EXPECT_NE(gone.err.find("container svc is not running (it is exited)"), std::string::npos)
+      << gone.err;
 }
 
 TEST(BerthContainers, OverlayRootLimitsAndVolumes) {
