@@ -16,14 +16,10 @@
 #include "berth/container_record.h"
 #include "oci/lifecycle.h"
 #include "oci/state.h"
+#include "oci/wait_forwarding.h"
 
 namespace berth {
 namespace {
-
-volatile pid_t g_container = 0;
-void forward(int sig) {
-  if (g_container > 0) ::kill(g_container, sig);
-}
 
 // Appends complete lines from `pending` to the log; keeps a partial last line.
 void log_lines(int log_fd, const char* stream, std::string& pending, bool flush) {
@@ -97,12 +93,7 @@ int run_monitor(const MonitorOptions& o) {
   ::close(out[1]);
   ::close(err[1]);
   if (!made) return finish(125, made.error().message());
-  g_container = made->pid;
-  struct sigaction sa {};
-  sa.sa_handler = forward;
-  sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
-    ::sigaction(sig, &sa, nullptr);
+  oci::forward_signals_to(made->pid);
   if (auto rec = load_container(o.root, o.id)) {
     rec->state = "running";
     rec->pid = made->pid;
@@ -145,9 +136,8 @@ int run_monitor(const MonitorOptions& o) {
   int status = 0;
   while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
   }
-  g_container = 0;
   ::close(log_fd);
-  return finish(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status), "");
+  return finish(oci::exit_status_of(status), "");
 }
 
 }  // namespace berth

@@ -21,6 +21,7 @@
 #include "oci/container_plan.h"
 #include "oci/process_plan.h"
 #include "oci/state.h"
+#include "oci/wait_forwarding.h"
 
 namespace oci {
 namespace {
@@ -119,11 +120,6 @@ base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vect
   return apply_and_exec(plan, path);
 }
 
-volatile pid_t g_forward_to = 0;
-void forward_signal(int sig) {
-  if (g_forward_to > 0) ::kill(g_forward_to, sig);
-}
-
 }  // namespace
 
 base::Result<int> exec_in_container(const ExecOptions& o) {
@@ -183,17 +179,7 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
       return e.context("--pid-file");
     }));
   if (o.detach) return 0;
-  g_forward_to = pid;
-  struct sigaction sa {};
-  sa.sa_handler = forward_signal;
-  sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
-    ::sigaction(sig, &sa, nullptr);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  return wait_forwarding_signals(pid);
 }
 
 }  // namespace oci

@@ -25,6 +25,7 @@
 #include "oci/hooks.h"
 #include "oci/init_process.h"
 #include "oci/sync_socket.h"
+#include "oci/wait_forwarding.h"
 
 namespace oci {
 namespace {
@@ -213,11 +214,6 @@ base::Result<ContainerRecord> require_status(const std::string& root, const std:
       fmt::format("cannot {} container {}: it is {}", action, id, status_name(s)));
 }
 
-volatile pid_t g_forward_to = 0;
-void forward_signal(int sig) {
-  if (g_forward_to > 0) ::kill(g_forward_to, sig);
-}
-
 }  // namespace
 
 base::Result<ContainerRecord> create_container(const CreateOptions& o) {
@@ -261,19 +257,9 @@ base::Result<int> run_container(const CreateOptions& o, bool detach) {
     return base::fail(std::move(s).error());
   }
   if (detach) return 0;
-  g_forward_to = rec.pid;
-  struct sigaction sa {};
-  sa.sa_handler = forward_signal;
-  sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
-    ::sigaction(sig, &sa, nullptr);
-  int status = 0;
-  while (::waitpid(rec.pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  g_forward_to = 0;
+  int status = wait_forwarding_signals(rec.pid);
   (void)delete_container(o.root, o.id, true);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  return status;
 }
 
 base::Status kill_container(const std::string& root, const std::string& id, int signal, bool all) {

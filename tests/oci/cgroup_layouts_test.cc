@@ -32,6 +32,12 @@ e2e::ProcResult oci_on(Layout l, Bundle& b, std::vector<std::string> args) {
   return e2e::Process(argv).wait(std::chrono::seconds(60));
 }
 
+// CAP_MKNOD lets the container make device nodes; the device rules must still refuse them.
+void allow_mknod(Bundle& b) {
+  for (const char* set : {"bounding", "effective", "permitted"})
+    b.config["process"]["capabilities"][set].push_back("CAP_MKNOD");
+}
+
 std::string unified_dir(const Bundle& b) {
   return "/sys/fs/cgroup/unified/berth-oci-test/" + b.id();
 }
@@ -40,9 +46,7 @@ TEST(CgroupLayouts, PureV2HostRunsPausesAndFiltersDevices) {
   if (!e2e::exists("/sys/fs/cgroup/unified/cgroup.procs"))
     GTEST_SKIP() << "no v2 hierarchy to show as a v2 host";
   Bundle b;
-  b.config["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
-  b.config["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
-  b.config["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
+  allow_mknod(b);
   b.config["process"]["args"] = {
       "sh", "-c",
       "cat /proc/self/cgroup; head -c 1 /dev/zero | wc -c; mknod /tmp/mem c 1 1 && "
@@ -75,9 +79,7 @@ TEST(CgroupLayouts, PureV2HostRunsPausesAndFiltersDevices) {
 TEST(CgroupLayouts, PureV2HostDeviceProgramAndNamespaceView) {
   if (!e2e::exists("/sys/fs/cgroup/unified/cgroup.procs")) GTEST_SKIP();
   Bundle b;
-  b.config["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
-  b.config["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
-  b.config["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
+  allow_mknod(b);
   b.config["process"]["args"] = {
       "sh", "-c",
       "grep '^0::' /proc/self/cgroup; head -c 1 /dev/zero | wc -c; mknod /tmp/mem c 1 1 && "
