@@ -20,6 +20,8 @@ void fail(Globals& g, const base::Error& e);
 
 // import, images, tag, rmi, inspect (images).
 void add_image_commands(CLI::App& app, Globals& g);
+// pull, login, logout.
+void add_registry_commands(CLI::App& app, Globals& g);
 // run, ps, logs, stop, rm (containers).
 void add_container_commands(CLI::App& app, Globals& g);
 // exec, kill, wait.

@@ -2,11 +2,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <memory>
@@ -76,11 +78,12 @@ base::Status whiteout(const std::string& dir, const std::string& rel) {
   return {};
 }
 
-base::Status extract(const std::string& blob_path, const std::string& dir, std::string& diff_id) {
+base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
+                          std::string& diff_id) {
   ArchivePtr raw(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(raw.get());
   archive_read_support_format_raw(raw.get());
-  if (archive_read_open_filename(raw.get(), blob_path.c_str(), 1 << 20) != ARCHIVE_OK)
+  if (archive_read_open_fd(raw.get(), fd, 1 << 20) != ARCHIVE_OK)
     return base::fail_msg(
         fmt::format("open layer {}: {}", blob_path, archive_error_string(raw.get())));
   archive_entry* e = nullptr;
@@ -162,26 +165,50 @@ bool LayerStore::has(const std::string& diff_id) const {
   return check_digest(diff_id, "diff id") && ::access(path(diff_id).c_str(), F_OK) == 0;
 }
 
-base::Result<std::string> LayerStore::unpack(const std::string& blob_path,
-                                             const std::string& expected) {
-  if (!expected.empty() && has(expected)) return expected;
-  std::string tmp =
-      fmt::format("{}/.tmp-{}-{}", dir_, ::getpid(), static_cast<const void*>(&blob_path));
+LayerStore::Pending::Pending(std::string tmp, std::string diff_id)
+    : tmp_(std::move(tmp)), diff_id_(std::move(diff_id)) {}
+
+LayerStore::Pending::Pending(Pending&& other) noexcept
+    : tmp_(std::move(other.tmp_)), diff_id_(std::move(other.diff_id_)) {
+  other.tmp_.clear();
+}
+
+LayerStore::Pending::~Pending() {
+  std::error_code ec;
+  if (!tmp_.empty()) std::filesystem::remove_all(tmp_, ec);
+}
+
+base::Result<LayerStore::Pending> LayerStore::extract(int fd, const std::string& what) {
+  static std::atomic<unsigned> serial{0};
+  std::string tmp = fmt::format("{}/.tmp-{}-{}", dir_, ::getpid(), serial++);
   std::error_code ec;
   std::filesystem::create_directory(tmp, ec);
   if (ec) return base::fail(base::Error::sys(ec.value(), "mkdir", tmp));
-  std::string diff_id;
-  base::Status s = extract(blob_path, tmp, diff_id);
-  if (s && !expected.empty() && diff_id != expected)
-    s = base::fail_msg(
+  Pending pending(tmp, "");
+  TRY_STATUS(extract_into(fd, what, tmp, pending.diff_id_));
+  return pending;
+}
+
+base::Result<std::string> LayerStore::commit(Pending pending, const std::string& expected) {
+  const std::string& diff_id = pending.diff_id_;
+  if (!expected.empty() && diff_id != expected)
+    return base::fail_msg(
         fmt::format("layer diff id mismatch: expected {}, got {}", expected, diff_id));
-  if (s && ::rename(tmp.c_str(), path(diff_id).c_str()) != 0 && errno != ENOTEMPTY &&
-      errno != EEXIST)
-    s = base::fail(base::Error::sys(errno, "rename", path(diff_id)));
-  std::filesystem::remove_all(tmp,
-                              ec);  // left only when another unpack won the rename, or on failure
-  if (!s) return base::fail(std::move(s).error());
+  // When another unpack of the same layer won, ours is dropped with `pending`.
+  if (::rename(pending.tmp_.c_str(), path(diff_id).c_str()) == 0) {
+    pending.tmp_.clear();
+  } else if (errno != ENOTEMPTY && errno != EEXIST) {
+    return base::fail(base::Error::sys(errno, "rename", path(diff_id)));
+  }
   return diff_id;
+}
+
+base::Result<std::string> LayerStore::unpack(const std::string& blob_path,
+                                             const std::string& expected) {
+  if (!expected.empty() && has(expected)) return expected;
+  base::UniqueFd fd = TRY(base::sys::open(blob_path, O_RDONLY | O_CLOEXEC));
+  Pending pending = TRY(extract(fd.get(), blob_path));
+  return commit(std::move(pending), expected);
 }
 
 }  // namespace berth

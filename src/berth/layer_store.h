@@ -17,6 +17,22 @@ namespace berth {
 
 class LayerStore {
  public:
+  // A layer unpacked into a temporary directory, not yet under its final
+  // name; dropping it without commit() removes it.
+  class Pending {
+   public:
+    Pending(Pending&& other) noexcept;
+    Pending& operator=(Pending&&) = delete;
+    ~Pending();
+    const std::string& diff_id() const { return diff_id_; }
+
+   private:
+    friend class LayerStore;
+    Pending(std::string tmp, std::string diff_id);
+    std::string tmp_;
+    std::string diff_id_;
+  };
+
   explicit LayerStore(std::string root);
   std::string path(const std::string& diff_id) const;
   bool has(const std::string& diff_id) const;
@@ -24,6 +40,13 @@ class LayerStore {
   // `expected_diff_id`, a different one is an error and nothing is kept.
   base::Result<std::string> unpack(const std::string& blob_path,
                                    const std::string& expected_diff_id = {});
+  // Unpacks a layer stream (any compression) read from `fd` up to the end of
+  // its tar; `what` names it in errors. The caller may verify more (the blob's
+  // digest) before commit().
+  base::Result<Pending> extract(int fd, const std::string& what);
+  // Moves the layer to its final name; with `expected_diff_id`, a different one
+  // is an error and nothing is kept. Returns the diff id.
+  base::Result<std::string> commit(Pending pending, const std::string& expected_diff_id = {});
 
  private:
   std::string dir_;

@@ -96,9 +96,12 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   while (n < 0 && errno == EINTR);
   // fifo_fd stays open (close-on-exec): `start` waits for it to close, so it
   // returns, and poststart hooks run, only once the program has been executed.
+  // If the program cannot be started, `start` reads why from the fifo.
   auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
   base::Status done = hooks ? apply_and_exec(plan.process, path) : hooks;
-  ::dprintf(2, "berth-oci: %s\n", done.error().message().c_str());
+  std::string why = done.error().message();
+  (void)!::write(ch.fifo_fd, why.data(), why.size());
+  ::dprintf(2, "berth-oci: %s\n", why.c_str());
   ::_exit(127);
 }
 

@@ -241,8 +241,19 @@ base::Status start_container(const std::string& root, const std::string& id) {
     while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
     }
   }
-  if (!init_alive(rec))
-    return base::fail_msg(fmt::format("container {} exited before its program started", id));
+  // The init writes why into the fifo when its program could not be started;
+  // a program that ran and already exited leaves it empty.
+  std::string why;
+  char buf[4096];
+  for (ssize_t n; watch && (n = ::read(watch.get(), buf, sizeof buf)) > 0;)
+    why.append(buf, static_cast<size_t>(n));
+  if (!why.empty() && why[0] == byte) {  // our byte, unread: the init was gone
+    if (why.size() == 1)
+      return base::fail_msg(fmt::format("cannot start container {}: its init process is gone", id));
+    why.erase(0, 1);
+  }
+  if (!why.empty())
+    return base::fail_msg(fmt::format("container {} could not start its program: {}", id, why));
   Config config = TRY(recorded_config(root, id));
   if (auto h = run_hooks(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning));
       !h)

@@ -13,51 +13,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_support.h"
+#include "tests/berth/berth_harness.h"
 
 namespace {
 namespace fs = std::filesystem;
 
-class Engine {
- public:
-  Engine() {
-    // A busybox image, imported from a tar of a minimal root.
-    std::string root = dir_ / "rootfs";
-    fs::create_directories(root + "/bin");
-    for (const char* d : {"proc", "sys", "dev", "etc", "tmp"})
-      fs::create_directories(root + "/" + d);
-    fs::copy_file("/bin/busybox", root + "/bin/busybox");
-    for (const char* a :
-         {"sh", "echo", "cat", "sleep", "hostname", "id", "ls", "grep", "touch", "true"})
-      fs::create_symlink("busybox", root + "/bin/" + a);
-    auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", dir_ / "rootfs.tar", "."}).wait();
-    EXPECT_EQ(tar.exit_code, 0) << tar.err;
-    auto imp = berth({"import", dir_ / "rootfs.tar", "localhost/box"});
-    EXPECT_EQ(imp.exit_code, 0) << imp.err;
-  }
-  ~Engine() {
-    for (const auto& id : split(berth({"ps", "-a", "-q"}).out)) berth({"rm", "-f", id});
-  }
-  std::vector<std::string> command(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {BERTH_BIN, "--root", dir_ / "store", "--run-root",
-                                     dir_ / "run"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-  e2e::ProcResult berth(std::vector<std::string> args) {
-    return e2e::Process(command(std::move(args))).wait(std::chrono::seconds(120));
-  }
-  std::string store(const std::string& rel) const { return dir_ / ("store/" + rel); }
-  static std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream in(s);
-    for (std::string w; in >> w;) out.push_back(w);
-    return out;
-  }
-
- private:
-  e2e::TempDir dir_;
-};
+using bt::Engine;
 
 bool mounted_below(const std::string& dir) {
   std::ifstream in("/proc/self/mounts");

@@ -224,3 +224,29 @@ TEST(Lifecycle, LogFileGetsJsonErrors) {
 }
 
 }  // namespace
+
+TEST(Lifecycle, StartOfAProgramThatExitsAtOnceSucceeds) {
+  // The program may be gone before `start` looks: that is a start, not a failure.
+  for (int i = 0; i < 20; ++i) {
+    Bundle b;
+    b.config["process"]["args"] = {"true"};
+    b.save();
+    ASSERT_EQ(b.oci({"create", "--bundle", b.dir(), b.id()}).exit_code, 0);
+    auto s = b.oci({"start", b.id()});
+    EXPECT_EQ(s.exit_code, 0) << s.err;
+    b.oci({"delete", "--force", b.id()});
+  }
+}
+
+TEST(Lifecycle, StartSaysWhyTheProgramCouldNotBeExecuted) {
+  Bundle b;
+  e2e::write_file(b.rootfs() + "/bin/not-a-program", "just text\n", 0755);
+  b.config["process"]["args"] = {"/bin/not-a-program"};
+  b.save();
+  ASSERT_EQ(b.oci({"create", "--bundle", b.dir(), b.id()}).exit_code, 0);
+  auto s = b.oci({"start", b.id()});
+  EXPECT_NE(s.exit_code, 0);
+  EXPECT_NE(s.err.find("could not start its program"), std::string::npos) << s.err;
+  EXPECT_NE(s.err.find("Exec format error"), std::string::npos) << s.err;
+  b.oci({"delete", "--force", b.id()});
+}

@@ -1,0 +1,103 @@
+// Registry commands: pull, login, logout.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "apps/berth/commands.h"
+#include "berth/image_store.h"
+#include "berth/puller.h"
+#include "berth/reference.h"
+#include "berth/registry_auth.h"
+#include "berth/registry_settings.h"
+
+namespace berth_cli {
+namespace {
+
+// "docker.io" for Docker Hub names, else the registry part as given.
+std::string registry_name(const std::string& text) {
+  if (text.empty() || text == "docker.io" || text == "index.docker.io" ||
+      text == "registry-1.docker.io")
+    return "docker.io";
+  return text;
+}
+
+}  // namespace
+
+void add_registry_commands(CLI::App& app, Globals& g) {
+  static std::string name, platform, registry, username, password;
+  static bool insecure = false, quiet = false, password_stdin = false;
+  static int parallel = 3;
+
+  auto* pull = app.add_subcommand("pull", "download an image from a registry");
+  pull->add_option("image", name, "NAME[:TAG|@DIGEST]")->required();
+  pull->add_flag("--insecure", insecure, "allow plain HTTP and unverified TLS for this registry");
+  pull->add_option("--platform", platform, "os/arch[/variant] from a multi-platform image");
+  pull->add_option("--parallel", parallel, "layers downloaded at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 32));
+  pull->add_flag("-q,--quiet", quiet, "print only the image id");
+  pull->callback([&g] {
+    auto ref = berth::parse_reference(name);
+    if (!ref) return fail(g, ref.error());
+    berth::PullOptions o;
+    auto reg = berth::registry_options(g.root, ref->registry, insecure);
+    if (!reg) return fail(g, reg.error());
+    o.registry = std::move(*reg);
+    if (!platform.empty()) {
+      auto p = berth::parse_platform(platform);
+      if (!p) return fail(g, p.error());
+      o.platform = *p;
+    }
+    o.parallel_layers = parallel;
+    berth::PullProgress progress(stderr, berth::PullProgress::mode_for(stderr, quiet));
+    o.progress = &progress;
+    berth::ImageStore store(g.root);
+    auto pulled = berth::pull_image(store, *ref, o);
+    if (!pulled) return fail(g, pulled.error());
+    if (!quiet) {
+      std::fprintf(
+          stderr, "Digest: %s\n",
+          (pulled->index_digest.empty() ? pulled->manifest_digest : pulled->index_digest).c_str());
+      std::fprintf(stderr, "Pulled: %s\n", pulled->name.c_str());
+    }
+    std::printf("%s\n", pulled->image_id.c_str());
+  });
+
+  auto* login = app.add_subcommand("login", "save credentials for a registry");
+  login->add_option("registry", registry, "host[:port]; Docker Hub when left out");
+  login->add_option("-u,--username", username, "user name")->required();
+  login->add_option("-p,--password", password, "password (prefer --password-stdin)");
+  login->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+  login->add_flag("--insecure", insecure, "allow plain HTTP and unverified TLS for this registry");
+  login->callback([&g] {
+    std::string reg = registry_name(registry);
+    if (password_stdin) {
+      std::getline(std::cin, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+    }
+    if (password.empty())
+      return fail(g, base::Error::msg("login: a password is needed (-p or --password-stdin)"));
+    auto o = berth::registry_options(g.root, reg, insecure);
+    if (!o) return fail(g, o.error());
+    o->credentials = berth::Credentials{username, password};
+    if (auto s = berth::RegistryClient::check_login(reg, *o); !s) return fail(g, s.error());
+    if (auto s = berth::CredentialStore(g.root).save(reg, *o->credentials); !s)
+      return fail(g, s.error());
+    std::printf("Login Succeeded\n");
+  });
+
+  auto* logout = app.add_subcommand("logout", "forget the credentials for a registry");
+  logout->add_option("registry", registry, "host[:port]; Docker Hub when left out");
+  logout->callback([&g] {
+    std::string reg = registry_name(registry);
+    auto removed = berth::CredentialStore(g.root).remove(reg);
+    if (!removed) return fail(g, removed.error());
+    if (!*removed) return fail(g, base::Error::msg(fmt::format("not logged in to {}", reg)));
+    std::printf("Removed login credentials for %s\n", reg.c_str());
+  });
+}
+
+}  // namespace berth_cli

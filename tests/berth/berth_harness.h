@@ -1,0 +1,102 @@
+// Shared fixtures of the berth end-to-end suites:
+//  - Engine: a private berth store (--root/--run-root in a temp dir) with a
+//    busybox image imported as localhost/box; removes its containers at the end;
+//  - make_busybox_root(): a minimal root filesystem (busybox-static + applets);
+//  - Registry: Debian's docker-registry on 127.0.0.1 (plain HTTP, TLS, or
+//    token auth with tests/berth/fixtures/token_server.py), stopped at the end;
+//  - StaticRegistry: a fake registry serving whatever files the test wrote;
+//  - OciLayout: builds OCI image layouts (layers, images, indexes) that
+//    skopeo pushes to a Registry.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace bt {
+
+using nlohmann::json;
+
+void make_busybox_root(const std::string& dir);
+std::string sha256_of_file(const std::string& path);  // "sha256:<hex>"
+int free_port();
+
+class Engine {
+ public:
+  // With `import_box`, localhost/box is imported from make_busybox_root().
+  explicit Engine(bool import_box = true);
+  ~Engine();
+  std::vector<std::string> command(std::vector<std::string> args) const;
+  e2e::ProcResult berth(std::vector<std::string> args) const;
+  std::string store(const std::string& rel) const { return dir_ / ("store/" + rel); }
+  std::string path(const std::string& rel) const { return dir_ / rel; }
+  static std::vector<std::string> split(const std::string& s);
+
+ private:
+  e2e::TempDir dir_;
+};
+
+class Registry {
+ public:
+  enum class Kind { kPlainHttp, kTls, kTokenAuth };
+  static constexpr const char* kUser = "tester";
+  static constexpr const char* kPassword = "s3cret-pass";
+  explicit Registry(Kind kind);
+  ~Registry();
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string ca_cert() const { return dir_ / "tls.crt"; }  // kTls only
+  std::string token_log() const { return e2e::read_file(dir_ / "tokens.log"); }
+  // skopeo copy --all oci:LAYOUT:TAG docker://HOST/REPO_TAG; returns skopeo's exit code.
+  e2e::ProcResult push(const std::string& layout, const std::string& tag,
+                       const std::string& repo_tag) const;
+
+ private:
+  Kind kind_;
+  int port_ = 0;
+  e2e::TempDir dir_;
+  std::unique_ptr<e2e::Process> registry_;
+  std::unique_ptr<e2e::Process> tokens_;
+};
+
+class StaticRegistry {
+ public:
+  StaticRegistry();
+  ~StaticRegistry();
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  void manifest(const std::string& ref, const std::string& body, const std::string& type = {});
+  void blob(const std::string& digest, const std::string& bytes);
+
+ private:
+  int port_ = 0;
+  e2e::TempDir dir_;
+  std::unique_ptr<e2e::Process> server_;
+};
+
+class OciLayout {
+ public:
+  explicit OciLayout(std::string dir);
+  const std::string& dir() const { return dir_; }
+  // A layer of `root`'s contents: compression "gzip", "zstd" or "none".
+  // Returns its descriptor, with "diff_id" added (drop it before use in a manifest).
+  json add_layer(const std::string& root, const std::string& compression);
+  // An image of `layers` (from add_layer) for linux/`arch`; returns its
+  // manifest descriptor with its platform.
+  json add_image(const std::vector<json>& layers, const std::string& arch,
+                 const std::vector<std::string>& cmd = {"sh"});
+  // An index (manifest list) of `manifests`; returns its descriptor.
+  json add_index(const std::vector<json>& manifests);
+  // Names `descriptor` `tag` in index.json.
+  void tag(json descriptor, const std::string& tag);
+  // Stores `bytes` as a blob; returns its digest.
+  std::string put_blob(const std::string& bytes);
+
+ private:
+  std::string dir_;
+  json index_;
+};
+
+}  // namespace bt
