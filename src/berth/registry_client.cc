@@ -170,7 +170,7 @@ base::Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
 }
 
 base::Result<HttpResponse> RegistryClient::get(HttpClient& http, const std::string& path,
-                                               std::vector<std::string> headers,
+                                               const std::vector<std::string>& headers,
                                                const BodySink* sink,
                                                const std::function<void(uint64_t)>& on_length) {
   std::string url = base_url_ + path;

@@ -55,7 +55,7 @@ class RegistryClient {
   RegistryClient() = default;
   // GET base_url_ + path with auth; renews the token once on 401.
   base::Result<HttpResponse> get(HttpClient& http, const std::string& path,
-                                 std::vector<std::string> headers, const BodySink* sink,
+                                 const std::vector<std::string>& headers, const BodySink* sink,
                                  const std::function<void(uint64_t)>& on_length);
   base::Status authenticate(const HttpResponse& unauthorized);
   std::string authorization() const;
