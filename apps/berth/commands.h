@@ -22,7 +22,9 @@ void fail(Globals& g, const base::Error& e);
 void add_image_commands(CLI::App& app, Globals& g);
 // pull, login, logout.
 void add_registry_commands(CLI::App& app, Globals& g);
-// run, ps, logs, stop, rm (containers).
+// run, create, start.
+void add_run_commands(CLI::App& app, Globals& g);
+// ps, logs, stop, rm, inspect, top, container prune.
 void add_container_commands(CLI::App& app, Globals& g);
 // exec, kill, wait.
 void add_container_control_commands(CLI::App& app, Globals& g);

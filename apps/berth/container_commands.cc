@@ -1,4 +1,4 @@
-// Container commands: run, ps, logs, stop, rm.
+// Container commands: ps, logs, stop, rm, top, container prune.
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "base/text_file.h"
 #include "base/units.h"
 #include "berth/containers.h"
 #include "oci/exec_process.h"
@@ -15,49 +16,7 @@
 namespace berth_cli {
 
 void add_container_commands(CLI::App& app, Globals& g) {
-  static berth::RunOptions o;
-  static std::string entrypoint, memory;
   static std::vector<std::string> words;
-  auto* run = app.add_subcommand("run", "run a command in a new container");
-  run->add_flag("-d,--detach", o.detach, "run in the background and print the id");
-  run->add_flag("--rm", o.remove, "remove the container when it exits");
-  run->add_option("--name", o.name, "a name for the container");
-  run->add_option("-e,--env", o.env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
-  run->add_option("-v,--volume", o.volumes, "HOST:CONTAINER[:ro] (repeatable)")
-      ->allow_extra_args(false);
-  run->add_option("-w,--workdir", o.workdir, "working directory inside");
-  run->add_option("-u,--user", o.user, "UID[:GID]");
-  run->add_option("--entrypoint", entrypoint, "replace the image's entrypoint");
-  run->add_option("--hostname", o.hostname, "the container's hostname");
-  run->add_option("-m,--memory", memory, "memory limit (e.g. 64m, 1g)");
-  run->add_option("--cpus", o.cpus, "CPUs (e.g. 0.5)");
-  run->add_option("--pids-limit", o.pids_limit, "maximum number of processes");
-  run->add_flag("--read-only", o.read_only, "read-only root filesystem");
-  run->add_option("--network", o.network, "none (default) or host");
-  run->add_option("image", o.image, "image")->required();
-  run->prefix_command();  // everything after the image is the command
-  run->callback([&g, run] {
-    o.command = run->remaining();
-    if (!o.command.empty() && o.command.front() == "--") o.command.erase(o.command.begin());
-    if (run->count("--entrypoint")) o.entrypoint = entrypoint;
-    if (!memory.empty()) {
-      auto bytes = base::units::parse_size(memory);
-      if (!bytes)
-        return fail(g,
-                    base::Error::msg(fmt::format("--memory '{}': not a size such as 64m", memory)));
-      o.memory = static_cast<int64_t>(*bytes);
-    }
-    std::string id;
-    auto r = berth::run_container({g.root, g.run_root}, o, &id);
-    if (!r) {
-      g.exit_code = 125;
-      std::fprintf(stderr, "berth: %s\n", r.error().message().c_str());
-      return;
-    }
-    if (o.detach) std::printf("%s\n", id.c_str());
-    g.exit_code = *r;
-  });
-
   static bool all = false, quiet = false;
   auto* ps = app.add_subcommand("ps", "list containers");
   ps->add_flag("-a,--all", all, "include exited ones");
@@ -87,14 +46,69 @@ void add_container_commands(CLI::App& app, Globals& g) {
   static std::string target;
   static int timeout = 10;
   static bool force = false;
+  static bool follow = false, timestamps = false;
+  static int tail = -1;
   auto* logs = app.add_subcommand("logs", "print a container's output");
+  logs->add_flag("-f,--follow", follow, "keep printing new output until the container exits");
+  logs->add_option("-n,--tail", tail, "only the last N lines");
+  logs->add_flag("-t,--timestamps", timestamps, "prefix each line with when it was written");
   logs->add_option("container", target, "id or name")->required();
   logs->callback([&g] {
-    auto lines = berth::read_logs({g.root, g.run_root}, target);
+    berth::Paths p{g.root, g.run_root};
+    uint64_t offset = 0;
+    auto print = [](const std::vector<berth::LogLine>& lines, size_t from) {
+      for (size_t i = from; i < lines.size(); ++i) {
+        std::FILE* out = lines[i].stream == "stderr" ? stderr : stdout;
+        if (timestamps) std::fprintf(out, "%s ", lines[i].time.c_str());
+        std::fputs(lines[i].text.c_str(), out);
+        std::fflush(out);
+      }
+    };
+    auto lines = berth::read_logs(p, target, &offset);
     if (!lines) return fail(g, lines.error());
-    for (const auto& [stream, text] : *lines)
-      std::fputs(text.c_str(), stream == "stderr" ? stderr : stdout);
+    size_t from = tail >= 0 && static_cast<size_t>(tail) < lines->size()
+                      ? lines->size() - static_cast<size_t>(tail)
+                      : 0;
+    print(*lines, from);
+    while (follow) {
+      auto rec = berth::inspect_container(p, target);
+      bool running = rec && (*rec)["State"] == "running";
+      auto more = berth::read_logs(p, target, &offset);
+      if (!more) return fail(g, more.error());
+      print(*more, 0);
+      if (!running && more->empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   });
+
+  auto* top = app.add_subcommand("top", "list the processes of a running container");
+  top->add_option("container", target, "id or name")->required();
+  top->callback([&g] {
+    auto rec = berth::inspect_container({g.root, g.run_root}, target);
+    if (!rec) return fail(g, rec.error());
+    if ((*rec)["State"] != "running")
+      return fail(g, base::Error::msg(fmt::format("container {} is not running", target)));
+    auto pids = oci::container_pids(g.run_root, (*rec)["Id"].get<std::string>());
+    if (!pids) return fail(g, pids.error());
+    std::printf("%-8s %s\n", "PID", "CMD");
+    for (pid_t pid : *pids) {
+      std::string cmd = base::read_text(fmt::format("/proc/{}/cmdline", pid)).value_or("");
+      for (auto& c : cmd)
+        if (c == '\0') c = ' ';
+      while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+      std::printf("%-8d %s\n", pid, cmd.c_str());
+    }
+  });
+
+  auto* container = app.add_subcommand("container", "container housekeeping");
+  auto* prune = container->add_subcommand("prune", "remove every container that is not running");
+  container->require_subcommand(1);
+  prune->callback([&g] {
+    auto removed = berth::prune_containers({g.root, g.run_root});
+    if (!removed) return fail(g, removed.error());
+    for (const auto& id : *removed) std::printf("%s\n", id.c_str());
+  });
+
   auto* stop =
       app.add_subcommand("stop", "stop a container: SIGTERM, then SIGKILL after the timeout");
   stop->add_option("-t,--time", timeout, "seconds to wait before SIGKILL");
@@ -116,71 +130,6 @@ void add_container_commands(CLI::App& app, Globals& g) {
         fail(g, s.error());
       else
         std::printf("%s\n", w.c_str());
-    }
-  });
-}
-
-}  // namespace berth_cli
-
-namespace berth_cli {
-
-void add_container_control_commands(CLI::App& app, Globals& g) {
-  static std::string target, signal_name = "KILL", workdir, user;
-  static std::vector<std::string> env;
-  auto* exec = app.add_subcommand("exec", "run another command in a running container");
-  exec->add_option("-e,--env", env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
-  exec->add_option("-w,--workdir", workdir, "working directory inside");
-  exec->add_option("-u,--user", user, "UID[:GID]");
-  exec->add_option("container", target, "id or name")->required();
-  exec->prefix_command();
-  exec->callback([&g, exec] {
-    (void)berth::containers({g.root, g.run_root});  // marks records of dead monitors exited
-    auto rec = berth::find_container(g.root, target);
-    if (!rec) return fail(g, rec.error());
-    if (rec->state != "running")
-      return fail(g, base::Error::msg(fmt::format("container {} is not running (it is {})", target,
-                                                  rec->state)));
-    oci::ExecOptions o;
-    o.root = g.run_root;
-    o.id = rec->id;
-    o.args = exec->remaining();
-    o.env = env;
-    o.cwd = workdir;
-    o.user = user;
-    auto r = oci::exec_in_container(o);
-    if (!r) {
-      std::fprintf(stderr, "berth: %s\n", r.error().message().c_str());
-      g.exit_code = 126;
-      return;
-    }
-    g.exit_code = *r;
-  });
-
-  auto* kill = app.add_subcommand("kill", "send a signal to a container");
-  kill->add_option("-s,--signal", signal_name, "signal name or number");
-  kill->add_option("container", target, "id or name")->required();
-  kill->callback([&g] {
-    auto rec = berth::find_container(g.root, target);
-    if (!rec) return fail(g, rec.error());
-    auto sig = oci::signal_from_name(signal_name);
-    if (!sig) return fail(g, sig.error());
-    if (auto s = oci::kill_container(g.run_root, rec->id, *sig, false); !s)
-      return fail(g, s.error());
-    std::printf("%s\n", target.c_str());
-  });
-
-  auto* wait = app.add_subcommand("wait", "wait for a container to exit; print its exit status");
-  wait->add_option("container", target, "id or name")->required();
-  wait->callback([&g] {
-    for (;;) {
-      (void)berth::containers({g.root, g.run_root});  // marks records of dead monitors exited
-      auto rec = berth::find_container(g.root, target);
-      if (!rec) return fail(g, rec.error());
-      if (rec->state != "running") {
-        std::printf("%d\n", rec->exit_code);
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
 }

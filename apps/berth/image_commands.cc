@@ -1,10 +1,12 @@
-// Image commands: import, images, tag, rmi, inspect.
+// Image commands: import, images, tag, rmi, inspect (containers too), image prune.
 #include <cstdio>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
 #include "base/units.h"
+#include "berth/containers.h"
 #include "berth/image_store.h"
 #include "berth/importer.h"
 #include "berth/reference.h"
@@ -88,10 +90,14 @@ void add_image_commands(CLI::App& app, Globals& g) {
     }
   });
 
-  auto* inspect =
-      app.add_subcommand("inspect", "show an image's manifest, config and layers as JSON");
-  inspect->add_option("image", name, "name or id")->required();
+  auto* inspect = app.add_subcommand(
+      "inspect", "show a container's record, or an image's manifest, config and layers, as JSON");
+  inspect->add_option("target", name, "container or image: name or id")->required();
   inspect->callback([&g] {
+    if (auto c = berth::inspect_container({g.root, g.run_root}, name)) {
+      std::printf("%s\n", c->dump(2).c_str());
+      return;
+    }
     berth::ImageStore store(g.root);
     auto digest = store.resolve(name);
     if (!digest) return fail(g, digest.error());
@@ -105,6 +111,27 @@ void add_image_commands(CLI::App& app, Globals& g) {
                           {"Config", *c},
                           {"LayerDirs", *dirs}};
     std::printf("%s\n", out.dump(2).c_str());
+  });
+
+  static bool prune_all = false;
+  auto* image = app.add_subcommand("image", "image housekeeping");
+  image->require_subcommand(1);
+  auto* prune =
+      image->add_subcommand("prune", "delete data no image needs (-a: and unused images)");
+  prune->add_flag("-a,--all", prune_all, "also remove images no container uses");
+  prune->callback([&g] {
+    berth::ImageStore store(g.root);
+    if (prune_all) {
+      std::set<std::string> used;
+      for (const auto& c : berth::containers({g.root, g.run_root})) used.insert(c.image_id);
+      for (const auto& i : store.list()) {
+        if (used.count(i.id)) continue;
+        auto removed = store.remove(i.id);
+        if (!removed) return fail(g, removed.error());
+        for (const auto& r : *removed) std::printf("Untagged: %s\n", r.c_str());
+      }
+    }
+    if (auto s = store.prune(); !s) fail(g, s.error());
   });
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--run-root", g.run_root, "runtime state")->capture_default_str();
   add_image_commands(app, g);
   add_registry_commands(app, g);
+  add_run_commands(app, g);
   add_container_commands(app, g);
   add_container_control_commands(app, g);
   try {

@@ -16,19 +16,25 @@ std::string container_dir(const std::string& root, const std::string& id) {
 }
 
 base::Status save_container(const std::string& root, const ContainerRecord& r) {
-  nlohmann::json j = {{"Id", r.id},
-                      {"Name", r.name},
-                      {"Image", r.image},
-                      {"ImageId", r.image_id},
-                      {"Command", r.command},
-                      {"Created", r.created},
-                      {"State", r.state},
-                      {"ExitCode", r.exit_code},
-                      {"Pid", r.pid},
-                      {"MonitorPid", r.monitor_pid},
-                      {"Finished", r.finished},
-                      {"AutoRemove", r.auto_remove},
-                      {"Network", r.network}};
+  nlohmann::json j = {
+      {"Id", r.id},
+      {"Name", r.name},
+      {"Image", r.image},
+      {"ImageId", r.image_id},
+      {"Command", r.command},
+      {"Created", r.created},
+      {"State", r.state},
+      {"ExitCode", r.exit_code},
+      {"Pid", r.pid},
+      {"MonitorPid", r.monitor_pid},
+      {"Finished", r.finished},
+      {"AutoRemove", r.auto_remove},
+      {"Interactive", r.interactive},
+      {"RestartPolicy", {{"Name", r.restart}, {"MaximumRetryCount", r.restart_max}}},
+      {"RestartCount", r.restart_count},
+      {"StopRequested", r.stop_requested},
+      {"Started", r.started},
+      {"Network", r.network}};
   return base::replace_file(container_dir(root, r.id) + "/container.json", j.dump(2));
 }
 
@@ -50,6 +56,15 @@ base::Result<ContainerRecord> load_container(const std::string& root, const std:
     r.finished = j.at("Finished");
     r.auto_remove = j.at("AutoRemove");
     r.network = j.at("Network");
+    // Fields added later read as their defaults in older records.
+    r.interactive = j.value("Interactive", false);
+    if (j.contains("RestartPolicy")) {
+      r.restart = j["RestartPolicy"].value("Name", "no");
+      r.restart_max = j["RestartPolicy"].value("MaximumRetryCount", 0);
+    }
+    r.restart_count = j.value("RestartCount", 0);
+    r.stop_requested = j.value("StopRequested", false);
+    r.started = j.value("Started", "");
   } catch (const nlohmann::json::exception&) {
     return base::fail_msg(fmt::format("container {}: record is damaged", id.substr(0, 12)));
   }

@@ -31,6 +31,12 @@ struct ContainerRecord {
   int monitor_pid = 0;   // its monitor
   std::string finished;  // when it exited
   bool auto_remove = false;
+  bool interactive = false;    // -i: the container reads the monitor's stdin
+  std::string restart = "no";  // no | on-failure | always
+  int restart_max = 0;         // on-failure:N (0: no limit)
+  int restart_count = 0;
+  bool stop_requested = false;  // set by stop/kill: the monitor does not restart it
+  std::string started;
   nlohmann::json network = {{"mode", "none"}};
 };
 

@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
+#include "base/text_file.h"
 #include "oci/default_spec.h"
 
 namespace berth {
@@ -131,6 +134,34 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
     l["resources"]["cpu"] = {{"quota", static_cast<int64_t>(*o.cpus * 100000)}, {"period", 100000}};
   if (o.pids_limit) l["resources"]["pids"] = {{"limit", *o.pids_limit}};
   return spec;
+}
+
+base::Result<std::vector<std::string>> read_env_file(const std::string& path) {
+  std::string text = TRY_CTX(base::read_text(path), "--env-file");
+  std::vector<std::string> out;
+  size_t start = 0, number = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? text.size() : nl + 1;
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    line = line.substr(first);
+    size_t eq = line.find('=');
+    std::string name = line.substr(0, eq);
+    if (name.empty() || name.find_first_of(" \t") != std::string::npos)
+      return base::fail_msg(
+          fmt::format("--env-file {} line {}: '{}' is not NAME=VALUE", path, number, line));
+    if (eq == std::string::npos) {
+      const char* value = ::getenv(name.c_str());
+      if (value) out.push_back(name + "=" + value);
+      continue;
+    }
+    out.push_back(line);
+  }
+  return out;
 }
 
 }  // namespace berth

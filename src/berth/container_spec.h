@@ -31,7 +31,13 @@ struct RunOptions {
   std::string network = "none";  // none | host
   bool detach = false;
   bool remove = false;
+  bool interactive = false;    // -i
+  std::string restart = "no";  // no | on-failure[:N] | always
 };
+
+// Reads a docker --env-file: NAME=VALUE lines; "#" comments and blank lines
+// are skipped; a bare NAME takes the value from berth's own environment.
+base::Result<std::vector<std::string>> read_env_file(const std::string& path);
 
 struct SpecPaths {
   std::string rootfs;  // the overlay mount point

@@ -48,12 +48,30 @@ ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
   return r;
 }
 
+// "no", "always", "on-failure" or "on-failure:N".
+base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
+  if (text == "no" || text == "always" || text == "on-failure") {
+    rec.restart = text;
+    return {};
+  }
+  if (text.rfind("on-failure:", 0) == 0) {
+    std::string n = text.substr(11);
+    if (!n.empty() && n.size() < 6 && n.find_first_not_of("0123456789") == std::string::npos) {
+      rec.restart = "on-failure";
+      rec.restart_max = std::stoi(n);
+      return {};
+    }
+  }
+  return base::fail_msg(
+      fmt::format("--restart '{}': expected no, always, on-failure or on-failure:N", text));
+}
+
+// Writes the container's files and bundle (nothing is mounted yet).
 base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
                      ContainerRecord& rec) {
   ImageStore images(p.root);
   std::string manifest = TRY(images.resolve(o.image));
   auto image_config = TRY(images.config(manifest));
-  auto layers = TRY(images.layer_dirs(manifest));
   std::string dir = container_dir(p.root, id);
   for (const char* sub : {"bundle/rootfs", "upper", "work"})
     std::filesystem::create_directories(dir + "/" + sub);
@@ -68,15 +86,43 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
   auto spec = TRY(make_spec(o, image_config, id, paths));
   TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump(2)));
+  auto layers = TRY(images.layer_dirs(manifest));
   std::string lower;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it)
     lower += (lower.empty() ? "" : ":") + *it;
-  std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
-  if (::mount("overlay", paths.rootfs.c_str(), "overlay", 0, data.c_str()) != 0)
-    return base::fail(base::Error::sys(errno, "mount overlay", paths.rootfs));
+  TRY_STATUS(base::replace_file(dir + "/lowerdirs", lower));
   rec.image_id = TRY(images.manifest(manifest))["config"]["digest"];
   rec.command = spec["process"]["args"].get<std::vector<std::string>>();
   return save_container(p.root, rec);
+}
+
+// Mounts the overlay root (idempotent: a mounted root is left as it is).
+base::Status mount_root(const Paths& p, const std::string& id) {
+  std::string dir = container_dir(p.root, id);
+  std::string rootfs = dir + "/bundle/rootfs";
+  std::string lower = TRY(base::read_text(dir + "/lowerdirs"));
+  for (size_t start = 0; start <= lower.size();) {
+    size_t colon = lower.find(':', start);
+    std::string layer =
+        lower.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (::access(layer.c_str(), F_OK) != 0)
+      return base::fail_msg(
+          fmt::format("container {}: its image layer {} is gone (was the image removed?)",
+                      id.substr(0, 12), layer));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
+  ::umount2(rootfs.c_str(), MNT_DETACH);  // a stale mount from a monitor that died
+  if (::mount("overlay", rootfs.c_str(), "overlay", 0, data.c_str()) != 0)
+    return base::fail(base::Error::sys(errno, "mount overlay", rootfs));
+  return {};
+}
+
+void discard(const std::string& dir) {
+  ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
@@ -87,7 +133,7 @@ std::vector<ContainerRecord> containers(const Paths& p) {
   return out;
 }
 
-base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id_out) {
+base::Result<std::string> create_container(const Paths& p, const RunOptions& o) {
   std::string id = TRY(new_id());
   std::filesystem::create_directories(containers_dir(p.root));
   ContainerRecord rec;
@@ -95,7 +141,11 @@ base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string
   rec.image = o.image;
   rec.created = oci::now_rfc3339();
   rec.auto_remove = o.remove;
+  rec.interactive = o.interactive;
   rec.network = {{"mode", o.network}};
+  TRY_STATUS(parse_restart(o.restart, rec));
+  if (rec.auto_remove && rec.restart != "no")
+    return base::fail_msg("--rm and --restart cannot be used together");
   {
     auto lock = TRY(FileLock::acquire(p.root + "/containers.lock"));
     rec.name = o.name.empty() ? "berth_" + id.substr(0, 8) : o.name;
@@ -105,22 +155,34 @@ base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string
     std::filesystem::create_directories(container_dir(p.root, id));
     TRY_STATUS(save_container(p.root, rec));
   }
-  std::string dir = container_dir(p.root, id);
   if (auto s = prepare(p, o, id, rec); !s) {
-    ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    discard(container_dir(p.root, id));
     return base::fail(std::move(s).error());
   }
-  if (id_out) *id_out = id;
+  return id;
+}
+
+base::Result<int> start_container(const Paths& p, const std::string& id_or_name, bool attach) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  if (rec.state == "running")
+    return base::fail_msg(fmt::format("container {} is already running", rec.name));
+  std::string id = rec.id;
+  std::string dir = container_dir(p.root, id);
+  {
+    auto lock = TRY(FileLock::acquire(dir + "/lock"));
+    rec.stop_requested = false;
+    rec.started = oci::now_rfc3339();
+    TRY_STATUS(save_container(p.root, rec));
+    TRY_STATUS(mount_root(p, id));
+  }
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe", "monitor"));
   pid_t child = ::fork();
   if (child < 0) return base::fail(base::Error::sys(errno, "fork", "monitor"));
   if (child == 0) {
     ::close(ready[0]);
-    MonitorOptions mo{p.root, p.run_root, id, !o.detach, ready[1]};
-    if (o.detach) {  // a daemon: its own session, not our child
+    MonitorOptions mo{p.root, p.run_root, id, attach, ready[1]};
+    if (!attach) {  // a daemon: its own session, not our child
       ::setsid();
       if (::fork() != 0) ::_exit(0);
       int null_fd = ::open("/dev/null", O_RDWR);
@@ -139,17 +201,14 @@ base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string
     reply.append(buf, static_cast<size_t>(n));
   }
   ::close(ready[0]);
-  if (o.detach) ::waitpid(child, nullptr, 0);
+  if (!attach) ::waitpid(child, nullptr, 0);
   if (reply != "ok\n") {
-    // A run that never started leaves nothing: no record, mount or directory.
-    if (!o.detach) ::waitpid(child, nullptr, 0);
+    if (attach) ::waitpid(child, nullptr, 0);
     ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
     while (!reply.empty() && reply.back() == '\n') reply.pop_back();
     return base::fail_msg(reply.empty() ? "the container's monitor failed" : reply);
   }
-  if (o.detach) return 0;
+  if (!attach) return 0;
   // Attached: Ctrl-C reaches the monitor too (same process group); it forwards it.
   ::signal(SIGINT, SIG_IGN);
   int status = 0;
@@ -158,9 +217,39 @@ base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string
   return WIFEXITED(status) ? WEXITSTATUS(status) : 125;
 }
 
+base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id_out) {
+  std::string id = TRY(create_container(p, o));
+  if (id_out) *id_out = id;
+  auto started = start_container(p, id, !o.detach);
+  if (!started) {
+    // A run that never started leaves nothing: no record, mount or directory.
+    discard(container_dir(p.root, id));
+    return base::fail(std::move(started).error());
+  }
+  return *started;
+}
+
+base::Status request_stop(const Paths& p, const std::string& id) {
+  auto lock = TRY(FileLock::acquire(container_dir(p.root, id) + "/lock"));
+  ContainerRecord rec = TRY(load_container(p.root, id));
+  rec.stop_requested = true;
+  return save_container(p.root, rec);
+}
+
+base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
+  std::vector<std::string> removed;
+  for (const auto& rec : containers(p)) {
+    if (rec.state == "running") continue;
+    TRY_STATUS(remove_container(p, rec.id, false));
+    removed.push_back(rec.id);
+  }
+  return removed;
+}
+
 base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   if (rec.state != "running") return {};
+  TRY_STATUS(request_stop(p, rec.id));
   ::kill(rec.pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -191,20 +280,34 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
   return {};
 }
 
-base::Result<std::vector<std::pair<std::string, std::string>>> read_logs(
-    const Paths& p, const std::string& id_or_name) {
+base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
+                                             uint64_t* offset) {
   ContainerRecord rec = TRY(find_container(p.root, id_or_name));
   std::string text = base::read_text(container_dir(p.root, rec.id) + "/log").value_or("");
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
+  std::vector<LogLine> out;
+  size_t start = offset ? std::min<size_t>(*offset, text.size()) : 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
     if (nl == std::string::npos) break;  // a line still being written
     auto j = nlohmann::json::parse(text.substr(start, nl - start), nullptr, false);
-    if (j.is_object()) out.emplace_back(j.value("stream", "stdout"), j.value("log", ""));
+    if (j.is_object())
+      out.push_back({j.value("stream", "stdout"), j.value("time", ""), j.value("log", "")});
     start = nl + 1;
   }
+  if (offset) *offset = start;
   return out;
+}
+
+base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  std::string dir = container_dir(p.root, rec.id);
+  auto record =
+      nlohmann::json::parse(TRY(base::read_text(dir + "/container.json")), nullptr, false);
+  auto config =
+      nlohmann::json::parse(TRY(base::read_text(dir + "/bundle/config.json")), nullptr, false);
+  record["Config"] = config;
+  record["LogPath"] = dir + "/log";
+  return record;
 }
 
 }  // namespace berth

@@ -1,10 +1,12 @@
 #include "berth/image_store.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -164,12 +166,32 @@ void ImageStore::collect_garbage(const std::map<std::string, std::string>& refs)
         layer_ids.insert(digest_hex(d.get<std::string>()));
   }
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(root_ + "/blobs/sha256", ec))
-    if (!blobs.count(e.path().filename()) && e.path().filename().string()[0] != '.')
-      std::filesystem::remove(e.path(), ec);
-  for (const auto& e : std::filesystem::directory_iterator(root_ + "/layers", ec))
-    if (!layer_ids.count(e.path().filename()) && e.path().filename().string()[0] != '.')
-      std::filesystem::remove_all(e.path(), ec);
+  // Layers under a container's root stay while the container exists, even
+  // when its image has lost every name.
+  for (const auto& c : std::filesystem::directory_iterator(root_ + "/containers", ec)) {
+    std::string lower = base::read_text(c.path().string() + "/lowerdirs").value_or("");
+    for (size_t start = 0; start < lower.size();) {
+      size_t colon = lower.find(':', start);
+      std::string dir =
+          lower.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      layer_ids.insert(std::filesystem::path(dir).filename());
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  // Temporaries are named .tmp-<pid>-...: those of dead processes are litter.
+  auto stale = [](const std::string& name) {
+    if (name.rfind(".tmp-", 0) != 0) return false;
+    int pid = std::atoi(name.c_str() + 5);
+    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+  };
+  for (const char* sub : {"/blobs/sha256", "/layers"})
+    for (const auto& e : std::filesystem::directory_iterator(root_ + sub, ec)) {
+      std::string name = e.path().filename();
+      bool used = name[0] == '.' ? !stale(name)
+                                 : (sub[1] == 'b' ? blobs.count(name) : layer_ids.count(name));
+      if (!used) std::filesystem::remove_all(e.path(), ec);
+    }
 }
 
 }  // namespace berth

@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -47,40 +50,30 @@ void report_ready(int& fd, const std::string& text) {
   fd = -1;
 }
 
-}  // namespace
+// Whether the restart policy asks for another run after `code`.
+bool should_restart(const ContainerRecord& rec, int code) {
+  if (rec.stop_requested || rec.auto_remove) return false;
+  if (rec.restart == "always") return true;
+  return rec.restart == "on-failure" && code != 0 &&
+         (rec.restart_max == 0 || rec.restart_count < rec.restart_max);
+}
 
-int run_monitor(const MonitorOptions& o) {
-  std::string dir = container_dir(o.root, o.id);
-  std::string rootfs = dir + "/bundle/rootfs";
-  int ready_fd = o.ready_fd;
-  auto finish = [&](int code, const std::string& error) {
-    (void)oci::delete_container(o.run_root, o.id, true);
-    ::umount2(rootfs.c_str(), MNT_DETACH);
-    auto rec = load_container(o.root, o.id);
-    if (rec) {
-      rec->state = "exited";
-      rec->exit_code = code;
-      rec->pid = 0;
-      rec->finished = oci::now_rfc3339();
-      if (rec->auto_remove) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-      } else {
-        (void)save_container(o.root, *rec);
-      }
-    }
-    report_ready(ready_fd, error.empty() ? "" : error + "\n");
-    return code;
-  };
-
+// One life of the container: create it through src/oci with its output on
+// pipes, start it, copy its output to the log (and to our stdout/stderr when
+// attached) and reap it. Returns its exit status, or an error when it never ran.
+base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int& ready_fd) {
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
-    return finish(125, "pipe: " + std::string(strerror(errno)));
+  if (::pipe2(out, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe"));
+  if (::pipe2(err, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe"));
   int log_fd = ::open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   int saved_out = ::fcntl(1, F_DUPFD_CLOEXEC, 3), saved_err = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  auto rec = load_container(o.root, o.id);
+  if (!rec || !rec->interactive) {  // stdin stays ours (-i) or reads nothing
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ::dup2(null_fd, 0);
+    ::close(null_fd);
+  }
   // The container's init inherits fds 0-2 across clone: point them at the pipes.
-  ::dup2(null_fd, 0);
   ::dup2(out[1], 1);
   ::dup2(err[1], 2);
   oci::CreateOptions create;
@@ -92,18 +85,29 @@ int run_monitor(const MonitorOptions& o) {
   ::dup2(saved_err, 2);
   ::close(out[1]);
   ::close(err[1]);
-  if (!made) return finish(125, made.error().message());
+  auto close_all = [&] {
+    ::close(out[0]);
+    ::close(err[0]);
+    ::close(log_fd);
+    ::close(saved_out);
+    ::close(saved_err);
+  };
+  if (!made) {
+    close_all();
+    return base::fail(std::move(made).error());
+  }
   oci::forward_signals_to(made->pid);
-  if (auto rec = load_container(o.root, o.id)) {
-    rec->state = "running";
-    rec->pid = made->pid;
-    rec->monitor_pid = ::getpid();
-    (void)save_container(o.root, *rec);
+  if (auto r = load_container(o.root, o.id)) {
+    r->state = "running";
+    r->pid = made->pid;
+    r->monitor_pid = ::getpid();
+    (void)save_container(o.root, *r);
   }
   if (auto s = oci::start_container(o.run_root, o.id); !s) {
     ::kill(made->pid, SIGKILL);
     ::waitpid(made->pid, nullptr, 0);
-    return finish(125, s.error().message());
+    close_all();
+    return base::fail(std::move(s).error());
   }
   report_ready(ready_fd, "ok\n");
 
@@ -133,11 +137,56 @@ int run_monitor(const MonitorOptions& o) {
       log_lines(log_fd, streams[i], pending[i], false);
     }
   }
+  out[0] = err[0] = -1;
   int status = 0;
   while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
   }
   ::close(log_fd);
-  return finish(oci::exit_status_of(status), "");
+  ::close(saved_out);
+  ::close(saved_err);
+  return oci::exit_status_of(status);
+}
+
+}  // namespace
+
+int run_monitor(const MonitorOptions& o) {
+  std::string dir = container_dir(o.root, o.id);
+  std::string rootfs = dir + "/bundle/rootfs";
+  int ready_fd = o.ready_fd;
+  auto finish = [&](int code, const std::string& error) {
+    (void)oci::delete_container(o.run_root, o.id, true);
+    ::umount2(rootfs.c_str(), MNT_DETACH);
+    auto rec = load_container(o.root, o.id);
+    if (rec) {
+      rec->state = "exited";
+      rec->exit_code = code;
+      rec->pid = 0;
+      rec->finished = oci::now_rfc3339();
+      if (rec->auto_remove) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      } else {
+        (void)save_container(o.root, *rec);
+      }
+    }
+    report_ready(ready_fd, error.empty() ? "" : error + "\n");
+    return code;
+  };
+  auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
+  for (;;) {
+    auto code = run_once(o, dir, ready_fd);
+    if (!code) return finish(125, code.error().message());
+    auto rec = load_container(o.root, o.id);
+    if (!rec || !should_restart(*rec, *code)) return finish(*code, "");
+    (void)oci::delete_container(o.run_root, o.id, true);
+    rec->restart_count++;
+    rec->exit_code = *code;
+    (void)save_container(o.root, *rec);
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    if (auto again = load_container(o.root, o.id); again && again->stop_requested)
+      return finish(*code, "");
+  }
 }
 
 }  // namespace berth

@@ -134,7 +134,7 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
 TEST(BerthContainers, ConcurrentRunsGetDistinctIds) {
   Engine e;
   std::vector<std::unique_ptr<e2e::Process>> runs;
-  for (int i = 0; i < 10; ++i)
+  for (int i = 0; i < 20; ++i)
     runs.push_back(
         std::make_unique<e2e::Process>(e.command({"run", "-d", "localhost/box", "sleep", "100"})));
   std::set<std::string> ids;
@@ -143,8 +143,8 @@ TEST(BerthContainers, ConcurrentRunsGetDistinctIds) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     ids.insert(r.out);
   }
-  EXPECT_EQ(ids.size(), 10u);
-  EXPECT_EQ(Engine::split(e.berth({"ps", "-q"}).out).size(), 10u);
+  EXPECT_EQ(ids.size(), 20u);
+  EXPECT_EQ(Engine::split(e.berth({"ps", "-q"}).out).size(), 20u);
 }
 
 TEST(BerthContainers, AContainerWhoseMonitorDiedReadsAsExitedAndCanBeRemoved) {
@@ -160,6 +160,11 @@ TEST(BerthContainers, AContainerWhoseMonitorDiedReadsAsExitedAndCanBeRemoved) {
     return e.berth({"ps", "-a"}).out.find("Exited (-1)") != std::string::npos;
   }));
   EXPECT_EQ(e.berth({"ps", "-q"}).out, "");
+  // It can be started again: a new monitor, the same container.
+  auto start = e.berth({"start", "orphan"});
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  EXPECT_EQ(Engine::split(e.berth({"ps", "-q"}).out).size(), 1u);
+  ASSERT_EQ(e.berth({"stop", "-t", "0", "orphan"}).exit_code, 0);
   auto rm = e.berth({"rm", "orphan"});
   EXPECT_EQ(rm.exit_code, 0) << rm.err;
   EXPECT_FALSE(e2e::exists(dir));

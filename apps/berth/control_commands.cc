@@ -1,0 +1,82 @@
+// Commands on a running container: exec, kill, wait.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "apps/berth/commands.h"
+#include "berth/containers.h"
+#include "oci/exec_process.h"
+#include "oci/lifecycle.h"
+#include "oci/names.h"
+
+namespace berth_cli {
+
+void add_container_control_commands(CLI::App& app, Globals& g) {
+  static std::string target, signal_name = "KILL", workdir, user;
+  static std::vector<std::string> env;
+  auto* exec = app.add_subcommand("exec", "run another command in a running container");
+  exec->add_option("-e,--env", env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
+  exec->add_option("-w,--workdir", workdir, "working directory inside");
+  exec->add_option("-u,--user", user, "UID[:GID]");
+  exec->add_option("container", target, "id or name")->required();
+  exec->prefix_command();
+  exec->callback([&g, exec] {
+    (void)berth::containers({g.root, g.run_root});  // marks records of dead monitors exited
+    auto rec = berth::find_container(g.root, target);
+    if (!rec) return fail(g, rec.error());
+    if (rec->state != "running")
+      return fail(g, base::Error::msg(fmt::format("container {} is not running (it is {})", target,
+                                                  rec->state)));
+    oci::ExecOptions o;
+    o.root = g.run_root;
+    o.id = rec->id;
+    o.args = exec->remaining();
+    o.env = env;
+    o.cwd = workdir;
+    o.user = user;
+    auto r = oci::exec_in_container(o);
+    if (!r) {
+      std::fprintf(stderr, "berth: %s\n", r.error().message().c_str());
+      g.exit_code = 126;
+      return;
+    }
+    g.exit_code = *r;
+  });
+
+  auto* kill = app.add_subcommand("kill", "send a signal to a container");
+  kill->add_option("-s,--signal", signal_name, "signal name or number");
+  kill->add_option("container", target, "id or name")->required();
+  kill->callback([&g] {
+    auto rec = berth::find_container(g.root, target);
+    if (!rec) return fail(g, rec.error());
+    auto sig = oci::signal_from_name(signal_name);
+    if (!sig) return fail(g, sig.error());
+    // Killed on purpose: the restart policy does not bring it back.
+    if (*sig == SIGKILL || *sig == SIGTERM || *sig == SIGINT)
+      (void)berth::request_stop({g.root, g.run_root}, rec->id);
+    if (auto s = oci::kill_container(g.run_root, rec->id, *sig, false); !s)
+      return fail(g, s.error());
+    std::printf("%s\n", target.c_str());
+  });
+
+  auto* wait = app.add_subcommand("wait", "wait for a container to exit; print its exit status");
+  wait->add_option("container", target, "id or name")->required();
+  wait->callback([&g] {
+    for (;;) {
+      (void)berth::containers({g.root, g.run_root});  // marks records of dead monitors exited
+      auto rec = berth::find_container(g.root, target);
+      if (!rec) return fail(g, rec.error());
+      if (rec->state != "running") {
+        std::printf("%d\n", rec->exit_code);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+}
+
+}  // namespace berth_cli

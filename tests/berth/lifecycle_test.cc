@@ -1,0 +1,169 @@
+// berth's container lifecycle beyond run: create/start, inspect, top, logs
+// options, restart policies, --env-file and the other run options, stdin
+// with -i, container and image prune, and a berth killed with SIGKILL.
+#include <signal.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/berth/berth_harness.h"
+
+namespace {
+namespace fs = std::filesystem;
+using bt::Engine;
+using nlohmann::json;
+
+json inspect(const Engine& e, const std::string& what) {
+  auto r = e.berth({"inspect", what});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
+  Engine e;
+  auto created = e.berth({"create", "--name", "web", "localhost/box", "sleep", "1000"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(inspect(e, "web")["State"], "created");
+  EXPECT_NE(e.berth({"ps", "-a"}).out.find("created"), std::string::npos);
+  EXPECT_EQ(e.berth({"ps", "-q"}).out, "") << "not running yet";
+
+  ASSERT_EQ(e.berth({"start", "web"}).exit_code, 0);
+  json j = inspect(e, created.out.substr(0, 12));  // an id prefix works as well as the name
+  EXPECT_EQ(j["State"], "running");
+  EXPECT_EQ(j["Config"]["process"]["args"], json({"sleep", "1000"}));
+  auto top = e.berth({"top", "web"});
+  EXPECT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_NE(top.out.find("sleep 1000"), std::string::npos) << top.out;
+
+  auto again = e.berth({"start", "web"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("already running"), std::string::npos) << again.err;
+  ASSERT_EQ(e.berth({"stop", "-t", "1", "web"}).exit_code, 0);
+  auto top_stopped = e.berth({"top", "web"});
+  EXPECT_NE(top_stopped.exit_code, 0);
+  EXPECT_NE(top_stopped.err.find("not running"), std::string::npos);
+
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "keep", "localhost/box", "sleep", "1000"}).exit_code,
+            0);
+  auto pruned = e.berth({"container", "prune"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_EQ(pruned.out, created.out) << "only the stopped one";
+  EXPECT_NE(e.berth({"inspect", "web"}).exit_code, 0);
+  EXPECT_EQ(inspect(e, "keep")["State"], "running");
+}
+
+TEST(BerthLifecycle, RestartOnFailureRunsUpToTheLimit) {
+  Engine e;
+  auto run = e.berth({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", "localhost/box",
+                      "sh", "-c", "echo attempt; exit 3"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The policy runs out after two restarts.
+  ASSERT_TRUE(e2e::eventually([&] {
+    json j = inspect(e, "flaky");
+    return j["State"] == "exited" && j["RestartCount"] == 2;
+  }));
+  EXPECT_EQ(inspect(e, "flaky")["ExitCode"], 3);
+  EXPECT_EQ(e.berth({"logs", "flaky"}).out, "attempt\nattempt\nattempt\n");
+  auto bad = e.berth({"run", "--restart", "sometimes", "localhost/box", "true"});
+  EXPECT_EQ(bad.exit_code, 125);
+  EXPECT_NE(bad.err.find("--restart 'sometimes'"), std::string::npos) << bad.err;
+}
+
+TEST(BerthLifecycle, RestartAlwaysEndsWithStop) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "svc", "--restart", "always", "localhost/box", "sleep",
+                     "1000"})
+                .exit_code,
+            0);
+  ASSERT_EQ(e.berth({"stop", "-t", "1", "svc"}).exit_code, 0);
+  json j = inspect(e, "svc");
+  EXPECT_EQ(j["State"], "exited");
+  EXPECT_EQ(j["RestartCount"], 0) << "a stop is not a failure to recover from";
+}
+
+TEST(BerthLifecycle, EnvFileEntrypointWorkdirUserAndHostname) {
+  Engine e;
+  e2e::write_file(e.path("env"), "# settings\nA=1\n\nB=two words\nFROM_HOST\n");
+  auto r = e2e::Process(e.command({"run", "--rm", "--env-file", e.path("env"), "-e", "A=override",
+                                   "--entrypoint", "/bin/sh", "-w", "/tmp", "-u", "1000:1000",
+                                   "--hostname", "h1", "localhost/box", "-c",
+                                   "echo $A/$B/$FROM_HOST; pwd; id -u; id -g; hostname"}),
+                        {"FROM_HOST=passed"})
+               .wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "override/two words/passed\n/tmp\n1000\n1000\nh1\n");
+  e2e::write_file(e.path("bad-env"), "GOOD=1\nnot a pair\n");
+  auto bad = e.berth({"run", "--rm", "--env-file", e.path("bad-env"), "localhost/box", "true"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
+}
+
+TEST(BerthLifecycle, LogsTailTimestampsAndFollow) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "talker", "localhost/box", "sh", "-c",
+                     "echo 1; echo 2; echo 3; sleep 1; echo 4"})
+                .exit_code,
+            0);
+  auto follow = e.berth({"logs", "-f", "talker"});  // returns when the container exits
+  EXPECT_EQ(follow.exit_code, 0) << follow.err;
+  EXPECT_EQ(follow.out, "1\n2\n3\n4\n");
+  EXPECT_EQ(e.berth({"logs", "--tail", "2", "talker"}).out, "3\n4\n");
+  auto stamped = e.berth({"logs", "-t", "--tail", "1", "talker"}).out;
+  EXPECT_EQ(stamped.substr(0, 2), "20") << stamped;
+  EXPECT_EQ(stamped.substr(stamped.size() - 3), " 4\n") << stamped;
+}
+
+TEST(BerthLifecycle, InteractiveGivesTheContainerOurStdin) {
+  Engine e;
+  e2e::write_file(e.path("input"), "typed in\n");
+  std::string cmd;
+  for (const auto& w : e.command({"run", "--rm", "-i", "localhost/box", "cat"}))
+    cmd += "'" + w + "' ";
+  auto piped = e2e::Process({"/bin/sh", "-c", cmd + "< " + e.path("input")}).wait();
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, "typed in\n");
+  cmd.clear();
+  for (const auto& w : e.command({"run", "--rm", "localhost/box", "cat"})) cmd += "'" + w + "' ";
+  auto closed = e2e::Process({"/bin/sh", "-c", cmd + "< " + e.path("input")}).wait();
+  EXPECT_EQ(closed.exit_code, 0) << closed.err;
+  EXPECT_EQ(closed.out, "") << "without -i the container's stdin is empty";
+}
+
+TEST(BerthLifecycle, ImagePruneKeepsWhatContainersUse) {
+  Engine e;
+  bt::make_busybox_root(e.path("other"));
+  e2e::write_file(e.path("other/extra"), "x");
+  ASSERT_EQ(e2e::Process({"/bin/tar", "-C", e.path("other"), "-cf", e.path("other.tar"), "."})
+                .wait()
+                .exit_code,
+            0);
+  ASSERT_EQ(e.berth({"import", e.path("other.tar"), "localhost/other"}).exit_code, 0);
+  ASSERT_EQ(e.berth({"create", "--name", "user", "localhost/box", "true"}).exit_code, 0);
+  auto layers_before = std::distance(fs::directory_iterator(e.store("layers")), {});
+  EXPECT_EQ(layers_before, 2);
+  auto pruned = e.berth({"image", "prune", "-a"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("localhost/other"), std::string::npos) << pruned.out;
+  EXPECT_EQ(pruned.out.find("localhost/box"), std::string::npos) << pruned.out;
+  EXPECT_EQ(std::distance(fs::directory_iterator(e.store("layers")), {}), 1);
+  auto run = e.berth({"start", "-a", "user"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
+TEST(BerthLifecycle, SigkillOfAnAttachedBerthLeavesAWorkingContainer) {
+  Engine e;
+  e2e::Process attached(e.command({"run", "--name", "survivor", "localhost/box", "sleep", "1000"}));
+  ASSERT_TRUE(e2e::eventually([&] { return e.berth({"ps", "-q"}).out.size() > 0; }));
+  attached.signal(SIGKILL);
+  attached.wait();
+  // The monitor holds the container: the state reads correctly and commands work.
+  EXPECT_EQ(inspect(e, "survivor")["State"], "running");
+  EXPECT_EQ(e.berth({"exec", "survivor", "true"}).exit_code, 0);
+  EXPECT_EQ(e.berth({"stop", "-t", "1", "survivor"}).exit_code, 0);
+  EXPECT_EQ(inspect(e, "survivor")["State"], "exited");
+  EXPECT_EQ(e.berth({"rm", "survivor"}).exit_code, 0);
+}
+
+}  // namespace
