@@ -15,6 +15,7 @@ struct RunFlags {
   berth::RunOptions o;
   std::string entrypoint, memory;
   std::vector<std::string> env_files;
+  std::vector<std::string> security_opts;
 };
 
 // The options `run` and `create` share.
@@ -29,7 +30,10 @@ void add_run_options(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("-v,--volume", o.volumes, "HOST:CONTAINER[:ro] (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("-w,--workdir", o.workdir, "working directory inside");
-  cmd->add_option("-u,--user", o.user, "UID[:GID]");
+  cmd->add_option("-u,--user", o.user, "USER[:GROUP], names or numbers");
+  cmd->add_option("--security-opt", f.security_opts,
+                  "seccomp=unconfined turns the default profile off")
+      ->allow_extra_args(false);
   cmd->add_option("--entrypoint", f.entrypoint, "replace the image's entrypoint");
   cmd->add_option("--hostname", o.hostname, "the container's hostname");
   cmd->add_option("-m,--memory", f.memory, "memory limit (e.g. 64m, 1g)");
@@ -55,6 +59,14 @@ bool finish_options(CLI::App* cmd, RunFlags& f, Globals& g) {
       return false;
     }
     o.memory = static_cast<int64_t>(*bytes);
+  }
+  for (const auto& opt : f.security_opts) {
+    if (opt != "seccomp=unconfined") {
+      fail(g, base::Error::msg(
+                  fmt::format("--security-opt '{}': only seccomp=unconfined is supported", opt)));
+      return false;
+    }
+    o.seccomp = false;
   }
   std::vector<std::string> env;
   for (const auto& file : f.env_files) {

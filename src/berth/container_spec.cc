@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/text_file.h"
+#include "berth/default_seccomp.h"
 #include "oci/default_spec.h"
 
 namespace berth {
@@ -26,17 +27,80 @@ std::vector<std::string> strings_of(const nlohmann::json& j) {
   return out;
 }
 
-base::Result<nlohmann::json> user_of(const std::string& user) {
+bool numeric(const std::string& s) {
+  return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// The fields of the line of a passwd/group file whose first field is `name`.
+std::vector<std::string> entry_named(const std::string& file, const std::string& name) {
+  size_t start = 0;
+  while (start < file.size()) {
+    size_t nl = file.find('\n', start);
+    std::string line = file.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? file.size() : nl + 1;
+    std::vector<std::string> fields;
+    for (size_t f = 0;;) {
+      size_t colon = line.find(':', f);
+      fields.push_back(line.substr(f, colon == std::string::npos ? std::string::npos : colon - f));
+      if (colon == std::string::npos) break;
+      f = colon + 1;
+    }
+    if (fields.size() >= 4 && fields[0] == name) return fields;
+  }
+  return {};
+}
+
+// USER[:GROUP], each a number or a name from the image's passwd/group files.
+base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& files) {
   auto colon = user.find(':');
-  std::string u = user.substr(0, colon),
-              g = colon == std::string::npos ? "0" : user.substr(colon + 1);
-  auto numeric = [](const std::string& s) {
-    return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string::npos;
-  };
-  if (!numeric(u) || !numeric(g))
-    return base::fail_msg(fmt::format(
-        "--user '{}': give numeric UID[:GID] (user names are not looked up yet)", user));
-  return nlohmann::json{{"uid", std::stoul(u)}, {"gid", std::stoul(g)}};
+  std::string u = user.substr(0, colon);
+  std::string g = colon == std::string::npos ? "" : user.substr(colon + 1);
+  uint64_t uid = 0, gid = 0;
+  std::string user_name;
+  if (numeric(u)) {
+    uid = std::stoull(u);
+  } else {
+    auto pw = entry_named(files.passwd, u);
+    if (pw.empty() || !numeric(pw[2]) || !numeric(pw[3]))
+      return base::fail_msg(
+          fmt::format("--user '{}': no user '{}' in the image's /etc/passwd", user, u));
+    uid = std::stoull(pw[2]);
+    gid = std::stoull(pw[3]);
+    user_name = u;
+  }
+  if (!g.empty()) {
+    if (numeric(g)) {
+      gid = std::stoull(g);
+    } else {
+      auto gr = entry_named(files.group, g);
+      if (gr.empty() || !numeric(gr[2]))
+        return base::fail_msg(
+            fmt::format("--user '{}': no group '{}' in the image's /etc/group", user, g));
+      gid = std::stoull(gr[2]);
+    }
+  }
+  if (uid > UINT32_MAX || gid > UINT32_MAX)
+    return base::fail_msg(fmt::format("--user '{}': ids must fit in 32 bits", user));
+  nlohmann::json out = {{"uid", uid}, {"gid", gid}};
+  // Supplementary groups: those of the group file that list the user by name.
+  if (!user_name.empty()) {
+    nlohmann::json extra = nlohmann::json::array();
+    size_t start = 0;
+    while (start < files.group.size()) {
+      size_t nl = files.group.find('\n', start);
+      std::string line =
+          files.group.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      start = nl == std::string::npos ? files.group.size() : nl + 1;
+      auto last = line.rfind(':');
+      auto parts = entry_named(line, line.substr(0, line.find(':')));
+      if (last == std::string::npos || parts.size() < 4 || !numeric(parts[2])) continue;
+      std::string members = "," + line.substr(last + 1) + ",";
+      if (members.find("," + user_name + ",") != std::string::npos)
+        extra.push_back(std::stoull(parts[2]));
+    }
+    if (!extra.empty()) out["additionalGids"] = extra;
+  }
+  return out;
 }
 
 }  // namespace
@@ -76,7 +140,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
   if (p["cwd"].get<std::string>().front() != '/')
     return base::fail_msg("-w: must be an absolute path");
   std::string user = !o.user.empty() ? o.user : ic.value("User", std::string());
-  if (!user.empty()) p["user"] = TRY(user_of(user));
+  if (!user.empty()) p["user"] = TRY(user_of(user, paths));
   p["capabilities"] = {{"bounding", kDockerCapabilities},
                        {"effective", kDockerCapabilities},
                        {"permitted", kDockerCapabilities}};
@@ -114,6 +178,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
 
   auto& l = spec["linux"];
   l["cgroupsPath"] = "/berth/" + id;
+  if (o.seccomp) l["seccomp"] = default_seccomp_profile();
   if (o.network == "host") {
     nlohmann::json kept = nlohmann::json::array();
     for (const auto& n : l["namespaces"])

@@ -33,6 +33,7 @@ struct RunOptions {
   bool remove = false;
   bool interactive = false;    // -i
   std::string restart = "no";  // no | on-failure[:N] | always
+  bool seccomp = true;         // false: --security-opt seccomp=unconfined
 };
 
 // Reads a docker --env-file: NAME=VALUE lines; "#" comments and blank lines
@@ -42,6 +43,9 @@ base::Result<std::vector<std::string>> read_env_file(const std::string& path);
 struct SpecPaths {
   std::string rootfs;  // the overlay mount point
   std::string hosts, hostname, resolv_conf;
+  // The image's /etc/passwd and /etc/group (empty when it has none): user
+  // and group names in --user and the image's User are looked up there.
+  std::string passwd, group;
 };
 
 base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json& image_config,

@@ -83,10 +83,15 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
   std::string resolv = base::read_text("/etc/resolv.conf").value_or("");
   TRY_STATUS(base::replace_file(dir + "/resolv.conf", o.network == "host" ? resolv : ""));
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) ::chmod((dir + "/" + f).c_str(), 0644);
+  auto layers = TRY(images.layer_dirs(manifest));
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
+  // The image's user and group files: from the topmost layer that has them.
+  for (auto it = layers.rbegin(); it != layers.rend() && paths.passwd.empty(); ++it)
+    paths.passwd = base::read_text(*it + "/etc/passwd").value_or("");
+  for (auto it = layers.rbegin(); it != layers.rend() && paths.group.empty(); ++it)
+    paths.group = base::read_text(*it + "/etc/group").value_or("");
   auto spec = TRY(make_spec(o, image_config, id, paths));
   TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump(2)));
-  auto layers = TRY(images.layer_dirs(manifest));
   std::string lower;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it)
     lower += (lower.empty() ? "" : ":") + *it;
@@ -170,6 +175,8 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
   std::string dir = container_dir(p.root, id);
   {
     auto lock = TRY(FileLock::acquire(dir + "/lock"));
+    // What a monitor that died left of the runtime container (state, cgroup) goes first.
+    (void)oci::delete_container(p.run_root, id, true);
     rec.stop_requested = false;
     rec.started = oci::now_rfc3339();
     TRY_STATUS(save_container(p.root, rec));

@@ -167,3 +167,46 @@ TEST(BerthLifecycle, SigkillOfAnAttachedBerthLeavesAWorkingContainer) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BerthSecurity, DefaultSeccompProfileAndItsOptOut) {
+  Engine e;
+  // unshare(CLONE_NEWUSER) needs no capability: only the profile stops it.
+  auto confined = e.berth({"run", "--rm", "localhost/box", "sh", "-c",
+                           "grep Seccomp: /proc/self/status; busybox unshare -U true; echo $?"});
+  EXPECT_EQ(confined.exit_code, 0) << confined.err;
+  EXPECT_NE(confined.out.find("Seccomp:\t2"), std::string::npos) << confined.out;
+  EXPECT_NE(confined.err.find("Operation not permitted"), std::string::npos) << confined.err;
+  EXPECT_EQ(confined.out.substr(confined.out.size() - 2), "1\n") << confined.out;
+  auto open = e.berth({"run", "--rm", "--security-opt", "seccomp=unconfined", "localhost/box", "sh",
+                       "-c", "grep Seccomp: /proc/self/status"});
+  EXPECT_EQ(open.out, "Seccomp:\t0\n") << open.err;
+  auto bad = e.berth({"run", "--rm", "--security-opt", "apparmor=x", "localhost/box", "true"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--security-opt 'apparmor=x'"), std::string::npos) << bad.err;
+}
+
+TEST(BerthSecurity, UserNamesComeFromTheImage) {
+  Engine e(false);
+  bt::make_busybox_root(e.path("root"));
+  e2e::write_file(e.path("root/etc/passwd"),
+                  "root:x:0:0::/root:/bin/sh\napp:x:1234:2345::/:/bin/sh\n");
+  e2e::write_file(e.path("root/etc/group"), "root:x:0:\napp:x:2345:\nextra:x:777:other,app\n");
+  ASSERT_EQ(e2e::Process({"/bin/tar", "-C", e.path("root"), "-cf", e.path("r.tar"), "."})
+                .wait()
+                .exit_code,
+            0);
+  ASSERT_EQ(e.berth({"import", e.path("r.tar"), "localhost/users"}).exit_code, 0);
+  auto r =
+      e.berth({"run", "--rm", "-u", "app", "localhost/users", "sh", "-c", "id -u; id -g; id -G"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1234\n2345\n2345 777\n");
+  auto g = e.berth({"run", "--rm", "-u", "app:extra", "localhost/users", "id", "-g"});
+  EXPECT_EQ(g.out, "777\n") << g.err;
+  auto missing = e.berth({"run", "--rm", "-u", "nobody", "localhost/users", "true"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("no user 'nobody'"), std::string::npos) << missing.err;
+}
+
+}  // namespace
