@@ -1,5 +1,9 @@
 #include "base/text_file.h"
 
+#include <unistd.h>
+
+#include <atomic>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -31,7 +35,9 @@ Status write_text(const std::string& path, std::string_view text) {
 }
 
 Status replace_file(const std::string& path, std::string_view text) {
-  std::string tmp = path + ".tmp";
+  // A name of its own per writer: two processes replacing one file never share a temporary.
+  static std::atomic<unsigned> serial{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
   UniqueFd fd = TRY(sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
   TRY_STATUS(sys::write_all(fd.get(), text.data(), text.size(), tmp));
   fd.reset();

@@ -75,7 +75,8 @@ std::vector<ContainerRecord> list_containers(const std::string& root) {
   std::vector<ContainerRecord> out;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(containers_dir(root), ec))
-    if (auto r = load_container(root, e.path().filename())) out.push_back(std::move(*r));
+    if (e.path().filename().string()[0] != '.')  // .removing-<id>: a --rm container going away
+      if (auto r = load_container(root, e.path().filename())) out.push_back(std::move(*r));
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.created > b.created; });
   return out;

@@ -37,6 +37,15 @@ bool alive(int pid) {
   return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
+// Whether the monitor recorded in a --rm container's trash is still at work.
+bool alive_monitor_of(const Paths& p, const std::string& id) {
+  std::string text =
+      base::read_text(containers_dir(p.root) + "/.removing-" + id + "/container.json").value_or("");
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_object() && j.contains("MonitorPid") && j["MonitorPid"].is_number_integer() &&
+         alive(j["MonitorPid"].get<int>());
+}
+
 // A running record whose monitor is gone is exited (exit status unknown: -1).
 ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
   if (r.state == "running" && !alive(r.monitor_pid)) {
@@ -133,6 +142,13 @@ void discard(const std::string& dir) {
 }  // namespace
 
 std::vector<ContainerRecord> containers(const Paths& p) {
+  // What a monitor killed while deleting a --rm container left behind.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(containers_dir(p.root), ec)) {
+    std::string name = e.path().filename();
+    if (name.rfind(".removing-", 0) == 0 && !alive_monitor_of(p, name.substr(10)))
+      std::filesystem::remove_all(e.path(), ec);
+  }
   std::vector<ContainerRecord> out;
   for (auto& r : list_containers(p.root)) out.push_back(reconcile(p, std::move(r)));
   return out;
@@ -200,25 +216,43 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
     ::_exit(run_monitor(mo));
   }
   ::close(ready[1]);
+  // The first line: "ok", or why the container did not start.
   std::string reply;
   char buf[4096];
-  for (ssize_t n; (n = ::read(ready[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    reply.append(buf, static_cast<size_t>(n));
+  auto read_more = [&] {
+    for (;;) {
+      ssize_t n = ::read(ready[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n > 0) reply.append(buf, static_cast<size_t>(n));
+      return n > 0;
+    }
+  };
+  while (reply.find('\n') == std::string::npos && read_more()) {
   }
-  ::close(ready[0]);
   if (!attach) ::waitpid(child, nullptr, 0);
-  if (reply != "ok\n") {
+  if (reply.rfind("ok\n", 0) != 0) {
+    while (read_more()) {
+    }
+    ::close(ready[0]);
     if (attach) ::waitpid(child, nullptr, 0);
     ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
     while (!reply.empty() && reply.back() == '\n') reply.pop_back();
     return base::fail_msg(reply.empty() ? "the container's monitor failed" : reply);
   }
-  if (!attach) return 0;
+  if (!attach) {
+    ::close(ready[0]);
+    return 0;
+  }
   // Attached: Ctrl-C reaches the monitor too (same process group); it forwards it.
+  // The monitor says "exit N" once the container is gone; it may still be
+  // deleting a --rm container's files, which needs no waiting for.
   ::signal(SIGINT, SIG_IGN);
-  int status = 0;
+  reply.erase(0, 3);
+  while (reply.find('\n') == std::string::npos && read_more()) {
+  }
+  ::close(ready[0]);
+  if (reply.rfind("exit ", 0) == 0) return std::atoi(reply.c_str() + 5);
+  int status = 0;  // the monitor died without a word
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 125;

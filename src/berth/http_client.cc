@@ -1,7 +1,9 @@
 #include "berth/http_client.h"
 
+// Calls go through a table of pointers (see curl()), which curl's type-checking macros would
+// rewrite.
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,61 +11,34 @@
 
 #include <fmt/format.h>
 
+#include "base/lazy_library.h"
+
 namespace berth {
 namespace {
 
 // libcurl is loaded on first use, not at program start: linked in, it (and
 // the TLS, LDAP and Kerberos libraries it pulls in, whose constructors run at
 // load) adds ~30 ms to every berth command, though only pull and login use it.
+#define CURL_CALLS(X)                                                              \
+  X(curl_global_init)                                                              \
+  X(curl_easy_init)                                                                \
+  X(curl_easy_cleanup) X(curl_easy_reset) X(curl_easy_setopt) X(curl_easy_perform) \
+      X(curl_easy_getinfo) X(curl_easy_strerror) X(curl_easy_escape) X(curl_free)  \
+          X(curl_slist_append) X(curl_slist_free_all)
 struct Curl {
-  CURLcode (*global_init)(long);
-  CURL* (*easy_init)();
-  void (*easy_cleanup)(CURL*);
-  void (*easy_reset)(CURL*);
-  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
-  CURLcode (*easy_perform)(CURL*);
-  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
-  const char* (*easy_strerror)(CURLcode);
-  char* (*easy_escape)(CURL*, const char*, int);
-  void (*free)(void*);
-  curl_slist* (*slist_append)(curl_slist*, const char*);
-  void (*slist_free_all)(curl_slist*);
-  std::string error;  // why it could not be loaded
+  CURL_CALLS(BASE_LAZY_MEMBER)
+  std::string error;
 };
 
-template <typename F>
-bool bind(void* lib, const char* name, F& f) {
-  f = reinterpret_cast<F>(::dlsym(lib, name));
-  return f != nullptr;
-}
-
 const Curl& curl() {
-  static const Curl c = [] {
-    Curl c{};
-    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      c.error = fmt::format("cannot load libcurl ({}): install the libcurl4 package", ::dlerror());
-      return c;
-    }
-    bool ok = bind(lib, "curl_global_init", c.global_init) &&
-              bind(lib, "curl_easy_init", c.easy_init) &&
-              bind(lib, "curl_easy_cleanup", c.easy_cleanup) &&
-              bind(lib, "curl_easy_reset", c.easy_reset) &&
-              bind(lib, "curl_easy_setopt", c.easy_setopt) &&
-              bind(lib, "curl_easy_perform", c.easy_perform) &&
-              bind(lib, "curl_easy_getinfo", c.easy_getinfo) &&
-              bind(lib, "curl_easy_strerror", c.easy_strerror) &&
-              bind(lib, "curl_easy_escape", c.easy_escape) && bind(lib, "curl_free", c.free) &&
-              bind(lib, "curl_slist_append", c.slist_append) &&
-              bind(lib, "curl_slist_free_all", c.slist_free_all);
-    if (!ok) {
-      c.error = "libcurl lacks a function berth needs (too old?)";
-      return c;
-    }
-    c.global_init(CURL_GLOBAL_DEFAULT);
-    return c;
+  static const Curl table = [] {
+    Curl t = base::load_calls<Curl>(
+        "libcurl.so.4", "libcurl4",
+        [](base::LazyLibrary& lib, Curl& t) { return CURL_CALLS(BASE_LAZY_BIND) true; });
+    if (t.error.empty()) t.curl_global_init(CURL_GLOBAL_DEFAULT);
+    return t;
   }();
-  return c;
+  return table;
 }
 
 constexpr size_t kMaxCollectedBody = 8u << 20;
@@ -128,9 +103,9 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 std::string url_escape(const std::string& text) {
   // libcurl ignores the handle here (since 7.82).
   if (!curl().error.empty()) return text;
-  char* escaped = curl().easy_escape(nullptr, text.c_str(), static_cast<int>(text.size()));
+  char* escaped = curl().curl_easy_escape(nullptr, text.c_str(), static_cast<int>(text.size()));
   std::string out = escaped ? escaped : "";
-  curl().free(escaped);
+  curl().curl_free(escaped);
   return out;
 }
 
@@ -142,13 +117,13 @@ std::string HttpResponse::header(const std::string& lower_name) const {
 struct HttpClient::Handle {
   CURL* curl = nullptr;
   ~Handle() {
-    if (curl) berth::curl().easy_cleanup(curl);
+    if (curl) berth::curl().curl_easy_cleanup(curl);
   }
 };
 
 HttpClient::HttpClient(HttpOptions options)
     : handle_(std::make_unique<Handle>()), options_(std::move(options)) {
-  if (curl().error.empty()) handle_->curl = curl().easy_init();
+  if (curl().error.empty()) handle_->curl = curl().curl_easy_init();
 }
 
 HttpClient::~HttpClient() = default;
@@ -161,41 +136,42 @@ base::Result<HttpResponse> HttpClient::get(const std::string& url,
   const Curl& api = curl();
   if (!api.error.empty()) return base::fail_msg(api.error);
   if (!c) return base::fail_msg("cannot start an HTTP client (curl_easy_init)");
-  api.easy_reset(c);
+  api.curl_easy_reset(c);
   HttpResponse response;
   Transfer t{&response, sink, &on_length};
   curl_slist* list = nullptr;
-  for (const auto& h : headers) list = api.slist_append(list, h.c_str());
+  for (const auto& h : headers) list = api.curl_slist_append(list, h.c_str());
   char error[CURL_ERROR_SIZE] = {0};
-  api.easy_setopt(c, CURLOPT_URL, url.c_str());
-  api.easy_setopt(c, CURLOPT_HTTPHEADER, list);
-  api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  api.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-  api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-  api.easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
-  api.easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  api.easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  api.easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  api.easy_setopt(c, CURLOPT_USERAGENT, "berth/0.1");
+  api.curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  api.curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  api.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  api.curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  api.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  api.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  api.curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  api.curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  api.curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  api.curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
+  api.curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  api.curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  api.curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  api.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  api.curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  api.curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/0.1");
   if (!options_.verify_tls) {
-    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    api.curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    api.curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (!options_.ca_file.empty()) api.easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
-  CURLcode rc = api.easy_perform(c);
-  api.slist_free_all(list);
+  if (!options_.ca_file.empty()) api.curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  CURLcode rc = api.curl_easy_perform(c);
+  api.curl_slist_free_all(list);
   if (!t.sink_status) return base::fail(std::move(t.sink_status).error());
   if (rc != CURLE_OK)
-    return base::fail_msg(fmt::format("GET {}: {}", url, error[0] ? error : api.easy_strerror(rc)));
+    return base::fail_msg(
+        fmt::format("GET {}: {}", url, error[0] ? error : api.curl_easy_strerror(rc)));
   long status = 0;
-  api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  api.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.status = status;
   return response;
 }

@@ -16,14 +16,47 @@
 
 #include <fmt/format.h>
 
+#include "base/lazy_library.h"
 #include "base/sys.h"
 #include "berth/digest.h"
 
 namespace berth {
 namespace {
 
-using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
-using WriterPtr = std::unique_ptr<archive, decltype(&archive_write_free)>;
+// libarchive is loaded on first use (only import, pull and load unpack
+// layers): linked in, it and the libraries it pulls in (libxml2, ICU) add
+// ~10 ms to every berth command.
+#define LIBARCHIVE_CALLS(X)                                                                        \
+  X(archive_entry_hardlink)                                                                        \
+  X(archive_entry_pathname)                                                                        \
+  X(archive_entry_set_hardlink) X(archive_entry_set_pathname) X(archive_entry_size)                \
+      X(archive_error_string) X(archive_read_data_block) X(archive_read_free) X(archive_read_new)  \
+          X(archive_read_next_header) X(archive_read_open) X(archive_read_open_fd)                 \
+              X(archive_read_support_filter_all) X(archive_read_support_format_gnutar)             \
+                  X(archive_read_support_format_raw) X(archive_read_support_format_tar)            \
+                      X(archive_write_close) X(archive_write_data_block) X(archive_write_disk_new) \
+                          X(archive_write_disk_set_options) X(archive_write_finish_entry)          \
+                              X(archive_write_free) X(archive_write_header)
+struct LibArchive {
+  LIBARCHIVE_CALLS(BASE_LAZY_MEMBER)
+  std::string error;
+};
+
+const LibArchive& la() {
+  static const LibArchive table = base::load_calls<LibArchive>(
+      "libarchive.so.13", "libarchive13",
+      [](base::LazyLibrary& lib, LibArchive& t) { return LIBARCHIVE_CALLS(BASE_LAZY_BIND) true; });
+  return table;
+}
+
+struct ReadFree {
+  void operator()(archive* a) const { la().archive_read_free(a); }
+};
+struct WriteFree {
+  void operator()(archive* a) const { la().archive_write_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ReadFree>;
+using WriterPtr = std::unique_ptr<archive, WriteFree>;
 
 // The decompressed tar stream, hashed as the tar reader consumes it.
 struct Decompressed {
@@ -36,7 +69,7 @@ la_ssize_t read_decompressed(archive*, void* user, const void** buf) {
   auto* d = static_cast<Decompressed*>(user);
   size_t size = 0;
   la_int64_t offset = 0;
-  int rc = archive_read_data_block(d->raw, buf, &size, &offset);
+  int rc = la().archive_read_data_block(d->raw, buf, &size, &offset);
   if (rc == ARCHIVE_EOF) return 0;
   if (rc != ARCHIVE_OK) return -1;
   d->hash.update(*buf, size);
@@ -80,72 +113,76 @@ base::Status whiteout(const std::string& dir, const std::string& rel) {
 
 base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
                           std::string& diff_id) {
-  ArchivePtr raw(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(raw.get());
-  archive_read_support_format_raw(raw.get());
-  if (archive_read_open_fd(raw.get(), fd, 1 << 20) != ARCHIVE_OK)
+  if (!la().error.empty()) return base::fail_msg(la().error);
+  ArchivePtr raw(la().archive_read_new());
+  la().archive_read_support_filter_all(raw.get());
+  la().archive_read_support_format_raw(raw.get());
+  if (la().archive_read_open_fd(raw.get(), fd, 1 << 20) != ARCHIVE_OK)
     return base::fail_msg(
-        fmt::format("open layer {}: {}", blob_path, archive_error_string(raw.get())));
+        fmt::format("open layer {}: {}", blob_path, la().archive_error_string(raw.get())));
   archive_entry* e = nullptr;
-  if (archive_read_next_header(raw.get(), &e) != ARCHIVE_OK)
-    return base::fail_msg(fmt::format("layer {}: {}", blob_path, archive_error_string(raw.get())));
+  if (la().archive_read_next_header(raw.get(), &e) != ARCHIVE_OK)
+    return base::fail_msg(
+        fmt::format("layer {}: {}", blob_path, la().archive_error_string(raw.get())));
   Decompressed d{raw.get()};
-  ArchivePtr tar(archive_read_new(), archive_read_free);
-  archive_read_support_format_tar(tar.get());
-  archive_read_support_format_gnutar(tar.get());
-  if (archive_read_open(tar.get(), &d, nullptr, read_decompressed, nullptr) != ARCHIVE_OK)
-    return base::fail_msg(fmt::format("layer {}: {}", blob_path, archive_error_string(tar.get())));
-  WriterPtr disk(archive_write_disk_new(), archive_write_free);
-  archive_write_disk_set_options(
+  ArchivePtr tar(la().archive_read_new());
+  la().archive_read_support_format_tar(tar.get());
+  la().archive_read_support_format_gnutar(tar.get());
+  if (la().archive_read_open(tar.get(), &d, nullptr, read_decompressed, nullptr) != ARCHIVE_OK)
+    return base::fail_msg(
+        fmt::format("layer {}: {}", blob_path, la().archive_error_string(tar.get())));
+  WriterPtr disk(la().archive_write_disk_new());
+  la().archive_write_disk_set_options(
       disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER |
                       ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_UNLINK);
   // Entry names are checked by clean_entry_path() and then prefixed with the
   // layer's (absolute) directory, so libarchive's no-absolute-paths check cannot be used.
   for (;;) {
-    int rc = archive_read_next_header(tar.get(), &e);
+    int rc = la().archive_read_next_header(tar.get(), &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN)
       return base::fail_msg(
-          fmt::format("layer {}: {}", blob_path, archive_error_string(tar.get())));
-    std::string rel = TRY(clean_entry_path(archive_entry_pathname(e)));
+          fmt::format("layer {}: {}", blob_path, la().archive_error_string(tar.get())));
+    std::string rel = TRY(clean_entry_path(la().archive_entry_pathname(e)));
     if (rel.empty()) continue;
     auto slash = rel.rfind('/');
     if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0) {
       TRY_STATUS(whiteout(dir, rel));
       continue;
     }
-    archive_entry_set_pathname(e, fmt::format("{}/{}", dir, rel).c_str());
-    if (const char* link = archive_entry_hardlink(e)) {
+    la().archive_entry_set_pathname(e, fmt::format("{}/{}", dir, rel).c_str());
+    if (const char* link = la().archive_entry_hardlink(e)) {
       std::string target = TRY(clean_entry_path(link));
-      archive_entry_set_hardlink(e, fmt::format("{}/{}", dir, target).c_str());
+      la().archive_entry_set_hardlink(e, fmt::format("{}/{}", dir, target).c_str());
     }
-    rc = archive_write_header(disk.get(), e);
+    rc = la().archive_write_header(disk.get(), e);
     if (rc < ARCHIVE_WARN)
       return base::fail_msg(
-          fmt::format("layer entry '{}': {}", rel, archive_error_string(disk.get())));
-    if (archive_entry_size(e) > 0) {
+          fmt::format("layer entry '{}': {}", rel, la().archive_error_string(disk.get())));
+    if (la().archive_entry_size(e) > 0) {
       const void* buf;
       size_t size;
       la_int64_t offset;
-      while ((rc = archive_read_data_block(tar.get(), &buf, &size, &offset)) == ARCHIVE_OK)
-        if (archive_write_data_block(disk.get(), buf, size, offset) < ARCHIVE_OK)
+      while ((rc = la().archive_read_data_block(tar.get(), &buf, &size, &offset)) == ARCHIVE_OK)
+        if (la().archive_write_data_block(disk.get(), buf, size, offset) < ARCHIVE_OK)
           return base::fail_msg(
-              fmt::format("layer entry '{}': {}", rel, archive_error_string(disk.get())));
+              fmt::format("layer entry '{}': {}", rel, la().archive_error_string(disk.get())));
       if (rc != ARCHIVE_EOF)
         return base::fail_msg(
-            fmt::format("layer entry '{}': {}", rel, archive_error_string(tar.get())));
+            fmt::format("layer entry '{}': {}", rel, la().archive_error_string(tar.get())));
     }
-    if (archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
+    if (la().archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
       return base::fail_msg(
-          fmt::format("layer entry '{}': {}", rel, archive_error_string(disk.get())));
+          fmt::format("layer entry '{}': {}", rel, la().archive_error_string(disk.get())));
   }
   // Hash whatever follows the tar's end-of-archive blocks too: the diff id covers the whole stream.
   const void* buf;
   while (read_decompressed(tar.get(), &d, &buf) > 0) {
   }
-  if (archive_write_close(disk.get()) != ARCHIVE_OK)
-    return base::fail_msg(fmt::format("layer {}: {}", blob_path, archive_error_string(disk.get())));
+  if (la().archive_write_close(disk.get()) != ARCHIVE_OK)
+    return base::fail_msg(
+        fmt::format("layer {}: {}", blob_path, la().archive_error_string(disk.get())));
   diff_id = d.hash.digest();
   return {};
 }

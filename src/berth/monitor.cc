@@ -109,7 +109,11 @@ base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int&
     close_all();
     return base::fail(std::move(s).error());
   }
-  report_ready(ready_fd, "ok\n");
+  // Attached, the fd stays open: the exit status follows on it (see finish).
+  if (o.attach && ready_fd >= 0)
+    (void)!::write(ready_fd, "ok\n", 3);
+  else
+    report_ready(ready_fd, "ok\n");
 
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   std::string pending[2];
@@ -153,6 +157,7 @@ int run_monitor(const MonitorOptions& o) {
   std::string dir = container_dir(o.root, o.id);
   std::string rootfs = dir + "/bundle/rootfs";
   int ready_fd = o.ready_fd;
+  bool removing = false;  // --rm: `dir` is to be deleted once the status is reported
   auto finish = [&](int code, const std::string& error) {
     (void)oci::delete_container(o.run_root, o.id, true);
     ::umount2(rootfs.c_str(), MNT_DETACH);
@@ -163,13 +168,20 @@ int run_monitor(const MonitorOptions& o) {
       rec->pid = 0;
       rec->finished = oci::now_rfc3339();
       if (rec->auto_remove) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
+        // Out of sight at once (a rename), so `berth run --rm` can return;
+        // the files go after the exit status is out.
+        std::string trash = containers_dir(o.root) + "/.removing-" + o.id;
+        if (::rename(dir.c_str(), trash.c_str()) == 0) dir = trash;
+        removing = true;
       } else {
         (void)save_container(o.root, *rec);
       }
     }
-    report_ready(ready_fd, error.empty() ? "" : error + "\n");
+    report_ready(ready_fd, !error.empty() ? error + "\n" : fmt::format("exit {}\n", code));
+    if (removing) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
     return code;
   };
   auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does

@@ -3,8 +3,10 @@
 // the container's stdout and stderr into the log as JSON lines (and to its own
 // stdout/stderr when attached), reaps it, records the exit status, deletes the
 // runtime container, unmounts the root filesystem, and removes the container
-// when it was run with --rm. `ready_fd` gets "ok\n" once the program runs, or
-// the error that stopped it.
+// when it was run with --rm. `ready_fd` gets "ok\n" once the program runs,
+// or the error that stopped it; attached, it stays open and then gets
+// "exit N\n" as soon as the container is gone and unmounted (a --rm
+// container's files are deleted after that).
 // Thread-safety: owns its process; run it in a process of its own.
 #pragma once
 

@@ -36,7 +36,8 @@ TEST(BerthContainers, RunAttachedReturnsTheExitStatusAndRmCleansUp) {
   EXPECT_EQ(r.out, "hi berth\n");
   EXPECT_EQ(r.err, "oops\n");
   EXPECT_EQ(e.berth({"ps", "-a", "-q"}).out, "");
-  EXPECT_TRUE(fs::is_empty(e.store("containers")));
+  // The files of a --rm container go just after its exit status is out.
+  EXPECT_TRUE(e2e::eventually([&] { return fs::is_empty(e.store("containers")); }));
   EXPECT_FALSE(mounted_below(e.store("")));
 }
 
