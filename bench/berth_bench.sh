@@ -99,7 +99,7 @@ log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: $W/registry}}
 http: {addr: 127.0.0.1:$PORT}
 YML
-docker-registry serve "$W/registry.yml" & REGISTRY_PID=$!
+docker-registry serve "$W/registry.yml" 2>/dev/null & REGISTRY_PID=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 mkdir -p "$W/layout/blobs/sha256"
 python3 - "$W/layout" "$W/big.tar" "$W/big.tar.gz" <<'PY'

@@ -1,4 +1,6 @@
-// Image commands: import, images, tag, rmi, inspect (containers too), image prune.
+// Image commands: import, images, tag, rmi, inspect (containers too), save, load, image prune.
+#include <unistd.h>
+
 #include <cstdio>
 #include <set>
 
@@ -7,6 +9,7 @@
 #include "apps/berth/commands.h"
 #include "base/units.h"
 #include "berth/containers.h"
+#include "berth/image_archive.h"
 #include "berth/image_store.h"
 #include "berth/importer.h"
 #include "berth/reference.h"
@@ -111,6 +114,25 @@ void add_image_commands(CLI::App& app, Globals& g) {
                           {"Config", *c},
                           {"LayerDirs", *dirs}};
     std::printf("%s\n", out.dump(2).c_str());
+  });
+
+  static std::string output = "-", input = "-";
+  auto* save = app.add_subcommand("save", "write images to a tar (OCI layout + docker-archive)");
+  save->add_option("-o,--output", output, "file, or - for standard output")->capture_default_str();
+  save->add_option("images", names, "names or ids")->required();
+  save->callback([&g] {
+    if (output == "-" && ::isatty(1))
+      return fail(g, base::Error::msg("save: refusing to write a tar to a terminal; use -o FILE"));
+    berth::ImageStore store(g.root);
+    if (auto s = berth::save_images(store, names, output); !s) fail(g, s.error());
+  });
+  auto* load = app.add_subcommand("load", "read images from a tar made by save, docker or podman");
+  load->add_option("-i,--input", input, "file, or - for standard input")->capture_default_str();
+  load->callback([&g] {
+    berth::ImageStore store(g.root);
+    auto loaded = berth::load_images(store, input);
+    if (!loaded) return fail(g, loaded.error());
+    for (const auto& n : *loaded) std::printf("Loaded image: %s\n", n.c_str());
   });
 
   static bool prune_all = false;

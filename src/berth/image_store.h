@@ -31,6 +31,7 @@ struct ImageInfo {
 class ImageStore {
  public:
   explicit ImageStore(const std::string& root);
+  const std::string& root() const { return root_; }
   ContentStore& content() { return content_; }
   LayerStore& layers() { return layers_; }
 

@@ -1,7 +1,5 @@
 #include "berth/layer_store.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -16,47 +14,18 @@
 
 #include <fmt/format.h>
 
-#include "base/lazy_library.h"
 #include "base/sys.h"
 #include "berth/digest.h"
+#include "berth/libarchive_calls.h"
 
 namespace berth {
 namespace {
 
-// libarchive is loaded on first use (only import, pull and load unpack
-// layers): linked in, it and the libraries it pulls in (libxml2, ICU) add
-// ~10 ms to every berth command.
-#define LIBARCHIVE_CALLS(X)                                                                        \
-  X(archive_entry_hardlink)                                                                        \
-  X(archive_entry_pathname)                                                                        \
-  X(archive_entry_set_hardlink) X(archive_entry_set_pathname) X(archive_entry_size)                \
-      X(archive_error_string) X(archive_read_data_block) X(archive_read_free) X(archive_read_new)  \
-          X(archive_read_next_header) X(archive_read_open) X(archive_read_open_fd)                 \
-              X(archive_read_support_filter_all) X(archive_read_support_format_gnutar)             \
-                  X(archive_read_support_format_raw) X(archive_read_support_format_tar)            \
-                      X(archive_write_close) X(archive_write_data_block) X(archive_write_disk_new) \
-                          X(archive_write_disk_set_options) X(archive_write_finish_entry)          \
-                              X(archive_write_free) X(archive_write_header)
-struct LibArchive {
-  LIBARCHIVE_CALLS(BASE_LAZY_MEMBER)
-  std::string error;
-};
-
 const LibArchive& la() {
-  static const LibArchive table = base::load_calls<LibArchive>(
-      "libarchive.so.13", "libarchive13",
-      [](base::LazyLibrary& lib, LibArchive& t) { return LIBARCHIVE_CALLS(BASE_LAZY_BIND) true; });
-  return table;
+  return libarchive();
 }
-
-struct ReadFree {
-  void operator()(archive* a) const { la().archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(archive* a) const { la().archive_write_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ReadFree>;
-using WriterPtr = std::unique_ptr<archive, WriteFree>;
+using ArchivePtr = ArchiveReader;
+using WriterPtr = ArchiveWriter;
 
 // The decompressed tar stream, hashed as the tar reader consumes it.
 struct Decompressed {
