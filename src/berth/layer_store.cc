@@ -16,6 +16,7 @@
 
 #include "base/sys.h"
 #include "berth/digest.h"
+#include "berth/layer_writer.h"
 #include "berth/libarchive_calls.h"
 
 namespace berth {
@@ -63,21 +64,58 @@ base::Result<std::string> clean_entry_path(const char* name) {
   return p;
 }
 
-base::Status whiteout(const std::string& dir, const std::string& rel) {
-  auto slash = rel.rfind('/');
-  std::string parent = slash == std::string::npos ? dir : dir + "/" + rel.substr(0, slash);
-  std::string base_name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (base_name == ".wh..wh..opq") {
-    if (::setxattr(parent.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
-      return base::fail(base::Error::sys(errno, "setxattr", parent));
-    return {};
-  }
-  std::string target = parent + "/" + base_name.substr(4);
-  if (::mknod(target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0 && errno != EEXIST)
-    return base::fail(base::Error::sys(errno, "mknod (whiteout)", target));
+// Copies the data of the current entry into `fd` (sparse entries keep their holes).
+base::Status copy_data(archive* tar, int fd, const std::string& rel) {
+  const void* buf;
+  size_t size;
+  la_int64_t offset;
+  int rc;
+  while ((rc = la().archive_read_data_block(tar, &buf, &size, &offset)) == ARCHIVE_OK)
+    TRY_STATUS(base::sys::pwrite_all(fd, buf, size, offset, rel));
+  if (rc != ARCHIVE_EOF) return base::fail_msg(la().archive_error_string(tar));
   return {};
+}
+
+// Writes one entry through the layer writer.
+base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel, LayerWriter& out) {
+  auto slash = rel.rfind('/');
+  if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0)
+    return out.whiteout(rel);
+  EntryMeta m;
+  m.mode = la().archive_entry_perm(e);
+  m.uid = static_cast<uid_t>(la().archive_entry_uid(e));
+  m.gid = static_cast<gid_t>(la().archive_entry_gid(e));
+  m.mtime_sec = la().archive_entry_mtime(e);
+  m.mtime_nsec = la().archive_entry_mtime_nsec(e);
+  if (const char* link = la().archive_entry_hardlink(e))
+    return out.hardlink(rel, TRY(clean_entry_path(link)));
+  switch (la().archive_entry_filetype(e)) {
+    case AE_IFDIR:
+      return out.directory(rel, m);
+    case AE_IFLNK: {
+      const char* target = la().archive_entry_symlink(e);
+      return out.symlink(rel, target ? target : "", m);
+    }
+    case AE_IFCHR:
+    case AE_IFBLK:
+    case AE_IFIFO:
+      return out.special(rel, la().archive_entry_filetype(e), la().archive_entry_rdev(e), m);
+    case AE_IFREG: {
+      base::UniqueFd fd = TRY(out.file(rel, m));
+      TRY_STATUS(copy_data(tar, fd.get(), rel));
+      // Extended attributes (file capabilities, for one) travel with the file.
+      la().archive_entry_xattr_reset(e);
+      const char* name;
+      const void* value;
+      size_t size;
+      while (la().archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+        if (::fsetxattr(fd.get(), name, value, size, 0) != 0 && errno != ENOTSUP)
+          return base::fail(base::Error::sys(errno, "setxattr", name));
+      return out.finish_file(std::move(fd), m, static_cast<uint64_t>(la().archive_entry_size(e)));
+    }
+    default:
+      return {};  // sockets and unknown kinds: nothing an image needs
+  }
 }
 
 base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
@@ -100,13 +138,7 @@ base::Status extract_into(int fd, const std::string& blob_path, const std::strin
   if (la().archive_read_open(tar.get(), &d, nullptr, read_decompressed, nullptr) != ARCHIVE_OK)
     return base::fail_msg(
         fmt::format("layer {}: {}", blob_path, la().archive_error_string(tar.get())));
-  WriterPtr disk(la().archive_write_disk_new());
-  la().archive_write_disk_set_options(
-      disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER |
-                      ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                      ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_UNLINK);
-  // Entry names are checked by clean_entry_path() and then prefixed with the
-  // layer's (absolute) directory, so libarchive's no-absolute-paths check cannot be used.
+  LayerWriter out = TRY(LayerWriter::open(dir));
   for (;;) {
     int rc = la().archive_read_next_header(tar.get(), &e);
     if (rc == ARCHIVE_EOF) break;
@@ -115,43 +147,14 @@ base::Status extract_into(int fd, const std::string& blob_path, const std::strin
           fmt::format("layer {}: {}", blob_path, la().archive_error_string(tar.get())));
     std::string rel = TRY(clean_entry_path(la().archive_entry_pathname(e)));
     if (rel.empty()) continue;
-    auto slash = rel.rfind('/');
-    if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0) {
-      TRY_STATUS(whiteout(dir, rel));
-      continue;
-    }
-    la().archive_entry_set_pathname(e, fmt::format("{}/{}", dir, rel).c_str());
-    if (const char* link = la().archive_entry_hardlink(e)) {
-      std::string target = TRY(clean_entry_path(link));
-      la().archive_entry_set_hardlink(e, fmt::format("{}/{}", dir, target).c_str());
-    }
-    rc = la().archive_write_header(disk.get(), e);
-    if (rc < ARCHIVE_WARN)
-      return base::fail_msg(
-          fmt::format("layer entry '{}': {}", rel, la().archive_error_string(disk.get())));
-    if (la().archive_entry_size(e) > 0) {
-      const void* buf;
-      size_t size;
-      la_int64_t offset;
-      while ((rc = la().archive_read_data_block(tar.get(), &buf, &size, &offset)) == ARCHIVE_OK)
-        if (la().archive_write_data_block(disk.get(), buf, size, offset) < ARCHIVE_OK)
-          return base::fail_msg(
-              fmt::format("layer entry '{}': {}", rel, la().archive_error_string(disk.get())));
-      if (rc != ARCHIVE_EOF)
-        return base::fail_msg(
-            fmt::format("layer entry '{}': {}", rel, la().archive_error_string(tar.get())));
-    }
-    if (la().archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
-      return base::fail_msg(
-          fmt::format("layer entry '{}': {}", rel, la().archive_error_string(disk.get())));
+    if (auto s = write_entry(tar.get(), e, rel, out); !s)
+      return base::fail(std::move(s).error().context(fmt::format("layer entry '{}'", rel)));
   }
+  TRY_STATUS(out.finish());
   // Hash whatever follows the tar's end-of-archive blocks too: the diff id covers the whole stream.
   const void* buf;
   while (read_decompressed(tar.get(), &d, &buf) > 0) {
   }
-  if (la().archive_write_close(disk.get()) != ARCHIVE_OK)
-    return base::fail_msg(
-        fmt::format("layer {}: {}", blob_path, la().archive_error_string(disk.get())));
   diff_id = d.hash.digest();
   return {};
 }

@@ -30,7 +30,9 @@ namespace berth {
   X(archive_write_new) X(archive_write_free) X(archive_write_close) X(archive_write_header) \
   X(archive_write_data) X(archive_write_data_block) X(archive_write_finish_entry)          \
   X(archive_write_set_format_pax_restricted) X(archive_write_open_fd)                      \
-  X(archive_write_disk_new) X(archive_write_disk_set_options)
+  X(archive_entry_perm) X(archive_entry_uid) X(archive_entry_gid) X(archive_entry_mtime)   \
+  X(archive_entry_mtime_nsec) X(archive_entry_symlink) X(archive_entry_rdev)               \
+  X(archive_entry_xattr_reset) X(archive_entry_xattr_next)
 // clang-format on
 
 struct LibArchive {
