@@ -23,6 +23,7 @@ void add_run_options(CLI::App* cmd, RunFlags& f) {
   auto& o = f.o;
   cmd->add_flag("--rm", o.remove, "remove the container when it exits");
   cmd->add_flag("-i,--interactive", o.interactive, "keep standard input open to the container");
+  cmd->add_flag("-t,--tty", o.tty, "give the container a terminal (with -i: yours, raw, resized)");
   cmd->add_option("--name", o.name, "a name for the container");
   cmd->add_option("-e,--env", o.env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
   cmd->add_option("--env-file", f.env_files, "a file of NAME=VALUE lines (repeatable)")

@@ -30,6 +30,7 @@ base::Status save_container(const std::string& root, const ContainerRecord& r) {
       {"Finished", r.finished},
       {"AutoRemove", r.auto_remove},
       {"Interactive", r.interactive},
+      {"Tty", r.tty},
       {"RestartPolicy", {{"Name", r.restart}, {"MaximumRetryCount", r.restart_max}}},
       {"RestartCount", r.restart_count},
       {"StopRequested", r.stop_requested},
@@ -58,6 +59,7 @@ base::Result<ContainerRecord> load_container(const std::string& root, const std:
     r.network = j.at("Network");
     // Fields added later read as their defaults in older records.
     r.interactive = j.value("Interactive", false);
+    r.tty = j.value("Tty", false);
     if (j.contains("RestartPolicy")) {
       r.restart = j["RestartPolicy"].value("Name", "no");
       r.restart_max = j["RestartPolicy"].value("MaximumRetryCount", 0);

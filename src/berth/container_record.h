@@ -32,6 +32,7 @@ struct ContainerRecord {
   std::string finished;  // when it exited
   bool auto_remove = false;
   bool interactive = false;    // -i: the container reads the monitor's stdin
+  bool tty = false;            // -t: the container's stdio is a pty the monitor holds
   std::string restart = "no";  // no | on-failure | always
   int restart_max = 0;         // on-failure:N (0: no limit)
   int restart_count = 0;

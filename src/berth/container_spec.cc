@@ -131,7 +131,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
   env.push_back("HOSTNAME=" + (o.hostname.empty() ? id.substr(0, 12) : o.hostname));
 
   auto& p = spec["process"];
-  p["terminal"] = false;
+  p["terminal"] = o.tty;
   p["args"] = args;
   p["env"] = env;
   p["cwd"] = !o.workdir.empty()                              ? o.workdir

@@ -32,6 +32,7 @@ struct RunOptions {
   bool detach = false;
   bool remove = false;
   bool interactive = false;    // -i
+  bool tty = false;            // -t
   std::string restart = "no";  // no | on-failure[:N] | always
   bool seccomp = true;         // false: --security-opt seccomp=unconfined
 };

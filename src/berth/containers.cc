@@ -163,6 +163,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   rec.created = oci::now_rfc3339();
   rec.auto_remove = o.remove;
   rec.interactive = o.interactive;
+  rec.tty = o.tty;
   rec.network = {{"mode", o.network}};
   TRY_STATUS(parse_restart(o.restart, rec));
   if (rec.auto_remove && rec.restart != "no")

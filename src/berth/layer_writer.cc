@@ -44,8 +44,8 @@ base::Result<base::UniqueFd> LayerWriter::open_dir(const std::string& rel, bool 
   base::UniqueFd at(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 3));
   for (size_t start = 0; start < rel.size();) {
     size_t slash = rel.find('/', start);
-    std::string name = rel.substr(start, slash == std::string::npos ? std::string::npos
-                                                                     : slash - start);
+    std::string name =
+        rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     start = slash == std::string::npos ? rel.size() : slash + 1;
     auto next = base::sys::openat2(at.get(), name, O_PATH | O_DIRECTORY, 0, kBeneath);
     if (!next) {

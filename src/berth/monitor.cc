@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "berth/container_record.h"
+#include "berth/terminal.h"
 #include "oci/lifecycle.h"
 #include "oci/state.h"
 #include "oci/wait_forwarding.h"
@@ -48,6 +49,114 @@ void report_ready(int& fd, const std::string& text) {
   (void)!::write(fd, text.data(), text.size());
   ::close(fd);
   fd = -1;
+}
+
+// Marks the container running under this monitor and starts its program;
+// tells whoever waits on `ready_fd`. Attached, the fd stays open: the exit
+// status follows on it (see finish).
+base::Status start_running(const MonitorOptions& o, pid_t pid, int& ready_fd) {
+  oci::forward_signals_to(pid);
+  if (auto r = load_container(o.root, o.id)) {
+    r->state = "running";
+    r->pid = pid;
+    r->monitor_pid = ::getpid();
+    (void)save_container(o.root, *r);
+  }
+  if (auto s = oci::start_container(o.run_root, o.id); !s) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return s;
+  }
+  if (o.attach && ready_fd >= 0)
+    (void)!::write(ready_fd, "ok\n", 3);
+  else
+    report_ready(ready_fd, "ok\n");
+  return {};
+}
+
+int g_winch_pipe = -1;  // written by the SIGWINCH handler: the user's window changed
+void on_winch(int) {
+  if (g_winch_pipe >= 0) (void)!::write(g_winch_pipe, "w", 1);
+}
+
+// One life of a container with a terminal (-t): the runtime sends the pty
+// master over a console socket; its output goes to the log (and to us when
+// attached), our stdin to it with -i, and our window size follows the user's.
+base::Result<int> run_once_tty(const MonitorOptions& o, const std::string& dir, int& ready_fd,
+                               bool interactive) {
+  std::filesystem::create_directories(o.run_root);
+  std::string sock = fmt::format("{}/c-{}.sock", o.run_root, o.id.substr(0, 12));
+  base::UniqueFd listener = TRY(listen_console(sock));
+  base::UniqueFd log_fd(
+      ::open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  oci::CreateOptions create;
+  create.root = o.run_root;
+  create.id = o.id;
+  create.bundle = dir + "/bundle";
+  create.console_socket = sock;
+  auto made = oci::create_container(create);
+  ::unlink(sock.c_str());
+  if (!made) return base::fail(std::move(made).error());
+  auto master = receive_console_master(listener.get());
+  if (!master) {
+    ::kill(made->pid, SIGKILL);
+    ::waitpid(made->pid, nullptr, 0);
+    return base::fail(std::move(master).error());
+  }
+  listener.reset();
+  if (o.attach) copy_window_size(0, master->get());
+  TRY_STATUS(start_running(o, made->pid, ready_fd));
+  int winch[2] = {-1, -1};
+  if (o.attach && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
+    g_winch_pipe = winch[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_winch;
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGWINCH, &sa, nullptr);
+  }
+  {
+    RawTerminal raw(o.attach && interactive ? 0 : -1);
+    bool read_stdin = o.attach && interactive;
+    std::string pending;
+    char buf[65536];
+    for (;;) {
+      pollfd fds[3] = {
+          {master->get(), POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch[0], POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[2].revents & POLLIN) {
+        while (::read(winch[0], buf, sizeof buf) > 0) {
+        }
+        copy_window_size(0, master->get());
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = ::read(0, buf, sizeof buf);
+        if (n <= 0)
+          read_stdin = false;
+        else
+          (void)!::write(master->get(), buf, static_cast<size_t>(n));
+      }
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::read(master->get(), buf, sizeof buf);
+        if (n <= 0) break;  // EIO: every holder of the pty's other end is gone
+        if (o.attach) (void)!::write(1, buf, static_cast<size_t>(n));
+        pending.append(buf, static_cast<size_t>(n));
+        log_lines(log_fd.get(), "stdout", pending, false);
+      }
+    }
+    log_lines(log_fd.get(), "stdout", pending, true);
+  }
+  g_winch_pipe = -1;
+  if (winch[0] >= 0) {
+    ::close(winch[0]);
+    ::close(winch[1]);
+  }
+  int status = 0;
+  while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return oci::exit_status_of(status);
 }
 
 // Whether the restart policy asks for another run after `code`.
@@ -96,24 +205,10 @@ base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int&
     close_all();
     return base::fail(std::move(made).error());
   }
-  oci::forward_signals_to(made->pid);
-  if (auto r = load_container(o.root, o.id)) {
-    r->state = "running";
-    r->pid = made->pid;
-    r->monitor_pid = ::getpid();
-    (void)save_container(o.root, *r);
-  }
-  if (auto s = oci::start_container(o.run_root, o.id); !s) {
-    ::kill(made->pid, SIGKILL);
-    ::waitpid(made->pid, nullptr, 0);
+  if (auto s = start_running(o, made->pid, ready_fd); !s) {
     close_all();
     return base::fail(std::move(s).error());
   }
-  // Attached, the fd stays open: the exit status follows on it (see finish).
-  if (o.attach && ready_fd >= 0)
-    (void)!::write(ready_fd, "ok\n", 3);
-  else
-    report_ready(ready_fd, "ok\n");
 
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   std::string pending[2];
@@ -185,8 +280,11 @@ int run_monitor(const MonitorOptions& o) {
     return code;
   };
   auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
+  auto first = load_container(o.root, o.id);
+  bool tty = first && first->tty;
+  bool interactive = first && first->interactive;
   for (;;) {
-    auto code = run_once(o, dir, ready_fd);
+    auto code = tty ? run_once_tty(o, dir, ready_fd, interactive) : run_once(o, dir, ready_fd);
     if (!code) return finish(125, code.error().message());
     auto rec = load_container(o.root, o.id);
     if (!rec || !should_restart(*rec, *code)) return finish(*code, "");

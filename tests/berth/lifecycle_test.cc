@@ -210,3 +210,34 @@ TEST(BerthSecurity, UserNamesComeFromTheImage) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BerthTerminal, RunItGivesARealTerminalThatFollowsResizes) {
+  Engine e;
+  std::vector<std::string> argv = {
+      "/usr/bin/python3", std::string(BERTH_TEST_FIXTURES) + "/pty_run.py", "33", "77", "44", "99"};
+  for (const auto& w : e.command({"run", "-it", "--rm", "localhost/box", "sh", "-c",
+                                  "tty; stty size; echo READY; read x; stty size; exit 3"}))
+    argv.push_back(w);
+  auto r = e2e::Process(argv).wait(std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("/dev/pts/0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("33 77"), std::string::npos) << "the user's size at start: " << r.out;
+  EXPECT_NE(r.out.find("44 99"), std::string::npos) << "the size after a resize: " << r.out;
+  EXPECT_NE(r.out.find("exit 3"), std::string::npos) << "the exit status: " << r.out;
+}
+
+TEST(BerthTerminal, DetachedTtyOutputIsLogged) {
+  Engine e;
+  ASSERT_EQ(
+      e.berth({"run", "-d", "-t", "--name", "t", "localhost/box", "sh", "-c", "tty; echo done"})
+          .exit_code,
+      0);
+  ASSERT_EQ(e.berth({"wait", "t"}).exit_code, 0);
+  std::string logs = e.berth({"logs", "t"}).out;
+  EXPECT_NE(logs.find("/dev/pts/0"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("done"), std::string::npos) << logs;
+}
+
+}  // namespace
