@@ -33,13 +33,22 @@ struct BoxLayout {
   }
 };
 
-TEST(BerthRegistry, PullsOverPlainHttpWithGzipAndZstdLayersAndRunsTheImage) {
-  bt::Registry reg(bt::Registry::Kind::kPlainHttp);
+// A registry of `kind` holding BoxLayout's image as `repo_tag`, and an empty engine.
+struct PushedBox {
+  bt::Registry reg;
   BoxLayout box;
-  auto push = reg.push(box.layout.dir(), "1", "tools/box:1");
-  ASSERT_EQ(push.exit_code, 0) << push.err;
-  bt::Engine e(false);
-  std::string name = reg.host() + "/tools/box:1";
+  bt::Engine e{false};
+  std::string name;
+  PushedBox(bt::Registry::Kind kind, const std::string& repo_tag)
+      : reg(kind), name(reg.host() + "/" + repo_tag) {
+    auto push = reg.push(box.layout.dir(), "1", repo_tag);
+    EXPECT_EQ(push.exit_code, 0) << push.err;
+  }
+};
+
+TEST(BerthRegistry, PullsOverPlainHttpWithGzipAndZstdLayersAndRunsTheImage) {
+  PushedBox p(bt::Registry::Kind::kPlainHttp, "tools/box:1");
+  auto& [reg, box, e, name] = p;
 
   auto refused = e.berth({"pull", name});
   EXPECT_NE(refused.exit_code, 0);
@@ -142,12 +151,8 @@ TEST(BerthRegistry, WhiteoutsInAPulledLayerHideLowerFiles) {
 }
 
 TEST(BerthRegistry, TlsWithThePrivateCaInCertsD) {
-  bt::Registry reg(bt::Registry::Kind::kTls);
-  BoxLayout box;
-  auto push = reg.push(box.layout.dir(), "1", "box:1");
-  ASSERT_EQ(push.exit_code, 0) << push.err;
-  bt::Engine e(false);
-  std::string name = reg.host() + "/box:1";
+  PushedBox p(bt::Registry::Kind::kTls, "box:1");
+  auto& [reg, box, e, name] = p;
   auto untrusted = e.berth({"pull", name});
   EXPECT_NE(untrusted.exit_code, 0);
   EXPECT_NE(untrusted.err.find("certificate"), std::string::npos) << untrusted.err;
@@ -158,12 +163,8 @@ TEST(BerthRegistry, TlsWithThePrivateCaInCertsD) {
 }
 
 TEST(BerthRegistry, TokenAuthLoginPullAndLogout) {
-  bt::Registry reg(bt::Registry::Kind::kTokenAuth);
-  BoxLayout box;
-  auto push = reg.push(box.layout.dir(), "1", "private/box:1");
-  ASSERT_EQ(push.exit_code, 0) << push.err;
-  bt::Engine e(false);
-  std::string name = reg.host() + "/private/box:1";
+  PushedBox p(bt::Registry::Kind::kTokenAuth, "private/box:1");
+  auto& [reg, box, e, name] = p;
 
   auto anonymous = e.berth({"pull", "--insecure", name});
   EXPECT_NE(anonymous.exit_code, 0);
