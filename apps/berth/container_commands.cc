@@ -21,8 +21,27 @@ void add_container_commands(CLI::App& app, Globals& g) {
   auto* ps = app.add_subcommand("ps", "list containers");
   ps->add_flag("-a,--all", all, "include exited ones");
   ps->add_flag("-q,--quiet", quiet, "ids only");
+  static std::string ps_format;
+  ps->add_option("--format", ps_format, "json: one array of the records")
+      ->check(CLI::IsMember({"json", "table"}));
   ps->callback([&g] {
     auto list = berth::containers({g.root, g.run_root});
+    if (ps_format == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& c : list) {
+        if (!all && c.state != "running") continue;
+        out.push_back({{"Id", c.id},
+                       {"Name", c.name},
+                       {"Image", c.image},
+                       {"Command", c.command},
+                       {"State", c.state},
+                       {"ExitCode", c.exit_code},
+                       {"Created", c.created},
+                       {"Pid", c.pid}});
+      }
+      std::printf("%s\n", out.dump().c_str());
+      return;
+    }
     if (!quiet)
       std::printf("%-14s %-28s %-24s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS",
                   "NAMES");

@@ -50,5 +50,6 @@ T load_calls(const char* soname, const char* package, BindAll bind_all) {
 
 }  // namespace base
 
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `name` is a declarator here, not an expression.
 #define BASE_LAZY_MEMBER(name) decltype(&::name) name;
 #define BASE_LAZY_BIND(name) lib.bind(#name, t.name)&&

@@ -19,13 +19,12 @@ namespace {
 // libcurl is loaded on first use, not at program start: linked in, it (and
 // the TLS, LDAP and Kerberos libraries it pulls in, whose constructors run at
 // load) adds ~30 ms to every berth command, though only pull and login use it.
-#define CURL_CALLS(X)                                                                 \
-  X(curl_global_init)                                                                 \
-  X(curl_easy_init)                                                                   \
-  X(curl_easy_cleanup)                                                                \
-  X(curl_easy_reset)                                                                  \
+// clang-format off
+#define CURL_CALLS(X)                                                                  \
+  X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_reset)        \
   X(curl_easy_setopt) X(curl_easy_perform) X(curl_easy_getinfo) X(curl_easy_strerror) \
-      X(curl_easy_escape) X(curl_free) X(curl_slist_append) X(curl_slist_free_all)
+  X(curl_easy_escape) X(curl_free) X(curl_slist_append) X(curl_slist_free_all)
+// clang-format on
 struct Curl {
   CURL_CALLS(BASE_LAZY_MEMBER)
   std::string error;

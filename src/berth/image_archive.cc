@@ -99,7 +99,7 @@ base::Status unpack_archive(const std::string& in_path, const std::string& dir) 
     if (rel.is_absolute() ||
         std::any_of(rel.begin(), rel.end(), [](const fs::path& c) { return c == ".."; }))
       return base::fail_msg(fmt::format("load {}: entry '{}' leaves the archive", in_path, name));
-    std::string target = dir + "/" + name;
+    std::string target = fmt::format("{}/{}", dir, name);
     std::error_code ec;
     if (la.archive_entry_filetype(e) == AE_IFDIR) {
       fs::create_directories(target, ec);
@@ -112,7 +112,7 @@ base::Status unpack_archive(const std::string& in_path, const std::string& dir) 
     char buf[1 << 16];
     for (;;) {
       la_ssize_t n = la.archive_read_data(r.get(), buf, sizeof buf);
-      if (n < 0) return archive_failed(r.get(), "load " + in_path + ": " + name);
+      if (n < 0) return archive_failed(r.get(), fmt::format("load {}: {}", in_path, name));
       if (n == 0) break;
       TRY_STATUS(base::sys::write_all(out.get(), buf, static_cast<size_t>(n), target));
     }
@@ -214,7 +214,7 @@ base::Result<std::vector<std::string>> load_docker(ImageStore& store, const std:
       if (p.is_absolute() ||
           std::any_of(p.begin(), p.end(), [](const fs::path& c) { return c == ".."; }))
         return base::fail_msg(fmt::format("{}: '{}' leaves the archive", what, rel));
-      return dir + "/" + rel;
+      return fmt::format("{}/{}", dir, rel);
     };
     std::string config_path = TRY(inside(e["Config"].get<std::string>()));
     std::string config_text = TRY(base::read_text(config_path));

@@ -180,11 +180,12 @@ e2e::ProcResult Registry::push(const std::string& layout, const std::string& tag
 
 // StaticRegistry
 
-StaticRegistry::StaticRegistry() : port_(free_port()) {
+StaticRegistry::StaticRegistry(int rate) : port_(free_port()) {
   fs::create_directories(dir_ / "manifests");
   fs::create_directories(dir_ / "blobs");
-  server_ = std::make_unique<e2e::Process>(std::vector<std::string>{
-      "/usr/bin/python3", fixture("static_registry.py"), std::to_string(port_), dir_.path()});
+  server_ = std::make_unique<e2e::Process>(
+      std::vector<std::string>{"/usr/bin/python3", fixture("static_registry.py"),
+                               std::to_string(port_), dir_.path(), std::to_string(rate)});
   EXPECT_TRUE(e2e::eventually([&] { return port_open(port_); })) << "static registry";
 }
 

@@ -64,7 +64,8 @@ class Registry {
 
 class StaticRegistry {
  public:
-  StaticRegistry();
+  // With `rate` (bytes per second), blobs are sent that slowly.
+  explicit StaticRegistry(int rate = 0);
   ~StaticRegistry();
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
   void manifest(const std::string& ref, const std::string& body, const std::string& type = {});

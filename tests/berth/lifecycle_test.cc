@@ -28,6 +28,11 @@ TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
   EXPECT_EQ(inspect(e, "web")["State"], "created");
   EXPECT_NE(e.berth({"ps", "-a"}).out.find("created"), std::string::npos);
   EXPECT_EQ(e.berth({"ps", "-q"}).out, "") << "not running yet";
+  json listed = json::parse(e.berth({"ps", "-a", "--format", "json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["Name"], "web");
+  EXPECT_EQ(listed[0]["State"], "created");
+  EXPECT_EQ(listed[0]["Id"].get<std::string>() + "\n", created.out);
 
   ASSERT_EQ(e.berth({"start", "web"}).exit_code, 0);
   json j = inspect(e, created.out.substr(0, 12));  // an id prefix works as well as the name

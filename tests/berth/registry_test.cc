@@ -4,6 +4,7 @@
 // TLS with a private CA, and token auth. Hostile answers (bad digests,
 // truncated layers, path traversal, malformed manifests) come from a fake
 // registry that serves whatever the test wrote.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -313,6 +314,49 @@ TEST_F(Hostile, ConfigThatDisagreesWithTheLayerIsRefused) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("diff id mismatch"), std::string::npos) << r.err;
   expect_nothing_kept();
+}
+
+// kill -9 of a pull in the middle of a layer: the store reads as before, the
+// next pull completes, and image prune clears the dead pull's temporaries.
+TEST(BerthRegistryCrash, SigkillOfAPullMidLayer) {
+  bt::StaticRegistry reg(400 * 1024);  // 400 KiB/s: a 2 MiB layer takes 5 s
+  e2e::TempDir dir;
+  bt::OciLayout layout(dir / "layout");
+  fs::create_directories(dir / "root");
+  std::string noise(2 << 20, '\0');
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 2654435761u) >> 13);
+  e2e::write_file(dir / "root/noise", noise);
+  json layer = layout.add_layer(dir / "root", "none");
+  json image = layout.add_image({layer}, "amd64");
+  auto blob = [&](const json& d) {
+    return e2e::read_file(layout.dir() + "/blobs/sha256/" +
+                          d["digest"].get<std::string>().substr(7));
+  };
+  json manifest = json::parse(blob(image));
+  reg.manifest("1", blob(image));
+  reg.blob(manifest["config"]["digest"], blob(manifest["config"]));
+  reg.blob(layer["digest"], blob(layer));
+  bt::Engine e(false);
+  e2e::Process pull(e.command({"pull", "--insecure", reg.host() + "/x:1"}));
+  auto temporaries = [&] {
+    size_t n = 0;
+    for (const char* sub : {"blobs/sha256", "layers"})
+      if (fs::exists(e.store(sub)))
+        for (const auto& entry : fs::directory_iterator(e.store(sub)))
+          n += entry.path().filename().string().rfind(".tmp-", 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(e2e::eventually([&] { return temporaries() > 0; })) << "the pull never started";
+  pull.signal(SIGKILL);
+  pull.wait();
+  auto images = e.berth({"images"});
+  EXPECT_EQ(images.exit_code, 0) << images.err;
+  EXPECT_EQ(e.berth({"images", "-q"}).out, "");
+  EXPECT_EQ(e.berth({"image", "prune"}).exit_code, 0);
+  EXPECT_EQ(temporaries(), 0u) << "the dead pull's temporaries are litter";
+  auto again = e.berth({"pull", "--insecure", reg.host() + "/x:1"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(e.berth({"images", "-q"}).out.size(), 13u);
 }
 
 }  // namespace
