@@ -1,5 +1,8 @@
-// Commands on a running container: exec, kill, wait.
+// Commands on a running container: exec (-i, -t), kill, wait.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -8,12 +11,46 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "base/text_file.h"
 #include "berth/containers.h"
+#include "berth/terminal.h"
 #include "oci/exec_process.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
+#include "oci/wait_forwarding.h"
 
 namespace berth_cli {
+
+namespace {
+
+// exec -t: the runtime sends the new process's pty master to a console socket
+// of ours; we relay it to our terminal until the process is done.
+base::Result<int> exec_on_terminal(Globals& g, oci::ExecOptions o, bool interactive) {
+  std::string sock = fmt::format("{}/e-{}-{}.sock", g.run_root, o.id.substr(0, 12), ::getpid());
+  base::UniqueFd listener = TRY(berth::listen_console(sock));
+  o.tty = true;
+  o.console_socket = sock;
+  o.detach = true;  // started, not waited for: we wait once the relay ends
+  o.pid_file = sock + ".pid";
+  auto started = oci::exec_in_container(o);
+  ::unlink(sock.c_str());
+  std::string pid_text = base::read_text(o.pid_file).value_or("");
+  ::unlink(o.pid_file.c_str());
+  if (!started) return base::fail(std::move(started).error());
+  pid_t pid = std::atoi(pid_text.c_str());
+  base::UniqueFd master = TRY(berth::receive_console_master(listener.get()));
+  listener.reset();
+  oci::forward_signals_to(pid);
+  berth::copy_window_size(0, master.get());
+  berth::relay_terminal(master.get(), interactive, true,
+                        [](const char* data, size_t n) { (void)!::write(1, data, n); });
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return oci::exit_status_of(status);
+}
+
+}  // namespace
 
 void add_container_control_commands(CLI::App& app, Globals& g) {
   static std::string target, signal_name = "KILL", workdir, user;
@@ -22,6 +59,9 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
   exec->add_option("-e,--env", env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
   exec->add_option("-w,--workdir", workdir, "working directory inside");
   exec->add_option("-u,--user", user, "UID[:GID]");
+  static bool interactive = false, tty = false;
+  exec->add_flag("-i,--interactive", interactive, "give the command our standard input");
+  exec->add_flag("-t,--tty", tty, "run it on a terminal (with -i: ours, raw, resized)");
   exec->add_option("container", target, "id or name")->required();
   exec->prefix_command();
   exec->callback([&g, exec] {
@@ -38,6 +78,21 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
     o.env = env;
     o.cwd = workdir;
     o.user = user;
+    if (tty) {
+      auto code = exec_on_terminal(g, o, interactive);
+      if (!code) {
+        std::fprintf(stderr, "berth: %s\n", code.error().message().c_str());
+        g.exit_code = 126;
+        return;
+      }
+      g.exit_code = *code;
+      return;
+    }
+    if (!interactive) {  // as docker: without -i the command reads nothing
+      int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      ::dup2(null_fd, 0);
+      ::close(null_fd);
+    }
     auto r = oci::exec_in_container(o);
     if (!r) {
       std::fprintf(stderr, "berth: %s\n", r.error().message().c_str());

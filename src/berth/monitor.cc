@@ -74,11 +74,6 @@ base::Status start_running(const MonitorOptions& o, pid_t pid, int& ready_fd) {
   return {};
 }
 
-int g_winch_pipe = -1;  // written by the SIGWINCH handler: the user's window changed
-void on_winch(int) {
-  if (g_winch_pipe >= 0) (void)!::write(g_winch_pipe, "w", 1);
-}
-
 // One life of a container with a terminal (-t): the runtime sends the pty
 // master over a console socket; its output goes to the log (and to us when
 // attached), our stdin to it with -i, and our window size follows the user's.
@@ -106,53 +101,13 @@ base::Result<int> run_once_tty(const MonitorOptions& o, const std::string& dir, 
   listener.reset();
   if (o.attach) copy_window_size(0, master->get());
   TRY_STATUS(start_running(o, made->pid, ready_fd));
-  int winch[2] = {-1, -1};
-  if (o.attach && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
-    g_winch_pipe = winch[1];
-    struct sigaction sa {};
-    sa.sa_handler = on_winch;
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGWINCH, &sa, nullptr);
-  }
-  {
-    RawTerminal raw(o.attach && interactive ? 0 : -1);
-    bool read_stdin = o.attach && interactive;
-    std::string pending;
-    char buf[65536];
-    for (;;) {
-      pollfd fds[3] = {
-          {master->get(), POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch[0], POLLIN, 0}};
-      if (::poll(fds, 3, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      if (fds[2].revents & POLLIN) {
-        while (::read(winch[0], buf, sizeof buf) > 0) {
-        }
-        copy_window_size(0, master->get());
-      }
-      if (fds[1].revents & (POLLIN | POLLHUP)) {
-        ssize_t n = ::read(0, buf, sizeof buf);
-        if (n <= 0)
-          read_stdin = false;
-        else
-          (void)!::write(master->get(), buf, static_cast<size_t>(n));
-      }
-      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t n = ::read(master->get(), buf, sizeof buf);
-        if (n <= 0) break;  // EIO: every holder of the pty's other end is gone
-        if (o.attach) (void)!::write(1, buf, static_cast<size_t>(n));
-        pending.append(buf, static_cast<size_t>(n));
-        log_lines(log_fd.get(), "stdout", pending, false);
-      }
-    }
-    log_lines(log_fd.get(), "stdout", pending, true);
-  }
-  g_winch_pipe = -1;
-  if (winch[0] >= 0) {
-    ::close(winch[0]);
-    ::close(winch[1]);
-  }
+  std::string pending;
+  relay_terminal(master->get(), o.attach && interactive, o.attach, [&](const char* data, size_t n) {
+    if (o.attach) (void)!::write(1, data, n);
+    pending.append(data, n);
+    log_lines(log_fd.get(), "stdout", pending, false);
+  });
+  log_lines(log_fd.get(), "stdout", pending, true);
   int status = 0;
   while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
   }

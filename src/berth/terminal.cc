@@ -1,6 +1,8 @@
 #include "berth/terminal.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -59,6 +61,64 @@ bool copy_window_size(int from, int to) {
   winsize ws{};
   if (::ioctl(from, TIOCGWINSZ, &ws) != 0) return false;
   return ::ioctl(to, TIOCSWINSZ, &ws) == 0;
+}
+
+namespace {
+
+int g_winch_pipe = -1;  // written by the SIGWINCH handler: the user's window changed
+void on_winch(int) {
+  if (g_winch_pipe >= 0) (void)!::write(g_winch_pipe, "w", 1);
+}
+
+}  // namespace
+
+void relay_terminal(int master, bool with_stdin, bool follow_size,
+                    const std::function<void(const char*, size_t)>& on_output) {
+  int winch[2] = {-1, -1};
+  struct sigaction saved {};
+  if (follow_size && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
+    g_winch_pipe = winch[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_winch;
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGWINCH, &sa, &saved);
+  }
+  {
+    RawTerminal raw(with_stdin ? 0 : -1);
+    bool read_stdin = with_stdin;
+    char buf[65536];
+    for (;;) {
+      pollfd fds[3] = {
+          {master, POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch[0], POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[2].revents & POLLIN) {
+        while (::read(winch[0], buf, sizeof buf) > 0) {
+        }
+        copy_window_size(0, master);
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = ::read(0, buf, sizeof buf);
+        if (n <= 0)
+          read_stdin = false;
+        else
+          (void)!::write(master, buf, static_cast<size_t>(n));
+      }
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break;  // EIO: every holder of the pty's other end is gone
+        on_output(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  if (winch[0] >= 0) {
+    ::sigaction(SIGWINCH, &saved, nullptr);
+    g_winch_pipe = -1;
+    ::close(winch[0]);
+    ::close(winch[1]);
+  }
 }
 
 RawTerminal::RawTerminal(int fd) {

@@ -7,6 +7,7 @@
 
 #include <termios.h>
 
+#include <functional>
 #include <string>
 
 #include "base/error.h"
@@ -20,6 +21,13 @@ base::Result<base::UniqueFd> listen_console(const std::string& path);
 base::Result<base::UniqueFd> receive_console_master(int listen_fd);
 // Copies the window size of `from` (a terminal) to `to`; false when `from` is none.
 bool copy_window_size(int from, int to);
+
+// Relays a pty master until every holder of its other end is gone: our
+// stdin into it when `with_stdin` (our terminal in raw mode meanwhile), its
+// output to `on_output`, and, with `follow_size`, our window size into it on
+// every SIGWINCH. Used by the monitor (run -t) and by exec -t.
+void relay_terminal(int master, bool with_stdin, bool follow_size,
+                    const std::function<void(const char*, size_t)>& on_output);
 
 // Raw mode on `fd` for its lifetime, when `fd` is a terminal.
 class RawTerminal {

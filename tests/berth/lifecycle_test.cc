@@ -233,6 +233,29 @@ TEST(BerthTerminal, RunItGivesARealTerminalThatFollowsResizes) {
   EXPECT_NE(r.out.find("exit 3"), std::string::npos) << "the exit status: " << r.out;
 }
 
+TEST(BerthTerminal, ExecItAndExecI) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "box", "localhost/box", "sleep", "1000"}).exit_code, 0);
+  std::vector<std::string> argv = {
+      "/usr/bin/python3", std::string(BERTH_TEST_FIXTURES) + "/pty_run.py", "20", "60", "25", "70"};
+  for (const auto& w : e.command({"exec", "-it", "box", "sh", "-c",
+                                  "tty; stty size; echo READY; read x; stty size; exit 4"}))
+    argv.push_back(w);
+  auto r = e2e::Process(argv).wait(std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("/dev/pts/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("20 60"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("25 70"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("exit 4"), std::string::npos) << r.out;
+
+  e2e::write_file(e.path("input"), "piped\n");
+  std::string with, without;
+  for (const auto& w : e.command({"exec", "-i", "box", "cat"})) with += "'" + w + "' ";
+  for (const auto& w : e.command({"exec", "box", "cat"})) without += "'" + w + "' ";
+  EXPECT_EQ(e2e::Process({"/bin/sh", "-c", with + "< " + e.path("input")}).wait().out, "piped\n");
+  EXPECT_EQ(e2e::Process({"/bin/sh", "-c", without + "< " + e.path("input")}).wait().out, "");
+}
+
 TEST(BerthTerminal, DetachedTtyOutputIsLogged) {
   Engine e;
   ASSERT_EQ(
