@@ -1,6 +1,7 @@
 // Commands on a running container: exec (-i, -t), kill, wait.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,11 @@ base::Result<int> exec_on_terminal(Globals& g, oci::ExecOptions o, bool interact
   o.console_socket = sock;
   o.detach = true;  // started, not waited for: we wait once the relay ends
   o.pid_file = sock + ".pid";
+  winsize ws{};  // the size the command starts with: ours
+  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) {
+    o.console_height = ws.ws_row;
+    o.console_width = ws.ws_col;
+  }
   auto started = oci::exec_in_container(o);
   ::unlink(sock.c_str());
   std::string pid_text = base::read_text(o.pid_file).value_or("");

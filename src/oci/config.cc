@@ -37,6 +37,14 @@ base::Result<Hook> parse_hook(const Fields& f) {
 base::Result<Process> parse_process(const Fields& f) {
   Process p;
   p.terminal = TRY(f.boolean("terminal"));
+  if (f.has("consoleSize")) {
+    Fields size = TRY(Fields::object(f.raw("consoleSize"), f.at("consoleSize")));
+    p.console_height = TRY(size.u32("height", true));
+    p.console_width = TRY(size.u32("width", true));
+    if (p.console_height > 65535 || p.console_width > 65535)
+      return base::fail_msg(
+          fmt::format("{}: height and width must be below 65536", f.at("consoleSize")));
+  }
   p.args = TRY(f.strings("args"));
   if (p.args.empty())
     return base::fail_msg(fmt::format("{}: must name the program to run", f.at("args")));

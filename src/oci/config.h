@@ -45,6 +45,8 @@ struct User {
 
 struct Process {
   bool terminal = false;
+  uint32_t console_height = 0;  // consoleSize: the pty's initial size (0 = unset)
+  uint32_t console_width = 0;
   User user;
   std::vector<std::string> args;
   std::vector<std::string> env;

@@ -28,7 +28,7 @@ base::Result<base::UniqueFd> connect_console_socket(const std::string& path) {
   return s;
 }
 
-base::Status setup_terminal(int socket_fd, bool bind_dev_console) {
+base::Status setup_terminal(int socket_fd, bool bind_dev_console, uint16_t rows, uint16_t cols) {
   int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) return base::fail(base::Error::sys(errno, "open", "/dev/ptmx"));
   base::UniqueFd m(master);
@@ -38,6 +38,13 @@ base::Status setup_terminal(int socket_fd, bool bind_dev_console) {
     return base::fail(base::Error::sys(errno, "ptsname", "/dev/ptmx"));
   base::UniqueFd slave = TRY(base::sys::open(name, O_RDWR | O_NOCTTY));
   if (bind_dev_console) TRY_STATUS(bind_console(name));
+  if (rows || cols) {
+    winsize ws{};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0)
+      return base::fail(base::Error::sys(errno, "TIOCSWINSZ", "process.consoleSize"));
+  }
 
   char payload[] = "/dev/ptmx";
   iovec iov{payload, sizeof payload};

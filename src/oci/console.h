@@ -16,6 +16,8 @@ base::Result<base::UniqueFd> connect_console_socket(const std::string& path);
 // In the container, after its root is in place: opens a pty, binds its slave
 // on /dev/console when `bind_dev_console`, sends the master over `socket_fd`,
 // and makes the slave the controlling terminal and stdio of this process.
-base::Status setup_terminal(int socket_fd, bool bind_dev_console);
+// `rows` and `cols`, when not 0, are the pty's size before the program starts.
+base::Status setup_terminal(int socket_fd, bool bind_dev_console, uint16_t rows = 0,
+                            uint16_t cols = 0);
 
 }  // namespace oci

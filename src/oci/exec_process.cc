@@ -46,6 +46,8 @@ base::Result<Process> build_process(const ExecOptions& o, const Config& config) 
   Process p = config.process.value_or(Process{});
   p.args = o.args;
   p.terminal = o.tty;
+  p.console_height = o.console_height;
+  p.console_width = o.console_width;
   for (const auto& e : o.env) {
     auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -114,7 +116,8 @@ base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vect
   for (auto& n : ns)
     if (::setns(n.fd.get(), n.flag) != 0)
       return base::fail(base::Error::sys(errno, "setns", namespace_file(n.flag)));
-  if (plan.terminal) TRY_STATUS(setup_terminal(console_fd, false));
+  if (plan.terminal)
+    TRY_STATUS(setup_terminal(console_fd, false, plan.console_height, plan.console_width));
   TRY_STATUS(apply_rlimits(plan));
   std::string path = TRY(resolve_executable(plan));
   return apply_and_exec(plan, path);

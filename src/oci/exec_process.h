@@ -22,6 +22,7 @@ struct ExecOptions {
   std::vector<std::string> additional_gids;
   std::vector<std::string> add_caps;  // CAP_* added to every set but ambient
   bool tty = false;
+  uint16_t console_height = 0, console_width = 0;  // the pty's initial size (0 = unset)
   bool no_new_privs = false;
   bool detach = false;
   std::string pid_file;

@@ -63,7 +63,9 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
   }
   TRY_STATUS(run_hooks(c.hooks.create_container, "createContainer", state));
   TRY_STATUS(enter_rootfs(plan.rootfs));
-  if (plan.process.terminal) TRY_STATUS(setup_terminal(ch.console_fd, true));
+  if (plan.process.terminal)
+    TRY_STATUS(setup_terminal(ch.console_fd, true, plan.process.console_height,
+                              plan.process.console_width));
   if (ch.console_fd >= 0) ::close(ch.console_fd);
   TRY_STATUS(apply_rlimits(plan.process));
   return {};

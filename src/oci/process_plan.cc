@@ -115,6 +115,8 @@ base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& s
   plan.cwd = p.cwd;
   plan.user = p.user;
   plan.terminal = p.terminal;
+  plan.console_height = static_cast<uint16_t>(p.console_height);
+  plan.console_width = static_cast<uint16_t>(p.console_width);
   plan.no_new_privileges = p.no_new_privileges;
   plan.oom_score_adj = p.oom_score_adj;
   if (p.capabilities) {

@@ -33,6 +33,7 @@ struct ProcessPlan {
   std::optional<int> oom_score_adj;
   std::optional<SeccompProgram> seccomp;
   bool terminal = false;
+  uint16_t console_height = 0, console_width = 0;  // the pty's initial size, 0 = unset
   int preserve_fds = 0;
 };
 

@@ -250,7 +250,9 @@ TEST(Security, TerminalThroughTheConsoleSocket) {
   ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   ASSERT_EQ(::listen(listener, 1), 0);
   b.config["process"]["terminal"] = true;
-  b.config["process"]["args"] = {"sh", "-c", "tty; stat -c %t:%T /dev/console; sleep 1000"};
+  b.config["process"]["consoleSize"] = {{"height", 31}, {"width", 97}};
+  b.config["process"]["args"] = {"sh", "-c",
+                                 "tty; busybox stty size; stat -c %t:%T /dev/console; sleep 1000"};
   b.save();
   auto r = b.oci({"create", "--console-socket", sock_path, "--bundle", b.dir(), b.id()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -280,6 +282,7 @@ TEST(Security, TerminalThroughTheConsoleSocket) {
   }));
   EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out;
   EXPECT_NE(out.find("88:0"), std::string::npos) << "/dev/console is the pty: " << out;
+  EXPECT_NE(out.find("31 97"), std::string::npos) << "process.consoleSize: " << out;
   ::close(master);
   ::close(conn);
   ::close(listener);
