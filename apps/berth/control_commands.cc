@@ -44,7 +44,13 @@ base::Result<int> exec_on_terminal(Globals& g, oci::ExecOptions o, bool interact
   ::unlink(o.pid_file.c_str());
   if (!started) return base::fail(std::move(started).error());
   pid_t pid = std::atoi(pid_text.c_str());
-  base::UniqueFd master = TRY(berth::receive_console_master(listener.get()));
+  auto received = berth::receive_console_master(listener.get());
+  if (!received) {  // no terminal to relay: the command must not run unseen
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return base::fail(std::move(received).error());
+  }
+  base::UniqueFd master = std::move(*received);
   listener.reset();
   oci::forward_signals_to(pid);
   berth::copy_window_size(0, master.get());
