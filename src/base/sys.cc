@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 namespace base::sys {
 namespace {
@@ -236,6 +237,19 @@ Status getrandom(std::span<uint8_t> out) {
     done += static_cast<size_t>(n);
   }
   return {};
+}
+
+Result<std::string> random_hex(size_t bytes) {
+  std::vector<uint8_t> raw(bytes);
+  TRY_STATUS(getrandom(raw));
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes);
+  for (uint8_t b : raw) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
 }
 
 }  // namespace base::sys

@@ -67,5 +67,7 @@ Result<int> dup(int fd);
 
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);
+// `bytes` random bytes as lowercase hex (ids, tokens).
+Result<std::string> random_hex(size_t bytes);
 
 }  // namespace base::sys

@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -24,14 +23,6 @@
 
 namespace berth {
 namespace {
-
-base::Result<std::string> new_id() {
-  std::array<uint8_t, 32> bytes{};
-  TRY_STATUS(base::sys::getrandom(bytes));
-  std::string id;
-  for (uint8_t b : bytes) id += fmt::format("{:02x}", b);
-  return id;
-}
 
 bool alive(int pid) {
   return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
@@ -155,7 +146,7 @@ std::vector<ContainerRecord> containers(const Paths& p) {
 }
 
 base::Result<std::string> create_container(const Paths& p, const RunOptions& o) {
-  std::string id = TRY(new_id());
+  std::string id = TRY(base::sys::random_hex(32));
   std::filesystem::create_directories(containers_dir(p.root));
   ContainerRecord rec;
   rec.id = id;

@@ -313,7 +313,7 @@ base::Status save_images(ImageStore& store, const std::vector<std::string>& imag
 }
 
 base::Result<std::vector<std::string>> load_images(ImageStore& store, const std::string& in_path) {
-  std::string dir = fmt::format("{}/.load-{}", store.root(), ::getpid());
+  std::string dir = fmt::format("{}/.tmp-{}-load", store.root(), ::getpid());
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);

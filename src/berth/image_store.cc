@@ -185,11 +185,14 @@ void ImageStore::collect_garbage(const std::map<std::string, std::string>& refs)
     int pid = std::atoi(name.c_str() + 5);
     return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
   };
-  for (const char* sub : {"/blobs/sha256", "/layers"})
+  for (const char* sub : {"", "/blobs/sha256", "/layers"})
     for (const auto& e : std::filesystem::directory_iterator(root_ + sub, ec)) {
       std::string name = e.path().filename();
-      bool used = name[0] == '.' ? !stale(name)
-                                 : (sub[1] == 'b' ? blobs.count(name) : layer_ids.count(name));
+      // At the top, only the temporaries (a dead `berth load`'s) are this loop's business.
+      bool used = name[0] == '.'  ? !stale(name)
+                  : sub[0] == 0   ? true
+                  : sub[1] == 'b' ? blobs.count(name)
+                                  : layer_ids.count(name);
       if (!used) std::filesystem::remove_all(e.path(), ec);
     }
 }

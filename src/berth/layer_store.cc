@@ -28,7 +28,6 @@ const LibArchive& la() {
   return libarchive();
 }
 using ArchivePtr = ArchiveReader;
-using WriterPtr = ArchiveWriter;
 
 // The decompressed tar stream, hashed as the tar reader consumes it.
 // Decompresses the layer stream and hashes the result (the diff id) on a

@@ -4,8 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <fmt/format.h>
-
 #include "base/sys.h"
 
 namespace ferry::auth {
@@ -29,11 +27,7 @@ base::Result<Nonce> make_nonce() {
 }
 
 base::Result<std::string> make_token() {
-  std::array<uint8_t, 16> raw{};
-  TRY_STATUS(base::sys::getrandom(raw));
-  std::string out;
-  for (uint8_t b : raw) out += fmt::format("{:02x}", b);
-  return out;
+  return base::sys::random_hex(16);
 }
 
 Mac client_mac(std::string_view token, const Nonce& server_nonce, const Nonce& client_nonce) {
