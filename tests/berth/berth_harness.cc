@@ -1,6 +1,7 @@
 #include "tests/berth/berth_harness.h"
 
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <sys/socket.h>
@@ -47,6 +48,15 @@ void make_certificate(const std::string& cert, const std::string& key) {
   run_ok({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
           "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
           "subjectAltName=IP:127.0.0.1"});
+}
+
+// An htpasswd entry's hash: bcrypt, the only kind distribution accepts.
+std::string bcrypt(const char* password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (!::crypt_gensalt_rn("$2b$", 10, nullptr, 0, salt, sizeof salt)) return "";
+  crypt_data data{};
+  const char* hash = ::crypt_r(password, salt, &data);
+  return hash ? hash : "";
 }
 
 std::string fixture(const std::string& name) {
@@ -122,7 +132,7 @@ Registry::Registry(Kind kind) : kind_(kind), port_(free_port()) {
       "storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n"
       "http:\n  addr: 127.0.0.1:{}\n",
       dir_ / "data", port_);
-  if (kind == Kind::kTls) {
+  if (kind == Kind::kTls || kind == Kind::kBasicAuth) {
     make_certificate(dir_ / "tls.crt", dir_ / "tls.key");
     config += fmt::format("  tls:\n    certificate: {}\n    key: {}\n", dir_ / "tls.crt",
                           dir_ / "tls.key");
@@ -140,6 +150,11 @@ Registry::Registry(Kind kind) : kind_(kind), port_(free_port()) {
         "    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
         token_port, dir_ / "token.crt");
     EXPECT_TRUE(e2e::eventually([&] { return port_open(token_port); })) << "token server";
+  }
+  if (kind == Kind::kBasicAuth) {
+    e2e::write_file(dir_ / "htpasswd", std::string(kUser) + ":" + bcrypt(kPassword) + "\n");
+    config += fmt::format("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                          dir_ / "htpasswd");
   }
   e2e::write_file(dir_ / "config.yml", config);
   registry_ = std::make_unique<e2e::Process>(
@@ -161,7 +176,7 @@ e2e::ProcResult Registry::push(const std::string& layout, const std::string& tag
                                const std::string& repo_tag) const {
   std::vector<std::string> argv = {"/usr/bin/skopeo", "--insecure-policy", "copy", "--all",
                                    "--quiet"};
-  if (kind_ == Kind::kTls) {
+  if (kind_ == Kind::kTls || kind_ == Kind::kBasicAuth) {
     argv.push_back("--dest-cert-dir");
     argv.push_back(dir_ / "certs");
     fs::create_directories(dir_ / "certs");
@@ -169,7 +184,7 @@ e2e::ProcResult Registry::push(const std::string& layout, const std::string& tag
   } else {
     argv.push_back("--dest-tls-verify=false");
   }
-  if (kind_ == Kind::kTokenAuth) {
+  if (kind_ == Kind::kTokenAuth || kind_ == Kind::kBasicAuth) {
     argv.push_back("--dest-creds");
     argv.push_back(std::string(kUser) + ":" + kPassword);
   }

@@ -42,13 +42,14 @@ class Engine {
 
 class Registry {
  public:
-  enum class Kind { kPlainHttp, kTls, kTokenAuth };
+  // kBasicAuth: TLS plus an htpasswd (bcrypt) user, as distribution requires.
+  enum class Kind { kPlainHttp, kTls, kTokenAuth, kBasicAuth };
   static constexpr const char* kUser = "tester";
   static constexpr const char* kPassword = "s3cret-pass";
   explicit Registry(Kind kind);
   ~Registry();
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string ca_cert() const { return dir_ / "tls.crt"; }  // kTls only
+  std::string ca_cert() const { return dir_ / "tls.crt"; }  // kTls, kBasicAuth
   std::string token_log() const { return e2e::read_file(dir_ / "tokens.log"); }
   // skopeo copy --all oci:LAYOUT:TAG docker://HOST/REPO_TAG; returns skopeo's exit code.
   e2e::ProcResult push(const std::string& layout, const std::string& tag,

@@ -199,6 +199,29 @@ TEST(BerthRegistry, TokenAuthLoginPullAndLogout) {
   EXPECT_NE(twice.err.find("not logged in"), std::string::npos);
 }
 
+TEST(BerthRegistry, BasicAuthOverTlsWithHtpasswd) {
+  PushedBox p(bt::Registry::Kind::kBasicAuth, "team/box:1");
+  auto& [reg, box, e, name] = p;
+  fs::create_directories(e.store("certs.d/" + reg.host()));
+  fs::copy_file(reg.ca_cert(), e.store("certs.d/" + reg.host() + "/ca.crt"));
+
+  auto anonymous = e.berth({"pull", name});
+  EXPECT_NE(anonymous.exit_code, 0);
+  EXPECT_NE(anonymous.err.find("berth login " + reg.host()), std::string::npos) << anonymous.err;
+
+  auto wrong = e.berth({"login", "-u", bt::Registry::kUser, "-p", "nope", reg.host()});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("refused"), std::string::npos) << wrong.err;
+  EXPECT_FALSE(e2e::exists(e.store("auth.json")));
+
+  auto login =
+      e.berth({"login", "-u", bt::Registry::kUser, "-p", bt::Registry::kPassword, reg.host()});
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  auto pulled = e.berth({"pull", name});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(e.berth({"run", "--rm", name}).out, "from the registry\n");
+}
+
 // Hostile or broken registry answers, from the static registry.
 class Hostile : public ::testing::Test {
  protected:
