@@ -2,9 +2,12 @@
 // `g.exit_code` and report errors with fail().
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 
@@ -17,6 +20,11 @@ struct Globals {
 };
 
 void fail(Globals& g, const base::Error& e);
+
+// Prints `rows` through a --format template (berth/output_template.h);
+// `headers` names table columns by field. A bad template fails the command.
+void print_template(Globals& g, const std::string& format, const std::vector<nlohmann::json>& rows,
+                    const std::map<std::string, std::string>& headers = {});
 
 // import, images, tag, rmi, inspect (images).
 void add_image_commands(CLI::App& app, Globals& g);

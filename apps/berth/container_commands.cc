@@ -14,6 +14,29 @@
 #include "oci/names.h"
 
 namespace berth_cli {
+namespace {
+
+// A container as `ps --format` templates see it: docker's field names.
+nlohmann::json ps_row(const berth::ContainerRecord& c) {
+  std::string cmd;
+  for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
+  if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
+  std::string status = c.state == "exited"    ? fmt::format("Exited ({})", c.exit_code)
+                       : c.state == "running" ? "Up"
+                                              : c.state;
+  return {{"ID", c.id.substr(0, 12)},
+          {"FullID", c.id},
+          {"Names", c.name},
+          {"Image", c.image},
+          {"Command", "\"" + cmd + "\""},
+          {"CreatedAt", c.created},
+          {"State", c.state},
+          {"Status", status},
+          {"ExitCode", c.exit_code},
+          {"Pid", c.pid}};
+}
+
+}  // namespace
 
 void add_container_commands(CLI::App& app, Globals& g) {
   static std::vector<std::string> words;
@@ -22,8 +45,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
   ps->add_flag("-a,--all", all, "include exited ones");
   ps->add_flag("-q,--quiet", quiet, "ids only");
   static std::string ps_format;
-  ps->add_option("--format", ps_format, "json: one array of the records")
-      ->check(CLI::IsMember({"json", "table"}));
+  ps->add_option("--format", ps_format,
+                 "json (one array of the records), or a template: table {{.ID}}\\t{{.Names}}");
   ps->callback([&g] {
     auto list = berth::containers({g.root, g.run_root});
     if (ps_format == "json") {
@@ -42,24 +65,15 @@ void add_container_commands(CLI::App& app, Globals& g) {
       std::printf("%s\n", out.dump().c_str());
       return;
     }
-    if (!quiet)
-      std::printf("%-14s %-28s %-24s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS",
-                  "NAMES");
-    for (const auto& c : list) {
-      if (!all && c.state != "running") continue;
-      if (quiet) {
-        std::printf("%s\n", c.id.substr(0, 12).c_str());
-        continue;
-      }
-      std::string cmd;
-      for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
-      if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
-      std::string status = c.state == "exited"    ? fmt::format("Exited ({})", c.exit_code)
-                           : c.state == "running" ? "Up"
-                                                  : c.state;
-      std::printf("%-14s %-28s %-24s %-22s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(),
-                  ("\"" + cmd + "\"").c_str(), status.c_str(), c.name.c_str());
-    }
+    std::string format = !ps_format.empty() ? ps_format
+                         : quiet            ? "{{.ID}}"
+                                 : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedAt}}\t"
+                                   "{{.Status}}\t{{.Names}}";
+    std::vector<nlohmann::json> rows;
+    for (const auto& c : list)
+      if (all || c.state == "running") rows.push_back(ps_row(c));
+    print_template(g, format, rows,
+                   {{"ID", "CONTAINER ID"}, {"CreatedAt", "CREATED"}, {"ExitCode", "EXIT CODE"}});
   });
 
   static std::string target;

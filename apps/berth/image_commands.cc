@@ -1,8 +1,10 @@
 // Image commands: import, images, tag, rmi, inspect (containers too), save, load, image prune.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -41,7 +43,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
 
   auto* images = app.add_subcommand("images", "list images");
   images->add_flag("-q,--quiet", quiet, "ids only");
-  images->add_option("--format", format, "json");
+  images->add_option("--format", format, "json, or a template: table {{.Repository}}\\t{{.ID}}");
   images->callback([&g] {
     berth::ImageStore store(g.root);
     auto list = store.list();
@@ -52,19 +54,31 @@ void add_image_commands(CLI::App& app, Globals& g) {
       std::printf("%s\n", out.dump().c_str());
       return;
     }
-    if (!quiet) std::printf("%-40s %-10s %-14s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "SIZE");
+    std::vector<nlohmann::json> rows;
     for (const auto& i : list) {
-      if (quiet) {
-        std::printf("%s\n", short_id(i.id).c_str());
-        continue;
-      }
-      for (const auto& n : i.names) {
-        auto colon = n.rfind(':');
-        std::printf("%-40s %-10s %-14s %s\n", n.substr(0, colon).c_str(),
-                    n.substr(colon + 1).c_str(), short_id(i.id).c_str(),
-                    base::units::bytes(i.size).c_str());
-      }
+      auto row = [&](const std::string& repository, const std::string& tag) {
+        rows.push_back({{"Repository", repository},
+                        {"Tag", tag},
+                        {"ID", short_id(i.id)},
+                        {"Digest", i.id},
+                        {"CreatedAt", i.created},
+                        {"Size", base::units::bytes(i.size)}});
+      };
+      for (const auto& n : i.names) row(n.substr(0, n.rfind(':')), n.substr(n.rfind(':') + 1));
+      if (i.names.empty()) row("<none>", "<none>");
     }
+    std::sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      return std::tie(b["CreatedAt"], a["Repository"], a["Tag"]) <
+             std::tie(a["CreatedAt"], b["Repository"], b["Tag"]);  // newest first, then by name
+    });
+    if (quiet) {  // one line per image, not per name
+      rows.clear();
+      for (const auto& i : list) rows.push_back({{"ID", short_id(i.id)}});
+    }
+    std::string fmt = !format.empty() ? format
+                      : quiet         ? "{{.ID}}"
+                                      : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}";
+    print_template(g, fmt, rows, {{"ID", "IMAGE ID"}, {"CreatedAt", "CREATED"}});
   });
 
   auto* tag = app.add_subcommand("tag", "give an image another name");
@@ -96,11 +110,17 @@ void add_image_commands(CLI::App& app, Globals& g) {
   auto* inspect = app.add_subcommand(
       "inspect", "show a container's record, or an image's manifest, config and layers, as JSON");
   inspect->add_option("target", name, "container or image: name or id")->required();
+  static std::string inspect_format;
+  inspect->add_option("-f,--format", inspect_format, "a template: {{.State}}, {{json .Config}}");
   inspect->callback([&g] {
-    if (auto c = berth::inspect_container({g.root, g.run_root}, name)) {
-      std::printf("%s\n", c->dump(2).c_str());
-      return;
-    }
+    auto print = [&g](const nlohmann::json& record) {
+      if (inspect_format.empty()) {
+        std::printf("%s\n", record.dump(2).c_str());
+      } else {
+        print_template(g, inspect_format, {record});
+      }
+    };
+    if (auto c = berth::inspect_container({g.root, g.run_root}, name)) return print(*c);
     berth::ImageStore store(g.root);
     auto digest = store.resolve(name);
     if (!digest) return fail(g, digest.error());
@@ -113,7 +133,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
                           {"Manifest", *m},
                           {"Config", *c},
                           {"LayerDirs", *dirs}};
-    std::printf("%s\n", out.dump(2).c_str());
+    print(out);
   });
 
   static std::string output = "-", input = "-";

@@ -3,12 +3,22 @@
 #include <cstdio>
 
 #include "apps/berth/commands.h"
+#include "berth/output_template.h"
 
 namespace berth_cli {
 
 void fail(Globals& g, const base::Error& e) {
   std::fprintf(stderr, "berth: %s\n", e.message().c_str());
   g.exit_code = 1;
+}
+
+void print_template(Globals& g, const std::string& format, const std::vector<nlohmann::json>& rows,
+                    const std::map<std::string, std::string>& headers) {
+  auto parsed = berth::OutputTemplate::parse(format, headers);
+  if (!parsed) return fail(g, parsed.error());
+  auto text = parsed->render(rows);
+  if (!text) return fail(g, text.error());
+  std::fputs(text->c_str(), stdout);
 }
 
 }  // namespace berth_cli

@@ -153,8 +153,8 @@ Registry::Registry(Kind kind) : kind_(kind), port_(free_port()) {
   }
   if (kind == Kind::kBasicAuth) {
     e2e::write_file(dir_ / "htpasswd", std::string(kUser) + ":" + bcrypt(kPassword) + "\n");
-    config += fmt::format("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                          dir_ / "htpasswd");
+    config +=
+        fmt::format("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n", dir_ / "htpasswd");
   }
   e2e::write_file(dir_ / "config.yml", config);
   registry_ = std::make_unique<e2e::Process>(

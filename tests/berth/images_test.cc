@@ -68,6 +68,10 @@ TEST(BerthImages, ImportListTagInspectAndRemove) {
 
   auto list = json::parse(s.berth({"images", "--format", "json"}).out);
   ASSERT_EQ(list.size(), 2u);
+  auto table = s.berth({"images", "--format", "table {{.Repository}}\\t{{.Tag}}"}).out;
+  EXPECT_EQ(table.rfind("REPOSITORY        TAG\n", 0), 0u) << table;  // newest first, aligned
+  EXPECT_NE(table.find("\nlocalhost/app     1\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("\nlocalhost/other   latest\n"), std::string::npos) << table;
   ASSERT_EQ(s.berth({"tag", "localhost/app:1", "app2"}).exit_code, 0);
   auto inspect = json::parse(s.berth({"inspect", "docker.io/library/app2:latest"}).out);
   EXPECT_EQ(inspect["Id"], a.out.substr(0, a.out.size() - 1));

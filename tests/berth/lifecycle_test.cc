@@ -33,11 +33,18 @@ TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
   EXPECT_EQ(listed[0]["Name"], "web");
   EXPECT_EQ(listed[0]["State"], "created");
   EXPECT_EQ(listed[0]["Id"].get<std::string>() + "\n", created.out);
+  EXPECT_EQ(e.berth({"ps", "-a", "--format", "{{.Names}} {{.State}} {{.Image}}"}).out,
+            "web created localhost/box\n");
+  auto bad_format = e.berth({"ps", "-a", "--format", "{{.Nope}}"});
+  EXPECT_NE(bad_format.exit_code, 0);
+  EXPECT_NE(bad_format.err.find("no field 'Nope'"), std::string::npos) << bad_format.err;
 
   ASSERT_EQ(e.berth({"start", "web"}).exit_code, 0);
   json j = inspect(e, created.out.substr(0, 12));  // an id prefix works as well as the name
   EXPECT_EQ(j["State"], "running");
   EXPECT_EQ(j["Config"]["process"]["args"], json({"sleep", "1000"}));
+  EXPECT_EQ(e.berth({"inspect", "-f", "{{.State}} {{json .Config.process.args}}", "web"}).out,
+            "running [\"sleep\",\"1000\"]\n");
   auto top = e.berth({"top", "web"});
   EXPECT_EQ(top.exit_code, 0) << top.err;
   EXPECT_NE(top.out.find("sleep 1000"), std::string::npos) << top.out;
