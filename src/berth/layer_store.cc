@@ -18,6 +18,7 @@
 
 #include "base/sys.h"
 #include "berth/digest.h"
+#include "berth/layer_decompressor.h"
 #include "berth/layer_writer.h"
 #include "berth/libarchive_calls.h"
 
@@ -27,9 +28,7 @@ namespace {
 const LibArchive& la() {
   return libarchive();
 }
-using ArchivePtr = ArchiveReader;
 
-// The decompressed tar stream, hashed as the tar reader consumes it.
 // Decompresses the layer stream and hashes the result (the diff id) on a
 // thread of its own, handing the tar to a pipe: decompression and file
 // writing then run on two cores, as `gzip -dc | tar x` does.
@@ -37,26 +36,16 @@ struct Decompressor {
   base::Status status;
   std::string diff_id;
 
-  void run(archive* raw, base::UniqueFd out) {
+  void run(int in, base::UniqueFd out, const std::string& what) {
     Sha256 hash;
-    for (;;) {
-      const void* buf;
-      size_t size = 0;
-      la_int64_t offset = 0;
-      int rc = la().archive_read_data_block(raw, &buf, &size, &offset);
-      if (rc == ARCHIVE_EOF) break;
-      if (rc != ARCHIVE_OK) {
-        status = base::fail_msg(la().archive_error_string(raw));
-        return;
-      }
-      hash.update(buf, size);
-      auto written = base::sys::write_all(out.get(), buf, size, "layer tar");
-      if (!written) {  // EPIPE: the tar side stopped, and says why
-        status = base::fail(std::move(written).error());
-        return;
-      }
-    }
-    diff_id = hash.digest();
+    status = decompress_stream(
+        in,
+        [&](const char* data, size_t len) -> base::Status {
+          hash.update(data, len);
+          return base::sys::write_all(out.get(), data, len, "layer tar");  // EPIPE: tar side failed
+        },
+        what);
+    if (status) diff_id = hash.digest();
   }
 };
 
@@ -132,47 +121,10 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
   }
 }
 
-base::Status untar(int fd, const std::string& dir, const std::string& blob_path);
-
-base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
-                          std::string& diff_id) {
-  if (!la().error.empty()) return base::fail_msg(la().error);
-  ArchivePtr raw(la().archive_read_new());
-  la().archive_read_support_filter_all(raw.get());
-  la().archive_read_support_format_raw(raw.get());
-  if (la().archive_read_open_fd(raw.get(), fd, 1 << 20) != ARCHIVE_OK)
-    return base::fail_msg(
-        fmt::format("open layer {}: {}", blob_path, la().archive_error_string(raw.get())));
-  archive_entry* e = nullptr;
-  if (la().archive_read_next_header(raw.get(), &e) != ARCHIVE_OK)
-    return base::fail_msg(
-        fmt::format("layer {}: {}", blob_path, la().archive_error_string(raw.get())));
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe2"));
-  base::UniqueFd tar_in(fds[0]);
-  ::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // best effort: fewer wakeups
-  ::signal(SIGPIPE, SIG_IGN);              // a failed tar side closes the pipe: EPIPE
-  Decompressor d;
-  std::thread decompressing(&Decompressor::run, &d, raw.get(), base::UniqueFd(fds[1]));
-  base::Status s = untar(tar_in.get(), dir, blob_path);
-  if (s) {  // the diff id covers the whole stream, also what follows the tar's end
-    char sink[65536];
-    while (::read(tar_in.get(), sink, sizeof sink) > 0) {
-    }
-  }
-  tar_in.reset();
-  decompressing.join();
-  if (!d.status && (s || d.status.error().code() != EPIPE))
-    return base::fail(std::move(d.status).error().context("layer " + blob_path));
-  TRY_STATUS(s);
-  diff_id = d.diff_id;
-  return {};
-}
-
 // Unpacks the tar read from `fd` into `dir`.
 base::Status untar(int fd, const std::string& dir, const std::string& blob_path) {
   archive_entry* e = nullptr;
-  ArchivePtr tar(la().archive_read_new());
+  ArchiveReader tar(la().archive_read_new());
   la().archive_read_support_format_tar(tar.get());
   la().archive_read_support_format_gnutar(tar.get());
   if (la().archive_read_open_fd(tar.get(), fd, 1 << 20) != ARCHIVE_OK)
@@ -191,6 +143,32 @@ base::Status untar(int fd, const std::string& dir, const std::string& blob_path)
       return base::fail(std::move(s).error().context(fmt::format("layer entry '{}'", rel)));
   }
   return out.finish();
+}
+
+base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
+                          std::string& diff_id) {
+  if (!la().error.empty()) return base::fail_msg(la().error);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe2"));
+  base::UniqueFd tar_in(fds[0]);
+  ::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // best effort: fewer wakeups
+  ::signal(SIGPIPE, SIG_IGN);              // a failed tar side closes the pipe: EPIPE
+  Decompressor d;
+  std::thread decompressing(&Decompressor::run, &d, fd, base::UniqueFd(fds[1]),
+                            "layer " + blob_path);
+  base::Status s = untar(tar_in.get(), dir, blob_path);
+  if (s) {  // the diff id covers the whole stream, also what follows the tar's end
+    char sink[65536];
+    while (::read(tar_in.get(), sink, sizeof sink) > 0) {
+    }
+  }
+  tar_in.reset();
+  decompressing.join();
+  if (!d.status && (s || d.status.error().code() != EPIPE))
+    return base::fail(std::move(d.status).error());
+  TRY_STATUS(s);
+  diff_id = d.diff_id;
+  return {};
 }
 
 }  // namespace

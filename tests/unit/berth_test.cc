@@ -1,6 +1,11 @@
-// Unit tests of berth's pure pieces: --format templates.
+// Unit tests of berth's pure pieces: --format templates, layer decompression.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <thread>
+
+#include "berth/layer_decompressor.h"
 #include "berth/output_template.h"
 
 namespace {
@@ -58,6 +63,91 @@ TEST(OutputTemplate, MistakesAreNamed) {
             "render error: --format: {{json}}: json takes 1 argument");
   EXPECT_EQ(render("{{ | json}}", {kContainer}),
             "parse error: --format: {{ | json}}: empty command");
+}
+
+}  // namespace
+
+namespace {
+
+// Runs `shell` (which writes to stdout) and returns what it wrote.
+std::string shell_output(const std::string& shell) {
+  std::string out;
+  std::FILE* p = ::popen(shell.c_str(), "r");
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+// decompress_stream over `input`, fed through a pipe by a thread: its
+// output, or its error.
+std::pair<bool, std::string> decompress(const std::string& input) {
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  std::thread feeder([&] {
+    for (size_t off = 0; off < input.size();) {
+      ssize_t n = ::write(fds[1], input.data() + off, std::min<size_t>(input.size() - off, 7777));
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    ::close(fds[1]);
+  });
+  std::string out;
+  auto s = berth::decompress_stream(
+      fds[0],
+      [&](const char* d, size_t n) -> base::Status {
+        out.append(d, n);
+        return {};
+      },
+      "test stream");
+  feeder.join();
+  ::close(fds[0]);
+  return {static_cast<bool>(s), s ? out : s.error().message()};
+}
+
+// 3 MB of text that compresses: several output blocks, several input reads.
+const std::string kPlain = shell_output("seq 1 400000");
+
+// Equal to kPlain (+ `tail`), or what differs, briefly.
+std::string same_as_plain(const std::pair<bool, std::string>& r, const std::string& tail = "") {
+  if (!r.first) return r.second;
+  if (r.second != kPlain + tail) return "different bytes, " + std::to_string(r.second.size());
+  return "same";
+}
+
+TEST(LayerDecompressor, GzipZstdAndPlainGiveTheSameBytes) {
+  ASSERT_GT(kPlain.size(), 2u << 20);
+  EXPECT_EQ(same_as_plain(decompress(shell_output("seq 1 400000 | gzip -c"))), "same");
+  EXPECT_EQ(same_as_plain(decompress(shell_output("seq 1 400000 | zstd -q -c"))), "same");
+  EXPECT_EQ(same_as_plain(decompress(kPlain)), "same");
+  EXPECT_EQ(decompress(""), std::make_pair(true, std::string()));
+}
+
+TEST(LayerDecompressor, ConcatenatedMembersAndFramesAreOneStream) {
+  std::string two = shell_output("(seq 1 400000 | gzip -c; seq 5 9 | gzip -c)");
+  EXPECT_EQ(same_as_plain(decompress(two), shell_output("seq 5 9")), "same");
+  EXPECT_EQ(decompress(shell_output("(seq 1 3 | zstd -q -c; seq 4 6 | zstd -q -c)")),
+            std::make_pair(true, std::string("1\n2\n3\n4\n5\n6\n")));
+  EXPECT_EQ(decompress(shell_output("seq 1 3 | gzip -c") + std::string(512, '\0')),
+            std::make_pair(true, std::string("1\n2\n3\n")))
+      << "zero padding after the stream is allowed";
+}
+
+TEST(LayerDecompressor, DamageIsNamed) {
+  std::string gz = shell_output("seq 1 400000 | gzip -c");
+  auto truncated = decompress(gz.substr(0, gz.size() / 2));
+  EXPECT_FALSE(truncated.first);
+  EXPECT_EQ(truncated.second, "test stream: gzip: the stream is truncated");
+  std::string flipped = gz;
+  flipped[flipped.size() - 6] ^= 0x55;  // inside the CRC-32 trailer
+  EXPECT_EQ(decompress(flipped),
+            std::make_pair(false, std::string("test stream: gzip: CRC mismatch")));
+  EXPECT_EQ(
+      decompress(shell_output("seq 1 3 | gzip -c") + "junk"),
+      std::make_pair(false, std::string("test stream: data after the end of the gzip stream")));
+  std::string zs = shell_output("seq 1 400000 | zstd -q -c");
+  EXPECT_EQ(decompress(zs.substr(0, zs.size() / 2)),
+            std::make_pair(false, std::string("test stream: zstd: the stream is truncated")));
 }
 
 }  // namespace
