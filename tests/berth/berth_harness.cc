@@ -69,8 +69,9 @@ void make_busybox_root(const std::string& root) {
   fs::create_directories(root + "/bin");
   for (const char* d : {"proc", "sys", "dev", "etc", "tmp"}) fs::create_directories(root + "/" + d);
   fs::copy_file("/bin/busybox", root + "/bin/busybox");
-  for (const char* a : {"sh", "echo", "cat", "sleep", "hostname", "id", "ls", "grep", "touch",
-                        "true", "wc", "env", "pwd", "head", "ps", "uname"})
+  for (const char* a : {"sh",       "echo", "cat", "sleep", "hostname", "id",   "ls",  "grep",
+                        "touch",    "true", "wc",  "env",   "pwd",      "head", "ps",  "uname",
+                        "readlink", "nc",   "ip",  "ping",  "nslookup", "sed",  "cut", "tr"})
     fs::create_symlink("busybox", root + "/bin/" + a);
 }
 

@@ -100,6 +100,18 @@ TEST(BerthContainers, OverlayRootLimitsAndVolumes) {
   auto ro =
       e.berth({"run", "--rm", "--read-only", "localhost/box", "sh", "-c", "touch /x 2>&1 || true"});
   EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
+  auto cpus = e.berth(
+      {"run", "--rm", "--cpus", "0.5", "localhost/box", "sh", "-c",
+       "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max"});
+  EXPECT_EQ(cpus.out.substr(0, 5), "50000") << cpus.err;  // v1 quota, or v2 "50000 100000"
+  // --network host: the host's own network namespace; the default: one of its own.
+  std::string host_net = fs::read_symlink("/proc/self/ns/net");
+  auto shared = e.berth(
+      {"run", "--rm", "--network", "host", "localhost/box", "readlink", "/proc/self/ns/net"});
+  EXPECT_EQ(shared.out, host_net + "\n") << shared.err;
+  auto own = e.berth({"run", "--rm", "localhost/box", "readlink", "/proc/self/ns/net"});
+  EXPECT_NE(own.out, host_net + "\n") << own.err;
+  EXPECT_EQ(own.out.rfind("net:[", 0), 0u) << own.out;
   // The image's layer is untouched by what containers wrote.
   auto layers = fs::directory_iterator(e.store("layers"));
   EXPECT_FALSE(e2e::exists(layers->path().string() + "/newfile"));
