@@ -41,7 +41,11 @@ void add_run_options(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--cpus", o.cpus, "CPUs (e.g. 0.5)");
   cmd->add_option("--pids-limit", o.pids_limit, "maximum number of processes");
   cmd->add_flag("--read-only", o.read_only, "read-only root filesystem");
-  cmd->add_option("--network", o.network, "none (default) or host");
+  cmd->add_option("--network", o.network, "a bridge network (default berth0), none or host")
+      ->capture_default_str();
+  cmd->add_option("-p,--publish", o.publish, "[HOSTIP:]HOSTPORT:PORT[/udp], or PORT (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_flag("-P,--publish-all", o.publish_all, "publish the image's exposed ports");
   cmd->add_option("--restart", o.restart, "no, on-failure[:N] or always")->capture_default_str();
   cmd->add_option("image", o.image, "image")->required();
   cmd->prefix_command();  // everything after the image is the command

@@ -190,9 +190,9 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
              {"type", "bind"},
              {"source", "/sys"},
              {"options", {"rbind", "ro", "nosuid", "noexec", "nodev"}}};
-  } else if (o.network != "none") {
-    return base::fail_msg(fmt::format(
-        "--network '{}': only none and host exist (bridge networking is next)", o.network));
+  } else if (!paths.netns.empty()) {
+    for (auto& n : l["namespaces"])
+      if (n["type"] == "network") n["path"] = paths.netns;
   }
   if (o.memory) l["resources"]["memory"] = {{"limit", *o.memory}};
   if (o.cpus)

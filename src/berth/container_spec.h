@@ -28,7 +28,9 @@ struct RunOptions {
   std::optional<double> cpus;
   std::optional<int64_t> pids_limit;
   bool read_only = false;
-  std::string network = "none";  // none | host
+  std::string network = "berth0";     // none | host | a bridge network's name
+  std::vector<std::string> publish;  // -p values
+  bool publish_all = false;          // -P
   bool detach = false;
   bool remove = false;
   bool interactive = false;    // -i
@@ -44,6 +46,7 @@ base::Result<std::vector<std::string>> read_env_file(const std::string& path);
 struct SpecPaths {
   std::string rootfs;  // the overlay mount point
   std::string hosts, hostname, resolv_conf;
+  std::string netns;  // a bridge network's namespace file; empty: a new, empty namespace
   // The image's /etc/passwd and /etc/group (empty when it has none): user
   // and group names in --user and the image's User are looked up there.
   std::string passwd, group;

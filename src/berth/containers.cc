@@ -16,6 +16,7 @@
 
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "berth/container_network.h"
 #include "berth/image_store.h"
 #include "berth/monitor.h"
 #include "oci/lifecycle.h"
@@ -43,9 +44,32 @@ ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
     r.state = "exited";
     r.exit_code = -1;
     r.pid = 0;
+    (void)detach_network({p.root, p.run_root}, r.id);  // its veth, address and rules
     (void)save_container(p.root, r);
   }
   return r;
+}
+
+// The record's "Network" for these options: {"mode": "none"|"host"} or, for
+// a bridge network, {"mode": "bridge", "name": N, "ports": [...]}.
+base::Result<nlohmann::json> plan_network(const Paths& p, const RunOptions& o,
+                                          const nlohmann::json& image_config) {
+  if (o.network == "none" || o.network == "host") {
+    if (!o.publish.empty() || o.publish_all)
+      return base::fail_msg(
+          fmt::format("-p/-P: --network {} has no ports to publish; use a bridge network",
+                      o.network));
+    return nlohmann::json{{"mode", o.network}};
+  }
+  Networks networks(p.root);
+  Network n = TRY(networks.get(o.network));
+  nlohmann::json ports = nlohmann::json::array();
+  std::vector<PortMapping> mapped;
+  for (const auto& text : o.publish) mapped.push_back(TRY(parse_port_mapping(text)));
+  if (o.publish_all)
+    for (auto& e : TRY(exposed_ports(image_config))) mapped.push_back(e);
+  for (const auto& m : mapped) ports.push_back(to_json(m));
+  return nlohmann::json{{"mode", "bridge"}, {"name", n.name}, {"ports", ports}};
 }
 
 // "no", "always", "on-failure" or "on-failure:N".
@@ -82,9 +106,11 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
       fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{}\n", hostname)));
   std::string resolv = base::read_text("/etc/resolv.conf").value_or("");
   TRY_STATUS(base::replace_file(dir + "/resolv.conf", o.network == "host" ? resolv : ""));
+  rec.network = TRY(plan_network(p, o, image_config));
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) ::chmod((dir + "/" + f).c_str(), 0644);
   auto layers = TRY(images.layer_dirs(manifest));
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
+  if (rec.network["mode"] == "bridge") paths.netns = netns_path({p.root, p.run_root}, id);
   // The image's user and group files: from the topmost layer that has them.
   for (auto it = layers.rbegin(); it != layers.rend() && paths.passwd.empty(); ++it)
     paths.passwd = base::read_text(*it + "/etc/passwd").value_or("");
@@ -155,7 +181,6 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   rec.auto_remove = o.remove;
   rec.interactive = o.interactive;
   rec.tty = o.tty;
-  rec.network = {{"mode", o.network}};
   TRY_STATUS(parse_restart(o.restart, rec));
   if (rec.auto_remove && rec.restart != "no")
     return base::fail_msg("--rm and --restart cannot be used together");
@@ -187,8 +212,16 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
     (void)oci::delete_container(p.run_root, id, true);
     rec.stop_requested = false;
     rec.started = oci::now_rfc3339();
-    TRY_STATUS(save_container(p.root, rec));
     TRY_STATUS(mount_root(p, id));
+    if (rec.network.value("mode", "") == "bridge") {
+      auto a = attach_network({p.root, p.run_root}, id, rec.name, rec.network, dir);
+      if (!a) {
+        ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
+        return base::fail(std::move(a).error());
+      }
+      rec.network["address"] = a->address;
+    }
+    TRY_STATUS(save_container(p.root, rec));
   }
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe", "monitor"));
@@ -228,6 +261,7 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
     ::close(ready[0]);
     if (attach) ::waitpid(child, nullptr, 0);
     ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
+    (void)detach_network({p.root, p.run_root}, id);
     while (!reply.empty() && reply.back() == '\n') reply.pop_back();
     return base::fail_msg(reply.empty() ? "the container's monitor failed" : reply);
   }
@@ -307,6 +341,7 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
   std::string dir = container_dir(p.root, rec.id);
   ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
   (void)oci::delete_container(p.run_root, rec.id, true);
+  (void)detach_network({p.root, p.run_root}, rec.id);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (ec) return base::fail(base::Error::sys(ec.value(), "remove", dir));

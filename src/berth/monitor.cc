@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "berth/container_network.h"
 #include "berth/container_record.h"
 #include "berth/terminal.h"
 #include "oci/lifecycle.h"
@@ -228,6 +229,9 @@ int run_monitor(const MonitorOptions& o) {
       }
     }
     report_ready(ready_fd, !error.empty() ? error + "\n" : fmt::format("exit {}\n", code));
+    // After the report: deleting a veth waits for the kernel (~20 ms), which
+    // `berth run` need not wait for.
+    (void)detach_network({o.root, o.run_root}, o.id);
     if (removing) {
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);

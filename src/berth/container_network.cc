@@ -1,0 +1,122 @@
+#include "berth/container_network.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "base/text_file.h"
+#include "berth/firewall.h"
+#include "berth/netlink.h"
+#include "berth/netns.h"
+
+namespace berth {
+namespace {
+
+base::Status write_sysctl(const std::string& path, const std::string& value) {
+  auto current = base::read_text(path);
+  if (current && current->substr(0, value.size()) == value) return {};
+  std::ofstream out(path);
+  out << value << "\n";
+  out.close();
+  if (!out) return base::fail(base::Error::sys(errno, "write", path));
+  return {};
+}
+
+// The bridge, its gateway address, up; forwarding on.
+base::Status ensure_bridge(Netlink& host, const Network& n) {
+  Subnet s = TRY(Subnet::parse(n.subnet));
+  TRY_STATUS(host.create_bridge(n.bridge));
+  TRY_STATUS(host.add_address(n.bridge, fmt::format("{}/{}", n.gateway, s.prefix)));
+  TRY_STATUS(host.set_up(n.bridge));
+  TRY_STATUS(write_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1"));
+  return write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+}
+
+// The host's resolv.conf without loopback name servers, which a container
+// cannot reach.
+std::string container_resolv_conf() {
+  std::istringstream in(base::read_text("/etc/resolv.conf").value_or(""));
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("nameserver", 0) == 0 && line.find(" 127.") != std::string::npos) continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
+base::Status write_name_files(const std::string& dir, const Attachment& a) {
+  std::string hostname = base::read_text(dir + "/hostname").value_or("");
+  while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+  TRY_STATUS(base::replace_file(
+      dir + "/hosts",
+      fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n", a.address, hostname)));
+  TRY_STATUS(base::replace_file(dir + "/resolv.conf", container_resolv_conf()));
+  for (const char* f : {"/hosts", "/resolv.conf"}) ::chmod((dir + f).c_str(), 0644);
+  return {};
+}
+
+base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, const std::string& name,
+                              const nlohmann::json& record_network, const std::string& dir) {
+  Networks networks(p.root);
+  Network n = TRY(networks.get(record_network.value("name", std::string(kDefaultNetwork))));
+  Netlink host = TRY(Netlink::open());
+  TRY_STATUS(ensure_bridge(host, n));
+  Attachment a;
+  a.container_id = id;
+  a.container_name = name;
+  a.host_veth = "vb" + id.substr(0, 12);
+  if (record_network.contains("ports"))
+    for (const auto& j : record_network["ports"]) a.ports.push_back(TRY(port_from_json(j)));
+  TRY_STATUS(networks.allocate(n, a));
+  std::string ns = netns_path(p, id);
+  (void)remove_netns_file(ns);  // a stale one, from a start that died
+  TRY_STATUS(create_netns_file(ns));
+  base::UniqueFd ns_fd = TRY(open_netns(ns));
+  unsigned mtu = TRY(host.mtu_of(n.bridge));
+  (void)host.delete_link(a.host_veth);
+  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, "eth0", ns_fd.get(), mtu));
+  Netlink inside = TRY(Netlink::open_in(ns_fd.get()));
+  Subnet s = TRY(Subnet::parse(n.subnet));
+  TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));
+  TRY_STATUS(inside.set_up("eth0"));
+  TRY_STATUS(inside.add_default_route(n.gateway, "eth0"));
+  TRY_STATUS(write_name_files(dir, a));
+  TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
+  return a;
+}
+
+}  // namespace
+
+std::string netns_path(const NetworkPaths& p, const std::string& id) {
+  return p.run_root + "/netns/" + id;
+}
+
+base::Result<Attachment> attach_network(const NetworkPaths& p, const std::string& id,
+                                        const std::string& name,
+                                        const nlohmann::json& record_network,
+                                        const std::string& dir) {
+  auto a = wire(p, id, name, record_network, dir);
+  if (!a) (void)detach_network(p, id);
+  return a;
+}
+
+base::Status detach_network(const NetworkPaths& p, const std::string& id) {
+  Networks networks(p.root);
+  base::Status first;
+  auto keep_first = [&](base::Status s) {
+    if (!s && first) first = std::move(s);
+  };
+  if (auto a = networks.attachment_of(id)) {
+    auto host = Netlink::open();
+    keep_first(host ? host->delete_link(a->host_veth) : base::fail(std::move(host).error()));
+    keep_first(networks.release(a->network, a->address));
+    keep_first(sync_firewall(networks, p.run_root + "/network"));
+  }
+  keep_first(remove_netns_file(netns_path(p, id)));
+  return first;
+}
+
+}  // namespace berth

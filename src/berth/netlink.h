@@ -1,0 +1,48 @@
+// Links, addresses and routes through rtnetlink (libnl-route-3): what
+// `ip link/addr/route` would do, without running them. One Netlink is one
+// socket, bound to the network namespace it was opened in.
+// Every call is idempotent where that is natural: creating what exists, or
+// deleting what is gone, succeeds. Errors name the link and the operation.
+// Thread-safety: one Netlink per thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+
+struct nl_sock;
+
+namespace berth {
+
+class Netlink {
+ public:
+  // A socket in the calling thread's network namespace.
+  static base::Result<Netlink> open();
+  // A socket in the namespace `netns_fd` refers to (opened on a helper thread).
+  static base::Result<Netlink> open_in(int netns_fd);
+
+  std::optional<int> index_of(const std::string& name) const;
+  // A bridge (an L2 switch): created if missing.
+  base::Status create_bridge(const std::string& name);
+  // A veth pair: `host_name` here, enslaved to `master` and up; `peer_name`
+  // created directly in the namespace `peer_netns_fd`. Both get `mtu`.
+  base::Status create_veth(const std::string& host_name, const std::string& master,
+                           const std::string& peer_name, int peer_netns_fd, unsigned mtu);
+  base::Status set_up(const std::string& name);
+  // `cidr`: "10.1.2.3/24".
+  base::Status add_address(const std::string& name, const std::string& cidr);
+  base::Status add_default_route(const std::string& gateway, const std::string& device);
+  base::Status delete_link(const std::string& name);
+  base::Result<unsigned> mtu_of(const std::string& name) const;
+
+ private:
+  struct SocketFree {
+    void operator()(nl_sock* s) const;
+  };
+  explicit Netlink(nl_sock* s) : sock_(s) {}
+  std::unique_ptr<nl_sock, SocketFree> sock_;
+};
+
+}  // namespace berth

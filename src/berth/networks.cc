@@ -1,0 +1,268 @@
+#include "berth/networks.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "base/sys.h"
+#include "base/text_file.h"
+#include "base/unique_fd.h"
+#include "berth/image_store.h"
+#include "oci/state.h"
+
+namespace berth {
+namespace fs = std::filesystem;
+namespace {
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.' || name.front() == '-') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Every IPv4 network the host's interfaces are on.
+std::vector<Subnet> host_subnets() {
+  std::vector<Subnet> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || !i->ifa_netmask || i->ifa_addr->sa_family != AF_INET) continue;
+    uint32_t addr = ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+    uint32_t mask = ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr);
+    Subnet s;
+    s.prefix = __builtin_popcount(mask);
+    s.base = addr & mask;
+    out.push_back(s);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+Network network_from_json(const nlohmann::json& j) {
+  Network n;
+  n.name = j.value("Name", "");
+  n.bridge = j.value("Bridge", "");
+  n.subnet = j.value("Subnet", "");
+  n.gateway = j.value("Gateway", "");
+  n.created = j.value("Created", "");
+  return n;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Network& n) {
+  return {{"Name", n.name},
+          {"Bridge", n.bridge},
+          {"Subnet", n.subnet},
+          {"Gateway", n.gateway},
+          {"Created", n.created}};
+}
+
+nlohmann::json to_json(const Attachment& a) {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : a.ports) ports.push_back(to_json(p));
+  return {{"Network", a.network},     {"ContainerId", a.container_id},
+          {"Name", a.container_name}, {"Address", a.address},
+          {"HostVeth", a.host_veth},  {"Ports", ports}};
+}
+
+base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {
+  try {
+    Attachment a;
+    a.network = j.at("Network").get<std::string>();
+    a.container_id = j.at("ContainerId").get<std::string>();
+    a.container_name = j.at("Name").get<std::string>();
+    a.address = j.at("Address").get<std::string>();
+    a.host_veth = j.at("HostVeth").get<std::string>();
+    for (const auto& p : j.at("Ports")) a.ports.push_back(TRY(port_from_json(p)));
+    return a;
+  } catch (const nlohmann::json::exception& e) {
+    return base::fail_msg(fmt::format("network attachment record: {}", e.what()));
+  }
+}
+
+base::Result<Subnet> Subnet::parse(const std::string& cidr) {
+  auto slash = cidr.find('/');
+  in_addr a{};
+  int prefix = -1;
+  if (slash != std::string::npos) {
+    auto [end, ec] = std::from_chars(cidr.data() + slash + 1, cidr.data() + cidr.size(), prefix);
+    if (ec != std::errc() || end != cidr.data() + cidr.size()) prefix = -1;
+  }
+  if (slash == std::string::npos || ::inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &a) != 1 ||
+      prefix < 8 || prefix > 30)
+    return base::fail_msg(
+        fmt::format("subnet '{}': expected IPv4 CIDR such as 10.1.0.0/24 (prefix 8 to 30)", cidr));
+  Subnet s;
+  s.prefix = prefix;
+  uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+  s.base = ntohl(a.s_addr) & mask;
+  return s;
+}
+
+std::string Subnet::address(uint32_t offset) const {
+  in_addr a{htonl(base + offset)};
+  char text[INET_ADDRSTRLEN];
+  ::inet_ntop(AF_INET, &a, text, sizeof text);
+  return text;
+}
+
+bool Subnet::overlaps(const Subnet& o) const {
+  int p = std::min(prefix, o.prefix);
+  uint32_t mask = p == 0 ? 0 : ~0u << (32 - p);
+  return (base & mask) == (o.base & mask);
+}
+
+std::string Subnet::text() const {
+  return address(0) + "/" + std::to_string(prefix);
+}
+
+Networks::Networks(std::string root) : dir_(std::move(root) + "/networks") {}
+
+base::Result<Network> Networks::get(const std::string& name) {
+  auto text = base::read_text(dir_ + "/" + name + ".json");
+  if (!text) {
+    if (name == kDefaultNetwork) return create(name);
+    return base::fail_msg(fmt::format("network '{}' does not exist", name));
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return base::fail_msg(fmt::format("network '{}': its record is damaged", name));
+  return network_from_json(j);
+}
+
+base::Result<Network> Networks::create(const std::string& name, const std::string& subnet) {
+  if (!valid_name(name))
+    return base::fail_msg(fmt::format(
+        "network name '{}': use letters, digits, '-', '_' and '.' (at most 64)", name));
+  if (name == "none" || name == "host" || name.rfind("container", 0) == 0)
+    return base::fail_msg(fmt::format("network name '{}' is reserved", name));
+  fs::create_directories(dir_);
+  auto lock = TRY(FileLock::acquire(dir_ + "/.lock"));
+  if (fs::exists(dir_ + "/" + name + ".json")) {
+    if (name == kDefaultNetwork && subnet.empty()) return get(name);  // another process won
+    return base::fail_msg(fmt::format("network '{}' already exists", name));
+  }
+  std::vector<Subnet> taken = host_subnets();
+  for (const auto& other : list())
+    if (auto s = Subnet::parse(other.subnet)) taken.push_back(*s);
+  auto is_free = [&](const Subnet& s) {
+    return std::none_of(taken.begin(), taken.end(), [&](const Subnet& t) { return t.overlaps(s); });
+  };
+  Subnet chosen;
+  if (!subnet.empty()) {
+    chosen = TRY(Subnet::parse(subnet));
+    if (!is_free(chosen))
+      return base::fail_msg(fmt::format(
+          "subnet {} overlaps a network of this host or another berth network", chosen.text()));
+  } else {
+    bool found = false;
+    // berth0: 172.30.0.0/16, else 10.89.0.0/16 onwards; others: /24s of 172.31.0.0/16.
+    for (uint32_t i = 0; i < 160 && !found; ++i) {
+      std::string candidate = name != kDefaultNetwork ? fmt::format("172.31.{}.0/24", i)
+                              : i == 0                ? std::string("172.30.0.0/16")
+                                                      : fmt::format("10.{}.0.0/16", 88 + i);
+      chosen = *Subnet::parse(candidate);
+      found = is_free(chosen);
+    }
+    if (!found) return base::fail_msg("no free subnet left; give one with --subnet");
+  }
+  Network n;
+  n.name = name;
+  n.bridge = name == kDefaultNetwork ? std::string(kDefaultNetwork)
+                                     : "br-" + TRY(base::sys::random_hex(6));
+  n.subnet = chosen.text();
+  n.gateway = chosen.address(1);
+  n.created = oci::now_rfc3339();
+  fs::create_directories(dir_ + "/" + name + ".ips");
+  TRY_STATUS(base::replace_file(dir_ + "/" + name + ".json", to_json(n).dump(2)));
+  return n;
+}
+
+std::vector<Network> Networks::list() const {
+  std::vector<Network> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string file = e.path().filename();
+    if (file.size() < 6 || file.substr(file.size() - 5) != ".json") continue;
+    auto text = base::read_text(e.path());
+    auto j = nlohmann::json::parse(text.value_or(""), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    out.push_back(network_from_json(j));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Network& a, const Network& b) { return a.name < b.name; });
+  return out;
+}
+
+base::Status Networks::remove(const std::string& name) {
+  auto lock = TRY(FileLock::acquire(dir_ + "/.lock"));
+  if (!fs::exists(dir_ + "/" + name + ".json"))
+    return base::fail_msg(fmt::format("network '{}' does not exist", name));
+  auto in_use = attachments(name);
+  if (!in_use.empty())
+    return base::fail_msg(fmt::format("network '{}' is in use by container {}", name,
+                                      in_use.front().container_name));
+  std::error_code ec;
+  fs::remove(dir_ + "/" + name + ".json", ec);
+  fs::remove_all(dir_ + "/" + name + ".ips", ec);
+  return {};
+}
+
+base::Status Networks::allocate(Network& n, Attachment& a) {
+  Subnet s = TRY(Subnet::parse(n.subnet));
+  std::string ips = dir_ + "/" + n.name + ".ips";
+  fs::create_directories(ips);
+  a.network = n.name;
+  // .0 is the network, .1 the gateway, the last the broadcast address.
+  for (uint32_t offset = 2; offset + 1 < s.size(); ++offset) {
+    std::string address = s.address(offset);
+    std::string path = ips + "/" + address;
+    base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd) {
+      if (errno == EEXIST) continue;
+      return base::fail(base::Error::sys(errno, "reserve address", path));
+    }
+    a.address = address;
+    std::string text = to_json(a).dump();
+    TRY_STATUS(base::sys::write_all(fd.get(), text.data(), text.size(), path));
+    return {};
+  }
+  return base::fail_msg(fmt::format("network '{}' has no free address left", n.name));
+}
+
+base::Status Networks::release(const std::string& network, const std::string& address) {
+  std::string path = dir_ + "/" + network + ".ips/" + address;
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return base::fail(base::Error::sys(errno, "release address", path));
+  return {};
+}
+
+std::vector<Attachment> Networks::attachments(const std::string& network) const {
+  std::vector<Attachment> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_ + "/" + network + ".ips", ec)) {
+    auto j = nlohmann::json::parse(base::read_text(e.path()).value_or(""), nullptr, false);
+    if (j.is_discarded()) continue;  // being written: its owner holds it
+    if (auto a = attachment_from_json(j)) out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+std::optional<Attachment> Networks::attachment_of(const std::string& container_id) const {
+  for (const auto& n : list())
+    for (auto& a : attachments(n.name))
+      if (a.container_id == container_id) return a;
+  return std::nullopt;
+}
+
+}  // namespace berth

@@ -1,0 +1,81 @@
+// Bridge networks and their addresses (IPAM), on disk under <root>/networks:
+//   NAME.json        the network: bridge name, subnet, gateway
+//   NAME.ips/A.B.C.D one file per address in use: the attachment holding it,
+//                    made with O_EXCL, so concurrent runs never share one
+// `berth0` is the default network, defined on first use (172.30.0.0/16, or
+// the first free /16 after it). Other networks get the first free /24 of
+// 172.31.0.0/16 unless given a subnet. Bridges themselves are made by
+// container_network when a container first needs one.
+// Thread-safety: safe across processes (a lock file guards definitions).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "berth/port_mapping.h"
+
+namespace berth {
+
+inline constexpr const char* kDefaultNetwork = "berth0";
+
+struct Network {
+  std::string name;
+  std::string bridge;   // the host's bridge device
+  std::string subnet;   // "172.30.0.0/16"
+  std::string gateway;  // "172.30.0.1": the bridge's address
+  std::string created;
+  bool is_default() const { return name == kDefaultNetwork; }
+};
+
+// A container's place on a network.
+struct Attachment {
+  std::string network;
+  std::string container_id;
+  std::string container_name;
+  std::string address;      // "172.30.0.2"
+  std::string host_veth;    // the host end of its veth pair
+  std::vector<PortMapping> ports;
+};
+
+nlohmann::json to_json(const Network& n);
+nlohmann::json to_json(const Attachment& a);
+base::Result<Attachment> attachment_from_json(const nlohmann::json& j);
+
+// An IPv4 subnet in CIDR form, parsed; errors name the text.
+struct Subnet {
+  uint32_t base = 0;  // host order, host bits zero
+  int prefix = 0;
+  static base::Result<Subnet> parse(const std::string& cidr);
+  std::string address(uint32_t offset) const;  // base + offset, dotted
+  uint32_t size() const { return prefix == 0 ? 0 : (1u << (32 - prefix)); }
+  bool overlaps(const Subnet& o) const;
+  std::string text() const;
+};
+
+class Networks {
+ public:
+  explicit Networks(std::string root);
+
+  // `berth0` is defined here when missing.
+  base::Result<Network> get(const std::string& name);
+  base::Result<Network> create(const std::string& name, const std::string& subnet = "");
+  std::vector<Network> list() const;
+  // Refused while containers are attached; the bridge is the caller's to delete.
+  base::Status remove(const std::string& name);
+
+  // Reserves the lowest free address for `a` (a.address is set).
+  base::Status allocate(Network& n, Attachment& a);
+  base::Status release(const std::string& network, const std::string& address);
+  std::vector<Attachment> attachments(const std::string& network) const;
+  std::optional<Attachment> attachment_of(const std::string& container_id) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace berth
