@@ -36,5 +36,7 @@ void add_run_commands(CLI::App& app, Globals& g);
 void add_container_commands(CLI::App& app, Globals& g);
 // exec, kill, wait.
 void add_container_control_commands(CLI::App& app, Globals& g);
+// network create/ls/inspect/rm, port.
+void add_network_commands(CLI::App& app, Globals& g);
 
 }  // namespace berth_cli

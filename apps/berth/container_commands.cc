@@ -9,6 +9,7 @@
 #include "base/text_file.h"
 #include "base/units.h"
 #include "berth/containers.h"
+#include "berth/port_mapping.h"
 #include "oci/exec_process.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
@@ -24,7 +25,13 @@ nlohmann::json ps_row(const berth::ContainerRecord& c) {
   std::string status = c.state == "exited"    ? fmt::format("Exited ({})", c.exit_code)
                        : c.state == "running" ? "Up"
                                               : c.state;
+  std::string ports;
+  if (c.network.contains("ports"))
+    for (const auto& j : c.network["ports"])
+      if (auto p = berth::port_from_json(j)) ports += (ports.empty() ? "" : ", ") + p->text();
   return {{"ID", c.id.substr(0, 12)},
+          {"Ports", ports},
+          {"Networks", c.network.value("name", c.network.value("mode", ""))},
           {"FullID", c.id},
           {"Names", c.name},
           {"Image", c.image},
@@ -68,7 +75,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
     std::string format = !ps_format.empty() ? ps_format
                          : quiet            ? "{{.ID}}"
                                  : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedAt}}\t"
-                                   "{{.Status}}\t{{.Names}}";
+                                   "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     std::vector<nlohmann::json> rows;
     for (const auto& c : list)
       if (all || c.state == "running") rows.push_back(ps_row(c));

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_run_commands(app, g);
   add_container_commands(app, g);
   add_container_control_commands(app, g);
+  add_network_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -37,7 +37,8 @@ std::string netns_path(const NetworkPaths& p, const std::string& id);
 // `record_network` is the record's "Network" ({"mode": "bridge", "name": N,
 // "ports": [...]}); `dir` holds the container's hosts, hostname, resolv.conf.
 base::Result<Attachment> attach_network(const NetworkPaths& p, const std::string& id,
-                                        const std::string& name, const nlohmann::json& record_network,
+                                        const std::string& name,
+                                        const nlohmann::json& record_network,
                                         const std::string& dir);
 base::Status detach_network(const NetworkPaths& p, const std::string& id);
 

@@ -28,7 +28,7 @@ struct RunOptions {
   std::optional<double> cpus;
   std::optional<int64_t> pids_limit;
   bool read_only = false;
-  std::string network = "berth0";     // none | host | a bridge network's name
+  std::string network = "berth0";    // none | host | a bridge network's name
   std::vector<std::string> publish;  // -p values
   bool publish_all = false;          // -P
   bool detach = false;

@@ -56,13 +56,13 @@ base::Result<nlohmann::json> plan_network(const Paths& p, const RunOptions& o,
                                           const nlohmann::json& image_config) {
   if (o.network == "none" || o.network == "host") {
     if (!o.publish.empty() || o.publish_all)
-      return base::fail_msg(
-          fmt::format("-p/-P: --network {} has no ports to publish; use a bridge network",
-                      o.network));
+      return base::fail_msg(fmt::format(
+          "-p/-P: --network {} has no ports to publish; use a bridge network", o.network));
     return nlohmann::json{{"mode", o.network}};
   }
   Networks networks(p.root);
-  Network n = TRY(networks.get(o.network));
+  Network n =
+      TRY(networks.get(o.network == "bridge" ? kDefaultNetwork : o.network));  // docker's name
   nlohmann::json ports = nlohmann::json::array();
   std::vector<PortMapping> mapped;
   for (const auto& text : o.publish) mapped.push_back(TRY(parse_port_mapping(text)));

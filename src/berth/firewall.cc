@@ -15,9 +15,9 @@
 namespace berth {
 namespace {
 
-#define BERTH_NFT_CALLS(X)                                                            \
-  X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_error) X(nft_ctx_get_error_buffer) \
-  X(nft_run_cmd_from_buffer)
+#define BERTH_NFT_CALLS(X) \
+  X(nft_ctx_new)           \
+  X(nft_ctx_free) X(nft_ctx_buffer_error) X(nft_ctx_get_error_buffer) X(nft_run_cmd_from_buffer)
 struct Nft {
   BERTH_NFT_CALLS(BASE_LAZY_MEMBER)
   std::string error;

@@ -70,9 +70,8 @@ nlohmann::json to_json(const Network& n) {
 nlohmann::json to_json(const Attachment& a) {
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& p : a.ports) ports.push_back(to_json(p));
-  return {{"Network", a.network},     {"ContainerId", a.container_id},
-          {"Name", a.container_name}, {"Address", a.address},
-          {"HostVeth", a.host_veth},  {"Ports", ports}};
+  return {{"Network", a.network}, {"ContainerId", a.container_id}, {"Name", a.container_name},
+          {"Address", a.address}, {"HostVeth", a.host_veth},       {"Ports", ports}};
 }
 
 base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {
@@ -142,8 +141,8 @@ base::Result<Network> Networks::get(const std::string& name) {
 
 base::Result<Network> Networks::create(const std::string& name, const std::string& subnet) {
   if (!valid_name(name))
-    return base::fail_msg(fmt::format(
-        "network name '{}': use letters, digits, '-', '_' and '.' (at most 64)", name));
+    return base::fail_msg(
+        fmt::format("network name '{}': use letters, digits, '-', '_' and '.' (at most 64)", name));
   if (name == "none" || name == "host" || name.rfind("container", 0) == 0)
     return base::fail_msg(fmt::format("network name '{}' is reserved", name));
   fs::create_directories(dir_);
@@ -210,8 +209,8 @@ base::Status Networks::remove(const std::string& name) {
     return base::fail_msg(fmt::format("network '{}' does not exist", name));
   auto in_use = attachments(name);
   if (!in_use.empty())
-    return base::fail_msg(fmt::format("network '{}' is in use by container {}", name,
-                                      in_use.front().container_name));
+    return base::fail_msg(
+        fmt::format("network '{}' is in use by container {}", name, in_use.front().container_name));
   std::error_code ec;
   fs::remove(dir_ + "/" + name + ".json", ec);
   fs::remove_all(dir_ + "/" + name + ".ips", ec);

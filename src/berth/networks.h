@@ -37,8 +37,8 @@ struct Attachment {
   std::string network;
   std::string container_id;
   std::string container_name;
-  std::string address;      // "172.30.0.2"
-  std::string host_veth;    // the host end of its veth pair
+  std::string address;    // "172.30.0.2"
+  std::string host_veth;  // the host end of its veth pair
   std::vector<PortMapping> ports;
 };
 

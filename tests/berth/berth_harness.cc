@@ -93,7 +93,13 @@ int free_port() {
 
 // Engine
 
-Engine::Engine(bool import_box) {
+Engine::Engine(bool import_box, bool own_netns) {
+  static int serial = 0;
+  if (own_netns) {
+    netns_ = fmt::format("berth-test-{}-{}", ::getpid(), serial++);
+    run_ok({"/usr/bin/ip", "netns", "add", netns_});
+    run_ok({"/usr/bin/ip", "-n", netns_, "link", "set", "lo", "up"});
+  }
   if (!import_box) return;
   std::string root = dir_ / "rootfs";
   make_busybox_root(root);
@@ -105,12 +111,21 @@ Engine::Engine(bool import_box) {
 
 Engine::~Engine() {
   for (const auto& id : split(berth({"ps", "-a", "-q"}).out)) berth({"rm", "-f", id});
+  if (!netns_.empty())
+    e2e::Process({"/usr/bin/ip", "netns", "del", netns_}).wait(std::chrono::seconds(30));
+}
+
+std::vector<std::string> Engine::in_netns(std::vector<std::string> argv) const {
+  if (netns_.empty()) return argv;
+  argv.insert(argv.begin(), "--net=" + netns_file());
+  argv.insert(argv.begin(), "/usr/bin/nsenter");
+  return argv;
 }
 
 std::vector<std::string> Engine::command(std::vector<std::string> args) const {
   std::vector<std::string> argv = {BERTH_BIN, "--root", dir_ / "store", "--run-root", dir_ / "run"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
+  return in_netns(argv);
 }
 
 e2e::ProcResult Engine::berth(std::vector<std::string> args) const {

@@ -25,11 +25,21 @@ void make_busybox_root(const std::string& dir);
 std::string sha256_of_file(const std::string& path);  // "sha256:<hex>"
 int free_port();
 
+// A berth store, and a network namespace of its own that every berth command
+// (and so every container monitor) runs in: bridges, veths, nftables rules
+// and forwarding stay inside it, and go with it.
 class Engine {
  public:
   // With `import_box`, localhost/box is imported from make_busybox_root().
-  explicit Engine(bool import_box = true);
+  // Without `own_netns`, berth runs in the test's namespace (to reach a
+  // registry on 127.0.0.1); its containers then use --network none.
+  explicit Engine(bool import_box = true, bool own_netns = true);
   ~Engine();
+  // The engine's network namespace: a name for `ip netns exec`, and its file.
+  const std::string& netns() const { return netns_; }
+  std::string netns_file() const { return "/run/netns/" + netns_; }
+  // argv run inside the engine's network namespace.
+  std::vector<std::string> in_netns(std::vector<std::string> argv) const;
   std::vector<std::string> command(std::vector<std::string> args) const;
   e2e::ProcResult berth(std::vector<std::string> args) const;
   std::string store(const std::string& rel) const { return dir_ / ("store/" + rel); }
@@ -38,6 +48,7 @@ class Engine {
 
  private:
   e2e::TempDir dir_;
+  std::string netns_;
 };
 
 class Registry {

@@ -2,6 +2,7 @@
 // --rm, detached), ps, logs, stop, rm, limits and volumes; failures that
 // leave nothing; concurrent runs; a monitor killed with SIGKILL.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -104,8 +105,11 @@ TEST(BerthContainers, OverlayRootLimitsAndVolumes) {
       {"run", "--rm", "--cpus", "0.5", "localhost/box", "sh", "-c",
        "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max"});
   EXPECT_EQ(cpus.out.substr(0, 5), "50000") << cpus.err;  // v1 quota, or v2 "50000 100000"
-  // --network host: the host's own network namespace; the default: one of its own.
-  std::string host_net = fs::read_symlink("/proc/self/ns/net");
+  // --network host: the host's own network namespace (here the engine's); the
+  // default: one of its own.
+  struct stat engine_ns {};
+  ASSERT_EQ(::stat(e.netns_file().c_str(), &engine_ns), 0);
+  std::string host_net = fmt::format("net:[{}]", engine_ns.st_ino);
   auto shared = e.berth(
       {"run", "--rm", "--network", "host", "localhost/box", "readlink", "/proc/self/ns/net"});
   EXPECT_EQ(shared.out, host_net + "\n") << shared.err;
@@ -128,7 +132,8 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
            {{"run", "-v", "/does/not/exist:/x", "localhost/box", "true"},
             "/does/not/exist does not exist"},
            {{"run", "localhost/box"}, "the image has no command"},
-           {{"run", "--network", "bridge", "localhost/box", "true"}, "--network 'bridge'"},
+           {{"run", "--network", "nosuch", "localhost/box", "true"},
+            "network 'nosuch' does not exist"},
            {{"run", "localhost/box", "/bin/nothere"}, "/bin/nothere"},
            {{"run", "-u", "nobody", "localhost/box", "true"}, "--user 'nobody'"},
        }) {

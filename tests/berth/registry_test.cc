@@ -38,7 +38,7 @@ struct BoxLayout {
 struct PushedBox {
   bt::Registry reg;
   BoxLayout box;
-  bt::Engine e{false};
+  bt::Engine e{false, false};
   std::string name;
   PushedBox(bt::Registry::Kind kind, const std::string& repo_tag)
       : reg(kind), name(reg.host() + "/" + repo_tag) {
@@ -62,7 +62,7 @@ TEST(BerthRegistry, PullsOverPlainHttpWithGzipAndZstdLayersAndRunsTheImage) {
   EXPECT_EQ(inspect["ManifestDigest"], box.image["digest"]);
   EXPECT_EQ(inspect["Id"].get<std::string>() + "\n", pulled.out);
   ASSERT_EQ(inspect["LayerDirs"].size(), 2u);
-  auto run = e.berth({"run", "--rm", name});
+  auto run = e.berth({"run", "--rm", "--network", "none", name});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "from the registry\n") << "the image's Cmd, over both layers";
 
@@ -78,7 +78,7 @@ TEST(BerthRegistry, InsecureRegistriesCanBeListedInTheStoreSettings) {
   bt::Registry reg(bt::Registry::Kind::kPlainHttp);
   BoxLayout box;
   ASSERT_EQ(reg.push(box.layout.dir(), "1", "box:1").exit_code, 0);
-  bt::Engine e(false);
+  bt::Engine e(false, false);
   fs::create_directories(e.store(""));
   e2e::write_file(e.store("registries.json"), json{{"insecure", {reg.host()}}}.dump());
   auto pulled = e.berth({"pull", "-q", reg.host() + "/box:1"});
@@ -102,7 +102,7 @@ TEST(BerthRegistry, ManifestListPicksThePlatform) {
   layout.tag(list, "multi");
   auto push = reg.push(layout.dir(), "multi", "multi:1");
   ASSERT_EQ(push.exit_code, 0) << push.err;
-  bt::Engine e(false);
+  bt::Engine e(false, false);
   std::string name = reg.host() + "/multi:1";
 
   auto host = e.berth({"pull", "--insecure", name});
@@ -144,9 +144,10 @@ TEST(BerthRegistry, WhiteoutsInAPulledLayerHideLowerFiles) {
       layout.add_image({layout.add_layer(lower, "gzip"), layout.add_layer(upper, "zstd")}, "amd64");
   layout.tag(image, "wh");
   ASSERT_EQ(reg.push(layout.dir(), "wh", "wh:1").exit_code, 0);
-  bt::Engine e(false);
+  bt::Engine e(false, false);
   ASSERT_EQ(e.berth({"pull", "--insecure", reg.host() + "/wh:1"}).exit_code, 0);
-  auto run = e.berth({"run", "--rm", reg.host() + "/wh:1", "sh", "-c", "ls /data; ls /data/sub"});
+  auto run = e.berth({"run", "--rm", "--network", "none", reg.host() + "/wh:1", "sh", "-c",
+                      "ls /data; ls /data/sub"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "kept\nsub\nnew\n");
 }
@@ -191,7 +192,7 @@ TEST(BerthRegistry, TokenAuthLoginPullAndLogout) {
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
   EXPECT_NE(reg.token_log().find("scope=repository%3Aprivate%2Fbox%3Apull"), std::string::npos)
       << reg.token_log();
-  EXPECT_EQ(e.berth({"run", "--rm", name}).out, "from the registry\n");
+  EXPECT_EQ(e.berth({"run", "--rm", "--network", "none", name}).out, "from the registry\n");
 
   EXPECT_EQ(e.berth({"logout", reg.host()}).exit_code, 0);
   auto twice = e.berth({"logout", reg.host()});
@@ -219,14 +220,14 @@ TEST(BerthRegistry, BasicAuthOverTlsWithHtpasswd) {
   ASSERT_EQ(login.exit_code, 0) << login.err;
   auto pulled = e.berth({"pull", name});
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
-  EXPECT_EQ(e.berth({"run", "--rm", name}).out, "from the registry\n");
+  EXPECT_EQ(e.berth({"run", "--rm", "--network", "none", name}).out, "from the registry\n");
 }
 
 // Hostile or broken registry answers, from the static registry.
 class Hostile : public ::testing::Test {
  protected:
   bt::StaticRegistry reg;
-  bt::Engine e{false};
+  bt::Engine e{false, false};
   e2e::TempDir dir;
 
   // Serves image "x:1" whose single layer is `layer_bytes` (with the digest
@@ -359,7 +360,7 @@ TEST(BerthRegistryCrash, SigkillOfAPullMidLayer) {
   reg.manifest("1", blob(image));
   reg.blob(manifest["config"]["digest"], blob(manifest["config"]));
   reg.blob(layer["digest"], blob(layer));
-  bt::Engine e(false);
+  bt::Engine e(false, false);
   e2e::Process pull(e.command({"pull", "--insecure", reg.host() + "/x:1"}));
   auto temporaries = [&] {
     size_t n = 0;

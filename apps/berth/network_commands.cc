@@ -1,0 +1,96 @@
+// Network commands: network create/ls/inspect/rm, port.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "apps/berth/commands.h"
+#include "berth/containers.h"
+#include "berth/firewall.h"
+#include "berth/netlink.h"
+#include "berth/networks.h"
+
+namespace berth_cli {
+
+void add_network_commands(CLI::App& app, Globals& g) {
+  auto* network = app.add_subcommand("network", "bridge networks: create, ls, inspect, rm");
+  network->require_subcommand(1);
+  static std::string name, subnet, format;
+  static std::vector<std::string> names;
+
+  auto* create = network->add_subcommand("create", "a bridge network with its own subnet");
+  create->add_option("--subnet", subnet, "CIDR, e.g. 10.5.0.0/24 (default: a free /24)");
+  create->add_option("name", name, "network name")->required();
+  create->callback([&g] {
+    berth::Networks networks(g.root);
+    auto n = networks.create(name, subnet);
+    if (!n) return fail(g, n.error());
+    std::printf("%s\n", n->name.c_str());
+  });
+
+  auto* ls = network->add_subcommand("ls", "list networks");
+  ls->add_option("--format", format, "a template: {{.Name}}\\t{{.Subnet}}");
+  ls->callback([&g] {
+    berth::Networks networks(g.root);
+    std::vector<nlohmann::json> rows;
+    for (const auto& n : networks.list()) {
+      auto row = berth::to_json(n);
+      row["Containers"] = networks.attachments(n.name).size();
+      rows.push_back(row);
+    }
+    print_template(
+        g, format.empty() ? "table {{.Name}}\\t{{.Bridge}}\\t{{.Subnet}}\\t{{.Gateway}}" : format,
+        rows, {{"Name", "NETWORK"}});
+  });
+
+  auto* inspect = network->add_subcommand("inspect", "a network and its containers, as JSON");
+  inspect->add_option("name", name, "network name")->required();
+  inspect->callback([&g] {
+    berth::Networks networks(g.root);
+    auto n = networks.get(name);
+    if (!n) return fail(g, n.error());
+    auto out = berth::to_json(*n);
+    out["Containers"] = nlohmann::json::array();
+    for (const auto& a : networks.attachments(n->name))
+      out["Containers"].push_back(berth::to_json(a));
+    std::printf("%s\n", out.dump(2).c_str());
+  });
+
+  auto* rm = network->add_subcommand("rm", "remove networks no container uses");
+  rm->add_option("names", names, "network names")->required();
+  rm->callback([&g] {
+    berth::Networks networks(g.root);
+    for (const auto& n : names) {
+      auto found = networks.get(n);
+      if (!found) {
+        fail(g, found.error());
+        continue;
+      }
+      if (auto s = networks.remove(n); !s) {
+        fail(g, s.error());
+        continue;
+      }
+      auto nl = berth::Netlink::open();
+      if (nl) (void)nl->delete_link(found->bridge);
+      (void)berth::sync_firewall(networks, g.run_root + "/network");
+      std::printf("%s\n", n.c_str());
+    }
+  });
+
+  static std::string target;
+  auto* port = app.add_subcommand("port", "a container's published ports");
+  port->add_option("container", target, "id or name")->required();
+  port->callback([&g] {
+    auto rec = berth::inspect_container({g.root, g.run_root}, target);
+    if (!rec) return fail(g, rec.error());
+    const auto& net = (*rec)["Network"];
+    if (!net.contains("ports")) return;
+    for (const auto& j : net["ports"]) {
+      auto p = berth::port_from_json(j);
+      if (!p) return fail(g, p.error());
+      std::printf("%u/%s -> %s:%u\n", p->container_port, p->protocol.c_str(),
+                  p->host_ip.empty() ? "0.0.0.0" : p->host_ip.c_str(), p->host_port);
+    }
+  });
+}
+
+}  // namespace berth_cli
