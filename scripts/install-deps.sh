@@ -7,7 +7,7 @@ BUILD_PKGS=(build-essential libseccomp-dev libcap-dev libarchive-dev libcurl4-op
   liburing-dev libisal-dev libzstd-dev libnl-route-3-dev libnftables-dev clang-format clang-tidy)
 # Tools the tests and the benchmark drive (real peers and anchors).
 TEST_PKGS=(busybox-static crun runc podman containerd conmon util-linux hyperfine iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps time tar bc python3 pv chromium
-  docker-registry skopeo umoci zstd python3-jwt python3-cryptography openssl)
+  docker-registry skopeo umoci zstd python3-jwt python3-cryptography openssl nftables)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--with-test-tools" ] && want+=("${TEST_PKGS[@]}")

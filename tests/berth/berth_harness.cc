@@ -75,6 +75,18 @@ void make_busybox_root(const std::string& root) {
     fs::create_symlink("busybox", root + "/bin/" + a);
 }
 
+void add_ferry(const std::string& root) {
+  fs::copy_file(FERRY_BIN, root + "/bin/ferry", fs::copy_options::overwrite_existing);
+  // ldd prints "name => /path (addr)" and "/lib64/ld-linux... (addr)".
+  auto ldd = e2e::Process({"/usr/bin/ldd", FERRY_BIN}).wait();
+  std::stringstream in(ldd.out);
+  for (std::string word; in >> word;) {
+    if (word.front() != '/') continue;
+    fs::create_directories(root + fs::path(word).parent_path().string());
+    fs::copy_file(word, root + word, fs::copy_options::overwrite_existing);
+  }
+}
+
 std::string sha256_of_file(const std::string& path) {
   return hex_sha256(e2e::read_file(path));
 }

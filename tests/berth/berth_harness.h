@@ -22,6 +22,8 @@ namespace bt {
 using nlohmann::json;
 
 void make_busybox_root(const std::string& dir);
+// Adds the ferry binary (bin/ferry) and the shared libraries it loads.
+void add_ferry(const std::string& root);
 std::string sha256_of_file(const std::string& path);  // "sha256:<hex>"
 int free_port();
 

@@ -1,0 +1,244 @@
+// berth's bridge networking for real, inside each test engine's own network
+// namespace: addresses and routes, two containers exchanging a file with
+// ferry across the bridge, published ports reached from an "outside"
+// namespace (joined to the engine's by a veth pair the test makes) and from
+// the engine's loopback, masquerade, isolation between networks, concurrent
+// runs, and cleanup after the engine's processes are killed with SIGKILL.
+#include <signal.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/berth/berth_harness.h"
+
+namespace {
+namespace fs = std::filesystem;
+using bt::Engine;
+using nlohmann::json;
+
+e2e::ProcResult in_ns(const Engine& e, std::vector<std::string> argv) {
+  return e2e::Process(e.in_netns(std::move(argv))).wait(std::chrono::seconds(60));
+}
+
+std::string address_of(const Engine& e, const std::string& name) {
+  auto r = e.berth({"inspect", "-f", "{{.Network.address}}", name});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+// The links, berth's table and reserved addresses left in the engine.
+std::string leftovers(const Engine& e) {
+  std::string out;  // berth's veths are named vb<id>; the test's own are not
+  std::stringstream links(in_ns(e, {"/usr/bin/ip", "-o", "link", "show", "type", "veth"}).out);
+  for (std::string line; std::getline(links, line);)
+    if (line.find(": vb") != std::string::npos) out += line + "\n";
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(e.store("networks"), ec))
+    if (d.is_directory())
+      for (const auto& f : fs::directory_iterator(d.path())) out += f.path().string() + "\n";
+  std::string table = in_ns(e, {"/usr/sbin/nft", "list", "chain", "ip", "berth", "published"}).out;
+  if (table.find("dnat") != std::string::npos) out += table;
+  return out;
+}
+
+// A server in a container: answers every TCP connection on port 80 with `reply`.
+std::vector<std::string> echo_server(const std::string& reply) {
+  return {"sh", "-c", "while true; do echo " + reply + " | nc -l -p 80; done"};
+}
+
+TEST(BerthNetwork, AContainerGetsAnAddressARouteAndItsNames) {
+  Engine e;
+  auto r =
+      e.berth({"run", "--rm", "--hostname", "box1", "localhost/box", "sh", "-c",
+               "ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /sys/class/net/eth0/mtu"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("inet 172.30.0.2/16"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("default via 172.30.0.1 dev eth0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("172.30.0.2\tbox1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n1500\n"), std::string::npos) << "the bridge's MTU: " << r.out;
+  auto bridge = in_ns(e, {"/usr/bin/ip", "-o", "-4", "addr", "show", "berth0"});
+  EXPECT_NE(bridge.out.find("172.30.0.1/16"), std::string::npos) << bridge.out;
+  EXPECT_TRUE(e2e::eventually([&] { return leftovers(e).empty(); })) << leftovers(e);
+}
+
+TEST(BerthNetwork, TwoContainersExchangeAFileWithFerryAcrossTheBridge) {
+  Engine e;
+  std::string root = e.path("ferryroot");
+  bt::make_busybox_root(root);
+  bt::add_ferry(root);
+  fs::create_directories(root + "/srv");
+  auto data =
+      e2e::Process({"/bin/sh", "-c", "head -c 20000000 /dev/urandom > " + root + "/srv/blob"})
+          .wait();
+  ASSERT_EQ(data.exit_code, 0);
+  ASSERT_EQ(
+      e2e::Process({"/bin/tar", "-C", root, "-cf", e.path("ferry.tar"), "."}).wait().exit_code, 0);
+  ASSERT_EQ(e.berth({"import", e.path("ferry.tar"), "localhost/ferry"}).exit_code, 0);
+
+  auto server = e.berth({"run", "-d", "--name", "srv", "-e", "FERRY_TOKEN=t0k", "localhost/ferry",
+                         "ferry", "serve", "--listen", "0.0.0.0:7077", "/srv"});
+  ASSERT_EQ(server.exit_code, 0) << server.err;
+  std::string ip = address_of(e, "srv");
+  e2e::TempDir out;
+  auto client = e.berth({"run", "--rm", "-e", "FERRY_TOKEN=t0k", "-v", out.path() + ":/out",
+                         "localhost/ferry", "ferry", "cp", ip + ":blob", "/out/blob"});
+  ASSERT_EQ(client.exit_code, 0) << client.err << client.out;
+  EXPECT_EQ(bt::sha256_of_file(out / "blob"), bt::sha256_of_file(root + "/srv/blob"));
+}
+
+// The engine's namespace plays the host; "outside" is another machine on a
+// link to it: 10.250.0.1 (host) <-> 10.250.0.2 (outside).
+class Outside {
+ public:
+  explicit Outside(const Engine& e) : e_(e), name_(e.netns() + "-out") {
+    run({"/usr/bin/ip", "netns", "add", name_});
+    run({"/usr/bin/ip", "-n", e.netns(), "link", "add", "to-out", "type", "veth", "peer", "name",
+         "to-host", "netns", name_});
+    run({"/usr/bin/ip", "-n", e.netns(), "addr", "add", "10.250.0.1/24", "dev", "to-out"});
+    run({"/usr/bin/ip", "-n", e.netns(), "link", "set", "to-out", "up"});
+    run({"/usr/bin/ip", "-n", name_, "addr", "add", "10.250.0.2/24", "dev", "to-host"});
+    run({"/usr/bin/ip", "-n", name_, "link", "set", "to-host", "up"});
+    run({"/usr/bin/ip", "-n", name_, "link", "set", "lo", "up"});
+  }
+  ~Outside() { e2e::Process({"/usr/bin/ip", "netns", "del", name_}).wait(); }
+  e2e::ProcResult exec(std::vector<std::string> argv) const {
+    argv.insert(argv.begin(), {"/usr/bin/ip", "netns", "exec", name_});
+    return e2e::Process(argv).wait(std::chrono::seconds(30));
+  }
+  std::vector<std::string> command(std::vector<std::string> argv) const {
+    argv.insert(argv.begin(), {"/usr/bin/ip", "netns", "exec", name_});
+    return argv;
+  }
+
+ private:
+  static void run(const std::vector<std::string>& argv) {
+    auto r = e2e::Process(argv).wait(std::chrono::seconds(30));
+    ASSERT_EQ(r.exit_code, 0) << argv[3] << ": " << r.err;
+  }
+  const Engine& e_;
+  std::string name_;
+};
+
+TEST(BerthNetwork, PublishedPortsFromOutsideAndFromTheHostsLoopback) {
+  Engine e;
+  Outside outside(e);
+  std::vector<std::string> argv = {
+      "run", "-d", "--name", "web", "-p", "8080:80", "-p", "127.0.0.1:8081:80", "localhost/box"};
+  for (auto& w : echo_server("hello")) argv.push_back(w);
+  auto web = e.berth(argv);
+  ASSERT_EQ(web.exit_code, 0) << web.err;
+  EXPECT_EQ(e.berth({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n80/tcp -> 127.0.0.1:8081\n");
+  EXPECT_NE(e.berth({"ps"}).out.find("0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp"),
+            std::string::npos);
+  EXPECT_TRUE(e2e::eventually([&] {
+    return (outside.exec({"/usr/bin/nc", "-w", "2", "10.250.0.1", "8080"}).out) == "hello\n";
+  })) << "from outside, through DNAT";
+  EXPECT_TRUE(e2e::eventually([&] {
+    return (in_ns(e, {"/usr/bin/nc", "-w", "2", "127.0.0.1", "8080"}).out) == "hello\n";
+  })) << "from the host's own loopback";
+  EXPECT_TRUE(e2e::eventually([&] {
+    return (in_ns(e, {"/usr/bin/nc", "-w", "2", "127.0.0.1", "8081"}).out) == "hello\n";
+  })) << "127.0.0.1:8081 from the host";
+  // 8081 listens only on 127.0.0.1: from outside it is refused.
+  auto refused = outside.exec({"/usr/bin/nc", "-z", "-w", "2", "10.250.0.1", "8081"});
+  EXPECT_NE(refused.exit_code, 0);
+
+  // Outbound: the container reaches the outside, masqueraded as the host.
+  e2e::Process listener(outside.command({"/usr/bin/nc", "-n", "-v", "-l", "-p", "9000"}));
+  ASSERT_TRUE(e2e::eventually([&] {
+    return outside.exec({"/usr/bin/ss", "-ltn", "sport", "=", ":9000"}).out.find("9000") !=
+           std::string::npos;
+  }));
+  auto sent =
+      e.berth({"run", "--rm", "localhost/box", "sh", "-c", "echo out | nc -w 2 10.250.0.2 9000"});
+  EXPECT_EQ(sent.exit_code, 0) << sent.err;
+  auto heard = listener.wait(std::chrono::seconds(10));
+  EXPECT_EQ(heard.out, "out\n");
+  EXPECT_NE(heard.err.find("10.250.0.1"), std::string::npos) << "masqueraded: " << heard.err;
+
+  ASSERT_EQ(e.berth({"rm", "-f", "web"}).exit_code, 0);
+  EXPECT_TRUE(e2e::eventually([&] { return leftovers(e).empty(); })) << leftovers(e);
+  auto after = outside.exec({"/usr/bin/nc", "-z", "-w", "1", "10.250.0.1", "8080"});
+  EXPECT_NE(after.exit_code, 0) << "the port went with the container";
+}
+
+TEST(BerthNetwork, NetworksAreIsolatedFromEachOther) {
+  Engine e;
+  ASSERT_EQ(e.berth({"network", "create", "front"}).exit_code, 0);
+  ASSERT_EQ(e.berth({"network", "create", "--subnet", "10.77.0.0/24", "back"}).exit_code, 0);
+  auto twice = e.berth({"network", "create", "back"});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("network 'back' already exists"), std::string::npos) << twice.err;
+  auto overlap = e.berth({"network", "create", "--subnet", "10.77.0.0/16", "other"});
+  EXPECT_NE(overlap.err.find("overlaps"), std::string::npos) << overlap.err;
+  auto bad = e.berth({"network", "create", "--subnet", "10.77.0.0", "other"});
+  EXPECT_NE(bad.err.find("subnet '10.77.0.0': expected IPv4 CIDR"), std::string::npos) << bad.err;
+
+  std::vector<std::string> argv = {"run",       "-d",   "--name",       "db",
+                                   "--network", "back", "localhost/box"};
+  for (auto& w : echo_server("db")) argv.push_back(w);
+  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  std::string db = address_of(e, "db");
+  EXPECT_EQ(db, "10.77.0.2");
+  auto same = e.berth(
+      {"run", "--rm", "--network", "back", "localhost/box", "sh", "-c", "nc -w 2 " + db + " 80"});
+  EXPECT_EQ(same.out, "db\n") << same.err;
+  auto other = e.berth({"run", "--rm", "--network", "front", "localhost/box", "sh", "-c",
+                        "nc -w 2 " + db + " 80 || echo unreachable"});
+  EXPECT_EQ(other.out, "unreachable\n") << other.err;
+
+  auto in_use = e.berth({"network", "rm", "back"});
+  EXPECT_NE(in_use.exit_code, 0);
+  EXPECT_NE(in_use.err.find("in use by container db"), std::string::npos) << in_use.err;
+  auto listed = e.berth({"network", "ls", "--format", "{{.Name}} {{.Subnet}} {{.Containers}}"});
+  EXPECT_NE(listed.out.find("back 10.77.0.0/24 1\n"), std::string::npos) << listed.out;
+  std::string bridge = nlohmann::json::parse(e.berth({"network", "inspect", "back"}).out)["Bridge"];
+  ASSERT_EQ(e.berth({"rm", "-f", "db"}).exit_code, 0);
+  EXPECT_EQ(e.berth({"network", "rm", "back"}).exit_code, 0);
+  EXPECT_NE(in_ns(e, {"/usr/bin/ip", "link", "show", bridge}).exit_code, 0) << "bridge deleted";
+  EXPECT_EQ(e.berth({"network", "ls", "--format", "{{.Name}}"}).out, "front\n");
+}
+
+TEST(BerthNetwork, ConcurrentRunsGetDistinctAddresses) {
+  Engine e;
+  std::vector<std::unique_ptr<e2e::Process>> runs;
+  for (int i = 0; i < 10; ++i)
+    runs.push_back(std::make_unique<e2e::Process>(e.command(
+        {"run", "-d", "--name", fmt::format("c{}", i), "localhost/box", "sleep", "100"})));
+  std::set<std::string> addresses;
+  for (int i = 0; i < 10; ++i) {
+    auto r = runs[i]->wait(std::chrono::seconds(60));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    addresses.insert(address_of(e, fmt::format("c{}", i)));
+  }
+  EXPECT_EQ(addresses.size(), 10u);
+  EXPECT_EQ(addresses.count("172.30.0.1"), 0u) << "the gateway's";
+}
+
+TEST(BerthNetwork, AfterSigkillTheNextCommandCleansUp) {
+  Engine e;
+  std::vector<std::string> argv = {"run", "-d",      "--name",       "victim",
+                                   "-p",  "8090:80", "localhost/box"};
+  for (auto& w : echo_server("x")) argv.push_back(w);
+  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  EXPECT_FALSE(leftovers(e).empty()) << "a veth, an address and a rule while it runs";
+  auto rec = nlohmann::json::parse(e.berth({"inspect", "victim"}).out);
+  // The monitor and the container die at once, as in a crash.
+  ::kill(rec["MonitorPid"].get<int>(), SIGKILL);
+  ::kill(rec["Pid"].get<int>(), SIGKILL);
+  EXPECT_TRUE(e2e::eventually([&] {
+    return e.berth({"ps", "-a"}).out.find("Exited (-1)") != std::string::npos;
+  }));
+  EXPECT_TRUE(e2e::eventually([&] { return leftovers(e).empty(); })) << leftovers(e);
+  auto again = e.berth({"start", "victim"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(address_of(e, "victim"), "172.30.0.2") << "its address was free again";
+}
+
+}  // namespace
