@@ -120,7 +120,6 @@ base::Status gunzip(Input& in, const DecompressedSink& out) {
       }
       isal().isal_inflate_reset(state.get());
       state->crc_flag = ISAL_GZIP;
-      member_done = false;
     }
     bool more = TRY(in.refill());
     state->next_in = in.buf.data() + in.pos;

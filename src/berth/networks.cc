@@ -225,7 +225,7 @@ base::Status Networks::allocate(Network& n, Attachment& a) {
   // .0 is the network, .1 the gateway, the last the broadcast address.
   for (uint32_t offset = 2; offset + 1 < s.size(); ++offset) {
     std::string address = s.address(offset);
-    std::string path = ips + "/" + address;
+    std::string path = fmt::format("{}/{}", ips, address);
     base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd) {
       if (errno == EEXIST) continue;
