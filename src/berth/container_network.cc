@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/text_file.h"
+#include "berth/dns_responder.h"
 #include "berth/firewall.h"
 #include "berth/netlink.h"
 #include "berth/netns.h"
@@ -36,24 +37,26 @@ base::Status ensure_bridge(Netlink& host, const Network& n) {
 }
 
 // The host's resolv.conf without loopback name servers, which a container
-// cannot reach.
-std::string container_resolv_conf() {
+// cannot reach; on a user-defined network, the network's responder instead
+// of the host's servers.
+std::string container_resolv_conf(const Network& n) {
   std::istringstream in(base::read_text("/etc/resolv.conf").value_or(""));
-  std::string out;
+  std::string out = n.is_default() ? "" : "nameserver " + n.gateway + "\n";
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("nameserver", 0) == 0 && line.find(" 127.") != std::string::npos) continue;
+    bool server = line.rfind("nameserver", 0) == 0;
+    if (server && (!n.is_default() || line.find(" 127.") != std::string::npos)) continue;
     out += line + "\n";
   }
   return out;
 }
 
-base::Status write_name_files(const std::string& dir, const Attachment& a) {
+base::Status write_name_files(const std::string& dir, const Network& n, const Attachment& a) {
   std::string hostname = base::read_text(dir + "/hostname").value_or("");
   while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
   TRY_STATUS(base::replace_file(
       dir + "/hosts",
       fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n", a.address, hostname)));
-  TRY_STATUS(base::replace_file(dir + "/resolv.conf", container_resolv_conf()));
+  TRY_STATUS(base::replace_file(dir + "/resolv.conf", container_resolv_conf(n)));
   for (const char* f : {"/hosts", "/resolv.conf"}) ::chmod((dir + f).c_str(), 0644);
   return {};
 }
@@ -83,7 +86,9 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
   TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));
   TRY_STATUS(inside.set_up("eth0"));
   TRY_STATUS(inside.add_default_route(n.gateway, "eth0"));
-  TRY_STATUS(write_name_files(dir, a));
+  TRY_STATUS(write_name_files(dir, n, a));
+  if (!n.is_default())
+    TRY_STATUS(ensure_dns_responder(p.root, p.run_root + "/network", n.name, n.gateway));
   TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
   return a;
 }

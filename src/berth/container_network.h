@@ -9,7 +9,8 @@
 //   4. creates a veth pair: the host end on the bridge, the other end made
 //      straight inside the namespace as eth0, the bridge's MTU on both;
 //   5. configures eth0 (address, up) and the default route via the gateway;
-//   6. writes /etc/hosts (its address) and /etc/resolv.conf;
+//   6. writes /etc/hosts (its address) and /etc/resolv.conf; on a
+//      user-defined network, starts its DNS responder (dns_responder.h);
 //   7. rewrites the nftables table (firewall.h) with its published ports.
 // detach() undoes all of it and is idempotent: the monitor calls it when the
 // container is gone, and the next berth command calls it for a container

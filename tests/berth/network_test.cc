@@ -205,6 +205,34 @@ TEST(BerthNetwork, NetworksAreIsolatedFromEachOther) {
   EXPECT_EQ(e.berth({"network", "ls", "--format", "{{.Name}}"}).out, "front\n");
 }
 
+TEST(BerthNetwork, ContainersOnAUserNetworkFindEachOtherByName) {
+  Engine e;
+  ASSERT_EQ(e.berth({"network", "create", "app"}).exit_code, 0);
+  ASSERT_EQ(e.berth({"network", "create", "other"}).exit_code, 0);
+  std::vector<std::string> argv = {"run",       "-d",  "--name",       "db",
+                                   "--network", "app", "localhost/box"};
+  for (auto& w : echo_server("db-here")) argv.push_back(w);
+  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  std::string db = address_of(e, "db");
+  auto by_name = e.berth({"run", "--rm", "--network", "app", "localhost/box", "sh", "-c",
+                          "cat /etc/resolv.conf; nslookup db; nslookup db.app; nc -w 2 db 80"});
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
+  EXPECT_NE(by_name.out.find("nameserver 172.31."), std::string::npos) << by_name.out;
+  EXPECT_NE(by_name.out.find("Name:\tdb\nAddress: " + db + "\n"), std::string::npos) << by_name.out;
+  EXPECT_NE(by_name.out.find("Name:\tdb.app\nAddress: " + db + "\n"), std::string::npos)
+      << by_name.out;
+  EXPECT_NE(by_name.out.find("db-here\n"), std::string::npos) << "nc to the name: " << by_name.out;
+  auto elsewhere = e.berth(
+      {"run", "--rm", "--network", "other", "localhost/box", "sh", "-c", "nslookup db || echo no"});
+  EXPECT_EQ(elsewhere.out.find("Address: " + db), std::string::npos)
+      << "another network's names are not answered: " << elsewhere.out;
+  // A container that left is no longer answered.
+  ASSERT_EQ(e.berth({"rm", "-f", "db"}).exit_code, 0);
+  auto gone = e.berth({"run", "--rm", "--network", "app", "localhost/box", "sh", "-c",
+                       "nslookup db || echo not-found"});
+  EXPECT_EQ(gone.out.find("Address: " + db), std::string::npos) << gone.out;
+}
+
 TEST(BerthNetwork, ConcurrentRunsGetDistinctAddresses) {
   Engine e;
   std::vector<std::unique_ptr<e2e::Process>> runs;
