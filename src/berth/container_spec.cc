@@ -121,10 +121,16 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
         fmt::format("{}: the image has no command; give one after the image", o.image));
 
   std::vector<std::string> env = strings_of(ic.value("Env", nlohmann::json()));
-  for (const auto& e : o.env) {
+  for (std::string e : o.env) {
     auto eq = e.find('=');
+    if (eq == std::string::npos && !e.empty()) {  // -e NAME: the value berth has, as docker does
+      const char* value = std::getenv(e.c_str());
+      if (!value) continue;
+      eq = e.size();
+      e += std::string("=") + value;
+    }
     if (eq == std::string::npos || eq == 0)
-      return base::fail_msg(fmt::format("-e '{}': must be NAME=VALUE", e));
+      return base::fail_msg(fmt::format("-e '{}': must be NAME=VALUE or NAME", e));
     std::erase_if(env, [&](const std::string& x) { return x.rfind(e.substr(0, eq + 1), 0) == 0; });
     env.push_back(e);
   }
