@@ -70,7 +70,7 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/run.json" \
   -n "berth run" "$BERTH run --rm --network none localhost/box /bin/true" \
   -n "berth-oci run" "$BIN/berth-oci --root $W/oci-state run --bundle $W/bundle bench-run" \
   >"$W/hyperfine.log" || { cat "$W/hyperfine.log"; exit 1; }
-$BERTH run -d --name bench-exec localhost/box sleep 100000 >/dev/null
+$BERTH run -d --network none --name bench-exec localhost/box sleep 100000 >/dev/null
 $PODMAN run -d --name bench-exec $PODMAN_RUN_OPTS localhost/box sleep 100000 >/dev/null
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/exec.json" \
   -n "podman exec" "$PODMAN exec bench-exec /bin/true" \

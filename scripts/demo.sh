@@ -21,6 +21,7 @@ server_pid=""
 ns=berth-demo-$$
 berth() { nsenter --net="/run/netns/$ns" "$BERTH" --root "$work/berth" --run-root "$work/berth-run" "$@"; }
 cleanup() {
+  set +e  # everything below is attempted, whatever fails
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   if [ -e "/run/netns/$ns" ]; then
     for id in $(berth ps -a -q 2>/dev/null); do berth rm -f "$id" >/dev/null 2>&1 || true; done
