@@ -233,6 +233,33 @@ TEST(BerthNetwork, ContainersOnAUserNetworkFindEachOtherByName) {
   EXPECT_EQ(gone.out.find("Address: " + db), std::string::npos) << gone.out;
 }
 
+TEST(BerthNetwork, AContainerCanShareAnothersNetwork) {
+  Engine e;
+  std::vector<std::string> argv = {"run", "-d", "--name", "web", "localhost/box"};
+  for (auto& w : echo_server("web-here")) argv.push_back(w);
+  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  std::string web = address_of(e, "web");
+  auto shared = e.berth({"run", "--rm", "--network", "container:web", "localhost/box", "sh", "-c",
+                         "nc -w 2 127.0.0.1 80; ip -4 -o addr show eth0"});
+  ASSERT_EQ(shared.exit_code, 0) << shared.err;
+  EXPECT_EQ(shared.out.rfind("web-here\n", 0), 0u) << "web's loopback: " << shared.out;
+  EXPECT_NE(shared.out.find("inet " + web + "/"), std::string::npos) << shared.out;
+  // Sharing a container with no network of its own: its namespace, whatever it is.
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "alone", "--network", "none", "localhost/box", "sleep",
+                     "100"})
+                .exit_code,
+            0);
+  auto theirs = e.berth({"exec", "alone", "readlink", "/proc/self/ns/net"});
+  auto ours = e.berth({"run", "--rm", "--network", "container:alone", "localhost/box", "readlink",
+                       "/proc/self/ns/net"});
+  EXPECT_EQ(ours.out, theirs.out) << ours.err;
+  ASSERT_EQ(e.berth({"stop", "-t", "1", "alone"}).exit_code, 0);
+  auto stopped = e.berth({"run", "--rm", "--network", "container:alone", "localhost/box", "true"});
+  EXPECT_NE(stopped.exit_code, 0);
+  EXPECT_NE(stopped.err.find("container:alone: that container is not running"), std::string::npos)
+      << stopped.err;
+}
+
 TEST(BerthNetwork, ConcurrentRunsGetDistinctAddresses) {
   Engine e;
   std::vector<std::unique_ptr<e2e::Process>> runs;
