@@ -4,7 +4,8 @@
 # 1. `run --rm` of /bin/true with the default bridge against `--network none`:
 #    what network setup costs, for berth and for podman (CNI bridge), hyperfine
 #    medians.
-# 2. iperf3 between two berth containers over the bridge, against iperf3 over
+# 2. iperf3 between two berth containers over the bridge (MTU 1500, and a
+#    network made with --mtu 65535, loopback's size), against iperf3 over
 #    loopback, 10 s each.
 # 3. A published port (-p) against the container's own address: iperf3 from
 #    the host to 127.0.0.1:HOSTPORT (DNAT) and to the container, 10 s each.
@@ -84,6 +85,13 @@ $BERTH run -d --name iperf-server -p 5202:5201 localhost/net iperf3 -s >/dev/nul
 server_ip=$($BERTH inspect -f '{{.Network.address}}' iperf-server)
 sleep 0.3
 $BERTH run --rm localhost/net iperf3 -c "$server_ip" -t "$SECONDS_PER_TEST" -J >"$W/bridge.json"
+# The same over a network whose MTU is loopback's size.
+$BERTH network create --mtu 65535 jumbo >/dev/null
+$BERTH run -d --name iperf-jumbo --network jumbo localhost/net iperf3 -s >/dev/null
+jumbo_ip=$($BERTH inspect -f '{{.Network.address}}' iperf-jumbo)
+sleep 0.3
+$BERTH run --rm --network jumbo localhost/net iperf3 -c "$jumbo_ip" -t "$SECONDS_PER_TEST" -J \
+  >"$W/jumbo.json"
 iperf3 -c "$server_ip" -t "$SECONDS_PER_TEST" -J >"$W/direct.json"
 iperf3 -c 127.0.0.1 -p 5202 -t "$SECONDS_PER_TEST" -J >"$W/published.json"
 
@@ -101,6 +109,8 @@ br=$(gbps "$W/bridge.json")
 direct=$(gbps "$W/direct.json")
 pub=$(gbps "$W/published.json")
 echo "iperf3 loopback                 $lo Gbit/s"
-echo "iperf3 container -> container   $br Gbit/s   $(python3 -c "print('%.2f' % ($br / $lo))")x loopback (aim: >= 0.8x)"
+jumbo=$(gbps "$W/jumbo.json")
+echo "iperf3 container -> container   $br Gbit/s   $(python3 -c "print('%.2f' % ($br / $lo))")x loopback (aim: >= 0.8x), MTU 1500"
+echo "iperf3 container -> container   $jumbo Gbit/s   $(python3 -c "print('%.2f' % ($jumbo / $lo))")x loopback, network --mtu 65535"
 echo "iperf3 host -> container        $direct Gbit/s"
 echo "iperf3 host -> published port   $pub Gbit/s   $(python3 -c "print('%.2f' % ($pub / $direct))")x the container's own address"

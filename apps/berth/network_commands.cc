@@ -15,14 +15,16 @@ void add_network_commands(CLI::App& app, Globals& g) {
   auto* network = app.add_subcommand("network", "bridge networks: create, ls, inspect, rm");
   network->require_subcommand(1);
   static std::string name, subnet, format;
+  static unsigned mtu = 0;
   static std::vector<std::string> names;
 
   auto* create = network->add_subcommand("create", "a bridge network with its own subnet");
   create->add_option("--subnet", subnet, "CIDR, e.g. 10.5.0.0/24 (default: a free /24)");
+  create->add_option("--mtu", mtu, "MTU of the bridge and its veths (default 1500)");
   create->add_option("name", name, "network name")->required();
   create->callback([&g] {
     berth::Networks networks(g.root);
-    auto n = networks.create(name, subnet);
+    auto n = networks.create(name, subnet, mtu);
     if (!n) return fail(g, n.error());
     std::printf("%s\n", n->name.c_str());
   });

@@ -41,7 +41,8 @@ void add_run_options(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--cpus", o.cpus, "CPUs (e.g. 0.5)");
   cmd->add_option("--pids-limit", o.pids_limit, "maximum number of processes");
   cmd->add_flag("--read-only", o.read_only, "read-only root filesystem");
-  cmd->add_option("--network", o.network, "a bridge network (default berth0), none, host or container:ID")
+  cmd->add_option("--network", o.network,
+                  "a bridge network (default berth0), none, host or container:ID")
       ->capture_default_str();
   cmd->add_option("-p,--publish", o.publish, "[HOSTIP:]HOSTPORT:PORT[/udp], or PORT (repeatable)")
       ->allow_extra_args(false);

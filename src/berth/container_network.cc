@@ -29,7 +29,7 @@ base::Status write_sysctl(const std::string& path, const std::string& value) {
 // The bridge, its gateway address, up; forwarding on.
 base::Status ensure_bridge(Netlink& host, const Network& n) {
   Subnet s = TRY(Subnet::parse(n.subnet));
-  TRY_STATUS(host.create_bridge(n.bridge));
+  TRY_STATUS(host.create_bridge(n.bridge, n.mtu));
   TRY_STATUS(host.add_address(n.bridge, fmt::format("{}/{}", n.gateway, s.prefix)));
   TRY_STATUS(host.set_up(n.bridge));
   TRY_STATUS(write_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1"));
@@ -78,9 +78,8 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
   (void)remove_netns_file(ns);  // a stale one, from a start that died
   TRY_STATUS(create_netns_file(ns));
   base::UniqueFd ns_fd = TRY(open_netns(ns));
-  unsigned mtu = TRY(host.mtu_of(n.bridge));
   (void)host.delete_link(a.host_veth);
-  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, "eth0", ns_fd.get(), mtu));
+  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, "eth0", ns_fd.get(), n.mtu));
   Netlink inside = TRY(Netlink::open_in(ns_fd.get()));
   Subnet s = TRY(Subnet::parse(n.subnet));
   TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));

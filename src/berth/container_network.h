@@ -7,7 +7,7 @@
 //   3. makes the container's network namespace as a file
 //      (<run-root>/netns/<id>), named in its OCI config;
 //   4. creates a veth pair: the host end on the bridge, the other end made
-//      straight inside the namespace as eth0, the bridge's MTU on both;
+//      straight inside the namespace as eth0, the network's MTU on both;
 //   5. configures eth0 (address, up) and the default route via the gateway;
 //   6. writes /etc/hosts (its address) and /etc/resolv.conf; on a
 //      user-defined network, starts its DNS responder (dns_responder.h);

@@ -80,10 +80,11 @@ std::optional<int> Netlink::index_of(const std::string& name) const {
   return rtnl_link_get_ifindex(link);
 }
 
-base::Status Netlink::create_bridge(const std::string& name) {
+base::Status Netlink::create_bridge(const std::string& name, unsigned mtu) {
   if (index_of(name)) return {};
   LinkPtr link(rtnl_link_bridge_alloc());
   rtnl_link_set_name(link.get(), name.c_str());
+  rtnl_link_set_mtu(link.get(), mtu);
   int rc = rtnl_link_add(sock_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
   if (rc < 0 && rc != -NLE_EXIST) return base::fail(nl_error(rc, "create bridge " + name));
   return {};
@@ -160,14 +161,6 @@ base::Status Netlink::delete_link(const std::string& name) {
   if (rc < 0 && rc != -NLE_NODEV && rc != -NLE_OBJ_NOTFOUND)
     return base::fail(nl_error(rc, "delete link " + name));
   return {};
-}
-
-base::Result<unsigned> Netlink::mtu_of(const std::string& name) const {
-  rtnl_link* current = nullptr;
-  int rc = rtnl_link_get_kernel(sock_.get(), 0, name.c_str(), &current);
-  if (rc < 0) return base::fail(nl_error(rc, "link " + name));
-  LinkPtr owned(current);
-  return rtnl_link_get_mtu(current);
 }
 
 }  // namespace berth

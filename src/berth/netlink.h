@@ -24,8 +24,8 @@ class Netlink {
   static base::Result<Netlink> open_in(int netns_fd);
 
   std::optional<int> index_of(const std::string& name) const;
-  // A bridge (an L2 switch): created if missing.
-  base::Status create_bridge(const std::string& name);
+  // A bridge (an L2 switch) with this MTU: created if missing.
+  base::Status create_bridge(const std::string& name, unsigned mtu);
   // A veth pair: `host_name` here, enslaved to `master` and up; `peer_name`
   // created directly in the namespace `peer_netns_fd`. Both get `mtu`.
   base::Status create_veth(const std::string& host_name, const std::string& master,
@@ -35,7 +35,6 @@ class Netlink {
   base::Status add_address(const std::string& name, const std::string& cidr);
   base::Status add_default_route(const std::string& gateway, const std::string& device);
   base::Status delete_link(const std::string& name);
-  base::Result<unsigned> mtu_of(const std::string& name) const;
 
  private:
   struct SocketFree {

@@ -54,17 +54,15 @@ Network network_from_json(const nlohmann::json& j) {
   n.subnet = j.value("Subnet", "");
   n.gateway = j.value("Gateway", "");
   n.created = j.value("Created", "");
+  n.mtu = j.value("MTU", 1500u);
   return n;
 }
 
 }  // namespace
 
 nlohmann::json to_json(const Network& n) {
-  return {{"Name", n.name},
-          {"Bridge", n.bridge},
-          {"Subnet", n.subnet},
-          {"Gateway", n.gateway},
-          {"Created", n.created}};
+  return {{"Name", n.name},       {"Bridge", n.bridge}, {"Subnet", n.subnet},
+          {"Gateway", n.gateway}, {"MTU", n.mtu},       {"Created", n.created}};
 }
 
 nlohmann::json to_json(const Attachment& a) {
@@ -139,7 +137,10 @@ base::Result<Network> Networks::get(const std::string& name) {
   return network_from_json(j);
 }
 
-base::Result<Network> Networks::create(const std::string& name, const std::string& subnet) {
+base::Result<Network> Networks::create(const std::string& name, const std::string& subnet,
+                                       unsigned mtu) {
+  if (mtu != 0 && (mtu < 576 || mtu > 65535))
+    return base::fail_msg(fmt::format("--mtu {}: expected 576 to 65535", mtu));
   if (!valid_name(name))
     return base::fail_msg(
         fmt::format("network name '{}': use letters, digits, '-', '_' and '.' (at most 64)", name));
@@ -182,6 +183,7 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
   n.subnet = chosen.text();
   n.gateway = chosen.address(1);
   n.created = oci::now_rfc3339();
+  if (mtu != 0) n.mtu = mtu;
   fs::create_directories(dir_ + "/" + name + ".ips");
   TRY_STATUS(base::replace_file(dir_ + "/" + name + ".json", to_json(n).dump(2)));
   return n;

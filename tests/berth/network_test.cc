@@ -179,6 +179,12 @@ TEST(BerthNetwork, NetworksAreIsolatedFromEachOther) {
   EXPECT_NE(overlap.err.find("overlaps"), std::string::npos) << overlap.err;
   auto bad = e.berth({"network", "create", "--subnet", "10.77.0.0", "other"});
   EXPECT_NE(bad.err.find("subnet '10.77.0.0': expected IPv4 CIDR"), std::string::npos) << bad.err;
+  auto bad_mtu = e.berth({"network", "create", "--mtu", "100", "other"});
+  EXPECT_NE(bad_mtu.err.find("--mtu 100: expected 576 to 65535"), std::string::npos) << bad_mtu.err;
+  ASSERT_EQ(e.berth({"network", "create", "--mtu", "9000", "jumbo"}).exit_code, 0);
+  auto jumbo = e.berth(
+      {"run", "--rm", "--network", "jumbo", "localhost/box", "cat", "/sys/class/net/eth0/mtu"});
+  EXPECT_EQ(jumbo.out, "9000\n") << jumbo.err;
 
   std::vector<std::string> argv = {"run",       "-d",   "--name",       "db",
                                    "--network", "back", "localhost/box"};
@@ -202,7 +208,7 @@ TEST(BerthNetwork, NetworksAreIsolatedFromEachOther) {
   ASSERT_EQ(e.berth({"rm", "-f", "db"}).exit_code, 0);
   EXPECT_EQ(e.berth({"network", "rm", "back"}).exit_code, 0);
   EXPECT_NE(in_ns(e, {"/usr/bin/ip", "link", "show", bridge}).exit_code, 0) << "bridge deleted";
-  EXPECT_EQ(e.berth({"network", "ls", "--format", "{{.Name}}"}).out, "front\n");
+  EXPECT_EQ(e.berth({"network", "ls", "--format", "{{.Name}}"}).out, "front\njumbo\n");
 }
 
 TEST(BerthNetwork, ContainersOnAUserNetworkFindEachOtherByName) {
