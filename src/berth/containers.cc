@@ -39,6 +39,23 @@ bool alive_monitor_of(const Paths& p, const std::string& id) {
          alive(j["MonitorPid"].get<int>());
 }
 
+// Whether the container's monitor (or, for a --rm container being deleted,
+// the monitor at work on it) is alive.
+bool monitor_alive(const Paths& p, const std::string& id) {
+  auto rec = load_container(p.root, id);
+  return rec ? alive(rec->monitor_pid) : alive_monitor_of(p, id);
+}
+
+// Network attachments nobody holds: made by a `berth run`/`start` killed
+// before its monitor ran, or left by a monitor that died. Each is detached.
+void sweep_network_attachments(const Paths& p) {
+  Networks networks(p.root);
+  for (const auto& n : networks.list())
+    for (const auto& a : networks.attachments(n.name))
+      if (!alive(a.owner_pid) && !monitor_alive(p, a.container_id))
+        (void)detach_network({p.root, p.run_root}, a.container_id);
+}
+
 // A running record whose monitor is gone is exited (exit status unknown: -1).
 ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
   if (r.state == "running" && !alive(r.monitor_pid)) {
@@ -203,6 +220,7 @@ std::vector<ContainerRecord> containers(const Paths& p) {
   }
   std::vector<ContainerRecord> out;
   for (auto& r : list_containers(p.root)) out.push_back(reconcile(p, std::move(r)));
+  sweep_network_attachments(p);
   return out;
 }
 

@@ -282,6 +282,32 @@ TEST(BerthNetwork, ConcurrentRunsGetDistinctAddresses) {
   EXPECT_EQ(addresses.count("172.30.0.1"), 0u) << "the gateway's";
 }
 
+TEST(BerthNetwork, SigkillOfBerthRunAtAnyMomentLeavesNothingBehind) {
+  Engine e;
+  // Killed before, during and after wiring the network, and after the monitor started.
+  for (int delay_ms : {1, 3, 6, 10, 15, 25, 40, 80}) {
+    e2e::Process run(e.command({"run", "-d", "localhost/box", "sleep", "100"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    run.signal(SIGKILL);
+    run.wait(std::chrono::seconds(30));
+  }
+  ASSERT_EQ(e.berth({"run", "-d", "localhost/box", "sleep", "100"}).exit_code, 0);  // one whole
+  e.berth({"ps", "-a"});  // the next command sweeps what nobody holds
+  std::set<std::string> running;
+  for (const auto& id : Engine::split(e.berth({"ps", "-q"}).out)) running.insert(id);
+  size_t reserved = 0;
+  for (const auto& f : fs::directory_iterator(e.store("networks/berth0.ips"))) {
+    auto a = nlohmann::json::parse(e2e::read_file(f.path()), nullptr, false);
+    ++reserved;
+    EXPECT_EQ(running.count(a.value("ContainerId", "").substr(0, 12)), 1u)
+        << "an address held for a container that is not running: " << a.dump();
+  }
+  EXPECT_EQ(reserved, running.size());
+  for (const auto& id : Engine::split(e.berth({"ps", "-a", "-q"}).out))
+    EXPECT_EQ(e.berth({"rm", "-f", id}).exit_code, 0);
+  EXPECT_TRUE(e2e::eventually([&] { return leftovers(e).empty(); })) << leftovers(e);
+}
+
 TEST(BerthNetwork, AfterSigkillTheNextCommandCleansUp) {
   Engine e;
   std::vector<std::string> argv = {"run", "-d",      "--name",       "victim",
