@@ -47,9 +47,16 @@ std::string leftovers(const Engine& e) {
   return out;
 }
 
-// A server in a container: answers every TCP connection on port 80 with `reply`.
-std::vector<std::string> echo_server(const std::string& reply) {
-  return {"sh", "-c", "while true; do echo " + reply + " | nc -l -p 80; done"};
+// Starts container `name` (with `options` for run) whose server answers
+// every TCP connection on port 80 with `reply`; returns the run's result.
+e2e::ProcResult start_echo_server(const Engine& e, const std::string& name,
+                                  const std::string& reply,
+                                  const std::vector<std::string>& options = {}) {
+  std::vector<std::string> argv = {"run", "-d", "--name", name};
+  argv.insert(argv.end(), options.begin(), options.end());
+  for (const char* w : {"localhost/box", "sh", "-c"}) argv.push_back(w);
+  argv.push_back("while true; do echo " + reply + " | nc -l -p 80; done");
+  return e.berth(argv);
 }
 
 TEST(BerthNetwork, AContainerGetsAnAddressARouteAndItsNames) {
@@ -128,10 +135,7 @@ class Outside {
 TEST(BerthNetwork, PublishedPortsFromOutsideAndFromTheHostsLoopback) {
   Engine e;
   Outside outside(e);
-  std::vector<std::string> argv = {
-      "run", "-d", "--name", "web", "-p", "8080:80", "-p", "127.0.0.1:8081:80", "localhost/box"};
-  for (auto& w : echo_server("hello")) argv.push_back(w);
-  auto web = e.berth(argv);
+  auto web = start_echo_server(e, "web", "hello", {"-p", "8080:80", "-p", "127.0.0.1:8081:80"});
   ASSERT_EQ(web.exit_code, 0) << web.err;
   EXPECT_EQ(e.berth({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n80/tcp -> 127.0.0.1:8081\n");
   EXPECT_NE(e.berth({"ps"}).out.find("0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp"),
@@ -186,10 +190,7 @@ TEST(BerthNetwork, NetworksAreIsolatedFromEachOther) {
       {"run", "--rm", "--network", "jumbo", "localhost/box", "cat", "/sys/class/net/eth0/mtu"});
   EXPECT_EQ(jumbo.out, "9000\n") << jumbo.err;
 
-  std::vector<std::string> argv = {"run",       "-d",   "--name",       "db",
-                                   "--network", "back", "localhost/box"};
-  for (auto& w : echo_server("db")) argv.push_back(w);
-  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  ASSERT_EQ(start_echo_server(e, "db", "db", {"--network", "back"}).exit_code, 0);
   std::string db = address_of(e, "db");
   EXPECT_EQ(db, "10.77.0.2");
   auto same = e.berth(
@@ -215,10 +216,7 @@ TEST(BerthNetwork, ContainersOnAUserNetworkFindEachOtherByName) {
   Engine e;
   ASSERT_EQ(e.berth({"network", "create", "app"}).exit_code, 0);
   ASSERT_EQ(e.berth({"network", "create", "other"}).exit_code, 0);
-  std::vector<std::string> argv = {"run",       "-d",  "--name",       "db",
-                                   "--network", "app", "localhost/box"};
-  for (auto& w : echo_server("db-here")) argv.push_back(w);
-  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  ASSERT_EQ(start_echo_server(e, "db", "db-here", {"--network", "app"}).exit_code, 0);
   std::string db = address_of(e, "db");
   auto by_name = e.berth({"run", "--rm", "--network", "app", "localhost/box", "sh", "-c",
                           "cat /etc/resolv.conf; nslookup db; nslookup db.app; nc -w 2 db 80"});
@@ -241,9 +239,7 @@ TEST(BerthNetwork, ContainersOnAUserNetworkFindEachOtherByName) {
 
 TEST(BerthNetwork, AContainerCanShareAnothersNetwork) {
   Engine e;
-  std::vector<std::string> argv = {"run", "-d", "--name", "web", "localhost/box"};
-  for (auto& w : echo_server("web-here")) argv.push_back(w);
-  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  ASSERT_EQ(start_echo_server(e, "web", "web-here").exit_code, 0);
   std::string web = address_of(e, "web");
   auto shared = e.berth({"run", "--rm", "--network", "container:web", "localhost/box", "sh", "-c",
                          "nc -w 2 127.0.0.1 80; ip -4 -o addr show eth0"});
@@ -310,10 +306,7 @@ TEST(BerthNetwork, SigkillOfBerthRunAtAnyMomentLeavesNothingBehind) {
 
 TEST(BerthNetwork, AfterSigkillTheNextCommandCleansUp) {
   Engine e;
-  std::vector<std::string> argv = {"run", "-d",      "--name",       "victim",
-                                   "-p",  "8090:80", "localhost/box"};
-  for (auto& w : echo_server("x")) argv.push_back(w);
-  ASSERT_EQ(e.berth(argv).exit_code, 0);
+  ASSERT_EQ(start_echo_server(e, "victim", "x", {"-p", "8090:80"}).exit_code, 0);
   EXPECT_FALSE(leftovers(e).empty()) << "a veth, an address and a rule while it runs";
   auto rec = nlohmann::json::parse(e.berth({"inspect", "victim"}).out);
   // The monitor and the container die at once, as in a crash.
