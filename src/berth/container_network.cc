@@ -1,5 +1,6 @@
 #include "berth/container_network.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/text_file.h"
+#include "berth/container_record.h"
 #include "berth/dns_responder.h"
 #include "berth/firewall.h"
 #include "berth/netlink.h"
@@ -98,6 +100,58 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
 
 std::string netns_path(const NetworkPaths& p, const std::string& id) {
   return p.run_root + "/netns/" + id;
+}
+
+base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
+                             const std::string& dir) {
+  ContainerRecord other = TRY(find_container(p.root, rec.network["container"]));
+  if (other.state != "running" || ::kill(other.monitor_pid, 0) != 0)
+    return base::fail_msg(
+        fmt::format("--network container:{}: that container is not running", other.name));
+  std::string mode = other.network.value("mode", "");
+  if (mode == "host")
+    return base::fail_msg(fmt::format(
+        "--network container:{}: it uses the host's network; use --network host", other.name));
+  std::string path =
+      mode == "bridge" ? netns_path(p, other.id) : fmt::format("/proc/{}/ns/net", other.pid);
+  std::string config_path = dir + "/bundle/config.json";
+  auto config = nlohmann::json::parse(TRY(base::read_text(config_path)), nullptr, false);
+  if (config.is_discarded()) return base::fail_msg(config_path + ": not valid JSON");
+  for (auto& n : config["linux"]["namespaces"])
+    if (n["type"] == "network") n["path"] = path;
+  TRY_STATUS(base::replace_file(config_path, config.dump(2)));
+  std::string other_dir = container_dir(p.root, other.id);
+  for (const char* f : {"/hosts", "/resolv.conf"}) {
+    TRY_STATUS(base::replace_file(dir + f, base::read_text(other_dir + f).value_or("")));
+    ::chmod((dir + f).c_str(), 0644);
+  }
+  return {};
+}
+
+base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOptions& o,
+                                          const nlohmann::json& image_config) {
+  if (o.network == "none" || o.network == "host") {
+    if (!o.publish.empty() || o.publish_all)
+      return base::fail_msg(fmt::format(
+          "-p/-P: --network {} has no ports to publish; use a bridge network", o.network));
+    return nlohmann::json{{"mode", o.network}};
+  }
+  if (o.network.rfind("container:", 0) == 0) {
+    if (!o.publish.empty() || o.publish_all)
+      return base::fail_msg("-p/-P: a container sharing another's network publishes nothing");
+    ContainerRecord other = TRY(find_container(p.root, o.network.substr(10)));
+    return nlohmann::json{{"mode", "container"}, {"container", other.id}};
+  }
+  Networks networks(p.root);
+  // "bridge" is docker's name for its default network.
+  Network n = TRY(networks.get(o.network == "bridge" ? kDefaultNetwork : o.network));
+  nlohmann::json ports = nlohmann::json::array();
+  std::vector<PortMapping> mapped;
+  for (const auto& text : o.publish) mapped.push_back(TRY(parse_port_mapping(text)));
+  if (o.publish_all)
+    for (auto& e : TRY(exposed_ports(image_config))) mapped.push_back(e);
+  for (const auto& m : mapped) ports.push_back(to_json(m));
+  return nlohmann::json{{"mode", "bridge"}, {"name", n.name}, {"ports", ports}};
 }
 
 base::Result<Attachment> attach_network(const NetworkPaths& p, const std::string& id,

@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "berth/container_record.h"
+#include "berth/container_spec.h"
 #include "berth/networks.h"
 
 namespace berth {
@@ -34,6 +36,17 @@ struct NetworkPaths {
 };
 
 std::string netns_path(const NetworkPaths& p, const std::string& id);
+
+// The record's "Network" for these run options: {"mode": "none"|"host"},
+// {"mode": "container", "container": ID}, or {"mode": "bridge", "name": N,
+// "ports": [...]} (the network must exist; berth0 is defined on first use).
+base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOptions& o,
+                                          const nlohmann::json& image_config);
+// --network container:ID, at each start: the bundle's config names that
+// running container's network namespace (its namespace file on a bridge,
+// else its init's) and its /etc/hosts and /etc/resolv.conf are copied.
+base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
+                             const std::string& dir);
 
 // `record_network` is the record's "Network" ({"mode": "bridge", "name": N,
 // "ports": [...]}); `dir` holds the container's hosts, hostname, resolv.conf.

@@ -68,62 +68,6 @@ ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
   return r;
 }
 
-// --network container:ID: the config names the other container's network
-// namespace (its namespace file on a bridge, else its init's), and its
-// /etc/hosts and /etc/resolv.conf become ours. It must be running.
-base::Status join_network_of(const Paths& p, const ContainerRecord& rec, const std::string& dir) {
-  ContainerRecord other = reconcile(p, TRY(find_container(p.root, rec.network["container"])));
-  if (other.state != "running")
-    return base::fail_msg(
-        fmt::format("--network container:{}: that container is not running", other.name));
-  std::string mode = other.network.value("mode", "");
-  if (mode == "host")
-    return base::fail_msg(fmt::format(
-        "--network container:{}: it uses the host's network; use --network host", other.name));
-  std::string path = mode == "bridge" ? netns_path({p.root, p.run_root}, other.id)
-                                      : fmt::format("/proc/{}/ns/net", other.pid);
-  std::string config_path = dir + "/bundle/config.json";
-  auto config = nlohmann::json::parse(TRY(base::read_text(config_path)), nullptr, false);
-  if (config.is_discarded()) return base::fail_msg(config_path + ": not valid JSON");
-  for (auto& n : config["linux"]["namespaces"])
-    if (n["type"] == "network") n["path"] = path;
-  TRY_STATUS(base::replace_file(config_path, config.dump(2)));
-  std::string other_dir = container_dir(p.root, other.id);
-  for (const char* f : {"/hosts", "/resolv.conf"}) {
-    TRY_STATUS(base::replace_file(dir + f, base::read_text(other_dir + f).value_or("")));
-    ::chmod((dir + f).c_str(), 0644);
-  }
-  return {};
-}
-
-// The record's "Network" for these options: {"mode": "none"|"host"} or, for
-// a bridge network, {"mode": "bridge", "name": N, "ports": [...]}.
-base::Result<nlohmann::json> plan_network(const Paths& p, const RunOptions& o,
-                                          const nlohmann::json& image_config) {
-  if (o.network == "none" || o.network == "host") {
-    if (!o.publish.empty() || o.publish_all)
-      return base::fail_msg(fmt::format(
-          "-p/-P: --network {} has no ports to publish; use a bridge network", o.network));
-    return nlohmann::json{{"mode", o.network}};
-  }
-  if (o.network.rfind("container:", 0) == 0) {
-    if (!o.publish.empty() || o.publish_all)
-      return base::fail_msg("-p/-P: a container sharing another's network publishes nothing");
-    ContainerRecord other = TRY(find_container(p.root, o.network.substr(10)));
-    return nlohmann::json{{"mode", "container"}, {"container", other.id}};
-  }
-  Networks networks(p.root);
-  // "bridge" is docker's name for its default network.
-  Network n = TRY(networks.get(o.network == "bridge" ? kDefaultNetwork : o.network));
-  nlohmann::json ports = nlohmann::json::array();
-  std::vector<PortMapping> mapped;
-  for (const auto& text : o.publish) mapped.push_back(TRY(parse_port_mapping(text)));
-  if (o.publish_all)
-    for (auto& e : TRY(exposed_ports(image_config))) mapped.push_back(e);
-  for (const auto& m : mapped) ports.push_back(to_json(m));
-  return nlohmann::json{{"mode", "bridge"}, {"name", n.name}, {"ports", ports}};
-}
-
 // "no", "always", "on-failure" or "on-failure:N".
 base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
   if (text == "no" || text == "always" || text == "on-failure") {
@@ -158,7 +102,7 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
       fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{}\n", hostname)));
   std::string resolv = base::read_text("/etc/resolv.conf").value_or("");
   TRY_STATUS(base::replace_file(dir + "/resolv.conf", o.network == "host" ? resolv : ""));
-  rec.network = TRY(plan_network(p, o, image_config));
+  rec.network = TRY(plan_network({p.root, p.run_root}, o, image_config));
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) ::chmod((dir + "/" + f).c_str(), 0644);
   auto layers = TRY(images.layer_dirs(manifest));
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
@@ -267,7 +211,7 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
     rec.started = oci::now_rfc3339();
     TRY_STATUS(mount_root(p, id));
     if (rec.network.value("mode", "") == "container") {
-      if (auto s = join_network_of(p, rec, dir); !s) {
+      if (auto s = join_network_of({p.root, p.run_root}, rec, dir); !s) {
         ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
         return base::fail(std::move(s).error());
       }
