@@ -210,6 +210,11 @@ TEST(BerthNetwork, NetworksAreIsolatedFromEachOther) {
   EXPECT_EQ(e.berth({"network", "rm", "back"}).exit_code, 0);
   EXPECT_NE(in_ns(e, {"/usr/bin/ip", "link", "show", bridge}).exit_code, 0) << "bridge deleted";
   EXPECT_EQ(e.berth({"network", "ls", "--format", "{{.Name}}"}).out, "front\njumbo\n");
+  // berth's table goes with its last network; other tables are never touched.
+  ASSERT_EQ(in_ns(e, {"/usr/sbin/nft", "add", "table", "ip", "someone-else"}).exit_code, 0);
+  EXPECT_EQ(e.berth({"network", "rm", "front", "jumbo"}).exit_code, 0);
+  auto tables = in_ns(e, {"/usr/sbin/nft", "list", "tables"});
+  EXPECT_EQ(tables.out, "table ip someone-else\n") << tables.err;
 }
 
 TEST(BerthNetwork, ContainersOnAUserNetworkFindEachOtherByName) {

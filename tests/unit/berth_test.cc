@@ -1,12 +1,15 @@
-// Unit tests of berth's pure pieces: --format templates, layer decompression.
+// Unit tests of berth's pure pieces: --format templates, layer decompression,
+// published ports.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <set>
 #include <thread>
 
 #include "berth/layer_decompressor.h"
 #include "berth/output_template.h"
+#include "berth/port_mapping.h"
 
 namespace {
 
@@ -148,6 +151,52 @@ TEST(LayerDecompressor, DamageIsNamed) {
   std::string zs = shell_output("seq 1 400000 | zstd -q -c");
   EXPECT_EQ(decompress(zs.substr(0, zs.size() / 2)),
             std::make_pair(false, std::string("test stream: zstd: the stream is truncated")));
+}
+
+}  // namespace
+
+namespace {
+
+std::string mapped(const std::string& text) {
+  auto p = berth::parse_port_mapping(text);
+  return p ? p->text() : p.error().message();
+}
+
+TEST(PortMapping, TheFormsDockerTakes) {
+  EXPECT_EQ(mapped("8080:80"), "0.0.0.0:8080->80/tcp");
+  EXPECT_EQ(mapped("127.0.0.1:8080:80/udp"), "127.0.0.1:8080->80/udp");
+  EXPECT_EQ(mapped("0.0.0.0:53:53/udp"), "0.0.0.0:53->53/udp");
+  auto any = berth::parse_port_mapping("80");  // a free host port
+  ASSERT_TRUE(any) << any.error().message();
+  EXPECT_EQ(any->container_port, 80);
+  EXPECT_NE(any->host_port, 0);
+}
+
+TEST(PortMapping, MistakesAreNamed) {
+  EXPECT_EQ(mapped("8080:0"), "-p '8080:0': '0' is not a port (1-65535)");
+  EXPECT_EQ(mapped("x:80"), "-p 'x:80': 'x' is not a port (1-65535)");
+  EXPECT_EQ(mapped("1.2.3:8080:80"), "-p '1.2.3:8080:80': '1.2.3' is not an IPv4 address");
+  EXPECT_EQ(mapped("80/sctp"), "-p '80/sctp': protocol 'sctp': expected tcp or udp");
+  EXPECT_EQ(mapped("1:2:3:4"), "-p '1:2:3:4': expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]");
+}
+
+TEST(PortMapping, PublishAllTakesTheImagesExposedPorts) {
+  auto ports = berth::exposed_ports(
+      nlohmann::json::parse(R"({"config": {"ExposedPorts": {"80/tcp": {}, "53/udp": {}}}})"));
+  ASSERT_TRUE(ports) << ports.error().message();
+  ASSERT_EQ(ports->size(), 2u);
+  std::set<std::string> kinds;
+  for (const auto& p : *ports) {
+    kinds.insert(std::to_string(p.container_port) + "/" + p.protocol);
+    EXPECT_NE(p.host_port, 0);
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"53/udp", "80/tcp"}));
+  EXPECT_TRUE(berth::exposed_ports(nlohmann::json::parse(R"({"config": {}})"))->empty());
+  auto bad =
+      berth::exposed_ports(nlohmann::json::parse(R"({"config": {"ExposedPorts": {"http": {}}}})"));
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "image config: config.ExposedPorts: 'http' is not PORT[/tcp|udp]");
 }
 
 }  // namespace
