@@ -1,14 +1,15 @@
 #include "berth/container_network.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/text_file.h"
 #include "berth/container_record.h"
 #include "berth/dns_responder.h"
@@ -22,18 +23,14 @@ namespace {
 base::Status write_sysctl(const std::string& path, const std::string& value) {
   auto current = base::read_text(path);
   if (current && current->substr(0, value.size()) == value) return {};
-  std::ofstream out(path);
-  out << value << "\n";
-  out.close();
-  if (!out) return base::fail(base::Error::sys(errno, "write", path));
-  return {};
+  base::UniqueFd fd = TRY(base::sys::open(path, O_WRONLY | O_CLOEXEC));
+  return base::sys::write_all(fd.get(), value.data(), value.size(), path);
 }
 
-// The bridge, its gateway address, up; forwarding on.
-base::Status ensure_bridge(Netlink& host, const Network& n) {
-  Subnet s = TRY(Subnet::parse(n.subnet));
+// The bridge, its gateway address (with the subnet's `prefix`), up; forwarding on.
+base::Status ensure_bridge(Netlink& host, const Network& n, int prefix) {
   TRY_STATUS(host.create_bridge(n.bridge, n.mtu));
-  TRY_STATUS(host.add_address(n.bridge, fmt::format("{}/{}", n.gateway, s.prefix)));
+  TRY_STATUS(host.add_address(n.bridge, fmt::format("{}/{}", n.gateway, prefix)));
   TRY_STATUS(host.set_up(n.bridge));
   TRY_STATUS(write_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1"));
   return write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
@@ -68,8 +65,9 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
                               const nlohmann::json& record_network, const std::string& dir) {
   Networks networks(p.root);
   Network n = TRY(networks.get(record_network.value("name", std::string(kDefaultNetwork))));
+  Subnet s = TRY(Subnet::parse(n.subnet));
   Netlink host = TRY(Netlink::open());
-  TRY_STATUS(ensure_bridge(host, n));
+  TRY_STATUS(ensure_bridge(host, n, s.prefix));
   Attachment a;
   a.container_id = id;
   a.container_name = name;
@@ -85,7 +83,6 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
   (void)host.delete_link(a.host_veth);
   TRY_STATUS(host.create_veth(a.host_veth, n.bridge, "eth0", ns_fd.get(), n.mtu));
   Netlink inside = TRY(Netlink::open_in(ns_fd.get()));
-  Subnet s = TRY(Subnet::parse(n.subnet));
   TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));
   TRY_STATUS(inside.set_up("eth0"));
   TRY_STATUS(inside.add_default_route(n.gateway, "eth0"));

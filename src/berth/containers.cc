@@ -50,10 +50,12 @@ bool monitor_alive(const Paths& p, const std::string& id) {
 // before its monitor ran, or left by a monitor that died. Each is detached.
 void sweep_network_attachments(const Paths& p) {
   Networks networks(p.root);
-  for (const auto& n : networks.list())
+  for (const auto& n : networks.list()) {
+    networks.remove_stale_temporaries(n.name);
     for (const auto& a : networks.attachments(n.name))
       if (!alive(a.owner_pid) && !monitor_alive(p, a.container_id))
         (void)detach_network({p.root, p.run_root}, a.container_id);
+  }
 }
 
 // A running record whose monitor is gone is exited (exit status unknown: -1).

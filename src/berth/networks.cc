@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -226,20 +228,29 @@ base::Status Networks::allocate(Network& n, Attachment& a) {
   std::string ips = dir_ + "/" + n.name + ".ips";
   fs::create_directories(ips);
   a.network = n.name;
+  // The record is written whole to a temporary, then link()ed under the
+  // address's name: that fails if the address is taken, and a reserved
+  // address never has a partial record, whenever berth is killed.
+  std::string tmp = fmt::format("{}/.tmp-{}", ips, ::getpid());
   // .0 is the network, .1 the gateway, the last the broadcast address.
   for (uint32_t offset = 2; offset + 1 < s.size(); ++offset) {
     std::string address = s.address(offset);
     std::string path = fmt::format("{}/{}", ips, address);
-    base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd) {
-      if (errno == EEXIST) continue;
-      return base::fail(base::Error::sys(errno, "reserve address", path));
-    }
+    if (::access(path.c_str(), F_OK) == 0) continue;
     a.address = address;
     std::string text = to_json(a).dump();
-    TRY_STATUS(base::sys::write_all(fd.get(), text.data(), text.size(), path));
-    return {};
+    {
+      base::UniqueFd fd = TRY(base::sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      TRY_STATUS(base::sys::write_all(fd.get(), text.data(), text.size(), tmp));
+    }
+    int linked = ::link(tmp.c_str(), path.c_str());
+    int link_errno = errno;
+    ::unlink(tmp.c_str());
+    if (linked == 0) return {};
+    if (link_errno != EEXIST)
+      return base::fail(base::Error::sys(link_errno, "reserve address", path));
   }
+  a.address.clear();
   return base::fail_msg(fmt::format("network '{}' has no free address left", n.name));
 }
 
@@ -254,11 +265,22 @@ std::vector<Attachment> Networks::attachments(const std::string& network) const 
   std::vector<Attachment> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir_ + "/" + network + ".ips", ec)) {
+    if (e.path().filename().string().front() == '.') continue;  // a record being written
     auto j = nlohmann::json::parse(base::read_text(e.path()).value_or(""), nullptr, false);
-    if (j.is_discarded()) continue;  // being written: its owner holds it
+    if (j.is_discarded()) continue;
     if (auto a = attachment_from_json(j)) out.push_back(std::move(*a));
   }
   return out;
+}
+
+void Networks::remove_stale_temporaries(const std::string& network) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_ + "/" + network + ".ips", ec)) {
+    std::string file = e.path().filename();
+    if (file.rfind(".tmp-", 0) != 0) continue;
+    int pid = std::atoi(file.c_str() + 5);
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
 }
 
 std::optional<Attachment> Networks::attachment_of(const std::string& container_id) const {

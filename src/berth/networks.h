@@ -1,7 +1,8 @@
 // Bridge networks and their addresses (IPAM), on disk under <root>/networks:
 //   NAME.json        the network: bridge name, subnet, gateway
 //   NAME.ips/A.B.C.D one file per address in use: the attachment holding it,
-//                    made with O_EXCL, so concurrent runs never share one
+//                    written whole, then link()ed into place (which fails if
+//                    the name exists), so concurrent runs never share one
 // `berth0` is the default network, defined on first use (172.30.0.0/16, or
 // the first free /16 after it). Other networks get the first free /24 of
 // 172.31.0.0/16 unless given a subnet. Bridges themselves are made by
@@ -77,6 +78,8 @@ class Networks {
   base::Status allocate(Network& n, Attachment& a);
   base::Status release(const std::string& network, const std::string& address);
   std::vector<Attachment> attachments(const std::string& network) const;
+  // Removes the temporaries of allocate() calls whose process is gone.
+  void remove_stale_temporaries(const std::string& network);
   std::optional<Attachment> attachment_of(const std::string& container_id) const;
 
  private:
