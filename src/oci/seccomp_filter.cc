@@ -55,6 +55,13 @@ uint32_t arch_from(std::string name) {
   return seccomp_arch_resolve_name(name.c_str());
 }
 
+bool conditions_share_an_argument(const std::vector<scmp_arg_cmp>& args) {
+  for (size_t i = 0; i < args.size(); ++i)
+    for (size_t k = i + 1; k < args.size(); ++k)
+      if (args[i].arg == args[k].arg) return true;
+  return false;
+}
+
 }  // namespace
 
 base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json& j) {
@@ -114,13 +121,22 @@ base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json
         }));
     args = parsed;
     if (action == def_action) continue;  // libseccomp refuses rules equal to the default
+    // libseccomp refuses two conditions on one argument in one rule; like runc and
+    // crun, such a rule becomes one rule per condition (any of them matches).
+    std::vector<std::vector<scmp_arg_cmp>> rules{args};
+    if (conditions_share_an_argument(args)) {
+      rules.clear();
+      for (const auto& c : args) rules.push_back({c});
+    }
     for (const auto& name : names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture or kernel: nothing to filter
-      int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(args.size()),
-                                      args.empty() ? nullptr : args.data());
-      if (rc != 0)
-        return base::fail(base::Error::sys(-rc, "seccomp rule", name).context(s.at("names")));
+      for (const auto& rule : rules) {
+        int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(rule.size()),
+                                        rule.empty() ? nullptr : rule.data());
+        if (rc != 0)
+          return base::fail(base::Error::sys(-rc, "seccomp rule", name).context(s.at("names")));
+      }
     }
   }
   int fd = ::memfd_create("seccomp-bpf", MFD_CLOEXEC);
