@@ -106,6 +106,15 @@ bool runs_this_runtime(const std::string& path, const struct stat& self, int dep
   return runs_this_runtime(interp, self, depth + 1);
 }
 
+// A cwd reached through a leaked fd of the host reads as "(unreachable)/..."
+// or as a path not starting with '/' (CVE-2024-21626).
+base::Status check_cwd_inside_root(const std::string& cwd) {
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/')
+    return base::fail_msg(fmt::format("process.cwd: '{}' is outside the container's root", cwd));
+  return {};
+}
+
 }  // namespace
 
 base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& seccomp) {
@@ -193,6 +202,16 @@ base::Result<std::string> resolve_executable(const ProcessPlan& p) {
 }
 
 base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
+  // The work that needs syscalls a user's seccomp profile may deny comes first:
+  // every fd past stdio and the preserved ones closes at execve (CVE-2024-21626),
+  // and the cwd is entered and checked while still root (runc's first attempt).
+  if (::syscall(SYS_close_range, 3 + p.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    return base::fail(base::Error::sys(errno, "close_range", "inherited fds"));
+  bool cwd_entered = ::chdir(p.cwd.c_str()) == 0;
+  if (!cwd_entered && errno != EACCES && errno != EPERM)
+    return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
+  if (cwd_entered) TRY_STATUS(check_cwd_inside_root(p.cwd));
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the drop.
   if (!p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
   if (p.capabilities) TRY_STATUS(drop_bounding(*p.capabilities));
   if (::setgroups(p.user.additional_gids.size(), p.user.additional_gids.data()) != 0 &&
@@ -210,14 +229,11 @@ base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return base::fail(base::Error::sys(errno, "prctl", "no_new_privs"));
   ::umask(p.user.umask.value_or(022));
-  if (::chdir(p.cwd.c_str()) != 0)
-    return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
-  char cwd[PATH_MAX];
-  if (::getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/')
-    return base::fail_msg(fmt::format("process.cwd: '{}' is outside the container's root", p.cwd));
-  // Every fd past stdio and the preserved ones closes at execve (CVE-2024-21626).
-  if (::syscall(SYS_close_range, 3 + p.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    return base::fail(base::Error::sys(errno, "close_range", "inherited fds"));
+  if (!cwd_entered) {  // root could not enter it (root squash, a user-only mode): as the user
+    if (::chdir(p.cwd.c_str()) != 0)
+      return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
+    TRY_STATUS(check_cwd_inside_root(p.cwd));
+  }
   std::vector<char*> argv, envp;
   for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
