@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "oci/device_filter.h"
@@ -293,6 +294,41 @@ base::Status Cgroup::write(const std::string& controller, const std::string& fil
   return base::write_text(dir + "/" + file, value);
 }
 
+base::Status Cgroup::write_enforced(const std::string& controller, const std::string& file,
+                                    int64_t value, const char* field) const {
+  std::string dir = dir_for(controller);
+  if (dir.empty() || ::access((dir + "/" + file).c_str(), F_OK) != 0)
+    return base::fail_msg(fmt::format("{}: this host has no {}", field, file));
+  TRY_STATUS(write(controller, file, std::to_string(value)));
+  // A kernel that accepts a value and keeps another has not applied it.
+  uint64_t now = read_u64(dir + "/" + file);
+  auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (value > 0 && now != static_cast<uint64_t>(value) / page * page)
+    return base::fail_msg(fmt::format(
+        "{}: this kernel accepts {} but does not enforce it (obsolete since Linux 5.4); "
+        "leave it unset",
+        field, file));
+  return {};
+}
+
+// The spec marks memory.kernel NOT RECOMMENDED; Linux >= 5.4 takes the write
+// and enforces nothing. It is written as asked, like crun does, and a limit the
+// kernel did not keep is reported as a warning rather than silently.
+base::Status Cgroup::write_kernel_limit(int64_t value) const {
+  const char* file = "memory.kmem.limit_in_bytes";
+  std::string dir = dir_for("memory");
+  if (dir.empty() || ::access((dir + "/" + file).c_str(), F_OK) != 0)
+    return base::fail_msg(fmt::format("linux.resources.memory.kernel: this host has no {}", file));
+  TRY_STATUS(write("memory", file, std::to_string(value)));
+  auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (value > 0 && read_u64(dir + "/" + file) != static_cast<uint64_t>(value) / page * page)
+    base::log::warn(
+        "warning: linux.resources.memory.kernel: this kernel accepts {} but does not enforce "
+        "it (obsolete since Linux 5.4)",
+        file);
+  return {};
+}
+
 base::Status Cgroup::add_process(pid_t pid) const {
   for (const auto& [c, d] : dirs_)
     TRY_STATUS(base::write_text(d + "/cgroup.procs", std::to_string(pid)));
@@ -329,6 +365,14 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
   if (r.memory_swappiness)
     TRY_STATUS(write("memory", "memory.swappiness", std::to_string(*r.memory_swappiness)));
   if (r.disable_oom_killer) TRY_STATUS(write("memory", "memory.oom_control", "1"));
+  if (r.kernel_limit) TRY_STATUS(write_kernel_limit(*r.kernel_limit));
+  if (r.kernel_tcp_limit)
+    TRY_STATUS(write_enforced("memory", "memory.kmem.tcp.limit_in_bytes", *r.kernel_tcp_limit,
+                              "linux.resources.memory.kernelTCP"));
+  if (r.net_class_id)
+    TRY_STATUS(write("net_cls", "net_cls.classid", std::to_string(*r.net_class_id)));
+  for (const auto& [iface, prio] : r.net_priorities)
+    TRY_STATUS(write("net_prio", "net_prio.ifpriomap", fmt::format("{} {}", iface, prio)));
   if (r.cpu_period) TRY_STATUS(write("cpu", "cpu.cfs_period_us", std::to_string(*r.cpu_period)));
   if (r.cpu_quota) TRY_STATUS(write("cpu", "cpu.cfs_quota_us", std::to_string(*r.cpu_quota)));
   if (r.cpu_shares) TRY_STATUS(write("cpu", "cpu.shares", std::to_string(*r.cpu_shares)));
@@ -410,7 +454,14 @@ base::Status Cgroup::apply_v2(const Resources& r, bool devices) const {
     }
     if (r.disable_oom_killer)
       return base::fail_msg("linux.resources.memory.disableOOMKiller: not supported by cgroup v2");
+    if (r.kernel_limit || r.kernel_tcp_limit)
+      return base::fail_msg(
+          fmt::format("linux.resources.memory.{}: cgroup v2 has no kernel memory limit",
+                      r.kernel_limit ? "kernel" : "kernelTCP"));
   }
+  if (r.net_class_id || !r.net_priorities.empty())
+    return base::fail_msg(
+        "linux.resources.network: cgroup v2 has no net_cls or net_prio controller");
   if (r.has_cpu()) {
     TRY_STATUS(need("cpu", "cpu"));
     if (r.cpu_shares) {

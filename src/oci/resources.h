@@ -33,6 +33,7 @@ struct Resources {
   // memory (bytes; -1 = unlimited)
   std::optional<int64_t> memory_limit, memory_reservation, memory_swap;
   std::optional<uint64_t> memory_swappiness;
+  std::optional<int64_t> kernel_limit, kernel_tcp_limit;  // v1 only
   bool disable_oom_killer = false;
   // cpu
   std::optional<uint64_t> cpu_shares, cpu_period;
@@ -41,6 +42,9 @@ struct Resources {
   std::string cpus, mems;
   // pids (<= 0 = unlimited)
   std::optional<int64_t> pids_limit;
+  // net_cls / net_prio (v1 only)
+  std::optional<uint32_t> net_class_id;
+  std::vector<std::pair<std::string, uint32_t>> net_priorities;  // interface -> priority
   // blkio / io
   std::optional<uint16_t> blkio_weight;
   std::vector<BlockRate> read_bps, write_bps, read_iops, write_iops;
@@ -51,8 +55,8 @@ struct Resources {
   std::map<std::string, std::string> unified;
 
   bool has_memory() const {
-    return memory_limit || memory_reservation || memory_swap || memory_swappiness ||
-           disable_oom_killer;
+    return memory_limit || memory_reservation || memory_swap || memory_swappiness || kernel_limit ||
+           kernel_tcp_limit || disable_oom_killer;
   }
   bool has_cpu() const {
     return cpu_shares || cpu_period || cpu_quota || cpu_realtime_runtime || cpu_realtime_period;
@@ -65,6 +69,9 @@ struct Resources {
 };
 
 // `path` is the JSON path of `j` for error messages ("linux.resources").
+// A 0 in a field where runc reads 0 as "not given" (memory limit, reservation,
+// swap, kernel, kernelTCP; cpu shares, quota, period, realtime; pids limit;
+// blockIO weight) is left unset, so engines that send zeros change nothing.
 base::Result<Resources> parse_resources(const nlohmann::json& j, const std::string& path);
 
 // The device rules every container gets after its configured ones, as runc
