@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "base/unique_fd.h"
 
 namespace oci {
@@ -72,6 +73,13 @@ base::Status run_hooks(const std::vector<Hook>& hooks, const std::string& stage,
   for (size_t i = 0; i < hooks.size(); ++i)
     TRY_STATUS(run_hook(hooks[i], fmt::format("hooks.{}[{}]", stage, i), state_json));
   return {};
+}
+
+void run_hooks_warning_only(const std::vector<Hook>& hooks, const std::string& stage,
+                            const std::string& state_json) {
+  for (size_t i = 0; i < hooks.size(); ++i)
+    if (auto ran = run_hook(hooks[i], fmt::format("hooks.{}[{}]", stage, i), state_json); !ran)
+      base::log::warn("warning: {}; going on", ran.error().message());
 }
 
 }  // namespace oci

@@ -86,13 +86,14 @@ base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, 
                                 std::to_string(*plan.process.oom_score_adj))
                    .map_error([](base::Error e) { return e.context("process.oomScoreAdj"); }));
   rec.pid = pid;
-  TRY_STATUS(send_message(sync_fd, "go", hook_state(rec, Status::kCreating)));
+  // The hooks of the create phase see the status "created", as runc and crun give.
+  TRY_STATUS(send_message(sync_fd, "go", hook_state(rec, Status::kCreated)));
   for (;;) {
     auto [kind, body] = TRY(receive_message(sync_fd));
     if (kind == "ready") return {};
     if (kind == "error") return base::fail_msg(body);
     if (kind == "hooks") {
-      std::string state = hook_state(rec, Status::kCreating);
+      std::string state = hook_state(rec, Status::kCreated);
       auto ran = run_hooks(plan.config.hooks.prestart, "prestart", state);
       if (ran) ran = run_hooks(plan.config.hooks.create_runtime, "createRuntime", state);
       if (!ran) {
@@ -127,6 +128,7 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
   // From here on, a failure removes everything made so far.
   std::optional<Cgroup> cg;
   pid_t pid = -1;
+  ContainerRecord rec;
   auto undo = [&](base::Error e) -> base::Result<ContainerRecord> {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
@@ -173,7 +175,6 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
     }
     ::close(fd);
   }
-  ContainerRecord rec;
   rec.id = o.id;
   rec.bundle = plan.bundle;
   rec.rootfs = plan.rootfs.rootfs;
@@ -255,9 +256,7 @@ base::Status start_container(const std::string& root, const std::string& id) {
   if (!why.empty())
     return base::fail_msg(fmt::format("container {} could not start its program: {}", id, why));
   Config config = TRY(recorded_config(root, id));
-  if (auto h = run_hooks(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning));
-      !h)
-    return base::fail(std::move(h).error().context("container started, but"));
+  run_hooks_warning_only(config.hooks.poststart, "poststart", hook_state(rec, Status::kRunning));
   return {};
 }
 
@@ -313,13 +312,11 @@ base::Status delete_container(const std::string& root, const std::string& id, bo
     }
   }
   if (cg) TRY_STATUS(cg->destroy());
-  base::Status hooks;
   if (rec.has_poststop_hooks) {
     if (auto config = recorded_config(root, id))
-      hooks = run_hooks(config->hooks.poststop, "poststop", hook_state(rec, Status::kStopped));
+      run_hooks_warning_only(config->hooks.poststop, "poststop", hook_state(rec, Status::kStopped));
   }
   remove_dir(container_dir(root, id));
-  if (!hooks) return base::fail(std::move(hooks).error().context("container deleted, but"));
   return {};
 }
 
