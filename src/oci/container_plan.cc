@@ -81,8 +81,8 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   if (j.is_discarded()) return base::fail_msg(fmt::format("{}: not valid JSON", config_path));
   plan.config = TRY(parse_config(j));
   const Config& c = plan.config;
-  if (!c.process) return base::fail_msg("process: required to create a container");
   if (!c.linux_section) return base::fail_msg("linux: required (berth-oci runs Linux containers)");
+  if (!c.process) return base::fail_msg("process: required to create a container");
   const Linux& l = *c.linux_section;
 
   for (const auto& ns : l.namespaces) {
@@ -107,13 +107,22 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
                         [](const auto& jn) { return jn.first == CLONE_NEWUSER; });
   int new_ns = plan.clone_flags | plan.unshare_flags;
-  if (!(new_ns & CLONE_NEWNS))
-    return base::fail_msg(
-        "linux.namespaces: a new mount namespace is required for the container's root");
+  int listed_ns = new_ns;  // created or joined
+  for (const auto& jn : plan.joins) listed_ns |= jn.first;
+  if (!plan.pid_ns_path.empty()) listed_ns |= CLONE_NEWPID;
+  if (!(new_ns & CLONE_NEWNS)) {
+    plan.shared_mount_ns = "/proc/self/ns/mnt";
+    for (const auto& jn : plan.joins)
+      if (jn.first == CLONE_NEWNS) plan.shared_mount_ns = jn.second;
+  }
   if ((plan.clone_flags & CLONE_NEWUSER) && (l.uid_mappings.empty() || l.gid_mappings.empty()))
     return base::fail_msg("linux.uidMappings: a new user namespace needs uid and gid mappings");
-  if ((!c.hostname.empty() || !c.domainname.empty()) && !(new_ns & CLONE_NEWUTS))
-    return base::fail_msg("hostname: setting it needs a new uts namespace");
+  // A uts namespace joined by path is the container's to name, as a new one is;
+  // without one, the host's would be renamed.
+  if ((!c.hostname.empty() || !c.domainname.empty()) && !(listed_ns & CLONE_NEWUTS))
+    return base::fail_msg(
+        fmt::format("{}: setting it needs a uts namespace (new or joined) in linux.namespaces",
+                    c.hostname.empty() ? "domainname" : "hostname"));
 
   PlanOptions opts = o;
   plan.process = TRY(plan_process(*c.process, l.seccomp));
@@ -133,12 +142,11 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   r.masked_paths = l.masked_paths;
   r.readonly_paths = l.readonly_paths;
   r.no_pivot = opts.no_pivot;
+  r.shared_mount_ns = !plan.shared_mount_ns.empty();
   r.in_user_namespace = (plan.clone_flags & CLONE_NEWUSER) ||
                         (!plan.joins.empty() && plan.joins[0].first == CLONE_NEWUSER);
   plan.resources = TRY(parse_resources(l.resources, "linux.resources"));
-  int own_ns = new_ns;
-  for (const auto& jn : plan.joins) own_ns |= jn.first;
-  for (const auto& [key, value] : l.sysctl) r.sysctl[TRY(sysctl_file(key, own_ns))] = value;
+  for (const auto& [key, value] : l.sysctl) r.sysctl[TRY(sysctl_file(key, listed_ns))] = value;
   return plan;
 }
 

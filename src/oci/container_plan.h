@@ -28,6 +28,9 @@ struct ContainerPlan {
   int unshare_flags = 0;  // the other new namespaces, unshared by init after joins
   std::vector<std::pair<int, std::string>> joins;  // (CLONE_NEW*, path) to setns
   std::string pid_ns_path;                         // a pid namespace to join
+  // No new mount namespace: the one the container shares ("/proc/self/ns/mnt"
+  // when inherited from the runtime, else the path it joins); "" otherwise.
+  std::string shared_mount_ns;
 };
 
 struct PlanOptions {

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/text_file.h"
 #include "base/unique_fd.h"
 #include "oci/cgroup.h"
@@ -109,13 +110,17 @@ base::Status open_namespaces(pid_t pid, std::vector<NamespaceFd>& out, base::Uni
   return {};
 }
 
+// `root_fd` is the init's root (/proc/PID/root): entering the mount namespace
+// is not enough when the container shares one and is chroot()ed inside it.
 base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vector<NamespaceFd>& ns,
-                            int console_fd) {
+                            int root_fd, int console_fd) {
   TRY_STATUS(cg.add_process(0).map_error(
       [](base::Error e) { return e.context("join the container's cgroup"); }));
   for (auto& n : ns)
     if (::setns(n.fd.get(), n.flag) != 0)
       return base::fail(base::Error::sys(errno, "setns", namespace_file(n.flag)));
+  if (::fchdir(root_fd) != 0 || ::chroot(".") != 0)
+    return base::fail(base::Error::sys(errno, "chroot", "the container's root"));
   if (plan.terminal)
     TRY_STATUS(setup_terminal(console_fd, false, plan.console_height, plan.console_width));
   TRY_STATUS(apply_rlimits(plan));
@@ -144,6 +149,8 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
   std::vector<NamespaceFd> ns;
   base::UniqueFd pid_ns;
   TRY_STATUS(open_namespaces(rec.pid, ns, pid_ns));
+  base::UniqueFd root =
+      TRY(base::sys::open(fmt::format("/proc/{}/root", rec.pid), O_PATH | O_DIRECTORY));
   if (!init_alive(rec))
     return base::fail_msg(fmt::format("cannot exec in container {}: it stopped", o.id));
   base::UniqueFd console;
@@ -159,7 +166,7 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
   if (pid == 0) {
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     err_read.reset();
-    auto failed = enter_and_exec(plan, cg, ns, console.get());
+    auto failed = enter_and_exec(plan, cg, ns, root.get(), console.get());
     std::string msg = failed.error().message();
     (void)!::write(err_write.get(), msg.data(), msg.size());
     ::_exit(127);

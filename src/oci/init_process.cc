@@ -55,7 +55,10 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
     return base::fail(base::Error::sys(errno, "sethostname", c.hostname).context("hostname"));
   if (!c.domainname.empty() && ::setdomainname(c.domainname.data(), c.domainname.size()) != 0)
     return base::fail(base::Error::sys(errno, "setdomainname", c.domainname).context("domainname"));
-  TRY_STATUS(prepare_rootfs(plan.rootfs));
+  TRY_STATUS(bind_rootfs(plan.rootfs));
+  // In a shared mount namespace the runtime must undo this bind if create fails.
+  if (plan.rootfs.shared_mount_ns) TRY_STATUS(send_message(ch.sync_fd, "bound"));
+  TRY_STATUS(populate_rootfs(plan.rootfs));
   if (!c.hooks.prestart.empty() || !c.hooks.create_runtime.empty()) {
     TRY_STATUS(send_message(ch.sync_fd, "hooks"));
     auto [reply, detail] = TRY(receive_message(ch.sync_fd));

@@ -24,6 +24,7 @@
 #include "oci/container_plan.h"
 #include "oci/hooks.h"
 #include "oci/init_process.h"
+#include "oci/rootfs.h"
 #include "oci/sync_socket.h"
 #include "oci/wait_forwarding.h"
 
@@ -73,6 +74,8 @@ std::string hook_state(const ContainerRecord& r, Status s) {
 }
 
 // The parent's half of create: id maps, cgroup, hooks, until init says ready.
+// `rec.shared_mount_ns` is set once the init has bound the root in a shared
+// mount namespace, so a failure from then on detaches it.
 base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, int sync_fd,
                         ContainerRecord& rec) {
   if (plan.clone_flags & CLONE_NEWUSER) {
@@ -92,6 +95,7 @@ base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, 
     auto [kind, body] = TRY(receive_message(sync_fd));
     if (kind == "ready") return {};
     if (kind == "error") return base::fail_msg(body);
+    if (kind == "bound") rec.shared_mount_ns = plan.shared_mount_ns;
     if (kind == "hooks") {
       std::string state = hook_state(rec, Status::kCreated);
       auto ran = run_hooks(plan.config.hooks.prestart, "prestart", state);
@@ -134,6 +138,7 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
     }
+    if (!rec.shared_mount_ns.empty()) (void)release_shared_rootfs(rec.shared_mount_ns, rec.rootfs);
     if (cg) (void)cg->destroy();
     remove_dir(dir);
     return base::fail(std::move(e));
@@ -312,6 +317,8 @@ base::Status delete_container(const std::string& root, const std::string& id, bo
     }
   }
   if (cg) TRY_STATUS(cg->destroy());
+  if (!rec.shared_mount_ns.empty())
+    TRY_STATUS(release_shared_rootfs(rec.shared_mount_ns, rec.rootfs));
   if (rec.has_poststop_hooks) {
     if (auto config = recorded_config(root, id))
       run_hooks_warning_only(config->hooks.poststop, "poststop", hook_state(rec, Status::kStopped));

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -264,13 +266,18 @@ base::Result<std::vector<DeviceNode>> parse_devices(const nlohmann::json& j) {
   return out;
 }
 
-base::Status prepare_rootfs(const RootfsPlan& plan) {
-  unsigned long root_prop = MS_SLAVE | MS_REC;
-  if (plan.propagation == "private" || plan.propagation == "rprivate")
-    root_prop = MS_PRIVATE | MS_REC;
-  TRY_STATUS(do_mount("", "/", nullptr, root_prop, "", "/ (propagation)"));
-  TRY_STATUS(do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "",
-                      "root.path " + plan.rootfs));
+base::Status bind_rootfs(const RootfsPlan& plan) {
+  if (!plan.shared_mount_ns) {
+    unsigned long root_prop = MS_SLAVE | MS_REC;
+    if (plan.propagation == "private" || plan.propagation == "rprivate")
+      root_prop = MS_PRIVATE | MS_REC;
+    TRY_STATUS(do_mount("", "/", nullptr, root_prop, "", "/ (propagation)"));
+  }
+  return do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "",
+                  "root.path " + plan.rootfs);
+}
+
+base::Status populate_rootfs(const RootfsPlan& plan) {
   base::UniqueFd root = TRY(base::sys::open(plan.rootfs, O_PATH | O_DIRECTORY));
   for (size_t i = 0; i < plan.mounts.size(); ++i)
     TRY_STATUS(mount_one(root.get(), plan.mounts[i], plan, i));
@@ -279,7 +286,11 @@ base::Status prepare_rootfs(const RootfsPlan& plan) {
 }
 
 base::Status enter_rootfs(const RootfsPlan& plan) {
-  if (plan.no_pivot) {
+  if (plan.shared_mount_ns) {
+    if (::chdir(plan.rootfs.c_str()) != 0)
+      return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
+    if (::chroot(".") != 0) return base::fail(base::Error::sys(errno, "chroot", plan.rootfs));
+  } else if (plan.no_pivot) {
     if (::chdir(plan.rootfs.c_str()) != 0)
       return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
     TRY_STATUS(do_mount(plan.rootfs, "/", nullptr, MS_MOVE, "", "move root"));
@@ -328,6 +339,24 @@ base::Status enter_rootfs(const RootfsPlan& plan) {
         TRY_STATUS(do_mount("", "/", nullptr, flag, "", "rootfsPropagation"));
   }
   if (plan.readonly) TRY_STATUS(remount_bind("/", MS_RDONLY, 0, "root.readonly"));
+  return {};
+}
+
+base::Status release_shared_rootfs(const std::string& ns_path, const std::string& rootfs) {
+  base::UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) return {};  // the namespace's holder is gone, and its mounts with it
+  pid_t pid = ::fork();
+  if (pid < 0) return base::fail(base::Error::sys(errno, "fork", "release the container's root"));
+  if (pid == 0) {
+    if (::setns(ns.get(), CLONE_NEWNS) != 0) ::_exit(errno);
+    ::_exit(::umount2(rootfs.c_str(), MNT_DETACH) == 0 || errno == EINVAL ? 0 : errno);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    return base::fail(base::Error::sys(WEXITSTATUS(status), "unmount", rootfs)
+                          .context("release the container's root in " + ns_path));
   return {};
 }
 

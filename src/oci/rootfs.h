@@ -44,13 +44,24 @@ struct RootfsPlan {
   // Written after pivot_root, before /proc/sys is made read-only: "/proc/sys/..." -> value.
   std::map<std::string, std::string> sysctl;
   bool no_pivot = false;
+  // The mount namespace is shared (inherited or joined): the root's propagation
+  // is left alone and the container is chroot()ed into its root, since
+  // pivot_root would move every process of that namespace.
+  bool shared_mount_ns = false;
   bool in_user_namespace = false;  // mknod is not allowed there: bind host devices instead
 };
 
-// Everything up to (not including) pivot_root.
-base::Status prepare_rootfs(const RootfsPlan& plan);
+// The root bind-mounted onto itself (after setting "/"'s propagation in a
+// namespace of its own): from here on, detaching plan.rootfs undoes every mount.
+base::Status bind_rootfs(const RootfsPlan& plan);
+// The configured mounts and /dev, beneath the bound root.
+base::Status populate_rootfs(const RootfsPlan& plan);
 // pivot_root, sysctls, masked and read-only paths; afterwards cwd is the new "/".
 base::Status enter_rootfs(const RootfsPlan& plan);
+// Detaches the root bind (and every mount beneath it) of a container that
+// shared the mount namespace at `ns_path`; a namespace that is gone took its
+// mounts with it. Forks to enter another namespace.
+base::Status release_shared_rootfs(const std::string& ns_path, const std::string& rootfs);
 // Binds the terminal's slave device onto /dev/console (after enter_rootfs).
 base::Status bind_console(const std::string& slave_path);
 

@@ -64,7 +64,8 @@ base::Status save_record(const std::string& root, const ContainerRecord& r) {
                       {"startTime", r.start_time},
                       {"annotations", r.annotations},
                       {"cgroup", r.cgroup},
-                      {"hasPoststop", r.has_poststop_hooks}};
+                      {"hasPoststop", r.has_poststop_hooks},
+                      {"sharedMountNs", r.shared_mount_ns}};
   return base::replace_file(container_dir(root, r.id) + "/state.json", j.dump());
 }
 
@@ -90,6 +91,7 @@ base::Result<ContainerRecord> load_record(const std::string& root, const std::st
     r.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     r.cgroup = j.at("cgroup");
     r.has_poststop_hooks = j.value("hasPoststop", false);
+    r.shared_mount_ns = j.value("sharedMountNs", "");
   } catch (const nlohmann::json::exception&) {
     return base::fail_msg(fmt::format("container {}: state file is damaged", id));
   }

@@ -32,6 +32,10 @@ struct ContainerRecord {
   std::map<std::string, std::string> annotations;
   nlohmann::json cgroup;  // Cgroup::to_json()
   bool has_poststop_hooks = false;
+  // Without a mount namespace of its own the container's root is a bind mount in
+  // a namespace it shares: "/proc/self/ns/mnt" of the runtime (inherited) or the
+  // path it joined. `delete` detaches that mount there. Empty: its own namespace.
+  std::string shared_mount_ns;
 };
 
 // Rejects ids that are empty, too long or not made of [A-Za-z0-9_.+-].
