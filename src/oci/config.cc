@@ -97,6 +97,8 @@ base::Result<Process> parse_process(const Fields& f) {
     return l;
   }));
   p.no_new_privileges = TRY(f.boolean("noNewPrivileges"));
+  p.apparmor_profile = TRY(f.str("apparmorProfile", false));
+  p.selinux_label = TRY(f.str("selinuxLabel", false));
   if (auto o = TRY(f.integer("oomScoreAdj", -1000, 1000))) p.oom_score_adj = static_cast<int>(*o);
   return p;
 }
@@ -139,6 +141,7 @@ base::Result<Linux> parse_linux(const Fields& f) {
   if (f.has("resources")) l.resources = f.raw("resources");
   if (f.has("seccomp")) l.seccomp = f.raw("seccomp");
   if (f.has("devices")) l.devices = f.raw("devices");
+  l.mount_label = TRY(f.str("mountLabel", false));
   return l;
 }
 

@@ -55,6 +55,7 @@ struct Process {
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;
   std::optional<int> oom_score_adj;
+  std::string apparmor_profile, selinux_label;  // refused unless empty (plan_process)
 };
 
 struct Mount {
@@ -91,6 +92,7 @@ struct Linux {
   nlohmann::json resources;  // parsed by the cgroup module
   nlohmann::json seccomp;    // parsed by the seccomp module
   nlohmann::json devices;
+  std::string mount_label;  // SELinux; see plan_container
 };
 
 struct Config {

@@ -124,6 +124,12 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
         fmt::format("{}: setting it needs a uts namespace (new or joined) in linux.namespaces",
                     c.hostname.empty() ? "domainname" : "hostname"));
 
+  // A mount label means nothing without SELinux (crun ignores it then, too);
+  // with SELinux it would have to be applied, which berth-oci does not do.
+  if (!l.mount_label.empty() && host_has_selinux())
+    return base::fail_msg(fmt::format(
+        "linux.mountLabel: '{}' cannot be applied: berth-oci does not set SELinux labels",
+        l.mount_label));
   PlanOptions opts = o;
   plan.process = TRY(plan_process(*c.process, l.seccomp));
   plan.process.preserve_fds = opts.preserve_fds;

@@ -117,7 +117,31 @@ base::Status check_cwd_inside_root(const std::string& cwd) {
 
 }  // namespace
 
+bool host_has_apparmor() {
+  char c = 0;
+  int fd = ::open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool on = ::read(fd, &c, 1) == 1 && c == 'Y';
+  ::close(fd);
+  return on;
+}
+
+bool host_has_selinux() {
+  return ::access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
 base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& seccomp) {
+  // berth-oci applies no LSM labels; a profile asked for is never silently dropped.
+  if (!p.apparmor_profile.empty())
+    return base::fail_msg(
+        fmt::format("process.apparmorProfile: '{}' cannot be applied: {}", p.apparmor_profile,
+                    host_has_apparmor() ? "berth-oci does not load AppArmor profiles"
+                                        : "AppArmor is not enabled on this host"));
+  if (!p.selinux_label.empty())
+    return base::fail_msg(fmt::format("process.selinuxLabel: '{}' cannot be applied: {}",
+                                      p.selinux_label,
+                                      host_has_selinux() ? "berth-oci does not set SELinux labels"
+                                                         : "SELinux is not enabled on this host"));
   ProcessPlan plan;
   plan.args = p.args;
   plan.env = p.env;

@@ -37,8 +37,12 @@ struct ProcessPlan {
   int preserve_fds = 0;
 };
 
+bool host_has_apparmor();
+bool host_has_selinux();
+
 // Checks names and limits (an rlimit above the host's hard limit without
-// CAP_SYS_RESOURCE is refused here, naming the limit).
+// CAP_SYS_RESOURCE is refused here, naming the limit). An AppArmor profile or an
+// SELinux label is refused: berth-oci applies neither.
 base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& seccomp);
 
 // Sets the rlimits (before privileges are dropped).
