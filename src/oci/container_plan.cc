@@ -82,7 +82,6 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   plan.config = TRY(parse_config(j));
   const Config& c = plan.config;
   if (!c.linux_section) return base::fail_msg("linux: required (berth-oci runs Linux containers)");
-  if (!c.process) return base::fail_msg("process: required to create a container");
   const Linux& l = *c.linux_section;
 
   for (const auto& ns : l.namespaces) {
@@ -131,7 +130,8 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
         "linux.mountLabel: '{}' cannot be applied: berth-oci does not set SELinux labels",
         l.mount_label));
   PlanOptions opts = o;
-  plan.process = TRY(plan_process(*c.process, l.seccomp));
+  // Without a process the container can be created, but `start` fails (the spec's rule).
+  if (c.process) plan.process = TRY(plan_process(*c.process, l.seccomp));
   plan.process.preserve_fds = opts.preserve_fds;
 
   RootfsPlan& r = plan.rootfs;

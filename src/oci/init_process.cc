@@ -82,7 +82,7 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   std::string state;
   std::string path;
   auto ready = setup_until_ready(plan, ch, state);
-  if (ready) {
+  if (ready && plan.config.process) {
     auto resolved = resolve_executable(plan.process);
     if (resolved)
       path = *resolved;
@@ -102,8 +102,12 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   // fifo_fd stays open (close-on-exec): `start` waits for it to close, so it
   // returns, and poststart hooks run, only once the program has been executed.
   // If the program cannot be started, `start` reads why from the fifo.
-  auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
-  base::Status done = hooks ? apply_and_exec(plan.process, path) : hooks;
+  base::Status done =
+      base::fail_msg("process: not set in config.json, so there is nothing to start");
+  if (plan.config.process) {
+    auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
+    done = hooks ? apply_and_exec(plan.process, path) : hooks;
+  }
   std::string why = done.error().message();
   (void)!::write(ch.fifo_fd, why.data(), why.size());
   ::dprintf(2, "berth-oci: %s\n", why.c_str());
