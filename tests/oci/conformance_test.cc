@@ -350,6 +350,12 @@ TEST(Conformance, HooksGetStateAndRunInOrder) {
     if (line != "program") {
       auto state = json::parse(line.substr(line.find(' ') + 1));
       EXPECT_EQ(state["id"], b.id()) << line;
+      // The create phase's hooks see "created" (runc and crun give that too).
+      std::string stage = line.substr(0, line.find(' '));
+      const char* status = stage == "poststart"  ? "running"
+                           : stage == "poststop" ? "stopped"
+                                                 : "created";
+      EXPECT_EQ(state["status"], status) << line;
       if (line.rfind("poststop", 0) != 0) {
         EXPECT_GT(state["pid"].get<int>(), 0) << line;
       }
