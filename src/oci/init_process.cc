@@ -108,9 +108,10 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
     auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
     done = hooks ? apply_and_exec(plan.process, path) : hooks;
   }
+  // `start` reads why from the fifo and reports it; the container's own stderr
+  // (the engine's log of the program) is left to the program.
   std::string why = done.error().message();
   (void)!::write(ch.fifo_fd, why.data(), why.size());
-  ::dprintf(2, "berth-oci: %s\n", why.c_str());
   ::_exit(127);
 }
 

@@ -106,6 +106,19 @@ bool runs_this_runtime(const std::string& path, const struct stat& self, int dep
   return runs_this_runtime(interp, self, depth + 1);
 }
 
+std::string lower_strerror(int err) {
+  std::string s = std::strerror(err);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A program that cannot be run, in runc's words: engines read them. Docker
+// gives exit status 127 for "executable file not found" and "no such file or
+// directory", 126 for "permission denied", by matching this text.
+base::Error exec_error(const std::string& name, const std::string& why) {
+  return base::Error::msg(fmt::format("process.args[0]: exec: \"{}\": {}", name, why));
+}
+
 // A cwd reached through a leaked fd of the host reads as "(unreachable)/..."
 // or as a path not starting with '/' (CVE-2024-21626).
 base::Status check_cwd_inside_root(const std::string& cwd) {
@@ -208,15 +221,15 @@ base::Result<std::string> resolve_executable(const ProcessPlan& p) {
       }
       start = end + 1;
     }
-    if (found.empty())
-      return base::fail_msg(
-          fmt::format("process.args[0]: '{}' not found in the container's PATH", name));
+    if (found.empty()) return base::fail(exec_error(name, "executable file not found in $PATH"));
   }
   struct stat st {};
   if (::stat(found.c_str(), &st) != 0)
-    return base::fail(base::Error::sys(errno, "process.args[0]", found));
+    return base::fail(exec_error(name, fmt::format("stat {}: {}", found, lower_strerror(errno))));
   if (S_ISDIR(st.st_mode))
-    return base::fail_msg(fmt::format("process.args[0]: '{}' is a directory", found));
+    return base::fail(exec_error(name, "permission denied (it is a directory)"));
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+    return base::fail(exec_error(name, "permission denied (not an executable file)"));
   struct stat self {};
   if (::stat("/proc/self/exe", &self) == 0 && runs_this_runtime(found, self))
     return base::fail_msg(fmt::format(
@@ -265,7 +278,8 @@ base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   envp.push_back(nullptr);
   if (p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
   ::execve(path.c_str(), argv.data(), envp.data());
-  return base::fail(base::Error::sys(errno, "exec", path).context("process.args[0]"));
+  int err = errno;
+  return base::fail(exec_error(path, lower_strerror(err)));
 }
 
 }  // namespace oci

@@ -178,7 +178,7 @@ TEST(Security, BrokenConfigsNameTheFieldAndLeaveNothing) {
       {"root", [](json& c) { c["root"]["path"] = "/nonexistent-root"; },
        "root.path: '/nonexistent-root' is not a directory"},
       {"program", [](json& c) { c["process"]["args"] = {"/bin/not-here"}; },
-       "process.args[0] /bin/not-here: No such file or directory"},
+       "process.args[0]: exec: \"/bin/not-here\": stat /bin/not-here: no such file or directory"},
       {"rlimit above host hard limit",
        [](json& c) {
          c["process"]["rlimits"] = {
