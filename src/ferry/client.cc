@@ -21,6 +21,7 @@
 #include "ferry/progress.h"
 #include "ferry/receiver.h"
 #include "ferry/remote_spec.h"
+#include "ferry/requested_tree.h"
 #include "ferry/sender.h"
 #include "ferry/tree_walk.h"
 #include "net/socket.h"
@@ -180,7 +181,10 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   for (const auto& s : sources) get.sources.push_back(s.path);
   auto extra =
       TRY(request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o));
-  ReceiveOptions ro{o.resume || retrying, o.fsync};
+  ReceiveOptions ro{o.resume || retrying, o.fsync, {}};
+  std::vector<std::string> shown;
+  for (const auto& s : sources) shown.push_back(fmt::format("{}:{}", s.server.to_string(), s.path));
+  ro.requested = TRY(RequestedTree::from_request(get.sources, shown, o.recursive));
   Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));
   ReceiveOutcome out =
       TRY(run_watched(receiver, "receiver", *ch, extra, counters, o, progress, report));

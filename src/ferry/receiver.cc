@@ -188,6 +188,7 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   if (e.id <= last_id_) return base::fail(protocol("entry ids must increase"));
   last_id_ = e.id;
   if (incoming_.size() >= kMaxInFlight) return base::fail(protocol("too many files in flight"));
+  if (options_.requested) TRY_STATUS(options_.requested->admit(e));
   counters_.files_seen++;
   if (dest_.stream_fd >= 0) {
     // Standard output takes exactly one regular file.
@@ -505,6 +506,12 @@ base::Result<ReceiveOutcome> Receiver::run() {
   for (Channel* c : extra_) ::shutdown(c->transport().socket_fd(), SHUT_RDWR);
   for (auto& t : streams) t.join();
   if (!st) return base::fail(std::move(st).error());
+  if (options_.requested)
+    for (const auto& source : options_.requested->missing())
+      outcome_.errors.push_back(fmt::format(
+          "{}: the server sent nothing for it (it does not exist there, or is a directory and "
+          "-r was not given; the server's log says which)",
+          source));
   return std::move(outcome_);
 }
 

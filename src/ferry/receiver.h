@@ -32,12 +32,16 @@
 #include "ferry/destination.h"
 #include "ferry/messages.h"
 #include "ferry/monitor.h"
+#include "ferry/requested_tree.h"
 
 namespace ferry {
 
 struct ReceiveOptions {
   bool skip_whole = false;  // --resume: skip files with the same size and mtime
   bool fsync = false;
+  // A download's request: every announced entry is checked against it, and a
+  // requested source nothing arrived for is an error in the outcome.
+  std::optional<RequestedTree> requested;
 };
 
 struct ReceiveOutcome {
