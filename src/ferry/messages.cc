@@ -6,6 +6,7 @@
 
 #include "ferry/codec.h"
 #include "ferry/frame.h"
+#include "ferry/peer_path.h"
 
 namespace ferry {
 namespace {
@@ -144,11 +145,16 @@ std::string encode(const ErrorMsg& m) {
   return out;
 }
 
+namespace {
+// A peer's one-line message, as it may be printed: control bytes escaped.
+constexpr size_t kPeerTextMax = 1000;
+}  // namespace
+
 base::Result<ErrorMsg> decode_error(std::span<const uint8_t> p) {
   Decoder d(p);
   ErrorMsg m;
   m.code = TRY(d.u16());
-  m.message = TRY(d.str16());
+  m.message = printable(TRY(d.str16()), kPeerTextMax);
   TRY_STATUS(d.finish("ERROR"));
   return m;
 }
@@ -296,7 +302,7 @@ base::Result<FileEnd> decode_file_end(std::span<const uint8_t> p) {
   m.status = static_cast<FileEndStatus>(st);
   m.streams = TRY(d.u8());  // 0 marks the end of a re-send (see messages.h)
   if (m.streams > kMaxStreams) return base::fail_msg("FILE_END: stream count out of range");
-  m.message = TRY(d.str16());
+  m.message = printable(TRY(d.str16()), kPeerTextMax);
   TRY_STATUS(d.finish("FILE_END"));
   return m;
 }
@@ -337,7 +343,7 @@ base::Result<ResultMsg> decode_result(std::span<const uint8_t> p) {
   m.files = TRY(d.u64());
   m.bytes = TRY(d.u64());
   m.failed = TRY(d.u32());
-  m.first_error = TRY(d.str16());
+  m.first_error = printable(TRY(d.str16()), kPeerTextMax);
   TRY_STATUS(d.finish("RESULT"));
   return m;
 }

@@ -1,6 +1,8 @@
 // Ferry's messages as structs, with encode() to a payload and decode() from
 // one. Decoding validates lengths and enum values; it does not judge paths
-// (peer_path.h does). Layouts are specified in docs/PROTOCOL.md.
+// (peer_path.h does). The free text a peer sends (ERROR, FILE_END and RESULT
+// messages) is decoded printable: control bytes escaped, at most 1000 bytes.
+// Layouts are specified in docs/PROTOCOL.md.
 // Thread-safety: plain values and pure functions.
 #pragma once
 

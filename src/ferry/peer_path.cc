@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 namespace ferry {
-namespace {
-std::string printable(std::string_view s) {
+
+std::string printable(std::string_view s, size_t max) {
   std::string out;
-  for (unsigned char c : s.substr(0, 200)) {
+  for (unsigned char c : s.substr(0, max)) {
     if (c < 0x20 || c == 0x7f) {
       out += fmt::format("\\x{:02x}", c);
     } else {
@@ -15,7 +15,6 @@ std::string printable(std::string_view s) {
   }
   return out;
 }
-}  // namespace
 
 base::Status check_entry_path(std::string_view path) {
   auto bad = [&](std::string_view why) {

@@ -24,6 +24,11 @@ base::Status check_entry_path(std::string_view path);
 // dropped; ".." anywhere is refused. Returns "." for the served root.
 base::Result<std::string> normalize_request_path(std::string_view path);
 
+// Text from a peer made safe to print: its first `max` bytes, with control
+// bytes (escape sequences, CR, LF, ...) shown as \xNN so they cannot drive a
+// terminal or forge a line of output.
+std::string printable(std::string_view s, size_t max = 200);
+
 // Splits "a/b/c" into "a/b" and "c" ("" parent for a single component).
 std::pair<std::string, std::string> split_parent(std::string_view path);
 
