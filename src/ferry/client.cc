@@ -183,6 +183,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
       TRY(request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o));
   ReceiveOptions ro{o.resume || retrying, o.fsync, {}};
   std::vector<std::string> shown;
+  shown.reserve(sources.size());
   for (const auto& s : sources) shown.push_back(fmt::format("{}:{}", s.server.to_string(), s.path));
   ro.requested = TRY(RequestedTree::from_request(get.sources, shown, o.recursive));
   Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));

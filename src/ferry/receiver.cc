@@ -53,7 +53,7 @@ Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, C
     : ch_(channel),
       extra_(std::move(extra)),
       dest_(std::move(dest)),
-      options_(options),
+      options_(std::move(options)),
       counters_(counters) {
   // On tmpfs, fallocate allocates and zeroes every page that the writes then
   // overwrite: double the work for nothing. Elsewhere it keeps files whole.
