@@ -21,32 +21,13 @@ bool have(const char* tool) {
   return e2e::exists(tool);
 }
 
-// Unmounts everything below `dir` (deepest first), e.g. overlay snapshots left by a client.
-void unmount_below(const std::string& dir) {
-  std::vector<std::string> points;
-  std::ifstream in("/proc/self/mounts");
-  std::string dev, point, rest;
-  while (in >> dev >> point && std::getline(in, rest))
-    if (point.rfind(dir, 0) == 0) points.push_back(point);
-  for (auto it = points.rbegin(); it != points.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-}
-
-// A busybox rootfs as a tar file, the input of `podman import`.
-std::string rootfs_tar(const e2e::TempDir& dir) {
-  Bundle b;  // only for its rootfs
-  std::string tar = dir / "rootfs.tar";
-  auto r = e2e::Process({"/bin/tar", "-C", b.rootfs(), "-cf", tar, "."}).wait();
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return tar;
-}
-
 class Podman {
  public:
   Podman() { e2e::write_file(dir_ / "containers.conf", "[engine]\nevents_logger = \"file\"\n"); }
   ~Podman() {
     run({"rm", "--all", "--force", "--time", "0"});
     run({"rmi", "--all", "--force"});
-    unmount_below(dir_.path());
+    ocitest::unmount_below(dir_.path());
     std::error_code ec;
     for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
       fs::remove(h.path() / "libpod_parent" / "conmon",
@@ -89,7 +70,7 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 TEST(Clients, PodmanRunsExecsPausesStopsAndRemoves) {
   if (!have("/usr/bin/podman")) GTEST_SKIP() << "podman is not installed";
   Podman p;
-  auto imp = p.run({"import", rootfs_tar(p.dir()), "localhost/berth-test:latest"});
+  auto imp = p.run({"import", ocitest::rootfs_tar(p.dir()), "localhost/berth-test:latest"});
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
 
   auto once = p.run(with(with({"run", "--rm"}, kLimits),
@@ -151,7 +132,7 @@ state = "{0}/state"
       ctr({"container", "rm", c});
     }
     daemon_.reset();  // SIGKILL; its shims exit once their containers are gone
-    unmount_below(dir_.path());
+    ocitest::unmount_below(dir_.path());
     std::error_code ec;
     for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
       fs::remove(h.path() / ns_, ec);
@@ -176,7 +157,8 @@ TEST(Clients, ContainerdCtrRunsWithBerthOciAsItsRuncBinary) {
     GTEST_SKIP() << "containerd or podman missing";
   // An OCI archive of the busybox image, made with podman (private storage).
   Podman p;
-  ASSERT_EQ(p.run({"import", rootfs_tar(p.dir()), "localhost/berth-test:latest"}).exit_code, 0);
+  ASSERT_EQ(
+      p.run({"import", ocitest::rootfs_tar(p.dir()), "localhost/berth-test:latest"}).exit_code, 0);
   std::string archive = p.dir() / "image.tar";
   auto save =
       p.run({"save", "--format", "oci-archive", "-o", archive, "localhost/berth-test:latest"});

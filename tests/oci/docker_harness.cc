@@ -25,32 +25,6 @@ extern char** environ;
 namespace dockertest {
 namespace fs = std::filesystem;
 
-bool poll_until(const std::function<bool()>& cond, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return cond();
-}
-
-std::string rootfs_tar(const std::string& dir) {
-  ocitest::Bundle b;  // only for its rootfs
-  std::string tar = dir + "/rootfs.tar";
-  auto r = e2e::Process({"/bin/tar", "-C", b.rootfs(), "-cf", tar, "."}).wait();
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return tar;
-}
-
-void unmount_below(const std::string& dir) {
-  std::vector<std::string> points;
-  std::ifstream in("/proc/self/mounts");
-  std::string dev, point, rest;
-  while (in >> dev >> point && std::getline(in, rest))
-    if (point == dir || point.rfind(dir + "/", 0) == 0) points.push_back(point);
-  for (auto it = points.rbegin(); it != points.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-}
-
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   return s;
@@ -259,7 +233,7 @@ void Dockerd::shutdown() {
     for (pid_t p : pids) ::kill(p, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  unmount_below(dir_.path());
+  ocitest::unmount_below(dir_.path());
   for (const auto& d : cgroup_parent_dirs()) remove_cgroup_tree(d);
   if (!had_run_containerd_) {
     ::rmdir("/run/containerd/s");
@@ -293,7 +267,7 @@ e2e::ProcResult Dockerd::in_netns(std::vector<std::string> argv) {
 }
 
 e2e::ProcResult Dockerd::import_image() {
-  return docker({"import", rootfs_tar(dir_.path()), kImage});
+  return docker({"import", ocitest::rootfs_tar(dir_.path()), kImage});
 }
 
 std::string Dockerd::inspect(const std::string& name, const std::string& format) {
@@ -330,7 +304,7 @@ Buildah::Buildah() : parent_(unique_parent("buildah")) {
 Buildah::~Buildah() {
   run({"rm", "--all"});
   run({"rmi", "--all", "--force"});
-  unmount_below(dir_.path());
+  ocitest::unmount_below(dir_.path());
   for (const auto& d : own_cgroup_children(parent_)) remove_cgroup_tree(d);
 }
 

@@ -35,18 +35,18 @@
 
 namespace dockertest {
 
+// Waits for a condition that runs a command (docker inspect, ps): polled
+// every 100 ms, for at most `limit`.
+inline bool poll_until(const std::function<bool()>& cond,
+                       std::chrono::seconds limit = std::chrono::seconds(60)) {
+  return e2e::eventually(cond, limit, std::chrono::milliseconds(100));
+}
+
 inline constexpr const char* kDocker = "/usr/bin/docker";  // Debian's 20.10 client
 inline constexpr const char* kDockerd = "/usr/sbin/dockerd";
 inline constexpr const char* kBuildah = "/usr/bin/buildah";
 inline constexpr const char* kImage = "localhost/berth-test:latest";
 
-// Polls `cond` every 100 ms up to `limit`; returns whether it held.
-bool poll_until(const std::function<bool()>& cond,
-                std::chrono::seconds limit = std::chrono::seconds(60));
-// A busybox rootfs (the harness Bundle's) as a tar file in `dir`.
-std::string rootfs_tar(const std::string& dir);
-// Unmounts everything at or below `dir`, deepest first.
-void unmount_below(const std::string& dir);
 // Trims trailing whitespace.
 std::string trim(std::string s);
 

@@ -417,7 +417,7 @@ TEST(Buildah, BudRunsRunStepsUnderBerthOci) {
   dockertest::Buildah b;
   std::string ctx = b.dir() + "/ctx";
   fs::create_directories(ctx);
-  dockertest::rootfs_tar(ctx);
+  ocitest::rootfs_tar(ctx);
   e2e::write_file(ctx + "/Dockerfile",
                   "FROM scratch\n"
                   "ADD rootfs.tar /\n"

@@ -1,10 +1,12 @@
 #include "tests/oci/oci_harness.h"
 
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -108,6 +110,23 @@ std::string cap_mask(std::initializer_list<int> caps) {
   uint64_t m = 0;
   for (int c : caps) m |= 1ULL << c;
   return fmt::format("{:016x}", m);
+}
+
+std::string rootfs_tar(const std::string& dir) {
+  Bundle b;  // only for its rootfs
+  std::string tar = dir + "/rootfs.tar";
+  auto r = e2e::Process({"/bin/tar", "-C", b.rootfs(), "-cf", tar, "."}).wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return tar;
+}
+
+void unmount_below(const std::string& dir) {
+  std::vector<std::string> points;
+  std::ifstream in("/proc/self/mounts");
+  std::string dev, point, rest;
+  while (in >> dev >> point && std::getline(in, rest))
+    if (point == dir || point.rfind(dir + "/", 0) == 0) points.push_back(point);
+  for (auto it = points.rbegin(); it != points.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
 }
 
 bool cgroup_dir_exists(const std::string& id) {

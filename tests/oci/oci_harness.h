@@ -54,5 +54,10 @@ std::string status_field(const std::string& status_text, const std::string& name
 std::string cap_mask(std::initializer_list<int> caps);
 // True if any cgroup hierarchy still has a directory named `id` below it.
 bool cgroup_dir_exists(const std::string& id);
+// A busybox rootfs (a Bundle's) as a tar file `dir`/rootfs.tar, the input of
+// `podman import`, `docker import` and buildah's ADD.
+std::string rootfs_tar(const std::string& dir);
+// Unmounts everything at or below `dir`, deepest first (what a client left).
+void unmount_below(const std::string& dir);
 
 }  // namespace ocitest

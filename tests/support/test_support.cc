@@ -121,11 +121,12 @@ bool exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit,
+                std::chrono::milliseconds every) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(every);
   }
   return cond();
 }

@@ -58,8 +58,10 @@ class Process {
 void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
 std::string read_file(const std::string& path);
 bool exists(const std::string& path);
-// Polls `cond` every millisecond, up to `limit`; returns whether it held.
+// Polls `cond` every `every` (a command-running check wants 100 ms), up to
+// `limit`; returns whether it held.
 bool eventually(const std::function<bool()>& cond,
-                std::chrono::milliseconds limit = std::chrono::milliseconds(30000));
+                std::chrono::milliseconds limit = std::chrono::milliseconds(30000),
+                std::chrono::milliseconds every = std::chrono::milliseconds(1));
 
 }  // namespace e2e
