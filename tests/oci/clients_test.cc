@@ -70,7 +70,7 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 TEST(Clients, PodmanRunsExecsPausesStopsAndRemoves) {
   if (!have("/usr/bin/podman")) GTEST_SKIP() << "podman is not installed";
   Podman p;
-  auto imp = p.run({"import", ocitest::rootfs_tar(p.dir()), "localhost/berth-test:latest"});
+  auto imp = p.run({"import", ocitest::rootfs_tar(p.dir().path()), "localhost/berth-test:latest"});
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
 
   auto once = p.run(with(with({"run", "--rm"}, kLimits),
@@ -157,8 +157,9 @@ TEST(Clients, ContainerdCtrRunsWithBerthOciAsItsRuncBinary) {
     GTEST_SKIP() << "containerd or podman missing";
   // An OCI archive of the busybox image, made with podman (private storage).
   Podman p;
-  ASSERT_EQ(
-      p.run({"import", ocitest::rootfs_tar(p.dir()), "localhost/berth-test:latest"}).exit_code, 0);
+  ASSERT_EQ(p.run({"import", ocitest::rootfs_tar(p.dir().path()), "localhost/berth-test:latest"})
+                .exit_code,
+            0);
   std::string archive = p.dir() / "image.tar";
   auto save =
       p.run({"save", "--format", "oci-archive", "-o", archive, "localhost/berth-test:latest"});
