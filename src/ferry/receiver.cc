@@ -46,6 +46,24 @@ struct timespec to_timespec(const Entry& e) {
 base::Error protocol(const std::string& text) {
   return base::Error::msg("protocol error: " + text);
 }
+
+// The part file `name` in `dir`, opened for writing. One that is not a plain
+// file of our own with a single link (a hard link to a file elsewhere, planted
+// by anyone who can write the directory) is replaced, never written through.
+base::Result<base::UniqueFd> open_part(const base::UniqueFd& dir, const std::string& name,
+                                       const std::string& shown) {
+  auto fd =
+      TRY(sys::openat(dir.get(), name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0600, shown));
+  struct stat st = TRY(sys::fstat(fd.get(), shown));
+  if (S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == ::geteuid()) return fd;
+  base::log::warn(
+      "{}: the part file {} is not a plain file of ours ({} links, owner {}); "
+      "replacing it",
+      shown, name, st.st_nlink, st.st_uid);
+  fd.reset();
+  TRY_STATUS(sys::unlinkat(dir.get(), name, 0, shown));
+  return sys::openat(dir.get(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, shown);
+}
 }  // namespace
 
 Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters,
@@ -151,7 +169,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.leaf = leaf;
   in.part = part_name(leaf);
   const std::string& shown = rel;
-  in.fd = TRY(sys::openat(in.parent->get(), in.part, O_RDWR | O_CREAT | O_NOFOLLOW, 0600, shown));
+  in.fd = TRY(open_part(*in.parent, in.part, shown));
   if (::flock(in.fd.get(), LOCK_EX | LOCK_NB) != 0)
     return base::fail_msg(fmt::format("{}: being received by another transfer", rel));
   struct stat st = TRY(sys::fstat(in.fd.get(), shown));
