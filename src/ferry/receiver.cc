@@ -25,6 +25,10 @@ namespace sys = base::sys;
 namespace {
 // Files announced and not yet finished; the sender's window is smaller.
 constexpr size_t kMaxInFlight = 4096;
+// Space is reserved this far ahead of the data that arrived, never for a whole
+// announced size at once: a peer that announces 1 TiB and leaves has made us
+// reserve at most this.
+constexpr uint64_t kPreallocateAhead = 64ull << 20;
 
 std::string part_name(const std::string& leaf) {
   std::string name = "." + leaf + ".ferry-part";
@@ -191,9 +195,8 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
     in.resumed_until = kept;
     counters_.bytes_skipped += kept;  // less whatever the sender finds changed, below
     want.how = WantHow::kBlocks;
-  } else if (!(e.flags & kEntrySparse) && e.size >= kChunkSize && !dest_in_memory_) {
-    TRY_STATUS(
-        sys::fallocate(in.fd.get(), FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(e.size), shown));
+  } else {
+    in.preallocate = !(e.flags & kEntrySparse) && e.size >= kChunkSize && !dest_in_memory_;
   }
   TRY_STATUS(ch_.send(FrameType::kWant, encode(want)));
   incoming_.emplace(e.id, std::move(in));
@@ -296,8 +299,10 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
     written = write_stream(in, h.offset, data);
   } else {
     StageTimer t(&counters_.stages, Stage::kSinkWrite);
-    written = sys::pwrite_all(in.fd.get(), data.data(), data.size(), static_cast<off_t>(h.offset),
-                              in.entry.path);
+    written = reserve_ahead(in, h.offset + data.size());
+    if (written)
+      written = sys::pwrite_all(in.fd.get(), data.data(), data.size(), static_cast<off_t>(h.offset),
+                                in.entry.path);
   }
   if (!written) return file_failed(in, written.error());
   if (h.offset < in.resumed_until)
@@ -305,6 +310,16 @@ base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   in.high_water = std::max<uint64_t>(in.high_water, h.offset + data.size());
   counters_.bytes_moved += data.size();
   outcome_.bytes += data.size();
+  return {};
+}
+
+base::Status Receiver::reserve_ahead(Incoming& in, uint64_t end) {
+  if (!in.preallocate || end <= in.allocated) return {};
+  uint64_t upto =
+      std::min<uint64_t>(in.entry.size, std::max(end, in.allocated + kPreallocateAhead));
+  TRY_STATUS(sys::fallocate(in.fd.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(in.allocated),
+                            static_cast<off_t>(upto - in.allocated), in.entry.path));
+  in.allocated = upto;
   return {};
 }
 

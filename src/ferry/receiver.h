@@ -71,7 +71,9 @@ class Receiver {
     std::string leaf;
     std::string part;
     base::UniqueFd fd;
-    uint64_t high_water = 0;     // end of the furthest byte written
+    uint64_t high_water = 0;  // end of the furthest byte written
+    uint64_t allocated = 0;   // preallocated up to here (0 and false: not preallocated)
+    bool preallocate = false;
     uint64_t resumed_until = 0;  // bytes kept from an earlier, interrupted run
     std::unordered_map<uint64_t, uint32_t> bad_chunks;  // offset -> length awaiting re-send
     int retries = 0;
@@ -103,6 +105,8 @@ class Receiver {
   base::Status open_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
                          const std::string& leaf, const std::string& rel);
   base::Status finalize(Incoming& in);
+  // Reserves disk space from in.allocated to past `end`, a window at a time.
+  base::Status reserve_ahead(Incoming& in, uint64_t end);
   base::Status write_stream(Incoming& in, uint64_t offset, std::span<const uint8_t> data);
   // Records a per-file failure; returns an error only for failures that end
   // the whole transfer (a full disk, an I/O error).
