@@ -2,9 +2,11 @@
 // Malicious clients and servers are played by the test itself, speaking the
 // wire protocol through the ferry library's own Channel and codecs.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -235,6 +237,47 @@ TEST_F(Hostile, MaliciousServerCannotWriteOutsideTheTarget) {
   EXPECT_EQ(listing(outside), "");
   EXPECT_FALSE(exists(t / "evil"));
   EXPECT_FALSE(exists(t / "dl/evil"));
+}
+
+TEST_F(Hostile, AnnouncingAHugeFileThenLeavingReservesAlmostNothing) {
+  struct statfs fs {};
+  ASSERT_EQ(statfs(t.path().c_str(), &fs), 0);
+  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "on tmpfs nothing is preallocated anyway";
+  FerryServer server(t / "srv");
+  {
+    auto ch = connect_authenticated(server.port());
+    ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{0, 1, 1, ""})));
+    ASSERT_TRUE(ch->flush());
+    auto accept = ch->recv();
+    ASSERT_TRUE(accept && accept->type == FrameType::kAccept);
+    Entry big = file_entry(1, "big");
+    big.size = 3ull << 29;  // 1.5 GiB announced, not one byte sent
+    ASSERT_TRUE(ch->send(FrameType::kEntry, encode(big)));
+    ASSERT_TRUE(ch->flush());
+    auto want = ch->recv();  // the server has opened the part file
+    ASSERT_TRUE(want && want->type == FrameType::kWant);
+  }  // and the client is gone
+  std::string part = t / "srv/.big.ferry-part";
+  ASSERT_TRUE(eventually([&] { return exists(part); }));
+  struct stat st {};
+  ASSERT_EQ(stat(part.c_str(), &st), 0);
+  EXPECT_LE(static_cast<uint64_t>(st.st_blocks) * 512, 64ull << 20)
+      << "the announced size was reserved on disk";
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, APlantedHardLinkAsPartFileIsNotWrittenThrough) {
+  std::string victim = t / "outside/victim";
+  write_file(victim, "original");
+  ASSERT_EQ(link(victim.c_str(), (t / "srv/.file.txt.ferry-part").c_str()), 0);
+  FerryServer server(t / "srv");
+  auto r = ferry({"cp", t / "file.txt", server.url("")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(t / "srv/file.txt"), "payload");
+  EXPECT_EQ(read_file(victim), "original") << "the upload wrote through a planted hard link";
+  struct stat st {};
+  ASSERT_EQ(stat(victim.c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);
 }
 
 // A server that corrupts the first `corrupt` sends of the file's only chunk.
