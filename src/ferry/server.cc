@@ -21,13 +21,29 @@
 
 namespace ferry {
 namespace sys = base::sys;
+namespace {
+// One authenticated connection's place in Server::active_, for its lifetime.
+class ClientSlot {
+ public:
+  explicit ClientSlot(std::atomic<size_t>& n) : n_(n), count_(++n) {}
+  ~ClientSlot() { --n_; }
+  ClientSlot(const ClientSlot&) = delete;
+  ClientSlot& operator=(const ClientSlot&) = delete;
+  size_t count() const { return count_; }  // including this one
+
+ private:
+  std::atomic<size_t>& n_;
+  size_t count_;
+};
+}  // namespace
 
 Server::Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listener,
                net::SocketAddress address)
     : options_(std::move(options)),
       root_(std::move(root)),
       listener_(std::move(listener)),
-      address_(address) {}
+      address_(address),
+      gate_(kMaxHandshakes, kHandshakeDeadline) {}
 
 base::Result<std::unique_ptr<Server>> Server::open(ServeOptions options) {
   auto root = TRY_CTX(sys::open(options.dir, O_PATH | O_DIRECTORY), "serve");
@@ -41,6 +57,13 @@ base::Result<std::unique_ptr<Server>> Server::open(ServeOptions options) {
 }
 
 base::Status Server::run() {
+  // Handshakes past their deadline are cut off once a second.
+  std::thread([this] {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      gate_.expire();
+    }
+  }).detach();
   for (;;) {
     auto conn = net::accept(listener_.get());
     if (!conn) {
@@ -49,14 +72,9 @@ base::Status Server::run() {
       continue;
     }
     std::string peer = conn->peer.to_string();
-    if (active_.load() >= options_.max_clients) {
-      base::log::warn("{}: refused, {} clients already connected", peer, active_.load());
-      continue;
-    }
-    active_++;
-    std::thread([this, fd = std::move(conn->fd), peer]() mutable {
-      serve_connection(std::move(fd), peer);
-      active_--;
+    auto ticket = gate_.admit(conn->fd.get());
+    std::thread([this, fd = std::move(conn->fd), peer, ticket = std::move(ticket)]() mutable {
+      serve_connection(std::move(fd), peer, std::move(ticket));
     }).detach();
   }
 }
@@ -86,16 +104,25 @@ base::Result<std::vector<WalkRoot>> roots_beneath(int root,
 }
 }  // namespace
 
-void Server::serve_connection(base::UniqueFd fd, std::string peer) {
+void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket) {
   int sock = fd.get();
   auto ch = std::make_unique<Channel>(
       std::make_unique<PlainTransport>(std::move(fd), peer, options_.timeout));
+  // Declared after `ch`, so its place in the gate is given up before the socket closes.
+  HandshakeGate::Ticket in_handshake = std::move(ticket);
   auto fail = [&](const base::Error& e, bool tell) {
     base::log::warn("{}: {}", peer, e.message());
     if (tell) send_error(*ch, e.message());
   };
   auto request = server_handshake(*ch, options_.token, options_.read_only);
+  in_handshake.done();
   if (!request) return fail(request.error(), false);
+  // Only authenticated connections count against the clients' limit.
+  ClientSlot slot(active_);
+  if (slot.count() > options_.max_clients)
+    return fail(base::Error::msg(fmt::format("server busy: {} clients connected, the limit is {}",
+                                             slot.count() - 1, options_.max_clients)),
+                true);
   (void)net::set_nodelay(sock, true);
   if (auto* join = std::get_if<Join>(&*request)) {
     // An extra stream: hand it to the transfer that is waiting for it.

@@ -1,10 +1,10 @@
 // Server: `ferry serve`. Serves one directory to many clients at once, one
 // thread per connection; a failing connection is logged in one line and
-// never disturbs the others. Clients may download (GET) anything beneath
-// the directory and, unless read-only, upload (PUT) into it. Every path a
-// client names is resolved beneath the directory (openat2 RESOLVE_BENEATH).
-// Thread-safety: run() blocks; connection threads share only the
-// read-only options and the served directory's fd.
+// never disturbs the others. Connections that have not authenticated wait in
+// a HandshakeGate of their own, never in the clients' limit. Clients may download (GET) anything
+// beneath the directory and, unless read-only, upload (PUT) into it. Every path a client names is
+// resolved beneath the directory (openat2 RESOLVE_BENEATH). Thread-safety: run() blocks; connection
+// threads share only the read-only options and the served directory's fd.
 #pragma once
 
 #include <atomic>
@@ -14,10 +14,16 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "ferry/handshake_gate.h"
 #include "ferry/rendezvous.h"
 #include "net/address.h"
 
 namespace ferry {
+
+// Connections that have not authenticated yet: at most this many at once (the
+// oldest is cut off for a new one), each for at most this long.
+inline constexpr size_t kMaxHandshakes = 128;
+inline constexpr std::chrono::milliseconds kHandshakeDeadline{10000};
 
 struct ServeOptions {
   std::string dir = ".";
@@ -26,8 +32,8 @@ struct ServeOptions {
   bool read_only = false;
   bool fsync = false;
   std::chrono::milliseconds timeout{120000};
-  size_t max_clients = 64;
-  int sndbuf = 0;  // fixed socket buffer sizes in bytes; 0 keeps autotuning
+  size_t max_clients = 64;  // authenticated connections at once
+  int sndbuf = 0;           // fixed socket buffer sizes in bytes; 0 keeps autotuning
   int rcvbuf = 0;
 };
 
@@ -41,13 +47,14 @@ class Server {
  private:
   Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listener,
          net::SocketAddress address);
-  void serve_connection(base::UniqueFd fd, std::string peer);
+  void serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket);
 
   ServeOptions options_;
   base::UniqueFd root_;
   base::UniqueFd listener_;
   net::SocketAddress address_;
-  std::atomic<size_t> active_{0};
+  std::atomic<size_t> active_{0};  // authenticated connections
+  HandshakeGate gate_;             // connections still in the handshake
   StreamRendezvous rendezvous_;
 };
 
