@@ -126,6 +126,31 @@ TEST_F(Hostile, JoinForNoTransferIsRefused) {
   expect_still_serving(server, t);
 }
 
+TEST_F(Hostile, IdleAndSlowHandshakesCannotLockOutAClient) {
+  FerryServer server(t / "srv");
+  // More idle sockets than the handshake pool holds, and more half-sent
+  // handshakes than the clients' limit, none of them with the token.
+  std::vector<std::unique_ptr<Channel>> idle, slow;
+  for (int i = 0; i < 150; ++i) idle.push_back(connect_raw(server.port()));
+  for (int i = 0; i < 70; ++i) {
+    slow.push_back(connect_raw(server.port()));
+    ASSERT_EQ(::send(slow.back()->transport().socket_fd(), "F", 1, MSG_NOSIGNAL), 1);
+  }
+  auto r = ferry({"cp", t / "file.txt", server.url("")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(t / "srv/file.txt"), "payload");
+  // A connection that never authenticates is cut off at the handshake deadline.
+  int fd = slow.back()->transport().socket_fd();
+  EXPECT_TRUE(eventually(
+      [&] {
+        char c;
+        return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+      },
+      std::chrono::milliseconds(30000), std::chrono::milliseconds(100)))
+      << "an unauthenticated connection stayed open past the handshake deadline";
+  expect_still_serving(server, t);
+}
+
 TEST_F(Hostile, StalledClientIsDroppedAfterTheTimeout) {
   FerryServer server(t / "srv", {"--timeout", "1"});
   auto ch = connect_raw(server.port());

@@ -1,3 +1,6 @@
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -5,6 +8,7 @@
 #include "ferry/auth.h"
 #include "ferry/codec.h"
 #include "ferry/frame.h"
+#include "ferry/handshake_gate.h"
 #include "ferry/messages.h"
 #include "ferry/peer_path.h"
 #include "ferry/remote_spec.h"
@@ -157,3 +161,36 @@ TEST(Auth, MacsDependOnTokenNoncesAndDirection) {
 
 }  // namespace
 }  // namespace ferry
+
+namespace {
+// True once the peer of `fd` has been shut down (a read sees end of file).
+bool cut_off(int fd) {
+  char c;
+  return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+}  // namespace
+
+TEST(HandshakeGate, AFullGateCutsOffTheOldestAndADeadlineCutsOffTheRest) {
+  int a[2], b[2], c[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
+  ferry::HandshakeGate gate(2, std::chrono::milliseconds(10000));
+  auto first = gate.admit(a[0]);
+  auto second = gate.admit(b[0]);
+  EXPECT_FALSE(cut_off(a[1]));
+  {
+    auto third = gate.admit(c[0]);  // full: the oldest goes
+    EXPECT_TRUE(cut_off(a[1]));
+    EXPECT_FALSE(cut_off(b[1]));
+    EXPECT_EQ(gate.waiting(), 2u);
+  }  // a ticket gone frees its place
+  EXPECT_EQ(gate.waiting(), 1u);
+  second.done();  // done: no longer cut off at the deadline
+  EXPECT_EQ(gate.expire(ferry::HandshakeGate::Clock::now() + std::chrono::seconds(11)), 0u);
+  EXPECT_FALSE(cut_off(b[1]));
+  auto late = gate.admit(c[0]);
+  EXPECT_EQ(gate.expire(ferry::HandshakeGate::Clock::now() + std::chrono::seconds(11)), 1u);
+  EXPECT_TRUE(cut_off(c[1]));
+  for (int fd : {a[0], a[1], b[0], b[1], c[0], c[1]}) close(fd);
+}
