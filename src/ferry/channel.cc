@@ -22,6 +22,9 @@ Channel::Channel(std::unique_ptr<Transport> transport)
 }
 
 base::Status Channel::fill(size_t need) {
+  // A frame larger than the buffer (a WANT of a huge resumed file may reach
+  // 16 MiB): recv() has checked it against its type's cap, so grow to fit.
+  if (need > in_.size()) in_.resize(need);
   while (in_end_ - in_begin_ < need) {
     if (in_begin_ + need > in_.size()) {
       std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
