@@ -21,6 +21,16 @@ base::Result<Frame> expect(Channel& ch, FrameType want) {
 }
 }  // namespace
 
+namespace {
+base::Result<std::variant<Put, Get, Join>> decode_request(const Frame& f) {
+  using Request = std::variant<Put, Get, Join>;
+  if (f.type == FrameType::kPut) return Request(TRY(decode_put(f.payload)));
+  if (f.type == FrameType::kGet) return Request(TRY(decode_get(f.payload)));
+  if (f.type == FrameType::kJoin) return Request(TRY(decode_join(f.payload)));
+  return base::fail_msg(fmt::format("expected a request, got {}", frame_name(f.type)));
+}
+}  // namespace
+
 void send_error(Channel& ch, const std::string& message) {
   if (ch.send(FrameType::kError, encode(ErrorMsg{1, message}))) (void)ch.flush();
 }
@@ -66,11 +76,10 @@ base::Result<std::variant<Put, Get, Join>> server_handshake(Channel& ch, const s
   TRY_STATUS(ch.send(FrameType::kWelcome, encode(w)));
   TRY_STATUS(ch.flush());
   Frame f = TRY(ch.recv());
-  using Request = std::variant<Put, Get, Join>;
-  if (f.type == FrameType::kPut) return Request(TRY(decode_put(f.payload)));
-  if (f.type == FrameType::kGet) return Request(TRY(decode_get(f.payload)));
-  if (f.type == FrameType::kJoin) return Request(TRY(decode_join(f.payload)));
-  return base::fail_msg(fmt::format("expected a request, got {}", frame_name(f.type)));
+  // An authenticated peer is told what was wrong with its request (the spec's rule).
+  auto request = decode_request(f);
+  if (!request) send_error(ch, request.error().message());
+  return request;
 }
 
 base::Result<Accept> await_accept(Channel& ch) {

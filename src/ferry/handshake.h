@@ -17,7 +17,8 @@ namespace ferry {
 // Client side. On success the server has proven it knows the token too.
 base::Result<Welcome> client_handshake(Channel& ch, const std::string& token);
 // Server side: authenticates the client, then reads its request (or, for an
-// extra stream of a parallel transfer, its JOIN).
+// extra stream of a parallel transfer, its JOIN). A malformed request is
+// answered with ERROR.
 base::Result<std::variant<Put, Get, Join>> server_handshake(Channel& ch, const std::string& token,
                                                             bool read_only);
 // Sends an ERROR frame (best effort) so the peer can print why.
