@@ -1,5 +1,7 @@
 #include "ferry/handshake.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "ferry/auth.h"
@@ -69,6 +71,9 @@ base::Result<std::variant<Put, Get, Join>> server_handshake(Channel& ch, const s
   TRY_STATUS(ch.flush());
   Auth a = TRY(decode_auth(TRY(expect(ch, FrameType::kAuth)).payload));
   if (!auth::equal(a.mac, auth::client_mac(token, c.nonce, hello.nonce))) {
+    // A guesser waits for each answer, in its place of the server's handshake
+    // gate: together that holds guessing to a few hundred tries a second at most.
+    std::this_thread::sleep_for(kWrongTokenDelay);
     send_error(ch, "authentication failed: wrong or missing token (set FERRY_TOKEN or --token)");
     return base::fail_msg("authentication failed: wrong or missing token");
   }

@@ -5,6 +5,7 @@
 // Thread-safety: each call uses one Channel from one thread.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <variant>
 
@@ -17,8 +18,9 @@ namespace ferry {
 // Client side. On success the server has proven it knows the token too.
 base::Result<Welcome> client_handshake(Channel& ch, const std::string& token);
 // Server side: authenticates the client, then reads its request (or, for an
-// extra stream of a parallel transfer, its JOIN). A malformed request is
-// answered with ERROR.
+// extra stream of a parallel transfer, its JOIN). A wrong token is answered
+// with ERROR after kWrongTokenDelay; a malformed request with ERROR at once.
+inline constexpr std::chrono::milliseconds kWrongTokenDelay{1000};
 base::Result<std::variant<Put, Get, Join>> server_handshake(Channel& ch, const std::string& token,
                                                             bool read_only);
 // Sends an ERROR frame (best effort) so the peer can print why.
