@@ -112,6 +112,30 @@ TEST_F(Hostile, GarbageTruncationAndOversizeLeaveTheServerServing) {
   expect_still_serving(server, t);
 }
 
+TEST_F(Hostile, MalformedRequestsAreAnsweredWithAnError) {
+  FerryServer server(t / "srv");
+  auto answer = [&](FrameType type, const std::string& payload) {
+    auto ch = connect_authenticated(server.port());
+    EXPECT_TRUE(ch->send(type, payload));
+    EXPECT_TRUE(ch->flush());
+    auto f = ch->recv();
+    return f ? f->type : FrameType::kDone;  // kDone: closed without a word
+  };
+  Get no_sources{0, 1, {}};
+  EXPECT_EQ(answer(FrameType::kGet, encode(no_sources)), FrameType::kError);
+  for (uint8_t streams : {0, 17}) {
+    Get get{0, streams, {"file.txt"}};
+    EXPECT_EQ(answer(FrameType::kGet, encode(get)), FrameType::kError) << int(streams);
+  }
+  for (uint8_t index : {0, 200}) {
+    Join join{};
+    join.index = index;
+    EXPECT_EQ(answer(FrameType::kJoin, encode(join)), FrameType::kError) << int(index);
+  }
+  EXPECT_EQ(answer(FrameType::kStats, "{}"), FrameType::kError);
+  expect_still_serving(server, t);
+}
+
 TEST_F(Hostile, JoinForNoTransferIsRefused) {
   FerryServer server(t / "srv");
   auto ch = connect_authenticated(server.port());

@@ -2,10 +2,12 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <thread>
 
 #include <string>
 
 #include "ferry/auth.h"
+#include "ferry/channel.h"
 #include "ferry/codec.h"
 #include "ferry/frame.h"
 #include "ferry/handshake_gate.h"
@@ -193,4 +195,27 @@ TEST(HandshakeGate, AFullGateCutsOffTheOldestAndADeadlineCutsOffTheRest) {
   EXPECT_EQ(gate.expire(ferry::HandshakeGate::Clock::now() + std::chrono::seconds(11)), 1u);
   EXPECT_TRUE(cut_off(c[1]));
   for (int fd : {a[0], a[1], b[0], b[1], c[0], c[1]}) close(fd);
+}
+
+TEST(Channel, AFrameLargerThanTheReadBufferIsReceivedWhole) {
+  // A WANT for a resumed file of about 1 TiB: 2^20 block hashes, 8 MiB and more.
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  auto timeout = std::chrono::milliseconds(20000);
+  ferry::Channel a(std::make_unique<ferry::PlainTransport>(base::UniqueFd(sv[0]), "a", timeout));
+  ferry::Channel b(std::make_unique<ferry::PlainTransport>(base::UniqueFd(sv[1]), "b", timeout));
+  std::string payload((12u << 20) + 9, 'w');
+  payload[0] = 'x';
+  payload.back() = 'z';
+  std::thread writer([&] {
+    EXPECT_TRUE(a.send(ferry::FrameType::kWant, payload));
+    EXPECT_TRUE(a.flush());
+  });
+  auto f = b.recv();
+  writer.join();
+  ASSERT_TRUE(f) << f.error().message();
+  EXPECT_EQ(f->type, ferry::FrameType::kWant);
+  ASSERT_EQ(f->payload.size(), payload.size());
+  EXPECT_EQ(f->payload.front(), 'x');
+  EXPECT_EQ(f->payload.back(), 'z');
 }
