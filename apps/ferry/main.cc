@@ -159,6 +159,9 @@ int main(int argc, char** argv) {
                  "Shared secret (default: $FERRY_TOKEN, else a random one)");
   sv->add_flag("--read-only", serve.read_only, "Refuse uploads");
   sv->add_flag("--fsync", serve.fsync, "fsync every received file before it gets its final name");
+  sv->add_flag("--keep-owners", serve.keep_owners,
+               "As root, give uploads the owners and setuid/setgid bits their sender names "
+               "(trusts every token holder with root's powers)");
   std::string serve_sndbuf, serve_rcvbuf;
   sv->add_option("--sndbuf", serve_sndbuf,
                  "Fixed socket send buffer (e.g. 256K); default: autotuned");

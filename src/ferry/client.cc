@@ -181,7 +181,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   for (const auto& s : sources) get.sources.push_back(s.path);
   auto extra =
       TRY(request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o));
-  ReceiveOptions ro{o.resume || retrying, o.fsync, {}};
+  ReceiveOptions ro{o.resume || retrying, o.fsync, /*keep_owners=*/true, {}};
   std::vector<std::string> shown;
   shown.reserve(sources.size());
   for (const auto& s : sources) shown.push_back(fmt::format("{}:{}", s.server.to_string(), s.path));

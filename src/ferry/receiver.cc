@@ -83,6 +83,10 @@ Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, C
   dest_in_memory_ = dest_.dir && ::fstatfs(dest_.dir.get(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 }
 
+bool Receiver::takes_owner(const Entry& e) const {
+  return (e.flags & kEntryOwner) && options_.keep_owners && ::geteuid() == 0;
+}
+
 base::Status Receiver::note_error(const base::Error& e) {
   base::log::warn("{}", e.message());
   outcome_.errors.push_back(e.message());
@@ -139,8 +143,7 @@ base::Status Receiver::make_symlink(const Entry& e, int parent, const std::strin
   }
   struct timespec times[2] = {to_timespec(e), to_timespec(e)};
   (void)sys::utimensat(parent, leaf, times, AT_SYMLINK_NOFOLLOW);
-  if ((e.flags & kEntryOwner) && geteuid() == 0)
-    (void)::fchownat(parent, leaf.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW);
+  if (takes_owner(e)) (void)::fchownat(parent, leaf.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW);
   return {};
 }
 
@@ -346,8 +349,9 @@ base::Status Receiver::finalize(Incoming& in) {
   uint64_t size = (e.flags & kEntryGrowing) ? in.high_water : e.size;
   int fd = in.fd.get();
   if (in.high_water != size) TRY_STATUS(sys::ftruncate(fd, static_cast<off_t>(size), e.path));
-  if ((e.flags & kEntryOwner) && geteuid() == 0) TRY_STATUS(sys::fchown(fd, e.uid, e.gid, e.path));
-  TRY_STATUS(sys::fchmod(fd, e.mode, e.path));
+  if (takes_owner(e)) TRY_STATUS(sys::fchown(fd, e.uid, e.gid, e.path));
+  mode_t mode = options_.keep_owners ? e.mode : e.mode & ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  TRY_STATUS(sys::fchmod(fd, mode, e.path));
   if (options_.fsync) {
     StageTimer t(&counters_.stages, Stage::kSinkSync);
     TRY_STATUS(sys::fsync(fd, e.path));
@@ -424,7 +428,7 @@ base::Status Receiver::finish() {
       auto parent = TRY(open_dir_beneath(dest_.dir.get(), parent_rel));
       struct stat st = TRY(sys::fstatat(parent.get(), leaf, AT_SYMLINK_NOFOLLOW, d.path));
       if (!S_ISDIR(st.st_mode)) return {};
-      if ((d.entry.flags & kEntryOwner) && geteuid() == 0)
+      if (takes_owner(d.entry))
         (void)::fchownat(parent.get(), leaf.c_str(), d.entry.uid, d.entry.gid, AT_SYMLINK_NOFOLLOW);
       TRY_STATUS(sys::fchmodat(parent.get(), leaf, d.entry.mode, d.path));
       struct timespec times[2] = {to_timespec(d.entry), to_timespec(d.entry)};

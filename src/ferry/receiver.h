@@ -39,6 +39,11 @@ namespace ferry {
 struct ReceiveOptions {
   bool skip_whole = false;  // --resume: skip files with the same size and mtime
   bool fsync = false;
+  // Take owners and set-id bits from the peer (as root). A client trusts the
+  // server it chose; a server trusts its token holders only when told to
+  // (`ferry serve --keep-owners`): else every file is its own and no file
+  // keeps a setuid or setgid bit, so no token holder plants a set-id program.
+  bool keep_owners = true;
   // A download's request: every announced entry is checked against it, and a
   // requested source nothing arrived for is an error in the outcome.
   std::optional<RequestedTree> requested;
@@ -88,6 +93,7 @@ class Receiver {
     Entry entry;
   };
 
+  bool takes_owner(const Entry& e) const;
   base::Status on_entry(std::span<const uint8_t> payload);
   base::Status on_data(std::span<const uint8_t> payload);
   base::Status on_file_end(std::span<const uint8_t> payload, bool primary);

@@ -163,7 +163,10 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     if (!dest) return fail(dest.error(), true);
     auto extra = accept();
     if (!extra) return fail(extra.error(), true);
-    ReceiveOptions ro{(put->flags & kFlagResume) != 0, options_.fsync || (put->flags & kFlagFsync)};
+    ReceiveOptions ro{(put->flags & kFlagResume) != 0,
+                      options_.fsync || (put->flags & kFlagFsync),
+                      options_.keep_owners,
+                      {}};
     Receiver receiver(*ch, std::move(*dest), ro, counters, pointers(*extra));
     Monitor monitor("receiver", counters, std::chrono::milliseconds(200));
     monitor.watch_streams(*ch, pointers(*extra));

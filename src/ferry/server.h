@@ -31,6 +31,7 @@ struct ServeOptions {
   std::string token;
   bool read_only = false;
   bool fsync = false;
+  bool keep_owners = false;  // uploads keep their owners and set-id bits (as root)
   std::chrono::milliseconds timeout{120000};
   size_t max_clients = 64;  // authenticated connections at once
   int sndbuf = 0;           // fixed socket buffer sizes in bytes; 0 keeps autotuning
