@@ -136,6 +136,31 @@ TEST_F(Hostile, MalformedRequestsAreAnsweredWithAnError) {
   expect_still_serving(server, t);
 }
 
+TEST_F(Hostile, ATokenHolderCannotPlantASetuidProgramOnARootServer) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (the server must run as root)";
+  std::string prog = t / "prog";
+  write_file(prog, "#!/bin/sh\nid\n");
+  ASSERT_EQ(chown(prog.c_str(), 4242, 4242), 0);
+  ASSERT_EQ(chmod(prog.c_str(), 06755), 0);
+  struct stat st {};
+  {
+    FerryServer server(t / "srv");
+    auto r = ferry({"cp", prog, server.url("")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(stat((t / "srv/prog").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0755u) << "a set-id bit survived the upload";
+    EXPECT_EQ(st.st_uid, 0u) << "the uploader chose the owner";
+  }
+  // Told to trust its token holders, the server keeps both.
+  mkdir((t / "srv2").c_str(), 0755);
+  FerryServer trusting(t / "srv2", {"--keep-owners"});
+  auto r = ferry({"cp", prog, trusting.url("")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(stat((t / "srv2/prog").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 06755u);
+  EXPECT_EQ(st.st_uid, 4242u);
+}
+
 TEST_F(Hostile, JoinForNoTransferIsRefused) {
   FerryServer server(t / "srv");
   auto ch = connect_authenticated(server.port());
