@@ -529,6 +529,18 @@ void Receiver::drain_stream(Channel& c) {
   }
 }
 
+void Receiver::drop_empty_parts() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, in] : incoming_) {
+    if (!in.fd || in.stream || in.high_water > 0) continue;
+    auto st = sys::fstat(in.fd.get(), in.part);
+    if (!st || st->st_size != 0) continue;
+    // Unlinked while still locked, so no other transfer can be writing it.
+    (void)sys::unlinkat(in.parent->get(), in.part, 0, in.part);
+    in.fd.reset();
+  }
+}
+
 base::Result<ReceiveOutcome> Receiver::run() {
   std::vector<std::thread> streams;
   for (Channel* c : extra_) streams.emplace_back([this, c] { drain_stream(*c); });
@@ -542,7 +554,10 @@ base::Result<ReceiveOutcome> Receiver::run() {
   stopping_ = true;
   for (Channel* c : extra_) ::shutdown(c->transport().socket_fd(), SHUT_RDWR);
   for (auto& t : streams) t.join();
-  if (!st) return base::fail(std::move(st).error());
+  if (!st) {
+    drop_empty_parts();
+    return base::fail(std::move(st).error());
+  }
   if (options_.requested)
     for (const auto& source : options_.requested->missing())
       outcome_.errors.push_back(fmt::format(

@@ -94,6 +94,9 @@ class Receiver {
   };
 
   bool takes_owner(const Entry& e) const;
+  // After a failed transfer: removes the part files that got no byte (they
+  // would only litter the target); those holding data stay, for a resume.
+  void drop_empty_parts();
   base::Status on_entry(std::span<const uint8_t> payload);
   base::Status on_data(std::span<const uint8_t> payload);
   base::Status on_file_end(std::span<const uint8_t> payload, bool primary);
