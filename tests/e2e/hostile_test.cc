@@ -12,6 +12,7 @@
 #include <atomic>
 #include <thread>
 
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include "ferry/codec.h"
@@ -266,6 +267,26 @@ Entry link_entry(uint32_t id, std::string path, std::string target) {
   e.path = std::move(path);
   e.link_target = std::move(target);
   return e;
+}
+
+TEST_F(Hostile, TooManyFilesInFlightLeavesNoEmptyPartFiles) {
+  FerryServer server(t / "srv");
+  std::vector<Entry> entries;
+  for (uint32_t i = 1; i <= 4097; ++i) entries.push_back(file_entry(i, fmt::format("f{}", i)));
+  auto ch = connect_authenticated(server.port());
+  ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{0, 1, 4097, ""})));
+  ASSERT_TRUE(ch->flush());
+  auto accept = ch->recv();
+  ASSERT_TRUE(accept && accept->type == FrameType::kAccept);
+  for (const Entry& e : entries) (void)ch->send(FrameType::kEntry, encode(e));
+  (void)ch->flush();
+  bool refused = false;
+  for (auto f = ch->recv(); f; f = ch->recv())
+    if (f->type == FrameType::kError) refused = true;
+  EXPECT_TRUE(refused) << "the server took 4097 files in flight";
+  EXPECT_TRUE(eventually([&] { return listing(t / "srv").empty(); }))
+      << "part files left: " << listing(t / "srv").substr(0, 200);
+  expect_still_serving(server, t);
 }
 
 TEST_F(Hostile, MaliciousClientCannotWriteOutsideTheServedDirectory) {
