@@ -26,7 +26,14 @@ Status setopt(int fd, int level, int name, int value, const char* what) {
 }  // namespace
 
 Result<UniqueFd> listen_tcp(const HostPort& where, int backlog) {
-  auto addrs = TRY(resolve(where, /*passive=*/true));
+  std::vector<SocketAddress> addrs;
+  bool any = where.host.empty();
+  // No host: one IPv6 socket that takes IPv4 too ("::", V6ONLY off), then the
+  // IPv4 wildcard alone for a host without IPv6.
+  if (any)
+    if (auto six = resolve({"::", where.port}, /*passive=*/true)) addrs = std::move(*six);
+  for (auto& a : TRY(resolve(any ? HostPort{"0.0.0.0", where.port} : where, /*passive=*/true)))
+    addrs.push_back(a);
   Error last = Error::msg("no address");
   for (const SocketAddress& a : addrs) {
     UniqueFd fd(::socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -35,6 +42,8 @@ Result<UniqueFd> listen_tcp(const HostPort& where, int backlog) {
       continue;
     }
     TRY_STATUS(setopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"));
+    if (any && a.storage.ss_family == AF_INET6)
+      TRY_STATUS(setopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"));
     if (::bind(fd.get(), a.get(), a.length) != 0) {
       last = Error::sys(errno, "bind", a.to_string());
       continue;
