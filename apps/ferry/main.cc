@@ -61,8 +61,15 @@ int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
   fmt::print("ferry: serving {} on {} ({})\n", dir, where,
              o.read_only ? "read-only" : "read-write");
   if (generated) {
+    // A wildcard address is no place to connect to: name this host instead.
+    std::string reach = where;
+    std::string port = where.substr(where.rfind(':') + 1);
+    if (where.rfind("0.0.0.0:", 0) == 0 || where.rfind("[::]:", 0) == 0) {
+      char host[256] = {};
+      reach = fmt::format("{}:{}", ::gethostname(host, sizeof host - 1) == 0 ? host : "HOST", port);
+    }
     fmt::print("ferry: token {}\n", o.token);
-    fmt::print("ferry: try: FERRY_TOKEN={} ferry cp FILE ferry://{}/\n", o.token, where);
+    fmt::print("ferry: try: FERRY_TOKEN={} ferry cp FILE ferry://{}/\n", o.token, reach);
   }
   std::fflush(stdout);
   auto st = (*server)->run();
