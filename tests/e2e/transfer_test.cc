@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/harness.h"
@@ -31,6 +32,33 @@ TEST(Transfer, UploadTreeWithEveryKindOfEntry) {
   EXPECT_EQ(j["ok"], true);
   EXPECT_EQ(j["direction"], "upload");
   EXPECT_EQ(j["files"], 15);  // the root and 3 dirs, 7 files, 4 links
+}
+
+TEST(Transfer, TheDefaultListenerTakesIPv4AndIPv6AndPrintsAUsableCommand) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  write_file(t / "f", "both families");
+  Process server({ferry_bin(), "serve", t / "srv", "--listen", ":0"});  // no token: one is made
+  uint16_t port = 0;
+  std::string out;
+  ASSERT_TRUE(eventually([&] {
+    out = server.out();
+    size_t at = out.find("[::]:");
+    if (at == std::string::npos || out.find("ferry://", at) == std::string::npos) return false;
+    port = static_cast<uint16_t>(std::stoi(out.substr(at + 5)));
+    return true;
+  })) << out
+      << server.err();
+  EXPECT_EQ(out.find("ferry://0.0.0.0"), std::string::npos) << out;
+  EXPECT_EQ(out.find("ferry://[::]"), std::string::npos) << out;
+  std::string token = out.substr(out.find("token ") + 6, 32);
+  for (const char* host : {"127.0.0.1", "[::1]"}) {
+    std::string url = fmt::format("ferry://{}:{}/{}", host, port, host[0] == '[' ? "six" : "four");
+    auto r = ferry({"cp", t / "f", url}, token);
+    EXPECT_EQ(r.exit_code, 0) << host << ": " << r.err;
+  }
+  EXPECT_EQ(read_file(t / "srv/four"), "both families");
+  EXPECT_EQ(read_file(t / "srv/six"), "both families");
 }
 
 TEST(Transfer, DownloadTreeWithEveryKindOfEntry) {
