@@ -22,6 +22,7 @@
 #include "base/units.h"
 #include "ferry/auth.h"
 #include "ferry/client.h"
+#include "ferry/frame.h"
 #include "ferry/report_page.h"
 #include "ferry/server.h"
 
@@ -150,6 +151,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error value, not a signal
 
   CLI::App app{"ferry: fast, verified file and tree transfer over TCP"};
+  app.set_version_flag("--version", fmt::format("ferry {} (wire protocol {})", SHIPYARD_VERSION,
+                                                ferry::kProtocolVersion));
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log more");
