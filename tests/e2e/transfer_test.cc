@@ -61,6 +61,13 @@ TEST(Transfer, TheDefaultListenerTakesIPv4AndIPv6AndPrintsAUsableCommand) {
   EXPECT_EQ(read_file(t / "srv/six"), "both families");
 }
 
+TEST(Transfer, VersionNamesTheReleaseAndTheWireProtocol) {
+  auto r = ferry({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("ferry ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("(wire protocol 1)"), std::string::npos) << r.out;
+}
+
 TEST(Transfer, DownloadTreeWithEveryKindOfEntry) {
   TempDir t;
   mkdir((t / "srv").c_str(), 0755);
