@@ -294,38 +294,20 @@ base::Status Cgroup::write(const std::string& controller, const std::string& fil
   return base::write_text(dir + "/" + file, value);
 }
 
-base::Status Cgroup::write_enforced(const std::string& controller, const std::string& file,
-                                    int64_t value, const char* field) const {
+base::Status Cgroup::write_checked(const std::string& controller, const std::string& file,
+                                   int64_t value, const char* field, bool dropped_is_error) const {
   std::string dir = dir_for(controller);
   if (dir.empty() || ::access((dir + "/" + file).c_str(), F_OK) != 0)
     return base::fail_msg(fmt::format("{}: this host has no {}", field, file));
   TRY_STATUS(write(controller, file, std::to_string(value)));
   // A kernel that accepts a value and keeps another has not applied it.
-  uint64_t now = read_u64(dir + "/" + file);
   auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  if (value > 0 && now != static_cast<uint64_t>(value) / page * page)
-    return base::fail_msg(fmt::format(
-        "{}: this kernel accepts {} but does not enforce it (obsolete since Linux 5.4); "
-        "leave it unset",
-        field, file));
-  return {};
-}
-
-// The spec marks memory.kernel NOT RECOMMENDED; Linux >= 5.4 takes the write
-// and enforces nothing. It is written as asked, like crun does, and a limit the
-// kernel did not keep is reported as a warning rather than silently.
-base::Status Cgroup::write_kernel_limit(int64_t value) const {
-  const char* file = "memory.kmem.limit_in_bytes";
-  std::string dir = dir_for("memory");
-  if (dir.empty() || ::access((dir + "/" + file).c_str(), F_OK) != 0)
-    return base::fail_msg(fmt::format("linux.resources.memory.kernel: this host has no {}", file));
-  TRY_STATUS(write("memory", file, std::to_string(value)));
-  auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  if (value > 0 && read_u64(dir + "/" + file) != static_cast<uint64_t>(value) / page * page)
-    base::log::warn(
-        "warning: linux.resources.memory.kernel: this kernel accepts {} but does not enforce "
-        "it (obsolete since Linux 5.4)",
-        file);
+  if (value <= 0 || read_u64(dir + "/" + file) == static_cast<uint64_t>(value) / page * page)
+    return {};
+  std::string why = fmt::format(
+      "{}: this kernel accepts {} but does not enforce it (obsolete since Linux 5.4)", field, file);
+  if (dropped_is_error) return base::fail_msg(why + "; leave it unset");
+  base::log::warn("warning: {}", why);
   return {};
 }
 
@@ -365,10 +347,14 @@ base::Status Cgroup::apply_v1(const Resources& r, bool devices) const {
   if (r.memory_swappiness)
     TRY_STATUS(write("memory", "memory.swappiness", std::to_string(*r.memory_swappiness)));
   if (r.disable_oom_killer) TRY_STATUS(write("memory", "memory.oom_control", "1"));
-  if (r.kernel_limit) TRY_STATUS(write_kernel_limit(*r.kernel_limit));
+  // memory.kernel is NOT RECOMMENDED by the spec and ignored by Linux >= 5.4:
+  // written as asked, as crun does, with a warning when the kernel drops it.
+  if (r.kernel_limit)
+    TRY_STATUS(write_checked("memory", "memory.kmem.limit_in_bytes", *r.kernel_limit,
+                             "linux.resources.memory.kernel", /*dropped_is_error=*/false));
   if (r.kernel_tcp_limit)
-    TRY_STATUS(write_enforced("memory", "memory.kmem.tcp.limit_in_bytes", *r.kernel_tcp_limit,
-                              "linux.resources.memory.kernelTCP"));
+    TRY_STATUS(write_checked("memory", "memory.kmem.tcp.limit_in_bytes", *r.kernel_tcp_limit,
+                             "linux.resources.memory.kernelTCP", /*dropped_is_error=*/true));
   if (r.net_class_id)
     TRY_STATUS(write("net_cls", "net_cls.classid", std::to_string(*r.net_class_id)));
   for (const auto& [iface, prio] : r.net_priorities)

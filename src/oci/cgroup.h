@@ -56,10 +56,10 @@ class Cgroup {
   std::string dir_for(const std::string& controller) const;
   base::Status write(const std::string& controller, const std::string& file,
                      const std::string& value) const;
-  // Writes `value` and reads it back: a limit the kernel drops is an error naming `field`.
-  base::Status write_enforced(const std::string& controller, const std::string& file, int64_t value,
-                              const char* field) const;
-  base::Status write_kernel_limit(int64_t value) const;
+  // Writes `value` and reads it back: a limit the kernel drops is an error
+  // naming `field`, or only a warning when `dropped_is_error` is false.
+  base::Status write_checked(const std::string& controller, const std::string& file, int64_t value,
+                             const char* field, bool dropped_is_error) const;
   base::Status apply_v1(const Resources& r, bool devices) const;
   base::Status apply_v2(const Resources& r, bool devices) const;
 
