@@ -1,8 +1,10 @@
 #include "base/sys.h"
 
 #include <linux/openat2.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -227,6 +229,29 @@ Result<int> dup(int fd) {
   int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (r < 0) return fail(err("dup", ""));
   return r;
+}
+
+Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what) {
+  ssize_t n = retry([&] { return ::recv(fd, buf, len, flags); });
+  if (n < 0) return fail(err("receive", what));
+  return static_cast<size_t>(n);
+}
+
+Status set_nonblocking(int fd, bool on) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return fail(err("fcntl", ""));
+  int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) != 0) return fail(err("fcntl", ""));
+  return {};
+}
+
+Result<short> poll_one(int fd, short events, int timeout_ms) {
+  struct pollfd p {};
+  p.fd = fd;
+  p.events = events;
+  int n = retry([&] { return ::poll(&p, 1, timeout_ms); });
+  if (n < 0) return fail(err("poll", ""));
+  return n == 0 ? static_cast<short>(0) : p.revents;
 }
 
 Status getrandom(std::span<uint8_t> out) {

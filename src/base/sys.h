@@ -65,6 +65,15 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what = {}
 // dup(2) with O_CLOEXEC.
 Result<int> dup(int fd);
 
+// Sockets and readiness.
+// recv(2) with `flags` (MSG_PEEK to look without consuming).
+Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what = {});
+// Sets or clears O_NONBLOCK.
+Status set_nonblocking(int fd, bool on);
+// poll(2) on one descriptor: the events that are ready, or 0 once `timeout_ms`
+// (-1: none) has passed. EINTR restarts the wait with the full timeout.
+Result<short> poll_one(int fd, short events, int timeout_ms);
+
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);
 // `bytes` random bytes as lowercase hex (ids, tokens).
