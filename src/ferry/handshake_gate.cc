@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include "base/sys.h"
+
 namespace ferry {
 
 void HandshakeGate::Ticket::done() {
@@ -12,12 +14,15 @@ void HandshakeGate::Ticket::done() {
 HandshakeGate::Ticket HandshakeGate::admit(int fd) {
   std::lock_guard lock(mu_);
   if (waiters_.size() >= capacity_ && !waiters_.empty()) {
-    // Shutdown, not close: the waiter's thread owns the fd and sees an error.
-    ::shutdown(waiters_.front().fd, SHUT_RDWR);
+    // Shutdown, not close: the waiter's thread owns the socket and sees an error.
+    ::shutdown(waiters_.front().socket.get(), SHUT_RDWR);
     waiters_.pop_front();
   }
   uint64_t id = next_id_++;
-  waiters_.push_back({id, fd, Clock::now() + deadline_});
+  // A duplicate of its own, so the number can never be another socket's by
+  // the time the waiter is cut off. Without one (EMFILE) there is no cut-off.
+  auto copy = base::sys::dup(fd);
+  waiters_.push_back({id, base::UniqueFd(copy ? *copy : -1), Clock::now() + deadline_});
   return Ticket(this, id);
 }
 
@@ -25,7 +30,7 @@ size_t HandshakeGate::expire(Clock::time_point now) {
   std::lock_guard lock(mu_);
   size_t n = 0;
   while (!waiters_.empty() && waiters_.front().deadline <= now) {
-    ::shutdown(waiters_.front().fd, SHUT_RDWR);
+    ::shutdown(waiters_.front().socket.get(), SHUT_RDWR);
     waiters_.pop_front();
     ++n;
   }

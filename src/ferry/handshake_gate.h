@@ -12,6 +12,8 @@
 #include <list>
 #include <mutex>
 
+#include "base/unique_fd.h"
+
 namespace ferry {
 
 class HandshakeGate {
@@ -21,8 +23,7 @@ class HandshakeGate {
       : capacity_(capacity), deadline_(deadline) {}
 
   // A connection in the handshake: leaving the scope (or done()) frees its
-  // place. It must be destroyed before its socket is closed, so the gate
-  // never shuts down a descriptor number that was reused.
+  // place. It may outlive the socket's own descriptor.
   class Ticket {
    public:
     Ticket(Ticket&& o) noexcept : gate_(o.gate_), id_(o.id_) { o.gate_ = nullptr; }
@@ -37,7 +38,8 @@ class HandshakeGate {
     uint64_t id_;
   };
 
-  // Admits socket `fd`; cuts off (shutdown) the oldest waiter if full.
+  // Admits socket `fd` (keeping a duplicate of it); cuts off (shutdown) the
+  // oldest waiter if full.
   Ticket admit(int fd);
   // Cuts off every waiter past its deadline; returns how many.
   size_t expire(Clock::time_point now = Clock::now());
@@ -46,7 +48,7 @@ class HandshakeGate {
  private:
   struct Waiter {
     uint64_t id;
-    int fd;
+    base::UniqueFd socket;
     Clock::time_point deadline;
   };
   void leave(uint64_t id);
