@@ -59,8 +59,9 @@ int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
   std::string where = (*server)->address().to_string();
   char buf[4096];
   std::string dir = realpath(o.dir.c_str(), buf) ? buf : o.dir;
-  fmt::print("ferry: serving {} on {} ({})\n", dir, where,
-             o.read_only ? "read-only" : "read-write");
+  fmt::print("ferry: serving {} on {} ({}, {})\n", dir, where,
+             o.read_only ? "read-only" : "read-write",
+             o.plaintext ? "plaintext: NOT encrypted" : "TLS 1.3");
   if (generated) {
     // A wildcard address is no place to connect to: name this host instead.
     std::string reach = where;
@@ -70,7 +71,8 @@ int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
       reach = fmt::format("{}:{}", ::gethostname(host, sizeof host - 1) == 0 ? host : "HOST", port);
     }
     fmt::print("ferry: token {}\n", o.token);
-    fmt::print("ferry: try: FERRY_TOKEN={} ferry cp FILE ferry://{}/\n", o.token, reach);
+    fmt::print("ferry: try: FERRY_TOKEN={} ferry cp{} FILE ferry://{}/\n", o.token,
+               o.plaintext ? " --plaintext" : "", reach);
   }
   std::fflush(stdout);
   auto st = (*server)->run();
@@ -167,6 +169,8 @@ int main(int argc, char** argv) {
                  "ADDR:PORT to listen on (default :7077; port 0 picks one)");
   sv->add_option("--token", serve_token,
                  "Shared secret (default: $FERRY_TOKEN, else a random one)");
+  sv->add_flag("--plaintext", serve.plaintext,
+               "No encryption: for benchmarks on a network you own (clients need it too)");
   sv->add_flag("--read-only", serve.read_only, "Refuse uploads");
   sv->add_flag("--fsync", serve.fsync, "fsync every received file before it gets its final name");
   sv->add_flag("--keep-owners", serve.keep_owners,
@@ -194,6 +198,8 @@ int main(int argc, char** argv) {
               "Skip files already whole at the target (same size and mtime)");
   c->add_flag("--fsync", cp.fsync, "fsync every received file before it gets its final name");
   c->add_option("--token", cp_token, "Shared secret (default: $FERRY_TOKEN)");
+  c->add_flag("--plaintext", cp.plaintext,
+              "No encryption: for benchmarks on a network you own (the server needs it too)");
   c->add_option("--port", cp.port, "Port for HOST:PATH operands (default 7077)");
   c->add_option("--timeout", cp_timeout, "Seconds a peer may stall before giving up")
       ->check(CLI::Range(1, 86400));

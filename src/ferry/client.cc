@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "ferry/channel.h"
+#include "ferry/connection.h"
 #include "ferry/counters.h"
 #include "ferry/destination.h"
 #include "ferry/handshake.h"
@@ -32,11 +33,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 base::Result<std::unique_ptr<Channel>> open_session(const net::HostPort& server,
-                                                    const CopyOptions& o) {
+                                                    const CopyOptions& o,
+                                                    const Security& security) {
   auto fd = TRY(net::connect_tcp(server, std::chrono::milliseconds(10000), o.sndbuf, o.rcvbuf));
   (void)net::set_nodelay(fd.get(), true);
-  auto ch = std::make_unique<Channel>(
-      std::make_unique<PlainTransport>(std::move(fd), server.to_string(), o.timeout));
+  auto ch = TRY(open_client_channel(std::move(fd), server.to_string(), o.timeout, security));
   TRY(client_handshake(*ch, o.token));
   return ch;
 }
@@ -78,11 +79,12 @@ uint8_t choose_streams(const Channel& ch, const CopyOptions& o) {
 // Opens the extra streams of a parallel transfer and joins them to `session`.
 base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::HostPort& server,
                                                                  const CopyOptions& o,
+                                                                 const Security& security,
                                                                  const Accept& accepted,
                                                                  uint8_t streams) {
   std::vector<std::unique_ptr<Channel>> extra;
   for (uint8_t i = 1; i < streams; ++i) {
-    auto ch = TRY(open_session(server, o));
+    auto ch = TRY(open_session(server, o, security));
     TRY_STATUS(ch->send(FrameType::kJoin, encode(Join{accepted.session, i})));
     TRY_STATUS(ch->flush());
     TRY_CTX(await_accept(*ch), "join stream");
@@ -92,15 +94,13 @@ base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::Host
 }
 
 // Sends a request, waits for ACCEPT, and joins the extra streams it asked for.
-base::Result<std::vector<std::unique_ptr<Channel>>> request(Channel& ch, FrameType type,
-                                                            const std::string& payload,
-                                                            uint8_t streams,
-                                                            const net::HostPort& server,
-                                                            const CopyOptions& o) {
+base::Result<std::vector<std::unique_ptr<Channel>>> request(
+    Channel& ch, FrameType type, const std::string& payload, uint8_t streams,
+    const net::HostPort& server, const CopyOptions& o, const Security& security) {
   TRY_STATUS(ch.send(type, payload));
   TRY_STATUS(ch.flush());
   Accept accepted = TRY(await_accept(ch));
-  return join_streams(server, o, accepted, streams);
+  return join_streams(server, o, security, accepted, streams);
 }
 
 // Runs `role` (a Sender or Receiver) under a Monitor that watches every
@@ -127,8 +127,8 @@ uint32_t request_flags(const CopyOptions& o, bool retrying) {
 }
 
 base::Status upload_once(const std::vector<std::string>& sources, const Operand& target,
-                         const CopyOptions& o, bool retrying, Counters& counters,
-                         TransferReport& report, ProgressDisplay& progress) {
+                         const CopyOptions& o, const Security& security, bool retrying,
+                         Counters& counters, TransferReport& report, ProgressDisplay& progress) {
   std::vector<WalkRoot> roots;
   for (const auto& s : sources) {
     if (s == "-") {  // standard input, sent as one file
@@ -140,13 +140,15 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
     }
     roots.push_back(TRY(local_root(s)));
   }
-  auto ch = TRY(open_session(target.server, o));
+  auto ch = TRY(open_session(target.server, o, security));
+  report.protection = ch->transport().protection();
   Put put;
   put.flags = request_flags(o, retrying);
   put.streams = choose_streams(*ch, o);
   put.source_count = static_cast<uint16_t>(sources.size());
   put.target = target.path;
-  auto extra = TRY(request(*ch, FrameType::kPut, encode(put), put.streams, target.server, o));
+  auto extra =
+      TRY(request(*ch, FrameType::kPut, encode(put), put.streams, target.server, o, security));
   TreeWalk walk(std::move(roots), o.recursive);
   Sender sender(*ch, walk, counters, pointers(extra));
   SendOutcome out = TRY(run_watched(sender, "sender", *ch, extra, counters, o, progress, report));
@@ -163,8 +165,8 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
 }
 
 base::Status download_once(const std::vector<Operand>& sources, const std::string& target,
-                           const CopyOptions& o, bool retrying, Counters& counters,
-                           TransferReport& report, ProgressDisplay& progress) {
+                           const CopyOptions& o, const Security& security, bool retrying,
+                           Counters& counters, TransferReport& report, ProgressDisplay& progress) {
   Destination dest;
   if (target == "-") {
     if (sources.size() != 1)
@@ -174,13 +176,14 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   } else {
     dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
   }
-  auto ch = TRY(open_session(sources.front().server, o));
+  auto ch = TRY(open_session(sources.front().server, o, security));
+  report.protection = ch->transport().protection();
   Get get;
   get.flags = request_flags(o, retrying);
   get.streams = target == "-" ? 1 : choose_streams(*ch, o);  // stdout needs order
   for (const auto& s : sources) get.sources.push_back(s.path);
-  auto extra =
-      TRY(request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o));
+  auto extra = TRY(
+      request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o, security));
   ReceiveOptions ro{o.resume || retrying, o.fsync, /*keep_owners=*/true, {}};
   std::vector<std::string> shown;
   shown.reserve(sources.size());
@@ -220,6 +223,7 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
   }
   if (sources.size() > 0xffff) return base::fail_msg("too many sources");
 
+  Security security = TRY(Security::make(tls::Role::kClient, o.plaintext, o.token));
   TransferReport report;
   report.direction = upload ? "upload" : "download";
   Counters counters;
@@ -231,8 +235,10 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
     std::vector<std::string> local_paths;
     local_paths.reserve(sources.size());
     for (const auto& s : sources) local_paths.push_back(s.path);
-    st = upload ? upload_once(local_paths, target, o, attempt > 0, counters, report, progress)
-                : download_once(sources, target_arg, o, attempt > 0, counters, report, progress);
+    st = upload ? upload_once(local_paths, target, o, security, attempt > 0, counters, report,
+                              progress)
+                : download_once(sources, target_arg, o, security, attempt > 0, counters, report,
+                                progress);
     if (st || !connection_lost(st.error()) || attempt >= o.reconnects) break;
     base::log::warn("{}; reconnecting to resume ({} of {})", st.error().message(), attempt + 1,
                     o.reconnects);

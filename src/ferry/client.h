@@ -16,6 +16,7 @@ namespace ferry {
 
 struct CopyOptions {
   std::string token;
+  bool plaintext = false;  // no TLS (--plaintext; the server must use it too)
   uint16_t port = 7077;
   bool recursive = false;
   bool resume = false;  // skip files already whole at the receiver

@@ -9,7 +9,7 @@
 
 namespace ferry {
 
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
 inline constexpr size_t kFrameHeaderSize = 8;
 // Payload bytes in one DATA frame (and the resume block size).
 inline constexpr uint32_t kChunkSize = 1u << 20;

@@ -17,6 +17,7 @@ std::string TransferReport::human() const {
     s += fmt::format(", {} already present ({})", files_skipped, base::units::bytes(bytes_skipped));
   if (retries > 0) s += fmt::format(", {} chunks re-sent after checksum mismatch", retries);
   if (!errors.empty()) s += fmt::format(", {} errors", errors.size());
+  if (!protection.empty()) s += fmt::format(", {}", protection);
   if (diagnosis.is_object() && diagnosis.contains("bottleneck"))
     s += fmt::format("\nlimit: {} — {}\nadvice: {}", diagnosis["bottleneck"].get<std::string>(),
                      diagnosis["evidence"].get<std::string>(),
@@ -27,6 +28,7 @@ std::string TransferReport::human() const {
 std::string TransferReport::json() const {
   nlohmann::json j;
   j["direction"] = direction;
+  j["protection"] = protection;
   j["ok"] = ok();
   j["files"] = files;
   j["files_skipped"] = files_skipped;

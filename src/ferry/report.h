@@ -11,8 +11,9 @@
 namespace ferry {
 
 struct TransferReport {
-  std::string direction;  // "upload" or "download"
-  uint64_t files = 0;     // entries transferred (files, dirs, links)
+  std::string direction;   // "upload" or "download"
+  std::string protection;  // Transport::protection() of the primary stream
+  uint64_t files = 0;      // entries transferred (files, dirs, links)
   uint64_t files_skipped = 0;
   uint64_t bytes = 0;  // file data bytes moved
   uint64_t bytes_skipped = 0;

@@ -37,9 +37,10 @@ class ClientSlot {
 };
 }  // namespace
 
-Server::Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listener,
-               net::SocketAddress address)
+Server::Server(ServeOptions options, Security security, base::UniqueFd root,
+               base::UniqueFd listener, net::SocketAddress address)
     : options_(std::move(options)),
+      security_(std::move(security)),
       root_(std::move(root)),
       listener_(std::move(listener)),
       address_(address),
@@ -47,13 +48,14 @@ Server::Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listene
 
 base::Result<std::unique_ptr<Server>> Server::open(ServeOptions options) {
   auto root = TRY_CTX(sys::open(options.dir, O_PATH | O_DIRECTORY), "serve");
+  Security security = TRY(Security::make(tls::Role::kServer, options.plaintext, options.token));
   auto listener = TRY_CTX(net::listen_tcp(options.listen), "serve");
   // On the listener, so accepted sockets have the sizes from their first
   // segment on (the window scale is fixed in the handshake).
   TRY_STATUS(net::set_buffer_sizes(listener.get(), options.sndbuf, options.rcvbuf));
   auto addr = TRY(net::local_address(listener.get()));
-  return std::unique_ptr<Server>(
-      new Server(std::move(options), std::move(root), std::move(listener), addr));
+  return std::unique_ptr<Server>(new Server(std::move(options), std::move(security),
+                                            std::move(root), std::move(listener), addr));
 }
 
 base::Status Server::run() {
@@ -106,16 +108,15 @@ base::Result<std::vector<WalkRoot>> roots_beneath(int root,
 
 void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket) {
   int sock = fd.get();
-  auto ch = std::make_unique<Channel>(
-      std::make_unique<PlainTransport>(std::move(fd), peer, options_.timeout));
-  // Declared after `ch`, so its place in the gate is given up before the socket closes.
-  HandshakeGate::Ticket in_handshake = std::move(ticket);
+  auto opened = open_server_channel(std::move(fd), peer, options_.timeout, security_);
+  if (!opened) return base::log::warn("{}: {}", peer, opened.error().message());
+  std::unique_ptr<Channel> ch = std::move(*opened);
   auto fail = [&](const base::Error& e, bool tell) {
     base::log::warn("{}: {}", peer, e.message());
     if (tell) send_error(*ch, e.message());
   };
   auto request = server_handshake(*ch, options_.token, options_.read_only);
-  in_handshake.done();
+  ticket.done();
   if (!request) return fail(request.error(), false);
   // Only authenticated connections count against the clients' limit.
   ClientSlot slot(active_);

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "ferry/connection.h"
 #include "ferry/handshake_gate.h"
 #include "ferry/rendezvous.h"
 #include "net/address.h"
@@ -29,6 +30,7 @@ struct ServeOptions {
   std::string dir = ".";
   net::HostPort listen{"", 7077};
   std::string token;
+  bool plaintext = false;  // no TLS (--plaintext; clients must use it too)
   bool read_only = false;
   bool fsync = false;
   bool keep_owners = false;  // uploads keep their owners and set-id bits (as root)
@@ -46,11 +48,12 @@ class Server {
   base::Status run();
 
  private:
-  Server(ServeOptions options, base::UniqueFd root, base::UniqueFd listener,
+  Server(ServeOptions options, Security security, base::UniqueFd root, base::UniqueFd listener,
          net::SocketAddress address);
   void serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket);
 
   ServeOptions options_;
+  Security security_;
   base::UniqueFd root_;
   base::UniqueFd listener_;
   net::SocketAddress address_;

@@ -1,7 +1,6 @@
-// Transport: the byte pipe under a ferry Channel. PlainTransport is a TCP
-// socket; a TLS transport can implement the same three calls later without
-// the protocol code changing. Reads and writes may run on two different
-// threads at once (one reader, one writer); nothing else is shared.
+// Transport: the byte pipe under a ferry Channel. PlainTransport is a bare TCP
+// socket; tls.h has the encrypted one. The protocol code is the same over both. Reads and writes
+// may run on two different threads at once (one reader, one writer); nothing else is shared.
 #pragma once
 
 #include <chrono>
@@ -21,6 +20,9 @@ class Transport {
   // The socket underneath, for kernel statistics (TCP_INFO, SIOCINQ).
   virtual int socket_fd() const = 0;
   virtual const std::string& peer() const = 0;
+  // How the bytes are protected on the wire, for reports: "plaintext", or
+  // the TLS version, cipher, key exchange mode and group.
+  virtual std::string protection() const = 0;
 };
 
 class PlainTransport final : public Transport {
@@ -30,6 +32,7 @@ class PlainTransport final : public Transport {
   base::Status write_all(const void* buf, size_t len) override;
   int socket_fd() const override { return fd_.get(); }
   const std::string& peer() const override { return peer_; }
+  std::string protection() const override { return "plaintext"; }
 
  private:
   base::UniqueFd fd_;

@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include "ferry/connection.h"
 #include "ferry/handshake.h"
+#include "ferry/transport.h"
 #include "net/socket.h"
 
 extern char** environ;
@@ -165,8 +167,12 @@ FakeServer::FakeServer(Script script) {
   thread_ = std::thread([this, script = std::move(script)] {
     auto conn = net::accept(listen_fd_);
     if (!conn) return;
-    ferry::Channel ch(std::make_unique<ferry::PlainTransport>(std::move(conn->fd), "client",
-                                                              std::chrono::milliseconds(30000)));
+    auto security = ferry::Security::make(ferry::tls::Role::kServer, false, kToken);
+    if (!security) return;
+    auto opened = ferry::open_server_channel(std::move(conn->fd), "client",
+                                             std::chrono::milliseconds(30000), *security);
+    if (!opened) return;
+    ferry::Channel& ch = **opened;
     auto req = ferry::server_handshake(ch, kToken, false);
     if (!req) return;
     script(ch);
@@ -184,7 +190,18 @@ std::string FakeServer::url(const std::string& path) const {
   return fmt::format("ferry://127.0.0.1:{}/{}", port_, path);
 }
 
-std::unique_ptr<ferry::Channel> connect_raw(uint16_t port) {
+std::unique_ptr<ferry::Channel> connect_raw(uint16_t port, const std::string& token) {
+  auto fd = net::connect_tcp({"127.0.0.1", port}, std::chrono::milliseconds(5000));
+  if (!fd) throw std::runtime_error(fd.error().message());
+  auto security = ferry::Security::make(ferry::tls::Role::kClient, false, token);
+  if (!security) throw std::runtime_error(security.error().message());
+  auto ch = ferry::open_client_channel(std::move(*fd), "server", std::chrono::milliseconds(30000),
+                                       *security);
+  if (!ch) throw std::runtime_error(ch.error().message());
+  return std::move(*ch);
+}
+
+std::unique_ptr<ferry::Channel> connect_plaintext(uint16_t port) {
   auto fd = net::connect_tcp({"127.0.0.1", port}, std::chrono::milliseconds(5000));
   if (!fd) throw std::runtime_error(fd.error().message());
   return std::make_unique<ferry::Channel>(std::make_unique<ferry::PlainTransport>(

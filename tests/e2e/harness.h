@@ -54,8 +54,8 @@ void make_every_kind_tree(const std::string& dir);
 // directory-less links' atime), content, link targets and holes.
 testing::AssertionResult trees_equal(const std::string& a, const std::string& b);
 
-// A fake ferry server for one connection: authenticates the client with
-// kToken, reads its request, then runs `script` on the channel.
+// A fake ferry server for one connection: TLS keyed by kToken (as the real
+// server), authenticates the client, reads its request, then runs `script`.
 class FakeServer {
  public:
   using Script = std::function<void(ferry::Channel&)>;
@@ -70,8 +70,12 @@ class FakeServer {
   std::thread thread_;
 };
 
-// A raw client connection to a server (no handshake yet).
-std::unique_ptr<ferry::Channel> connect_raw(uint16_t port);
+// A client connection to a server, through TLS keyed by `token` (no ferry
+// handshake yet).
+std::unique_ptr<ferry::Channel> connect_raw(uint16_t port, const std::string& token = kToken);
+// The same without TLS: for servers started with --plaintext, and for what a
+// TLS server says to a plaintext or old client.
+std::unique_ptr<ferry::Channel> connect_plaintext(uint16_t port);
 // Connects and authenticates with kToken.
 std::unique_ptr<ferry::Channel> connect_authenticated(uint16_t port);
 

@@ -65,7 +65,7 @@ TEST(Transfer, VersionNamesTheReleaseAndTheWireProtocol) {
   auto r = ferry({"--version"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("ferry ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find("(wire protocol 1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(wire protocol 2)"), std::string::npos) << r.out;
 }
 
 TEST(Transfer, DownloadTreeWithEveryKindOfEntry) {
