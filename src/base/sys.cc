@@ -2,10 +2,13 @@
 
 #include <linux/openat2.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -252,6 +255,43 @@ Result<short> poll_one(int fd, short events, int timeout_ms) {
   int n = retry([&] { return ::poll(&p, 1, timeout_ms); });
   if (n < 0) return fail(err("poll", ""));
   return n == 0 ? static_cast<short>(0) : p.revents;
+}
+
+Result<Pipe> pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(err("pipe", ""));
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd) {
+  if (argv.empty()) return fail(Error::sys(EINVAL, "spawn", "(no program)"));
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // dup2 clears close-on-exec on the copy, so the child keeps 0 and 1.
+  if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return fail(Error::sys(rc, "run", argv[0]));
+  return pid;
+}
+
+Result<std::optional<int>> waitpid(pid_t pid, bool nohang) {
+  int status = 0;
+  pid_t r = retry([&] { return ::waitpid(pid, &status, nohang ? WNOHANG : 0); });
+  if (r < 0) return fail(err("waitpid", ""));
+  if (r == 0) return std::optional<int>();
+  return std::optional<int>(status);
+}
+
+Status kill(pid_t pid, int sig) {
+  if (::kill(pid, sig) != 0) return fail(err("kill", ""));
+  return {};
 }
 
 Status getrandom(std::span<uint8_t> out) {

@@ -9,9 +9,11 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -73,6 +75,20 @@ Status set_nonblocking(int fd, bool on);
 // poll(2) on one descriptor: the events that are ready, or 0 once `timeout_ms`
 // (-1: none) has passed. EINTR restarts the wait with the full timeout.
 Result<short> poll_one(int fd, short events, int timeout_ms);
+
+// Processes.
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+// pipe2(2) with O_CLOEXEC on both ends.
+Result<Pipe> pipe();
+// posix_spawnp(3): argv[0] is looked up in PATH. `stdin_fd` and `stdout_fd`
+// (-1: inherited) become the child's descriptors 0 and 1.
+Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd);
+// waitpid(2): the raw status, or nullopt with `nohang` while it runs.
+Result<std::optional<int>> waitpid(pid_t pid, bool nohang);
+Status kill(pid_t pid, int sig);
 
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);

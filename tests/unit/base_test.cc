@@ -1,9 +1,11 @@
 #include <fcntl.h>
+#include <signal.h>
 
 #include <cerrno>
 
 #include <gtest/gtest.h>
 
+#include "base/child_process.h"
 #include "base/error.h"
 #include "base/sys.h"
 #include "base/units.h"
@@ -80,3 +82,48 @@ TEST(Address, ParsesHostPortForms) {
 }
 
 }  // namespace
+
+TEST(ChildProcess, ReportsExitCodesAndSignals) {
+  auto ok = base::ChildProcess::spawn({"/bin/sh", "-c", "exit 3"});
+  ASSERT_TRUE(ok) << ok.error().message();
+  auto code = ok->wait();
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 3);
+  auto killed = base::ChildProcess::spawn({"/bin/sh", "-c", "kill -9 $$"});
+  ASSERT_TRUE(killed);
+  EXPECT_EQ(*killed->wait(), 128 + 9);
+  auto missing = base::ChildProcess::spawn({"/nonexistent/program"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("/nonexistent/program"), std::string::npos);
+}
+
+TEST(ChildProcess, ARunningChildIsEndedAndReapedWithItsOwner) {
+  pid_t pid;
+  {
+    auto sleeper = base::ChildProcess::spawn({"sleep", "600"});
+    ASSERT_TRUE(sleeper);
+    pid = sleeper->pid();
+    auto running = sleeper->poll();
+    ASSERT_TRUE(running);
+    EXPECT_FALSE(running->has_value());
+  }
+  // Reaped: the pid names no process (not even a zombie) of ours.
+  EXPECT_EQ(::kill(pid, 0), -1);
+}
+
+TEST(ChildProcess, StdinAndStdoutCanBePipes) {
+  auto in = base::sys::pipe();
+  auto out = base::sys::pipe();
+  ASSERT_TRUE(in && out);
+  auto cat = base::ChildProcess::spawn({"cat"}, in->read.get(), out->write.get());
+  ASSERT_TRUE(cat);
+  in->read = base::UniqueFd();
+  out->write = base::UniqueFd();
+  ASSERT_TRUE(base::sys::write_all(in->write.get(), "hello", 5));
+  in->write = base::UniqueFd();
+  char buf[16] = {};
+  auto n = base::sys::read(out->read.get(), buf, sizeof buf);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(std::string(buf, *n), "hello");
+  EXPECT_EQ(*cat->wait(), 0);
+}

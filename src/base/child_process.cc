@@ -1,0 +1,41 @@
+#include "base/child_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "base/sys.h"
+
+namespace base {
+namespace {
+int exit_code_of(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, int stdin_fd,
+                                         int stdout_fd) {
+  return ChildProcess(TRY(sys::spawn(argv, stdin_fd, stdout_fd)));
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ < 0) return;
+  (void)sys::kill(pid_, SIGTERM);
+  (void)sys::waitpid(pid_, false);
+}
+
+Result<int> ChildProcess::wait() {
+  if (pid_ < 0) return fail(Error::msg("the process was already reaped"));
+  auto status = TRY(sys::waitpid(pid_, false));
+  pid_ = -1;
+  return exit_code_of(*status);
+}
+
+Result<std::optional<int>> ChildProcess::poll() {
+  if (pid_ < 0) return fail(Error::msg("the process was already reaped"));
+  auto status = TRY(sys::waitpid(pid_, true));
+  if (!status) return std::optional<int>();
+  pid_ = -1;
+  return std::optional<int>(exit_code_of(*status));
+}
+
+}  // namespace base

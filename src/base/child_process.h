@@ -1,0 +1,39 @@
+// ChildProcess: the one owner of a child process. It is started with
+// posix_spawn; if it is still running when its owner goes, it gets SIGTERM
+// and is reaped, so no caller writes its own kill-and-wait path.
+// Thread-safety: one thread per object.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace base {
+
+class ChildProcess {
+ public:
+  // `stdin_fd`, `stdout_fd`: descriptors that become the child's 0 and 1
+  // (-1: inherited). The caller keeps (and closes) its own copies.
+  static Result<ChildProcess> spawn(const std::vector<std::string>& argv, int stdin_fd = -1,
+                                    int stdout_fd = -1);
+  ChildProcess(ChildProcess&& o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
+  ChildProcess& operator=(ChildProcess&&) = delete;
+  ChildProcess(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  // Blocks until it exits: its exit code, or 128 + the signal that ended it.
+  Result<int> wait();
+  // The same without blocking: nullopt while it runs.
+  Result<std::optional<int>> poll();
+
+ private:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  pid_t pid_ = -1;  // -1 once reaped
+};
+
+}  // namespace base
