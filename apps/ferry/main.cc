@@ -25,6 +25,7 @@
 #include "ferry/frame.h"
 #include "ferry/report_page.h"
 #include "ferry/server.h"
+#include "ferry/ssh_session.h"
 
 namespace {
 
@@ -32,6 +33,43 @@ std::string token_from(const std::string& flag) {
   if (!flag.empty()) return flag;
   const char* env = std::getenv("FERRY_TOKEN");
   return env ? env : "";
+}
+
+// `ferry serve --ssh`: the remote half of `ferry cp` over ssh (ssh_session.h).
+// Standard output carries only the ready line; logs go to standard error.
+int run_serve_for_ssh(ferry::ServeOptions o) {
+  // What goes wrong in the transfer, the client reports; ssh would show a
+  // second copy of it from here.
+  base::log::set_level(base::log::Level::kError);
+  auto token = ferry::auth::make_token();
+  if (!token) {
+    base::log::error("{}", token.error().message());
+    return 1;
+  }
+  o.token = *token;
+  o.dir = ".";
+  o.listen = {"", 0};
+  o.confined = false;
+  o.once = true;
+  o.watch_fd = STDIN_FILENO;
+  auto server = ferry::Server::open(o);
+  if (!server) {
+    base::log::error("{}", server.error().message());
+    return 1;
+  }
+  // $SSH_CONNECTION: "client_ip client_port server_ip server_port".
+  std::string address;
+  if (const char* c = std::getenv("SSH_CONNECTION")) {
+    std::istringstream words(c);
+    std::string skip;
+    words >> skip >> skip >> address;
+    if (address.find(':') != std::string::npos) address = "[" + address + "]";
+  }
+  std::string where = (*server)->address().to_string();
+  fmt::print("{} {} {} {}{}{}\n", ferry::kSshReadyWord, ferry::kSshBootstrapVersion,
+             where.substr(where.rfind(':') + 1), o.token, address.empty() ? "" : " ", address);
+  std::fflush(stdout);
+  return (*server)->run() ? 0 : 1;
 }
 
 int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
@@ -88,7 +126,10 @@ int run_cp(std::vector<std::string> args, const ferry::CopyOptions& o, bool json
     base::log::error("cp needs at least one source and a target");
     return 2;
   }
-  if (o.token.empty()) {
+  // A ferry:// server needs the token; over ssh a fresh one is made.
+  bool token_server = false;
+  for (const auto& a : args) token_server = token_server || a.rfind("ferry://", 0) == 0;
+  if (token_server && o.token.empty()) {
     base::log::error("no token: set FERRY_TOKEN or pass --token (the server prints its token)");
     return 2;
   }
@@ -169,6 +210,10 @@ int main(int argc, char** argv) {
                  "ADDR:PORT to listen on (default :7077; port 0 picks one)");
   sv->add_option("--token", serve_token,
                  "Shared secret (default: $FERRY_TOKEN, else a random one)");
+  bool serve_ssh = false;
+  sv->add_flag("--ssh", serve_ssh,
+               "Serve one transfer for a `ferry cp` that started this over ssh (prints its port "
+               "and a fresh key on standard output)");
   sv->add_flag("--plaintext", serve.plaintext,
                "No encryption: for benchmarks on a network you own (clients need it too)");
   sv->add_flag("--read-only", serve.read_only, "Refuse uploads");
@@ -191,7 +236,8 @@ int main(int argc, char** argv) {
   int cp_timeout = 120;
   auto* c = app.add_subcommand("cp", "Copy files to or from a ferry server (scp-like)");
   c->add_option("paths", cp_args,
-                "SRC... DST; a remote side is HOST:PATH or ferry://HOST[:PORT]/PATH")
+                "SRC... DST; a remote side is [USER@]HOST:PATH (over ssh) or "
+                "ferry://HOST[:PORT]/PATH (a ferry server and its token)")
       ->required();
   c->add_flag("-r,--recursive", cp.recursive, "Copy directories and their contents");
   c->add_flag("--resume", cp.resume,
@@ -200,7 +246,11 @@ int main(int argc, char** argv) {
   c->add_option("--token", cp_token, "Shared secret (default: $FERRY_TOKEN)");
   c->add_flag("--plaintext", cp.plaintext,
               "No encryption: for benchmarks on a network you own (the server needs it too)");
-  c->add_option("--port", cp.port, "Port for HOST:PATH operands (default 7077)");
+  if (const char* rsh = std::getenv("FERRY_RSH")) cp.ssh.rsh = rsh;
+  c->add_option("-e,--rsh", cp.ssh.rsh,
+                "Remote shell for HOST:PATH, with its options (default: $FERRY_RSH, else ssh)");
+  c->add_option("--remote-ferry", cp.ssh.remote_ferry,
+                "The ferry program on the remote host (default: ferry, from its PATH)");
   c->add_option("--timeout", cp_timeout, "Seconds a peer may stall before giving up")
       ->check(CLI::Range(1, 86400));
   c->add_option("--reconnects", cp.reconnects,
@@ -255,12 +305,14 @@ int main(int argc, char** argv) {
 
   if (rp->parsed()) return run_report(report_trace, report_out);
   if (sv->parsed()) {
+    if (serve_ssh) return run_serve_for_ssh(serve);
     serve.token = token_from(serve_token);
     serve.timeout = std::chrono::seconds(serve_timeout);
     return run_serve(serve, listen_text);
   }
   cp.token = token_from(cp_token);
   cp.timeout = std::chrono::seconds(cp_timeout);
+  cp.ssh.timeout = cp.timeout;
   cp.progress = !quiet;  // on a terminal only; --json goes to stdout, the live display to stderr
   return run_cp(cp_args, cp, json);
 }

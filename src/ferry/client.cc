@@ -24,6 +24,7 @@
 #include "ferry/remote_spec.h"
 #include "ferry/requested_tree.h"
 #include "ferry/sender.h"
+#include "ferry/ssh_session.h"
 #include "ferry/tree_walk.h"
 #include "net/socket.h"
 
@@ -187,7 +188,9 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   ReceiveOptions ro{o.resume || retrying, o.fsync, /*keep_owners=*/true, {}};
   std::vector<std::string> shown;
   shown.reserve(sources.size());
-  for (const auto& s : sources) shown.push_back(fmt::format("{}:{}", s.server.to_string(), s.path));
+  for (const auto& s : sources)
+    shown.push_back(
+        fmt::format("{}:{}", s.over_ssh ? s.ssh_destination : s.server.to_string(), s.path));
   ro.requested = TRY(RequestedTree::from_request(get.sources, shown, o.recursive));
   Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));
   ReceiveOutcome out =
@@ -207,23 +210,26 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
                                   const std::string& target_arg, const CopyOptions& o) {
   std::vector<Operand> sources;
   sources.reserve(source_args.size());
-  for (const auto& s : source_args) sources.push_back(TRY(parse_operand(s, o.port)));
-  Operand target = TRY(parse_operand(target_arg, o.port));
+  for (const auto& s : source_args) sources.push_back(TRY(parse_operand(s, kDefaultPort)));
+  Operand target = TRY(parse_operand(target_arg, kDefaultPort));
   bool upload = target.remote;
   for (const auto& s : sources) {
     if (s.remote && upload)
       return base::fail_msg(
           "copying from one server to another is not supported; copy via a local directory");
     if (!s.remote && !upload)
-      return base::fail_msg(
-          fmt::format("'{}' is local and so is the target; one side must be HOST:PATH", s.path));
-    if (s.remote && (s.server.host != sources.front().server.host ||
-                     s.server.port != sources.front().server.port))
+      return base::fail_msg(fmt::format(
+          "'{}' is local and so is the target; one side must be HOST:PATH or ferry://", s.path));
+    const Operand& first = sources.front();
+    if (s.remote && (s.server.host != first.server.host || s.server.port != first.server.port ||
+                     s.ssh_destination != first.ssh_destination))
       return base::fail_msg("all remote sources must be on the same server");
   }
   if (sources.size() > 0xffff) return base::fail_msg("too many sources");
+  const Operand& remote = upload ? target : sources.front();
+  if (remote.over_ssh && o.plaintext)
+    return base::fail_msg("--plaintext is for ferry:// servers; over ssh ferry always uses TLS");
 
-  Security security = TRY(Security::make(tls::Role::kClient, o.plaintext, o.token));
   TransferReport report;
   report.direction = upload ? "upload" : "download";
   Counters counters;
@@ -232,13 +238,33 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
   auto started = Clock::now();
   base::Status st;
   for (int attempt = 0;; ++attempt) {
+    // Over ssh, each attempt starts a one-transfer server of its own.
+    std::unique_ptr<SshSession> ssh;
+    CopyOptions with_key = o;
+    if (remote.over_ssh) {
+      auto session = SshSession::start(remote.ssh_destination, remote.server.host, o.ssh);
+      if (!session) {
+        st = base::fail(std::move(session).error());
+        break;
+      }
+      ssh = std::move(*session);
+      with_key.token = ssh->endpoint().token;
+      for (auto* op : {&target, &sources.front()})
+        if (op->over_ssh) op->server = ssh->endpoint().server;
+      for (auto& s : sources) s.server = sources.front().server;
+    }
+    auto security = Security::make(tls::Role::kClient, o.plaintext, with_key.token);
+    if (!security) {
+      st = base::fail(std::move(security).error());
+      break;
+    }
     std::vector<std::string> local_paths;
     local_paths.reserve(sources.size());
     for (const auto& s : sources) local_paths.push_back(s.path);
-    st = upload ? upload_once(local_paths, target, o, security, attempt > 0, counters, report,
-                              progress)
-                : download_once(sources, target_arg, o, security, attempt > 0, counters, report,
-                                progress);
+    st = upload ? upload_once(local_paths, target, with_key, *security, attempt > 0, counters,
+                              report, progress)
+                : download_once(sources, target_arg, with_key, *security, attempt > 0, counters,
+                                report, progress);
     if (st || !connection_lost(st.error()) || attempt >= o.reconnects) break;
     base::log::warn("{}; reconnecting to resume ({} of {})", st.error().message(), attempt + 1,
                     o.reconnects);

@@ -1,5 +1,7 @@
 // Client: `ferry cp`. Copies local sources to a server (upload) or a
-// server's sources to a local target (download), through one connection.
+// server's sources to a local target (download), through one connection
+// (and its parallel streams). The server is a ferry:// one (token), or one
+// started for this transfer over ssh (ssh_session.h).
 // A connection lost mid-transfer is retried (resuming from the part files
 // already written) up to CopyOptions::reconnects times.
 // Thread-safety: one copy() at a time per thread; no shared state.
@@ -11,13 +13,13 @@
 
 #include "base/error.h"
 #include "ferry/report.h"
+#include "ferry/ssh_session.h"
 
 namespace ferry {
 
 struct CopyOptions {
   std::string token;
   bool plaintext = false;  // no TLS (--plaintext; the server must use it too)
-  uint16_t port = 7077;
   bool recursive = false;
   bool resume = false;  // skip files already whole at the receiver
   bool fsync = false;
@@ -31,6 +33,7 @@ struct CopyOptions {
   std::chrono::milliseconds interval{200};  // diagnosis sampling interval
   std::string trace;                        // --trace FILE (JSON Lines)
   std::chrono::milliseconds timeout{120000};
+  SshOptions ssh;  // for [USER@]HOST:PATH operands
 };
 
 base::Result<TransferReport> copy(const std::vector<std::string>& sources,

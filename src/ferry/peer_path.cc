@@ -1,5 +1,7 @@
 #include "ferry/peer_path.h"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace ferry {
@@ -58,6 +60,34 @@ base::Result<std::string> normalize_request_path(std::string_view path) {
     start = end + 1;
   }
   return out.empty() ? std::string(".") : out;
+}
+
+SourcePlace source_place(std::string_view path) {
+  bool absolute = !path.empty() && path.front() == '/';
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (!comp.empty() && comp != ".") parts.push_back(comp);
+    start = end + 1;
+  }
+  auto join = [&](size_t n) {
+    std::string out = absolute ? "/" : "";
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) out += '/';
+      out += parts[i];
+    }
+    return out.empty() ? std::string(".") : out;
+  };
+  if (parts.empty() || parts.back() == "..") return {join(parts.size()), "."};
+  return {join(parts.size() - 1), std::string(parts.back())};
+}
+
+std::string announced_name(std::string_view path) {
+  SourcePlace p = source_place(path);
+  return p.name == "." ? "served" : p.name;
 }
 
 std::pair<std::string, std::string> split_parent(std::string_view path) {

@@ -29,6 +29,21 @@ base::Result<std::string> normalize_request_path(std::string_view path);
 // terminal or forge a line of output.
 std::string printable(std::string_view s, size_t max = 200);
 
+// Where a source a client names is read from: the directory and the name in
+// it, with empty and "." components dropped lexically. A path that names a
+// directory itself ("", "/", ".", "a/..") gives that directory and name ".".
+// Absolute paths and ".." are kept as they are: a confining server has
+// refused them before this (normalize_request_path); one started over ssh
+// resolves them as its user would.
+struct SourcePlace {
+  std::string parent;
+  std::string name;
+};
+SourcePlace source_place(std::string_view path);
+// The top-level name a source is announced under: source_place's name, or
+// "served" for a directory named itself. Client and server both use it.
+std::string announced_name(std::string_view path);
+
 // Splits "a/b/c" into "a/b" and "c" ("" parent for a single component).
 std::pair<std::string, std::string> split_parent(std::string_view path);
 

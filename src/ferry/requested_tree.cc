@@ -16,9 +16,9 @@ base::Error refused(const Entry& e, const std::string& why) {
 }  // namespace
 
 base::Result<std::string> RequestedTree::announced_name(const std::string& request_path) {
-  std::string rel = TRY(normalize_request_path(request_path));
-  if (rel == ".") return std::string("served");
-  return split_parent(rel).second;
+  if (request_path.size() > kMaxPathBytes || request_path.find('\0') != std::string::npos)
+    return base::fail_msg(fmt::format("'{}' is not a path to ask for", printable(request_path)));
+  return ferry::announced_name(request_path);
 }
 
 base::Result<RequestedTree> RequestedTree::from_request(const std::vector<std::string>& paths,

@@ -1,6 +1,7 @@
 #include "ferry/server.h"
 
 #include <linux/openat2.h>
+#include <poll.h>
 
 #include <thread>
 
@@ -66,7 +67,22 @@ base::Status Server::run() {
       gate_.expire();
     }
   }).detach();
+  auto started = std::chrono::steady_clock::now();
   for (;;) {
+    if (int state = finished_.load(); state != 0)
+      return state == 1 ? base::Status{} : base::fail_msg("the transfer failed");
+    if (options_.once && requests_.load() == 0 &&
+        std::chrono::steady_clock::now() - started > options_.first_request_deadline)
+      return base::fail_msg("no client came to this one-transfer server");
+    if (options_.watch_fd >= 0) {
+      // The ssh session that started this server: its end is ours.
+      short r = TRY(sys::poll_one(options_.watch_fd, POLLIN, 0));
+      char byte;
+      if (r != 0 && TRY(sys::read(options_.watch_fd, &byte, 1)) == 0)
+        return base::fail_msg("the session that started this server has ended");
+    }
+    short ready = TRY(sys::poll_one(listener_.get(), POLLIN, options_.once ? 200 : -1));
+    if (ready == 0) continue;
     auto conn = net::accept(listener_.get());
     if (!conn) {
       base::log::warn("{}", conn.error().message());
@@ -82,28 +98,49 @@ base::Status Server::run() {
 }
 
 namespace {
-// Roots for a GET: each source resolved beneath the served directory.
-base::Result<std::vector<WalkRoot>> roots_beneath(int root,
-                                                  const std::vector<std::string>& sources) {
+// A path from the client's request: beneath the served directory when
+// confined, else (a server started over ssh) as the user would name it.
+base::Result<std::string> request_path(const std::string& raw, bool confined) {
+  if (confined) return normalize_request_path(raw);
+  if (raw.size() > kMaxPathBytes || raw.find('\0') != std::string::npos)
+    return base::fail_msg(fmt::format("'{}' is not a usable path", printable(raw)));
+  return raw.empty() ? std::string(".") : raw;
+}
+
+// Roots for a GET: each source opened from the served directory.
+base::Result<std::vector<WalkRoot>> source_roots(int root, const std::vector<std::string>& sources,
+                                                 bool confined) {
   std::vector<WalkRoot> roots;
+  uint64_t resolve = confined ? RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS : 0;
   for (const std::string& raw : sources) {
-    std::string rel = TRY(normalize_request_path(raw));
-    auto [parent, leaf] = split_parent(rel);
+    std::string path = TRY(request_path(raw, confined));
+    SourcePlace place = source_place(path);
     WalkRoot r;
-    if (rel == ".") {
-      r.parent = TRY(sys::openat2(root, ".", O_RDONLY | O_DIRECTORY, 0, RESOLVE_BENEATH, "."));
-      r.name = ".";
-      r.send_as = "served";
-    } else {
-      r.parent = TRY(sys::openat2(root, parent.empty() ? "." : parent, O_RDONLY | O_DIRECTORY, 0,
-                                  RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, raw));
-      r.name = leaf;
-      r.send_as = leaf;
-    }
+    r.parent =
+        TRY(sys::openat2(root, place.parent, O_RDONLY | O_DIRECTORY, 0, resolve, printable(raw)));
+    r.name = place.name;
+    r.send_as = announced_name(path);
     roots.push_back(std::move(r));
   }
   return roots;
 }
+
+// In a one-shot server, marks its one transfer over, as it ends.
+class TransferEnd {
+ public:
+  TransferEnd(bool once, std::atomic<int>& state) : once_(once), state_(state) {}
+  ~TransferEnd() {
+    if (once_) state_ = ok_ ? 1 : 2;
+  }
+  TransferEnd(const TransferEnd&) = delete;
+  TransferEnd& operator=(const TransferEnd&) = delete;
+  void succeeded() { ok_ = true; }
+
+ private:
+  bool once_;
+  std::atomic<int>& state_;
+  bool ok_ = false;
+};
 }  // namespace
 
 void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket) {
@@ -136,6 +173,10 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
       base::log::warn("{}: {}", peer, st.error().message());
     return;
   }
+  if (options_.once && requests_.fetch_add(1) > 0)
+    return fail(base::Error::msg("this server was started for one transfer, and it has begun"),
+                true);
+  TransferEnd end(options_.once, finished_);
   // Accepts the request and, for a parallel transfer, gathers its streams.
   uint8_t streams = std::visit(
       [](const auto& r) -> uint8_t {
@@ -157,10 +198,10 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   Counters counters;
   if (auto* put = std::get_if<Put>(&*request)) {
     if (options_.read_only) return fail(base::Error::msg("this server is read-only"), true);
-    auto target = normalize_request_path(put->target);
+    auto target = request_path(put->target, options_.confined);
     if (!target) return fail(target.error(), true);
     auto dest = resolve_destination(root_.get(), *target == "." ? "" : *target, put->source_count,
-                                    /*confined=*/true);
+                                    options_.confined);
     if (!dest) return fail(dest.error(), true);
     auto extra = accept();
     if (!extra) return fail(extra.error(), true);
@@ -174,10 +215,11 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     auto out = run_monitored(receiver, monitor);
     if (!out) return fail(out.error(), false);
     base::log::info("{}: received {} entries, {} bytes", peer, out->entries, out->bytes);
+    end.succeeded();
     return;
   }
   const Get& get = std::get<Get>(*request);
-  auto roots = roots_beneath(root_.get(), get.sources);
+  auto roots = source_roots(root_.get(), get.sources, options_.confined);
   if (!roots) return fail(roots.error(), true);
   auto extra = accept();
   if (!extra) return fail(extra.error(), true);
@@ -188,6 +230,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   auto out = run_monitored(sender, monitor);
   if (!out) return fail(out.error(), false);
   base::log::info("{}: sent {} entries, {} bytes", peer, out->receiver.files, out->receiver.bytes);
+  end.succeeded();
 }
 
 }  // namespace ferry

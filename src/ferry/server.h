@@ -1,6 +1,6 @@
 // Server: `ferry serve`. Serves one directory to many clients at once, one
-// thread per connection; a failing connection is logged in one line and
-// never disturbs the others. Connections that have not authenticated wait in
+// thread per connection (or, started over ssh, one transfer: ServeOptions); a failing connection is
+// logged in one line and never disturbs the others. Connections that have not authenticated wait in
 // a HandshakeGate of their own, never in the clients' limit. Clients may download (GET) anything
 // beneath the directory and, unless read-only, upload (PUT) into it. Every path a client names is
 // resolved beneath the directory (openat2 RESOLVE_BENEATH). Thread-safety: run() blocks; connection
@@ -36,7 +36,15 @@ struct ServeOptions {
   bool keep_owners = false;  // uploads keep their owners and set-id bits (as root)
   std::chrono::milliseconds timeout{120000};
   size_t max_clients = 64;  // authenticated connections at once
-  int sndbuf = 0;           // fixed socket buffer sizes in bytes; 0 keeps autotuning
+  // Started over ssh (`ferry serve --ssh`): paths are the user's own, not
+  // confined to the directory; one transfer is served, then run() returns;
+  // and it returns early when `watch_fd` reaches its end (the session is
+  // gone) or no request has come within `first_request_deadline`.
+  bool confined = true;
+  bool once = false;
+  int watch_fd = -1;
+  std::chrono::milliseconds first_request_deadline{60000};
+  int sndbuf = 0;  // fixed socket buffer sizes in bytes; 0 keeps autotuning
   int rcvbuf = 0;
 };
 
@@ -44,7 +52,8 @@ class Server {
  public:
   static base::Result<std::unique_ptr<Server>> open(ServeOptions options);
   const net::SocketAddress& address() const { return address_; }
-  // Accepts and serves until the process ends.
+  // Accepts and serves until the process ends, or (once) until its one
+  // transfer is over: then its outcome.
   base::Status run();
 
  private:
@@ -58,6 +67,8 @@ class Server {
   base::UniqueFd listener_;
   net::SocketAddress address_;
   std::atomic<size_t> active_{0};  // authenticated connections
+  std::atomic<int> requests_{0};   // PUT and GET requests seen
+  std::atomic<int> finished_{0};   // once: 1 the transfer succeeded, 2 it failed
   HandshakeGate gate_;             // connections still in the handshake
   StreamRendezvous rendezvous_;
 };

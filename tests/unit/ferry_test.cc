@@ -14,6 +14,7 @@
 #include "ferry/messages.h"
 #include "ferry/peer_path.h"
 #include "ferry/remote_spec.h"
+#include "ferry/ssh_session.h"
 
 namespace ferry {
 namespace {
@@ -118,25 +119,44 @@ TEST(PeerPath, NormalizesRequestPaths) {
   EXPECT_FALSE(normalize_request_path(std::string("a\0", 2)));
 }
 
-TEST(RemoteSpec, ScpStyleOperands) {
+TEST(RemoteSpec, ScpStyleOperandsGoOverSsh) {
   auto a = parse_operand("host:dir/x", 7077);
   ASSERT_TRUE(a);
   EXPECT_TRUE(a->remote);
+  EXPECT_TRUE(a->over_ssh);
   EXPECT_EQ(a->server.host, "host");
-  EXPECT_EQ(a->server.port, 7077);
+  EXPECT_EQ(a->ssh_destination, "host");
   EXPECT_EQ(a->path, "dir/x");
+  auto u = parse_operand("alice@host:/etc/hosts", 7077);
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->over_ssh);
+  EXPECT_EQ(u->server.host, "host");
+  EXPECT_EQ(u->ssh_destination, "alice@host");
+  EXPECT_EQ(u->path, "/etc/hosts");
+  auto home = parse_operand("alice@host:", 7077);
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->path, "");
+  auto v6 = parse_operand("bob@[fd00::2]:file", 7077);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->server.host, "fd00::2");
+  EXPECT_EQ(v6->ssh_destination, "bob@fd00::2");
   auto b = parse_operand("ferry://10.1.2.3:9000/a/b", 7077);
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->remote);
+  EXPECT_FALSE(b->over_ssh);
   EXPECT_EQ(b->server.host, "10.1.2.3");
   EXPECT_EQ(b->server.port, 9000);
   EXPECT_EQ(b->path, "a/b");
   auto c = parse_operand("./odd:name", 7077);
   ASSERT_TRUE(c);
   EXPECT_FALSE(c->remote);
+  auto at_local = parse_operand("dir/a@b:c", 7077);
+  ASSERT_TRUE(at_local);
+  EXPECT_FALSE(at_local->remote);
+  EXPECT_EQ(at_local->path, "dir/a@b:c");
   auto d = parse_operand("[::1]:file", 7077);
   ASSERT_TRUE(d);
-  EXPECT_TRUE(d->remote);
+  EXPECT_TRUE(d->over_ssh);
   EXPECT_EQ(d->server.host, "::1");
   EXPECT_EQ(d->path, "file");
   auto e = parse_operand("plain.txt", 7077);
@@ -144,6 +164,60 @@ TEST(RemoteSpec, ScpStyleOperands) {
   EXPECT_FALSE(e->remote);
   EXPECT_FALSE(parse_operand("", 7077));
   EXPECT_FALSE(parse_operand("ferry:///x", 7077));
+  EXPECT_FALSE(parse_operand("alice@:x", 7077));
+}
+
+TEST(SourcePlace, SplitsLikeTheServerOpens) {
+  auto p = source_place("a/./b/");
+  EXPECT_EQ(p.parent, "a");
+  EXPECT_EQ(p.name, "b");
+  p = source_place("/etc/hosts");
+  EXPECT_EQ(p.parent, "/etc");
+  EXPECT_EQ(p.name, "hosts");
+  p = source_place("/hosts");
+  EXPECT_EQ(p.parent, "/");
+  p = source_place("");
+  EXPECT_EQ(p.parent, ".");
+  EXPECT_EQ(p.name, ".");
+  p = source_place("/");
+  EXPECT_EQ(p.parent, "/");
+  EXPECT_EQ(p.name, ".");
+  p = source_place("../up/..");
+  EXPECT_EQ(p.parent, "../up/..");
+  EXPECT_EQ(p.name, ".");
+  EXPECT_EQ(announced_name("x/y"), "y");
+  EXPECT_EQ(announced_name("."), "served");
+  EXPECT_EQ(announced_name("a/."), "a");
+}
+
+TEST(SshSession, RemoteShellWordsAndQuoting) {
+  auto w = split_command("ssh -i 'my key' -o \"UserKnownHostsFile=/tmp/k h\" -p 22");
+  ASSERT_TRUE(w);
+  std::vector<std::string> want = {"ssh", "-i", "my key", "-o", "UserKnownHostsFile=/tmp/k h",
+                                   "-p",  "22"};
+  EXPECT_EQ(*w, want);
+  EXPECT_FALSE(split_command("ssh 'unclosed"));
+  EXPECT_FALSE(split_command("   "));
+  EXPECT_EQ(shell_quote("/opt/fer ry/bin/ferry"), "'/opt/fer ry/bin/ferry'");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+}
+
+TEST(SshSession, TheReadyLineIsCheckedFieldByField) {
+  const std::string token(32, 'a');
+  auto e = parse_ready_line("ferry-ssh 2 40123 " + token + " 10.0.0.2", "127.0.0.1");
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_EQ(e->server.host, "127.0.0.1");  // the name given resolves: it wins
+  EXPECT_EQ(e->server.port, 40123);
+  EXPECT_EQ(e->token, token);
+  auto alias = parse_ready_line("ferry-ssh 2 40123 " + token + " 10.0.0.2", "no-such-host.invalid");
+  ASSERT_TRUE(alias) << alias.error().message();
+  EXPECT_EQ(alias->server.host, "10.0.0.2");
+  EXPECT_FALSE(parse_ready_line("ferry-ssh 3 40123 " + token, "h"));
+  EXPECT_FALSE(parse_ready_line("ferry-ssh 2 0 " + token, "h"));
+  EXPECT_FALSE(parse_ready_line("ferry-ssh 2 70000 " + token, "h"));
+  EXPECT_FALSE(parse_ready_line("ferry-ssh 2 40123 " + std::string(32, 'G'), "h"));
+  EXPECT_FALSE(parse_ready_line("ferry-ssh 2 40123 short", "h"));
+  EXPECT_FALSE(parse_ready_line("ferry-ssh 2 40123", "h"));
 }
 
 TEST(Auth, MacsDependOnTokenNoncesAndDirection) {
@@ -218,4 +292,14 @@ TEST(Channel, AFrameLargerThanTheReadBufferIsReceivedWhole) {
   ASSERT_EQ(f->payload.size(), payload.size());
   EXPECT_EQ(f->payload.front(), 'x');
   EXPECT_EQ(f->payload.back(), 'z');
+}
+
+TEST(SshSessionStart, ADestinationThatSshWouldReadAsAnOptionIsRefused) {
+  // scp's old hole: a "host" such as -oProxyCommand=... runs a command.
+  std::string planted = "/tmp/ferry-unit-pwned-" + std::to_string(getpid());
+  ::unlink(planted.c_str());
+  auto s = ferry::SshSession::start("-oProxyCommand=touch " + planted, "x", {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("not a host"), std::string::npos) << s.error().message();
+  EXPECT_NE(::access(planted.c_str(), F_OK), 0);
 }
