@@ -240,6 +240,13 @@ base::Result<Entry> decode_entry(std::span<const uint8_t> p) {
   m.path = TRY(d.str16());
   m.link_target = TRY(d.str16());
   TRY_STATUS(d.finish("ENTRY"));
+  // What symlink(2) can store whole: a NUL would cut the target short.
+  if (m.kind == EntryKind::kSymlink &&
+      (m.link_target.empty() || m.link_target.size() > kMaxLinkTarget ||
+       m.link_target.find('\0') != std::string::npos))
+    return base::fail_msg("ENTRY: a symlink's target must be 1 to 4095 bytes without NUL");
+  if (m.kind != EntryKind::kSymlink && !m.link_target.empty())
+    return base::fail_msg("ENTRY: only a symlink has a link target");
   return m;
 }
 

@@ -80,6 +80,9 @@ inline constexpr uint8_t kEntryOwner = 2;   // uid/gid are meaningful (sender ra
 // 2^62, and the file ends where the data ends.
 inline constexpr uint8_t kEntryGrowing = 4;
 
+// The longest symlink target Linux stores (PATH_MAX less its NUL).
+inline constexpr size_t kMaxLinkTarget = 4095;
+
 struct Entry {
   uint32_t id = 0;
   EntryKind kind = EntryKind::kFile;
@@ -91,7 +94,7 @@ struct Entry {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::string path;         // relative, '/'-separated, first component is the source's name
-  std::string link_target;  // symlinks only
+  std::string link_target;  // symlinks only: 1 to kMaxLinkTarget bytes, no NUL
 };
 
 enum class WantHow : uint8_t { kSkip = 0, kAll = 1, kBlocks = 2 };

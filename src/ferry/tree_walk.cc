@@ -64,7 +64,7 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
   } else if (S_ISLNK(st.st_mode)) {
     item.entry.kind = EntryKind::kSymlink;
     item.entry.link_target = TRY(sys::readlinkat(parent_fd, name, shown));
-    if (item.entry.link_target.size() > 4096)
+    if (item.entry.link_target.size() > kMaxLinkTarget)
       return base::fail_msg(fmt::format("{}: link target too long", shown));
   } else {
     return base::fail_msg(fmt::format("{}: not a regular file, directory or link; skipped", shown));

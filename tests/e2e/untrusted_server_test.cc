@@ -76,6 +76,19 @@ TEST_F(UntrustedServer, TheRequestedNameTwiceOrAChildBeforeItsDirectoryIsRefused
                  "its directory was not announced before it");
 }
 
+TEST_F(UntrustedServer, ASymlinkTargetThatSymlinkCannotHoldWholeIsRefused) {
+  // A NUL would cut the target short: the link made would not be the one sent.
+  for (std::string target : {std::string("/etc\0/x", 7), std::string(), std::string(4096, 'a')}) {
+    Entry link = entry(1, EntryKind::kSymlink, "wanted.txt");
+    link.link_target = target;
+    expect_refused(announcing({link}), {"URL"}, "symlink's target");
+  }
+  // And a target on something that is not a symlink.
+  Entry file = entry(1, EntryKind::kFile, "wanted.txt");
+  file.link_target = "/etc/passwd";
+  expect_refused(announcing({file}), {"URL"}, "only a symlink has a link target");
+}
+
 TEST_F(UntrustedServer, AMissingSourceIsAnErrorNotOk) {
   mkdir((t / "srv").c_str(), 0755);
   mkdir((t / "srv/adir").c_str(), 0755);
