@@ -334,7 +334,8 @@ base::Status Sender::serve(const Reply& reply) {
 base::Result<SendOutcome> Sender::run() {
   std::thread reader([this] { read_replies(); });
   auto stop_reader = [&] {
-    ::shutdown(ch_.transport().socket_fd(), SHUT_RDWR);
+    // The read side only: the caller may still send ERROR to say why.
+    ::shutdown(ch_.transport().socket_fd(), SHUT_RD);
     reader.join();
   };
   auto body = [&]() -> base::Status {
@@ -351,6 +352,8 @@ base::Result<SendOutcome> Sender::run() {
       TRY_STATUS(send_pending_stats());
       if (auto r = replies_.pop_for(std::chrono::milliseconds(50))) TRY_STATUS(serve(*r));
     }
+    // The receiver ended the transfer (its ERROR, reported below): no DONE after that.
+    if (replies_.error()) return base::fail_msg("the receiver ended the transfer");
     TRY_STATUS(ch_.send(FrameType::kDone, ""));
     TRY_STATUS(flush_all());
     // Serve re-sends until the receiver reports its result.
@@ -366,8 +369,10 @@ base::Result<SendOutcome> Sender::run() {
   };
   auto st = body();
   if (!st) {
+    // What the reader saw before it is stopped (stopping it ends its stream).
+    auto cause = replies_.error();
     stop_reader();
-    if (auto e = replies_.error()) return base::fail(*e);  // the cause, not the symptom
+    if (cause) return base::fail(*cause);  // the cause, not the symptom
     return base::fail(std::move(st).error());
   }
   reader.join();

@@ -213,7 +213,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     Monitor monitor("receiver", counters, std::chrono::milliseconds(200));
     monitor.watch_streams(*ch, pointers(*extra));
     auto out = run_monitored(receiver, monitor);
-    if (!out) return fail(out.error(), false);
+    if (!out) return fail(out.error(), true);  // best effort: the peer may be gone
     base::log::info("{}: received {} entries, {} bytes", peer, out->entries, out->bytes);
     end.succeeded();
     return;
@@ -228,7 +228,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
   monitor.watch_streams(*ch, pointers(*extra));
   auto out = run_monitored(sender, monitor);
-  if (!out) return fail(out.error(), false);
+  if (!out) return fail(out.error(), true);  // best effort: the peer may be gone
   base::log::info("{}: sent {} entries, {} bytes", peer, out->receiver.files, out->receiver.bytes);
   end.succeeded();
 }

@@ -361,6 +361,53 @@ TEST_F(Hostile, AnnouncingAHugeFileThenLeavingReservesAlmostNothing) {
   expect_still_serving(server, t);
 }
 
+TEST_F(Hostile, ARejectedWantIsAnsweredWithAnErrorThatNamesIt) {
+  write_file(t / "srv/three.bin", std::string(3 << 20, 'x'));  // 3 blocks
+  FerryServer server(t / "srv");
+  auto ch = connect_authenticated(server.port());
+  Get get;
+  get.streams = 1;
+  get.sources = {"three.bin"};
+  ASSERT_TRUE(ch->send(FrameType::kGet, encode(get)));
+  ASSERT_TRUE(ch->flush());
+  auto accept = ch->recv();
+  ASSERT_TRUE(accept && accept->type == FrameType::kAccept);
+  auto entry = ch->recv();
+  ASSERT_TRUE(entry && entry->type == FrameType::kEntry);
+  auto e = decode_entry(entry->payload);
+  ASSERT_TRUE(e);
+  Want lie{e->id, WantHow::kBlocks, std::vector<uint64_t>(10, 0)};  // claims 10 blocks
+  ASSERT_TRUE(ch->send(FrameType::kWant, encode(lie)));
+  ASSERT_TRUE(ch->flush());
+  std::string said;
+  for (auto f = ch->recv(); f; f = ch->recv())
+    if (f->type == FrameType::kError) {
+      auto err = decode_error(f->payload);
+      if (err) said = err->message;
+      break;
+    }
+  EXPECT_NE(said.find("claims 10 blocks"), std::string::npos) << "ERROR: " << said;
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, AnUploadTheServerEndsGetsNoDoneAfterIt) {
+  std::atomic<bool> done_after_error{false};
+  FakeServer fake([&](Channel& ch) {
+    (void)ch.send(FrameType::kAccept, encode(Accept{}));
+    (void)ch.flush();
+    auto first = ch.recv();  // the client's first ENTRY
+    (void)ch.send(FrameType::kError, encode(ErrorMsg{1, "disk full (the fake's answer)"}));
+    (void)ch.flush();
+    for (auto f = ch.recv(); f; f = ch.recv())
+      if (f->type == FrameType::kDone) done_after_error = true;
+  });
+  write_file(t / "big", std::string(8 << 20, 'b'));
+  auto r = ferry({"cp", t / "big", fake.url("")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("disk full (the fake's answer)"), std::string::npos) << r.err;
+  EXPECT_FALSE(done_after_error) << "the client sent DONE after the server's ERROR";
+}
+
 TEST_F(Hostile, APlantedHardLinkAsPartFileIsNotWrittenThrough) {
   std::string victim = t / "outside/victim";
   write_file(victim, "original");
