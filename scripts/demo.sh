@@ -59,10 +59,10 @@ server_ip=$(berth inspect -f '{{.Network.address}}' ferry-server)
 echo "== ferry serve in container ferry-server at $server_ip (bridge berth0)"
 echo "== ferry cp in a second container; its program reads the output at 16 MB/s (pv -L 16m)"
 berth run --rm -e FERRY_TOKEN -v "$work/received:/out" localhost/ferry-demo \
-  sh -c "ferry cp --json $server_ip:payload.bin - 2>/out/slow.json | pv -q -L 16m >/dev/null"
+  sh -c "ferry cp --json ferry://$server_ip:7077/payload.bin - 2>/out/slow.json | pv -q -L 16m >/dev/null"
 echo "== the same transfer, written straight to the container's file"
 berth run --rm -e FERRY_TOKEN -v "$work/received:/out" localhost/ferry-demo \
-  ferry cp --json "$server_ip:payload.bin" /out/payload.bin >"$work/received/fast.json"
+  ferry cp --json "ferry://$server_ip:7077/payload.bin" /out/payload.bin >"$work/received/fast.json"
 cmp "$work/share/payload.bin" "$work/received/payload.bin"
 echo
 echo "RESULT: container to container, throttled reader: $(verdict "$work/received/slow.json")"
