@@ -5,12 +5,20 @@
 #   file : a 2 GiB random file over loopback, file to file (iperf3 is memory to memory)
 #   tree : 20,000 files (300 MB) over loopback
 #   veth : the 2 GiB file between two network namespaces joined by a veth pair
+#   crypto: the 2 GiB file, encrypted ferry (TLS, the default) against
+#          plaintext ferry, ferry over ssh, scp, rsync over ssh and rclone over
+#          sftp, in alternating rounds; min/median/max, ratios, CPU s/GB
 # Also prints ferry's CPU seconds per GB on each side.
+#   bash bench/ferry_bench.sh --only crypto    runs just that case
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=5
 FILE_SIZE=2G
-[ "${1:-}" = "--quick" ] && { REPS=1; FILE_SIZE=512M; }
+ONLY=
+case "${1:-}" in
+  --quick) REPS=1; FILE_SIZE=512M ;;
+  --only) ONLY=${2:?--only needs a case name} ;;
+esac
 bash scripts/install-deps.sh --with-test-tools
 bash scripts/build.sh
 FERRY=$PWD/build/bin/ferry
@@ -76,6 +84,9 @@ SCP="scp -i $W/key -P 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/de
 mkdir -p "$W/dst"
 "$FERRY" serve "$W/dst" --listen 127.0.0.1:7177 >"$W/serve.log" 2>&1 & SERVER=$!; PIDS+=($SERVER)
 wait_port 7177
+"$FERRY" serve --plaintext "$W/dst" --listen 127.0.0.1:7178 >"$W/serve-plain.log" 2>&1 &
+PLAIN_SERVER=$!; PIDS+=($PLAIN_SERVER)
+wait_port 7178
 
 declare -A RESULT
 run_case() {  # name source cmd...; prints and records the median seconds
@@ -113,6 +124,61 @@ tar_nc() {
 }
 
 cpu_of() { awk '{print ($14+$15)/100}' /proc/$1/stat; }
+stats() { sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f %.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
+
+crypto_case() {
+  echo "== crypto: $(numfmt --to=iec $BYTES) over loopback, $REPS alternating rounds"
+  ferry_tls() { "$FERRY" cp -q "$W/big" ferry://127.0.0.1:7177/; }
+  ferry_plain() { "$FERRY" cp -q --plaintext "$W/big" ferry://127.0.0.1:7178/; }
+  ferry_ssh() { "$FERRY" cp -q -e "$SSH" --remote-ferry "$FERRY" "$W/big" root@127.0.0.1:"$W/dst/"; }
+  scp_copy() { $SCP "$W/big" root@127.0.0.1:"$W/dst/"; }
+  rsync_copy() { rsync -a -e "$SSH" "$W/big" root@127.0.0.1:"$W/dst/"; }
+  rclone_copy() { rclone copyto --config /dev/null "$W/big" ":sftp,host=127.0.0.1,port=2222,user=root,key_file=$W/key:$W/dst/big"; }
+  local names=(ferry_tls ferry_plain ferry_ssh scp_copy rsync_copy rclone_copy)
+  declare -A T CLI SRV
+  local srv_pid
+  for _ in $(seq $REPS); do
+    for n in "${names[@]}"; do
+      prepare "$W/big"
+      srv_pid=
+      [ $n = ferry_tls ] && srv_pid=$SERVER
+      [ $n = ferry_plain ] && srv_pid=$PLAIN_SERVER
+      local s0=0; [ -n "$srv_pid" ] && s0=$(cpu_of $srv_pid)
+      local t0=$(now)
+      /usr/bin/time -o "$W/time" -f '%U %S' bash -c "$(declare -f $n); $(declare -p W FERRY SSH SCP); $n" \
+        >/dev/null 2>"$W/err" || { echo "  $n failed: $(head -3 "$W/err")"; return 1; }
+      local t1=$(now)
+      T[$n]+="$(echo "$t1 - $t0" | bc -l) "
+      CLI[$n]+="$(awk '{print $1+$2}' "$W/time") "
+      [ -n "$srv_pid" ] && SRV[$n]+="$(echo "$(cpu_of $srv_pid) - $s0" | bc -l) "
+    done
+  done
+  local gb=$(echo "$BYTES / 1000000000" | bc -l)
+  local med_tls=$(printf '%s\n' ${T[ferry_tls]} | median)
+  printf '  %-22s %23s %10s %12s %12s\n' case "seconds min/med/max" "GB/s" "vs TLS ferry" "CPU s/GB"
+  for n in "${names[@]}"; do
+    local st=$(printf '%s\n' ${T[$n]} | stats)
+    local med=$(echo "$st" | cut -d' ' -f2)
+    local cpu=$(printf '%s\n' ${CLI[$n]} | median)
+    local side="client $(printf '%.2f' "$(echo "$cpu / $gb" | bc -l)")"
+    if [ -n "${SRV[$n]:-}" ]; then
+      side+=", server $(printf '%.2f' "$(echo "$(printf '%s\n' ${SRV[$n]} | median) / $gb" | bc -l)")"
+    fi
+    printf '  %-22s %23s %10.2f %11.2fx   %s\n' "$n" "$st" "$(echo "$BYTES / $med / 1000000000" | bc -l)" \
+      "$(echo "$med / $med_tls" | bc -l)" "$side"
+  done
+  local med_plain=$(printf '%s\n' ${T[ferry_plain]} | median)
+  local med_scp=$(printf '%s\n' ${T[scp_copy]} | median)
+  printf '  encrypted ferry = %.2fx plaintext ferry (bar 0.75), %.2fx scp (bar 4)\n' \
+    "$(echo "$med_plain / $med_tls" | bc -l)" "$(echo "$med_scp / $med_tls" | bc -l)"
+  echo "  (the \"vs TLS ferry\" column is time over TLS ferry's time: above 1 is slower than it)"
+  echo "  (client CPU is the ferry/scp/rsync/rclone process and what it runs, ssh included)"
+}
+if [ "$ONLY" = crypto ]; then
+  crypto_case
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(date -u +%F)"
+  exit 0
+fi
 
 echo "== file: $(numfmt --to=iec $BYTES) over loopback, $REPS runs each"
 declare -a IPERF IPERFZ
@@ -192,5 +258,8 @@ printf '  %-28s %7.3f GB/s\n' "iperf3 over veth" "$V_IPERF"
 run_case "ferry cp over veth" "$W/big" ip netns exec $NS_A "$FERRY" cp -q "$W/big" ferry://10.201.0.2:7177/
 VF=$(rate ${RESULT["ferry cp over veth"]})
 printf '  ferry over veth %.2f GB/s = %.2fx iperf3 over veth\n' "$VF" "$(echo "$VF / $V_IPERF" | bc -l)"
+echo
+echo
+crypto_case
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(date -u +%F)"

@@ -10,7 +10,7 @@ RUN_PKGS=(busybox-static pv iproute2 util-linux)
 # Tools the tests and the benchmark drive (real peers and anchors).
 TEST_PKGS=(busybox-static crun runc podman containerd conmon util-linux hyperfine iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps time tar bc python3 pv chromium
   docker-registry skopeo umoci zstd python3-jwt python3-cryptography openssl nftables
-  docker.io buildah iptables golang-go tcpdump)
+  docker.io buildah iptables golang-go tcpdump rclone)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 [ "${1:-}" = "--with-test-tools" ] && want+=("${TEST_PKGS[@]}")
