@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -226,6 +227,12 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what) {
     len -= n;
   }
   return {};
+}
+
+Result<bool> flock_exclusive(int fd, std::string_view what) {
+  if (retry([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) == 0) return true;
+  if (errno == EWOULDBLOCK) return false;
+  return fail(err("lock", what));
 }
 
 Result<int> dup(int fd) {

@@ -64,6 +64,9 @@ Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string
 // Loops until all bytes are written.
 Status write_all(int fd, const void* buf, size_t len, std::string_view what = {});
 
+// flock(2) LOCK_EX | LOCK_NB: true when locked, false when another holds it.
+Result<bool> flock_exclusive(int fd, std::string_view what = {});
+
 // dup(2) with O_CLOEXEC.
 Result<int> dup(int fd);
 

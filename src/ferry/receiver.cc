@@ -177,8 +177,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.part = part_name(leaf);
   const std::string& shown = rel;
   in.fd = TRY(open_part(*in.parent, in.part, shown));
-  if (::flock(in.fd.get(), LOCK_EX | LOCK_NB) != 0)
-    return base::fail_msg(fmt::format("{}: being received by another transfer", rel));
+  in.lock = TRY(PartLocks::process().lock(in.fd.get(), rel, liveness_));
   struct stat st = TRY(sys::fstat(in.fd.get(), shown));
   if (st.st_size > 0) {
     // Resume: tell the sender what we hold so it sends only the difference.
@@ -454,6 +453,7 @@ base::Status Receiver::primary_loop() {
       if (!ch_.frame_buffered()) TRY_STATUS(ch_.flush());  // answer before waiting
     }
     auto f = ch_.recv();
+    if (f) liveness_->heard_from_peer();
     if (!f) {
       std::lock_guard lock(mu_);
       if (finished_) return {};  // the sender closed after our RESULT
@@ -507,6 +507,7 @@ void Receiver::post_stats(const Sample& s) {
 void Receiver::drain_stream(Channel& c) {
   for (;;) {
     auto f = c.recv();
+    if (f) liveness_->heard_from_peer();
     base::Status st;
     if (!f) {
       if (stopping_ || finished_) return;
@@ -542,6 +543,7 @@ void Receiver::drop_empty_parts() {
 }
 
 base::Result<ReceiveOutcome> Receiver::run() {
+  liveness_ = TRY(ReceiverLiveness::of_socket(ch_.transport().socket_fd()));
   std::vector<std::thread> streams;
   for (Channel* c : extra_) streams.emplace_back([this, c] { drain_stream(*c); });
   auto st = primary_loop();

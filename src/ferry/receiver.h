@@ -32,6 +32,7 @@
 #include "ferry/destination.h"
 #include "ferry/messages.h"
 #include "ferry/monitor.h"
+#include "ferry/part_locks.h"
 #include "ferry/requested_tree.h"
 
 namespace ferry {
@@ -75,6 +76,7 @@ class Receiver {
     std::shared_ptr<base::UniqueFd> parent;
     std::string leaf;
     std::string part;
+    PartLocks::Held lock;  // before fd: its entry goes after the descriptor closes
     base::UniqueFd fd;
     uint64_t high_water = 0;  // end of the furthest byte written
     uint64_t allocated = 0;   // preallocated up to here (0 and false: not preallocated)
@@ -134,6 +136,7 @@ class Receiver {
   Destination dest_;
   ReceiveOptions options_;
   Counters& counters_;
+  std::shared_ptr<ReceiverLiveness> liveness_;  // this connection, for PartLocks
   std::unordered_map<uint32_t, Incoming> incoming_;
   std::unordered_map<std::string, std::shared_ptr<base::UniqueFd>> dir_cache_;
   std::vector<DirMeta> dirs_;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -19,6 +20,7 @@
 #include "ferry/messages.h"
 #include "net/socket.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/netns_pair.h"
 
 namespace e2e {
 namespace {
@@ -406,6 +408,48 @@ TEST_F(Hostile, AnUploadTheServerEndsGetsNoDoneAfterIt) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("disk full (the fake's answer)"), std::string::npos) << r.err;
   EXPECT_FALSE(done_after_error) << "the client sent DONE after the server's ERROR";
+}
+
+TEST_F(Hostile, ARerunAfterAPeerVanishedWithoutAFinTakesItsFileOver) {
+  // The upload goes through a 40 mbit/s veth, so it is mid-way when cut.
+  NetnsPair net("40mbit");
+  NsServer server(net, t / "srv");
+  ASSERT_EQ(Process({gen_tree_bin(), "file", t / "big", "24M"}).wait().exit_code, 0);
+  std::vector<std::string> env = {std::string("FERRY_TOKEN=") + kToken};
+  Process first(net.in_a({ferry_bin(), "cp", "-q", "--reconnects", "0", t / "big", server.url()}),
+                env);
+  std::string part = t / "srv/.big.ferry-part";
+  ASSERT_TRUE(eventually([&] {
+    struct stat st {};
+    return stat(part.c_str(), &st) == 0 && st.st_size > (2 << 20);
+  }));
+  // The client vanishes without a FIN: from now on nothing from its port
+  // reaches the server (not its FIN, not the RSTs its kernel would send).
+  auto ss = Process(net.in_a({"ss", "-tnH", "state", "established", "dst", net.addr_b()})).wait();
+  std::istringstream cols(ss.out);
+  std::string recvq, sendq, local;
+  cols >> recvq >> sendq >> local;
+  std::string port = local.substr(local.rfind(':') + 1);
+  ASSERT_FALSE(port.empty()) << ss.out;
+  ASSERT_EQ(
+      Process(net.in_a({"nft", fmt::format("add table inet cut; add chain inet cut out {{ type "
+                                           "filter hook output priority 0; }}; add rule inet cut "
+                                           "out tcp sport {} drop",
+                                           port)}))
+          .wait()
+          .exit_code,
+      0);
+  first.signal(SIGKILL);
+  first.wait();
+  // Run again at once: the server's old connection still holds the part
+  // file, and must give it up rather than refuse the re-run.
+  auto again =
+      Process(net.in_a({ferry_bin(), "cp", "-q", "--reconnects", "0", t / "big", server.url()}),
+              env)
+          .wait();
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(read_file(t / "srv/big") == read_file(t / "big")) << "content differs";
+  EXPECT_FALSE(exists(part));
 }
 
 TEST_F(Hostile, APlantedHardLinkAsPartFileIsNotWrittenThrough) {
