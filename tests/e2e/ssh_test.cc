@@ -123,11 +123,11 @@ TEST_F(Ssh, RootUploadsAndDownloadsByAbsolutePath) {
   std::string remote = "root@" + sshd->addr() + ":";
   auto up = cp({t / "data.bin", t / "file.txt", remote + t / "srv/"});
   ASSERT_EQ(up.exit_code, 0) << up.err << sshd->log();
-  EXPECT_EQ(read_file(t / "srv/data.bin"), read_file(t / "data.bin"));
-  EXPECT_EQ(read_file(t / "srv/file.txt"), read_file(t / "file.txt"));
+  EXPECT_TRUE(read_file(t / "srv/data.bin") == read_file(t / "data.bin")) << "content differs";
+  EXPECT_TRUE(read_file(t / "srv/file.txt") == read_file(t / "file.txt")) << "content differs";
   auto down = cp({"--json", remote + t / "srv/data.bin", t / "dl/"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
-  EXPECT_EQ(read_file(t / "dl/data.bin"), read_file(t / "data.bin"));
+  EXPECT_TRUE(read_file(t / "dl/data.bin") == read_file(t / "data.bin")) << "content differs";
   auto j = nlohmann::json::parse(down.out);
   EXPECT_NE(j["protection"].get<std::string>().find("TLSv1.3"), std::string::npos) << j;
   // Each one-transfer server has gone with its transfer.
@@ -151,7 +151,7 @@ TEST_F(Ssh, AnOrdinaryUserNamesPathsFromItsHome) {
   // As scp: a relative path, and the bare host for the home directory.
   auto up = cp({t / "file.txt", remote + "uploaded.txt"});
   ASSERT_EQ(up.exit_code, 0) << up.err << sshd->log();
-  EXPECT_EQ(read_file(t / "home/uploaded.txt"), read_file(t / "file.txt"));
+  EXPECT_TRUE(read_file(t / "home/uploaded.txt") == read_file(t / "file.txt")) << "differs";
   struct stat st {};
   ASSERT_EQ(stat((t / "home/uploaded.txt").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, getpwnam(user.name().c_str())->pw_uid) << "written as the user";
@@ -160,7 +160,7 @@ TEST_F(Ssh, AnOrdinaryUserNamesPathsFromItsHome) {
   EXPECT_TRUE(exists(t / "home/data.bin"));
   auto down = cp({remote + "uploaded.txt", t / "dl/back.txt"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
-  EXPECT_EQ(read_file(t / "dl/back.txt"), read_file(t / "file.txt"));
+  EXPECT_TRUE(read_file(t / "dl/back.txt") == read_file(t / "file.txt")) << "differs";
   // The user's rights, not root's: a root-only directory stays closed.
   mkdir((t / "rootonly").c_str(), 0700);
   auto denied = cp({t / "file.txt", remote + t / "rootonly/"});

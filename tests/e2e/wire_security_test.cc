@@ -112,8 +112,8 @@ class WireSecurity : public testing::Test {
       auto r = p.wait();
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
-    EXPECT_EQ(read_file(t / "srv/up.txt"), content);
-    EXPECT_EQ(read_file(t / "dl/down.txt"), content);
+    EXPECT_TRUE(read_file(t / "srv/up.txt") == content) << "content differs";
+    EXPECT_TRUE(read_file(t / "dl/down.txt") == content) << "content differs";
   }
   TempDir t;
   std::string content;
