@@ -93,8 +93,9 @@ TEST(BerthNetwork, TwoContainersExchangeAFileWithFerryAcrossTheBridge) {
   ASSERT_EQ(server.exit_code, 0) << server.err;
   std::string ip = address_of(e, "srv");
   e2e::TempDir out;
-  auto client = e.berth({"run", "--rm", "-e", "FERRY_TOKEN=t0k", "-v", out.path() + ":/out",
-                         "localhost/ferry", "ferry", "cp", ip + ":blob", "/out/blob"});
+  auto client =
+      e.berth({"run", "--rm", "-e", "FERRY_TOKEN=t0k", "-v", out.path() + ":/out",
+               "localhost/ferry", "ferry", "cp", "ferry://" + ip + ":7077/blob", "/out/blob"});
   ASSERT_EQ(client.exit_code, 0) << client.err << client.out;
   EXPECT_EQ(bt::sha256_of_file(out / "blob"), bt::sha256_of_file(root + "/srv/blob"));
 }

@@ -92,11 +92,11 @@ TEST(Transfer, ScpNamingRules) {
   // To a new name: renamed.
   ASSERT_EQ(ferry({"cp", t / "a.txt", server.url("renamed.txt")}).exit_code, 0);
   EXPECT_EQ(read_file(t / "srv/renamed.txt"), "A");
-  // HOST:PATH form with --port.
-  ASSERT_EQ(ferry({"cp", t / "b.txt", "127.0.0.1:existing/b2.txt", "--port",
-                   std::to_string(server.port())})
-                .exit_code,
-            0);
+  // A URL without the trailing slash names the copy too.
+  ASSERT_EQ(
+      ferry({"cp", t / "b.txt", fmt::format("ferry://127.0.0.1:{}/existing/b2.txt", server.port())})
+          .exit_code,
+      0);
   EXPECT_EQ(read_file(t / "srv/existing/b2.txt"), "B");
   // Several sources need a directory target.
   auto r = ferry({"cp", t / "a.txt", t / "b.txt", server.url("nodir")});
