@@ -245,7 +245,8 @@ class TamperingRelay {
       if (n <= 0) break;
       if (flip_at >= seen && flip_at < seen + static_cast<size_t>(n)) buf[flip_at - seen] ^= 0x20;
       seen += static_cast<size_t>(n);
-      if (write(to, buf, static_cast<size_t>(n)) != n) break;
+      // MSG_NOSIGNAL: a peer that has gone is a reason to stop, not a SIGPIPE.
+      if (send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     ::shutdown(to, SHUT_WR);
   }
