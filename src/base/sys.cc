@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -262,6 +263,17 @@ Result<short> poll_one(int fd, short events, int timeout_ms) {
   int n = retry([&] { return ::poll(&p, 1, timeout_ms); });
   if (n < 0) return fail(err("poll", ""));
   return n == 0 ? static_cast<short>(0) : p.revents;
+}
+
+Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
+                     std::string_view what) {
+  struct mount_attr attr {};
+  attr.attr_set = set;
+  attr.attr_clr = clear;
+  unsigned int flags = recursive ? AT_RECURSIVE : 0;
+  if (::mount_setattr(AT_FDCWD, path.c_str(), flags, &attr, sizeof attr) != 0)
+    return fail(err("mount_setattr", name_or(what, path)));
+  return {};
 }
 
 Result<Pipe> pipe() {

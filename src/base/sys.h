@@ -79,6 +79,11 @@ Status set_nonblocking(int fd, bool on);
 // (-1: none) has passed. EINTR restarts the wait with the full timeout.
 Result<short> poll_one(int fd, short events, int timeout_ms);
 
+// mount_setattr(2) on `path` and, with `recursive`, every mount below it:
+// sets `set` and clears `clear` (MOUNT_ATTR_* bits).
+Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
+                     std::string_view what = {});
+
 // Processes.
 struct Pipe {
   UniqueFd read;

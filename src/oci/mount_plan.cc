@@ -1,6 +1,6 @@
 #include "oci/mount_plan.h"
 
-#include <sys/mount.h>
+#include <sys/mount.h>  // glibc's MOUNT_ATTR_* too
 
 #include <array>
 #include <string_view>
@@ -52,6 +52,23 @@ constexpr std::array<std::pair<std::string_view, unsigned long>, 8> kPropagation
     {"runbindable", MS_UNBINDABLE | MS_REC},
 }};
 
+// Recursive attributes: name, MOUNT_ATTR_* bit, whether the option clears it.
+struct RecursiveAttr {
+  std::string_view name;
+  uint64_t attr;
+  bool clear;
+};
+constexpr std::array<RecursiveAttr, 8> kRecursive = {{
+    {"rro", MOUNT_ATTR_RDONLY, false},
+    {"rrw", MOUNT_ATTR_RDONLY, true},
+    {"rnosuid", MOUNT_ATTR_NOSUID, false},
+    {"rsuid", MOUNT_ATTR_NOSUID, true},
+    {"rnodev", MOUNT_ATTR_NODEV, false},
+    {"rdev", MOUNT_ATTR_NODEV, true},
+    {"rnoexec", MOUNT_ATTR_NOEXEC, false},
+    {"rexec", MOUNT_ATTR_NOEXEC, true},
+}};
+
 }  // namespace
 
 base::Result<MountPlan> plan_mount(const Mount& m, size_t index, const std::string& bundle) {
@@ -82,6 +99,12 @@ base::Result<MountPlan> plan_mount(const Mount& m, size_t index, const std::stri
       if (name != opt) continue;
       known = true;
       p.propagation = flag;
+    }
+    for (const auto& r : kRecursive) {
+      if (r.name != opt) continue;
+      known = true;
+      (r.clear ? p.recursive_clear : p.recursive_set) |= r.attr;
+      (r.clear ? p.recursive_set : p.recursive_clear) &= ~r.attr;
     }
     if (known) continue;
     if (opt == "idmap" || opt == "ridmap")

@@ -20,6 +20,10 @@ struct MountPlan {
   unsigned long propagation = 0;  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC)
   bool bind = false;
   bool recursive = false;
+  // Recursive attributes ("rro", "rnosuid", ... as runc and crun): MOUNT_ATTR_*
+  // bits set or cleared on the mount and every mount below it.
+  uint64_t recursive_set = 0;
+  uint64_t recursive_clear = 0;
   std::string data;  // filesystem options ("size=64m,mode=755")
 };
 

@@ -171,11 +171,16 @@ base::Status mount_one(int root_fd, const MountPlan& m, const RootfsPlan& plan, 
       return mounted;
     }
   }
-  if (m.bind || m.propagation) {
+  if (m.bind || m.propagation || m.recursive_set || m.recursive_clear) {
     base::UniqueFd top = TRY_CTX(make_target(root_fd, m.destination, as_file), what);
     if (m.bind) TRY_STATUS(remount_bind(fd_path(top.get()), m.flags, m.clear, what));
     if (m.propagation)
       TRY_STATUS(do_mount("", fd_path(top.get()), nullptr, m.propagation, "", what));
+    // "rro" and friends: the mounts below the destination too (a plain "ro"
+    // bind leaves a submount of its source writable).
+    if (m.recursive_set || m.recursive_clear)
+      TRY_STATUS(base::sys::mount_setattr(fd_path(top.get()), true, m.recursive_set,
+                                          m.recursive_clear, what));
   }
   return {};
 }

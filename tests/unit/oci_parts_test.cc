@@ -63,6 +63,19 @@ TEST(OciMountPlan, OptionsBecomeFlagsPropagationAndData) {
   EXPECT_FALSE(oci::plan_mount({"/a/../b", "tmpfs", "", {}}, 1, "/b"));
 }
 
+TEST(OciMountPlan, RecursiveAttributesAreSetOrClearedLastOneWinning) {
+  auto p = oci::plan_mount(
+      {"/x", "bind", "/src", {"rbind", "ro", "rro", "rnosuid", "rnoexec", "rexec"}}, 0, "/b");
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_EQ(p->recursive_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID));
+  EXPECT_EQ(p->recursive_clear, static_cast<uint64_t>(MOUNT_ATTR_NOEXEC));
+  EXPECT_EQ(p->data, "") << "not passed to the filesystem";
+  auto rw = oci::plan_mount({"/x", "bind", "/src", {"rbind", "rro", "rrw"}}, 0, "/b");
+  ASSERT_TRUE(rw);
+  EXPECT_EQ(rw->recursive_set, 0u);
+  EXPECT_EQ(rw->recursive_clear, static_cast<uint64_t>(MOUNT_ATTR_RDONLY));
+}
+
 TEST(OciResources, ParsesAndNamesBadFields) {
   auto r = oci::parse_resources(json::parse(R"({"memory": {"limit": 1048576, "swap": 2097152},
       "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0-1"},
