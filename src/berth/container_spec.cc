@@ -103,11 +103,23 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
   return out;
 }
 
+// runc's default spec made as strict as a container engine's: /proc
+// nosuid, noexec, nodev (Docker's), /dev noexec as well, and the powercap
+// counters (an energy side channel, masked by Docker) hidden.
+void harden_defaults(nlohmann::json& spec) {
+  for (auto& m : spec["mounts"]) {
+    if (m["destination"] == "/proc") m["options"] = {"nosuid", "noexec", "nodev"};
+    if (m["destination"] == "/dev") m["options"].push_back("noexec");
+  }
+  spec["linux"]["maskedPaths"].push_back("/sys/devices/virtual/powercap");
+}
+
 }  // namespace
 
 base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json& image_config,
                                        const std::string& id, const SpecPaths& paths) {
   nlohmann::json spec = oci::default_spec(false, 0, 0);
+  harden_defaults(spec);
   const nlohmann::json ic = image_config.value("config", nlohmann::json::object());
   std::vector<std::string> args =
       o.entrypoint ? (o.entrypoint->empty() ? std::vector<std::string>{}
@@ -179,7 +191,12 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
     if (::stat(host.c_str(), &st) != 0)
       return base::fail_msg(fmt::format("-v '{}': {} does not exist", v, host));
     mounts.push_back(
-        {{"destination", rest}, {"type", "bind"}, {"source", host}, {"options", {"rbind", mode}}});
+        {{"destination", rest},
+         {"type", "bind"},
+         {"source", host},
+         // ro is recursive (rro), as docker 25's: a mount below the source is no way to write.
+         {"options",
+          mode == "ro" ? nlohmann::json{"rbind", "ro", "rro"} : nlohmann::json{"rbind", mode}}});
   }
 
   auto& l = spec["linux"];

@@ -2,6 +2,7 @@
 // --rm, detached), ps, logs, stop, rm, limits and volumes; failures that
 // leave nothing; concurrent runs; a monitor killed with SIGKILL.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,49 @@ TEST(BerthContainers, OverlayRootLimitsAndVolumes) {
   // The image's layer is untouched by what containers wrote.
   auto layers = fs::directory_iterator(e.store("layers"));
   EXPECT_FALSE(e2e::exists(layers->path().string() + "/newfile"));
+}
+
+TEST(BerthContainers, AReadOnlyVolumeIsReadOnlyAllTheWayDown) {
+  // -v SRC:DST:ro with a writable mount below SRC: that mount is read-only
+  // inside too (recursive read-only, as docker 25), and the host's stays writable.
+  Engine e;
+  e2e::TempDir vol;
+  ASSERT_EQ(::mkdir((vol / "inner").c_str(), 0755), 0);
+  ASSERT_EQ(::mount("tmpfs", (vol / "inner").c_str(), "tmpfs", 0, "size=1m"), 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{vol / "inner"};
+  auto r = e.berth({"run", "--rm", "-v", vol.path() + ":/data:ro", "localhost/box", "sh", "-c",
+                    "touch /data/x 2>/dev/null || echo top-ro; "
+                    "touch /data/inner/x 2>/dev/null || echo inner-ro"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "top-ro\ninner-ro\n");
+  EXPECT_FALSE(e2e::exists(vol / "inner/x"));
+  e2e::write_file(vol / "inner/host-writes", "still writable here");
+  EXPECT_TRUE(e2e::exists(vol / "inner/host-writes"));
+}
+
+TEST(BerthContainers, ProcAndDevAreMountedAsStrictlyAsDockers) {
+  // (The powercap mask is checked on the spec, in berth_test: this host has none.)
+  Engine e;
+  auto r = e.berth(
+      {"run", "--rm", "localhost/box", "sh", "-c", "grep -E ' /proc | /dev ' /proc/self/mounts"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int checked = 0;
+  while (std::getline(lines, line)) {
+    if (line.find(" /proc ") == std::string::npos && line.find(" /dev ") == std::string::npos)
+      continue;
+    for (const char* opt : {"nosuid", "noexec"})
+      EXPECT_NE(line.find(opt), std::string::npos) << line;
+    if (line.find(" /proc ") != std::string::npos) {
+      EXPECT_NE(line.find("nodev"), std::string::npos) << line;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2) << r.out;
 }
 
 TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {

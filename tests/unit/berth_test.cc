@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "berth/container_spec.h"
 #include "berth/layer_decompressor.h"
 #include "berth/output_template.h"
 #include "berth/port_mapping.h"
@@ -200,3 +201,31 @@ TEST(PortMapping, PublishAllTakesTheImagesExposedPorts) {
 }
 
 }  // namespace
+
+TEST(ContainerSpec, DefaultsAreAsStrictAsDockers) {
+  berth::RunOptions o;
+  o.image = "img";
+  o.command = {"true"};
+  o.volumes = {"/tmp:/data:ro", "/tmp:/rw"};  // sources must exist
+  berth::SpecPaths paths;
+  paths.rootfs = "/x";
+  auto spec = berth::make_spec(o, nlohmann::json::object(), "id", paths);
+  ASSERT_TRUE(spec) << spec.error().message();
+  auto masked = (*spec)["linux"]["maskedPaths"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(masked.begin(), masked.end(), "/sys/devices/virtual/powercap"), masked.end());
+  bool saw_ro = false, saw_rw = false;
+  for (const auto& m : (*spec)["mounts"]) {
+    auto opts = m.value("options", std::vector<std::string>{});
+    auto has = [&](const char* o) { return std::find(opts.begin(), opts.end(), o) != opts.end(); };
+    if (m["destination"] == "/proc") {
+      EXPECT_TRUE(has("nosuid") && has("noexec") && has("nodev"));
+    }
+    if (m["destination"] == "/dev") {
+      EXPECT_TRUE(has("nosuid") && has("noexec"));
+    }
+    if (m["destination"] == "/data") saw_ro = has("rro");  // recursive read-only
+    if (m["destination"] == "/rw") saw_rw = !has("rro") && has("rw");
+  }
+  EXPECT_TRUE(saw_ro);
+  EXPECT_TRUE(saw_rw);
+}
