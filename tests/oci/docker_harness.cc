@@ -197,7 +197,8 @@ Dockerd::Dockerd(DockerdOptions opts) : parent_(unique_parent("docker")) {
   daemon_ = std::make_unique<e2e::Process>(argv);
   ready_ = poll_until([&] {
     if (!daemon_->running()) return true;
-    return docker({"version"}, std::chrono::seconds(10)).exit_code == 0;
+    // Generous: dockerd answers slowly while it starts on a loaded machine.
+    return docker({"version"}, std::chrono::seconds(45)).exit_code == 0;
   });
   ready_ = ready_ && daemon_->running();
   if (ready_) netns_ = netns_of(daemon_->pid());
