@@ -238,12 +238,6 @@ BIO_METHOD* socket_method() {
   return method;
 }
 
-base::Error timeout_error(const std::string& peer, std::chrono::milliseconds t, bool reading) {
-  return base::Error::coded(
-      ETIMEDOUT, fmt::format("{} {}: no progress for {}s (peer stalled or gone)",
-                             reading ? "receive from" : "send to", peer, t.count() / 1000));
-}
-
 class TlsTransport final : public Transport {
  public:
   TlsTransport(base::UniqueFd fd, std::string peer, std::chrono::milliseconds timeout,
@@ -287,7 +281,7 @@ class TlsTransport final : public Transport {
 base::Status TlsTransport::wait_for(int ssl_error, bool reading) {
   short events = ssl_error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
   short ready = TRY(sys::poll_one(fd_.get(), events, static_cast<int>(timeout_.count())));
-  if (ready == 0) return base::fail(timeout_error(peer_, timeout_, reading));
+  if (ready == 0) return base::fail(stalled_error(peer_, timeout_, reading));
   return {};  // ready, or an error/hangup the next call reports
 }
 

@@ -25,6 +25,10 @@ class Transport {
   virtual std::string protection() const = 0;
 };
 
+// The error for a peer that made no progress for `idle` (ETIMEDOUT, so a
+// reconnect may follow), worded the same for every transport.
+base::Error stalled_error(const std::string& peer, std::chrono::milliseconds idle, bool reading);
+
 class PlainTransport final : public Transport {
  public:
   PlainTransport(base::UniqueFd fd, std::string peer, std::chrono::milliseconds idle_timeout);
