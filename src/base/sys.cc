@@ -265,6 +265,12 @@ Result<short> poll_one(int fd, short events, int timeout_ms) {
   return n == 0 ? static_cast<short>(0) : p.revents;
 }
 
+Result<int> poll(std::span<struct pollfd> fds, int timeout_ms) {
+  int n = retry([&] { return ::poll(fds.data(), fds.size(), timeout_ms); });
+  if (n < 0) return fail(err("poll", ""));
+  return n;
+}
+
 Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
                      std::string_view what) {
   struct mount_attr attr {};
@@ -310,6 +316,22 @@ Result<std::optional<int>> waitpid(pid_t pid, bool nohang) {
 
 Status kill(pid_t pid, int sig) {
   if (::kill(pid, sig) != 0) return fail(err("kill", ""));
+  return {};
+}
+
+Result<UniqueFd> pidfd_open(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return fail(err("pidfd_open", std::to_string(pid)));
+  return UniqueFd(fd);
+}
+
+Status setsid() {
+  if (::setsid() < 0) return fail(err("setsid", ""));
+  return {};
+}
+
+Status dup2(int from, int to) {
+  if (retry([&] { return ::dup2(from, to); }) < 0) return fail(err("dup2", ""));
   return {};
 }
 

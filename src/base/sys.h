@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -78,6 +79,9 @@ Status set_nonblocking(int fd, bool on);
 // poll(2) on one descriptor: the events that are ready, or 0 once `timeout_ms`
 // (-1: none) has passed. EINTR restarts the wait with the full timeout.
 Result<short> poll_one(int fd, short events, int timeout_ms);
+// poll(2) on many: how many are ready (their revents set), 0 on timeout.
+// Entries with fd -1 are skipped, as poll does. EINTR restarts the wait.
+Result<int> poll(std::span<struct pollfd> fds, int timeout_ms);
 
 // mount_setattr(2) on `path` and, with `recursive`, every mount below it:
 // sets `set` and clears `clear` (MOUNT_ATTR_* bits).
@@ -97,6 +101,12 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdo
 // waitpid(2): the raw status, or nullopt with `nohang` while it runs.
 Result<std::optional<int>> waitpid(pid_t pid, bool nohang);
 Status kill(pid_t pid, int sig);
+// pidfd_open(2): a descriptor that becomes readable when `pid` exits.
+Result<UniqueFd> pidfd_open(pid_t pid);
+// setsid(2): a new session and process group, with no controlling terminal.
+Status setsid();
+// dup2(2): `from` becomes `to` too (without close-on-exec, as for a child's stdio).
+Status dup2(int from, int to);
 
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);
