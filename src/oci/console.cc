@@ -70,4 +70,9 @@ base::Status setup_terminal(int socket_fd, bool bind_dev_console, uint16_t rows,
   return {};
 }
 
+base::Status leave_caller_session() {
+  return base::sys::setsid().map_error(
+      [](base::Error e) { return e.context("leave the caller's session"); });
+}
+
 }  // namespace oci

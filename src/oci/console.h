@@ -19,5 +19,10 @@ base::Result<base::UniqueFd> connect_console_socket(const std::string& path);
 // `rows` and `cols`, when not 0, are the pty's size before the program starts.
 base::Status setup_terminal(int socket_fd, bool bind_dev_console, uint16_t rows = 0,
                             uint16_t cols = 0);
+// Without a terminal of its own, the container's process still leaves the
+// caller's session (as runc's init does): the caller's controlling terminal is
+// then not the container's, so /dev/tty does not open and TIOCSTI on an
+// inherited terminal fd is refused without CAP_SYS_ADMIN.
+base::Status leave_caller_session();
 
 }  // namespace oci

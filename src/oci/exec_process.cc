@@ -20,6 +20,7 @@
 #include "oci/config.h"
 #include "oci/console.h"
 #include "oci/container_plan.h"
+#include "oci/init_process.h"
 #include "oci/process_plan.h"
 #include "oci/state.h"
 #include "oci/wait_forwarding.h"
@@ -123,6 +124,8 @@ base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vect
     return base::fail(base::Error::sys(errno, "chroot", "the container's root"));
   if (plan.terminal)
     TRY_STATUS(setup_terminal(console_fd, false, plan.console_height, plan.console_width));
+  else
+    TRY_STATUS(leave_caller_session());
   TRY_STATUS(apply_rlimits(plan));
   std::string path = TRY(resolve_executable(plan));
   return apply_and_exec(plan, path);
@@ -130,7 +133,7 @@ base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vect
 
 }  // namespace
 
-base::Result<int> exec_in_container(const ExecOptions& o) {
+base::Result<pid_t> start_exec_process(const ExecOptions& o) {
   ContainerRecord rec = TRY(load_record(o.root, o.id));
   Status s = current_status(o.root, rec);
   if (s != Status::kRunning && s != Status::kCreated)
@@ -166,7 +169,9 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
   if (pid == 0) {
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     err_read.reset();
-    auto failed = enter_and_exec(plan, cg, ns, root.get(), console.get());
+    restore_default_sigpipe();
+    auto failed = install_stdio(o.stdio);
+    if (failed) failed = enter_and_exec(plan, cg, ns, root.get(), console.get());
     std::string msg = failed.error().message();
     (void)!::write(err_write.get(), msg.data(), msg.size());
     ::_exit(127);
@@ -188,6 +193,11 @@ base::Result<int> exec_in_container(const ExecOptions& o) {
     TRY_STATUS(base::replace_file(o.pid_file, std::to_string(pid)).map_error([](base::Error e) {
       return e.context("--pid-file");
     }));
+  return pid;
+}
+
+base::Result<int> exec_in_container(const ExecOptions& o) {
+  pid_t pid = TRY(start_exec_process(o));
   if (o.detach) return 0;
   return wait_forwarding_signals(pid);
 }

@@ -4,6 +4,9 @@
 // Thread-safety: forks; call from a single-threaded process.
 #pragma once
 
+#include <sys/types.h>
+
+#include <array>
 #include <string>
 #include <vector>
 
@@ -28,8 +31,12 @@ struct ExecOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
+  // Descriptors (above 2) the process gets as its 0, 1 and 2; -1: ours, inherited.
+  std::array<int, 3> stdio = {-1, -1, -1};
 };
 
+// Starts the process (a child of ours) and writes the pid file; returns its pid.
+base::Result<pid_t> start_exec_process(const ExecOptions& o);
 // Returns the process's exit status (128+n for signal n), or 0 once started with `detach`.
 base::Result<int> exec_in_container(const ExecOptions& o);
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/text_file.h"
 #include "oci/console.h"
 #include "oci/hooks.h"
@@ -69,6 +70,8 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
   if (plan.process.terminal)
     TRY_STATUS(setup_terminal(ch.console_fd, true, plan.process.console_height,
                               plan.process.console_width));
+  else
+    TRY_STATUS(leave_caller_session());
   if (ch.console_fd >= 0) ::close(ch.console_fd);
   TRY_STATUS(apply_rlimits(plan.process));
   return {};
@@ -76,12 +79,27 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
 
 }  // namespace
 
+base::Status install_stdio(const std::array<int, 3>& stdio) {
+  for (int i = 0; i < 3; ++i)
+    if (stdio[static_cast<size_t>(i)] >= 0)
+      TRY_STATUS(base::sys::dup2(stdio[static_cast<size_t>(i)], i).map_error([](base::Error e) {
+        return e.context("the container's stdio");
+      }));
+  return {};
+}
+
+void restore_default_sigpipe() {
+  ::signal(SIGPIPE, SIG_DFL);
+}
+
 void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   // Not dumpable: no process in the container may open this one's /proc/<pid>/exe.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   std::string state;
   std::string path;
-  auto ready = setup_until_ready(plan, ch, state);
+  restore_default_sigpipe();
+  auto ready = install_stdio(ch.stdio);
+  if (ready) ready = setup_until_ready(plan, ch, state);
   if (ready && plan.config.process) {
     auto resolved = resolve_executable(plan.process);
     if (resolved)

@@ -9,6 +9,8 @@
 // Before "ready", failures go back to the runtime as one line; after it, to stderr.
 #pragma once
 
+#include <array>
+
 #include "oci/container_plan.h"
 
 namespace oci {
@@ -18,7 +20,15 @@ struct InitChannels {
   int fifo_fd = -1;     // exec.fifo, opened O_RDWR: start writes one byte to it and
                         // waits for this fd to close at execve
   int console_fd = -1;  // --console-socket connection when process.terminal
+  // Descriptors (above 2) that become the init's 0, 1 and 2; -1: the runtime's own.
+  std::array<int, 3> stdio = {-1, -1, -1};
 };
+
+// Makes `stdio[i]` descriptor i (where it is not -1), in a child before exec.
+base::Status install_stdio(const std::array<int, 3>& stdio);
+// An engine relaying pipes ignores SIGPIPE; its container's program must not
+// inherit that (runc's, started from Go, never does). Call before exec.
+void restore_default_sigpipe();
 
 [[noreturn]] void run_init(const ContainerPlan& plan, const InitChannels& ch);
 

@@ -194,7 +194,7 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
       ::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid == 0) {
     parent_end.reset();
-    run_init(plan, InitChannels{child_end.get(), fifo_owner.get(), console.get()});
+    run_init(plan, InitChannels{child_end.get(), fifo_owner.get(), console.get(), o.stdio});
   }
   int clone_err = errno;
   if (own_pid_ns) ::setns(own_pid_ns.get(), CLONE_NEWPID);

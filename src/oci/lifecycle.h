@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct CreateOptions {
   std::string console_socket;
   bool no_pivot = false;
   int preserve_fds = 0;
+  // Descriptors (above 2) the init gets as its 0, 1 and 2; -1: ours, inherited.
+  std::array<int, 3> stdio = {-1, -1, -1};
 };
 
 // create: the container's init waits for start. Nothing is left on failure.

@@ -305,3 +305,29 @@ TEST(Security, TerminalThroughTheConsoleSocket) {
 }
 
 }  // namespace
+
+// A user's shell runs berth-oci in the foreground on its own terminal, with no
+// terminal asked for in the config: the caller's stdio goes in (the caller's
+// choice, as runc), but the container leaves the caller's session, so it has
+// no controlling terminal: /dev/tty does not open and TIOCSTI on the
+// inherited terminal is refused, leaving the shell's input clean.
+TEST(Security, RunWithoutATerminalCannotPushInputIntoTheCallersTerminal) {
+  Bundle b;
+  std::filesystem::copy_file(STDIO_PROBE, b.rootfs() + "/probe");
+  b.config["process"]["args"] = {"/probe"};
+  b.save();
+  auto r = e2e::Process({"/usr/bin/python3", std::string(BERTH_TEST_FIXTURES) + "/tty_attack.py",
+                         "tty", "tty", "tty", ocitest::berth_oci_bin(), "--root", b.state_root(),
+                         "run", "--bundle", b.dir(), b.id()})
+               .wait(std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto report = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << r.out;
+  std::string shown = report["shown"];
+  EXPECT_EQ(report["exit"], 0) << shown;
+  EXPECT_NE(shown.find("probe done"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("fd0 kind=tty tiocsti=EPERM"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("devtty open=ENXIO"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("@@INJECTED@@"), std::string::npos) << shown;
+  EXPECT_EQ(report["input_left"].get<std::string>().find("@@INJECTED@@"), std::string::npos);
+}
