@@ -16,8 +16,10 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "berth/container_network.h"
 #include "berth/container_record.h"
+#include "berth/container_stdio.h"
 #include "berth/terminal.h"
 #include "oci/lifecycle.h"
 #include "oci/state.h"
@@ -38,7 +40,7 @@ void log_lines(int log_fd, const char* stream, std::string& pending, bool flush)
                                       {"log", pending.substr(start, end - start)}}
                            .dump() +
                        "\n";
-    (void)!::write(log_fd, line.data(), line.size());
+    (void)base::sys::write_all(log_fd, line.data(), line.size());
     start = end;
   }
   pending.erase(0, start);
@@ -123,82 +125,36 @@ bool should_restart(const ContainerRecord& rec, int code) {
          (rec.restart_max == 0 || rec.restart_count < rec.restart_max);
 }
 
-// One life of the container: create it through src/oci with its output on
-// pipes, start it, copy its output to the log (and to our stdout/stderr when
-// attached) and reap it. Returns its exit status, or an error when it never ran.
+// One life of the container without a terminal: create it through src/oci
+// with pipes of ours as its stdio (container_stdio.h), start it, copy its
+// output to the log (and to our stdout/stderr when attached), our stdin into
+// it when attached with -i, and reap it. Returns its exit status, or an error
+// when it never ran.
 base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int& ready_fd) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe"));
-  if (::pipe2(err, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe"));
-  int log_fd = ::open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  int saved_out = ::fcntl(1, F_DUPFD_CLOEXEC, 3), saved_err = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
   auto rec = load_container(o.root, o.id);
-  if (!rec || !rec->interactive) {  // stdin stays ours (-i) or reads nothing
-    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    ::dup2(null_fd, 0);
-    ::close(null_fd);
-  }
-  // The container's init inherits fds 0-2 across clone: point them at the pipes.
-  ::dup2(out[1], 1);
-  ::dup2(err[1], 2);
+  bool interactive = rec && rec->interactive;
+  ContainerStdio stdio = TRY(ContainerStdio::make(interactive));
+  base::UniqueFd log_fd = TRY(base::sys::open(dir + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
   oci::CreateOptions create;
   create.root = o.run_root;
   create.id = o.id;
   create.bundle = dir + "/bundle";
-  auto made = oci::create_container(create);
-  ::dup2(saved_out, 1);
-  ::dup2(saved_err, 2);
-  ::close(out[1]);
-  ::close(err[1]);
-  auto close_all = [&] {
-    ::close(out[0]);
-    ::close(err[0]);
-    ::close(log_fd);
-    ::close(saved_out);
-    ::close(saved_err);
-  };
-  if (!made) {
-    close_all();
-    return base::fail(std::move(made).error());
-  }
-  if (auto s = start_running(o, made->pid, ready_fd); !s) {
-    close_all();
-    return base::fail(std::move(s).error());
-  }
-
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  create.stdio = stdio.container_ends();
+  auto made = TRY(oci::create_container(create));
+  stdio.close_container_ends();
+  auto exited = base::sys::pidfd_open(made.pid);
+  TRY_STATUS(start_running(o, made.pid, ready_fd));
   std::string pending[2];
   const char* streams[2] = {"stdout", "stderr"};
-  int open_streams = 2;
-  char buf[65536];
-  while (open_streams > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        log_lines(log_fd, streams[i], pending[i], true);
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_streams;
-        continue;
-      }
-      if (o.attach) (void)!::write(i == 0 ? saved_out : saved_err, buf, static_cast<size_t>(n));
-      pending[i].append(buf, static_cast<size_t>(n));
-      log_lines(log_fd, streams[i], pending[i], false);
-    }
-  }
-  out[0] = err[0] = -1;
-  int status = 0;
-  while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  ::close(log_fd);
-  ::close(saved_out);
-  ::close(saved_err);
+  stdio.relay(o.attach && interactive ? 0 : -1, exited ? exited->get() : -1,
+              [&](int stream, const char* data, size_t n) {
+                if (o.attach) (void)base::sys::write_all(stream, data, n);
+                std::string& p = pending[stream - 1];
+                p.append(data, n);
+                log_lines(log_fd.get(), streams[stream - 1], p, false);
+              });
+  for (int i = 0; i < 2; ++i) log_lines(log_fd.get(), streams[i], pending[i], true);
+  int status = TRY(base::sys::waitpid(made.pid, false)).value_or(0);
   return oci::exit_status_of(status);
 }
 

@@ -1,0 +1,48 @@
+// A container's standard streams without a terminal, as docker and podman make
+// them: pipes of the engine's own, relayed to and from the caller. Nothing of
+// the caller's terminal or files reaches the container, so it can neither push
+// input into the caller's terminal (TIOCSTI) nor chmod, chown or truncate the
+// caller's files through /proc/self/fd.
+// Thread-safety: one thread per object. relay() ignores SIGPIPE process-wide
+// (a reader that went away is an error value); oci restores the default for
+// the container's own program.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <functional>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace berth {
+
+class ContainerStdio {
+ public:
+  // Receives the container's output: `stream` 1 (stdout) or 2 (stderr).
+  using OutputSink = std::function<void(int stream, const char* data, size_t n)>;
+
+  // With `open_stdin` (-i) the container's stdin is a pipe we write to;
+  // without, it reads /dev/null.
+  static base::Result<ContainerStdio> make(bool open_stdin);
+
+  // The container's ends, for oci's CreateOptions/ExecOptions `stdio`.
+  std::array<int, 3> container_ends() const;
+  // Once the container holds its copies: drops ours, so that its exit ends the relay.
+  void close_container_ends();
+
+  // Relays until the container's stdout and stderr are both closed, or until
+  // `exited` (a pidfd; -1: none) is readable and what is left has been read.
+  // `input` (-1: none) is copied into the container's stdin; its end closes
+  // the container's stdin. Output goes to `sink` as it arrives.
+  void relay(int input, int exited, const OutputSink& sink);
+
+ private:
+  ContainerStdio() = default;
+  std::array<base::UniqueFd, 3> theirs_;
+  base::UniqueFd stdin_;   // we write: the container reads (invalid without -i)
+  base::UniqueFd stdout_;  // we read
+  base::UniqueFd stderr_;  // we read
+};
+
+}  // namespace berth

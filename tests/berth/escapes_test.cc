@@ -1,0 +1,142 @@
+// The hostile container: a program inside (tests/berth/probes/stdio_probe.cc)
+// attacks every standard stream it was given and /dev/tty — TIOCSTI and
+// TIOCLINUX, fchmod/fchown, a truncating reopen through /proc/self/fd, a
+// pwrite over the start — for run, run -i, start -a, exec and exec -i, each
+// started from a user's shell on a real terminal with stdout a host file.
+// Nothing may reach the host's terminal (no injected input left in it) or
+// the host's file (its content, mode and owner stay), and the probe must have
+// run (its report is in the file).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/berth/berth_harness.h"
+
+namespace {
+namespace fs = std::filesystem;
+
+using bt::Engine;
+
+constexpr const char* kHostContent = "HOST-CONTENT\n";
+constexpr const char* kMarker = "@@INJECTED@@";
+
+// An engine with localhost/probe: busybox and the probe at /probe.
+class Escapes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string root = e_.path("probe-root");
+    bt::make_busybox_root(root);
+    fs::copy_file(STDIO_PROBE, root + "/probe");
+    auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", e_.path("probe.tar"), "."}).wait();
+    ASSERT_EQ(tar.exit_code, 0) << tar.err;
+    auto imp = e_.berth({"import", e_.path("probe.tar"), "localhost/probe"});
+    ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  }
+
+  // Runs berth ARGS from a shell on a new terminal: stdin `in` ("tty" or a
+  // file), stdout the host file, stderr the terminal. Checks the terminal
+  // and the file afterwards; returns the file's content.
+  std::string attack(const std::vector<std::string>& args, const std::string& in = "tty") {
+    std::string out = e_.path("host-out");
+    e2e::write_file(out, kHostContent, 0640);
+    std::vector<std::string> argv = {
+        "/usr/bin/python3", std::string(BERTH_TEST_FIXTURES) + "/tty_attack.py", in, out, "tty"};
+    for (auto& a : e_.command(args)) argv.push_back(a);
+    auto r = e2e::Process(argv).wait(std::chrono::seconds(180));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto report = nlohmann::json::parse(r.out, nullptr, false);
+    if (!report.is_object()) {
+      ADD_FAILURE() << "tty_attack.py printed " << r.out << r.err;
+      return "";
+    }
+    std::string what = fmt::format("berth {}", fmt::join(args, " "));
+    EXPECT_EQ(report["exit"], 0) << what << ": " << report["shown"];
+    EXPECT_EQ(report["shown"].get<std::string>().find(kMarker), std::string::npos)
+        << what << ": the terminal showed injected input";
+    EXPECT_EQ(report["input_left"].get<std::string>().find(kMarker), std::string::npos)
+        << what << ": injected input waits in the host's terminal";
+    std::string content = e2e::read_file(out);
+    EXPECT_EQ(content.rfind(kHostContent, 0), 0u) << what << ": the host file was rewritten";
+    EXPECT_NE(content.find("probe done"), std::string::npos) << what << ": " << content;
+    struct stat st {};
+    EXPECT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0640u) << what << ": the host file's mode changed";
+    EXPECT_EQ(st.st_uid, 0u) << what << ": the host file's owner changed";
+    EXPECT_EQ(st.st_gid, 0u) << what;
+    return content;
+  }
+
+  Engine e_;
+};
+
+// The probe's line for one stream, e.g. "fd0 kind=fifo ...".
+std::string line_of(const std::string& report, const std::string& name) {
+  size_t at = report.find(name + " ");
+  if (at == std::string::npos) return "";
+  return report.substr(at, report.find('\n', at) - at);
+}
+
+TEST_F(Escapes, RunGivesTheContainerPipesNotTheHostsTerminalOrFiles) {
+  std::string report = attack({"run", "--rm", "localhost/probe", "/probe"});
+  EXPECT_NE(line_of(report, "fd0").find("kind=chr"), std::string::npos)
+      << "without -i stdin reads /dev/null: " << report;
+  EXPECT_NE(line_of(report, "fd1").find("kind=fifo"), std::string::npos) << report;
+  EXPECT_NE(line_of(report, "fd2").find("kind=fifo"), std::string::npos) << report;
+  EXPECT_NE(line_of(report, "devtty").find("open=ENXIO"), std::string::npos)
+      << "the container has no controlling terminal: " << report;
+}
+
+TEST_F(Escapes, RunInteractiveRelaysStdinThroughAPipe) {
+  std::string report = attack({"run", "--rm", "-i", "localhost/probe", "/probe"});
+  EXPECT_NE(line_of(report, "fd0").find("kind=fifo"), std::string::npos) << report;
+  // A host file as stdin is not handed over either.
+  std::string in = e_.path("host-in");
+  e2e::write_file(in, "input\n", 0640);
+  report = attack({"run", "--rm", "-i", "localhost/probe", "/probe"}, in);
+  EXPECT_NE(line_of(report, "fd0").find("kind=fifo"), std::string::npos) << report;
+  struct stat st {};
+  ASSERT_EQ(::stat(in.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_uid, 0u);
+}
+
+TEST_F(Escapes, StartAttachedGivesPipesToo) {
+  auto made = e_.berth({"create", "--name", "again", "-i", "localhost/probe", "/probe"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string report = attack({"start", "-a", "again"});
+  EXPECT_NE(line_of(report, "fd1").find("kind=fifo"), std::string::npos) << report;
+}
+
+TEST_F(Escapes, ExecAndExecInteractiveGivePipes) {
+  auto up = e_.berth({"run", "-d", "--name", "host", "localhost/probe", "sleep", "1000"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  std::string report = attack({"exec", "host", "/probe"});
+  EXPECT_NE(line_of(report, "fd0").find("kind=chr"), std::string::npos) << report;
+  EXPECT_NE(line_of(report, "fd1").find("kind=fifo"), std::string::npos) << report;
+  EXPECT_NE(line_of(report, "devtty").find("open=ENXIO"), std::string::npos) << report;
+  report = attack({"exec", "-i", "host", "/probe"});
+  EXPECT_NE(line_of(report, "fd0").find("kind=fifo"), std::string::npos) << report;
+}
+
+TEST_F(Escapes, ExecInteractiveStillCarriesInputAndOutput) {
+  auto up = e_.berth({"run", "-d", "--name", "cat", "localhost/probe", "sleep", "1000"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  std::string in = e_.path("lines");
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += fmt::format("line {}\n", i);
+  e2e::write_file(in, text);
+  std::vector<std::string> argv = {"/bin/sh", "-c", "f=$1; shift; exec \"$@\" < \"$f\"", "sh", in};
+  for (auto& a : e_.command({"exec", "-i", "cat", "sh", "-c", "cat; echo err >&2"}))
+    argv.push_back(a);
+  auto r = e2e::Process(argv).wait(std::chrono::seconds(120));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out == text) << "relayed stdin came back with " << r.out.size() << " bytes";
+  EXPECT_EQ(r.err, "err\n");
+}
+
+}  // namespace
