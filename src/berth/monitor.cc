@@ -28,17 +28,25 @@
 namespace berth {
 namespace {
 
-// Appends complete lines from `pending` to the log; keeps a partial last line.
+// Docker's limit: a longer line is logged in pieces of this size, so a
+// container printing one endless line costs the engine (and `logs`) no more.
+constexpr size_t kMaxLogLine = size_t{16} * 1024;
+
+// Appends complete lines from `pending` to the log, in pieces of at most
+// kMaxLogLine; keeps a partial last line (all of it with `flush`).
 void log_lines(int log_fd, const char* stream, std::string& pending, bool flush) {
   size_t start = 0;
   for (;;) {
     size_t nl = pending.find('\n', start);
-    if (nl == std::string::npos && !(flush && start < pending.size())) break;
     size_t end = nl == std::string::npos ? pending.size() : nl + 1;
+    if (end - start > kMaxLogLine) end = start + kMaxLogLine;
+    bool whole = nl != std::string::npos && end == nl + 1;
+    if (!whole && end - start < kMaxLogLine && !(flush && start < pending.size())) break;
+    // Bytes that are not UTF-8 become U+FFFD rather than an exception.
     std::string line = nlohmann::json{{"stream", stream},
                                       {"time", oci::now_rfc3339()},
                                       {"log", pending.substr(start, end - start)}}
-                           .dump() +
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                        "\n";
     (void)base::sys::write_all(log_fd, line.data(), line.size());
     start = end;

@@ -193,6 +193,29 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
   EXPECT_NE(dup.err.find("the name 'one' is already in use"), std::string::npos);
 }
 
+// One endless line costs the log no more than docker's: pieces of 16 KiB,
+// which `logs` joins back; bytes that are not UTF-8 do not stop the monitor.
+TEST(BerthContainers, ALongLineIsLoggedInPiecesAndBinaryOutputIsKept) {
+  Engine e;
+  auto r = e.berth({"run", "--name", "long", "localhost/box", "sh", "-c",
+                    "head -c 100000 /dev/zero | tr '\\0' x; echo; printf 'a\\377b\\n'"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string line(100000, 'x');
+  EXPECT_TRUE(r.out == line + "\na\377b\n") << "attached output is relayed byte for byte";
+  auto logs = e.berth({"logs", "long"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_TRUE(logs.out.rfind(line + "\n", 0) == 0) << logs.out.size() << " bytes";
+  EXPECT_NE(logs.out.find("a\xEF\xBF\xBD" "b\n"), std::string::npos) << "U+FFFD for the bad byte";
+  std::string log_path;
+  for (const auto& d : fs::directory_iterator(e.store("containers")))
+    if (e2e::exists(d.path() / "log")) log_path = d.path() / "log";
+  std::ifstream log(log_path);
+  size_t longest = 0, pieces = 0;
+  for (std::string l; std::getline(log, l); ++pieces) longest = std::max(longest, l.size());
+  EXPECT_LT(longest, 17u * 1024) << "each piece is at most 16 KiB of output";
+  EXPECT_GE(pieces, 7u);
+}
+
 TEST(BerthContainers, ConcurrentRunsGetDistinctIds) {
   Engine e;
   std::vector<std::unique_ptr<e2e::Process>> runs;
