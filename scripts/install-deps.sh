@@ -8,7 +8,7 @@ BUILD_PKGS=(build-essential libseccomp-dev libcap-dev libarchive-dev libcurl4-op
 # What the demo runs: the container image is busybox + ferry + pv; ip and nsenter.
 RUN_PKGS=(busybox-static pv iproute2 util-linux)
 # Tools the tests and the benchmark drive (real peers and anchors).
-TEST_PKGS=(busybox-static crun runc podman containerd conmon util-linux hyperfine iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps time tar bc python3 pv chromium
+TEST_PKGS=(busybox-static crun runc podman golang-github-containers-common containerd conmon util-linux hyperfine iproute2 iperf3 netcat-openbsd rsync openssh-server openssh-client procps time tar bc python3 pv chromium
   docker-registry skopeo umoci zstd python3-jwt python3-cryptography openssl nftables
   docker.io buildah iptables golang-go tcpdump rclone)
 

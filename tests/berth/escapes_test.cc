@@ -25,13 +25,16 @@ using bt::Engine;
 constexpr const char* kHostContent = "HOST-CONTENT\n";
 constexpr const char* kMarker = "@@INJECTED@@";
 
-// An engine with localhost/probe: busybox and the probe at /probe.
+// An engine with localhost/probe: busybox, the stdio probe at /probe and
+// the system call probe at /syscalls.
 class Escapes : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string root = e_.path("probe-root");
     bt::make_busybox_root(root);
     fs::copy_file(STDIO_PROBE, root + "/probe");
+    fs::copy_file(SYSCALL_PROBE, root + "/syscalls");
+    fs::create_directories(root + "/mnt");
     auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", e_.path("probe.tar"), "."}).wait();
     ASSERT_EQ(tar.exit_code, 0) << tar.err;
     auto imp = e_.berth({"import", e_.path("probe.tar"), "localhost/probe"});
@@ -137,6 +140,29 @@ TEST_F(Escapes, ExecInteractiveStillCarriesInputAndOutput) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.out == text) << "relayed stdin came back with " << r.out.size() << " bytes";
   EXPECT_EQ(r.err, "err\n");
+}
+
+// Docker's default profile, tried from inside: what the containers profile
+// allows but Docker does not (user namespaces, which would give the
+// container CAP_NET_ADMIN over a network of its own; mounts) fails with
+// EPERM, io_uring and clone3 with ENOSYS, and personality() only takes the
+// harmless values. seccomp=unconfined shows the probe can tell.
+TEST_F(Escapes, TheDefaultSeccompProfileIsDockers) {
+  auto r = e_.berth({"run", "--rm", "localhost/probe", "/syscalls"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // "=E": refused, by whichever errno (a value outside the allowed ones
+  // falls to the profile's default, ENOSYS).
+  for (const char* want :
+       {"io_uring_setup=ENOSYS\n", "personality_read_implies_exec=E",
+        "personality_addr_no_randomize=E", "personality_linux=ok\n", "unshare_user_net=EPERM\n",
+        "clone_newuser=E", "clone_plain=ok\n", "clone3_newuser=ENOSYS\n", "mount_tmpfs=EPERM\n",
+        "keyctl=EPERM\n", "setns=EPERM\n", "probe done\n"})
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  auto open = e_.berth(
+      {"run", "--rm", "--security-opt", "seccomp=unconfined", "localhost/probe", "/syscalls"});
+  ASSERT_EQ(open.exit_code, 0) << open.err;
+  EXPECT_NE(open.out.find("io_uring_setup=ok"), std::string::npos) << open.out;
+  EXPECT_NE(open.out.find("unshare_user_net=ok"), std::string::npos) << open.out;
 }
 
 }  // namespace
