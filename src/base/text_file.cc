@@ -1,13 +1,14 @@
 #include "base/text_file.h"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
-
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
+
+#include <fmt/format.h>
 
 #include "base/sys.h"
 
@@ -21,6 +22,27 @@ Result<std::string> read_text(const std::string& path) {
     size_t n = TRY(sys::read(fd.get(), buf, sizeof buf, path));
     if (n == 0) break;
     out.append(buf, n);
+  }
+  return out;
+}
+
+Result<std::string> read_regular_beneath(int root_fd, const std::string& path, size_t max_bytes,
+                                         std::string_view what) {
+  // O_PATH first: a device or FIFO is looked at, never opened.
+  UniqueFd entry =
+      TRY(sys::openat2(root_fd, path, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, what));
+  struct stat st = TRY(sys::fstat(entry.get(), what));
+  if (!S_ISREG(st.st_mode))
+    return fail(Error::coded(EINVAL, std::string(what) + " is not a regular file"));
+  UniqueFd fd = TRY(sys::open(fmt::format("/proc/self/fd/{}", entry.get()), O_RDONLY | O_NOCTTY));
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    size_t n = TRY(sys::read(fd.get(), buf, sizeof buf, what));
+    if (n == 0) break;
+    out.append(buf, n);
+    if (out.size() > max_bytes)
+      return fail(Error::coded(EFBIG, fmt::format("{} is larger than {} bytes", what, max_bytes)));
   }
   return out;
 }

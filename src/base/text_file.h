@@ -11,6 +11,13 @@ namespace base {
 
 // The whole file (files under /proc and /sys report size 0, so read to EOF).
 Result<std::string> read_text(const std::string& path);
+// A regular file inside a tree that is not ours (an image layer, a
+// container's root): `path` is resolved with `root_fd` as "/" (symlinks and
+// ".." cannot leave it; RESOLVE_IN_ROOT), FIFOs and devices are refused
+// without blocking, and a file over `max_bytes` is refused. ENOENT (the code
+// of the error) means there is no such file in the tree.
+Result<std::string> read_regular_beneath(int root_fd, const std::string& path, size_t max_bytes,
+                                         std::string_view what);
 // Opens an existing file for writing and writes `text` in one write(2), as
 // kernel interface files require. Errors read "write <path> = <text>: <errno>".
 Status write_text(const std::string& path, std::string_view text);
