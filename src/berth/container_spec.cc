@@ -60,6 +60,8 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
   if (numeric(u)) {
     uid = std::stoull(u);
   } else {
+    if (!files.passwd_error.empty())
+      return base::fail_msg(fmt::format("--user '{}': {}", user, files.passwd_error));
     auto pw = entry_named(files.passwd, u);
     if (pw.empty() || !numeric(pw[2]) || !numeric(pw[3]))
       return base::fail_msg(
@@ -72,6 +74,8 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
     if (numeric(g)) {
       gid = std::stoull(g);
     } else {
+      if (!files.group_error.empty())
+        return base::fail_msg(fmt::format("--user '{}': {}", user, files.group_error));
       auto gr = entry_named(files.group, g);
       if (gr.empty() || !numeric(gr[2]))
         return base::fail_msg(

@@ -50,6 +50,9 @@ struct SpecPaths {
   // The image's /etc/passwd and /etc/group (empty when it has none): user
   // and group names in --user and the image's User are looked up there.
   std::string passwd, group;
+  // Why a file could not be read (a device, too large): a name lookup in it
+  // then fails with this; numeric ids need neither file.
+  std::string passwd_error, group_error;
 };
 
 base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json& image_config,

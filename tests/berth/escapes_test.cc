@@ -7,8 +7,11 @@
 // the host's file (its content, mode and owner stay), and the probe must have
 // run (its report is in the file).
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <fmt/format.h>
@@ -163,6 +166,87 @@ TEST_F(Escapes, TheDefaultSeccompProfileIsDockers) {
   ASSERT_EQ(open.exit_code, 0) << open.err;
   EXPECT_NE(open.out.find("io_uring_setup=ok"), std::string::npos) << open.out;
   EXPECT_NE(open.out.find("unshare_user_net=ok"), std::string::npos) << open.out;
+}
+
+// Hostile images: /etc/passwd and /etc/group that point at host files, at
+// /dev/zero, or are FIFOs. A name lookup for -u resolves inside the image
+// or is refused with one line naming the file; nothing is left half-made.
+class HostileUserFiles : public ::testing::Test {
+ protected:
+  // Imports busybox with `make` applied to its root as localhost/NAME.
+  void image(const std::string& name, const std::function<void(const std::string&)>& make) {
+    std::string root = e_.path(name + "-root");
+    bt::make_busybox_root(root);
+    make(root);
+    auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", e_.path(name + ".tar"), "."}).wait();
+    ASSERT_EQ(tar.exit_code, 0) << tar.err;
+    auto imp = e_.berth({"import", e_.path(name + ".tar"), "localhost/" + name});
+    ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  }
+  void expect_nothing_left() {
+    EXPECT_EQ(e_.berth({"ps", "-a", "-q"}).out, "");
+    for (const auto& d : fs::directory_iterator(e_.store("containers")))
+      ADD_FAILURE() << "left behind: " << d.path();
+  }
+  Engine e_;
+};
+
+TEST_F(HostileUserFiles, ASymlinkToAHostFileIsResolvedInsideTheImage) {
+  std::string host = e_.path("host-passwd");
+  e2e::write_file(host, "hostonly:x:4242:4242::/:/bin/sh\n");
+  e2e::write_file(e_.path("host-group"), "hostgroup:x:4343:\n");
+  image("links", [&](const std::string& root) {
+    fs::remove(root + "/etc/passwd");
+    fs::remove(root + "/etc/group");
+    fs::create_symlink(host, root + "/etc/passwd");
+    fs::create_symlink("../../../../../../../.." + e_.path("host-group"), root + "/etc/group");
+  });
+  auto r = e_.berth({"run", "--rm", "-u", "hostonly", "localhost/links", "id", "-u"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("no user 'hostonly' in the image's /etc/passwd"), std::string::npos)
+      << r.err;
+  auto g = e_.berth({"run", "--rm", "-u", "0:hostgroup", "localhost/links", "id", "-g"});
+  EXPECT_NE(g.exit_code, 0) << g.out;
+  EXPECT_NE(g.err.find("no group 'hostgroup'"), std::string::npos) << g.err;
+  expect_nothing_left();
+  auto numeric = e_.berth({"run", "--rm", "-u", "1234:5678", "localhost/links", "id", "-u"});
+  EXPECT_EQ(numeric.exit_code, 0) << numeric.err;
+  EXPECT_EQ(numeric.out, "1234\n");
+}
+
+TEST_F(HostileUserFiles, DevicesAndFifosAreRefusedWithoutReadingThem) {
+  image("devices", [&](const std::string& root) {
+    fs::remove(root + "/etc/passwd");
+    fs::remove(root + "/etc/group");
+    fs::create_directories(root + "/dev");
+    ASSERT_EQ(::mknod((root + "/dev/zero").c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);
+    fs::create_symlink("/dev/zero", root + "/etc/passwd");
+    ASSERT_EQ(::mkfifo((root + "/etc/group").c_str(), 0644), 0);
+  });
+  auto r = e_.berth({"run", "--rm", "-u", "app", "localhost/devices", "true"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("--user 'app': the image's /etc/passwd is not a regular file"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  auto g = e_.berth({"run", "--rm", "-u", "0:staff", "localhost/devices", "true"});
+  EXPECT_NE(g.exit_code, 0);
+  EXPECT_NE(g.err.find("the image's /etc/group is not a regular file"), std::string::npos) << g.err;
+  expect_nothing_left();
+  auto root = e_.berth({"run", "--rm", "localhost/devices", "echo", "ok"});
+  EXPECT_EQ(root.exit_code, 0) << "no name to look up, nothing to refuse: " << root.err;
+}
+
+TEST_F(HostileUserFiles, AHugePasswdIsRefused) {
+  image("huge", [&](const std::string& root) {
+    std::string text = "root:x:0:0::/root:/bin/sh\n";
+    text += std::string(3 << 20, '#') + "\napp:x:1000:1000::/:/bin/sh\n";
+    e2e::write_file(root + "/etc/passwd", text);
+  });
+  auto r = e_.berth({"run", "--rm", "-u", "app", "localhost/huge", "true"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("the image's /etc/passwd is larger than"), std::string::npos) << r.err;
+  expect_nothing_left();
 }
 
 }  // namespace
