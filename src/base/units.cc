@@ -1,6 +1,8 @@
 #include "base/units.h"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -42,13 +44,13 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
     ++i;
-  if (i == 0) return std::nullopt;
+  std::string_view number = text.substr(0, i);
+  if (number.empty() || number.front() == '.' || number.back() == '.' ||
+      std::count(number.begin(), number.end(), '.') > 1)
+    return std::nullopt;  // "1.5.5m" is not 1.5m
   double value = 0;
-  try {
-    value = std::stod(std::string(text.substr(0, i)));
-  } catch (...) {
-    return std::nullopt;
-  }
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc() || end != number.data() + number.size()) return std::nullopt;
   std::string suffix;
   for (char c : text.substr(i))
     suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -57,6 +57,10 @@ TEST(Units, FormatsAndParses) {
   EXPECT_EQ(*base::units::parse_size("64K"), 65536u);
   EXPECT_EQ(*base::units::parse_size("2GiB"), 2ull << 30);
   EXPECT_FALSE(base::units::parse_size("12 parsecs"));
+  EXPECT_FALSE(base::units::parse_size("1.5.5m")) << "not 1.5m";
+  EXPECT_FALSE(base::units::parse_size(".5m"));
+  EXPECT_FALSE(base::units::parse_size("5.m"));
+  EXPECT_EQ(*base::units::parse_size("1.5m"), 1572864u);
   EXPECT_FALSE(base::units::parse_size(""));
 }
 
