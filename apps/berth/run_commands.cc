@@ -1,4 +1,6 @@
 // Commands that make and start containers: run, create, start.
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -65,6 +67,14 @@ bool finish_options(CLI::App* cmd, RunFlags& f, Globals& g) {
       return false;
     }
     o.memory = static_cast<int64_t>(*bytes);
+  }
+  if (o.cpus) {
+    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (!(*o.cpus >= 0.01) || *o.cpus > static_cast<double>(cpus)) {
+      fail(g, base::Error::msg(fmt::format(
+                  "--cpus {}: must be from 0.01 to {}, the CPUs this host has", *o.cpus, cpus)));
+      return false;
+    }
   }
   for (const auto& opt : f.security_opts) {
     if (opt != "seccomp=unconfined") {

@@ -13,6 +13,23 @@
 #include "base/sys.h"
 
 namespace base {
+namespace {
+
+// Reads `fd` to its end; more than `max_bytes` is an error naming `what`.
+Result<std::string> read_all_capped(int fd, size_t max_bytes, std::string_view what) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    size_t n = TRY(sys::read(fd, buf, sizeof buf, what));
+    if (n == 0) break;
+    out.append(buf, n);
+    if (out.size() > max_bytes)
+      return fail(Error::coded(EFBIG, fmt::format("{} is larger than {} bytes", what, max_bytes)));
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<std::string> read_text(const std::string& path) {
   UniqueFd fd = TRY(sys::open(path, O_RDONLY));
@@ -26,6 +43,11 @@ Result<std::string> read_text(const std::string& path) {
   return out;
 }
 
+Result<std::string> read_text_capped(const std::string& path, size_t max_bytes) {
+  UniqueFd fd = TRY(sys::open(path, O_RDONLY | O_NOCTTY));
+  return read_all_capped(fd.get(), max_bytes, path);
+}
+
 Result<std::string> read_regular_beneath(int root_fd, const std::string& path, size_t max_bytes,
                                          std::string_view what) {
   // O_PATH first: a device or FIFO is looked at, never opened.
@@ -35,16 +57,7 @@ Result<std::string> read_regular_beneath(int root_fd, const std::string& path, s
   if (!S_ISREG(st.st_mode))
     return fail(Error::coded(EINVAL, std::string(what) + " is not a regular file"));
   UniqueFd fd = TRY(sys::open(fmt::format("/proc/self/fd/{}", entry.get()), O_RDONLY | O_NOCTTY));
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    size_t n = TRY(sys::read(fd.get(), buf, sizeof buf, what));
-    if (n == 0) break;
-    out.append(buf, n);
-    if (out.size() > max_bytes)
-      return fail(Error::coded(EFBIG, fmt::format("{} is larger than {} bytes", what, max_bytes)));
-  }
-  return out;
+  return read_all_capped(fd.get(), max_bytes, what);
 }
 
 Status write_text(const std::string& path, std::string_view text) {

@@ -11,6 +11,9 @@ namespace base {
 
 // The whole file (files under /proc and /sys report size 0, so read to EOF).
 Result<std::string> read_text(const std::string& path);
+// At most `max_bytes` of a file of any kind (a pipe such as <(cmd) too):
+// more is an error (EFBIG) naming `path`, so /dev/zero cannot exhaust memory.
+Result<std::string> read_text_capped(const std::string& path, size_t max_bytes);
 // A regular file inside a tree that is not ours (an image layer, a
 // container's root): `path` is resolved with `root_fd` as "/" (symlinks and
 // ".." cannot leave it; RESOLVE_IN_ROOT), FIFOs and devices are refused

@@ -229,7 +229,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
 }
 
 base::Result<std::vector<std::string>> read_env_file(const std::string& path) {
-  std::string text = TRY_CTX(base::read_text(path), "--env-file");
+  std::string text = TRY_CTX(base::read_text_capped(path, size_t{1} << 20), "--env-file");
   std::vector<std::string> out;
   size_t start = 0, number = 0;
   while (start < text.size()) {
@@ -238,6 +238,9 @@ base::Result<std::vector<std::string>> read_env_file(const std::string& path) {
     start = nl == std::string::npos ? text.size() : nl + 1;
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find('\0') != std::string::npos)  // it would cut the value short
+      return base::fail_msg(
+          fmt::format("--env-file {} line {}: contains a NUL byte", path, number));
     size_t first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     line = line.substr(first);

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -69,6 +71,20 @@ ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
     (void)save_container(p.root, r);
   }
   return r;
+}
+
+// Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, here at most 128
+// long, so a name can never forge a row of `ps` or a path.
+base::Status check_name(const std::string& name) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  bool ok = !name.empty() && name.size() <= 128 && word(name[0]) &&
+            std::all_of(name.begin(), name.end(),
+                        [&](char c) { return word(c) || c == '_' || c == '.' || c == '-'; });
+  if (ok) return {};
+  return base::fail_msg(fmt::format(
+      "--name {}: a name is letters, digits, '_', '.' and '-', starting with a letter or digit "
+      "(at most 128)",
+      nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 // "no", "always", "on-failure" or "on-failure:N".
@@ -214,6 +230,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   {
     auto lock = TRY(FileLock::acquire(p.root + "/containers.lock"));
     rec.name = o.name.empty() ? "berth_" + id.substr(0, 8) : o.name;
+    TRY_STATUS(check_name(rec.name));
     for (const auto& other : list_containers(p.root))
       if (other.name == rec.name)
         return base::fail_msg(fmt::format("the name '{}' is already in use", rec.name));

@@ -167,6 +167,7 @@ TEST(BerthContainers, ProcAndDevAreMountedAsStrictlyAsDockers) {
 
 TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
   Engine e;
+  e2e::write_file(e.path("nul.env"), std::string("A=one\0two\n", 10));
   struct Case {
     std::vector<std::string> args;
     const char* error;
@@ -180,6 +181,16 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
             "network 'nosuch' does not exist"},
            {{"run", "localhost/box", "/bin/nothere"}, "/bin/nothere"},
            {{"run", "-u", "nobody", "localhost/box", "true"}, "--user 'nobody'"},
+           {{"run", "--env-file", "/dev/zero", "localhost/box", "true"},
+            "--env-file: /dev/zero is larger than"},
+           {{"run", "--env-file", e.path("nul.env"), "localhost/box", "true"},
+            "contains a NUL byte"},
+           {{"run", "--name", "bad\nname", "localhost/box", "true"}, "--name \"bad\\nname\""},
+           {{"run", "--name", "-x", "localhost/box", "true"}, "--name \"-x\": a name is"},
+           {{"run", "--name", "../up", "localhost/box", "true"}, "a name is letters"},
+           {{"run", "--memory", "1.5.5m", "localhost/box", "true"}, "--memory '1.5.5m'"},
+           {{"run", "--cpus", "1000", "localhost/box", "true"}, "--cpus 1000: must be from 0.01"},
+           {{"run", "--cpus", "0", "localhost/box", "true"}, "--cpus 0: must be from 0.01"},
        }) {
     auto r = e.berth(c.args);
     EXPECT_NE(r.exit_code, 0) << c.error;
@@ -205,7 +216,10 @@ TEST(BerthContainers, ALongLineIsLoggedInPiecesAndBinaryOutputIsKept) {
   auto logs = e.berth({"logs", "long"});
   EXPECT_EQ(logs.exit_code, 0) << logs.err;
   EXPECT_TRUE(logs.out.rfind(line + "\n", 0) == 0) << logs.out.size() << " bytes";
-  EXPECT_NE(logs.out.find("a\xEF\xBF\xBD" "b\n"), std::string::npos) << "U+FFFD for the bad byte";
+  EXPECT_NE(logs.out.find("a\xEF\xBF\xBD"
+                          "b\n"),
+            std::string::npos)
+      << "U+FFFD for the bad byte";
   std::string log_path;
   for (const auto& d : fs::directory_iterator(e.store("containers")))
     if (e2e::exists(d.path() / "log")) log_path = d.path() / "log";
