@@ -41,7 +41,8 @@ void add_run_options(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--hostname", o.hostname, "the container's hostname");
   cmd->add_option("-m,--memory", f.memory, "memory limit (e.g. 64m, 1g)");
   cmd->add_option("--cpus", o.cpus, "CPUs (e.g. 0.5)");
-  cmd->add_option("--pids-limit", o.pids_limit, "maximum number of processes");
+  cmd->add_option("--pids-limit", o.pids_limit,
+                  "maximum number of processes (default 2048, as podman; -1: none)");
   cmd->add_flag("--read-only", o.read_only, "read-only root filesystem");
   cmd->add_option("--network", o.network,
                   "a bridge network (default berth0), none, host or container:ID")

@@ -19,6 +19,8 @@ const std::vector<std::string> kDockerCapabilities = {
     "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
     "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
+constexpr int64_t kDefaultPidsLimit = 2048;
+
 std::vector<std::string> strings_of(const nlohmann::json& j) {
   std::vector<std::string> out;
   if (j.is_array())
@@ -224,7 +226,9 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
   if (o.memory) l["resources"]["memory"] = {{"limit", *o.memory}};
   if (o.cpus)
     l["resources"]["cpu"] = {{"quota", static_cast<int64_t>(*o.cpus * 100000)}, {"period", 100000}};
-  if (o.pids_limit) l["resources"]["pids"] = {{"limit", *o.pids_limit}};
+  // podman's default: a fork bomb stops at 2048 processes; -1 (or 0) for none.
+  int64_t pids = o.pids_limit.value_or(kDefaultPidsLimit);
+  if (pids > 0) l["resources"]["pids"] = {{"limit", pids}};
   return spec;
 }
 

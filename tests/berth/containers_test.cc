@@ -202,6 +202,15 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
   auto dup = e.berth({"run", "-d", "--name", "one", "localhost/box", "sleep", "100"});
   EXPECT_NE(dup.exit_code, 0);
   EXPECT_NE(dup.err.find("the name 'one' is already in use"), std::string::npos);
+  // A process limit by default (podman's 2048), and -1 for none.
+  // (The pids controller is v1's here, v2's on a pure v2 host.)
+  const char* read_limit =
+      "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max";
+  auto pids = e.berth({"run", "--rm", "localhost/box", "sh", "-c", read_limit});
+  EXPECT_EQ(pids.out, "2048\n") << pids.err;
+  auto none =
+      e.berth({"run", "--rm", "--pids-limit", "-1", "localhost/box", "sh", "-c", read_limit});
+  EXPECT_EQ(none.out, "max\n") << none.err;
 }
 
 // One endless line costs the log no more than docker's: pieces of 16 KiB,
