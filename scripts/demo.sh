@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The first README command: installs what is missing, builds, and runs the
-# main job, where both halves meet: two berth containers on the bridge
-# berth0, `ferry serve` in one and `ferry cp` pulling a file into the other
+# main job, where both halves meet: two berth containers on the default
+# bridge network, `ferry serve` in one and `ferry cp` pulling a file into the other
 # across the bridge: first with the receiving program's output throttled, so
 # ferry's verdict shows the receiver's window closing because its program does
 # not drain its socket buffer (sink-write), then unthrottled. The containers
@@ -56,7 +56,7 @@ export FERRY_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 berth run -d --name ferry-server -e FERRY_TOKEN -v "$work/share:/srv:ro" localhost/ferry-demo \
   ferry serve --listen 0.0.0.0:7077 /srv >/dev/null
 server_ip=$(berth inspect -f '{{.Network.address}}' ferry-server)
-echo "== ferry serve in container ferry-server at $server_ip (bridge berth0)"
+echo "== ferry serve in container ferry-server at $server_ip (the default bridge network)"
 echo "== ferry cp in a second container; its program reads the output at 16 MB/s (pv -L 16m)"
 berth run --rm -e FERRY_TOKEN -v "$work/received:/out" localhost/ferry-demo \
   sh -c "ferry cp --json ferry://$server_ip:7077/payload.bin - 2>/out/slow.json | pv -q -L 16m >/dev/null"

@@ -29,7 +29,7 @@ const Nft& nft() {
   return t;
 }
 
-base::Status run_nft(const std::string& script) {
+base::Status run_nft(const std::string& table, const std::string& script) {
   if (!nft().error.empty()) return base::fail_msg(nft().error);
   std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft().nft_ctx_new(NFT_CTX_DEFAULT),
                                                    nft().nft_ctx_free);
@@ -39,20 +39,21 @@ base::Status run_nft(const std::string& script) {
     std::string why = nft().nft_ctx_get_error_buffer(ctx.get());
     while (!why.empty() && why.back() == '\n') why.pop_back();
     auto first_line = why.find('\n');
-    return base::fail_msg("nftables: table ip berth: " + why.substr(0, first_line));
+    return base::fail_msg(
+        fmt::format("nftables: table ip {}: {}", table, why.substr(0, first_line)));
   }
   return {};
 }
 
 }  // namespace
 
-std::string render_firewall(const std::vector<Network>& networks,
+std::string render_firewall(const std::string& table, const std::vector<Network>& networks,
                             const std::vector<Attachment>& attachments) {
   // Creating, then deleting, then defining: the delete never fails, and the
   // whole buffer is one transaction.
-  std::string out = "table ip berth\ndelete table ip berth\n";
+  std::string out = fmt::format("table ip {0}\ndelete table ip {0}\n", table);
   if (networks.empty()) return out;
-  out += "table ip berth {\n";
+  out += fmt::format("table ip {} {{\n", table);
   out +=
       "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
       "    fib daddr type local jump published\n  }\n"
@@ -88,11 +89,12 @@ base::Status sync_firewall(Networks& networks, const std::string& state_dir) {
   std::vector<Attachment> all;
   for (const auto& n : list)
     for (auto& a : networks.attachments(n.name)) all.push_back(std::move(a));
-  std::string text = render_firewall(list, all);
+  const std::string& table = networks.host_names().table;
+  std::string text = render_firewall(table, list, all);
   std::string applied_path = state_dir + "/firewall.nft";
   if (base::read_text(applied_path).value_or("") == text) return {};
   ::unlink(applied_path.c_str());  // unknown until the new text is in
-  TRY_STATUS(run_nft(text));
+  TRY_STATUS(run_nft(table, text));
   return base::replace_file(applied_path, text);
 }
 

@@ -1,5 +1,6 @@
-// berth's packet filtering and NAT: one nftables table, `ip berth`, owned by
-// berth and rewritten whole from the on-disk networks and attachments in one
+// berth's packet filtering and NAT: one nftables table per berth root
+// (`ip berth` for the default root; see HostNames), owned by that root and
+// rewritten whole from the on-disk networks and attachments in one
 // atomic transaction (libnftables, loaded on first use). Other tables are
 // never touched. The table holds:
 //   - masquerade for each network's subnet leaving by another device;
@@ -22,8 +23,8 @@
 
 namespace berth {
 
-// The table's text for these networks and their attachments.
-std::string render_firewall(const std::vector<Network>& networks,
+// The text of table `table` for these networks and their attachments.
+std::string render_firewall(const std::string& table, const std::vector<Network>& networks,
                             const std::vector<Attachment>& attachments);
 // Rewrites the table from what `networks` holds now; `state_dir` holds the
 // lock and the text last applied.

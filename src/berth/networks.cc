@@ -17,6 +17,7 @@
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "base/unique_fd.h"
+#include "berth/digest.h"
 #include "berth/image_store.h"
 #include "oci/state.h"
 
@@ -127,7 +128,20 @@ std::string Subnet::text() const {
   return address(0) + "/" + std::to_string(prefix);
 }
 
-Networks::Networks(std::string root) : dir_(std::move(root) + "/networks") {}
+HostNames host_names_of(const std::string& root) {
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(root, ec).string();
+  if (ec) canonical = root;
+  while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
+  if (canonical == "/var/lib/berth") return {kDefaultNetwork, "berth"};
+  Sha256 h;
+  h.update(canonical.data(), canonical.size());
+  std::string tag = h.digest().substr(7, 8);  // after "sha256:"
+  return {std::string(kDefaultNetwork) + "-" + tag, "berth_" + tag};
+}
+
+Networks::Networks(const std::string& root)
+    : dir_(root + "/networks"), names_(host_names_of(root)) {}
 
 base::Result<Network> Networks::get(const std::string& name) {
   auto text = base::read_text(dir_ + "/" + name + ".json");
@@ -182,8 +196,8 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
   }
   Network n;
   n.name = name;
-  n.bridge = name == kDefaultNetwork ? std::string(kDefaultNetwork)
-                                     : "br-" + TRY(base::sys::random_hex(6));
+  n.bridge =
+      name == kDefaultNetwork ? names_.default_bridge : "br-" + TRY(base::sys::random_hex(6));
   n.subnet = chosen.text();
   n.gateway = chosen.address(1);
   n.created = oci::now_rfc3339();

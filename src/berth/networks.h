@@ -24,6 +24,18 @@ namespace berth {
 
 inline constexpr const char* kDefaultNetwork = "berth0";
 
+// The names a berth root gives what it makes in a network namespace that
+// other roots may share (two CI jobs on one host): the default root
+// (/var/lib/berth) uses the bridge `berth0` and the nftables table
+// `ip berth`; any other root adds a tag of its path (8 hex digits of its
+// SHA-256), `berth0-1a2b3c4d` and `ip berth_1a2b3c4d`, so two roots never
+// share a bridge or rewrite each other's rules.
+struct HostNames {
+  std::string default_bridge;
+  std::string table;
+};
+HostNames host_names_of(const std::string& root);
+
 struct Network {
   std::string name;
   std::string bridge;   // the host's bridge device
@@ -62,7 +74,8 @@ struct Subnet {
 
 class Networks {
  public:
-  explicit Networks(std::string root);
+  explicit Networks(const std::string& root);
+  const HostNames& host_names() const { return names_; }
 
   // `berth0` is defined here when missing.
   base::Result<Network> get(const std::string& name);
@@ -84,6 +97,7 @@ class Networks {
 
  private:
   std::string dir_;
+  HostNames names_;
 };
 
 }  // namespace berth

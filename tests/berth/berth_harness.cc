@@ -111,8 +111,16 @@ Engine::Engine(bool import_box, bool own_netns) {
     netns_ = fmt::format("berth-test-{}-{}", ::getpid(), serial++);
     run_ok({"/usr/bin/ip", "netns", "add", netns_});
     run_ok({"/usr/bin/ip", "-n", netns_, "link", "set", "lo", "up"});
+    owns_netns_ = true;
   }
-  if (!import_box) return;
+  if (import_box) this->import_box();
+}
+
+Engine::Engine(SameNetns same) : netns_(same.neighbour.netns_) {
+  import_box();
+}
+
+void Engine::import_box() {
   std::string root = dir_ / "rootfs";
   make_busybox_root(root);
   auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", dir_ / "rootfs.tar", "."}).wait();
@@ -123,8 +131,13 @@ Engine::Engine(bool import_box, bool own_netns) {
 
 Engine::~Engine() {
   for (const auto& id : split(berth({"ps", "-a", "-q"}).out)) berth({"rm", "-f", id});
-  if (!netns_.empty())
+  if (owns_netns_)
     e2e::Process({"/usr/bin/ip", "netns", "del", netns_}).wait(std::chrono::seconds(30));
+}
+
+std::string Engine::root_tag() const {
+  std::string digest = hex_sha256(fs::weakly_canonical(dir_ / "store").string());
+  return digest.substr(digest.find(':') + 1, 8);
 }
 
 std::vector<std::string> Engine::in_netns(std::vector<std::string> argv) const {

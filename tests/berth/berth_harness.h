@@ -36,6 +36,12 @@ class Engine {
   // Without `own_netns`, berth runs in the test's namespace (to reach a
   // registry on 127.0.0.1); its containers then use --network none.
   explicit Engine(bool import_box = true, bool own_netns = true);
+  // A second berth root in `neighbour`'s network namespace (two CI jobs on
+  // one host); the namespace stays `neighbour`'s.
+  struct SameNetns {
+    const Engine& neighbour;
+  };
+  explicit Engine(SameNetns same);
   ~Engine();
   // The engine's network namespace: a name for `ip netns exec`, and its file.
   const std::string& netns() const { return netns_; }
@@ -45,12 +51,20 @@ class Engine {
   std::vector<std::string> command(std::vector<std::string> args) const;
   e2e::ProcResult berth(std::vector<std::string> args) const;
   std::string store(const std::string& rel) const { return dir_ / ("store/" + rel); }
+  // What this root names its default bridge and its nftables table (the
+  // contract of berth's HostNames: a tag of 8 hex digits of the SHA-256 of
+  // the root's path, as this is not the default root).
+  std::string bridge() const { return "berth0-" + root_tag(); }
+  std::string table() const { return "berth_" + root_tag(); }
+  std::string root_tag() const;
   std::string path(const std::string& rel) const { return dir_ / rel; }
   static std::vector<std::string> split(const std::string& s);
 
  private:
+  void import_box();
   e2e::TempDir dir_;
   std::string netns_;
+  bool owns_netns_ = false;
 };
 
 class Registry {

@@ -36,13 +36,17 @@ std::string address_of(const Engine& e, const std::string& name) {
 std::string leftovers(const Engine& e) {
   std::string out;  // berth's veths are named vb<id>; the test's own are not
   std::stringstream links(in_ns(e, {"/usr/bin/ip", "-o", "link", "show", "type", "veth"}).out);
-  for (std::string line; std::getline(links, line);)
-    if (line.find(": vb") != std::string::npos) out += line + "\n";
+  for (std::string line; std::getline(links, line);) {
+    bool another_roots = line.find("master berth0-") != std::string::npos &&
+                         line.find("master " + e.bridge() + " ") == std::string::npos;
+    if (line.find(": vb") != std::string::npos && !another_roots) out += line + "\n";
+  }
   std::error_code ec;
   for (const auto& d : fs::directory_iterator(e.store("networks"), ec))
     if (d.is_directory())
       for (const auto& f : fs::directory_iterator(d.path())) out += f.path().string() + "\n";
-  std::string table = in_ns(e, {"/usr/sbin/nft", "list", "chain", "ip", "berth", "published"}).out;
+  std::string table =
+      in_ns(e, {"/usr/sbin/nft", "list", "chain", "ip", e.table(), "published"}).out;
   if (table.find("dnat") != std::string::npos) out += table;
   return out;
 }
@@ -69,7 +73,7 @@ TEST(BerthNetwork, AContainerGetsAnAddressARouteAndItsNames) {
   EXPECT_NE(r.out.find("default via 172.30.0.1 dev eth0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("172.30.0.2\tbox1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\n1500\n"), std::string::npos) << "the bridge's MTU: " << r.out;
-  auto bridge = in_ns(e, {"/usr/bin/ip", "-o", "-4", "addr", "show", "berth0"});
+  auto bridge = in_ns(e, {"/usr/bin/ip", "-o", "-4", "addr", "show", e.bridge()});
   EXPECT_NE(bridge.out.find("172.30.0.1/16"), std::string::npos) << bridge.out;
   EXPECT_TRUE(e2e::eventually([&] { return leftovers(e).empty(); })) << leftovers(e);
 }
@@ -132,6 +136,38 @@ class Outside {
   const Engine& e_;
   std::string name_;
 };
+
+// Two berth roots in one network namespace (two CI jobs): each has its own
+// bridge and its own nftables table, so neither rewrites the other's
+// published ports away, and removing one's containers leaves the other's.
+TEST(BerthNetwork, TwoRootsSideBySideKeepTheirOwnBridgesAndRules) {
+  Engine a;
+  Engine b(Engine::SameNetns{a});
+  ASSERT_NE(a.bridge(), b.bridge());
+  ASSERT_EQ(start_echo_server(a, "web", "from-a", {"-p", "8085:80"}).exit_code, 0);
+  ASSERT_EQ(start_echo_server(b, "web", "from-b", {"-p", "8086:80"}).exit_code, 0);
+  auto fetch = [&](const char* port) {
+    return in_ns(a, {"/usr/bin/nc", "-w", "2", "127.0.0.1", port}).out;
+  };
+  EXPECT_TRUE(e2e::eventually([&] { return fetch("8085") == "from-a\n"; })) << fetch("8085");
+  EXPECT_TRUE(e2e::eventually([&] { return fetch("8086") == "from-b\n"; })) << fetch("8086");
+  for (const Engine* e : {&a, &b}) {
+    EXPECT_EQ(in_ns(*e, {"/usr/bin/ip", "link", "show", e->bridge()}).exit_code, 0) << e->bridge();
+    EXPECT_NE(in_ns(*e, {"/usr/sbin/nft", "list", "chain", "ip", e->table(), "published"})
+                  .out.find("dnat"),
+              std::string::npos)
+        << e->table();
+  }
+  EXPECT_NE(address_of(a, "web"), address_of(b, "web")) << "the second root's subnet is free";
+  // b's work goes; a's rules and service stay.
+  ASSERT_EQ(b.berth({"rm", "-f", "web"}).exit_code, 0);
+  ASSERT_EQ(b.berth({"run", "--rm", "localhost/box", "true"}).exit_code, 0);
+  EXPECT_EQ(fetch("8085"), "from-a\n");
+  EXPECT_TRUE(e2e::eventually([&] { return leftovers(b).empty(); })) << leftovers(b);
+  EXPECT_NE(in_ns(a, {"/usr/sbin/nft", "list", "chain", "ip", a.table(), "published"})
+                .out.find("dport 8085"),
+            std::string::npos);
+}
 
 TEST(BerthNetwork, PublishedPortsFromOutsideAndFromTheHostsLoopback) {
   Engine e;
