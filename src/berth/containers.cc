@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 
+#include "base/dirs.h"
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "berth/container_network.h"
@@ -137,7 +138,7 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
   auto image_config = TRY(images.config(manifest));
   std::string dir = container_dir(p.root, id);
   for (const char* sub : {"bundle/rootfs", "upper", "work"})
-    std::filesystem::create_directories(dir + "/" + sub);
+    TRY_STATUS(base::make_dirs(dir + "/" + sub));
   std::string hostname = o.hostname.empty() ? id.substr(0, 12) : o.hostname;
   TRY_STATUS(base::replace_file(dir + "/hostname", hostname + "\n"));
   TRY_STATUS(base::replace_file(
@@ -216,7 +217,7 @@ std::vector<ContainerRecord> containers(const Paths& p) {
 
 base::Result<std::string> create_container(const Paths& p, const RunOptions& o) {
   std::string id = TRY(base::sys::random_hex(32));
-  std::filesystem::create_directories(containers_dir(p.root));
+  TRY_STATUS(base::make_dirs(containers_dir(p.root)));
   ContainerRecord rec;
   rec.id = id;
   rec.image = o.image;
@@ -234,7 +235,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
     for (const auto& other : list_containers(p.root))
       if (other.name == rec.name)
         return base::fail_msg(fmt::format("the name '{}' is already in use", rec.name));
-    std::filesystem::create_directories(container_dir(p.root, id));
+    TRY_STATUS(base::make_dirs(container_dir(p.root, id)));
     TRY_STATUS(save_container(p.root, rec));
   }
   if (auto s = prepare(p, o, id, rec); !s) {

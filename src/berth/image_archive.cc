@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/dirs.h"
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "berth/digest.h"
@@ -229,9 +230,8 @@ base::Result<std::vector<std::string>> load_docker(ImageStore& store, const std:
       std::string path = TRY(inside(e["Layers"][l].get<std::string>()));
       std::string digest = TRY(store_file(store, path));
       TRY_STATUS(store.layers().unpack(store.content().path(digest), ids[l]));
-      layers.push_back({{"mediaType", layer_media_type(path)},
-                        {"digest", digest},
-                        {"size", fs::file_size(path)}});
+      uint64_t size = TRY(base::file_size(path));
+      layers.push_back({{"mediaType", layer_media_type(path)}, {"digest", digest}, {"size", size}});
     }
     json manifest = {{"schemaVersion", 2},
                      {"mediaType", media::kOciManifest},
@@ -320,8 +320,8 @@ base::Result<std::vector<std::string>> load_images(ImageStore& store, const std:
   if (ec) return base::fail(base::Error::sys(ec.value(), "mkdir", dir));
   auto loaded = [&]() -> base::Result<std::vector<std::string>> {
     TRY_STATUS(unpack_archive(in_path, dir));
-    if (fs::exists(dir + "/index.json")) return load_oci(store, dir);
-    if (fs::exists(dir + "/manifest.json")) return load_docker(store, dir);
+    if (base::path_exists(dir + "/index.json")) return load_oci(store, dir);
+    if (base::path_exists(dir + "/manifest.json")) return load_docker(store, dir);
     return base::fail_msg(fmt::format(
         "load {}: neither an OCI layout (index.json) nor a docker archive (manifest.json)",
         in_path));

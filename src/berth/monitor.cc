@@ -10,12 +10,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "base/dirs.h"
 #include "base/sys.h"
 #include "berth/container_network.h"
 #include "berth/container_record.h"
@@ -90,7 +93,7 @@ base::Status start_running(const MonitorOptions& o, pid_t pid, int& ready_fd) {
 // attached), our stdin to it with -i, and our window size follows the user's.
 base::Result<int> run_once_tty(const MonitorOptions& o, const std::string& dir, int& ready_fd,
                                bool interactive) {
-  std::filesystem::create_directories(o.run_root);
+  TRY_STATUS(base::make_dirs(o.run_root));
   std::string sock = fmt::format("{}/c-{}.sock", o.run_root, o.id.substr(0, 12));
   base::UniqueFd listener = TRY(listen_console(sock));
   base::UniqueFd log_fd(

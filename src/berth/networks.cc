@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dirs.h"
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "base/unique_fd.h"
@@ -164,9 +165,9 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
         fmt::format("network name '{}': use letters, digits, '-', '_' and '.' (at most 64)", name));
   if (name == "none" || name == "host" || name.rfind("container", 0) == 0)
     return base::fail_msg(fmt::format("network name '{}' is reserved", name));
-  fs::create_directories(dir_);
+  TRY_STATUS(base::make_dirs(dir_));
   auto lock = TRY(FileLock::acquire(dir_ + "/.lock"));
-  if (fs::exists(dir_ + "/" + name + ".json")) {
+  if (base::path_exists(dir_ + "/" + name + ".json")) {
     if (name == kDefaultNetwork && subnet.empty()) return get(name);  // another process won
     return base::fail_msg(fmt::format("network '{}' already exists", name));
   }
@@ -202,7 +203,7 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
   n.gateway = chosen.address(1);
   n.created = oci::now_rfc3339();
   if (mtu != 0) n.mtu = mtu;
-  fs::create_directories(dir_ + "/" + name + ".ips");
+  TRY_STATUS(base::make_dirs(dir_ + "/" + name + ".ips"));
   TRY_STATUS(base::replace_file(dir_ + "/" + name + ".json", to_json(n).dump(2)));
   return n;
 }
@@ -225,7 +226,7 @@ std::vector<Network> Networks::list() const {
 
 base::Status Networks::remove(const std::string& name) {
   auto lock = TRY(FileLock::acquire(dir_ + "/.lock"));
-  if (!fs::exists(dir_ + "/" + name + ".json"))
+  if (!base::path_exists(dir_ + "/" + name + ".json"))
     return base::fail_msg(fmt::format("network '{}' does not exist", name));
   auto in_use = attachments(name);
   if (!in_use.empty())
@@ -240,7 +241,7 @@ base::Status Networks::remove(const std::string& name) {
 base::Status Networks::allocate(Network& n, Attachment& a) {
   Subnet s = TRY(Subnet::parse(n.subnet));
   std::string ips = dir_ + "/" + n.name + ".ips";
-  fs::create_directories(ips);
+  TRY_STATUS(base::make_dirs(ips));
   a.network = n.name;
   // The record is written whole to a temporary, then link()ed under the
   // address's name: that fails if the address is taken, and a reserved

@@ -1,0 +1,21 @@
+// Directory and file-metadata calls that report errors as values: the
+// non-throwing forms of std::filesystem's, so no caller can abort on an
+// unusable --root (EACCES, ENOTDIR, a full disk).
+// Thread-safety: as the underlying system calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/error.h"
+
+namespace base {
+
+// mkdir -p: `path` and its missing parents; an existing directory is fine.
+Status make_dirs(const std::string& path);
+// Whether `path` exists (a dangling symlink does not); errors read as false.
+bool path_exists(const std::string& path);
+// The size of the regular file at `path`.
+Result<uint64_t> file_size(const std::string& path);
+
+}  // namespace base
