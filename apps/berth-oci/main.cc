@@ -136,6 +136,12 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     fail(g, base::Error::msg(what));
     return 1;
+  } catch (const std::exception& e) {  // a bug, but one line and an exit code, never an abort
+    fail(g, base::Error::msg(std::string("internal error: ") + e.what()));
+    return 1;
+  } catch (...) {
+    fail(g, base::Error::msg("internal error: unknown exception"));
+    return 1;
   }
   return g.exit_code;
 }

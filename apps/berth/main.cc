@@ -1,6 +1,11 @@
 // berth: a daemonless container engine with a docker-like command line.
 //   berth [--root DIR] [--run-root DIR] COMMAND ...
 #include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <utility>
+
+#include <fmt/format.h>
 
 #include "apps/berth/commands.h"
 #include "berth/output_template.h"
@@ -30,6 +35,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_option("--root", g.root, "images and containers")->capture_default_str();
   app.add_option("--run-root", g.run_root, "runtime state")->capture_default_str();
+  // Before any command: a --root that cannot be one fails them all alike.
+  app.parse_complete_callback([&g] {
+    for (const auto& [flag, dir] : {std::pair{"--root", g.root}, {"--run-root", g.run_root}}) {
+      std::error_code ec;
+      auto st = std::filesystem::status(dir, ec);
+      if (ec && ec != std::errc::no_such_file_or_directory)  // made on first use otherwise
+        throw CLI::RuntimeError(fmt::format("{} {}: {}", flag, dir, ec.message()), 125);
+      if (!ec && st.type() != std::filesystem::file_type::directory)
+        throw CLI::RuntimeError(fmt::format("{} {}: not a directory", flag, dir), 125);
+    }
+  });
   add_image_commands(app, g);
   add_registry_commands(app, g);
   add_run_commands(app, g);
@@ -41,7 +57,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "berth: %s\n", e.what());
-    return 2;
+    return dynamic_cast<const CLI::RuntimeError*>(&e) ? e.get_exit_code() : 2;
+  } catch (const std::exception& e) {  // a bug, but one line and 125, never an abort
+    std::fprintf(stderr, "berth: internal error: %s\n", e.what());
+    return 125;
+  } catch (...) {
+    std::fprintf(stderr, "berth: internal error: unknown exception\n");
+    return 125;
   }
   return g.exit_code;
 }

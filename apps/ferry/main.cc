@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -189,7 +190,9 @@ int run_report(const std::string& trace, const std::string& out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int ferry_main(int argc, char** argv) {
   base::log::set_program("ferry");
   signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error value, not a signal
 
@@ -315,4 +318,17 @@ int main(int argc, char** argv) {
   cp.ssh.timeout = cp.timeout;
   cp.progress = !quiet;  // on a terminal only; --json goes to stdout, the live display to stderr
   return run_cp(cp_args, cp, json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return ferry_main(argc, argv);
+  } catch (const std::exception& e) {  // a bug, but one line and an exit code, never an abort
+    base::log::error("internal error: {}", e.what());
+  } catch (...) {
+    base::log::error("internal error: unknown exception");
+  }
+  return 1;
 }

@@ -171,7 +171,9 @@ base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int&
 
 }  // namespace
 
-int run_monitor(const MonitorOptions& o) {
+namespace {
+
+int monitor_container(const MonitorOptions& o) {
   std::string dir = container_dir(o.root, o.id);
   std::string rootfs = dir + "/bundle/rootfs";
   int ready_fd = o.ready_fd;
@@ -223,6 +225,21 @@ int run_monitor(const MonitorOptions& o) {
     if (auto again = load_container(o.root, o.id); again && again->stop_requested)
       return finish(*code, "");
   }
+}
+
+}  // namespace
+
+int run_monitor(const MonitorOptions& o) {
+  // It runs in a forked copy of berth: an exception must end it here, not
+  // unwind into the code of the berth command it was forked from.
+  try {
+    return monitor_container(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "berth: container %s: monitor: %s\n", o.id.c_str(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "berth: container %s: monitor: unknown exception\n", o.id.c_str());
+  }
+  return 125;
 }
 
 }  // namespace berth

@@ -280,3 +280,52 @@ TEST(BerthContainers, AContainerWhoseMonitorDiedReadsAsExitedAndCanBeRemoved) {
 }
 
 }  // namespace
+
+namespace {
+
+// An unusable --root (a file where the directory should be): every command
+// fails with one line and a clear exit code, never an abort.
+TEST(BerthContainers, AnUnusableRootFailsEveryCommandWithOneLine) {
+  e2e::TempDir dir;
+  e2e::write_file(dir / "root", "not a directory\n");
+  std::vector<std::vector<std::string>> commands = {{"images"},
+                                                    {"ps", "-a"},
+                                                    {"run", "--rm", "box", "true"},
+                                                    {"create", "box"},
+                                                    {"network", "ls"},
+                                                    {"network", "create", "n1"},
+                                                    {"network", "rm", "n1"},
+                                                    {"rm", "-f", "x"},
+                                                    {"logs", "x"},
+                                                    {"inspect", "x"},
+                                                    {"start", "x"},
+                                                    {"stop", "x"},
+                                                    {"exec", "x", "true"},
+                                                    {"wait", "x"},
+                                                    {"kill", "x"},
+                                                    {"port", "x"},
+                                                    {"rmi", "box"},
+                                                    {"image", "prune", "-a"},
+                                                    {"import", dir / "root", "box"},
+                                                    {"load", "-i", dir / "root"},
+                                                    {"container", "prune"},
+                                                    {"pull", "127.0.0.1:1/none"}};
+  for (const auto& [root, args] : [&] {
+         std::vector<std::pair<std::string, std::vector<std::string>>> all;
+         for (const auto& c : commands) {
+           all.emplace_back(dir / "root", c);      // a file
+           all.emplace_back(dir / "root/sub", c);  // below a file
+         }
+         return all;
+       }()) {
+    std::vector<std::string> argv = {BERTH_BIN, "--root", root, "--run-root", dir / "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = e2e::Process(argv).wait(std::chrono::seconds(60));
+    std::string what = fmt::format("berth --root {} {}", root, fmt::join(args, " "));
+    EXPECT_GT(r.exit_code, 0) << what << ": " << r.err;
+    EXPECT_NE(r.exit_code, 134) << what << " aborted: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+  }
+}
+
+}  // namespace
