@@ -35,7 +35,7 @@ void add_run_options(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("-w,--workdir", o.workdir, "working directory inside");
   cmd->add_option("-u,--user", o.user, "USER[:GROUP], names or numbers");
   cmd->add_option("--security-opt", f.security_opts,
-                  "seccomp=unconfined turns the default profile off")
+                  "seccomp=unconfined (no default profile), no-new-privileges")
       ->allow_extra_args(false);
   cmd->add_option("--entrypoint", f.entrypoint, "replace the image's entrypoint");
   cmd->add_option("--hostname", o.hostname, "the container's hostname");
@@ -78,12 +78,16 @@ bool finish_options(CLI::App* cmd, RunFlags& f, Globals& g) {
     }
   }
   for (const auto& opt : f.security_opts) {
-    if (opt != "seccomp=unconfined") {
-      fail(g, base::Error::msg(
-                  fmt::format("--security-opt '{}': only seccomp=unconfined is supported", opt)));
+    if (opt == "seccomp=unconfined") {
+      o.seccomp = false;
+    } else if (opt == "no-new-privileges" || opt == "no-new-privileges=true") {
+      o.no_new_privileges = true;
+    } else if (opt != "no-new-privileges=false") {
+      fail(g, base::Error::msg(fmt::format(
+                  "--security-opt '{}': supported are seccomp=unconfined and no-new-privileges",
+                  opt)));
       return false;
     }
-    o.seccomp = false;
   }
   std::vector<std::string> env;
   for (const auto& file : f.env_files) {

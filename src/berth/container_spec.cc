@@ -169,7 +169,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
                        {"effective", kDockerCapabilities},
                        {"permitted", kDockerCapabilities}};
   p.erase("rlimits");
-  p["noNewPrivileges"] = false;
+  p["noNewPrivileges"] = o.no_new_privileges;
 
   spec["root"] = {{"path", paths.rootfs}, {"readonly", o.read_only}};
   spec["hostname"] = o.hostname.empty() ? id.substr(0, 12) : o.hostname;

@@ -33,10 +33,11 @@ struct RunOptions {
   bool publish_all = false;          // -P
   bool detach = false;
   bool remove = false;
-  bool interactive = false;    // -i
-  bool tty = false;            // -t
-  std::string restart = "no";  // no | on-failure[:N] | always
-  bool seccomp = true;         // false: --security-opt seccomp=unconfined
+  bool interactive = false;        // -i
+  bool tty = false;                // -t
+  std::string restart = "no";      // no | on-failure[:N] | always
+  bool seccomp = true;             // false: --security-opt seccomp=unconfined
+  bool no_new_privileges = false;  // --security-opt no-new-privileges: setuid gains nothing
 };
 
 // Reads a docker --env-file: NAME=VALUE lines; "#" comments and blank lines

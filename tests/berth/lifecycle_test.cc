@@ -197,6 +197,13 @@ TEST(BerthSecurity, DefaultSeccompProfileAndItsOptOut) {
   auto bad = e.berth({"run", "--rm", "--security-opt", "apparmor=x", "localhost/box", "true"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("--security-opt 'apparmor=x'"), std::string::npos) << bad.err;
+  // no-new-privileges: the kernel's flag on the container's process.
+  auto nnp = e.berth({"run", "--rm", "--security-opt", "no-new-privileges", "localhost/box", "sh",
+                      "-c", "grep NoNewPrivs: /proc/self/status"});
+  EXPECT_EQ(nnp.out, "NoNewPrivs:\t1\n") << nnp.err;
+  auto plain =
+      e.berth({"run", "--rm", "localhost/box", "sh", "-c", "grep NoNewPrivs: /proc/self/status"});
+  EXPECT_EQ(plain.out, "NoNewPrivs:\t0\n") << "docker's default: " << plain.err;
 }
 
 TEST(BerthSecurity, UserNamesComeFromTheImage) {
