@@ -44,8 +44,15 @@ class Error {
   std::string text_;  // already-rendered message, innermost first
 };
 
+// [[nodiscard]]: a failure that nobody looks at is a bug, so ignoring a
+// Result is a compile error; `(void)` says it is ignored on purpose.
 template <typename T>
-using Result = tl::expected<T, Error>;
+class [[nodiscard]] Result : public tl::expected<T, Error> {
+ public:
+  using Base = tl::expected<T, Error>;
+  using Base::Base;
+  Result(Base b) : Base(std::move(b)) {}  // NOLINT(google-explicit-constructor): map_error etc.
+};
 using Status = Result<void>;
 
 inline tl::unexpected<Error> fail(Error e) {
