@@ -10,4 +10,5 @@ clang-format --dry-run --Werror "${sources[@]}"
 printf '%s\n' "${sources[@]}" | grep -E '^(src|apps|tools)/.*\.cc$' |
   xargs -P "$(nproc)" -n 4 clang-tidy -p "$BUILD_DIR" --quiet \
     --extra-arg=-Wno-unknown-warning-option 2>/dev/null
+bash scripts/check_syscalls.sh
 echo "lint: clean"
