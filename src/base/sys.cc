@@ -236,8 +236,13 @@ Result<bool> flock_exclusive(int fd, std::string_view what) {
   return fail(err("lock", what));
 }
 
-Result<int> dup(int fd) {
-  int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+Status set_cloexec(int fd, bool on) {
+  if (::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0) != 0) return fail(err("fcntl F_SETFD", ""));
+  return {};
+}
+
+Result<int> dup(int fd, int lowest) {
+  int r = ::fcntl(fd, F_DUPFD_CLOEXEC, lowest);
   if (r < 0) return fail(err("dup", ""));
   return r;
 }
@@ -299,8 +304,17 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdo
   // dup2 clears close-on-exec on the copy, so the child keeps 0 and 1.
   if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
   if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  // A caller relaying pipes ignores SIGPIPE; the child starts with the default.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return fail(Error::sys(rc, "run", argv[0]));
   return pid;

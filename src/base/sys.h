@@ -68,8 +68,10 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what = {}
 // flock(2) LOCK_EX | LOCK_NB: true when locked, false when another holds it.
 Result<bool> flock_exclusive(int fd, std::string_view what = {});
 
-// dup(2) with O_CLOEXEC.
-Result<int> dup(int fd);
+// Sets or clears FD_CLOEXEC.
+Status set_cloexec(int fd, bool on);
+// dup(2) with O_CLOEXEC: the lowest free descriptor from `lowest` on.
+Result<int> dup(int fd, int lowest = 0);
 
 // Sockets and readiness.
 // recv(2) with `flags` (MSG_PEEK to look without consuming).

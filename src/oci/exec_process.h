@@ -31,7 +31,7 @@ struct ExecOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
-  // Descriptors (above 2) the process gets as its 0, 1 and 2; -1: ours, inherited.
+  // Descriptors the process gets as its 0, 1 and 2 (any numbers); -1: ours, inherited.
   std::array<int, 3> stdio = {-1, -1, -1};
 };
 

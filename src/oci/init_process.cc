@@ -12,6 +12,7 @@
 
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "base/unique_fd.h"
 #include "oci/console.h"
 #include "oci/hooks.h"
 #include "oci/sync_socket.h"
@@ -80,9 +81,17 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
 }  // namespace
 
 base::Status install_stdio(const std::array<int, 3>& stdio) {
-  for (int i = 0; i < 3; ++i)
-    if (stdio[static_cast<size_t>(i)] >= 0)
-      TRY_STATUS(base::sys::dup2(stdio[static_cast<size_t>(i)], i).map_error([](base::Error e) {
+  // Each is first copied above 2, so that one given as, say, 1 for stdin is
+  // not overwritten before its turn; dup2 then clears close-on-exec.
+  std::array<base::UniqueFd, 3> above;
+  for (size_t i = 0; i < 3; ++i)
+    if (stdio[i] >= 0)
+      above[i] = base::UniqueFd(TRY(base::sys::dup(stdio[i], 3).map_error([](base::Error e) {
+        return e.context("the container's stdio");
+      })));
+  for (size_t i = 0; i < 3; ++i)
+    if (above[i])
+      TRY_STATUS(base::sys::dup2(above[i].get(), static_cast<int>(i)).map_error([](base::Error e) {
         return e.context("the container's stdio");
       }));
   return {};

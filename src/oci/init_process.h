@@ -20,7 +20,7 @@ struct InitChannels {
   int fifo_fd = -1;     // exec.fifo, opened O_RDWR: start writes one byte to it and
                         // waits for this fd to close at execve
   int console_fd = -1;  // --console-socket connection when process.terminal
-  // Descriptors (above 2) that become the init's 0, 1 and 2; -1: the runtime's own.
+  // Descriptors that become the init's 0, 1 and 2; -1: the runtime's own.
   std::array<int, 3> stdio = {-1, -1, -1};
 };
 

@@ -26,7 +26,7 @@ struct CreateOptions {
   std::string console_socket;
   bool no_pivot = false;
   int preserve_fds = 0;
-  // Descriptors (above 2) the init gets as its 0, 1 and 2; -1: ours, inherited.
+  // Descriptors the init gets as its 0, 1 and 2 (any numbers); -1: ours, inherited.
   std::array<int, 3> stdio = {-1, -1, -1};
 };
 
