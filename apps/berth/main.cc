@@ -1,5 +1,7 @@
 // berth: a daemonless container engine with a docker-like command line.
 //   berth [--root DIR] [--run-root DIR] COMMAND ...
+#include <fcntl.h>
+
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "base/sys.h"
 #include "berth/output_template.h"
 
 namespace berth_cli {
@@ -30,6 +33,13 @@ void print_template(Globals& g, const std::string& format, const std::vector<nlo
 
 int main(int argc, char** argv) {
   using namespace berth_cli;
+  // Started with 0, 1 or 2 closed, the next pipe would take its number and
+  // be mistaken for our stdio: /dev/null holds each closed one.
+  for (int fd = 0; fd < 3; ++fd) {
+    if (base::sys::fstat(fd)) continue;
+    auto null_fd = base::sys::open("/dev/null", O_RDWR);  // the lowest free: `fd`
+    if (null_fd && null_fd->get() == fd) (void)base::sys::set_cloexec(null_fd->release(), false);
+  }
   Globals g;
   CLI::App app{"berth: containers from images, on the berth-oci runtime"};
   app.require_subcommand(1);
