@@ -59,9 +59,10 @@ base::Result<int> exec_on_pipes(oci::ExecOptions o, bool interactive) {
   stdio.close_container_ends();
   oci::forward_signals_to(pid);
   auto exited = base::sys::pidfd_open(pid);
-  stdio.relay(
-      interactive ? 0 : -1, exited ? exited->get() : -1,
-      [](int stream, const char* data, size_t n) { (void)base::sys::write_all(stream, data, n); });
+  stdio.relay(interactive ? 0 : -1, exited ? exited->get() : -1,
+              [](int stream, const char* data, size_t n) {
+                return base::sys::write_all(stream, data, n).has_value();
+              });
   return reap(pid);
 }
 

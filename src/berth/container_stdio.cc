@@ -12,19 +12,26 @@ namespace berth {
 namespace {
 
 constexpr size_t kChunk = size_t{64} * 1024;
+// Reads per stream per wake-up: a fast stdout does not starve stderr or stdin.
+constexpr int kReadsPerTurn = 16;
+// After the process is gone, what a background child keeps writing is not
+// waited for beyond this much.
+constexpr int kFinalReads = 256;
 
-// Reads what `fd` has now into `sink`; false once it is closed (EOF or error).
-bool drain(base::UniqueFd& fd, int stream, const ContainerStdio::OutputSink& sink, char* buf) {
-  for (;;) {
+// Reads what `fd` has now (at most `reads` chunks) into `sink`; false once
+// it is closed: EOF, an error, or a sink that nobody reads.
+bool drain(base::UniqueFd& fd, int stream, const ContainerStdio::OutputSink& sink, char* buf,
+           int reads) {
+  for (int i = 0; i < reads; ++i) {
     auto n = base::sys::read(fd.get(), buf, kChunk);
     if (!n && n.error().code() == EAGAIN) return true;
-    if (!n || *n == 0) {
+    if (!n || *n == 0 || !sink(stream, buf, *n)) {
       fd.reset();
       return false;
     }
-    sink(stream, buf, *n);
     if (*n < kChunk) return true;
   }
+  return true;
 }
 
 }  // namespace
@@ -62,22 +69,23 @@ void ContainerStdio::relay(int input, int exited, const OutputSink& sink) {
   ::signal(SIGPIPE, SIG_IGN);
   std::string pending;  // read from `input`, not yet taken by the container
   bool input_open = input >= 0 && stdin_.valid();
+  if (!input_open) stdin_.reset();  // nothing will come: the container reads EOF
   std::string buf(kChunk, '\0');
-  while (stdout_.valid() || stderr_.valid()) {
+  while (stdout_.valid() || stderr_.valid() || stdin_.valid()) {
     pollfd fds[5] = {{stdout_.get(), POLLIN, 0},
                      {stderr_.get(), POLLIN, 0},
                      {input_open && pending.empty() ? input : -1, POLLIN, 0},
                      {!pending.empty() ? stdin_.get() : -1, POLLOUT, 0},
                      {exited, POLLIN, 0}};
     if (!base::sys::poll(fds, -1)) return;
-    if (fds[0].revents) drain(stdout_, 1, sink, buf.data());
-    if (fds[1].revents) drain(stderr_, 2, sink, buf.data());
+    if (fds[0].revents) drain(stdout_, 1, sink, buf.data(), kReadsPerTurn);
+    if (fds[1].revents) drain(stderr_, 2, sink, buf.data(), kReadsPerTurn);
     if (fds[2].revents) {
       auto n = base::sys::read(input, buf.data(), buf.size());
       if (n && *n > 0) {
         pending.assign(buf.data(), *n);
       } else if (!n && n.error().code() == EAGAIN) {
-      } else {  // end of our input: the container's stdin ends too
+      } else {  // end of our input (or EIO from a hung-up terminal): its stdin ends too
         input_open = false;
         stdin_.reset();
       }
@@ -93,12 +101,8 @@ void ContainerStdio::relay(int input, int exited, const OutputSink& sink) {
       }
     }
     if (fds[4].revents) {  // it is gone: what it wrote is in the pipes now
-      while (stdout_.valid() && drain(stdout_, 1, sink, buf.data()) &&
-             base::sys::poll_one(stdout_.get(), POLLIN, 0).value_or(0) != 0) {
-      }
-      while (stderr_.valid() && drain(stderr_, 2, sink, buf.data()) &&
-             base::sys::poll_one(stderr_.get(), POLLIN, 0).value_or(0) != 0) {
-      }
+      if (stdout_.valid()) drain(stdout_, 1, sink, buf.data(), kFinalReads);
+      if (stderr_.valid()) drain(stderr_, 2, sink, buf.data(), kFinalReads);
       return;
     }
   }

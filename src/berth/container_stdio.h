@@ -20,7 +20,9 @@ namespace berth {
 class ContainerStdio {
  public:
   // Receives the container's output: `stream` 1 (stdout) or 2 (stderr).
-  using OutputSink = std::function<void(int stream, const char* data, size_t n)>;
+  // Returns false once nobody reads that stream any more (EPIPE): the pipe
+  // is then closed, so the container meets EPIPE too, as `yes | head` does.
+  using OutputSink = std::function<bool(int stream, const char* data, size_t n)>;
 
   // With `open_stdin` (-i) the container's stdin is a pipe we write to;
   // without, it reads /dev/null.
@@ -31,10 +33,11 @@ class ContainerStdio {
   // Once the container holds its copies: drops ours, so that its exit ends the relay.
   void close_container_ends();
 
-  // Relays until the container's stdout and stderr are both closed, or until
-  // `exited` (a pidfd; -1: none) is readable and what is left has been read.
-  // `input` (-1: none) is copied into the container's stdin; its end closes
-  // the container's stdin. Output goes to `sink` as it arrives.
+  // Relays until `exited` (a pidfd; -1: none) is readable and what is left
+  // has been read, or until nothing is left to relay: the container's stdout
+  // and stderr closed and its stdin closed or fed to the end. `input` (-1:
+  // none) is copied into the container's stdin; its end closes the
+  // container's stdin. Output goes to `sink` as it arrives.
   void relay(int input, int exited, const OutputSink& sink);
 
  private:

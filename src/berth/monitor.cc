@@ -157,12 +157,21 @@ base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int&
   TRY_STATUS(start_running(o, made.pid, ready_fd));
   std::string pending[2];
   const char* streams[2] = {"stdout", "stderr"};
+  bool echo = o.attach;
   stdio.relay(o.attach && interactive ? 0 : -1, exited ? exited->get() : -1,
               [&](int stream, const char* data, size_t n) {
-                if (o.attach) (void)base::sys::write_all(stream, data, n);
                 std::string& p = pending[stream - 1];
                 p.append(data, n);
                 log_lines(log_fd.get(), streams[stream - 1], p, false);
+                // Attached, a reader that went away (`berth run IMG yes | head`)
+                // ends the attachment as SIGPIPE ends docker's client: `berth
+                // run` returns 141 and the container runs on, logged, as if
+                // detached (its init, pid 1, would ignore a SIGPIPE anyway).
+                if (echo && !base::sys::write_all(stream, data, n)) {
+                  echo = false;
+                  report_ready(ready_fd, fmt::format("exit {}\n", 128 + SIGPIPE));
+                }
+                return true;
               });
   for (int i = 0; i < 2; ++i) log_lines(log_fd.get(), streams[i], pending[i], true);
   int status = TRY(base::sys::waitpid(made.pid, false)).value_or(0);

@@ -145,6 +145,38 @@ TEST_F(Escapes, ExecInteractiveStillCarriesInputAndOutput) {
   EXPECT_EQ(r.err, "err\n");
 }
 
+// The relay keeps the pipeline's sense: input reaches a command that closed
+// its output first, and a reader that goes away (`| head -1`) lets the
+// pipeline finish: exec's command meets EPIPE; run's client ends as docker's
+// does on SIGPIPE, the container running on as if detached.
+TEST_F(Escapes, TheRelayFeedsSilentCommandsAndStopsForGoneReaders) {
+  auto up = e_.berth({"run", "-d", "--name", "quiet", "localhost/probe", "sleep", "1000"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  std::string in = e_.path("payload");
+  e2e::write_file(in, "payload line\n");
+  std::vector<std::string> argv = {"/bin/sh", "-c", "f=$1; shift; exec \"$@\" < \"$f\"", "sh", in};
+  for (auto& a :
+       e_.command({"exec", "-i", "quiet", "sh", "-c", "exec >/dev/null 2>&1; cat > /tmp/got"}))
+    argv.push_back(a);
+  auto fed = e2e::Process(argv).wait(std::chrono::seconds(60));
+  EXPECT_EQ(fed.exit_code, 0) << fed.err;
+  EXPECT_EQ(e_.berth({"exec", "quiet", "cat", "/tmp/got"}).out, "payload line\n");
+
+  auto quoted = [](const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += "'" + w + "' ";
+    return out;
+  };
+  for (const auto& cmd :
+       {e_.command({"exec", "quiet", "sh", "-c", "while :; do echo y; done"}),
+        e_.command({"run", "--rm", "localhost/probe", "sh", "-c", "while :; do echo y; done"})}) {
+    auto r =
+        e2e::Process({"/bin/sh", "-c", quoted(cmd) + "| head -1"}).wait(std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 0) << quoted(cmd) << r.err;
+    EXPECT_EQ(r.out, "y\n") << quoted(cmd);
+  }
+}
+
 // Docker's default profile, tried from inside: what the containers profile
 // allows but Docker does not (user namespaces, which would give the
 // container CAP_NET_ADMIN over a network of its own; mounts) fails with
@@ -158,8 +190,8 @@ TEST_F(Escapes, TheDefaultSeccompProfileIsDockers) {
   for (const char* want :
        {"io_uring_setup=ENOSYS\n", "personality_read_implies_exec=E",
         "personality_addr_no_randomize=E", "personality_linux=ok\n", "unshare_user_net=EPERM\n",
-        "clone_newuser=E", "clone_plain=ok\n", "clone3_newuser=ENOSYS\n", "mount_tmpfs=EPERM\n",
-        "keyctl=EPERM\n", "setns=EPERM\n", "probe done\n"})
+        "clone_newuser=EPERM\n", "clone_plain=ok\n", "clone3_newuser=ENOSYS\n",
+        "mount_tmpfs=EPERM\n", "keyctl=EPERM\n", "setns=EPERM\n", "probe done\n"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   auto open = e_.berth(
       {"run", "--rm", "--security-opt", "seccomp=unconfined", "localhost/probe", "/syscalls"});
