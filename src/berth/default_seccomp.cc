@@ -462,6 +462,14 @@ nlohmann::json default_seccomp_profile() {
                          {"value", kCloneNamespaceFlags},
                          {"valueTwo", 0},
                          {"op", "SCMP_CMP_MASKED_EQ"}}}));
+  // With any of them: EPERM, as Docker answers (not the default ENOSYS,
+  // which would tell a sandboxing program that clone does not exist).
+  for (uint64_t flag = 1; flag != 0; flag <<= 1) {
+    if (!(kCloneNamespaceFlags & flag)) continue;
+    nlohmann::json r = errno_rule({"clone"}, EPERM);
+    r["args"] = {{{"index", 0}, {"value", flag}, {"valueTwo", flag}, {"op", "SCMP_CMP_MASKED_EQ"}}};
+    rules.push_back(r);
+  }
   // Its flags are in memory seccomp cannot read: ENOSYS sends libc to clone.
   rules.push_back(errno_rule({"clone3"}, ENOSYS));
   nlohmann::json denied = names_json(kDenied);
