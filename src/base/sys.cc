@@ -270,6 +270,11 @@ Result<short> poll_one(int fd, short events, int timeout_ms) {
   return n == 0 ? static_cast<short>(0) : p.revents;
 }
 
+Status shutdown(int fd, int how) {
+  if (::shutdown(fd, how) != 0) return fail(err("shutdown", ""));
+  return {};
+}
+
 Result<int> poll(std::span<struct pollfd> fds, int timeout_ms) {
   int n = retry([&] { return ::poll(fds.data(), fds.size(), timeout_ms); });
   if (n < 0) return fail(err("poll", ""));

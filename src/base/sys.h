@@ -76,6 +76,8 @@ Result<int> dup(int fd, int lowest = 0);
 // Sockets and readiness.
 // recv(2) with `flags` (MSG_PEEK to look without consuming).
 Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what = {});
+// shutdown(2) with `how` (SHUT_RD, SHUT_WR, SHUT_RDWR).
+Status shutdown(int fd, int how);
 // Sets or clears O_NONBLOCK.
 Status set_nonblocking(int fd, bool on);
 // poll(2) on one descriptor: the events that are ready, or 0 once `timeout_ms`

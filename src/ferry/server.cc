@@ -2,8 +2,11 @@
 
 #include <linux/openat2.h>
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <chrono>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -125,6 +128,27 @@ base::Result<std::vector<WalkRoot>> source_roots(int root, const std::vector<std
   return roots;
 }
 
+// After an ERROR, our close would answer a client still sending with an
+// RST, and an RST can discard the ERROR before the client reads it (it then
+// reports a reset and reconnects instead). So: no more writes, and what the
+// client still sends is read and dropped until it closes, as it does on
+// reading the ERROR, or for 2 s at most.
+void close_after_error(int sock) {
+  (void)base::sys::shutdown(sock, SHUT_WR);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  std::vector<char> sink(size_t{64} * 1024);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return;
+    auto ready = base::sys::poll_one(sock, POLLIN, static_cast<int>(left));
+    if (!ready || *ready == 0) return;
+    auto n = base::sys::recv(sock, sink.data(), sink.size(), 0);
+    if (!n || *n == 0) return;
+  }
+}
+
 // In a one-shot server, marks its one transfer over, as it ends.
 class TransferEnd {
  public:
@@ -150,7 +174,9 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   std::unique_ptr<Channel> ch = std::move(*opened);
   auto fail = [&](const base::Error& e, bool tell) {
     base::log::warn("{}: {}", peer, e.message());
-    if (tell) send_error(*ch, e.message());
+    if (!tell) return;
+    send_error(*ch, e.message());
+    close_after_error(sock);
   };
   auto request = server_handshake(*ch, options_.token, options_.read_only);
   ticket.done();
