@@ -34,6 +34,12 @@ bool alive(int pid) {
   return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
+// kill(2) of a recorded process: never pid 0 or -1 from a damaged record,
+// which would signal our own process group or every process we may signal.
+void signal_process(pid_t pid, int sig) {
+  if (pid > 0) (void)base::sys::kill(pid, sig);
+}
+
 // Whether the monitor recorded in a --rm container's trash is still at work.
 bool alive_monitor_of(const Paths& p, const std::string& id) {
   std::string text =
@@ -367,15 +373,19 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
 base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   if (rec.state != "running") return {};
+  if (rec.pid <= 0)
+    return base::fail_msg(
+        fmt::format("container {}: its record names no process (pid {}), so it was not stopped",
+                    rec.name, rec.pid));
   TRY_STATUS(request_stop(p, rec.id));
-  ::kill(rec.pid, SIGTERM);
+  signal_process(rec.pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     auto now = load_container(p.root, rec.id);
     if (!now || now->state != "running" || !alive(rec.monitor_pid)) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ::kill(rec.pid, SIGKILL);
+  signal_process(rec.pid, SIGKILL);
   for (int i = 0; i < 1000 && alive(rec.monitor_pid); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return {};

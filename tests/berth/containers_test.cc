@@ -279,6 +279,27 @@ TEST(BerthContainers, AContainerWhoseMonitorDiedReadsAsExitedAndCanBeRemoved) {
   EXPECT_FALSE(mounted_below(e.store("")));
 }
 
+// A damaged record whose Pid is 0: `berth stop` must not signal pid 0 (its
+// own process group) but say what is wrong. It runs in a session of its
+// own, so a wrong kill(0) would end only berth itself, which the test would
+// see as death by SIGTERM.
+TEST(BerthContainers, ARecordedPidOfZeroIsNeverSignalled) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "-d", "--name", "damaged", "localhost/box", "sleep", "1000"}).exit_code,
+            0);
+  std::string dir = fs::directory_iterator(e.store("containers"))->path();
+  auto record = nlohmann::json::parse(e2e::read_file(dir + "/container.json"));
+  int real_pid = record["Pid"];
+  record["Pid"] = 0;
+  e2e::write_file(dir + "/container.json", record.dump());
+  std::vector<std::string> argv = {"/usr/bin/setsid", "--wait"};
+  for (auto& a : e.command({"stop", "-t", "1", "damaged"})) argv.push_back(a);
+  auto stop = e2e::Process(argv).wait(std::chrono::seconds(60));
+  EXPECT_GT(stop.exit_code, 0) << "berth stop died or claimed success: " << stop.err;
+  EXPECT_NE(stop.err.find("its record names no process (pid 0)"), std::string::npos) << stop.err;
+  ::kill(real_pid, SIGKILL);  // what the damaged record hid
+}
+
 }  // namespace
 
 namespace {
