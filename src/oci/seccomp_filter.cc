@@ -6,11 +6,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstring>
+#include <functional>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "base/dirs.h"
+#include "base/text_file.h"
 #include "base/unique_fd.h"
 #include "oci/json_fields.h"
 
@@ -64,8 +70,73 @@ bool conditions_share_an_argument(const std::vector<scmp_arg_cmp>& args) {
 
 }  // namespace
 
+namespace {
+
+// libseccomp takes ~25 ms to build a filter the size of Docker's profile,
+// more than the rest of a container's start. Compiled programs are kept in
+// /run (tmpfs, root's alone), one file per profile: the profile's exact
+// text, then the program. A hit must match that text byte for byte, so the
+// file name (a hash) only finds it; the directory is named after this
+// binary (its inode and mtime), so a rebuilt runtime never reads an older
+// one's programs. Any failure here only means compiling again.
+std::string cache_path(const std::string& text) {
+  struct stat self {};
+  if (::stat("/proc/self/exe", &self) != 0) return "";
+  return fmt::format("/run/berth-oci/seccomp/{:x}-{:x}-{:x}/{:016x}", self.st_dev, self.st_ino,
+                     self.st_mtim.tv_sec * 1000000000LL + self.st_mtim.tv_nsec,
+                     std::hash<std::string>{}(text));
+}
+
+std::optional<SeccompProgram> cached_program(const std::string& path, const std::string& text) {
+  auto file = base::read_text_capped(path, size_t{16} << 20);
+  if (!file) return std::nullopt;
+  // "<text>\n<flags>\n<instructions>"
+  if (file->size() < text.size() + 1 || file->compare(0, text.size(), text) != 0 ||
+      (*file)[text.size()] != '\n')
+    return std::nullopt;
+  size_t nl = file->find('\n', text.size() + 1);
+  if (nl == std::string::npos) return std::nullopt;
+  SeccompProgram prog;
+  std::string flags = file->substr(text.size() + 1, nl - text.size() - 1);
+  if (flags.empty() || flags.size() > 10 ||
+      flags.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  prog.flags = static_cast<unsigned>(std::stoul(flags));
+  size_t bytes = file->size() - nl - 1;
+  if (bytes == 0 || bytes % sizeof(sock_filter) != 0) return std::nullopt;
+  prog.instructions.resize(bytes / sizeof(sock_filter));
+  std::memcpy(prog.instructions.data(), file->data() + nl + 1, bytes);
+  return prog;
+}
+
+void keep_program(const std::string& path, const std::string& text, const SeccompProgram& prog) {
+  if (path.empty()) return;
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (!base::make_dirs(dir) || ::chmod("/run/berth-oci", 0700) != 0) return;
+  std::string file = text + "\n" + std::to_string(prog.flags) + "\n";
+  file.append(reinterpret_cast<const char*>(prog.instructions.data()),
+              prog.instructions.size() * sizeof(sock_filter));
+  (void)base::replace_file(path, file);
+}
+
+base::Result<std::optional<SeccompProgram>> compile_uncached(const nlohmann::json& j);
+
+}  // namespace
+
 base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json& j) {
   if (j.is_null()) return std::optional<SeccompProgram>();
+  std::string text = j.dump();
+  std::string path = cache_path(text);
+  if (!path.empty())
+    if (auto hit = cached_program(path, text)) return hit;
+  auto prog = TRY(compile_uncached(j));
+  if (prog) keep_program(path, text, *prog);
+  return prog;
+}
+
+namespace {
+
+base::Result<std::optional<SeccompProgram>> compile_uncached(const nlohmann::json& j) {
   Fields f = TRY(Fields::object(j, "linux.seccomp"));
   std::string def = TRY(f.str("defaultAction", true));
   auto def_errno = TRY(f.integer("defaultErrnoRet", 0, 4095));
@@ -150,6 +221,8 @@ base::Result<std::optional<SeccompProgram>> compile_seccomp(const nlohmann::json
     return base::fail(base::Error::sys(errno, "read", "seccomp program"));
   return std::optional<SeccompProgram>(std::move(prog));
 }
+
+}  // namespace
 
 base::Status load_seccomp(const SeccompProgram& p) {
   sock_fprog fprog{};

@@ -5,6 +5,9 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -114,6 +117,39 @@ TEST(OciResources, ParsesAndNamesBadFields) {
     ASSERT_FALSE(bad) << c.json;
     EXPECT_NE(bad.error().message().find(c.error), std::string::npos) << bad.error().message();
   }
+}
+
+// Compiled programs are kept in /run/berth-oci/seccomp: a second compile of
+// the same profile gives the same program, and a damaged or foreign cache
+// file is never used (each file must hold the profile's exact text).
+TEST(OciSeccomp, TheCacheGivesTheSameProgramAndIgnoresBadFiles) {
+  auto profile = json::parse(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+      "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["read", "write", "exit_group",
+      "getpid"], "action": "SCMP_ACT_ALLOW"}]})");
+  auto first = oci::compile_seccomp(profile);
+  ASSERT_TRUE(first && first->has_value());
+  auto again = oci::compile_seccomp(profile);
+  ASSERT_TRUE(again && again->has_value());
+  auto same = [](const oci::SeccompProgram& a, const oci::SeccompProgram& b) {
+    return a.flags == b.flags && a.instructions.size() == b.instructions.size() &&
+           std::memcmp(a.instructions.data(), b.instructions.data(),
+                       a.instructions.size() * sizeof(sock_filter)) == 0;
+  };
+  EXPECT_TRUE(same(**first, **again));
+  // Every cache file rewritten as another profile's text with a program of
+  // all-allow instructions: none of it may be taken.
+  std::error_code ec;
+  int damaged = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator("/run/berth-oci/seccomp", ec))
+    if (e.is_regular_file()) {
+      std::ofstream(e.path(), std::ios::trunc) << "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}\n0\n"
+                                               << std::string(8, '\0');
+      ++damaged;
+    }
+  EXPECT_GT(damaged, 0) << "the program was not cached";
+  auto after = oci::compile_seccomp(profile);
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_TRUE(same(**first, **after));
 }
 
 TEST(OciSeccomp, CompilesProfilesAndRefusesWhatItCannotDo) {
