@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -141,8 +142,76 @@ HostNames host_names_of(const std::string& root) {
   return {std::string(kDefaultNetwork) + "-" + tag, "berth_" + tag};
 }
 
+namespace {
+
+// Subnets other berth roots hold in this network namespace. Each root's
+// choice is claimed in /run/berth/subnets/<netns inode>/ (a file per subnet
+// naming the root and network) under one lock, so two roots choosing at
+// once cannot both take 172.30.0.0/16 before either has a bridge. A claim
+// whose network record is gone (a deleted root) is stale and removed.
+std::string claims_dir() {
+  auto st = base::sys::fstatat(AT_FDCWD, "/proc/self/ns/net", 0);
+  return st ? fmt::format("/run/berth/subnets/{}", st->st_ino) : std::string();
+}
+
+std::string claim_name(const Subnet& s) {
+  std::string text = s.text();
+  std::replace(text.begin(), text.end(), '/', '_');
+  return text;
+}
+
+// Whether a claim's root still has the network it names.
+bool claim_is_live(const std::string& text) {
+  size_t nl = text.find('\n');
+  if (nl == std::string::npos || nl == 0) return false;
+  return base::path_exists(text.substr(0, nl) + "/networks/" + text.substr(nl + 1) + ".json");
+}
+
+// Claims of deleted roots, in every namespace's directory (a namespace that
+// is gone leaves its directory behind), go; so do directories left empty.
+void sweep_stale_claims() {
+  std::error_code ec;
+  for (const auto& ns : fs::directory_iterator("/run/berth/subnets", ec)) {
+    for (const auto& e : fs::directory_iterator(ns.path(), ec))
+      if (e.path().filename() != ".lock" &&
+          !claim_is_live(base::read_text_capped(e.path(), 8192).value_or("")))
+        fs::remove(e.path(), ec);
+    bool only_lock = true;
+    for (const auto& e : fs::directory_iterator(ns.path(), ec))
+      only_lock = only_lock && e.path().filename() == ".lock";
+    if (only_lock && ns.path().string() != claims_dir()) fs::remove_all(ns.path(), ec);
+  }
+}
+
+// The subnets claimed by roots other than `root`, dropping stale claims.
+std::vector<Subnet> claimed_elsewhere(const std::string& dir, const std::string& root) {
+  std::vector<Subnet> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().filename() == ".lock") continue;
+    std::string text = base::read_text_capped(e.path(), 8192).value_or("");
+    if (text.substr(0, text.find('\n')) == root) continue;
+    if (!claim_is_live(text)) {
+      fs::remove(e.path(), ec);
+      continue;
+    }
+    std::string cidr = e.path().filename().string();
+    std::replace(cidr.begin(), cidr.end(), '_', '/');
+    if (auto sub = Subnet::parse(cidr)) out.push_back(*sub);
+  }
+  return out;
+}
+
+std::string canonical_root(const std::string& root) {
+  std::error_code ec;
+  std::string c = fs::weakly_canonical(root, ec).string();
+  return ec ? root : c;
+}
+
+}  // namespace
+
 Networks::Networks(const std::string& root)
-    : dir_(root + "/networks"), names_(host_names_of(root)) {}
+    : dir_(root + "/networks"), root_(canonical_root(root)), names_(host_names_of(root)) {}
 
 base::Result<Network> Networks::get(const std::string& name) {
   auto text = base::read_text(dir_ + "/" + name + ".json");
@@ -174,6 +243,15 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
   std::vector<Subnet> taken = host_subnets();
   for (const auto& other : list())
     if (auto s = Subnet::parse(other.subnet)) taken.push_back(*s);
+  // Other roots in this network namespace: their claims count as taken.
+  std::string claims = claims_dir();
+  std::optional<FileLock> claims_lock;
+  if (!claims.empty() && base::make_dirs(claims)) {
+    auto l = FileLock::acquire(claims + "/.lock");
+    if (l) claims_lock = std::move(*l);
+    sweep_stale_claims();
+    for (const auto& s : claimed_elsewhere(claims, root_)) taken.push_back(s);
+  }
   auto is_free = [&](const Subnet& s) {
     return std::none_of(taken.begin(), taken.end(), [&](const Subnet& t) { return t.overlaps(s); });
   };
@@ -205,6 +283,7 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
   if (mtu != 0) n.mtu = mtu;
   TRY_STATUS(base::make_dirs(dir_ + "/" + name + ".ips"));
   TRY_STATUS(base::replace_file(dir_ + "/" + name + ".json", to_json(n).dump(2)));
+  if (claims_lock) (void)base::replace_file(claims + "/" + claim_name(chosen), root_ + "\n" + name);
   return n;
 }
 
@@ -233,6 +312,13 @@ base::Status Networks::remove(const std::string& name) {
     return base::fail_msg(
         fmt::format("network '{}' is in use by container {}", name, in_use.front().container_name));
   std::error_code ec;
+  std::string claims = claims_dir();
+  if (auto n = get(name); n && !claims.empty())
+    if (auto sub = Subnet::parse(n->subnet)) {
+      std::string claim = claims + "/" + claim_name(*sub);
+      if (base::read_text_capped(claim, 8192).value_or("") == root_ + "\n" + name)
+        fs::remove(claim, ec);
+    }
   fs::remove(dir_ + "/" + name + ".json", ec);
   fs::remove_all(dir_ + "/" + name + ".ips", ec);
   return {};

@@ -4,7 +4,9 @@
 //                    written whole, then link()ed into place (which fails if
 //                    the name exists), so concurrent runs never share one
 // `berth0` is the default network, defined on first use (172.30.0.0/16, or
-// the first free /16 after it). Other networks get the first free /24 of
+// the first free /16 after it). A subnet is free when no interface of this
+// network namespace and no other berth root here (their claims in
+// /run/berth/subnets) has it. Other networks get the first free /24 of
 // 172.31.0.0/16 unless given a subnet. Bridges themselves are made by
 // container_network when a container first needs one.
 // Thread-safety: safe across processes (a lock file guards definitions).
@@ -97,6 +99,7 @@ class Networks {
 
  private:
   std::string dir_;
+  std::string root_;  // canonical, as other roots' subnet claims name it
   HostNames names_;
 };
 

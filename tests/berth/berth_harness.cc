@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -131,8 +132,13 @@ void Engine::import_box() {
 
 Engine::~Engine() {
   for (const auto& id : split(berth({"ps", "-a", "-q"}).out)) berth({"rm", "-f", id});
-  if (owns_netns_)
+  if (owns_netns_) {
+    // berth's subnet claims for this namespace (/run/berth/subnets/<inode>).
+    struct stat st {};
+    if (::stat(netns_file().c_str(), &st) == 0)
+      fs::remove_all(fmt::format("/run/berth/subnets/{}", st.st_ino));
     e2e::Process({"/usr/bin/ip", "netns", "del", netns_}).wait(std::chrono::seconds(30));
+  }
 }
 
 std::string Engine::root_tag() const {

@@ -144,6 +144,18 @@ TEST(BerthNetwork, TwoRootsSideBySideKeepTheirOwnBridgesAndRules) {
   Engine a;
   Engine b(Engine::SameNetns{a});
   ASSERT_NE(a.bridge(), b.bridge());
+  // Both define their default network before either has a bridge: the
+  // second root must still not take the first's subnet.
+  auto subnet_of = [](const Engine& e) {
+    auto r = e.berth({"network", "inspect", "berth0"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_array() && !j.empty()) j = j[0];
+    return j.is_object() ? j.value("Subnet", "") : "";
+  };
+  std::string subnet_a = subnet_of(a), subnet_b = subnet_of(b);
+  EXPECT_NE(subnet_a, "");
+  EXPECT_NE(subnet_a, subnet_b);
   ASSERT_EQ(start_echo_server(a, "web", "from-a", {"-p", "8085:80"}).exit_code, 0);
   ASSERT_EQ(start_echo_server(b, "web", "from-b", {"-p", "8086:80"}).exit_code, 0);
   auto fetch = [&](const char* port) {
