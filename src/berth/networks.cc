@@ -130,11 +130,20 @@ std::string Subnet::text() const {
   return address(0) + "/" + std::to_string(prefix);
 }
 
-HostNames host_names_of(const std::string& root) {
+namespace {
+
+std::string canonical_root(const std::string& root) {
   std::error_code ec;
-  std::string canonical = fs::weakly_canonical(root, ec).string();
-  if (ec) canonical = root;
-  while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
+  std::string c = fs::weakly_canonical(root, ec).string();
+  if (ec) c = root;
+  while (c.size() > 1 && c.back() == '/') c.pop_back();
+  return c;
+}
+
+}  // namespace
+
+HostNames host_names_of(const std::string& root) {
+  std::string canonical = canonical_root(root);
   if (canonical == "/var/lib/berth") return {kDefaultNetwork, "berth"};
   Sha256 h;
   h.update(canonical.data(), canonical.size());
@@ -169,7 +178,7 @@ bool claim_is_live(const std::string& text) {
 
 // Claims of deleted roots, in every namespace's directory (a namespace that
 // is gone leaves its directory behind), go; so do directories left empty.
-void sweep_stale_claims() {
+void sweep_stale_claims(const std::string& ours) {
   std::error_code ec;
   for (const auto& ns : fs::directory_iterator("/run/berth/subnets", ec)) {
     for (const auto& e : fs::directory_iterator(ns.path(), ec))
@@ -179,7 +188,7 @@ void sweep_stale_claims() {
     bool only_lock = true;
     for (const auto& e : fs::directory_iterator(ns.path(), ec))
       only_lock = only_lock && e.path().filename() == ".lock";
-    if (only_lock && ns.path().string() != claims_dir()) fs::remove_all(ns.path(), ec);
+    if (only_lock && ns.path().string() != ours) fs::remove_all(ns.path(), ec);
   }
 }
 
@@ -200,12 +209,6 @@ std::vector<Subnet> claimed_elsewhere(const std::string& dir, const std::string&
     if (auto sub = Subnet::parse(cidr)) out.push_back(*sub);
   }
   return out;
-}
-
-std::string canonical_root(const std::string& root) {
-  std::error_code ec;
-  std::string c = fs::weakly_canonical(root, ec).string();
-  return ec ? root : c;
 }
 
 }  // namespace
@@ -249,7 +252,7 @@ base::Result<Network> Networks::create(const std::string& name, const std::strin
   if (!claims.empty() && base::make_dirs(claims)) {
     auto l = FileLock::acquire(claims + "/.lock");
     if (l) claims_lock = std::move(*l);
-    sweep_stale_claims();
+    sweep_stale_claims(claims);
     for (const auto& s : claimed_elsewhere(claims, root_)) taken.push_back(s);
   }
   auto is_free = [&](const Subnet& s) {
