@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/sys.h"
 
@@ -15,6 +16,19 @@ int exit_code_of(int status) {
 Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, int stdin_fd,
                                          int stdout_fd) {
   return ChildProcess(TRY(sys::spawn(argv, stdin_fd, stdout_fd)));
+}
+
+Result<ChildProcess> ChildProcess::fork(const std::function<int()>& child_main) {
+  pid_t pid = TRY(sys::fork());
+  if (pid == 0) {
+    int code = 125;
+    try {
+      code = child_main();
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  return ChildProcess(pid);
 }
 
 ChildProcess::~ChildProcess() {

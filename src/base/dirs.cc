@@ -17,6 +17,13 @@ bool path_exists(const std::string& path) {
   return std::filesystem::exists(path, ec);
 }
 
+Status remove_tree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return fail(Error::sys(ec.value(), "remove", path));
+  return {};
+}
+
 Result<uint64_t> file_size(const std::string& path) {
   std::error_code ec;
   auto n = std::filesystem::file_size(path, ec);

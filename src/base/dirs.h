@@ -15,6 +15,9 @@ namespace base {
 Status make_dirs(const std::string& path);
 // Whether `path` exists (a dangling symlink does not); errors read as false.
 bool path_exists(const std::string& path);
+// rm -rf: `path` and all below it (symlinks are removed, never followed);
+// a missing path is fine.
+Status remove_tree(const std::string& path);
 // The size of the regular file at `path`.
 Result<uint64_t> file_size(const std::string& path);
 

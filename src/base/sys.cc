@@ -230,10 +230,63 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what) {
   return {};
 }
 
+Status mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data, std::string_view what) {
+  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags,
+              data.empty() ? nullptr : data.c_str()) != 0)
+    return fail(err("mount", what.empty() ? std::string_view(target) : what));
+  return {};
+}
+
+Status umount2(const std::string& target, int flags, std::string_view what) {
+  if (::umount2(target.c_str(), flags) != 0)
+    return fail(err("umount", what.empty() ? std::string_view(target) : what));
+  return {};
+}
+
+Result<pid_t> fork(std::string_view what) {
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(err("fork", what));
+  return pid;
+}
+
+Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what) {
+  if (::syscall(SYS_close_range, first, last, flags) != 0) return fail(err("close_range", what));
+  return {};
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what) {
+  int fds[2];
+  if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return fail(err("socketpair", what));
+  return std::pair<UniqueFd, UniqueFd>(UniqueFd(fds[0]), UniqueFd(fds[1]));
+}
+
 Result<bool> flock_exclusive(int fd, std::string_view what) {
   if (retry([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) == 0) return true;
   if (errno == EWOULDBLOCK) return false;
   return fail(err("lock", what));
+}
+
+Status flock_wait(int fd, std::string_view what) {
+  if (retry([&] { return ::flock(fd, LOCK_EX); }) != 0) return fail(err("lock", what));
+  return {};
+}
+
+Result<bool> record_lock(int fd, short type, bool wait, std::string_view what) {
+  struct flock l {};
+  l.l_type = type;
+  l.l_whence = SEEK_SET;
+  if (retry([&] { return ::fcntl(fd, wait ? F_SETLKW : F_SETLK, &l); }) == 0) return true;
+  if (!wait && (errno == EAGAIN || errno == EACCES)) return false;
+  return fail(err("lock", what));
+}
+
+Result<pid_t> record_lock_holder(int fd, std::string_view what) {
+  struct flock l {};
+  l.l_type = F_WRLCK;
+  l.l_whence = SEEK_SET;
+  if (retry([&] { return ::fcntl(fd, F_GETLK, &l); }) != 0) return fail(err("lock", what));
+  return l.l_type == F_UNLCK ? 0 : l.l_pid;
 }
 
 Status set_cloexec(int fd, bool on) {

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -67,6 +68,17 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what = {}
 
 // flock(2) LOCK_EX | LOCK_NB: true when locked, false when another holds it.
 Result<bool> flock_exclusive(int fd, std::string_view what = {});
+// flock(2) LOCK_EX, waiting as long as another holds it.
+Status flock_wait(int fd, std::string_view what = {});
+// fcntl(2) record locks on a whole file: held by the process, never by a
+// child it forks, and released when it exits or closes any fd of the file.
+// F_SETLK (`wait` false: true when taken, false when another process holds
+// it) or F_SETLKW (`wait` true: always true once taken). `type` is F_RDLCK
+// or F_WRLCK.
+Result<bool> record_lock(int fd, short type, bool wait, std::string_view what = {});
+// F_GETLK for a write lock: the pid of a process holding a conflicting
+// lock, or 0 when none does.
+Result<pid_t> record_lock_holder(int fd, std::string_view what = {});
 
 // Sets or clears FD_CLOEXEC.
 Status set_cloexec(int fd, bool on);
@@ -74,6 +86,8 @@ Status set_cloexec(int fd, bool on);
 Result<int> dup(int fd, int lowest = 0);
 
 // Sockets and readiness.
+// socketpair(2) with SOCK_CLOEXEC on both ends.
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what = {});
 // recv(2) with `flags` (MSG_PEEK to look without consuming).
 Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what = {});
 // shutdown(2) with `how` (SHUT_RD, SHUT_WR, SHUT_RDWR).
@@ -87,6 +101,10 @@ Result<short> poll_one(int fd, short events, int timeout_ms);
 // Entries with fd -1 are skipped, as poll does. EINTR restarts the wait.
 Result<int> poll(std::span<struct pollfd> fds, int timeout_ms);
 
+// mount(2); an empty `source` or `data` is passed as NULL.
+Status mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data, std::string_view what = {});
+Status umount2(const std::string& target, int flags, std::string_view what = {});
 // mount_setattr(2) on `path` and, with `recursive`, every mount below it:
 // sets `set` and clears `clear` (MOUNT_ATTR_* bits).
 Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
@@ -99,6 +117,10 @@ struct Pipe {
 };
 // pipe2(2) with O_CLOEXEC on both ends.
 Result<Pipe> pipe();
+// fork(2): 0 in the child.
+Result<pid_t> fork(std::string_view what = {});
+// close_range(2) with `flags` (CLOSE_RANGE_CLOEXEC to mark rather than close).
+Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what = {});
 // posix_spawnp(3): argv[0] is looked up in PATH. `stdin_fd` and `stdout_fd`
 // (-1: inherited) become the child's descriptors 0 and 1.
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd);

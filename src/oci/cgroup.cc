@@ -11,12 +11,14 @@
 #include <cerrno>
 #include <csignal>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "base/dirs.h"
 #include "base/log.h"
 #include "base/sys.h"
 #include "base/text_file.h"
@@ -227,13 +229,44 @@ base::Result<CgroupLayout> Cgroup::detect_layout() {
   return base::fail_msg(fmt::format("no cgroup hierarchy is mounted under {}", kRoot));
 }
 
+namespace {
+
+// The directory of cgroup `rel` (linux.cgroupsPath, or the id) in hierarchy
+// `h`: an absolute path from the hierarchy's root, else below our own cgroup.
+std::string dir_in(const Hierarchy& h, std::map<std::string, std::string>& own,
+                   const std::string& rel) {
+  bool absolute = rel.front() == '/';
+  std::string parent = absolute ? "" : own[h.controllers];
+  std::string dir = h.mountpoint + (parent == "/" ? "" : parent) + (absolute ? "" : "/") + rel;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+}  // namespace
+
+base::Result<std::optional<Cgroup>> Cgroup::existing(const std::string& cgroups_path,
+                                                     const std::string& id) {
+  Cgroup cg;
+  cg.layout_ = TRY(detect_layout());
+  std::string rel = cgroups_path.empty() ? id : cgroups_path;
+  if (rel.find("..") != std::string::npos)
+    return base::fail_msg(fmt::format("linux.cgroupsPath: '{}' must not contain '..'", rel));
+  auto own = own_cgroups();
+  for (const auto& h : hierarchies()) {
+    if (cg.layout_ == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
+    std::string dir = dir_in(h, own, rel);
+    if (base::path_exists(dir)) cg.dirs_.emplace_back(h.controllers, dir);
+  }
+  if (cg.dirs_.empty()) return std::optional<Cgroup>();
+  return std::optional<Cgroup>(std::move(cg));
+}
+
 base::Result<Cgroup> Cgroup::create(const std::string& cgroups_path, const std::string& id) {
   Cgroup cg;
   cg.layout_ = TRY(detect_layout());
   std::string rel = cgroups_path.empty() ? id : cgroups_path;
   if (rel.find("..") != std::string::npos)
     return base::fail_msg(fmt::format("linux.cgroupsPath: '{}' must not contain '..'", rel));
-  bool absolute = rel.front() == '/';
   auto own = own_cgroups();
   std::vector<std::string> created;
   auto undo = [&] {
@@ -241,9 +274,7 @@ base::Result<Cgroup> Cgroup::create(const std::string& cgroups_path, const std::
   };
   for (const auto& h : hierarchies()) {
     if (cg.layout_ == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
-    std::string parent = absolute ? "" : own[h.controllers];
-    std::string dir = h.mountpoint + (parent == "/" ? "" : parent) + (absolute ? "" : "/") + rel;
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    std::string dir = dir_in(h, own, rel);
     auto made = make_dirs(dir, created);
     if (made && contains(h.controllers, "cpuset")) made = init_cpuset(dir, h.mountpoint);
     if (made && h.controllers.empty()) enable_v2_controllers(h.mountpoint, dir);

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ class Cgroup {
   static base::Result<CgroupLayout> detect_layout();
   // Creates the directories (nothing is left behind on failure).
   static base::Result<Cgroup> create(const std::string& cgroups_path, const std::string& id);
+  // The directories of that cgroup that exist now (none: nullopt), e.g. of a
+  // runtime killed between making the cgroup and recording it.
+  static base::Result<std::optional<Cgroup>> existing(const std::string& cgroups_path,
+                                                      const std::string& id);
   // A cgroup recorded in a container's state (see to_json()).
   static base::Result<Cgroup> from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;

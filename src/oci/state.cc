@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "base/process_identity.h"
 #include "base/text_file.h"
 #include "oci/cgroup.h"
 
@@ -113,25 +114,8 @@ std::vector<std::string> list_ids(const std::string& root) {
   return out;
 }
 
-uint64_t process_start_time(pid_t pid) {
-  auto text = base::read_text(fmt::format("/proc/{}/stat", pid));
-  if (!text) return 0;
-  auto close = text->rfind(')');
-  if (close == std::string::npos || close + 2 >= text->size()) return 0;
-  // Fields after the command: state is field 3; start time is field 22.
-  std::string rest = text->substr(close + 2);
-  if (rest[0] == 'Z' || rest[0] == 'X') return 0;  // exited, not yet reaped
-  size_t pos = 0;
-  for (int field = 3; field < 22; ++field) {
-    pos = rest.find(' ', pos);
-    if (pos == std::string::npos) return 0;
-    ++pos;
-  }
-  return std::strtoull(rest.c_str() + pos, nullptr, 10);
-}
-
 bool init_alive(const ContainerRecord& r) {
-  return r.pid > 0 && r.start_time != 0 && process_start_time(r.pid) == r.start_time;
+  return base::ProcessIdentity{r.pid, r.start_time}.alive();
 }
 
 Status current_status(const std::string& root, const ContainerRecord& r) {
@@ -152,18 +136,6 @@ nlohmann::json state_json(const ContainerRecord& r, Status s) {
                       {"owner", r.owner}};
   if (!r.annotations.empty()) j["annotations"] = r.annotations;
   return j;
-}
-
-std::string now_rfc3339() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now);
-  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - secs).count();
-  time_t t = static_cast<time_t>(secs.count());
-  struct tm tm {};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:09}Z", buf, nanos);
 }
 
 }  // namespace oci

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/process_identity.h"
+#include "base/timestamp.h"
 #include "base/error.h"
 
 namespace oci {
@@ -51,12 +53,12 @@ std::vector<std::string> list_ids(const std::string& root);
 
 // Whether the recorded init process is still the same live process.
 bool init_alive(const ContainerRecord& r);
-uint64_t process_start_time(pid_t pid);
+using base::process_start_time;
 // created | running | paused | stopped, from the process, the fifo and the freezer.
 Status current_status(const std::string& root, const ContainerRecord& r);
 
 // runc's `state` JSON.
 nlohmann::json state_json(const ContainerRecord& r, Status s);
-std::string now_rfc3339();
+using base::now_rfc3339;
 
 }  // namespace oci

@@ -1,0 +1,38 @@
+#include "base/process_identity.h"
+
+#include <cstdlib>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "base/text_file.h"
+
+namespace base {
+
+uint64_t process_start_time(pid_t pid) {
+  if (pid <= 0) return 0;
+  auto text = read_text(fmt::format("/proc/{}/stat", pid));
+  if (!text) return 0;
+  auto close = text->rfind(')');
+  if (close == std::string::npos || close + 2 >= text->size()) return 0;
+  // Fields after the command: state is field 3; start time is field 22.
+  std::string rest = text->substr(close + 2);
+  if (rest[0] == 'Z' || rest[0] == 'X') return 0;  // exited, not yet reaped
+  size_t pos = 0;
+  for (int field = 3; field < 22; ++field) {
+    pos = rest.find(' ', pos);
+    if (pos == std::string::npos) return 0;
+    ++pos;
+  }
+  return std::strtoull(rest.c_str() + pos, nullptr, 10);
+}
+
+ProcessIdentity ProcessIdentity::of(pid_t pid) {
+  return {pid, process_start_time(pid)};
+}
+
+bool ProcessIdentity::alive() const {
+  return pid > 0 && start_time != 0 && process_start_time(pid) == start_time;
+}
+
+}  // namespace base
