@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
-#include "berth/container_exec.h"
-#include "berth/containers.h"
+#include "berth/container/container_exec.h"
+#include "berth/container/containers.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
 

@@ -10,11 +10,11 @@
 
 #include "apps/berth/commands.h"
 #include "base/units.h"
-#include "berth/containers.h"
-#include "berth/image_archive.h"
-#include "berth/image_store.h"
-#include "berth/importer.h"
-#include "berth/reference.h"
+#include "berth/container/containers.h"
+#include "berth/image/image_archive.h"
+#include "berth/image/image_store.h"
+#include "berth/image/importer.h"
+#include "berth/image/reference.h"
 
 namespace berth_cli {
 namespace {

@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
-#include "berth/containers.h"
-#include "berth/firewall.h"
-#include "berth/netlink.h"
-#include "berth/networks.h"
+#include "berth/container/containers.h"
+#include "berth/network/firewall.h"
+#include "berth/network/netlink.h"
+#include "berth/network/networks.h"
 
 namespace berth_cli {
 

@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
-#include "berth/image_store.h"
-#include "berth/puller.h"
-#include "berth/reference.h"
-#include "berth/registry_auth.h"
-#include "berth/registry_settings.h"
+#include "berth/image/image_store.h"
+#include "berth/registry/puller.h"
+#include "berth/image/reference.h"
+#include "berth/registry/registry_auth.h"
+#include "berth/registry/registry_settings.h"
 
 namespace berth_cli {
 namespace {

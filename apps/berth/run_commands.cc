@@ -7,8 +7,8 @@
 
 #include "apps/berth/commands.h"
 #include "base/units.h"
-#include "berth/container_spec.h"
-#include "berth/containers.h"
+#include "berth/container/container_spec.h"
+#include "berth/container/containers.h"
 
 namespace berth_cli {
 namespace {

@@ -7,10 +7,10 @@
 #include <set>
 #include <thread>
 
-#include "berth/container_spec.h"
-#include "berth/layer_decompressor.h"
+#include "berth/container/container_spec.h"
+#include "berth/image/layer_decompressor.h"
 #include "berth/output_template.h"
-#include "berth/port_mapping.h"
+#include "berth/network/port_mapping.h"
 
 namespace {
 

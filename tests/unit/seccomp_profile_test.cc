@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "berth/default_seccomp.h"
+#include "berth/container/default_seccomp.h"
 
 namespace {
 

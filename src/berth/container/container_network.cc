@@ -1,0 +1,179 @@
+#include "berth/container/container_network.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "base/sys.h"
+#include "base/text_file.h"
+#include "berth/container/container_record.h"
+#include "berth/network/dns_responder.h"
+#include "berth/network/firewall.h"
+#include "berth/network/netlink.h"
+#include "berth/network/netns.h"
+
+namespace berth {
+namespace {
+
+base::Status write_sysctl(const std::string& path, const std::string& value) {
+  auto current = base::read_text(path);
+  if (current && current->substr(0, value.size()) == value) return {};
+  base::UniqueFd fd = TRY(base::sys::open(path, O_WRONLY | O_CLOEXEC));
+  return base::sys::write_all(fd.get(), value.data(), value.size(), path);
+}
+
+// The bridge, its gateway address (with the subnet's `prefix`), up; forwarding on.
+base::Status ensure_bridge(Netlink& host, const Network& n, int prefix) {
+  TRY_STATUS(host.create_bridge(n.bridge, n.mtu));
+  TRY_STATUS(host.add_address(n.bridge, fmt::format("{}/{}", n.gateway, prefix)));
+  TRY_STATUS(host.set_up(n.bridge));
+  TRY_STATUS(write_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1"));
+  return write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+}
+
+// The host's resolv.conf without loopback name servers, which a container
+// cannot reach; on a user-defined network, the network's responder instead
+// of the host's servers.
+std::string container_resolv_conf(const Network& n) {
+  std::istringstream in(base::read_text("/etc/resolv.conf").value_or(""));
+  std::string out = n.is_default() ? "" : "nameserver " + n.gateway + "\n";
+  for (std::string line; std::getline(in, line);) {
+    bool server = line.rfind("nameserver", 0) == 0;
+    if (server && (!n.is_default() || line.find(" 127.") != std::string::npos)) continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
+base::Status write_name_files(const std::string& dir, const Network& n, const Attachment& a) {
+  std::string hostname = base::read_text(dir + "/hostname").value_or("");
+  while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+  TRY_STATUS(base::replace_file(
+      dir + "/hosts",
+      fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n", a.address, hostname)));
+  TRY_STATUS(base::replace_file(dir + "/resolv.conf", container_resolv_conf(n)));
+  for (const char* f : {"/hosts", "/resolv.conf"}) ::chmod((dir + f).c_str(), 0644);
+  return {};
+}
+
+base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, const std::string& name,
+                              const nlohmann::json& record_network, const std::string& dir) {
+  Networks networks(p.root);
+  Network n = TRY(networks.get(record_network.value("name", std::string(kDefaultNetwork))));
+  Subnet s = TRY(Subnet::parse(n.subnet));
+  Netlink host = TRY(Netlink::open());
+  TRY_STATUS(ensure_bridge(host, n, s.prefix));
+  Attachment a;
+  a.container_id = id;
+  a.container_name = name;
+  a.host_veth = "vb" + id.substr(0, 12);
+  a.owner_pid = ::getpid();
+  if (record_network.contains("ports"))
+    for (const auto& j : record_network["ports"]) a.ports.push_back(TRY(port_from_json(j)));
+  TRY_STATUS(networks.allocate(n, a));
+  std::string ns = netns_path(p, id);
+  (void)remove_netns_file(ns);  // a stale one, from a start that died
+  TRY_STATUS(create_netns_file(ns));
+  base::UniqueFd ns_fd = TRY(open_netns(ns));
+  (void)host.delete_link(a.host_veth);
+  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, "eth0", ns_fd.get(), n.mtu));
+  Netlink inside = TRY(Netlink::open_in(ns_fd.get()));
+  TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));
+  TRY_STATUS(inside.set_up("eth0"));
+  TRY_STATUS(inside.add_default_route(n.gateway, "eth0"));
+  TRY_STATUS(write_name_files(dir, n, a));
+  if (!n.is_default())
+    TRY_STATUS(ensure_dns_responder(p.root, p.run_root + "/network", n.name, n.gateway));
+  TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
+  return a;
+}
+
+}  // namespace
+
+std::string netns_path(const NetworkPaths& p, const std::string& id) {
+  return p.run_root + "/netns/" + id;
+}
+
+base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
+                             const std::string& dir) {
+  ContainerRecord other = TRY(find_container(p.root, rec.network["container"]));
+  if (other.state != "running" || ::kill(other.monitor_pid, 0) != 0)
+    return base::fail_msg(
+        fmt::format("--network container:{}: that container is not running", other.name));
+  std::string mode = other.network.value("mode", "");
+  if (mode == "host")
+    return base::fail_msg(fmt::format(
+        "--network container:{}: it uses the host's network; use --network host", other.name));
+  std::string path =
+      mode == "bridge" ? netns_path(p, other.id) : fmt::format("/proc/{}/ns/net", other.pid);
+  std::string config_path = dir + "/bundle/config.json";
+  auto config = nlohmann::json::parse(TRY(base::read_text(config_path)), nullptr, false);
+  if (config.is_discarded()) return base::fail_msg(config_path + ": not valid JSON");
+  for (auto& n : config["linux"]["namespaces"])
+    if (n["type"] == "network") n["path"] = path;
+  TRY_STATUS(base::replace_file(config_path, config.dump(2)));
+  std::string other_dir = container_dir(p.root, other.id);
+  for (const char* f : {"/hosts", "/resolv.conf"}) {
+    TRY_STATUS(base::replace_file(dir + f, base::read_text(other_dir + f).value_or("")));
+    ::chmod((dir + f).c_str(), 0644);
+  }
+  return {};
+}
+
+base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOptions& o,
+                                          const nlohmann::json& image_config) {
+  if (o.network == "none" || o.network == "host") {
+    if (!o.publish.empty() || o.publish_all)
+      return base::fail_msg(fmt::format(
+          "-p/-P: --network {} has no ports to publish; use a bridge network", o.network));
+    return nlohmann::json{{"mode", o.network}};
+  }
+  if (o.network.rfind("container:", 0) == 0) {
+    if (!o.publish.empty() || o.publish_all)
+      return base::fail_msg("-p/-P: a container sharing another's network publishes nothing");
+    ContainerRecord other = TRY(find_container(p.root, o.network.substr(10)));
+    return nlohmann::json{{"mode", "container"}, {"container", other.id}};
+  }
+  Networks networks(p.root);
+  // "bridge" is docker's name for its default network.
+  Network n = TRY(networks.get(o.network == "bridge" ? kDefaultNetwork : o.network));
+  nlohmann::json ports = nlohmann::json::array();
+  std::vector<PortMapping> mapped;
+  for (const auto& text : o.publish) mapped.push_back(TRY(parse_port_mapping(text)));
+  if (o.publish_all)
+    for (auto& e : TRY(exposed_ports(image_config))) mapped.push_back(e);
+  for (const auto& m : mapped) ports.push_back(to_json(m));
+  return nlohmann::json{{"mode", "bridge"}, {"name", n.name}, {"ports", ports}};
+}
+
+base::Result<Attachment> attach_network(const NetworkPaths& p, const std::string& id,
+                                        const std::string& name,
+                                        const nlohmann::json& record_network,
+                                        const std::string& dir) {
+  auto a = wire(p, id, name, record_network, dir);
+  if (!a) (void)detach_network(p, id);
+  return a;
+}
+
+base::Status detach_network(const NetworkPaths& p, const std::string& id) {
+  Networks networks(p.root);
+  base::Status first;
+  auto keep_first = [&](base::Status s) {
+    if (!s && first) first = std::move(s);
+  };
+  if (auto a = networks.attachment_of(id)) {
+    auto host = Netlink::open();
+    keep_first(host ? host->delete_link(a->host_veth) : base::fail(std::move(host).error()));
+    keep_first(networks.release(a->network, a->address));
+    keep_first(sync_firewall(networks, p.run_root + "/network"));
+  }
+  keep_first(remove_netns_file(netns_path(p, id)));
+  return first;
+}
+
+}  // namespace berth

@@ -1,0 +1,100 @@
+#include "berth/container/container_record.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "base/text_file.h"
+
+namespace berth {
+
+std::string containers_dir(const std::string& root) {
+  return root + "/containers";
+}
+std::string container_dir(const std::string& root, const std::string& id) {
+  return containers_dir(root) + "/" + id;
+}
+
+base::Status save_container(const std::string& root, const ContainerRecord& r) {
+  nlohmann::json j = {
+      {"Id", r.id},
+      {"Name", r.name},
+      {"Image", r.image},
+      {"ImageId", r.image_id},
+      {"Command", r.command},
+      {"Created", r.created},
+      {"State", r.state},
+      {"ExitCode", r.exit_code},
+      {"Pid", r.pid},
+      {"MonitorPid", r.monitor_pid},
+      {"Finished", r.finished},
+      {"AutoRemove", r.auto_remove},
+      {"Interactive", r.interactive},
+      {"Tty", r.tty},
+      {"RestartPolicy", {{"Name", r.restart}, {"MaximumRetryCount", r.restart_max}}},
+      {"RestartCount", r.restart_count},
+      {"StopRequested", r.stop_requested},
+      {"Started", r.started},
+      {"Network", r.network}};
+  return base::replace_file(container_dir(root, r.id) + "/container.json", j.dump(2));
+}
+
+base::Result<ContainerRecord> load_container(const std::string& root, const std::string& id) {
+  std::string text = TRY(base::read_text(container_dir(root, id) + "/container.json"));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  ContainerRecord r;
+  try {
+    r.id = j.at("Id");
+    r.name = j.at("Name");
+    r.image = j.at("Image");
+    r.image_id = j.at("ImageId");
+    r.command = j.at("Command").get<std::vector<std::string>>();
+    r.created = j.at("Created");
+    r.state = j.at("State");
+    r.exit_code = j.at("ExitCode");
+    r.pid = j.at("Pid");
+    r.monitor_pid = j.at("MonitorPid");
+    r.finished = j.at("Finished");
+    r.auto_remove = j.at("AutoRemove");
+    r.network = j.at("Network");
+    // Fields added later read as their defaults in older records.
+    r.interactive = j.value("Interactive", false);
+    r.tty = j.value("Tty", false);
+    if (j.contains("RestartPolicy")) {
+      r.restart = j["RestartPolicy"].value("Name", "no");
+      r.restart_max = j["RestartPolicy"].value("MaximumRetryCount", 0);
+    }
+    r.restart_count = j.value("RestartCount", 0);
+    r.stop_requested = j.value("StopRequested", false);
+    r.started = j.value("Started", "");
+  } catch (const nlohmann::json::exception&) {
+    return base::fail_msg(fmt::format("container {}: record is damaged", id.substr(0, 12)));
+  }
+  return r;
+}
+
+std::vector<ContainerRecord> list_containers(const std::string& root) {
+  std::vector<ContainerRecord> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(containers_dir(root), ec))
+    if (e.path().filename().string()[0] != '.')  // .removing-<id>: a --rm container going away
+      if (auto r = load_container(root, e.path().filename())) out.push_back(std::move(*r));
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.created > b.created; });
+  return out;
+}
+
+base::Result<ContainerRecord> find_container(const std::string& root,
+                                             const std::string& id_or_name) {
+  std::vector<ContainerRecord> matches;
+  for (auto& r : list_containers(root)) {
+    if (r.name == id_or_name || r.id == id_or_name) return r;
+    if (id_or_name.size() >= 1 && r.id.rfind(id_or_name, 0) == 0) matches.push_back(r);
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.size() > 1)
+    return base::fail_msg(fmt::format("container id prefix '{}' is ambiguous", id_or_name));
+  return base::fail_msg(fmt::format("no such container: {}", id_or_name));
+}
+
+}  // namespace berth

@@ -1,0 +1,49 @@
+// berth's container operations, over the records in container_record.h and
+// the runtime in src/oci: run (create the overlay root, the bundle and the
+// record, then hand the container to its monitor), stop, remove, logs.
+// A record whose monitor is gone (a reboot, a kill -9) is read as exited.
+// Thread-safety: safe across processes (a lock per store of containers).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "berth/container/container_record.h"
+#include "berth/container/container_spec.h"
+
+namespace berth {
+
+struct Paths {
+  std::string root;      // --root
+  std::string run_root;  // --run-root
+};
+
+// Makes the container (record, files, bundle; state "created"); returns its id.
+base::Result<std::string> create_container(const Paths& p, const RunOptions& o);
+// Starts a created or exited container: mounts its root and hands it to a new
+// monitor. Attached: waits and returns the exit status; else returns 0 once it runs.
+base::Result<int> start_container(const Paths& p, const std::string& id_or_name, bool attach);
+// Marks a container as stopped on purpose: its monitor will not restart it.
+base::Status request_stop(const Paths& p, const std::string& id);
+// Removes every container that is not running; returns their ids.
+base::Result<std::vector<std::string>> prune_containers(const Paths& p);
+// Creates and starts the container. Attached (no --detach): waits and returns
+// the container's exit status. Detached: returns 0 once it runs; `id` is set.
+base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id);
+base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds);
+base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force);
+struct LogLine {
+  std::string stream;  // stdout | stderr
+  std::string time;    // RFC 3339, when the monitor read it
+  std::string text;    // with its newline
+};
+// The complete lines of the log from byte `offset` on; `offset` moves past them.
+base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
+                                             uint64_t* offset = nullptr);
+// The record, as JSON, with the OCI config it runs with.
+base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name);
+// Records with monitors that no longer exist are marked exited first.
+std::vector<ContainerRecord> containers(const Paths& p);
+
+}  // namespace berth

@@ -1,0 +1,135 @@
+#include "berth/container/terminal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace berth {
+
+base::Result<base::UniqueFd> listen_console(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return base::fail_msg(fmt::format("console socket path too long: {}", path));
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return base::fail(base::Error::sys(errno, "socket", "console"));
+  ::unlink(path.c_str());
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return base::fail(base::Error::sys(errno, "bind", path));
+  if (::listen(fd.get(), 1) != 0) return base::fail(base::Error::sys(errno, "listen", path));
+  return fd;
+}
+
+base::Result<base::UniqueFd> receive_console_master(int listen_fd) {
+  pollfd p{listen_fd, POLLIN, 0};
+  int ready;
+  while ((ready = ::poll(&p, 1, 10000)) < 0 && errno == EINTR) {
+  }
+  if (ready <= 0) return base::fail_msg("the runtime sent no terminal within 10 s");
+  base::UniqueFd conn(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+  if (!conn) return base::fail(base::Error::sys(errno, "accept", "console socket"));
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n < 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+    return base::fail_msg("the console socket carried no terminal");
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return base::UniqueFd(fd);
+}
+
+bool copy_window_size(int from, int to) {
+  winsize ws{};
+  if (::ioctl(from, TIOCGWINSZ, &ws) != 0) return false;
+  return ::ioctl(to, TIOCSWINSZ, &ws) == 0;
+}
+
+namespace {
+
+int g_winch_pipe = -1;  // written by the SIGWINCH handler: the user's window changed
+void on_winch(int) {
+  if (g_winch_pipe >= 0) (void)!::write(g_winch_pipe, "w", 1);
+}
+
+}  // namespace
+
+void relay_terminal(int master, bool with_stdin, bool follow_size,
+                    const std::function<void(const char*, size_t)>& on_output) {
+  int winch[2] = {-1, -1};
+  struct sigaction saved {};
+  if (follow_size && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
+    g_winch_pipe = winch[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_winch;
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGWINCH, &sa, &saved);
+  }
+  {
+    RawTerminal raw(with_stdin ? 0 : -1);
+    bool read_stdin = with_stdin;
+    char buf[65536];
+    for (;;) {
+      pollfd fds[3] = {
+          {master, POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch[0], POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[2].revents & POLLIN) {
+        while (::read(winch[0], buf, sizeof buf) > 0) {
+        }
+        copy_window_size(0, master);
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = ::read(0, buf, sizeof buf);
+        if (n <= 0)
+          read_stdin = false;
+        else
+          (void)!::write(master, buf, static_cast<size_t>(n));
+      }
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break;  // EIO: every holder of the pty's other end is gone
+        on_output(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  if (winch[0] >= 0) {
+    ::sigaction(SIGWINCH, &saved, nullptr);
+    g_winch_pipe = -1;
+    ::close(winch[0]);
+    ::close(winch[1]);
+  }
+}
+
+RawTerminal::RawTerminal(int fd) {
+  if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+  termios raw = saved_;
+  ::cfmakeraw(&raw);
+  if (::tcsetattr(fd, TCSANOW, &raw) == 0) fd_ = fd;
+}
+
+RawTerminal::~RawTerminal() {
+  if (fd_ >= 0) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+}  // namespace berth

@@ -1,0 +1,228 @@
+#include "berth/registry/registry_client.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "berth/image/digest.h"
+#include "berth/image/manifest.h"
+
+namespace berth {
+namespace {
+
+std::string host_of(const std::string& registry) {
+  return registry == "docker.io" ? "registry-1.docker.io" : registry;
+}
+
+HttpOptions http_options(const RegistryOptions& o) {
+  return HttpOptions{!o.insecure, o.ca_file};
+}
+
+// A bearer token for `scopes` from the challenge's realm.
+base::Result<std::string> fetch_token(const std::string& registry, const Challenge& c,
+                                      const std::vector<std::string>& scopes,
+                                      const RegistryOptions& o) {
+  auto realm = c.params.find("realm");
+  if (realm == c.params.end() || realm->second.empty())
+    return base::fail_msg(
+        fmt::format("registry {}: its Bearer challenge names no realm", registry));
+  std::string url = realm->second;
+  char sep = url.find('?') == std::string::npos ? '?' : '&';
+  if (auto s = c.params.find("service"); s != c.params.end()) {
+    url += fmt::format("{}service={}", sep, url_escape(s->second));
+    sep = '&';
+  }
+  for (const auto& scope : scopes) {
+    url += fmt::format("{}scope={}", sep, url_escape(scope));
+    sep = '&';
+  }
+  std::vector<std::string> headers;
+  if (o.credentials) headers.push_back("Authorization: " + basic_authorization(*o.credentials));
+  HttpClient http(http_options(o));
+  HttpResponse r = TRY_CTX(http.get(url, headers), fmt::format("registry {}: token", registry));
+  if (r.status == 401 || r.status == 403)
+    return base::fail_msg(fmt::format(
+        "registry {}: the token server refused {} ({}){}", registry,
+        o.credentials ? "the saved credentials" : "anonymous access", registry_error_text(r),
+        o.credentials ? "" : fmt::format("; log in first: berth login {}", registry)));
+  if (r.status != 200)
+    return base::fail_msg(fmt::format("registry {}: token server {}: {}", registry, realm->second,
+                                      registry_error_text(r)));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  for (const char* key : {"token", "access_token"})
+    if (j.is_object() && j.contains(key) && j[key].is_string() &&
+        !j[key].get<std::string>().empty())
+      return j[key].get<std::string>();
+  return base::fail_msg(
+      fmt::format("registry {}: the token server's answer holds no token", registry));
+}
+
+// Pings /v2/ over HTTPS, then (insecure registries only) plain HTTP.
+base::Result<std::pair<std::string, HttpResponse>> ping(const std::string& registry,
+                                                        const RegistryOptions& o) {
+  std::vector<std::string> schemes = {"https"};
+  if (o.insecure) schemes.push_back("http");
+  base::Error last;
+  for (const auto& scheme : schemes) {
+    std::string base = fmt::format("{}://{}/v2/", scheme, host_of(registry));
+    HttpClient http(http_options(o));
+    auto r = http.get(base, {});
+    if (!r) {
+      last = std::move(r).error();
+      continue;
+    }
+    if (r->status != 200 && r->status != 401)
+      return base::fail_msg(
+          fmt::format("registry {}: GET {}: {}", registry, base, registry_error_text(*r)));
+    return std::make_pair(base, std::move(*r));
+  }
+  return base::fail(std::move(last).context(
+      fmt::format("registry {}{}", registry,
+                  o.insecure ? "" : " (if it serves plain HTTP, pull with --insecure)")));
+}
+
+}  // namespace
+
+std::string registry_error_text(const HttpResponse& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
+    const auto& e = j["errors"][0];
+    std::string code = e.value("code", "");
+    std::string message = e.value("message", "");
+    if (!code.empty() || !message.empty())
+      return fmt::format("HTTP {} {}: {}", r.status, code, message);
+  }
+  return fmt::format("HTTP {}", r.status);
+}
+
+RegistryClient::RegistryClient(RegistryClient&& other) noexcept
+    : registry_(std::move(other.registry_)),
+      repository_(std::move(other.repository_)),
+      base_url_(std::move(other.base_url_)),
+      options_(std::move(other.options_)),
+      authorization_(std::move(other.authorization_)) {}
+
+base::Result<RegistryClient> RegistryClient::connect(const std::string& registry,
+                                                     const std::string& repository,
+                                                     RegistryOptions options) {
+  auto [base, pong] = TRY(ping(registry, options));
+  RegistryClient c;
+  c.registry_ = registry;
+  c.repository_ = repository;
+  c.base_url_ = base;
+  c.options_ = std::move(options);
+  if (pong.status == 401) TRY_STATUS(c.authenticate(pong));
+  return c;
+}
+
+base::Status RegistryClient::check_login(const std::string& registry, RegistryOptions options) {
+  auto [base, pong] = TRY(ping(registry, options));
+  if (pong.status != 401) return {};  // the registry asks for nothing
+  auto challenge = parse_challenge(pong.header("www-authenticate"));
+  if (!challenge)
+    return base::fail_msg(fmt::format("registry {}: unreadable WWW-Authenticate '{}'", registry,
+                                      pong.header("www-authenticate")));
+  if (challenge->scheme == "bearer")
+    return fetch_token(registry, *challenge, {}, options).map([](auto&&) {});
+  HttpClient http(http_options(options));
+  auto r = TRY(http.get(base, {"Authorization: " + basic_authorization(*options.credentials)}));
+  if (r.status != 200)
+    return base::fail_msg(
+        fmt::format("registry {}: login refused ({})", registry, registry_error_text(r)));
+  return {};
+}
+
+std::string RegistryClient::authorization() const {
+  std::lock_guard lock(mu_);
+  return authorization_;
+}
+
+base::Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
+  std::string header = unauthorized.header("www-authenticate");
+  auto challenge = parse_challenge(header);
+  if (!challenge)
+    return base::fail_msg(fmt::format(
+        "registry {}: asks for authentication it does not name ('{}')", registry_, header));
+  std::string value;
+  if (challenge->scheme == "basic") {
+    if (!options_.credentials)
+      return base::fail_msg(
+          fmt::format("registry {} needs credentials: berth login {}", registry_, registry_));
+    value = basic_authorization(*options_.credentials);
+  } else {
+    std::vector<std::string> scopes = {fmt::format("repository:{}:pull", repository_)};
+    // A 401 on a resource may ask for a further scope (multi-scope challenges).
+    if (auto s = challenge->params.find("scope"); s != challenge->params.end()) {
+      size_t start = 0;
+      while (start < s->second.size()) {
+        size_t space = s->second.find(' ', start);
+        std::string one =
+            s->second.substr(start, space == std::string::npos ? std::string::npos : space - start);
+        if (!one.empty() && one != scopes.front()) scopes.push_back(one);
+        if (space == std::string::npos) break;
+        start = space + 1;
+      }
+    }
+    value = "Bearer " + TRY(fetch_token(registry_, *challenge, scopes, options_));
+  }
+  std::lock_guard lock(mu_);
+  authorization_ = "Authorization: " + value;
+  return {};
+}
+
+base::Result<HttpResponse> RegistryClient::get(HttpClient& http, const std::string& path,
+                                               const std::vector<std::string>& headers,
+                                               const BodySink* sink,
+                                               const std::function<void(uint64_t)>& on_length) {
+  std::string url = base_url_ + path;
+  for (int attempt = 0;; ++attempt) {
+    std::vector<std::string> all = headers;
+    if (std::string a = authorization(); !a.empty()) all.push_back(a);
+    HttpResponse r = TRY_CTX(http.get(url, all, sink, on_length), "registry " + registry_);
+    if (r.status != 401 || attempt == 1) return r;
+    TRY_STATUS(authenticate(r));
+  }
+}
+
+base::Result<FetchedManifest> RegistryClient::manifest(const std::string& reference) {
+  HttpClient http(http_options(options_));
+  std::string where = fmt::format("{}/{}:{}", registry_, repository_, reference);
+  if (reference.rfind("sha256:", 0) == 0)
+    where = fmt::format("{}/{}@{}", registry_, repository_, reference);
+  HttpResponse r = TRY(get(http, fmt::format("{}/manifests/{}", repository_, reference),
+                           {media::accept_header()}, nullptr, {}));
+  if (r.status == 404)
+    return base::fail_msg(fmt::format("{}: not found ({})", where, registry_error_text(r)));
+  if (r.status == 401 || r.status == 403)
+    return base::fail_msg(fmt::format("{}: access denied ({}); berth login {} if it is private",
+                                      where, registry_error_text(r), registry_));
+  if (r.status != 200)
+    return base::fail_msg(fmt::format("{}: manifest: {}", where, registry_error_text(r)));
+  FetchedManifest m;
+  m.body = std::move(r.body);
+  Sha256 h;
+  h.update(m.body.data(), m.body.size());
+  m.digest = h.digest();
+  if (reference.rfind("sha256:", 0) == 0 && m.digest != reference)
+    return base::fail_msg(
+        fmt::format("{}: manifest digest mismatch: the registry sent {}", where, m.digest));
+  if (std::string said = r.header("docker-content-digest");
+      !said.empty() && said.rfind("sha256:", 0) == 0 && said != m.digest)
+    return base::fail_msg(
+        fmt::format("{}: manifest digest mismatch: Docker-Content-Digest says {}, the bytes are {}",
+                    where, said, m.digest));
+  m.media_type = manifest_media_type(m.body, r.header("content-type"));
+  return m;
+}
+
+base::Status RegistryClient::blob(const std::string& digest, const BodySink& sink,
+                                  const std::function<void(uint64_t)>& on_length) {
+  HttpClient http(http_options(options_));
+  HttpResponse r =
+      TRY(get(http, fmt::format("{}/blobs/{}", repository_, digest), {}, &sink, on_length));
+  if (r.status != 200)
+    return base::fail_msg(
+        fmt::format("{}/{}: blob {}: {}", registry_, repository_, digest, registry_error_text(r)));
+  return {};
+}
+
+}  // namespace berth

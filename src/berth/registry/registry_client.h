@@ -1,0 +1,75 @@
+// A client of one repository on a registry speaking the distribution API v2
+// (docker registry, Docker Hub, GHCR, Quay...). connect() finds the scheme
+// (HTTPS; plain HTTP only when the registry is marked insecure), reads the
+// auth challenge of GET /v2/ and, for "Bearer", fetches a token for
+// "repository:<repo>:pull" from the realm (with the saved credentials, if any);
+// for "Basic" it sends the credentials. A 401 later (an expired token) gets one
+// new token and a retry. Manifests are checked against their digest; blobs are
+// streamed to a sink (the caller verifies them as it stores them).
+// Thread-safety: manifest() is for one thread; blob() may be called from many
+// threads at once (each call uses its own connection).
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "berth/registry/http_client.h"
+#include "berth/registry/registry_auth.h"
+
+namespace berth {
+
+struct RegistryOptions {
+  bool insecure = false;  // plain HTTP allowed and TLS not verified
+  std::string ca_file;    // an extra CA for this registry (certs.d/<host>/ca.crt)
+  std::optional<Credentials> credentials;
+};
+
+struct FetchedManifest {
+  std::string body;  // the exact bytes: their digest is the manifest's
+  std::string media_type;
+  std::string digest;
+};
+
+class RegistryClient {
+ public:
+  // `registry` as in a reference ("docker.io", "127.0.0.1:5000").
+  static base::Result<RegistryClient> connect(const std::string& registry,
+                                              const std::string& repository,
+                                              RegistryOptions options);
+  // Checks that `options.credentials` are accepted (berth login).
+  static base::Status check_login(const std::string& registry, RegistryOptions options);
+
+  RegistryClient(RegistryClient&& other) noexcept;
+
+  // `reference` is a tag or a digest.
+  base::Result<FetchedManifest> manifest(const std::string& reference);
+  // Streams the blob's bytes to `sink`; `on_length` learns its size.
+  base::Status blob(const std::string& digest, const BodySink& sink,
+                    const std::function<void(uint64_t)>& on_length = {});
+
+ private:
+  RegistryClient() = default;
+  // GET base_url_ + path with auth; renews the token once on 401.
+  base::Result<HttpResponse> get(HttpClient& http, const std::string& path,
+                                 const std::vector<std::string>& headers, const BodySink* sink,
+                                 const std::function<void(uint64_t)>& on_length);
+  base::Status authenticate(const HttpResponse& unauthorized);
+  std::string authorization() const;
+
+  std::string registry_;
+  std::string repository_;
+  std::string base_url_;  // "https://host:port/v2/"
+  RegistryOptions options_;
+  mutable std::mutex mu_;
+  std::string authorization_;  // "Authorization: ..." or ""
+};
+
+// The error a registry put in its JSON body ({"errors":[{"code","message"}]}),
+// or the HTTP status when there is none.
+std::string registry_error_text(const HttpResponse& r);
+
+}  // namespace berth
