@@ -63,16 +63,9 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
   auto* wait = app.add_subcommand("wait", "wait for a container to exit; print its exit status");
   wait->add_option("container", target, "id or name")->required();
   wait->callback([&g] {
-    for (;;) {
-      (void)berth::containers({g.root, g.run_root});  // marks records of dead monitors exited
-      auto rec = berth::find_container(g.root, target);
-      if (!rec) return fail(g, rec.error());
-      if (rec->state != "running") {
-        std::printf("%d\n", rec->exit_code);
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    auto code = berth::wait_container({g.root, g.run_root}, target);
+    if (!code) return fail(g, code.error());
+    std::printf("%d\n", *code);
   });
 }
 

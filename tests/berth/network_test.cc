@@ -364,6 +364,9 @@ TEST(BerthNetwork, AfterSigkillTheNextCommandCleansUp) {
   EXPECT_FALSE(leftovers(e).empty()) << "a veth, an address and a rule while it runs";
   auto rec = nlohmann::json::parse(e.berth({"inspect", "victim"}).out);
   // The monitor and the container die at once, as in a crash.
+  // kill(0) or kill(-1) would hit the test itself: a record must name real processes.
+  ASSERT_GT(rec["MonitorPid"].get<int>(), 0);
+  ASSERT_GT(rec["Pid"].get<int>(), 0);
   ::kill(rec["MonitorPid"].get<int>(), SIGKILL);
   ::kill(rec["Pid"].get<int>(), SIGKILL);
   EXPECT_TRUE(e2e::eventually([&] {

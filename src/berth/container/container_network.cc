@@ -72,7 +72,6 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
   a.container_id = id;
   a.container_name = name;
   a.host_veth = "vb" + id.substr(0, 12);
-  a.owner_pid = ::getpid();
   if (record_network.contains("ports"))
     for (const auto& j : record_network["ports"]) a.ports.push_back(TRY(port_from_json(j)));
   TRY_STATUS(networks.allocate(n, a));

@@ -4,9 +4,11 @@
 //   upper/ work/    the overlayfs writable layer
 //   hosts hostname resolv.conf   files bind-mounted into the container
 //   log             the container's output as JSON lines ({"stream","time","log"})
-//   lock            flock'd by whoever changes the container
+//   lock            flock'd by whoever changes the container (container_handle.h)
+//   monitor.lock    held by its monitor while that runs (container_handle.h)
 // The network attachment (issue 6) slots in as `network` in the record.
-// Thread-safety: file operations; changes take the container's lock.
+// Thread-safety: file operations; after creation a record is written only
+// through a ContainerHandle (container_handle.h), under the container's lock.
 #pragma once
 
 #include <string>
@@ -17,6 +19,12 @@
 #include "base/error.h"
 
 namespace berth {
+
+// Where berth keeps its state: the --root and --run-root of a command.
+struct Paths {
+  std::string root;      // --root
+  std::string run_root;  // --run-root
+};
 
 struct ContainerRecord {
   std::string id;  // 64 hex

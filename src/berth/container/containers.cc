@@ -1,85 +1,98 @@
 #include "berth/container/containers.h"
 
+#include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <signal.h>
-#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <linux/openat2.h>
-
-#include "base/timestamp.h"
-#include "base/file_lock.h"
+#include "base/child_process.h"
 #include "base/dirs.h"
+#include "base/fault_injection.h"
+#include "base/file_lock.h"
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "base/timestamp.h"
+#include "berth/container/container_handle.h"
 #include "berth/container/container_network.h"
+#include "berth/container/container_resources.h"
 #include "berth/image/image_store.h"
 #include "berth/container/monitor.h"
 #include "oci/lifecycle.h"
-#include "oci/state.h"
+#include "oci/sync_socket.h"
 
 namespace berth {
 namespace {
 
-bool alive(int pid) {
-  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+std::string trash_dir(const Paths& p, const std::string& id) {
+  return containers_dir(p.root) + "/.removing-" + id;
 }
 
-// kill(2) of a recorded process: never pid 0 or -1 from a damaged record,
-// which would signal our own process group or every process we may signal.
-void signal_process(pid_t pid, int sig) {
-  if (pid > 0) (void)base::sys::kill(pid, sig);
+// Deletes a container's files: first out of sight (a rename to
+// .removing-<id>, so a kill at any moment leaves either the whole container
+// or trash that the next command finishes), then the files.
+base::Status remove_files(const Paths& p, const std::string& id) {
+  std::string trash = trash_dir(p, id);
+  TRY_STATUS(base::inject("rm.files"));
+  TRY_STATUS(base::sys::renameat(AT_FDCWD, container_dir(p.root, id), AT_FDCWD, trash));
+  return base::remove_tree(trash);
 }
 
-// Whether the monitor recorded in a --rm container's trash is still at work.
-bool alive_monitor_of(const Paths& p, const std::string& id) {
-  std::string text =
-      base::read_text(containers_dir(p.root) + "/.removing-" + id + "/container.json").value_or("");
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_object() && j.contains("MonitorPid") && j["MonitorPid"].is_number_integer() &&
-         alive(j["MonitorPid"].get<int>());
-}
-
-// Whether the container's monitor (or, for a --rm container being deleted,
-// the monitor at work on it) is alive.
-bool monitor_alive(const Paths& p, const std::string& id) {
-  auto rec = load_container(p.root, id);
-  return rec ? alive(rec->monitor_pid) : alive_monitor_of(p, id);
+// Trash whose monitor is gone (a --rm container's, or a killed `rm`'s):
+// whatever it still holds is taken back and its files deleted.
+void sweep_trash(const Paths& p) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(containers_dir(p.root), ec)) {
+    std::string name = e.path().filename();
+    if (name.rfind(".removing-", 0) != 0 || monitor_alive(e.path())) continue;
+    if (release_host_resources(p, name.substr(10), e.path()))
+      (void)base::remove_tree(e.path());
+  }
 }
 
 // Network attachments nobody holds: made by a `berth run`/`start` killed
-// before its monitor ran, or left by a monitor that died. Each is detached.
+// before its monitor ran, or left by a monitor that died. Each is detached,
+// under its container's lock (a start in progress holds it).
 void sweep_network_attachments(const Paths& p) {
   Networks networks(p.root);
   for (const auto& n : networks.list()) {
     networks.remove_stale_temporaries(n.name);
-    for (const auto& a : networks.attachments(n.name))
-      if (!alive(a.owner_pid) && !monitor_alive(p, a.container_id))
-        (void)detach_network({p.root, p.run_root}, a.container_id);
+    for (const auto& a : networks.attachments(n.name)) {
+      std::string dir = container_dir(p.root, a.container_id);
+      if (monitor_alive(dir) || monitor_alive(trash_dir(p, a.container_id))) continue;
+      auto h = ContainerHandle::lock_without_record(p.root, a.container_id);
+      if (h && monitor_alive(dir)) continue;  // started while we waited for the lock
+      (void)release_network(p, a.container_id);
+    }
   }
 }
 
-// A running record whose monitor is gone is exited (exit status unknown: -1).
+// A running record whose monitor is gone is exited (exit status unknown:
+// -1), and what the container held is taken back.
 ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
-  if (r.state == "running" && !alive(r.monitor_pid)) {
-    r.state = "exited";
-    r.exit_code = -1;
-    r.pid = 0;
-    (void)detach_network({p.root, p.run_root}, r.id);  // its veth, address and rules
-    (void)save_container(p.root, r);
+  std::string dir = container_dir(p.root, r.id);
+  if (r.state != "running" || monitor_alive(dir)) return r;
+  auto h = ContainerHandle::lock(p.root, r.id);
+  if (!h) return r;
+  ContainerRecord& now = h->record();
+  if (now.state == "running" && !monitor_alive(dir)) {
+    (void)release_host_resources(p, now.id, dir);
+    now.state = "exited";
+    now.exit_code = -1;
+    now.pid = 0;
+    (void)h->save();
   }
-  return r;
+  return now;
 }
 
 // Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, here at most 128
@@ -141,6 +154,7 @@ base::Result<std::string> image_file(const std::vector<std::string>& layers,
 // Writes the container's files and bundle (nothing is mounted yet).
 base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
                      ContainerRecord& rec) {
+  TRY_STATUS(base::inject("create.files"));
   ImageStore images(p.root);
   std::string manifest = TRY(images.resolve(o.image));
   auto image_config = TRY(images.config(manifest));
@@ -155,7 +169,8 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
   std::string resolv = base::read_text("/etc/resolv.conf").value_or("");
   TRY_STATUS(base::replace_file(dir + "/resolv.conf", o.network == "host" ? resolv : ""));
   rec.network = TRY(plan_network({p.root, p.run_root}, o, image_config));
-  for (const char* f : {"hostname", "hosts", "resolv.conf"}) ::chmod((dir + "/" + f).c_str(), 0644);
+  for (const char* f : {"hostname", "hosts", "resolv.conf"})
+    TRY_STATUS(base::sys::fchmodat(AT_FDCWD, dir + "/" + f, 0644));
   auto layers = TRY(images.layer_dirs(manifest));
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
   if (rec.network["mode"] == "bridge") paths.netns = netns_path({p.root, p.run_root}, id);
@@ -175,48 +190,67 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
   TRY_STATUS(base::replace_file(dir + "/lowerdirs", lower));
   rec.image_id = TRY(images.manifest(manifest))["config"]["digest"];
   rec.command = spec["process"]["args"].get<std::vector<std::string>>();
-  return save_container(p.root, rec);
+  auto h = TRY(ContainerHandle::lock_without_record(p.root, id));
+  h.record() = rec;
+  return h.save();
 }
 
-// Mounts the overlay root (idempotent: a mounted root is left as it is).
-base::Status mount_root(const Paths& p, const std::string& id) {
-  std::string dir = container_dir(p.root, id);
-  std::string rootfs = dir + "/bundle/rootfs";
-  std::string lower = TRY(base::read_text(dir + "/lowerdirs"));
-  for (size_t start = 0; start <= lower.size();) {
-    size_t colon = lower.find(':', start);
-    std::string layer =
-        lower.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (::access(layer.c_str(), F_OK) != 0)
-      return base::fail_msg(
-          fmt::format("container {}: its image layer {} is gone (was the image removed?)",
-                      id.substr(0, 12), layer));
-    if (colon == std::string::npos) break;
-    start = colon + 1;
+// The monitor's process: it starts with nothing of ours but its channel
+// (as fd 3) and stdio; detached, it is a daemon in a session of its own.
+int monitor_process(const Paths& p, const std::string& id, bool attach, int channel) {
+  if (!base::sys::dup2(channel, 3) || !base::sys::close_range(4, ~0U, 0)) return 125;
+  if (!attach) {
+    if (!base::sys::setsid()) return 125;
+    auto daemon = base::sys::fork();
+    if (!daemon) return 125;
+    if (*daemon != 0) return 0;  // the daemon is the grandchild
+    auto null_fd = base::sys::open("/dev/null", O_RDWR);
+    if (!null_fd) return 125;
+    for (int fd = 0; fd < 3; ++fd) (void)base::sys::dup2(null_fd->get(), fd);
   }
-  std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
-  ::umount2(rootfs.c_str(), MNT_DETACH);  // a stale mount from a monitor that died
-  if (::mount("overlay", rootfs.c_str(), "overlay", 0, data.c_str()) != 0)
-    return base::fail(base::Error::sys(errno, "mount overlay", rootfs));
-  return {};
+  return run_monitor({p.root, p.run_root, id, attach, 3});
 }
 
-void discard(const std::string& dir) {
-  ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+// The start itself, under the container's lock: root mounted, network
+// attached, monitor running, each undone by its guard if a later step
+// fails; then the record says running and the monitor owns them all.
+// Returns the channel to the monitor (attached: it will say "exit").
+base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bool attach) {
+  ContainerRecord& rec = h.record();
+  const std::string& dir = h.dir();
+  // What a monitor that died left (runtime state, cgroup, mount, network) goes first.
+  TRY_STATUS(release_host_resources(p, rec.id, dir));
+  RootMount root = TRY(RootMount::mount(dir, rec.id));
+  NetworkLease network = TRY(NetworkLease::take(p, rec, dir));
+  auto [ours, theirs] = TRY(base::sys::socketpair(AF_UNIX, SOCK_SEQPACKET));
+  TRY_STATUS(base::inject("start.monitor"));
+  std::string id = rec.id;
+  base::ChildProcess monitor = TRY(base::ChildProcess::fork(
+      [&, fd = theirs.get()] { return monitor_process(p, id, attach, fd); }));
+  theirs.reset();
+  if (!attach) (void)monitor.wait();  // the daemon's parent, gone at once
+  auto said = oci::receive_message(ours.get());
+  if (!said) return base::fail_msg("the container's monitor ended before it started the container");
+  if (said->first != "running") return base::fail_msg(said->second);
+  rec.state = "running";
+  if (std::sscanf(said->second.c_str(), "%d %d", &rec.pid, &rec.monitor_pid) != 2 ||
+      rec.pid <= 0 || rec.monitor_pid <= 0)
+    return base::fail_msg("the container's monitor sent no process ids");
+  rec.exit_code = 0;
+  rec.stop_requested = false;
+  rec.started = base::now_rfc3339();
+  TRY_STATUS(h.save());
+  TRY_STATUS(oci::send_message(ours.get(), "go"));
+  root.release();
+  network.release();
+  monitor.release();  // attached, it may still be deleting a --rm container's files at our exit
+  return std::move(ours);
 }
 
 }  // namespace
 
 std::vector<ContainerRecord> containers(const Paths& p) {
-  // What a monitor killed while deleting a --rm container left behind.
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(containers_dir(p.root), ec)) {
-    std::string name = e.path().filename();
-    if (name.rfind(".removing-", 0) == 0 && !alive_monitor_of(p, name.substr(10)))
-      std::filesystem::remove_all(e.path(), ec);
-  }
+  sweep_trash(p);
   std::vector<ContainerRecord> out;
   for (auto& r : list_containers(p.root)) out.push_back(reconcile(p, std::move(r)));
   sweep_network_attachments(p);
@@ -247,100 +281,36 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
     TRY_STATUS(save_container(p.root, rec));
   }
   if (auto s = prepare(p, o, id, rec); !s) {
-    discard(container_dir(p.root, id));
+    (void)remove_files(p, id);
     return base::fail(std::move(s).error());
   }
   return id;
 }
 
 base::Result<int> start_container(const Paths& p, const std::string& id_or_name, bool attach) {
-  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
-  if (rec.state == "running")
-    return base::fail_msg(fmt::format("container {} is already running", rec.name));
-  std::string id = rec.id;
-  std::string dir = container_dir(p.root, id);
+  ContainerRecord found = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  std::string dir = container_dir(p.root, found.id);
+  if (found.state == "running")
+    return base::fail_msg(fmt::format("container {} is already running", found.name));
+  // A monitor that recorded the exit may still be taking back the network:
+  // the new one starts after it is gone (never while holding the lock it needs).
+  TRY_STATUS(base::LifeLock::wait_released(monitor_lock_path(dir)));
+  base::UniqueFd channel;
   {
-    auto lock = TRY(base::FileLock::acquire(dir + "/lock"));
-    // What a monitor that died left of the runtime container (state, cgroup) goes first.
-    (void)oci::delete_container(p.run_root, id, true);
-    rec.stop_requested = false;
-    rec.started = base::now_rfc3339();
-    TRY_STATUS(mount_root(p, id));
-    if (rec.network.value("mode", "") == "container") {
-      if (auto s = join_network_of({p.root, p.run_root}, rec, dir); !s) {
-        ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-        return base::fail(std::move(s).error());
-      }
-    }
-    if (rec.network.value("mode", "") == "bridge") {
-      auto a = attach_network({p.root, p.run_root}, id, rec.name, rec.network, dir);
-      if (!a) {
-        ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-        return base::fail(std::move(a).error());
-      }
-      rec.network["address"] = a->address;
-    }
-    TRY_STATUS(save_container(p.root, rec));
+    auto h = TRY(ContainerHandle::lock(p.root, found.id));
+    if (h.record().state == "running" || monitor_alive(dir))
+      return base::fail_msg(fmt::format("container {} is already running", found.name));
+    channel = TRY(start_locked(p, h, attach));
   }
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe", "monitor"));
-  pid_t child = ::fork();
-  if (child < 0) return base::fail(base::Error::sys(errno, "fork", "monitor"));
-  if (child == 0) {
-    ::close(ready[0]);
-    MonitorOptions mo{p.root, p.run_root, id, attach, ready[1]};
-    if (!attach) {  // a daemon: its own session, not our child
-      ::setsid();
-      if (::fork() != 0) ::_exit(0);
-      int null_fd = ::open("/dev/null", O_RDWR);
-      ::dup2(null_fd, 0);
-      ::dup2(null_fd, 1);
-      ::dup2(null_fd, 2);
-    }
-    ::_exit(run_monitor(mo));
-  }
-  ::close(ready[1]);
-  // The first line: "ok", or why the container did not start.
-  std::string reply;
-  char buf[4096];
-  auto read_more = [&] {
-    for (;;) {
-      ssize_t n = ::read(ready[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n > 0) reply.append(buf, static_cast<size_t>(n));
-      return n > 0;
-    }
-  };
-  while (reply.find('\n') == std::string::npos && read_more()) {
-  }
-  if (!attach) ::waitpid(child, nullptr, 0);
-  if (reply.rfind("ok\n", 0) != 0) {
-    while (read_more()) {
-    }
-    ::close(ready[0]);
-    if (attach) ::waitpid(child, nullptr, 0);
-    ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-    (void)detach_network({p.root, p.run_root}, id);
-    while (!reply.empty() && reply.back() == '\n') reply.pop_back();
-    return base::fail_msg(reply.empty() ? "the container's monitor failed" : reply);
-  }
-  if (!attach) {
-    ::close(ready[0]);
-    return 0;
-  }
+  if (!attach) return 0;
   // Attached: Ctrl-C reaches the monitor too (same process group); it forwards it.
   // The monitor says "exit N" once the container is gone; it may still be
   // deleting a --rm container's files, which needs no waiting for.
   ::signal(SIGINT, SIG_IGN);
-  reply.erase(0, 3);
-  while (reply.find('\n') == std::string::npos && read_more()) {
-  }
-  ::close(ready[0]);
-  if (reply.rfind("exit ", 0) == 0) return std::atoi(reply.c_str() + 5);
-  int status = 0;  // the monitor died without a word
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+  auto said = oci::receive_message(channel.get());
+  if (!said) return base::fail_msg("the container's monitor ended without an exit status");
+  if (said->first != "exit") return base::fail_msg(said->second);
+  return std::atoi(said->second.c_str());
 }
 
 base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id_out) {
@@ -349,17 +319,16 @@ base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string
   auto started = start_container(p, id, !o.detach);
   if (!started) {
     // A run that never started leaves nothing: no record, mount or directory.
-    discard(container_dir(p.root, id));
+    (void)remove_container(p, id, true);
     return base::fail(std::move(started).error());
   }
   return *started;
 }
 
 base::Status request_stop(const Paths& p, const std::string& id) {
-  auto lock = TRY(base::FileLock::acquire(container_dir(p.root, id) + "/lock"));
-  ContainerRecord rec = TRY(load_container(p.root, id));
-  rec.stop_requested = true;
-  return save_container(p.root, rec);
+  auto h = TRY(ContainerHandle::lock(p.root, id));
+  h.record().stop_requested = true;
+  return h.save();
 }
 
 base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
@@ -375,40 +344,42 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
 base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   if (rec.state != "running") return {};
-  if (rec.pid <= 0)
-    return base::fail_msg(
-        fmt::format("container {}: its record names no process (pid {}), so it was not stopped",
-                    rec.name, rec.pid));
+  std::string dir = container_dir(p.root, rec.id);
+  TRY_STATUS(base::inject("stop.request"));
   TRY_STATUS(request_stop(p, rec.id));
-  signal_process(rec.pid, SIGTERM);
+  // Through the runtime, which knows the init by pid and start time.
+  (void)oci::kill_container(p.run_root, rec.id, SIGTERM, false);
+  auto stopped = [&] {
+    auto now = load_container(p.root, rec.id);
+    return !now || now->state != "running" || !monitor_alive(dir);
+  };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
-    auto now = load_container(p.root, rec.id);
-    if (!now || now->state != "running" || !alive(rec.monitor_pid)) return {};
+    if (stopped()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  signal_process(rec.pid, SIGKILL);
-  for (int i = 0; i < 1000 && alive(rec.monitor_pid); ++i)
+  (void)oci::kill_container(p.run_root, rec.id, SIGKILL, true);
+  for (int i = 0; i < 1000 && !stopped(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return {};
 }
 
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  std::string dir = container_dir(p.root, rec.id);
   if (rec.state == "running") {
     if (!force)
       return base::fail_msg(
           fmt::format("container {} is running: stop it first, or use --force", rec.name));
     TRY_STATUS(stop_container(p, rec.id, 0));
   }
-  std::string dir = container_dir(p.root, rec.id);
-  ::umount2((dir + "/bundle/rootfs").c_str(), MNT_DETACH);
-  (void)oci::delete_container(p.run_root, rec.id, true);
-  (void)detach_network({p.root, p.run_root}, rec.id);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  if (ec) return base::fail(base::Error::sys(ec.value(), "remove", dir));
-  return {};
+  // Its monitor, if any, is finishing: it takes back what it holds first.
+  TRY_STATUS(base::LifeLock::wait_released(monitor_lock_path(dir)));
+  auto h = TRY(ContainerHandle::lock_without_record(p.root, rec.id));
+  if (monitor_alive(dir))
+    return base::fail_msg(fmt::format("container {} was started again meanwhile", rec.name));
+  TRY_STATUS(release_host_resources(p, rec.id, dir));
+  return remove_files(p, rec.id);
 }
 
 base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
@@ -439,6 +410,15 @@ base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string
   record["Config"] = config;
   record["LogPath"] = dir + "/log";
   return record;
+}
+
+base::Result<int> wait_container(const Paths& p, const std::string& id_or_name) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  std::string dir = container_dir(p.root, rec.id);
+  if (rec.state == "running") TRY_STATUS(base::LifeLock::wait_released(monitor_lock_path(dir)));
+  auto now = find_container(p.root, rec.id);
+  if (!now) return base::fail_msg(fmt::format("container {} was removed", rec.name));
+  return reconcile(p, std::move(*now)).exit_code;
 }
 
 }  // namespace berth

@@ -14,11 +14,6 @@
 
 namespace berth {
 
-struct Paths {
-  std::string root;      // --root
-  std::string run_root;  // --run-root
-};
-
 // Makes the container (record, files, bundle; state "created"); returns its id.
 base::Result<std::string> create_container(const Paths& p, const RunOptions& o);
 // Starts a created or exited container: mounts its root and hands it to a new
@@ -43,6 +38,9 @@ base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& 
                                              uint64_t* offset = nullptr);
 // The record, as JSON, with the OCI config it runs with.
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name);
+// Blocks until the container is not running (its monitor is gone: with a
+// restart policy, until it stops for good); returns its exit status.
+base::Result<int> wait_container(const Paths& p, const std::string& id_or_name);
 // Records with monitors that no longer exist are marked exited first.
 std::vector<ContainerRecord> containers(const Paths& p);
 

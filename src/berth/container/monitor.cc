@@ -1,32 +1,29 @@
 #include "berth/container/monitor.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <exception>
-#include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "base/timestamp.h"
 #include "base/dirs.h"
+#include "base/fault_injection.h"
+#include "base/file_lock.h"
 #include "base/sys.h"
-#include "berth/container/container_network.h"
+#include "base/timestamp.h"
+#include "berth/container/container_handle.h"
 #include "berth/container/container_record.h"
+#include "berth/container/container_resources.h"
 #include "berth/container/container_stdio.h"
 #include "berth/container/terminal.h"
 #include "oci/lifecycle.h"
-#include "oci/state.h"
+#include "oci/sync_socket.h"
 #include "oci/wait_forwarding.h"
 
 namespace berth {
@@ -58,77 +55,6 @@ void log_lines(int log_fd, const char* stream, std::string& pending, bool flush)
   pending.erase(0, start);
 }
 
-// Reports once: the fd is closed and forgotten afterwards.
-void report_ready(int& fd, const std::string& text) {
-  if (fd < 0) return;
-  (void)!::write(fd, text.data(), text.size());
-  ::close(fd);
-  fd = -1;
-}
-
-// Marks the container running under this monitor and starts its program;
-// tells whoever waits on `ready_fd`. Attached, the fd stays open: the exit
-// status follows on it (see finish).
-base::Status start_running(const MonitorOptions& o, pid_t pid, int& ready_fd) {
-  oci::forward_signals_to(pid);
-  if (auto r = load_container(o.root, o.id)) {
-    r->state = "running";
-    r->pid = pid;
-    r->monitor_pid = ::getpid();
-    (void)save_container(o.root, *r);
-  }
-  if (auto s = oci::start_container(o.run_root, o.id); !s) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return s;
-  }
-  if (o.attach && ready_fd >= 0)
-    (void)!::write(ready_fd, "ok\n", 3);
-  else
-    report_ready(ready_fd, "ok\n");
-  return {};
-}
-
-// One life of a container with a terminal (-t): the runtime sends the pty
-// master over a console socket; its output goes to the log (and to us when
-// attached), our stdin to it with -i, and our window size follows the user's.
-base::Result<int> run_once_tty(const MonitorOptions& o, const std::string& dir, int& ready_fd,
-                               bool interactive) {
-  TRY_STATUS(base::make_dirs(o.run_root));
-  std::string sock = fmt::format("{}/c-{}.sock", o.run_root, o.id.substr(0, 12));
-  base::UniqueFd listener = TRY(listen_console(sock));
-  base::UniqueFd log_fd(
-      ::open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  oci::CreateOptions create;
-  create.root = o.run_root;
-  create.id = o.id;
-  create.bundle = dir + "/bundle";
-  create.console_socket = sock;
-  auto made = oci::create_container(create);
-  ::unlink(sock.c_str());
-  if (!made) return base::fail(std::move(made).error());
-  auto master = receive_console_master(listener.get());
-  if (!master) {
-    ::kill(made->pid, SIGKILL);
-    ::waitpid(made->pid, nullptr, 0);
-    return base::fail(std::move(master).error());
-  }
-  listener.reset();
-  if (o.attach) copy_window_size(0, master->get());
-  TRY_STATUS(start_running(o, made->pid, ready_fd));
-  std::string pending;
-  relay_terminal(master->get(), o.attach && interactive, o.attach, [&](const char* data, size_t n) {
-    if (o.attach) (void)!::write(1, data, n);
-    pending.append(data, n);
-    log_lines(log_fd.get(), "stdout", pending, false);
-  });
-  log_lines(log_fd.get(), "stdout", pending, true);
-  int status = 0;
-  while (::waitpid(made->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return oci::exit_status_of(status);
-}
-
 // Whether the restart policy asks for another run after `code`.
 bool should_restart(const ContainerRecord& rec, int code) {
   if (rec.stop_requested || rec.auto_remove) return false;
@@ -137,29 +63,123 @@ bool should_restart(const ContainerRecord& rec, int code) {
          (rec.restart_max == 0 || rec.restart_count < rec.restart_max);
 }
 
-// One life of the container without a terminal: create it through src/oci
-// with pipes of ours as its stdio (container_stdio.h), start it, copy its
-// output to the log (and to our stdout/stderr when attached), our stdin into
-// it when attached with -i, and reap it. Returns its exit status, or an error
-// when it never ran.
-base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int& ready_fd) {
-  auto rec = load_container(o.root, o.id);
-  bool interactive = rec && rec->interactive;
-  ContainerStdio stdio = TRY(ContainerStdio::make(interactive));
-  base::UniqueFd log_fd = TRY(base::sys::open(dir + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
+class Monitor {
+ public:
+  explicit Monitor(const MonitorOptions& o)
+      : o_(o), dir_(container_dir(o.root, o.id)), channel_(o.channel) {}
+  int run();
+
+ private:
+  // One life of the container: its exit status, or why it never ran.
+  base::Result<int> life(bool tty, bool interactive);
+  base::Result<int> life_with_pipes(bool interactive);
+  base::Result<int> life_with_tty(bool interactive);
+  // Starts the created container `pid` and has it recorded running: the
+  // first time by berth (the "running"/"go" exchange), later by us.
+  base::Status begin(pid_t pid);
+  // Kills and reaps a container that must not run on.
+  static void kill_container(pid_t pid);
+  // The end: takes back what the container held, records `code` (or
+  // deletes a --rm container), tells an attached berth.
+  int finish(int code, const std::string& error);
+  void tell(const std::string& kind, const std::string& body);
+
+  MonitorOptions o_;
+  std::string dir_;
+  base::UniqueFd channel_;
+  bool told_running_ = false;  // "running" was sent
+  bool owned_ = false;         // berth said "go": the root and network are ours
+  bool exit_told_ = false;     // an attached berth has its "exit"
+};
+
+void Monitor::tell(const std::string& kind, const std::string& body) {
+  if (channel_) (void)oci::send_message(channel_.get(), kind, body);
+}
+
+void Monitor::kill_container(pid_t pid) {
+  (void)base::sys::kill(pid, SIGKILL);
+  (void)base::sys::waitpid(pid, false);
+}
+
+base::Status Monitor::begin(pid_t pid) {
+  oci::forward_signals_to(pid);
+  TRY_STATUS(base::inject("monitor.start"));
+  TRY_STATUS(oci::start_container(o_.run_root, o_.id));
+  if (!told_running_) {
+    told_running_ = true;
+    tell("running", fmt::format("{} {}", pid, ::getpid()));
+    auto answer = oci::receive_message(channel_.get());
+    if (!answer || answer->first != "go")
+      return base::fail_msg("the berth command that started it did not record it");
+    owned_ = true;
+    if (!o_.attach) channel_.reset();  // nothing more to say: berth has gone on
+    return {};
+  }
+  auto h = TRY(ContainerHandle::lock(o_.root, o_.id));
+  h.record().state = "running";
+  h.record().pid = pid;
+  return h.save();
+}
+
+base::Result<int> Monitor::life_with_tty(bool interactive) {
+  TRY_STATUS(base::make_dirs(o_.run_root));
+  std::string sock = fmt::format("{}/c-{}.sock", o_.run_root, o_.id.substr(0, 12));
+  base::UniqueFd listener = TRY(listen_console(sock));
+  base::UniqueFd log_fd =
+      TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
   oci::CreateOptions create;
-  create.root = o.run_root;
-  create.id = o.id;
-  create.bundle = dir + "/bundle";
+  create.root = o_.run_root;
+  create.id = o_.id;
+  create.bundle = dir_ + "/bundle";
+  create.console_socket = sock;
+  TRY_STATUS(base::inject("monitor.create"));
+  auto made = oci::create_container(create);
+  (void)base::sys::unlinkat(AT_FDCWD, sock, 0);
+  if (!made) return base::fail(std::move(made).error());
+  auto master = receive_console_master(listener.get());
+  if (!master) {
+    kill_container(made->pid);
+    return base::fail(std::move(master).error());
+  }
+  listener.reset();
+  if (o_.attach) copy_window_size(0, master->get());
+  if (auto s = begin(made->pid); !s) {
+    kill_container(made->pid);
+    return base::fail(std::move(s).error());
+  }
+  std::string pending;
+  relay_terminal(master->get(), o_.attach && interactive, o_.attach,
+                 [&](const char* data, size_t n) {
+                   if (o_.attach) (void)base::sys::write_all(1, data, n);
+                   pending.append(data, n);
+                   log_lines(log_fd.get(), "stdout", pending, false);
+                 });
+  log_lines(log_fd.get(), "stdout", pending, true);
+  int status = TRY(base::sys::waitpid(made->pid, false)).value_or(0);
+  return oci::exit_status_of(status);
+}
+
+base::Result<int> Monitor::life_with_pipes(bool interactive) {
+  ContainerStdio stdio = TRY(ContainerStdio::make(interactive));
+  base::UniqueFd log_fd =
+      TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
+  oci::CreateOptions create;
+  create.root = o_.run_root;
+  create.id = o_.id;
+  create.bundle = dir_ + "/bundle";
   create.stdio = stdio.container_ends();
+  TRY_STATUS(base::inject("monitor.create"));
   auto made = TRY(oci::create_container(create));
   stdio.close_container_ends();
   auto exited = base::sys::pidfd_open(made.pid);
-  TRY_STATUS(start_running(o, made.pid, ready_fd));
+  if (auto s = begin(made.pid); !s) {
+    kill_container(made.pid);
+    return base::fail(std::move(s).error());
+  }
   std::string pending[2];
   const char* streams[2] = {"stdout", "stderr"};
-  bool echo = o.attach;
-  stdio.relay(o.attach && interactive ? 0 : -1, exited ? exited->get() : -1,
+  bool echo = o_.attach;
+  stdio.relay(o_.attach && interactive ? 0 : -1, exited ? exited->get() : -1,
               [&](int stream, const char* data, size_t n) {
                 std::string& p = pending[stream - 1];
                 p.append(data, n);
@@ -170,7 +190,8 @@ base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int&
                 // detached (its init, pid 1, would ignore a SIGPIPE anyway).
                 if (echo && !base::sys::write_all(stream, data, n)) {
                   echo = false;
-                  report_ready(ready_fd, fmt::format("exit {}\n", 128 + SIGPIPE));
+                  tell("exit", std::to_string(128 + SIGPIPE));
+                  exit_told_ = true;
                 }
                 return true;
               });
@@ -179,60 +200,85 @@ base::Result<int> run_once(const MonitorOptions& o, const std::string& dir, int&
   return oci::exit_status_of(status);
 }
 
-}  // namespace
+base::Result<int> Monitor::life(bool tty, bool interactive) {
+  return tty ? life_with_tty(interactive) : life_with_pipes(interactive);
+}
 
-namespace {
-
-int monitor_container(const MonitorOptions& o) {
-  std::string dir = container_dir(o.root, o.id);
-  std::string rootfs = dir + "/bundle/rootfs";
-  int ready_fd = o.ready_fd;
-  bool removing = false;  // --rm: `dir` is to be deleted once the status is reported
-  auto finish = [&](int code, const std::string& error) {
-    (void)oci::delete_container(o.run_root, o.id, true);
-    ::umount2(rootfs.c_str(), MNT_DETACH);
-    auto rec = load_container(o.root, o.id);
-    if (rec) {
-      rec->state = "exited";
-      rec->exit_code = code;
-      rec->pid = 0;
-      rec->finished = base::now_rfc3339();
-      if (rec->auto_remove) {
-        // Out of sight at once (a rename), so `berth run --rm` can return;
-        // the files go after the exit status is out.
-        std::string trash = containers_dir(o.root) + "/.removing-" + o.id;
-        if (::rename(dir.c_str(), trash.c_str()) == 0) dir = trash;
-        removing = true;
-      } else {
-        (void)save_container(o.root, *rec);
-      }
-    }
-    report_ready(ready_fd, !error.empty() ? error + "\n" : fmt::format("exit {}\n", code));
-    // After the report: deleting a veth waits for the kernel (~20 ms), which
-    // `berth run` need not wait for.
-    (void)detach_network({o.root, o.run_root}, o.id);
-    if (removing) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-    return code;
+int Monitor::finish(int code, const std::string& error) {
+  Paths p{o_.root, o_.run_root};
+  // Whatever else happens, the berth command that waits hears the end.
+  auto tell_end = [&] {
+    if (exit_told_) return;
+    exit_told_ = true;
+    if (error.empty())
+      tell("exit", std::to_string(code));
+    else
+      tell("error", error);
   };
-  auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
-  auto first = load_container(o.root, o.id);
+  auto handle = ContainerHandle::lock(o_.root, o_.id);
+  (void)release_runtime(p, o_.id);
+  (void)release_root(dir_);
+  std::string trash;
+  if (handle) {
+    ContainerRecord& rec = handle->record();
+    rec.state = "exited";
+    rec.exit_code = code;
+    rec.pid = 0;
+    rec.finished = base::now_rfc3339();
+    if (rec.auto_remove) {
+      // Out of sight at once (a rename), so `berth run --rm` can return;
+      // the files go after the exit status is out.
+      std::string to = containers_dir(o_.root) + "/.removing-" + o_.id;
+      if (base::sys::renameat(AT_FDCWD, dir_, AT_FDCWD, to)) trash = to;
+    } else {
+      (void)handle->save();
+    }
+  }
+  tell_end();
+  // After the report: deleting a veth waits for the kernel (~20 ms), which
+  // `berth run` need not wait for. The lock is still held, so a new start
+  // of this container waits for it.
+  (void)release_network(p, o_.id);
+  if (!trash.empty()) (void)base::remove_tree(trash);
+  return code;
+}
+
+int Monitor::run() {
+  auto life_lock = base::LifeLock::take(monitor_lock_path(dir_), "the container's monitor lock");
+  if (!life_lock) {
+    tell("error", life_lock.error().message());
+    return 125;
+  }
+  auto first = load_container(o_.root, o_.id);
   bool tty = first && first->tty;
   bool interactive = first && first->interactive;
+  auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
   for (;;) {
-    auto code = tty ? run_once_tty(o, dir, ready_fd, interactive) : run_once(o, dir, ready_fd);
+    auto code = life(tty, interactive);
+    if (!code && !owned_) {
+      // It never ran as berth knows it. Berth's guards undo the root and
+      // network if berth is still there; if it is gone, so is the lock it
+      // held, and finish() takes everything back.
+      (void)release_runtime({o_.root, o_.run_root}, o_.id);
+      if (!told_running_) {
+        tell("error", code.error().message());
+        return 125;
+      }
+      return finish(125, "");
+    }
     if (!code) return finish(125, code.error().message());
-    auto rec = load_container(o.root, o.id);
-    if (!rec || !should_restart(*rec, *code)) return finish(*code, "");
-    (void)oci::delete_container(o.run_root, o.id, true);
-    rec->restart_count++;
-    rec->exit_code = *code;
-    (void)save_container(o.root, *rec);
+    bool again = false;
+    if (auto h = ContainerHandle::lock(o_.root, o_.id); h && should_restart(h->record(), *code)) {
+      (void)release_runtime({o_.root, o_.run_root}, o_.id);
+      h->record().restart_count++;
+      h->record().exit_code = *code;
+      (void)h->save();
+      again = true;
+    }  // the lock is dropped here: finish() takes it anew
+    if (!again) return finish(*code, "");
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    if (auto again = load_container(o.root, o.id); again && again->stop_requested)
+    if (auto again = load_container(o_.root, o_.id); !again || again->stop_requested)
       return finish(*code, "");
   }
 }
@@ -243,7 +289,7 @@ int run_monitor(const MonitorOptions& o) {
   // It runs in a forked copy of berth: an exception must end it here, not
   // unwind into the code of the berth command it was forked from.
   try {
-    return monitor_container(o);
+    return Monitor(o).run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "berth: container %s: monitor: %s\n", o.id.c_str(), e.what());
   } catch (...) {

@@ -3,14 +3,30 @@
 // stdio of the engine's own (pipes, container_stdio.h; a pty with -t),
 // copies the container's stdout and stderr into the log as JSON lines of at
 // most 16 KiB of output each (and to its own stdout/stderr when attached;
-// its stdin into the container when attached with -i), reaps it, records
-// the exit status, deletes the runtime container, unmounts the root
-// filesystem, and removes the container when it was run with --rm.
-// `ready_fd` gets "ok\n" once the program runs, or the error that stopped
-// it; attached, it stays open and then gets "exit N\n" as soon as the
-// container is gone and unmounted (a --rm container's files are deleted
-// after that), or "exit 141\n" at once when the attached reader went away
-// (the container then runs on, logged, as if detached).
+// its stdin into the container when attached with -i), reaps it, restarts
+// it as its policy says, and at the end takes back what it held on the host
+// (container_resources.h), records the exit status, and removes a --rm
+// container.
+//
+// While it runs it holds the container's LifeLock (<dir>/monitor.lock), the
+// only proof of life berth trusts (container_handle.h).
+//
+// It talks to the `berth` command that started it over `channel`, a
+// SOCK_SEQPACKET socket, in src/oci's message format (oci/sync_socket.h):
+//   monitor -> berth  "running" <pid> <monitor pid>   the program runs
+//                     "error" <reason>  it never ran; the monitor has deleted
+//                                       the runtime container and exits; the
+//                                       root and network are berth's to undo
+//   berth -> monitor  "go"              berth recorded it running: from now on
+//                                       the monitor owns its root and network
+//                     (end of file)     berth is gone or failed: the monitor
+//                                       kills the container and cleans up
+//   monitor -> berth  "exit" <status>   attached only: the container is gone
+//                                       (sent at once, 141, when the attached
+//                                       reader went away; it then runs on,
+//                                       logged, as if detached)
+// Records are written under the container's lock (container_handle.h).
+// Fault-injection seams: "monitor.create", "monitor.start".
 // An exception ends the monitor with 125, never unwinding into its caller.
 // Thread-safety: owns its process; run it in a process of its own.
 #pragma once
@@ -24,7 +40,7 @@ struct MonitorOptions {
   std::string run_root;  // berth-oci state (--run-root)
   std::string id;
   bool attach = false;
-  int ready_fd = -1;
+  int channel = -1;  // SOCK_SEQPACKET, see above
 };
 
 // Returns the container's exit status (128+n for signal n), or 125 when it never started.

@@ -74,8 +74,7 @@ nlohmann::json to_json(const Attachment& a) {
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& p : a.ports) ports.push_back(to_json(p));
   return {{"Network", a.network},   {"ContainerId", a.container_id}, {"Name", a.container_name},
-          {"Address", a.address},   {"HostVeth", a.host_veth},       {"Ports", ports},
-          {"OwnerPid", a.owner_pid}};
+          {"Address", a.address},   {"HostVeth", a.host_veth},       {"Ports", ports}};
 }
 
 base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {
@@ -86,7 +85,6 @@ base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {
     a.container_name = j.at("Name").get<std::string>();
     a.address = j.at("Address").get<std::string>();
     a.host_veth = j.at("HostVeth").get<std::string>();
-    a.owner_pid = j.value("OwnerPid", 0);
     for (const auto& p : j.at("Ports")) a.ports.push_back(TRY(port_from_json(p)));
     return a;
   } catch (const nlohmann::json::exception& e) {

@@ -56,7 +56,6 @@ struct Attachment {
   std::string address;    // "172.30.0.2"
   std::string host_veth;  // the host end of its veth pair
   std::vector<PortMapping> ports;
-  int owner_pid = 0;  // the berth process that attached it (until its monitor runs)
 };
 
 nlohmann::json to_json(const Network& n);
