@@ -24,6 +24,7 @@ nlohmann::json ps_row(const berth::ContainerRecord& c) {
   if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
   std::string status = c.state == "exited"    ? fmt::format("Exited ({})", c.exit_code)
                        : c.state == "running" ? "Up"
+                       : c.state == "created" ? "Created"
                                               : c.state;
   std::string ports;
   if (c.network.contains("ports"))

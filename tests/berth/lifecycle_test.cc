@@ -26,7 +26,7 @@ TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
   auto created = e.berth({"create", "--name", "web", "localhost/box", "sleep", "1000"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_EQ(inspect(e, "web")["State"], "created");
-  EXPECT_NE(e.berth({"ps", "-a"}).out.find("created"), std::string::npos);
+  EXPECT_NE(e.berth({"ps", "-a"}).out.find("Created"), std::string::npos);  // as docker shows it
   EXPECT_EQ(e.berth({"ps", "-q"}).out, "") << "not running yet";
   json listed = json::parse(e.berth({"ps", "-a", "--format", "json"}).out);
   ASSERT_EQ(listed.size(), 1u);

@@ -1,14 +1,29 @@
 #include "berth/container/container_handle.h"
 
+#include <errno.h>
+
 #include <utility>
 
+#include <fmt/format.h>
+
+#include "base/dirs.h"
+
 namespace berth {
+namespace {
+
+base::Result<ContainerHandle> gone(const std::string& id) {
+  return base::fail_msg(fmt::format("no such container: {}", id.substr(0, 12)));
+}
+
+}  // namespace
 
 base::Result<ContainerHandle> ContainerHandle::lock_without_record(const std::string& root,
                                                                    const std::string& id) {
   std::string dir = container_dir(root, id);
-  auto lock = TRY(base::FileLock::acquire(dir + "/lock"));
-  ContainerHandle h(root, dir, std::move(lock));
+  auto lock = base::FileLock::acquire(dir + "/lock");
+  if (!lock && lock.error().code() == ENOENT) return gone(id);
+  if (!lock) return base::fail(std::move(lock).error());
+  ContainerHandle h(root, dir, std::move(*lock));
   h.rec_.id = id;
   return h;
 }
@@ -16,6 +31,8 @@ base::Result<ContainerHandle> ContainerHandle::lock_without_record(const std::st
 base::Result<ContainerHandle> ContainerHandle::lock(const std::string& root,
                                                     const std::string& id) {
   ContainerHandle h = TRY(lock_without_record(root, id));
+  // Removed while we waited: `rm` deletes the directory under the lock.
+  if (!base::path_exists(h.dir_ + "/container.json")) return gone(id);
   h.rec_ = TRY(load_container(root, id));
   return h;
 }

@@ -81,8 +81,11 @@ NetworkLease::~NetworkLease() {
 
 base::Status release_runtime(const Paths& p, const std::string& id) {
   TRY_STATUS(base::inject("release.runtime"));
-  if (base::path_exists(oci::container_dir(p.run_root, id)))
+  std::string state = oci::container_dir(p.run_root, id);
+  if (base::path_exists(state + "/state.json"))
     TRY_STATUS(oci::delete_container(p.run_root, id, true));
+  else  // a runtime killed before it recorded anything: only the directory
+    TRY_STATUS(base::remove_tree(state));
   // A runtime killed after making the cgroup, before recording it.
   if (auto cg = TRY(oci::Cgroup::existing(cgroups_path_of(id), id))) TRY_STATUS(cg->destroy());
   return {};

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -152,8 +153,9 @@ base::Result<std::string> image_file(const std::vector<std::string>& layers,
 }
 
 // Writes the container's files and bundle (nothing is mounted yet).
-base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
-                     ContainerRecord& rec) {
+base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
+  ContainerRecord& rec = h.record();
+  const std::string& id = rec.id;
   TRY_STATUS(base::inject("create.files"));
   ImageStore images(p.root);
   std::string manifest = TRY(images.resolve(o.image));
@@ -190,8 +192,6 @@ base::Status prepare(const Paths& p, const RunOptions& o, const std::string& id,
   TRY_STATUS(base::replace_file(dir + "/lowerdirs", lower));
   rec.image_id = TRY(images.manifest(manifest))["config"]["digest"];
   rec.command = spec["process"]["args"].get<std::vector<std::string>>();
-  auto h = TRY(ContainerHandle::lock_without_record(p.root, id));
-  h.record() = rec;
   return h.save();
 }
 
@@ -270,6 +270,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   TRY_STATUS(parse_restart(o.restart, rec));
   if (rec.auto_remove && rec.restart != "no")
     return base::fail_msg("--rm and --restart cannot be used together");
+  std::optional<ContainerHandle> h;
   {
     auto lock = TRY(base::FileLock::acquire(p.root + "/containers.lock"));
     rec.name = o.name.empty() ? "berth_" + id.substr(0, 8) : o.name;
@@ -278,9 +279,13 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
       if (other.name == rec.name)
         return base::fail_msg(fmt::format("the name '{}' is already in use", rec.name));
     TRY_STATUS(base::make_dirs(container_dir(p.root, id)));
-    TRY_STATUS(save_container(p.root, rec));
+    // Held until the container is whole: an `rm` of it waits, never
+    // deleting files that are still being written.
+    h.emplace(TRY(ContainerHandle::lock_without_record(p.root, id)));
+    h->record() = rec;
+    TRY_STATUS(h->save());
   }
-  if (auto s = prepare(p, o, id, rec); !s) {
+  if (auto s = prepare(p, o, *h); !s) {
     (void)remove_files(p, id);
     return base::fail(std::move(s).error());
   }
@@ -365,21 +370,26 @@ base::Status stop_container(const Paths& p, const std::string& id_or_name, int t
 }
 
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force) {
-  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
-  std::string dir = container_dir(p.root, rec.id);
-  if (rec.state == "running") {
-    if (!force)
-      return base::fail_msg(
-          fmt::format("container {} is running: stop it first, or use --force", rec.name));
-    TRY_STATUS(stop_container(p, rec.id, 0));
+  // With --force, a container started again while we stopped it is stopped again.
+  for (int attempt = 0;; ++attempt) {
+    ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+    std::string dir = container_dir(p.root, rec.id);
+    if (rec.state == "running") {
+      if (!force)
+        return base::fail_msg(
+            fmt::format("container {} is running: stop it first, or use --force", rec.name));
+      TRY_STATUS(stop_container(p, rec.id, 0));
+    }
+    // Its monitor, if any, is finishing: it takes back what it holds first.
+    TRY_STATUS(base::LifeLock::wait_released(monitor_lock_path(dir)));
+    auto h = TRY(ContainerHandle::lock_without_record(p.root, rec.id));
+    if (monitor_alive(dir)) {
+      if (force && attempt < 10) continue;
+      return base::fail_msg(fmt::format("container {} was started again meanwhile", rec.name));
+    }
+    TRY_STATUS(release_host_resources(p, rec.id, dir));
+    return remove_files(p, rec.id);
   }
-  // Its monitor, if any, is finishing: it takes back what it holds first.
-  TRY_STATUS(base::LifeLock::wait_released(monitor_lock_path(dir)));
-  auto h = TRY(ContainerHandle::lock_without_record(p.root, rec.id));
-  if (monitor_alive(dir))
-    return base::fail_msg(fmt::format("container {} was started again meanwhile", rec.name));
-  TRY_STATUS(release_host_resources(p, rec.id, dir));
-  return remove_files(p, rec.id);
 }
 
 base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
