@@ -4,6 +4,7 @@
 #include <crypt.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,6 +106,74 @@ int free_port() {
 }
 
 // Engine
+
+std::string Engine::network_leftovers() const {
+  auto in_ns = [&](std::vector<std::string> argv) {
+    return e2e::Process(in_netns(std::move(argv))).wait(std::chrono::seconds(60)).out;
+  };
+  std::string out;  // berth's veths are named vb<id>; the test's own are not
+  std::stringstream links(in_ns({"/usr/bin/ip", "-o", "link", "show", "type", "veth"}));
+  for (std::string line; std::getline(links, line);) {
+    bool another_roots = line.find("master berth0-") != std::string::npos &&
+                         line.find("master " + bridge() + " ") == std::string::npos;
+    if (line.find(": vb") != std::string::npos && !another_roots) out += line + "\n";
+  }
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(store("networks"), ec))
+    if (d.is_directory())
+      for (const auto& f : fs::directory_iterator(d.path())) out += f.path().string() + "\n";
+  std::string table = in_ns({"/usr/sbin/nft", "list", "chain", "ip", this->table(), "published"});
+  if (table.find("dnat") != std::string::npos) out += table;
+  return out;
+}
+
+std::set<std::string> Engine::container_ids() const {
+  std::set<std::string> ids;
+  std::error_code ec;
+  for (const auto& c : fs::directory_iterator(store("containers"), ec)) {
+    std::string name = c.path().filename();
+    if (name.rfind(".removing-", 0) == 0) name = name.substr(10);
+    if (name.size() == 64) ids.insert(name);
+  }
+  return ids;
+}
+
+std::string Engine::host_traces(const std::set<std::string>& given) const {
+  std::string out = network_leftovers();
+  std::set<std::string> ids = given;
+  for (const auto& id : container_ids()) ids.insert(id);
+  std::error_code ec;
+  for (const auto& c : fs::directory_iterator(store("containers"), ec))
+    out += "container files: " + c.path().string() + "\n";
+  std::stringstream mounts(e2e::read_file("/proc/self/mountinfo"));
+  for (std::string line; std::getline(mounts, line);)
+    if (line.find(dir_.path() + "/") != std::string::npos) out += "mount: " + line + "\n";
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    for (const auto& id : ids)
+      if (fs::exists(h.path() / "berth" / id, ec))
+        out += "cgroup: " + (h.path() / "berth" / id).string() + "\n";
+  }
+  for (const auto& id : ids)
+    if (fs::exists(dir_ / ("run/" + id), ec)) out += "runtime state: " + (dir_ / ("run/" + id)) + "\n";
+  return out;
+}
+
+void Engine::kill_engine_processes() const {
+  std::string marker = dir_ / "store";
+  std::error_code ec;
+  for (const auto& p : fs::directory_iterator("/proc", ec)) {
+    std::string pid = p.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline;
+    try {
+      cmdline = e2e::read_file(p.path() / "cmdline");
+    } catch (...) {
+      continue;
+    }
+    if (cmdline.find(marker) != std::string::npos && cmdline.find(BERTH_BIN) != std::string::npos)
+      ::kill(std::stoi(pid), SIGKILL);
+  }
+}
 
 Engine::Engine(bool import_box, bool own_netns) {
   static int serial = 0;

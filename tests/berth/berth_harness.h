@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,20 @@ class Engine {
   std::string root_tag() const;
   std::string path(const std::string& rel) const { return dir_ / rel; }
   static std::vector<std::string> split(const std::string& s);
+
+  // What this root still holds on the host, one line each, "" for none:
+  // network_leftovers(): its veths (vb<id>) on its bridge, reserved
+  // addresses and attachments under networks/, DNAT rules in its table.
+  std::string network_leftovers() const;
+  // host_traces(): those, and for the container ids given (and any still
+  // under containers/) their mounts, cgroup directories in every
+  // hierarchy, berth-oci state, and the directories themselves.
+  std::string host_traces(const std::set<std::string>& ids) const;
+  // Every id under containers/ (.removing-<id> included).
+  std::set<std::string> container_ids() const;
+  // SIGKILL to every berth process of this root (commands and monitors;
+  // not the containers' programs): a crash of the engine, all at once.
+  void kill_engine_processes() const;
 
  private:
   void import_box();

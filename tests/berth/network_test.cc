@@ -34,21 +34,7 @@ std::string address_of(const Engine& e, const std::string& name) {
 
 // The links, berth's table and reserved addresses left in the engine.
 std::string leftovers(const Engine& e) {
-  std::string out;  // berth's veths are named vb<id>; the test's own are not
-  std::stringstream links(in_ns(e, {"/usr/bin/ip", "-o", "link", "show", "type", "veth"}).out);
-  for (std::string line; std::getline(links, line);) {
-    bool another_roots = line.find("master berth0-") != std::string::npos &&
-                         line.find("master " + e.bridge() + " ") == std::string::npos;
-    if (line.find(": vb") != std::string::npos && !another_roots) out += line + "\n";
-  }
-  std::error_code ec;
-  for (const auto& d : fs::directory_iterator(e.store("networks"), ec))
-    if (d.is_directory())
-      for (const auto& f : fs::directory_iterator(d.path())) out += f.path().string() + "\n";
-  std::string table =
-      in_ns(e, {"/usr/sbin/nft", "list", "chain", "ip", e.table(), "published"}).out;
-  if (table.find("dnat") != std::string::npos) out += table;
-  return out;
+  return e.network_leftovers();
 }
 
 // Starts container `name` (with `options` for run) whose server answers

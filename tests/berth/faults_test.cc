@@ -1,0 +1,198 @@
+// berth's lifecycle when things go wrong, on the default bridge inside each
+// engine's own network namespace: a fault injected at every step of create,
+// start, stop and rm (SHIPYARD_FAULTS, base/fault_injection.h: the seams
+// the guards already have, not luck), SIGKILL of each berth command (and
+// of its monitor) at many moments, 30 runs racing 30 removals, and 100
+// rounds of run-then-start. After each, the store reads consistently and
+// `rm -f` leaves nothing on the host: no mount, cgroup, runtime state,
+// veth, address, DNAT rule or file (Engine::host_traces lists them).
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/berth/berth_harness.h"
+
+namespace {
+using bt::Engine;
+
+e2e::ProcResult with_fault(const Engine& e, const std::string& step,
+                           std::vector<std::string> args) {
+  return e2e::Process(e.command(std::move(args)), {"SHIPYARD_FAULTS=" + step})
+      .wait(std::chrono::seconds(120));
+}
+
+// One line naming the injected step, and berth's exit code for its own failure.
+void expect_clean_failure(const e2e::ProcResult& r, const std::string& step, int code) {
+  EXPECT_EQ(r.exit_code, code) << step << ": " << r.err;
+  EXPECT_NE(r.err.find(step + ": injected fault"), std::string::npos) << step << ": " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << step << ": " << r.err;
+}
+
+// Every listed container is either running with a live program or not running.
+void expect_consistent(const Engine& e) {
+  auto ps = e.berth({"ps", "-a", "--format", "{{.ID}} {{.Status}}"});
+  ASSERT_EQ(ps.exit_code, 0) << ps.err;
+  for (const auto& line : Engine::split(ps.out)) {
+    if (line.find(" Up") == std::string::npos) continue;
+    std::string id = line.substr(0, line.find(' '));
+    auto rec = nlohmann::json::parse(e.berth({"inspect", id}).out, nullptr, false);
+    int pid = rec.is_object() ? rec.value("Pid", 0) : 0;
+    EXPECT_TRUE(pid > 0 && ::kill(pid, 0) == 0) << "shown Up with no live program: " << line;
+  }
+  EXPECT_EQ(e.berth({"images"}).exit_code, 0);
+  EXPECT_EQ(e.berth({"network", "ls"}).exit_code, 0);
+}
+
+// rm -f of everything; afterwards nothing of `ids` (and the rest) is left.
+void expect_rm_cleans_fully(const Engine& e, std::set<std::string> ids) {
+  for (const auto& id : e.container_ids()) ids.insert(id);
+  for (const auto& id : Engine::split(e.berth({"ps", "-a", "-q"}).out)) {
+    auto rm = e.berth({"rm", "-f", id});
+    EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  }
+  e.berth({"ps", "-a"});  // finishes the trash of removals that were killed
+  EXPECT_TRUE(e2e::eventually([&] { return e.host_traces(ids).empty(); }))
+      << e.host_traces(ids);
+}
+
+const std::vector<std::string> kRun = {"run", "-d", "--name", "web", "-p", "8099:80",
+                                       "localhost/box", "sleep", "100"};
+
+TEST(BerthFaults, AFailedStepOfRunUndoesEveryStepBeforeIt) {
+  Engine e;
+  for (const std::string step : {"create.files", "start.mount", "start.network", "start.monitor",
+                                 "monitor.create", "monitor.start"}) {
+    expect_clean_failure(with_fault(e, step, kRun), step, 125);
+    // A run that fails leaves nothing: no record, and nothing on the host.
+    EXPECT_EQ(e.berth({"ps", "-a", "-q"}).out, "") << step;
+    EXPECT_EQ(e.host_traces({}), "") << step;
+  }
+  // And the same root still works.
+  auto run = e.berth(kRun);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  expect_rm_cleans_fully(e, {});
+}
+
+TEST(BerthFaults, AFailedStartLeavesACreatedContainerThatStartsLater) {
+  Engine e;
+  auto create = e.berth({"create", "--name", "job", "-p", "8098:80", "localhost/box", "sleep",
+                         "100"});
+  ASSERT_EQ(create.exit_code, 0) << create.err;
+  std::string id = Engine::split(create.out).at(0);
+  for (const std::string step :
+       {"start.mount", "start.network", "start.monitor", "monitor.create", "monitor.start"}) {
+    expect_clean_failure(with_fault(e, step, {"start", "job"}), step, 1);
+    EXPECT_NE(e.berth({"ps", "-a"}).out.find("Created"), std::string::npos) << step;
+    // Only its files: no mount, cgroup, runtime state or network.
+    std::string traces = e.host_traces({id});
+    EXPECT_EQ(traces, "container files: " + e.store("containers/" + id) + "\n") << step;
+  }
+  auto start = e.berth({"start", "job"});
+  EXPECT_EQ(start.exit_code, 0) << start.err;
+  EXPECT_NE(e.berth({"ps"}).out.find("Up"), std::string::npos);
+  expect_rm_cleans_fully(e, {id});
+}
+
+TEST(BerthFaults, AFailedStopOrRmLeavesAContainerThatRmForceRemoves) {
+  Engine e;
+  auto run = e.berth(kRun);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string id = Engine::split(run.out).at(0);
+  expect_clean_failure(with_fault(e, "stop.request", {"stop", "-t", "1", "web"}), "stop.request",
+                       1);
+  EXPECT_NE(e.berth({"ps"}).out.find("Up"), std::string::npos) << "a failed stop stops nothing";
+  for (const std::string step :
+       {"release.runtime", "release.mount", "release.network", "rm.files"}) {
+    expect_clean_failure(with_fault(e, step, {"rm", "-f", "web"}), step, 1);
+    expect_consistent(e);
+    EXPECT_NE(e.berth({"ps", "-a"}).out.find("web"), std::string::npos)
+        << step << ": the container is still listed, to be removed again";
+  }
+  expect_rm_cleans_fully(e, {id});
+}
+
+// Each command is killed (alone, or with every berth process of the root,
+// monitors included, as in a crash) at many moments of its work.
+TEST(BerthFaults, SigkillOfEachCommandAtManyMomentsLeavesAConsistentStore) {
+  Engine e;
+  ASSERT_EQ(e.berth({"create", "--name", "base", "localhost/box", "sleep", "100"}).exit_code, 0);
+  std::vector<std::vector<std::string>> commands = {
+      {"run", "-d", "-p", "8097:80", "localhost/box", "sleep", "100"},
+      {"run", "--rm", "localhost/box", "echo", "hi"},
+      {"create", "localhost/box", "true"},
+      {"start", "base"},
+      {"stop", "-t", "0", "base"},
+      {"rm", "-f", "base"},
+      {"network", "create", "side"},
+  };
+  std::set<std::string> ids;
+  for (bool whole_engine : {false, true}) {
+    for (const auto& args : commands) {
+      for (int delay_ms : {0, 2, 5, 10, 20, 40}) {
+        if (e.berth({"inspect", "base"}).exit_code != 0)
+          e.berth({"create", "--name", "base", "localhost/box", "sleep", "100"});
+        e2e::Process cmd(e.command(args));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        if (whole_engine)
+          e.kill_engine_processes();
+        else
+          cmd.signal(SIGKILL);
+        cmd.wait(std::chrono::seconds(60));
+        for (const auto& id : e.container_ids()) ids.insert(id);
+        expect_consistent(e);
+        if (args[0] == "network") e.berth({"network", "rm", "side"});
+      }
+    }
+  }
+  expect_rm_cleans_fully(e, ids);
+}
+
+TEST(BerthFaults, ThirtyRunsRaceThirtyRemovals) {
+  Engine e;
+  std::vector<std::unique_ptr<e2e::Process>> procs;
+  for (int i = 0; i < 30; ++i) {
+    std::string name = "c" + std::to_string(i);
+    procs.push_back(std::make_unique<e2e::Process>(
+        e.command({"run", "-d", "--name", name, "localhost/box", "sleep", "100"})));
+    procs.push_back(std::make_unique<e2e::Process>(e.command({"rm", "-f", name})));
+  }
+  std::set<std::string> ids;
+  for (auto& p : procs) {
+    auto r = p->wait(std::chrono::seconds(180));
+    // A removal before its container exists says so; nothing else may fail.
+    if (r.exit_code != 0)
+      EXPECT_NE(r.err.find("no such container"), std::string::npos) << r.err;
+    else if (r.out.size() > 60)
+      ids.insert(r.out.substr(0, 64));
+  }
+  expect_consistent(e);
+  expect_rm_cleans_fully(e, ids);
+}
+
+// The restart race: an exit's teardown and the next start are ordered by
+// the container's lock and its monitor's, so a start never finds its
+// network namespace taken away.
+TEST(BerthFaults, HundredRoundsOfRunThenStartOnTheBridge) {
+  Engine e;
+  for (int round = 0; round < 100; ++round) {
+    auto run = e.berth({"run", "--name", "x", "localhost/box", "echo", "hi"});
+    ASSERT_EQ(run.exit_code, 0) << "round " << round << ": " << run.err;
+    ASSERT_EQ(run.out, "hi\n") << "round " << round;
+    auto start = e.berth({"start", "-a", "x"});
+    ASSERT_EQ(start.exit_code, 0) << "round " << round << ": " << start.err;
+    ASSERT_EQ(start.out, "hi\n") << "round " << round;
+    auto rm = e.berth({"rm", "x"});
+    ASSERT_EQ(rm.exit_code, 0) << "round " << round << ": " << rm.err;
+  }
+  EXPECT_TRUE(e2e::eventually([&] { return e.host_traces({}).empty(); })) << e.host_traces({});
+}
+
+}  // namespace
