@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <vector>
 
 namespace base::sys {
@@ -177,6 +180,101 @@ Status posix_fadvise(int fd, off_t offset, off_t length, int advice) {
   return {};
 }
 
+Status mknodat(int dirfd, const std::string& path, mode_t mode, dev_t dev, std::string_view what) {
+  if (::mknodat(dirfd, path.c_str(), mode, dev) != 0)
+    return fail(err("mknod", name_or(what, path)));
+  return {};
+}
+
+Status mkfifo(const std::string& path, mode_t mode) {
+  if (::mkfifo(path.c_str(), mode) != 0) return fail(err("mkfifo", path));
+  return {};
+}
+
+Status fchownat(int dirfd, const std::string& path, uid_t uid, gid_t gid, int flags,
+                std::string_view what) {
+  if (::fchownat(dirfd, path.c_str(), uid, gid, flags) != 0)
+    return fail(err("chown", name_or(what, path)));
+  return {};
+}
+
+Status access(const std::string& path, int mode) {
+  if (::access(path.c_str(), mode) != 0) return fail(err("access", path));
+  return {};
+}
+
+Result<struct statfs> statfs(const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return fail(err("statfs", path));
+  return fs;
+}
+
+Result<std::string> realpath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) return fail(err("realpath", path));
+  return std::string(buf);
+}
+
+Result<UniqueFd> memfd_create(const std::string& name, unsigned flags, std::string_view what) {
+  int fd = ::memfd_create(name.c_str(), flags | MFD_CLOEXEC);
+  if (fd < 0) return fail(err("memfd_create", name_or(what, name)));
+  return UniqueFd(fd);
+}
+
+Result<FILE*> fopen(const std::string& path, const char* mode, std::string_view what) {
+  std::string m = std::string(mode) + "e";
+  FILE* f = ::fopen(path.c_str(), m.c_str());
+  if (!f) return fail(err("open", name_or(what, path)));
+  return f;
+}
+
+Result<DIR*> fdopendir(int fd, std::string_view what) {
+  DIR* d = ::fdopendir(fd);
+  if (!d) return fail(err("open directory", what));
+  return d;
+}
+
+Result<struct dirent*> readdir(DIR* dir, std::string_view what) {
+  errno = 0;  // readdir returns null both at the end and on error
+  struct dirent* e = ::readdir(dir);
+  if (!e && errno != 0) return fail(err("read directory", what));
+  return e;
+}
+
+Status mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data, std::string_view what) {
+  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags,
+              data.empty() ? nullptr : data.c_str()) != 0)
+    return fail(err("mount", name_or(what, target)));
+  return {};
+}
+
+Status umount2(const std::string& target, int flags, std::string_view what) {
+  if (::umount2(target.c_str(), flags) != 0) return fail(err("umount", name_or(what, target)));
+  return {};
+}
+
+Status pivot_root(const std::string& new_root, const std::string& put_old, std::string_view what) {
+  if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) != 0)
+    return fail(err("pivot_root", name_or(what, new_root)));
+  return {};
+}
+
+Status chroot(const std::string& path, std::string_view what) {
+  if (::chroot(path.c_str()) != 0) return fail(err("chroot", name_or(what, path)));
+  return {};
+}
+
+Status chdir(const std::string& path, std::string_view what) {
+  if (::chdir(path.c_str()) != 0) return fail(err("chdir", name_or(what, path)));
+  return {};
+}
+
+Status fchdir(int fd, std::string_view what) {
+  if (::fchdir(fd) != 0) return fail(err("chdir", what));
+  return {};
+}
+
 Result<size_t> read(int fd, void* buf, size_t len, std::string_view what) {
   ssize_t n = retry([&] { return ::read(fd, buf, len); });
   if (n < 0) return fail(err("read", what));
@@ -227,6 +325,11 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what) {
     p += n;
     len -= n;
   }
+  return {};
+}
+
+Status close(UniqueFd fd, std::string_view what) {
+  if (::close(fd.release()) != 0) return fail(err("close", what));
   return {};
 }
 

@@ -1,15 +1,18 @@
-// sys:: — one thin wrapper per system call. These are the only functions in
-// the code base that read errno. Each retries EINTR, opens with O_CLOEXEC, and
+// sys:: — one thin wrapper per system call (or libc call that sets errno), the
+// only code that reads errno. Each retries EINTR, opens with O_CLOEXEC, and
 // returns a Result whose Error names the call and its subject (usually a path).
 // Thread-safety: as the underlying system call.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +54,40 @@ Status fsync(int fd, std::string_view what = {});
 // lseek with SEEK_DATA / SEEK_HOLE; returns -1 (no error) for ENXIO (no more data).
 Result<off_t> lseek(int fd, off_t offset, int whence, std::string_view what = {});
 Status posix_fadvise(int fd, off_t offset, off_t length, int advice);
+Status mknodat(int dirfd, const std::string& path, mode_t mode, dev_t dev,
+               std::string_view what = {});
+Status mkfifo(const std::string& path, mode_t mode);
+// fchownat(2); with AT_EMPTY_PATH and path "" it changes dirfd itself (an O_PATH fd).
+Status fchownat(int dirfd, const std::string& path, uid_t uid, gid_t gid, int flags,
+                std::string_view what = {});
+Status access(const std::string& path, int mode);
+Result<struct statfs> statfs(const std::string& path);
+// realpath(3): the absolute path with every symlink resolved.
+Result<std::string> realpath(const std::string& path);
+// memfd_create(2) with MFD_CLOEXEC.
+Result<UniqueFd> memfd_create(const std::string& name, unsigned flags, std::string_view what = {});
+// fopen(3) with "e" (close-on-exec) added to `mode`; the caller fcloses it.
+Result<FILE*> fopen(const std::string& path, const char* mode, std::string_view what = {});
+// fdopendir(3): the DIR owns `fd` from then on (closedir closes it).
+Result<DIR*> fdopendir(int fd, std::string_view what = {});
+// readdir(3): the next entry, or nullptr at the end.
+Result<struct dirent*> readdir(DIR* dir, std::string_view what = {});
+
+// Mounts and roots.
+// mount(2); an empty `source` or `data` is passed as NULL.
+Status mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data, std::string_view what = {});
+Status umount2(const std::string& target, int flags, std::string_view what = {});
+// pivot_root(2): `new_root` becomes / and the old root moves to `put_old`.
+Status pivot_root(const std::string& new_root, const std::string& put_old,
+                  std::string_view what = {});
+Status chroot(const std::string& path, std::string_view what = {});
+Status chdir(const std::string& path, std::string_view what = {});
+Status fchdir(int fd, std::string_view what = {});
+// mount_setattr(2) on `path` and, with `recursive`, every mount below it:
+// sets `set` and clears `clear` (MOUNT_ATTR_* bits).
+Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
+                     std::string_view what = {});
 
 // Data. Partial transfers are returned as counts, never retried silently.
 Result<size_t> read(int fd, void* buf, size_t len, std::string_view what = {});
@@ -64,6 +101,8 @@ Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len,
 Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string_view what = {});
 // Loops until all bytes are written.
 Status write_all(int fd, const void* buf, size_t len, std::string_view what = {});
+// close(2) with its error (a failed write-back shows here), never retried.
+Status close(UniqueFd fd, std::string_view what = {});
 
 // flock(2) LOCK_EX | LOCK_NB: true when locked, false when another holds it.
 Result<bool> flock_exclusive(int fd, std::string_view what = {});
@@ -86,11 +125,6 @@ Result<short> poll_one(int fd, short events, int timeout_ms);
 // poll(2) on many: how many are ready (their revents set), 0 on timeout.
 // Entries with fd -1 are skipped, as poll does. EINTR restarts the wait.
 Result<int> poll(std::span<struct pollfd> fds, int timeout_ms);
-
-// mount_setattr(2) on `path` and, with `recursive`, every mount below it:
-// sets `set` and clears `clear` (MOUNT_ATTR_* bits).
-Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
-                     std::string_view what = {});
 
 // Processes.
 struct Pipe {
