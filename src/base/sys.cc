@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -356,6 +357,67 @@ Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view w
   return static_cast<size_t>(n);
 }
 
+Result<UniqueFd> socket(int domain, int type, int protocol, std::string_view what) {
+  int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return fail(err("socket", what));
+  return UniqueFd(fd);
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what) {
+  int fds[2];
+  if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return fail(err("socketpair", what));
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Status bind(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what) {
+  if (::bind(fd, addr, len) != 0) return fail(err("bind", what));
+  return {};
+}
+
+Status listen(int fd, int backlog, std::string_view what) {
+  if (::listen(fd, backlog) != 0) return fail(err("listen on", what));
+  return {};
+}
+
+Result<UniqueFd> accept(int fd, struct sockaddr* addr, socklen_t* len) {
+  int r = retry([&] { return ::accept4(fd, addr, len, SOCK_CLOEXEC); });
+  if (r < 0) return fail(err("accept", ""));
+  return UniqueFd(r);
+}
+
+Status connect(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what) {
+  if (::connect(fd, addr, len) != 0) return fail(err("connect to", what));
+  return {};
+}
+
+Status getsockname(int fd, struct sockaddr* addr, socklen_t* len) {
+  if (::getsockname(fd, addr, len) != 0) return fail(err("getsockname", ""));
+  return {};
+}
+
+Status setsockopt(int fd, int level, int name, const void* value, socklen_t len,
+                  std::string_view what) {
+  if (::setsockopt(fd, level, name, value, len) != 0) return fail(err("setsockopt", what));
+  return {};
+}
+
+Status getsockopt(int fd, int level, int name, void* value, socklen_t* len, std::string_view what) {
+  if (::getsockopt(fd, level, name, value, len) != 0) return fail(err("getsockopt", what));
+  return {};
+}
+
+Result<size_t> send(int fd, const void* buf, size_t len, int flags, std::string_view what) {
+  ssize_t n = retry([&] { return ::send(fd, buf, len, flags); });
+  if (n < 0) return fail(err("send", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> sendmsg(int fd, const struct msghdr* msg, int flags, std::string_view what) {
+  ssize_t n = retry([&] { return ::sendmsg(fd, msg, flags); });
+  if (n < 0) return fail(err("send", what));
+  return static_cast<size_t>(n);
+}
+
 Status set_nonblocking(int fd, bool on) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return fail(err("fcntl", ""));
@@ -382,6 +444,24 @@ Result<int> poll(std::span<struct pollfd> fds, int timeout_ms) {
   int n = retry([&] { return ::poll(fds.data(), fds.size(), timeout_ms); });
   if (n < 0) return fail(err("poll", ""));
   return n;
+}
+
+Status ioctl(int fd, unsigned long request, void* arg, std::string_view request_name,
+             std::string_view what) {
+  if (retry([&] { return ::ioctl(fd, request, arg); }) != 0) return fail(err(request_name, what));
+  return {};
+}
+
+Status unlockpt(int fd, std::string_view what) {
+  if (::unlockpt(fd) != 0) return fail(err("unlockpt", what));
+  return {};
+}
+
+Result<std::string> ptsname(int fd, std::string_view what) {
+  char name[64];
+  int rc = ::ptsname_r(fd, name, sizeof name);  // returns the error, not only errno
+  if (rc != 0) return fail(Error::sys(rc, "ptsname", what));
+  return std::string(name);
 }
 
 Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -17,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -113,6 +115,24 @@ Status set_cloexec(int fd, bool on);
 Result<int> dup(int fd, int lowest = 0);
 
 // Sockets and readiness.
+// socket(2) with SOCK_CLOEXEC.
+Result<UniqueFd> socket(int domain, int type, int protocol = 0, std::string_view what = {});
+// socketpair(2) with SOCK_CLOEXEC on both ends.
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what = {});
+Status bind(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what = {});
+Status listen(int fd, int backlog, std::string_view what = {});
+// accept4(2) with SOCK_CLOEXEC; `addr` and `len` (may be null) receive the peer.
+Result<UniqueFd> accept(int fd, struct sockaddr* addr, socklen_t* len);
+// connect(2), not retried: EINTR and EINPROGRESS are the caller's to handle.
+Status connect(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what = {});
+Status getsockname(int fd, struct sockaddr* addr, socklen_t* len);
+Status setsockopt(int fd, int level, int name, const void* value, socklen_t len,
+                  std::string_view what = {});
+Status getsockopt(int fd, int level, int name, void* value, socklen_t* len,
+                  std::string_view what = {});
+// send(2) and sendmsg(2) with `flags` (MSG_NOSIGNAL for a peer that may be gone).
+Result<size_t> send(int fd, const void* buf, size_t len, int flags, std::string_view what = {});
+Result<size_t> sendmsg(int fd, const struct msghdr* msg, int flags, std::string_view what = {});
 // recv(2) with `flags` (MSG_PEEK to look without consuming).
 Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what = {});
 // shutdown(2) with `how` (SHUT_RD, SHUT_WR, SHUT_RDWR).
@@ -125,6 +145,14 @@ Result<short> poll_one(int fd, short events, int timeout_ms);
 // poll(2) on many: how many are ready (their revents set), 0 on timeout.
 // Entries with fd -1 are skipped, as poll does. EINTR restarts the wait.
 Result<int> poll(std::span<struct pollfd> fds, int timeout_ms);
+
+// Terminals and devices.
+// ioctl(2); errors name the request as `request_name` ("TIOCSWINSZ").
+Status ioctl(int fd, unsigned long request, void* arg, std::string_view request_name,
+             std::string_view what = {});
+// unlockpt(3) and ptsname_r(3) on a pty master.
+Status unlockpt(int fd, std::string_view what = {});
+Result<std::string> ptsname(int fd, std::string_view what = {});
 
 // Processes.
 struct Pipe {
