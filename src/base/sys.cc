@@ -1,7 +1,10 @@
 #include "base/sys.h"
 
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -475,10 +479,28 @@ Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint
   return {};
 }
 
-Result<Pipe> pipe() {
+Result<Pipe> pipe(std::string_view what) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(err("pipe", ""));
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(err("pipe", what));
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Result<pid_t> fork(std::string_view what) {
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(err("fork", what));
+  return pid;
+}
+
+Result<pid_t> clone(unsigned long flags, std::string_view what) {
+  auto pid =
+      static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid < 0) return fail(err("clone", what));
+  return pid;
+}
+
+Error execve(const std::string& path, char* const argv[], char* const envp[]) {
+  ::execve(path.c_str(), argv, envp);
+  return err("exec", path);
 }
 
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd) {
@@ -521,20 +543,105 @@ Status kill(pid_t pid, int sig) {
   return {};
 }
 
+void kill_in_signal_handler(pid_t pid, int sig) {
+  int saved = errno;
+  ::kill(pid, sig);
+  errno = saved;
+}
+
 Result<UniqueFd> pidfd_open(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) return fail(err("pidfd_open", std::to_string(pid)));
   return UniqueFd(fd);
 }
 
-Status setsid() {
-  if (::setsid() < 0) return fail(err("setsid", ""));
+Status pidfd_send_signal(int pidfd, int sig, std::string_view what) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0) return fail(err("kill", what));
   return {};
 }
 
-Status dup2(int from, int to) {
-  if (retry([&] { return ::dup2(from, to); }) < 0) return fail(err("dup2", ""));
+Status setsid(std::string_view what) {
+  if (::setsid() < 0) return fail(err("setsid", what));
   return {};
+}
+
+Status dup2(int from, int to, std::string_view what) {
+  if (retry([&] { return ::dup2(from, to); }) < 0) return fail(err("dup2", what));
+  return {};
+}
+
+Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what) {
+  if (::syscall(SYS_close_range, first, last, flags) != 0) return fail(err("close_range", what));
+  return {};
+}
+
+Status prctl(int option, unsigned long arg2, unsigned long arg3, std::string_view what) {
+  if (::prctl(option, arg2, arg3, 0UL, 0UL) != 0) return fail(err("prctl", what));
+  return {};
+}
+
+Status setrlimit(int resource, const struct rlimit& limit, std::string_view what) {
+  if (::setrlimit(resource, &limit) != 0) return fail(err("setrlimit", what));
+  return {};
+}
+
+Status setns(int fd, int nstype, std::string_view what) {
+  if (::setns(fd, nstype) != 0) return fail(err("setns", what));
+  return {};
+}
+
+Status unshare(int flags, std::string_view what) {
+  if (::unshare(flags) != 0) return fail(err("unshare", what));
+  return {};
+}
+
+Status sethostname(const std::string& name) {
+  if (::sethostname(name.data(), name.size()) != 0) return fail(err("sethostname", name));
+  return {};
+}
+
+Status setdomainname(const std::string& name) {
+  if (::setdomainname(name.data(), name.size()) != 0) return fail(err("setdomainname", name));
+  return {};
+}
+
+Status setresuid(uid_t id, std::string_view what) {
+  if (::setresuid(id, id, id) != 0) return fail(err("setuid", what));
+  return {};
+}
+
+Status setresgid(gid_t id, std::string_view what) {
+  if (::setresgid(id, id, id) != 0) return fail(err("setgid", what));
+  return {};
+}
+
+Status setgroups(const std::vector<gid_t>& groups, std::string_view what) {
+  if (::setgroups(groups.size(), groups.data()) != 0) return fail(err("setgroups", what));
+  return {};
+}
+
+Status capset(uint64_t effective, uint64_t permitted, uint64_t inheritable, std::string_view what) {
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  struct __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
+    data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
+    data[i].inheritable = static_cast<uint32_t>(inheritable >> (32 * i));
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) return fail(err("capset", what));
+  return {};
+}
+
+Status seccomp(unsigned operation, unsigned flags, void* args, std::string_view what) {
+  if (::syscall(SYS_seccomp, operation, flags, args) != 0) return fail(err("seccomp", what));
+  return {};
+}
+
+Result<int> bpf(int cmd, void* attr, unsigned size, std::string_view what) {
+  int r = static_cast<int>(::syscall(SYS_bpf, cmd, attr, size));
+  if (r < 0) return fail(err("bpf", what));
+  return r;
 }
 
 Status getrandom(std::span<uint8_t> out) {

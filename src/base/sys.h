@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -160,19 +161,55 @@ struct Pipe {
   UniqueFd write;
 };
 // pipe2(2) with O_CLOEXEC on both ends.
-Result<Pipe> pipe();
+Result<Pipe> pipe(std::string_view what = {});
+// fork(2): 0 in the child.
+Result<pid_t> fork(std::string_view what = {});
+// clone(2) without a new stack, like fork(2) with `flags` (CLONE_NEW*) and
+// SIGCHLD: 0 in the child.
+Result<pid_t> clone(unsigned long flags, std::string_view what = {});
+// execve(2): returns only on failure, with the error.
+Error execve(const std::string& path, char* const argv[], char* const envp[]);
 // posix_spawnp(3): argv[0] is looked up in PATH. `stdin_fd` and `stdout_fd`
 // (-1: inherited) become the child's descriptors 0 and 1.
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd);
 // waitpid(2): the raw status, or nullopt with `nohang` while it runs.
 Result<std::optional<int>> waitpid(pid_t pid, bool nohang);
 Status kill(pid_t pid, int sig);
+// kill(2) for a signal handler: async-signal-safe, so no Error (it would
+// allocate); a failure is ignored and errno is left as it was.
+void kill_in_signal_handler(pid_t pid, int sig);
 // pidfd_open(2): a descriptor that becomes readable when `pid` exits.
 Result<UniqueFd> pidfd_open(pid_t pid);
+Status pidfd_send_signal(int pidfd, int sig, std::string_view what = {});
 // setsid(2): a new session and process group, with no controlling terminal.
-Status setsid();
+Status setsid(std::string_view what = {});
 // dup2(2): `from` becomes `to` too (without close-on-exec, as for a child's stdio).
-Status dup2(int from, int to);
+Status dup2(int from, int to, std::string_view what = {});
+// close_range(2) with `flags` (CLOSE_RANGE_CLOEXEC to mark rather than close).
+Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what = {});
+// prctl(2) with up to two arguments (the rest 0).
+Status prctl(int option, unsigned long arg2, unsigned long arg3 = 0, std::string_view what = {});
+Status setrlimit(int resource, const struct rlimit& limit, std::string_view what = {});
+
+// Namespaces and credentials.
+Status setns(int fd, int nstype, std::string_view what = {});
+Status unshare(int flags, std::string_view what = {});
+Status sethostname(const std::string& name);
+Status setdomainname(const std::string& name);
+// setresuid(2) and setresgid(2) with real, effective and saved ids all `id`.
+Status setresuid(uid_t id, std::string_view what = {});
+Status setresgid(gid_t id, std::string_view what = {});
+Status setgroups(const std::vector<gid_t>& groups, std::string_view what = {});
+// capset(2) for this thread: the effective, permitted and inheritable sets as
+// bit masks (bit n: capability n).
+Status capset(uint64_t effective, uint64_t permitted, uint64_t inheritable,
+              std::string_view what = {});
+
+// Filters.
+// seccomp(2) `operation` with `flags` and `args` (a sock_fprog for a filter).
+Status seccomp(unsigned operation, unsigned flags, void* args, std::string_view what = {});
+// bpf(2) `cmd` on `attr` (a union bpf_attr of `size` bytes): its non-negative result.
+Result<int> bpf(int cmd, void* attr, unsigned size, std::string_view what = {});
 
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);
