@@ -2,15 +2,14 @@
 // and dispatches to the ferry library; maps errors to exit codes:
 //   0 success, 1 the transfer failed or some entries could not be copied,
 //   2 bad usage.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/sys.h"
+#include "base/text_file.h"
 #include "base/units.h"
 #include "ferry/auth.h"
 #include "ferry/client.h"
@@ -156,32 +157,31 @@ int run_cp(std::vector<std::string> args, const ferry::CopyOptions& o, bool json
 }
 
 int run_report(const std::string& trace, const std::string& out) {
-  std::ifstream in(trace, std::ios::binary);
-  if (!in) {
-    base::log::error("open {}: {}", trace, std::strerror(errno));
+  auto text = base::read_text(trace);
+  if (!text) {
+    base::log::error("{}", text.error().message());
     return 1;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto page = ferry::render_report_page(text.str(), trace);
+  auto page = ferry::render_report_page(*text, trace);
   if (!page) {
     base::log::error("{}", page.error().message());
     return 1;
   }
   // Never a partial page under the final name: write aside, then rename.
   std::string tmp = out + ".ferry-part";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << *page;
-    f.close();
-    if (!f) {
-      base::log::error("write {}: {}", tmp, std::strerror(errno));
-      std::remove(tmp.c_str());
-      return 1;
-    }
+  const std::string& html = *page;
+  base::Status written = [&]() -> base::Status {
+    base::UniqueFd f = TRY(base::sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666));
+    TRY_STATUS(base::sys::write_all(f.get(), html.data(), html.size(), tmp));
+    return base::sys::close(std::move(f), tmp);
+  }();
+  if (!written) {
+    base::log::error("write {}: {}", tmp, std::strerror(written.error().code()));
+    std::remove(tmp.c_str());
+    return 1;
   }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-    base::log::error("rename {} to {}: {}", tmp, out, std::strerror(errno));
+  if (auto renamed = base::sys::renameat(AT_FDCWD, tmp, AT_FDCWD, out); !renamed) {
+    base::log::error("rename {} to {}: {}", tmp, out, std::strerror(renamed.error().code()));
     std::remove(tmp.c_str());
     return 1;
   }

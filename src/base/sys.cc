@@ -1,11 +1,18 @@
 #include "base/sys.h"
 
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -14,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <vector>
 
 namespace base::sys {
@@ -177,6 +185,101 @@ Status posix_fadvise(int fd, off_t offset, off_t length, int advice) {
   return {};
 }
 
+Status mknodat(int dirfd, const std::string& path, mode_t mode, dev_t dev, std::string_view what) {
+  if (::mknodat(dirfd, path.c_str(), mode, dev) != 0)
+    return fail(err("mknod", name_or(what, path)));
+  return {};
+}
+
+Status mkfifo(const std::string& path, mode_t mode) {
+  if (::mkfifo(path.c_str(), mode) != 0) return fail(err("mkfifo", path));
+  return {};
+}
+
+Status fchownat(int dirfd, const std::string& path, uid_t uid, gid_t gid, int flags,
+                std::string_view what) {
+  if (::fchownat(dirfd, path.c_str(), uid, gid, flags) != 0)
+    return fail(err("chown", name_or(what, path)));
+  return {};
+}
+
+Status access(const std::string& path, int mode) {
+  if (::access(path.c_str(), mode) != 0) return fail(err("access", path));
+  return {};
+}
+
+Result<struct statfs> statfs(const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return fail(err("statfs", path));
+  return fs;
+}
+
+Result<std::string> realpath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) return fail(err("realpath", path));
+  return std::string(buf);
+}
+
+Result<UniqueFd> memfd_create(const std::string& name, unsigned flags, std::string_view what) {
+  int fd = ::memfd_create(name.c_str(), flags | MFD_CLOEXEC);
+  if (fd < 0) return fail(err("memfd_create", name_or(what, name)));
+  return UniqueFd(fd);
+}
+
+Result<FILE*> fopen(const std::string& path, const char* mode, std::string_view what) {
+  std::string m = std::string(mode) + "e";
+  FILE* f = ::fopen(path.c_str(), m.c_str());
+  if (!f) return fail(err("open", name_or(what, path)));
+  return f;
+}
+
+Result<DIR*> fdopendir(int fd, std::string_view what) {
+  DIR* d = ::fdopendir(fd);
+  if (!d) return fail(err("open directory", what));
+  return d;
+}
+
+Result<struct dirent*> readdir(DIR* dir, std::string_view what) {
+  errno = 0;  // readdir returns null both at the end and on error
+  struct dirent* e = ::readdir(dir);
+  if (!e && errno != 0) return fail(err("read directory", what));
+  return e;
+}
+
+Status mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data, std::string_view what) {
+  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags,
+              data.empty() ? nullptr : data.c_str()) != 0)
+    return fail(err("mount", name_or(what, target)));
+  return {};
+}
+
+Status umount2(const std::string& target, int flags, std::string_view what) {
+  if (::umount2(target.c_str(), flags) != 0) return fail(err("umount", name_or(what, target)));
+  return {};
+}
+
+Status pivot_root(const std::string& new_root, const std::string& put_old, std::string_view what) {
+  if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) != 0)
+    return fail(err("pivot_root", name_or(what, new_root)));
+  return {};
+}
+
+Status chroot(const std::string& path, std::string_view what) {
+  if (::chroot(path.c_str()) != 0) return fail(err("chroot", name_or(what, path)));
+  return {};
+}
+
+Status chdir(const std::string& path, std::string_view what) {
+  if (::chdir(path.c_str()) != 0) return fail(err("chdir", name_or(what, path)));
+  return {};
+}
+
+Status fchdir(int fd, std::string_view what) {
+  if (::fchdir(fd) != 0) return fail(err("chdir", what));
+  return {};
+}
+
 Result<size_t> read(int fd, void* buf, size_t len, std::string_view what) {
   ssize_t n = retry([&] { return ::read(fd, buf, len); });
   if (n < 0) return fail(err("read", what));
@@ -230,35 +333,9 @@ Status write_all(int fd, const void* buf, size_t len, std::string_view what) {
   return {};
 }
 
-Status mount(const std::string& source, const std::string& target, const char* type,
-             unsigned long flags, const std::string& data, std::string_view what) {
-  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags,
-              data.empty() ? nullptr : data.c_str()) != 0)
-    return fail(err("mount", what.empty() ? std::string_view(target) : what));
+Status close(UniqueFd fd, std::string_view what) {
+  if (::close(fd.release()) != 0) return fail(err("close", what));
   return {};
-}
-
-Status umount2(const std::string& target, int flags, std::string_view what) {
-  if (::umount2(target.c_str(), flags) != 0)
-    return fail(err("umount", what.empty() ? std::string_view(target) : what));
-  return {};
-}
-
-Result<pid_t> fork(std::string_view what) {
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(err("fork", what));
-  return pid;
-}
-
-Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what) {
-  if (::syscall(SYS_close_range, first, last, flags) != 0) return fail(err("close_range", what));
-  return {};
-}
-
-Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what) {
-  int fds[2];
-  if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return fail(err("socketpair", what));
-  return std::pair<UniqueFd, UniqueFd>(UniqueFd(fds[0]), UniqueFd(fds[1]));
 }
 
 Result<bool> flock_exclusive(int fd, std::string_view what) {
@@ -306,6 +383,67 @@ Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view w
   return static_cast<size_t>(n);
 }
 
+Result<UniqueFd> socket(int domain, int type, int protocol, std::string_view what) {
+  int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return fail(err("socket", what));
+  return UniqueFd(fd);
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what) {
+  int fds[2];
+  if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return fail(err("socketpair", what));
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Status bind(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what) {
+  if (::bind(fd, addr, len) != 0) return fail(err("bind", what));
+  return {};
+}
+
+Status listen(int fd, int backlog, std::string_view what) {
+  if (::listen(fd, backlog) != 0) return fail(err("listen on", what));
+  return {};
+}
+
+Result<UniqueFd> accept(int fd, struct sockaddr* addr, socklen_t* len) {
+  int r = retry([&] { return ::accept4(fd, addr, len, SOCK_CLOEXEC); });
+  if (r < 0) return fail(err("accept", ""));
+  return UniqueFd(r);
+}
+
+Status connect(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what) {
+  if (::connect(fd, addr, len) != 0) return fail(err("connect to", what));
+  return {};
+}
+
+Status getsockname(int fd, struct sockaddr* addr, socklen_t* len) {
+  if (::getsockname(fd, addr, len) != 0) return fail(err("getsockname", ""));
+  return {};
+}
+
+Status setsockopt(int fd, int level, int name, const void* value, socklen_t len,
+                  std::string_view what) {
+  if (::setsockopt(fd, level, name, value, len) != 0) return fail(err("setsockopt", what));
+  return {};
+}
+
+Status getsockopt(int fd, int level, int name, void* value, socklen_t* len, std::string_view what) {
+  if (::getsockopt(fd, level, name, value, len) != 0) return fail(err("getsockopt", what));
+  return {};
+}
+
+Result<size_t> send(int fd, const void* buf, size_t len, int flags, std::string_view what) {
+  ssize_t n = retry([&] { return ::send(fd, buf, len, flags); });
+  if (n < 0) return fail(err("send", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> sendmsg(int fd, const struct msghdr* msg, int flags, std::string_view what) {
+  ssize_t n = retry([&] { return ::sendmsg(fd, msg, flags); });
+  if (n < 0) return fail(err("send", what));
+  return static_cast<size_t>(n);
+}
+
 Status set_nonblocking(int fd, bool on) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return fail(err("fcntl", ""));
@@ -334,6 +472,24 @@ Result<int> poll(std::span<struct pollfd> fds, int timeout_ms) {
   return n;
 }
 
+Status ioctl(int fd, unsigned long request, void* arg, std::string_view request_name,
+             std::string_view what) {
+  if (retry([&] { return ::ioctl(fd, request, arg); }) != 0) return fail(err(request_name, what));
+  return {};
+}
+
+Status unlockpt(int fd, std::string_view what) {
+  if (::unlockpt(fd) != 0) return fail(err("unlockpt", what));
+  return {};
+}
+
+Result<std::string> ptsname(int fd, std::string_view what) {
+  char name[64];
+  int rc = ::ptsname_r(fd, name, sizeof name);  // returns the error, not only errno
+  if (rc != 0) return fail(Error::sys(rc, "ptsname", what));
+  return std::string(name);
+}
+
 Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
                      std::string_view what) {
   struct mount_attr attr {};
@@ -345,10 +501,28 @@ Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint
   return {};
 }
 
-Result<Pipe> pipe() {
+Result<Pipe> pipe(std::string_view what) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(err("pipe", ""));
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(err("pipe", what));
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Result<pid_t> fork(std::string_view what) {
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(err("fork", what));
+  return pid;
+}
+
+Result<pid_t> clone(unsigned long flags, std::string_view what) {
+  auto pid =
+      static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid < 0) return fail(err("clone", what));
+  return pid;
+}
+
+Error execve(const std::string& path, char* const argv[], char* const envp[]) {
+  ::execve(path.c_str(), argv, envp);
+  return err("exec", path);
 }
 
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd) {
@@ -391,20 +565,105 @@ Status kill(pid_t pid, int sig) {
   return {};
 }
 
+void kill_in_signal_handler(pid_t pid, int sig) {
+  int saved = errno;
+  ::kill(pid, sig);
+  errno = saved;
+}
+
 Result<UniqueFd> pidfd_open(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) return fail(err("pidfd_open", std::to_string(pid)));
   return UniqueFd(fd);
 }
 
-Status setsid() {
-  if (::setsid() < 0) return fail(err("setsid", ""));
+Status pidfd_send_signal(int pidfd, int sig, std::string_view what) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0) return fail(err("kill", what));
   return {};
 }
 
-Status dup2(int from, int to) {
-  if (retry([&] { return ::dup2(from, to); }) < 0) return fail(err("dup2", ""));
+Status setsid(std::string_view what) {
+  if (::setsid() < 0) return fail(err("setsid", what));
   return {};
+}
+
+Status dup2(int from, int to, std::string_view what) {
+  if (retry([&] { return ::dup2(from, to); }) < 0) return fail(err("dup2", what));
+  return {};
+}
+
+Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what) {
+  if (::syscall(SYS_close_range, first, last, flags) != 0) return fail(err("close_range", what));
+  return {};
+}
+
+Status prctl(int option, unsigned long arg2, unsigned long arg3, std::string_view what) {
+  if (::prctl(option, arg2, arg3, 0UL, 0UL) != 0) return fail(err("prctl", what));
+  return {};
+}
+
+Status setrlimit(int resource, const struct rlimit& limit, std::string_view what) {
+  if (::setrlimit(resource, &limit) != 0) return fail(err("setrlimit", what));
+  return {};
+}
+
+Status setns(int fd, int nstype, std::string_view what) {
+  if (::setns(fd, nstype) != 0) return fail(err("setns", what));
+  return {};
+}
+
+Status unshare(int flags, std::string_view what) {
+  if (::unshare(flags) != 0) return fail(err("unshare", what));
+  return {};
+}
+
+Status sethostname(const std::string& name) {
+  if (::sethostname(name.data(), name.size()) != 0) return fail(err("sethostname", name));
+  return {};
+}
+
+Status setdomainname(const std::string& name) {
+  if (::setdomainname(name.data(), name.size()) != 0) return fail(err("setdomainname", name));
+  return {};
+}
+
+Status setresuid(uid_t id, std::string_view what) {
+  if (::setresuid(id, id, id) != 0) return fail(err("setuid", what));
+  return {};
+}
+
+Status setresgid(gid_t id, std::string_view what) {
+  if (::setresgid(id, id, id) != 0) return fail(err("setgid", what));
+  return {};
+}
+
+Status setgroups(const std::vector<gid_t>& groups, std::string_view what) {
+  if (::setgroups(groups.size(), groups.data()) != 0) return fail(err("setgroups", what));
+  return {};
+}
+
+Status capset(uint64_t effective, uint64_t permitted, uint64_t inheritable, std::string_view what) {
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  struct __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
+    data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
+    data[i].inheritable = static_cast<uint32_t>(inheritable >> (32 * i));
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) return fail(err("capset", what));
+  return {};
+}
+
+Status seccomp(unsigned operation, unsigned flags, void* args, std::string_view what) {
+  if (::syscall(SYS_seccomp, operation, flags, args) != 0) return fail(err("seccomp", what));
+  return {};
+}
+
+Result<int> bpf(int cmd, void* attr, unsigned size, std::string_view what) {
+  int r = static_cast<int>(::syscall(SYS_bpf, cmd, attr, size));
+  if (r < 0) return fail(err("bpf", what));
+  return r;
 }
 
 Status getrandom(std::span<uint8_t> out) {

@@ -1,15 +1,20 @@
-// sys:: — one thin wrapper per system call. These are the only functions in
-// the code base that read errno. Each retries EINTR, opens with O_CLOEXEC, and
+// sys:: — one thin wrapper per system call (or libc call that sets errno), the
+// only code that reads errno. Each retries EINTR, opens with O_CLOEXEC, and
 // returns a Result whose Error names the call and its subject (usually a path).
 // Thread-safety: as the underlying system call.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,6 +57,40 @@ Status fsync(int fd, std::string_view what = {});
 // lseek with SEEK_DATA / SEEK_HOLE; returns -1 (no error) for ENXIO (no more data).
 Result<off_t> lseek(int fd, off_t offset, int whence, std::string_view what = {});
 Status posix_fadvise(int fd, off_t offset, off_t length, int advice);
+Status mknodat(int dirfd, const std::string& path, mode_t mode, dev_t dev,
+               std::string_view what = {});
+Status mkfifo(const std::string& path, mode_t mode);
+// fchownat(2); with AT_EMPTY_PATH and path "" it changes dirfd itself (an O_PATH fd).
+Status fchownat(int dirfd, const std::string& path, uid_t uid, gid_t gid, int flags,
+                std::string_view what = {});
+Status access(const std::string& path, int mode);
+Result<struct statfs> statfs(const std::string& path);
+// realpath(3): the absolute path with every symlink resolved.
+Result<std::string> realpath(const std::string& path);
+// memfd_create(2) with MFD_CLOEXEC.
+Result<UniqueFd> memfd_create(const std::string& name, unsigned flags, std::string_view what = {});
+// fopen(3) with "e" (close-on-exec) added to `mode`; the caller fcloses it.
+Result<FILE*> fopen(const std::string& path, const char* mode, std::string_view what = {});
+// fdopendir(3): the DIR owns `fd` from then on (closedir closes it).
+Result<DIR*> fdopendir(int fd, std::string_view what = {});
+// readdir(3): the next entry, or nullptr at the end.
+Result<struct dirent*> readdir(DIR* dir, std::string_view what = {});
+
+// Mounts and roots.
+// mount(2); an empty `source` or `data` is passed as NULL.
+Status mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data, std::string_view what = {});
+Status umount2(const std::string& target, int flags, std::string_view what = {});
+// pivot_root(2): `new_root` becomes / and the old root moves to `put_old`.
+Status pivot_root(const std::string& new_root, const std::string& put_old,
+                  std::string_view what = {});
+Status chroot(const std::string& path, std::string_view what = {});
+Status chdir(const std::string& path, std::string_view what = {});
+Status fchdir(int fd, std::string_view what = {});
+// mount_setattr(2) on `path` and, with `recursive`, every mount below it:
+// sets `set` and clears `clear` (MOUNT_ATTR_* bits).
+Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
+                     std::string_view what = {});
 
 // Data. Partial transfers are returned as counts, never retried silently.
 Result<size_t> read(int fd, void* buf, size_t len, std::string_view what = {});
@@ -65,6 +104,8 @@ Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len,
 Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string_view what = {});
 // Loops until all bytes are written.
 Status write_all(int fd, const void* buf, size_t len, std::string_view what = {});
+// close(2) with its error (a failed write-back shows here), never retried.
+Status close(UniqueFd fd, std::string_view what = {});
 
 // flock(2) LOCK_EX | LOCK_NB: true when locked, false when another holds it.
 Result<bool> flock_exclusive(int fd, std::string_view what = {});
@@ -86,8 +127,24 @@ Status set_cloexec(int fd, bool on);
 Result<int> dup(int fd, int lowest = 0);
 
 // Sockets and readiness.
+// socket(2) with SOCK_CLOEXEC.
+Result<UniqueFd> socket(int domain, int type, int protocol = 0, std::string_view what = {});
 // socketpair(2) with SOCK_CLOEXEC on both ends.
 Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view what = {});
+Status bind(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what = {});
+Status listen(int fd, int backlog, std::string_view what = {});
+// accept4(2) with SOCK_CLOEXEC; `addr` and `len` (may be null) receive the peer.
+Result<UniqueFd> accept(int fd, struct sockaddr* addr, socklen_t* len);
+// connect(2), not retried: EINTR and EINPROGRESS are the caller's to handle.
+Status connect(int fd, const struct sockaddr* addr, socklen_t len, std::string_view what = {});
+Status getsockname(int fd, struct sockaddr* addr, socklen_t* len);
+Status setsockopt(int fd, int level, int name, const void* value, socklen_t len,
+                  std::string_view what = {});
+Status getsockopt(int fd, int level, int name, void* value, socklen_t* len,
+                  std::string_view what = {});
+// send(2) and sendmsg(2) with `flags` (MSG_NOSIGNAL for a peer that may be gone).
+Result<size_t> send(int fd, const void* buf, size_t len, int flags, std::string_view what = {});
+Result<size_t> sendmsg(int fd, const struct msghdr* msg, int flags, std::string_view what = {});
 // recv(2) with `flags` (MSG_PEEK to look without consuming).
 Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what = {});
 // shutdown(2) with `how` (SHUT_RD, SHUT_WR, SHUT_RDWR).
@@ -101,14 +158,13 @@ Result<short> poll_one(int fd, short events, int timeout_ms);
 // Entries with fd -1 are skipped, as poll does. EINTR restarts the wait.
 Result<int> poll(std::span<struct pollfd> fds, int timeout_ms);
 
-// mount(2); an empty `source` or `data` is passed as NULL.
-Status mount(const std::string& source, const std::string& target, const char* type,
-             unsigned long flags, const std::string& data, std::string_view what = {});
-Status umount2(const std::string& target, int flags, std::string_view what = {});
-// mount_setattr(2) on `path` and, with `recursive`, every mount below it:
-// sets `set` and clears `clear` (MOUNT_ATTR_* bits).
-Status mount_setattr(const std::string& path, bool recursive, uint64_t set, uint64_t clear,
-                     std::string_view what = {});
+// Terminals and devices.
+// ioctl(2); errors name the request as `request_name` ("TIOCSWINSZ").
+Status ioctl(int fd, unsigned long request, void* arg, std::string_view request_name,
+             std::string_view what = {});
+// unlockpt(3) and ptsname_r(3) on a pty master.
+Status unlockpt(int fd, std::string_view what = {});
+Result<std::string> ptsname(int fd, std::string_view what = {});
 
 // Processes.
 struct Pipe {
@@ -116,23 +172,55 @@ struct Pipe {
   UniqueFd write;
 };
 // pipe2(2) with O_CLOEXEC on both ends.
-Result<Pipe> pipe();
+Result<Pipe> pipe(std::string_view what = {});
 // fork(2): 0 in the child.
 Result<pid_t> fork(std::string_view what = {});
-// close_range(2) with `flags` (CLOSE_RANGE_CLOEXEC to mark rather than close).
-Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what = {});
+// clone(2) without a new stack, like fork(2) with `flags` (CLONE_NEW*) and
+// SIGCHLD: 0 in the child.
+Result<pid_t> clone(unsigned long flags, std::string_view what = {});
+// execve(2): returns only on failure, with the error.
+Error execve(const std::string& path, char* const argv[], char* const envp[]);
 // posix_spawnp(3): argv[0] is looked up in PATH. `stdin_fd` and `stdout_fd`
 // (-1: inherited) become the child's descriptors 0 and 1.
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd);
 // waitpid(2): the raw status, or nullopt with `nohang` while it runs.
 Result<std::optional<int>> waitpid(pid_t pid, bool nohang);
 Status kill(pid_t pid, int sig);
+// kill(2) for a signal handler: async-signal-safe, so no Error (it would
+// allocate); a failure is ignored and errno is left as it was.
+void kill_in_signal_handler(pid_t pid, int sig);
 // pidfd_open(2): a descriptor that becomes readable when `pid` exits.
 Result<UniqueFd> pidfd_open(pid_t pid);
+Status pidfd_send_signal(int pidfd, int sig, std::string_view what = {});
 // setsid(2): a new session and process group, with no controlling terminal.
-Status setsid();
+Status setsid(std::string_view what = {});
 // dup2(2): `from` becomes `to` too (without close-on-exec, as for a child's stdio).
-Status dup2(int from, int to);
+Status dup2(int from, int to, std::string_view what = {});
+// close_range(2) with `flags` (CLOSE_RANGE_CLOEXEC to mark rather than close).
+Status close_range(unsigned first, unsigned last, unsigned flags, std::string_view what = {});
+// prctl(2) with up to two arguments (the rest 0).
+Status prctl(int option, unsigned long arg2, unsigned long arg3 = 0, std::string_view what = {});
+Status setrlimit(int resource, const struct rlimit& limit, std::string_view what = {});
+
+// Namespaces and credentials.
+Status setns(int fd, int nstype, std::string_view what = {});
+Status unshare(int flags, std::string_view what = {});
+Status sethostname(const std::string& name);
+Status setdomainname(const std::string& name);
+// setresuid(2) and setresgid(2) with real, effective and saved ids all `id`.
+Status setresuid(uid_t id, std::string_view what = {});
+Status setresgid(gid_t id, std::string_view what = {});
+Status setgroups(const std::vector<gid_t>& groups, std::string_view what = {});
+// capset(2) for this thread: the effective, permitted and inheritable sets as
+// bit masks (bit n: capability n).
+Status capset(uint64_t effective, uint64_t permitted, uint64_t inheritable,
+              std::string_view what = {});
+
+// Filters.
+// seccomp(2) `operation` with `flags` and `args` (a sock_fprog for a filter).
+Status seccomp(unsigned operation, unsigned flags, void* args, std::string_view what = {});
+// bpf(2) `cmd` on `attr` (a union bpf_attr of `size` bytes): its non-negative result.
+Result<int> bpf(int cmd, void* attr, unsigned size, std::string_view what = {});
 
 // Randomness from the kernel (getrandom, blocking until seeded).
 Status getrandom(std::span<uint8_t> out);

@@ -62,10 +62,7 @@ Result<std::string> read_regular_beneath(int root_fd, const std::string& path, s
 
 Status write_text(const std::string& path, std::string_view text) {
   UniqueFd fd = TRY(sys::open(path, O_WRONLY));
-  ssize_t n;
-  do n = ::write(fd.get(), text.data(), text.size());
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return fail(Error::sys(errno, "write", path + " = " + std::string(text)));
+  TRY_STATUS(sys::write(fd.get(), text.data(), text.size(), path + " = " + std::string(text)));
   return {};
 }
 
@@ -76,10 +73,9 @@ Status replace_file(const std::string& path, std::string_view text) {
   UniqueFd fd = TRY(sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
   TRY_STATUS(sys::write_all(fd.get(), text.data(), text.size(), tmp));
   fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
+  if (auto renamed = sys::renameat(AT_FDCWD, tmp, AT_FDCWD, path, path); !renamed) {
     ::unlink(tmp.c_str());
-    return fail(Error::sys(err, "rename", path));
+    return renamed;
   }
   return {};
 }

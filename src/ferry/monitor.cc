@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/sys.h"
 
 namespace ferry {
 
@@ -15,8 +16,7 @@ Monitor::~Monitor() {
 }
 
 base::Status Monitor::open_trace(const std::string& path) {
-  trace_ = std::fopen(path.c_str(), "we");
-  if (!trace_) return base::fail(base::Error::sys(errno, "open trace file", path));
+  trace_ = TRY(base::sys::fopen(path, "w", "trace file " + path));
   return {};
 }
 

@@ -3,7 +3,6 @@
 #include <linux/openat2.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -58,8 +57,7 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
       return base::fail_msg(fmt::format("{}: is a directory (use -r to copy trees)", shown));
     item.entry.kind = EntryKind::kDir;
     auto fd = TRY(sys::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown));
-    DIR* dir = fdopendir(fd.get());
-    if (!dir) return base::fail(base::Error::sys(errno, "open directory", shown));
+    DIR* dir = TRY(sys::fdopendir(fd.get(), shown));
     stack_.push_back({dir, fd.release(), path_in_root});
   } else if (S_ISLNK(st.st_mode)) {
     item.entry.kind = EntryKind::kSymlink;
@@ -75,14 +73,12 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
 base::Result<std::optional<WalkItem>> TreeWalk::next() {
   while (!stack_.empty()) {
     Level& top = stack_.back();
-    errno = 0;
-    struct dirent* de = readdir(top.dir);
-    if (!de) {
-      int err = errno;
-      std::string where = top.path_in_root;
+    auto read = sys::readdir(top.dir, top.path_in_root);
+    struct dirent* de = read ? *read : nullptr;
+    if (!de) {  // the end, or an error
       closedir(top.dir);
       stack_.pop_back();
-      if (err != 0) return base::fail(base::Error::sys(err, "read directory", where));
+      if (!read) return base::fail(std::move(read).error());
       continue;
     }
     std::string name = de->d_name;

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
+
 namespace net {
 using base::Error;
 using base::fail;
@@ -19,9 +21,7 @@ using base::UniqueFd;
 
 namespace {
 Status setopt(int fd, int level, int name, int value, const char* what) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-    return fail(Error::sys(errno, "setsockopt", what));
-  return {};
+  return base::sys::setsockopt(fd, level, name, &value, sizeof value, what);
 }
 }  // namespace
 
@@ -36,23 +36,21 @@ Result<UniqueFd> listen_tcp(const HostPort& where, int backlog) {
     addrs.push_back(a);
   Error last = Error::msg("no address");
   for (const SocketAddress& a : addrs) {
-    UniqueFd fd(::socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto fd = base::sys::socket(a.storage.ss_family, SOCK_STREAM);
     if (!fd) {
-      last = Error::sys(errno, "socket");
+      last = std::move(fd).error();
       continue;
     }
-    TRY_STATUS(setopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"));
+    TRY_STATUS(setopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"));
     if (any && a.storage.ss_family == AF_INET6)
-      TRY_STATUS(setopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"));
-    if (::bind(fd.get(), a.get(), a.length) != 0) {
-      last = Error::sys(errno, "bind", a.to_string());
+      TRY_STATUS(setopt(fd->get(), IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"));
+    auto ready = base::sys::bind(fd->get(), a.get(), a.length, a.to_string());
+    if (ready) ready = base::sys::listen(fd->get(), backlog, a.to_string());
+    if (!ready) {
+      last = std::move(ready).error();
       continue;
     }
-    if (::listen(fd.get(), backlog) != 0) {
-      last = Error::sys(errno, "listen on", a.to_string());
-      continue;
-    }
-    return fd;
+    return std::move(*fd);
   }
   return fail(std::move(last));
 }
@@ -60,22 +58,20 @@ Result<UniqueFd> listen_tcp(const HostPort& where, int backlog) {
 Result<SocketAddress> local_address(int fd) {
   SocketAddress a;
   a.length = sizeof a.storage;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a.storage), &a.length) != 0)
-    return fail(Error::sys(errno, "getsockname"));
+  TRY_STATUS(base::sys::getsockname(fd, reinterpret_cast<sockaddr*>(&a.storage), &a.length));
   return a;
 }
 
 Result<Accepted> accept(int listen_fd) {
   Accepted out;
   out.peer.length = sizeof out.peer.storage;
-  int fd;
-  do {
-    fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&out.peer.storage), &out.peer.length,
-                   SOCK_CLOEXEC);
-  } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
-  if (fd < 0) return fail(Error::sys(errno, "accept"));
-  out.fd.reset(fd);
-  return out;
+  for (;;) {
+    auto fd = base::sys::accept(listen_fd, reinterpret_cast<sockaddr*>(&out.peer.storage),
+                                &out.peer.length);
+    if (!fd && fd.error().code() == ECONNABORTED) continue;  // that peer gave up; wait on
+    out.fd = TRY(std::move(fd));
+    return out;
+  }
 }
 
 namespace {
@@ -83,17 +79,13 @@ Status connect_one(int fd, const SocketAddress& a, std::chrono::milliseconds tim
   // Non-blocking connect so a black-holed address cannot hang us.
   int flags = ::fcntl(fd, F_GETFL);
   ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  if (::connect(fd, a.get(), a.length) != 0) {
-    if (errno != EINPROGRESS) return fail(Error::sys(errno, "connect to", a.to_string()));
-    pollfd p{fd, POLLOUT, 0};
-    int n;
-    do {
-      n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    } while (n < 0 && errno == EINTR);
-    if (n == 0) return fail(Error::sys(ETIMEDOUT, "connect to", a.to_string()));
+  if (auto c = base::sys::connect(fd, a.get(), a.length, a.to_string()); !c) {
+    if (c.error().code() != EINPROGRESS) return c;
+    auto ready = base::sys::poll_one(fd, POLLOUT, static_cast<int>(timeout.count()));
+    if (ready && *ready == 0) return fail(Error::sys(ETIMEDOUT, "connect to", a.to_string()));
     int soerr = 0;
     socklen_t len = sizeof soerr;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+    (void)base::sys::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
     if (soerr != 0) return fail(Error::sys(soerr, "connect to", a.to_string()));
   }
   ::fcntl(fd, F_SETFL, flags);
@@ -106,18 +98,18 @@ Result<UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds ti
   auto addrs = TRY(resolve(where, /*passive=*/false));
   Error last = Error::msg("no address");
   for (const SocketAddress& a : addrs) {
-    UniqueFd fd(::socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto fd = base::sys::socket(a.storage.ss_family, SOCK_STREAM);
     if (!fd) {
-      last = Error::sys(errno, "socket");
+      last = std::move(fd).error();
       continue;
     }
-    TRY_STATUS(set_buffer_sizes(fd.get(), sndbuf, rcvbuf));
-    auto st = connect_one(fd.get(), a, timeout);
+    TRY_STATUS(set_buffer_sizes(fd->get(), sndbuf, rcvbuf));
+    auto st = connect_one(fd->get(), a, timeout);
     if (!st) {
       last = std::move(st).error();
       continue;
     }
-    return fd;
+    return std::move(*fd);
   }
   return fail(std::move(last));
 }
@@ -126,10 +118,8 @@ Status set_io_timeout(int fd, std::chrono::milliseconds idle) {
   timeval tv{};
   tv.tv_sec = idle.count() / 1000;
   tv.tv_usec = (idle.count() % 1000) * 1000;
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
-    return fail(Error::sys(errno, "setsockopt", "SO_RCVTIMEO"));
-  return {};
+  TRY_STATUS(base::sys::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv, "SO_RCVTIMEO"));
+  return base::sys::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv, "SO_RCVTIMEO");
 }
 
 Status set_nodelay(int fd, bool on) {

@@ -7,15 +7,15 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
+
+#include "base/sys.h"
 
 namespace net {
 
 base::Result<TcpStats> read_tcp_stats(int fd) {
   struct tcp_info info {};
   socklen_t len = sizeof info;
-  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
-    return base::fail(base::Error::sys(errno, "getsockopt", "TCP_INFO"));
+  TRY_STATUS(base::sys::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len, "TCP_INFO"));
   TcpStats s;
   s.busy_us = info.tcpi_busy_time;
   s.rwnd_limited_us = info.tcpi_rwnd_limited;
@@ -33,13 +33,13 @@ base::Result<TcpStats> read_tcp_stats(int fd) {
   s.total_retrans = info.tcpi_total_retrans;
   // Queue sizes and buffer sizes: each call is independent; a failure of one
   // leaves its field 0 rather than losing the whole reading.
-  (void)::ioctl(fd, SIOCINQ, &s.inq);
-  (void)::ioctl(fd, SIOCOUTQ, &s.outq);
-  (void)::ioctl(fd, SIOCOUTQNSD, &s.outq_unsent);
+  (void)base::sys::ioctl(fd, SIOCINQ, &s.inq, "SIOCINQ");
+  (void)base::sys::ioctl(fd, SIOCOUTQ, &s.outq, "SIOCOUTQ");
+  (void)base::sys::ioctl(fd, SIOCOUTQNSD, &s.outq_unsent, "SIOCOUTQNSD");
   socklen_t il = sizeof(int);
-  (void)::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s.sndbuf, &il);
+  (void)base::sys::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s.sndbuf, &il);
   il = sizeof(int);
-  (void)::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s.rcvbuf, &il);
+  (void)base::sys::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s.rcvbuf, &il);
   return s;
 }
 

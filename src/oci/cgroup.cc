@@ -102,10 +102,10 @@ base::Status make_dirs(const std::string& path, std::vector<std::string>& create
   for (const auto& part : split(path, '/')) {
     if (part.empty()) continue;
     cur += "/" + part;
-    if (::mkdir(cur.c_str(), 0755) == 0) {
+    if (auto made = base::sys::mkdirat(AT_FDCWD, cur, 0755)) {
       created.push_back(cur);
-    } else if (errno != EEXIST) {
-      return base::fail(base::Error::sys(errno, "mkdir", cur));
+    } else if (made.error().code() != EEXIST) {
+      return made;
     }
   }
   return {};
@@ -200,8 +200,9 @@ base::Status remove_tree(const std::string& dir) {
       for (const auto& s : subs) TRY_STATUS(remove_tree(s));
     }
   }
-  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT)
-    return base::fail(base::Error::sys(errno, "rmdir", dir));
+  if (auto removed = base::sys::unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
+      !removed && removed.error().code() != ENOENT)
+    return base::fail(base::Error::sys(removed.error().code(), "rmdir", dir));
   return {};
 }
 
@@ -220,8 +221,7 @@ const char* layout_name(CgroupLayout l) {
 }
 
 base::Result<CgroupLayout> Cgroup::detect_layout() {
-  struct statfs fs {};
-  if (::statfs(kRoot, &fs) != 0) return base::fail(base::Error::sys(errno, "statfs", kRoot));
+  struct statfs fs = TRY(base::sys::statfs(kRoot));
   if (fs.f_type == CGROUP2_SUPER_MAGIC) return CgroupLayout::kV2;
   bool v1 = false, v2 = false;
   for (const auto& h : hierarchies()) (h.controllers.empty() ? v2 : v1) = true;
@@ -270,7 +270,8 @@ base::Result<Cgroup> Cgroup::create(const std::string& cgroups_path, const std::
   auto own = own_cgroups();
   std::vector<std::string> created;
   auto undo = [&] {
-    for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
+    for (auto it = created.rbegin(); it != created.rend(); ++it)
+      (void)base::sys::unlinkat(AT_FDCWD, *it, AT_REMOVEDIR);
   };
   for (const auto& h : hierarchies()) {
     if (cg.layout_ == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
@@ -635,7 +636,7 @@ base::Status Cgroup::destroy() const {
       }
     }
     if (!busy) return {};
-    for (pid_t p : pids()) ::kill(p, SIGKILL);
+    for (pid_t p : pids()) (void)base::sys::kill(p, SIGKILL);
     if (frozen()) (void)freeze(false);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -1,13 +1,11 @@
 #include "oci/config.h"
 
-#include <cerrno>
-#include <fstream>
 #include <functional>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "base/text_file.h"
 #include "oci/json_fields.h"
 
 namespace oci {
@@ -192,11 +190,8 @@ base::Result<Process> parse_process_json(const nlohmann::json& j, const std::str
 }
 
 base::Result<Config> load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return base::fail(base::Error::sys(errno, "open", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = json::parse(text.str(), nullptr, false);
+  std::string text = TRY(base::read_text(path));
+  auto j = json::parse(text, nullptr, false);
   if (j.is_discarded()) return base::fail_msg(fmt::format("{}: not valid JSON", path));
   auto c = parse_config(j);
   if (!c) return base::fail(std::move(c).error().context(path));

@@ -6,7 +6,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -20,30 +19,26 @@ base::Result<base::UniqueFd> connect_console_socket(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) return base::fail_msg("--console-socket: path too long");
   std::memcpy(addr.sun_path, path.c_str(), path.size());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return base::fail(base::Error::sys(errno, "socket", "console"));
-  base::UniqueFd s(fd);
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return base::fail(base::Error::sys(errno, "connect", path).context("--console-socket"));
+  base::UniqueFd s = TRY(base::sys::socket(AF_UNIX, SOCK_STREAM, 0, "console"));
+  if (auto c = base::sys::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr); !c)
+    return base::fail(
+        base::Error::sys(c.error().code(), "connect", path).context("--console-socket"));
   return s;
 }
 
 base::Status setup_terminal(int socket_fd, bool bind_dev_console, uint16_t rows, uint16_t cols) {
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) return base::fail(base::Error::sys(errno, "open", "/dev/ptmx"));
-  base::UniqueFd m(master);
-  if (::unlockpt(m.get()) != 0) return base::fail(base::Error::sys(errno, "unlockpt", "/dev/ptmx"));
-  char name[64];
-  if (::ptsname_r(m.get(), name, sizeof name) != 0)
-    return base::fail(base::Error::sys(errno, "ptsname", "/dev/ptmx"));
+  // posix_openpt(3) is this open.
+  base::UniqueFd m = TRY(base::sys::open("/dev/ptmx", O_RDWR | O_NOCTTY));
+  int master = m.get();
+  TRY_STATUS(base::sys::unlockpt(master, "/dev/ptmx"));
+  std::string name = TRY(base::sys::ptsname(master, "/dev/ptmx"));
   base::UniqueFd slave = TRY(base::sys::open(name, O_RDWR | O_NOCTTY));
   if (bind_dev_console) TRY_STATUS(bind_console(name));
   if (rows || cols) {
     winsize ws{};
     ws.ws_row = rows;
     ws.ws_col = cols;
-    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0)
-      return base::fail(base::Error::sys(errno, "TIOCSWINSZ", "process.consoleSize"));
+    TRY_STATUS(base::sys::ioctl(slave.get(), TIOCSWINSZ, &ws, "TIOCSWINSZ", "process.consoleSize"));
   }
 
   char payload[] = "/dev/ptmx";
@@ -59,14 +54,11 @@ base::Status setup_terminal(int socket_fd, bool bind_dev_console, uint16_t rows,
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (::sendmsg(socket_fd, &msg, MSG_NOSIGNAL) < 0)
-    return base::fail(base::Error::sys(errno, "send pty master", "--console-socket"));
+  TRY_STATUS(base::sys::sendmsg(socket_fd, &msg, MSG_NOSIGNAL, "pty master --console-socket"));
 
-  if (::setsid() < 0) return base::fail(base::Error::sys(errno, "setsid", "terminal"));
-  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0)
-    return base::fail(base::Error::sys(errno, "TIOCSCTTY", name));
-  for (int fd = 0; fd < 3; ++fd)
-    if (::dup2(slave.get(), fd) < 0) return base::fail(base::Error::sys(errno, "dup2", name));
+  TRY_STATUS(base::sys::setsid("terminal"));
+  TRY_STATUS(base::sys::ioctl(slave.get(), TIOCSCTTY, nullptr, "TIOCSCTTY", name));
+  for (int fd = 0; fd < 3; ++fd) TRY_STATUS(base::sys::dup2(slave.get(), fd, name));
   return {};
 }
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/text_file.h"
 
 namespace oci {
@@ -71,10 +72,9 @@ const char* namespace_file(int flag) {
 
 base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const PlanOptions& o) {
   ContainerPlan plan;
-  char real[PATH_MAX];
-  if (!::realpath(bundle_arg.c_str(), real))
-    return base::fail(base::Error::sys(errno, "bundle", bundle_arg));
-  plan.bundle = real;
+  auto real = base::sys::realpath(bundle_arg);
+  if (!real) return base::fail(base::Error::sys(real.error().code(), "bundle", bundle_arg));
+  plan.bundle = std::move(*real);
   std::string config_path = plan.bundle + "/config.json";
   plan.config_text = TRY(base::read_text(config_path));
   auto j = nlohmann::json::parse(plan.config_text, nullptr, false);
@@ -90,8 +90,8 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
       return base::fail_msg(
           fmt::format("linux.namespaces: '{}' namespaces are not supported", ns.type));
     if (!ns.path.empty()) {
-      if (::access(ns.path.c_str(), F_OK) != 0)
-        return base::fail(base::Error::sys(errno, "linux.namespaces", ns.path));
+      if (auto found = base::sys::access(ns.path, F_OK); !found)
+        return base::fail(base::Error::sys(found.error().code(), "linux.namespaces", ns.path));
       if (flag == CLONE_NEWPID)
         plan.pid_ns_path = ns.path;
       else
@@ -139,7 +139,7 @@ base::Result<ContainerPlan> plan_container(const std::string& bundle_arg, const 
   struct stat st {};
   if (::stat(r.rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return base::fail_msg(fmt::format("root.path: '{}' is not a directory", r.rootfs));
-  if (::realpath(r.rootfs.c_str(), real)) r.rootfs = real;
+  if (auto resolved = base::sys::realpath(r.rootfs)) r.rootfs = std::move(*resolved);
   r.readonly = c.root_readonly;
   r.propagation = l.rootfs_propagation;
   for (size_t i = 0; i < c.mounts.size(); ++i)

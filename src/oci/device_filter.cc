@@ -1,6 +1,5 @@
 #include "oci/device_filter.h"
 
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace oci {
@@ -112,7 +112,8 @@ namespace {
 
 // Loads the program; with a log buffer only to explain a failure (the
 // verifier's log of a good program can be longer than any fixed buffer).
-int load_program(const std::vector<bpf_insn>& prog, std::vector<char>* log) {
+base::Result<base::UniqueFd> load_program(const std::vector<bpf_insn>& prog,
+                                          std::vector<char>* log) {
   static char license[] = "Apache-2.0";
   bpf_attr load{};
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
@@ -124,18 +125,19 @@ int load_program(const std::vector<bpf_insn>& prog, std::vector<char>* log) {
     load.log_size = static_cast<uint32_t>(log->size());
     load.log_level = 1;
   }
-  return static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load)));
+  int fd = TRY(base::sys::bpf(BPF_PROG_LOAD, &load, sizeof(load), "load"));
+  return base::UniqueFd(fd);
 }
 
 }  // namespace
 
 base::Status attach_device_filter(int cgroup_fd, const std::vector<DeviceRule>& rules) {
   std::vector<bpf_insn> prog = device_filter_program(rules);
-  int fd = load_program(prog, nullptr);
-  if (fd < 0) {
-    int err = errno;
+  auto loaded = load_program(prog, nullptr);
+  if (!loaded) {
+    int err = loaded.error().code();
     std::vector<char> log(1 << 20);
-    if (load_program(prog, &log) < 0 && std::strlen(log.data()) > 0) {
+    if (!load_program(prog, &log) && std::strlen(log.data()) > 0) {
       std::string text(log.data());
       auto last = text.find_last_of('\n', text.size() - 2);
       return base::fail_msg("load device filter: " +
@@ -143,14 +145,14 @@ base::Status attach_device_filter(int cgroup_fd, const std::vector<DeviceRule>& 
     }
     return base::fail(base::Error::sys(err, "bpf load", "device filter"));
   }
-  base::UniqueFd prog_fd(fd);
+  base::UniqueFd prog_fd = std::move(*loaded);
   bpf_attr attach{};
   attach.target_fd = static_cast<uint32_t>(cgroup_fd);
   attach.attach_bpf_fd = static_cast<uint32_t>(prog_fd.get());
   attach.attach_type = BPF_CGROUP_DEVICE;
   attach.attach_flags = BPF_F_ALLOW_MULTI;
-  if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach)) != 0)
-    return base::fail(base::Error::sys(errno, "bpf attach", "device filter"));
+  if (auto attached = base::sys::bpf(BPF_PROG_ATTACH, &attach, sizeof(attach)); !attached)
+    return base::fail(base::Error::sys(attached.error().code(), "bpf attach", "device filter"));
   return {};
 }
 

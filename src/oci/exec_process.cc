@@ -5,11 +5,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -98,15 +95,11 @@ base::Status open_namespaces(pid_t pid, std::vector<NamespaceFd>& out, base::Uni
     std::string theirs = fmt::format("/proc/{}/ns/{}", pid, namespace_file(flag));
     if (ns_inode(theirs) == ns_inode(fmt::format("/proc/self/ns/{}", namespace_file(flag))))
       continue;
-    int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return base::fail(base::Error::sys(errno, "open", theirs));
-    out.push_back({flag, base::UniqueFd(fd)});
+    out.push_back({flag, TRY(base::sys::open(theirs, O_RDONLY))});
   }
   std::string theirs = fmt::format("/proc/{}/ns/pid", pid);
   if (ns_inode(theirs) != ns_inode("/proc/self/ns/pid_for_children")) {
-    int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return base::fail(base::Error::sys(errno, "open", theirs));
-    pid_ns = base::UniqueFd(fd);
+    pid_ns = TRY(base::sys::open(theirs, O_RDONLY));
   }
   return {};
 }
@@ -117,11 +110,11 @@ base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vect
                             int root_fd, int console_fd) {
   TRY_STATUS(cg.add_process(0).map_error(
       [](base::Error e) { return e.context("join the container's cgroup"); }));
-  for (auto& n : ns)
-    if (::setns(n.fd.get(), n.flag) != 0)
-      return base::fail(base::Error::sys(errno, "setns", namespace_file(n.flag)));
-  if (::fchdir(root_fd) != 0 || ::chroot(".") != 0)
-    return base::fail(base::Error::sys(errno, "chroot", "the container's root"));
+  for (auto& n : ns) TRY_STATUS(base::sys::setns(n.fd.get(), n.flag, namespace_file(n.flag)));
+  auto rooted = base::sys::fchdir(root_fd);
+  if (rooted) rooted = base::sys::chroot(".");
+  if (!rooted)
+    return base::fail(base::Error::sys(rooted.error().code(), "chroot", "the container's root"));
   if (plan.terminal)
     TRY_STATUS(setup_terminal(console_fd, false, plan.console_height, plan.console_width));
   else
@@ -158,16 +151,12 @@ base::Result<pid_t> start_exec_process(const ExecOptions& o) {
     return base::fail_msg(fmt::format("cannot exec in container {}: it stopped", o.id));
   base::UniqueFd console;
   if (plan.terminal) console = TRY(connect_console_socket(o.console_socket));
-  if (pid_ns && ::setns(pid_ns.get(), CLONE_NEWPID) != 0)
-    return base::fail(base::Error::sys(errno, "setns", "pid namespace"));
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe", "exec"));
-  base::UniqueFd err_read(pipefd[0]), err_write(pipefd[1]);
+  if (pid_ns) TRY_STATUS(base::sys::setns(pid_ns.get(), CLONE_NEWPID, "pid namespace"));
+  auto [err_read, err_write] = TRY(base::sys::pipe("exec"));
 
-  pid_t pid = ::fork();
-  if (pid < 0) return base::fail(base::Error::sys(errno, "fork", "exec"));
+  pid_t pid = TRY(base::sys::fork("exec"));
   if (pid == 0) {
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    (void)base::sys::prctl(PR_SET_DUMPABLE, 0);
     err_read.reset();
     restore_default_sigpipe();
     auto failed = install_stdio(o.stdio);
@@ -180,13 +169,13 @@ base::Result<pid_t> start_exec_process(const ExecOptions& o) {
   console.reset();
   std::string error;
   char buf[1024];
-  for (ssize_t n; (n = ::read(err_read.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    error.append(buf, static_cast<size_t>(n));
+  for (;;) {
+    auto n = base::sys::read(err_read.get(), buf, sizeof buf);
+    if (!n || *n == 0) break;
+    error.append(buf, *n);
   }
   if (!error.empty()) {
-    ::waitpid(pid, nullptr, 0);
+    (void)base::sys::waitpid(pid, false);
     return base::fail_msg(error);
   }
   if (!o.pid_file.empty())

@@ -6,8 +6,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <fmt/format.h>
 
 #include "base/sys.h"
@@ -22,24 +20,19 @@ namespace {
 
 base::Status join_namespaces(const ContainerPlan& plan) {
   for (const auto& [flag, path] : plan.joins) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return base::fail(base::Error::sys(errno, "open namespace", path));
-    int rc = ::setns(fd, flag);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0)
-      return base::fail(base::Error::sys(err, "setns", path).context("linux.namespaces"));
+    auto fd = base::sys::open(path, O_RDONLY);
+    if (!fd) return base::fail(base::Error::sys(fd.error().code(), "open namespace", path));
+    TRY_STATUS(base::sys::setns(fd->get(), flag, path).map_error([](base::Error e) {
+      return e.context("linux.namespaces");
+    }));
   }
   return {};
 }
 
 base::Status become_root_in_user_namespace(const ContainerPlan& plan) {
   if (!(plan.clone_flags & CLONE_NEWUSER) && !plan.rootfs.in_user_namespace) return {};
-  if (::setresgid(0, 0, 0) != 0)
-    return base::fail(base::Error::sys(errno, "setgid", "0 in the user namespace"));
-  if (::setresuid(0, 0, 0) != 0)
-    return base::fail(base::Error::sys(errno, "setuid", "0 in the user namespace"));
-  return {};
+  TRY_STATUS(base::sys::setresgid(0, "0 in the user namespace"));
+  return base::sys::setresuid(0, "0 in the user namespace");
 }
 
 base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch,
@@ -50,13 +43,16 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
   TRY_STATUS(become_root_in_user_namespace(plan));
   TRY_STATUS(join_namespaces(plan));
   TRY_STATUS(become_root_in_user_namespace(plan));
-  if (plan.unshare_flags && ::unshare(plan.unshare_flags) != 0)
-    return base::fail(base::Error::sys(errno, "unshare", "linux.namespaces"));
+  if (plan.unshare_flags) TRY_STATUS(base::sys::unshare(plan.unshare_flags, "linux.namespaces"));
   const Config& c = plan.config;
-  if (!c.hostname.empty() && ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
-    return base::fail(base::Error::sys(errno, "sethostname", c.hostname).context("hostname"));
-  if (!c.domainname.empty() && ::setdomainname(c.domainname.data(), c.domainname.size()) != 0)
-    return base::fail(base::Error::sys(errno, "setdomainname", c.domainname).context("domainname"));
+  if (!c.hostname.empty())
+    TRY_STATUS(base::sys::sethostname(c.hostname).map_error([](base::Error e) {
+      return e.context("hostname");
+    }));
+  if (!c.domainname.empty())
+    TRY_STATUS(base::sys::setdomainname(c.domainname).map_error([](base::Error e) {
+      return e.context("domainname");
+    }));
   TRY_STATUS(bind_rootfs(plan.rootfs));
   // In a shared mount namespace the runtime must undo this bind if create fails.
   if (plan.rootfs.shared_mount_ns) TRY_STATUS(send_message(ch.sync_fd, "bound"));
@@ -103,7 +99,7 @@ void restore_default_sigpipe() {
 
 void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   // Not dumpable: no process in the container may open this one's /proc/<pid>/exe.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  (void)base::sys::prctl(PR_SET_DUMPABLE, 0);
   std::string state;
   std::string path;
   restore_default_sigpipe();
@@ -123,9 +119,7 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   (void)send_message(ch.sync_fd, "ready");
   ::close(ch.sync_fd);
   char byte;
-  ssize_t n;
-  do n = ::read(ch.fifo_fd, &byte, 1);
-  while (n < 0 && errno == EINTR);
+  (void)base::sys::read(ch.fifo_fd, &byte, 1);
   // fifo_fd stays open (close-on-exec): `start` waits for it to close, so it
   // returns, and poststart hooks run, only once the program has been executed.
   // If the program cannot be started, `start` reads why from the fifo.

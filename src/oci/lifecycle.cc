@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,8 +35,9 @@ base::Status make_root(const std::string& root) {
   for (size_t i = 1; i <= root.size(); ++i) {
     if (i == root.size() || root[i] == '/') {
       cur = root.substr(0, i);
-      if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST)
-        return base::fail(base::Error::sys(errno, "mkdir", cur).context("--root"));
+      if (auto made = base::sys::mkdirat(AT_FDCWD, cur, 0700);
+          !made && made.error().code() != EEXIST)
+        return base::fail(std::move(made).error().context("--root"));
     }
   }
   return {};
@@ -125,9 +125,10 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
     return base::fail_msg("process.terminal is true, so --console-socket is required");
   TRY_STATUS(make_root(o.root));
   std::string dir = container_dir(o.root, o.id);
-  if (::mkdir(dir.c_str(), 0700) != 0) {
-    if (errno == EEXIST) return base::fail_msg(fmt::format("container {} already exists", o.id));
-    return base::fail(base::Error::sys(errno, "mkdir", dir));
+  if (auto made = base::sys::mkdirat(AT_FDCWD, dir, 0700); !made) {
+    if (made.error().code() == EEXIST)
+      return base::fail_msg(fmt::format("container {} already exists", o.id));
+    return base::fail(std::move(made).error());
   }
   // From here on, a failure removes everything made so far.
   std::optional<Cgroup> cg;
@@ -135,8 +136,8 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
   ContainerRecord rec;
   auto undo = [&](base::Error e) -> base::Result<ContainerRecord> {
     if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
+      (void)base::sys::kill(pid, SIGKILL);
+      (void)base::sys::waitpid(pid, false);
     }
     if (!rec.shared_mount_ns.empty()) (void)release_shared_rootfs(rec.shared_mount_ns, rec.rootfs);
     if (cg) (void)cg->destroy();
@@ -144,7 +145,7 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
     return base::fail(std::move(e));
   };
   std::string fifo = fifo_path(o.root, o.id);
-  if (::mkfifo(fifo.c_str(), 0600) != 0) return undo(base::Error::sys(errno, "mkfifo", fifo));
+  if (auto made = base::sys::mkfifo(fifo, 0600); !made) return undo(made.error());
   if (auto w = base::replace_file(dir + "/config.json", plan.config_text); !w)
     return undo(w.error());
   auto made = Cgroup::create(plan.config.linux_section->cgroups_path, o.id);
@@ -161,24 +162,23 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
     if (!s) return undo(s.error());
     console = std::move(*s);
   }
-  int fifo_fd = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
-  if (fifo_fd < 0) return undo(base::Error::sys(errno, "open", fifo));
-  base::UniqueFd fifo_owner(fifo_fd);
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
-    return undo(base::Error::sys(errno, "socketpair", "sync"));
-  base::UniqueFd parent_end(pair[0]), child_end(pair[1]);
+  auto fifo_fd = base::sys::open(fifo, O_RDWR);
+  if (!fifo_fd) return undo(fifo_fd.error());
+  base::UniqueFd fifo_owner = std::move(*fifo_fd);
+  auto pair = base::sys::socketpair(AF_UNIX, SOCK_SEQPACKET, "sync");
+  if (!pair) return undo(pair.error());
+  base::UniqueFd parent_end = std::move(pair->first), child_end = std::move(pair->second);
 
   base::UniqueFd own_pid_ns;
   if (!plan.pid_ns_path.empty()) {
-    own_pid_ns = base::UniqueFd(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
-    int fd = ::open(plan.pid_ns_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWPID) != 0) {
-      int err = errno;
-      if (fd >= 0) ::close(fd);
-      return undo(base::Error::sys(err, "setns", plan.pid_ns_path).context("linux.namespaces"));
-    }
-    ::close(fd);
+    if (auto own = base::sys::open("/proc/self/ns/pid_for_children", O_RDONLY))
+      own_pid_ns = std::move(*own);
+    auto ns = base::sys::open(plan.pid_ns_path, O_RDONLY);
+    base::Status joined = ns ? base::sys::setns(ns->get(), CLONE_NEWPID)
+                             : base::Status(base::fail(std::move(ns).error()));
+    if (!joined)
+      return undo(base::Error::sys(joined.error().code(), "setns", plan.pid_ns_path)
+                      .context("linux.namespaces"));
   }
   rec.id = o.id;
   rec.bundle = plan.bundle;
@@ -190,15 +190,14 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
   rec.cgroup = cg->to_json();
   rec.has_poststop_hooks = !plan.config.hooks.poststop.empty();
 
-  pid = static_cast<pid_t>(
-      ::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-  if (pid == 0) {
+  auto cloned = base::sys::clone(static_cast<unsigned long>(plan.clone_flags), "container init");
+  if (cloned && *cloned == 0) {
     parent_end.reset();
     run_init(plan, InitChannels{child_end.get(), fifo_owner.get(), console.get(), o.stdio});
   }
-  int clone_err = errno;
-  if (own_pid_ns) ::setns(own_pid_ns.get(), CLONE_NEWPID);
-  if (pid < 0) return undo(base::Error::sys(clone_err, "clone", "container init"));
+  if (own_pid_ns) (void)base::sys::setns(own_pid_ns.get(), CLONE_NEWPID);
+  if (!cloned) return undo(cloned.error());
+  pid = *cloned;
   child_end.reset();
   console.reset();
   fifo_owner.reset();
@@ -230,23 +229,20 @@ base::Status start_container(const std::string& root, const std::string& id) {
   ContainerRecord rec = TRY(require_status(root, id, {Status::kCreated}, "start"));
   std::string fifo = fifo_path(root, id);
   // The read end tells when the init's copy of the fifo closes: at its execve.
-  base::UniqueFd watch(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENXIO)
+  base::UniqueFd watch;
+  if (auto w = base::sys::open(fifo, O_RDONLY | O_NONBLOCK)) watch = std::move(*w);
+  auto f = base::sys::open(fifo, O_WRONLY | O_NONBLOCK);
+  if (!f) {
+    if (f.error().code() == ENXIO)
       return base::fail_msg(fmt::format("cannot start container {}: its init process is gone", id));
-    return base::fail(base::Error::sys(errno, "open", fifo));
+    return base::fail(std::move(f).error());
   }
-  base::UniqueFd f(fd);
   char byte = '0';
-  if (::write(f.get(), &byte, 1) != 1) return base::fail(base::Error::sys(errno, "write", fifo));
-  f.reset();
+  TRY_STATUS(base::sys::write_all(f->get(), &byte, 1, fifo));
+  f->reset();
   ::unlink(fifo.c_str());
-  if (watch) {
-    pollfd p{watch.get(), 0, 0};  // no events asked: returns on POLLHUP (no writer left)
-    while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
-    }
-  }
+  // No events asked: returns on POLLHUP (no writer left).
+  if (watch) (void)base::sys::poll_one(watch.get(), 0, 10000);
   // The init writes why into the fifo when its program could not be started;
   // a program that ran and already exited leaves it empty.
   std::string why;
@@ -282,19 +278,14 @@ base::Status kill_container(const std::string& root, const std::string& id, int 
       TRY(require_status(root, id, {Status::kCreated, Status::kRunning, Status::kPaused}, "kill"));
   if (all) {
     auto cg = TRY(Cgroup::from_json(rec.cgroup));
-    for (pid_t p : cg.pids()) ::kill(p, signal);
+    for (pid_t p : cg.pids()) (void)base::sys::kill(p, signal);
     if (signal == SIGKILL && cg.frozen()) (void)cg.freeze(false);
     return {};
   }
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0));
-  if (pidfd < 0 || !init_alive(rec)) {
-    if (pidfd >= 0) ::close(pidfd);
+  auto pidfd = base::sys::pidfd_open(rec.pid);
+  if (!pidfd || !init_alive(rec))
     return base::fail_msg(fmt::format("container {} is not running", id));
-  }
-  base::UniqueFd p(pidfd);
-  if (::syscall(SYS_pidfd_send_signal, p.get(), signal, nullptr, 0) != 0)
-    return base::fail(base::Error::sys(errno, "kill", fmt::format("container {}", id)));
-  return {};
+  return base::sys::pidfd_send_signal(pidfd->get(), signal, fmt::format("container {}", id));
 }
 
 base::Status delete_container(const std::string& root, const std::string& id, bool force) {
@@ -307,12 +298,12 @@ base::Status delete_container(const std::string& root, const std::string& id, bo
   auto cg = Cgroup::from_json(rec.cgroup);
   if (s != Status::kStopped) {
     if (cg) {
-      for (pid_t p : cg->pids()) ::kill(p, SIGKILL);
+      for (pid_t p : cg->pids()) (void)base::sys::kill(p, SIGKILL);
       if (cg->frozen()) (void)cg->freeze(false);
     }
-    if (init_alive(rec)) ::kill(rec.pid, SIGKILL);
+    if (init_alive(rec)) (void)base::sys::kill(rec.pid, SIGKILL);
     for (int i = 0; i < 2000 && init_alive(rec); ++i) {
-      if (::waitpid(rec.pid, nullptr, WNOHANG) == rec.pid) break;
+      if (auto reaped = base::sys::waitpid(rec.pid, true); reaped && *reaped) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }

@@ -6,7 +6,6 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "oci/names.h"
 
 namespace oci {
@@ -49,33 +49,36 @@ base::Status drop_bounding(const CapabilitySets& c) {
   for (int cap = 0; cap < static_cast<int>(cap_max_bits()); ++cap) {
     bool keep = false;
     for (int b : c.bounding) keep = keep || b == cap;
-    if (!keep && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return base::fail(base::Error::sys(errno, "drop bounding capability", std::to_string(cap)));
+    if (keep) continue;
+    auto dropped = base::sys::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap));
+    if (!dropped && dropped.error().code() != EINVAL)  // EINVAL: not known to this kernel
+      return base::fail(base::Error::sys(dropped.error().code(), "drop bounding capability",
+                                         std::to_string(cap)));
   }
   return {};
 }
 
+uint64_t cap_mask(const std::vector<int>& list) {
+  uint64_t mask = 0;
+  for (int cap : list) mask |= uint64_t{1} << cap;  // names.cc knows no capability past 63
+  return mask;
+}
+
 base::Status set_capabilities(const CapabilitySets& c) {
-  cap_t caps = cap_init();
-  auto set = [&](const std::vector<int>& list, cap_flag_t flag) {
-    std::vector<cap_value_t> v(list.begin(), list.end());
-    if (!v.empty()) cap_set_flag(caps, flag, static_cast<int>(v.size()), v.data(), CAP_SET);
-  };
-  set(c.effective, CAP_EFFECTIVE);
-  set(c.permitted, CAP_PERMITTED);
-  set(c.inheritable, CAP_INHERITABLE);
-  int rc = cap_set_proc(caps);
-  int err = errno;
-  cap_free(caps);
-  if (rc != 0) return base::fail(base::Error::sys(err, "capset", "process.capabilities"));
-  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  TRY_STATUS(base::sys::capset(cap_mask(c.effective), cap_mask(c.permitted),
+                               cap_mask(c.inheritable), "process.capabilities"));
+  (void)base::sys::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
   // Like runc: an ambient capability must also be permitted and inheritable, or
   // the kernel refuses it; such an entry is skipped rather than failing the container.
   for (int a : c.ambient) {
     bool allowed = std::find(c.permitted.begin(), c.permitted.end(), a) != c.permitted.end() &&
                    std::find(c.inheritable.begin(), c.inheritable.end(), a) != c.inheritable.end();
-    if (allowed && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, a, 0, 0) != 0)
-      return base::fail(base::Error::sys(errno, "raise ambient capability", std::to_string(a)));
+    if (!allowed) continue;
+    if (auto raised =
+            base::sys::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, static_cast<unsigned long>(a));
+        !raised)
+      return base::fail(
+          base::Error::sys(raised.error().code(), "raise ambient capability", std::to_string(a)));
   }
   return {};
 }
@@ -194,9 +197,8 @@ base::Result<ProcessPlan> plan_process(const Process& p, const nlohmann::json& s
 
 base::Status apply_rlimits(const ProcessPlan& p) {
   for (size_t i = 0; i < p.rlimits.size(); ++i)
-    if (::setrlimit(p.rlimits[i].first, &p.rlimits[i].second) != 0)
-      return base::fail(
-          base::Error::sys(errno, "setrlimit", p.rlimit_names[i]).context("process.rlimits"));
+    TRY_STATUS(base::sys::setrlimit(p.rlimits[i].first, p.rlimits[i].second, p.rlimit_names[i])
+                   .map_error([](base::Error e) { return e.context("process.rlimits"); }));
   return {};
 }
 
@@ -223,9 +225,11 @@ base::Result<std::string> resolve_executable(const ProcessPlan& p) {
     }
     if (found.empty()) return base::fail(exec_error(name, "executable file not found in $PATH"));
   }
-  struct stat st {};
-  if (::stat(found.c_str(), &st) != 0)
-    return base::fail(exec_error(name, fmt::format("stat {}: {}", found, lower_strerror(errno))));
+  auto found_stat = base::sys::fstatat(AT_FDCWD, found, 0);
+  if (!found_stat)
+    return base::fail(exec_error(
+        name, fmt::format("stat {}: {}", found, lower_strerror(found_stat.error().code()))));
+  const struct stat& st = *found_stat;
   if (S_ISDIR(st.st_mode))
     return base::fail(exec_error(name, "permission denied (it is a directory)"));
   if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
@@ -242,33 +246,35 @@ base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   // The work that needs syscalls a user's seccomp profile may deny comes first:
   // every fd past stdio and the preserved ones closes at execve (CVE-2024-21626),
   // and the cwd is entered and checked while still root (runc's first attempt).
-  if (::syscall(SYS_close_range, 3 + p.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    return base::fail(base::Error::sys(errno, "close_range", "inherited fds"));
-  bool cwd_entered = ::chdir(p.cwd.c_str()) == 0;
-  if (!cwd_entered && errno != EACCES && errno != EPERM)
-    return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
+  TRY_STATUS(base::sys::close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U,
+                                    CLOSE_RANGE_CLOEXEC, "inherited fds"));
+  auto entered = base::sys::chdir(p.cwd);
+  bool cwd_entered = entered.has_value();
+  if (!cwd_entered && entered.error().code() != EACCES && entered.error().code() != EPERM)
+    return base::fail(std::move(entered).error().context("process.cwd"));
   if (cwd_entered) TRY_STATUS(check_cwd_inside_root(p.cwd));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the drop.
   if (!p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
   if (p.capabilities) TRY_STATUS(drop_bounding(*p.capabilities));
-  if (::setgroups(p.user.additional_gids.size(), p.user.additional_gids.data()) != 0 &&
-      errno != EPERM)
-    return base::fail(base::Error::sys(errno, "setgroups", "process.user.additionalGids"));
-  ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
-  if (::setresgid(p.user.gid, p.user.gid, p.user.gid) != 0)
-    return base::fail(
-        base::Error::sys(errno, "setgid", std::to_string(p.user.gid)).context("process.user.gid"));
-  if (::setresuid(p.user.uid, p.user.uid, p.user.uid) != 0)
-    return base::fail(
-        base::Error::sys(errno, "setuid", std::to_string(p.user.uid)).context("process.user.uid"));
-  ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (auto grouped = base::sys::setgroups(p.user.additional_gids, "process.user.additionalGids");
+      !grouped && grouped.error().code() != EPERM)
+    return grouped;
+  (void)base::sys::prctl(PR_SET_KEEPCAPS, 1);
+  TRY_STATUS(
+      base::sys::setresgid(p.user.gid, std::to_string(p.user.gid)).map_error([](base::Error e) {
+        return e.context("process.user.gid");
+      }));
+  TRY_STATUS(
+      base::sys::setresuid(p.user.uid, std::to_string(p.user.uid)).map_error([](base::Error e) {
+        return e.context("process.user.uid");
+      }));
+  (void)base::sys::prctl(PR_SET_KEEPCAPS, 0);
   if (p.capabilities) TRY_STATUS(set_capabilities(*p.capabilities));
-  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return base::fail(base::Error::sys(errno, "prctl", "no_new_privs"));
+  if (p.no_new_privileges) TRY_STATUS(base::sys::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, "no_new_privs"));
   ::umask(p.user.umask.value_or(022));
   if (!cwd_entered) {  // root could not enter it (root squash, a user-only mode): as the user
-    if (::chdir(p.cwd.c_str()) != 0)
-      return base::fail(base::Error::sys(errno, "chdir", p.cwd).context("process.cwd"));
+    TRY_STATUS(
+        base::sys::chdir(p.cwd).map_error([](base::Error e) { return e.context("process.cwd"); }));
     TRY_STATUS(check_cwd_inside_root(p.cwd));
   }
   std::vector<char*> argv, envp;
@@ -277,9 +283,8 @@ base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   for (const auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   if (p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
-  ::execve(path.c_str(), argv.data(), envp.data());
-  int err = errno;
-  return base::fail(exec_error(path, lower_strerror(err)));
+  base::Error failed = base::sys::execve(path, argv.data(), envp.data());
+  return base::fail(exec_error(path, lower_strerror(failed.code())));
 }
 
 }  // namespace oci

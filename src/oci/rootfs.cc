@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,10 +27,7 @@ std::string fd_path(int fd) {
 
 base::Status do_mount(const std::string& source, const std::string& target, const char* type,
                       unsigned long flags, const std::string& data, const std::string& what) {
-  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags,
-              data.empty() ? nullptr : data.c_str()) != 0)
-    return base::fail(base::Error::sys(errno, "mount", what));
-  return {};
+  return base::sys::mount(source, target, type, flags, data, what);
 }
 
 std::vector<std::string> components(const std::string& path) {
@@ -64,12 +60,12 @@ base::Result<base::UniqueFd> make_target(int root_fd, const std::string& dest, b
     if (!fd && fd.error().code() == ENOENT) {
       bool last = i + 1 == parts.size();
       if (last && as_file) {
-        int f = ::openat(parent.get(), parts[i].c_str(),
-                         O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (f < 0 && errno != EEXIST) return base::fail(base::Error::sys(errno, "create", dest));
-        if (f >= 0) ::close(f);
-      } else if (::mkdirat(parent.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
-        return base::fail(base::Error::sys(errno, "mkdir", dest));
+        auto f = base::sys::openat(parent.get(), parts[i], O_CREAT | O_WRONLY | O_NOFOLLOW, 0644);
+        if (!f && f.error().code() != EEXIST)
+          return base::fail(base::Error::sys(f.error().code(), "create", dest));
+      } else if (auto made = base::sys::mkdirat(parent.get(), parts[i], 0755, dest);
+                 !made && made.error().code() != EEXIST) {
+        return base::fail(std::move(made).error());
       }
       fd = open_in_root(root_fd, next);
     }
@@ -135,7 +131,7 @@ base::Status mount_cgroup(int root_fd, const MountPlan& m, const RootfsPlan& pla
                             sub_what));
     if (controllers == "cpu,cpuacct") {  // the names programs look for
       for (const char* alias : {"cpu", "cpuacct"})
-        (void)::symlinkat(name.c_str(), top.get(), ("../" + std::string(alias)).c_str());
+        (void)base::sys::symlinkat(name, top.get(), "../" + std::string(alias));
     }
   }
   if (m.flags & MS_RDONLY) {
@@ -149,8 +145,11 @@ base::Status mount_cgroup(int root_fd, const MountPlan& m, const RootfsPlan& pla
 base::Status mount_one(int root_fd, const MountPlan& m, const RootfsPlan& plan, size_t index) {
   std::string what = fmt::format("mounts[{}] {}", index, m.destination);
   bool as_file = m.bind && !is_dir(m.source);
-  if (m.bind && ::access(m.source.c_str(), F_OK) != 0)
-    return base::fail(base::Error::sys(errno, "bind source", m.source).context(what));
+  if (m.bind) {
+    if (auto found = base::sys::access(m.source, F_OK); !found)
+      return base::fail(
+          base::Error::sys(found.error().code(), "bind source", m.source).context(what));
+  }
   base::UniqueFd target = TRY_CTX(make_target(root_fd, m.destination, as_file), what);
   std::string tpath = fd_path(target.get());
   if (m.bind) {
@@ -196,13 +195,12 @@ base::Status make_device(int root_fd, const DeviceNode& d, bool bind_instead) {
   }
   mode_t kind = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
   dev_t dev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
-  (void)::unlinkat(dir.get(), name.c_str(), 0);
-  if (::mknodat(dir.get(), name.c_str(), kind | (d.mode & 07777), dev) != 0)
-    return base::fail(base::Error::sys(errno, "mknod", d.path));
+  (void)base::sys::unlinkat(dir.get(), name, 0);
+  TRY_STATUS(base::sys::mknodat(dir.get(), name, kind | (d.mode & 07777), dev, d.path));
   base::UniqueFd node = TRY_CTX(make_target(root_fd, d.path, false), what);
-  if (::fchmodat(AT_FDCWD, fd_path(node.get()).c_str(), d.mode & 07777, 0) != 0 ||
-      ::fchownat(node.get(), "", d.uid, d.gid, AT_EMPTY_PATH) != 0)
-    return base::fail(base::Error::sys(errno, "chmod/chown", d.path));
+  auto owned = base::sys::fchmodat(AT_FDCWD, fd_path(node.get()), d.mode & 07777);
+  if (owned) owned = base::sys::fchownat(node.get(), "", d.uid, d.gid, AT_EMPTY_PATH);
+  if (!owned) return base::fail(base::Error::sys(owned.error().code(), "chmod/chown", d.path));
   return {};
 }
 
@@ -230,8 +228,8 @@ base::Status populate_dev(int root_fd, const RootfsPlan& plan) {
         {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
     };
     for (const auto& [target, name] : kLinks) {
-      if (::symlinkat(target, dev.get(), name) != 0 && errno != EEXIST)
-        return base::fail(base::Error::sys(errno, "symlink", std::string("/dev/") + name));
+      auto linked = base::sys::symlinkat(target, dev.get(), name, std::string("/dev/") + name);
+      if (!linked && linked.error().code() != EEXIST) return linked;
     }
   }
   for (const auto& d : plan.devices) TRY_STATUS(make_device(root_fd, d, plan.in_user_namespace));
@@ -292,29 +290,23 @@ base::Status populate_rootfs(const RootfsPlan& plan) {
 
 base::Status enter_rootfs(const RootfsPlan& plan) {
   if (plan.shared_mount_ns) {
-    if (::chdir(plan.rootfs.c_str()) != 0)
-      return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
-    if (::chroot(".") != 0) return base::fail(base::Error::sys(errno, "chroot", plan.rootfs));
+    TRY_STATUS(base::sys::chdir(plan.rootfs));
+    TRY_STATUS(base::sys::chroot(".", plan.rootfs));
   } else if (plan.no_pivot) {
-    if (::chdir(plan.rootfs.c_str()) != 0)
-      return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
+    TRY_STATUS(base::sys::chdir(plan.rootfs));
     TRY_STATUS(do_mount(plan.rootfs, "/", nullptr, MS_MOVE, "", "move root"));
-    if (::chroot(".") != 0) return base::fail(base::Error::sys(errno, "chroot", plan.rootfs));
+    TRY_STATUS(base::sys::chroot(".", plan.rootfs));
   } else {
     base::UniqueFd old_root = TRY(base::sys::open("/", O_DIRECTORY | O_RDONLY));
     base::UniqueFd new_root = TRY(base::sys::open(plan.rootfs, O_DIRECTORY | O_RDONLY));
-    if (::fchdir(new_root.get()) != 0)
-      return base::fail(base::Error::sys(errno, "chdir", plan.rootfs));
-    if (::syscall(SYS_pivot_root, ".", ".") != 0)
-      return base::fail(base::Error::sys(errno, "pivot_root", plan.rootfs));
-    if (::fchdir(old_root.get()) != 0)
-      return base::fail(base::Error::sys(errno, "chdir", "old root"));
+    TRY_STATUS(base::sys::fchdir(new_root.get(), plan.rootfs));
+    TRY_STATUS(base::sys::pivot_root(".", ".", plan.rootfs));
+    TRY_STATUS(base::sys::fchdir(old_root.get(), "old root"));
     // Keep the host from seeing the unmount of the old root.
     TRY_STATUS(do_mount("", ".", nullptr, MS_SLAVE | MS_REC, "", "old root"));
-    if (::umount2(".", MNT_DETACH) != 0)
-      return base::fail(base::Error::sys(errno, "umount", "old root"));
+    TRY_STATUS(base::sys::umount2(".", MNT_DETACH, "old root"));
   }
-  if (::chdir("/") != 0) return base::fail(base::Error::sys(errno, "chdir", "/"));
+  TRY_STATUS(base::sys::chdir("/"));
   for (const auto& [file, value] : plan.sysctl)
     TRY_STATUS(base::write_text(file, value).map_error([](base::Error e) {
       return e.context("linux.sysctl");
@@ -348,17 +340,17 @@ base::Status enter_rootfs(const RootfsPlan& plan) {
 }
 
 base::Status release_shared_rootfs(const std::string& ns_path, const std::string& rootfs) {
-  base::UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto ns = base::sys::open(ns_path, O_RDONLY);
   if (!ns) return {};  // the namespace's holder is gone, and its mounts with it
-  pid_t pid = ::fork();
-  if (pid < 0) return base::fail(base::Error::sys(errno, "fork", "release the container's root"));
+  pid_t pid = TRY(base::sys::fork("release the container's root"));
   if (pid == 0) {
-    if (::setns(ns.get(), CLONE_NEWNS) != 0) ::_exit(errno);
-    ::_exit(::umount2(rootfs.c_str(), MNT_DETACH) == 0 || errno == EINVAL ? 0 : errno);
+    if (auto entered = base::sys::setns(ns->get(), CLONE_NEWNS); !entered)
+      ::_exit(entered.error().code());
+    auto unmounted = base::sys::umount2(rootfs, MNT_DETACH);
+    ::_exit(unmounted || unmounted.error().code() == EINVAL ? 0 : unmounted.error().code());
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  auto waited = base::sys::waitpid(pid, false);
+  int status = waited && *waited ? **waited : 0;
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
     return base::fail(base::Error::sys(WEXITSTATUS(status), "unmount", rootfs)
                           .context("release the container's root in " + ns_path));
@@ -366,8 +358,7 @@ base::Status release_shared_rootfs(const std::string& ns_path, const std::string
 }
 
 base::Status bind_console(const std::string& slave_path) {
-  int fd = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd >= 0) ::close(fd);
+  (void)base::sys::open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW, 0600);
   return do_mount(slave_path, "/dev/console", nullptr, MS_BIND, "", "/dev/console");
 }
 

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "base/dirs.h"
+#include "base/sys.h"
 #include "base/text_file.h"
 #include "base/unique_fd.h"
 #include "oci/json_fields.h"
@@ -210,15 +211,15 @@ base::Result<std::optional<SeccompProgram>> compile_uncached(const nlohmann::jso
       }
     }
   }
-  int fd = ::memfd_create("seccomp-bpf", MFD_CLOEXEC);
-  if (fd < 0) return base::fail(base::Error::sys(errno, "memfd_create", "seccomp"));
-  base::UniqueFd mem(fd);
+  base::UniqueFd mem = TRY(base::sys::memfd_create("seccomp-bpf", 0, "seccomp"));
   if (int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc != 0)
     return base::fail(base::Error::sys(-rc, "seccomp_export_bpf", "linux.seccomp"));
   off_t size = ::lseek(mem.get(), 0, SEEK_END);
   prog.instructions.resize(static_cast<size_t>(size) / sizeof(sock_filter));
-  if (::pread(mem.get(), prog.instructions.data(), static_cast<size_t>(size), 0) != size)
-    return base::fail(base::Error::sys(errno, "read", "seccomp program"));
+  size_t got = TRY(base::sys::pread(mem.get(), prog.instructions.data(), static_cast<size_t>(size),
+                                    0, "seccomp program"));
+  if (got != static_cast<size_t>(size))
+    return base::fail(base::Error::sys(EIO, "read", "seccomp program"));
   return std::optional<SeccompProgram>(std::move(prog));
 }
 
@@ -228,9 +229,7 @@ base::Status load_seccomp(const SeccompProgram& p) {
   sock_fprog fprog{};
   fprog.len = static_cast<unsigned short>(p.instructions.size());
   fprog.filter = const_cast<sock_filter*>(p.instructions.data());
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p.flags, &fprog) != 0)
-    return base::fail(base::Error::sys(errno, "seccomp", "load filter"));
-  return {};
+  return base::sys::seccomp(SECCOMP_SET_MODE_FILTER, p.flags, &fprog, "load filter");
 }
 
 }  // namespace oci

@@ -3,15 +3,16 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <cerrno>
 #include <initializer_list>
+
+#include "base/sys.h"
 
 namespace oci {
 namespace {
 
 volatile pid_t g_forward_to = 0;
 void forward(int sig) {
-  if (g_forward_to > 0) ::kill(g_forward_to, sig);
+  if (g_forward_to > 0) base::sys::kill_in_signal_handler(g_forward_to, sig);
 }
 
 }  // namespace
@@ -31,9 +32,8 @@ int exit_status_of(int wait_status) {
 
 int wait_forwarding_signals(pid_t pid) {
   forward_signals_to(pid);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  auto waited = base::sys::waitpid(pid, false);
+  int status = waited && *waited ? **waited : 0;
   g_forward_to = 0;
   return exit_status_of(status);
 }

@@ -1,6 +1,6 @@
 #include "berth/container/container_handle.h"
 
-#include <errno.h>
+#include <cerrno>
 
 #include <utility>
 

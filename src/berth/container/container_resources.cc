@@ -1,6 +1,6 @@
 #include "berth/container/container_resources.h"
 
-#include <errno.h>
+#include <cerrno>
 #include <sys/mount.h>
 
 #include <fmt/format.h>
