@@ -102,6 +102,16 @@ bool finish_options(CLI::App* cmd, RunFlags& f, Globals& g) {
   return true;
 }
 
+// An attached container the kernel's OOM killer ended: docker's status (137),
+// and one line saying why, which docker leaves to `inspect`.
+void report_oom(const berth::ContainerExit& e) {
+  if (e.oom_killed)
+    std::fprintf(stderr,
+                 "berth: the container ran out of memory and the kernel killed it (exit %d; "
+                 "raise --memory)\n",
+                 e.status);
+}
+
 }  // namespace
 
 void add_run_commands(CLI::App& app, Globals& g) {
@@ -122,7 +132,8 @@ void add_run_commands(CLI::App& app, Globals& g) {
       return;
     }
     if (run_flags.o.detach) std::printf("%s\n", id.c_str());
-    g.exit_code = *r;
+    report_oom(*r);
+    g.exit_code = r->status;
   });
 
   auto* create = app.add_subcommand("create", "make a container without starting it");
@@ -144,8 +155,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
   start->callback([&g] {
     auto r = berth::start_container({g.root, g.run_root}, target, attach);
     if (!r) return fail(g, r.error());
+    report_oom(*r);
     if (attach)
-      g.exit_code = *r;
+      g.exit_code = r->status;
     else
       std::printf("%s\n", target.c_str());
   });

@@ -564,6 +564,15 @@ std::vector<pid_t> Cgroup::pids() const {
   return {all.begin(), all.end()};
 }
 
+uint64_t Cgroup::oom_kills() const {
+  if (layout_ != CgroupLayout::kV2) {
+    auto d = dir_for("memory");
+    return d.empty() ? 0 : read_keyed(d + "/memory.oom_control")["oom_kill"];
+  }
+  auto d = dir_for("");
+  return d.empty() ? 0 : read_keyed(d + "/memory.events")["oom_kill"];
+}
+
 nlohmann::json Cgroup::stats() const {
   nlohmann::json data = nlohmann::json::object();
   if (layout_ != CgroupLayout::kV2) {

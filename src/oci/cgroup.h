@@ -49,6 +49,9 @@ class Cgroup {
   bool frozen() const;
   // Every process in the cgroup (and its children).
   std::vector<pid_t> pids() const;
+  // How many processes the kernel's OOM killer ended in it (memory.oom_control
+  // on v1, memory.events on v2); 0 when the memory controller is not there.
+  uint64_t oom_kills() const;
   // runc's `events --stats` "data" object: cpu, memory, pids, blkio, hugetlb.
   nlohmann::json stats() const;
   // Removes the directories; kills stragglers first when `kill` is set.

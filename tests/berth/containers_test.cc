@@ -359,3 +359,27 @@ TEST(BerthContainers, AnUnusableRootFailsEveryCommandWithOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// A container that outgrows --memory is killed by the kernel: 137 as in
+// docker, a line saying so, and OOMKilled in the record; a container that
+// fits says nothing of the kind.
+TEST(BerthContainers, AnOomKillIsReportedAndRecorded) {
+  Engine e;
+  // busybox dd allocates its block (64 MiB) and fills it: past a 16 MiB limit.
+  auto oom = e.berth({"run", "--name", "big", "--memory", "16m", "localhost/box", "busybox", "dd",
+                      "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  EXPECT_EQ(oom.exit_code, 137) << oom.err;
+  EXPECT_NE(oom.err.find("ran out of memory"), std::string::npos) << oom.err;
+  auto big = nlohmann::json::parse(e.berth({"inspect", "big"}).out, nullptr, false);
+  EXPECT_EQ(big.value("OOMKilled", false), true) << big.dump();
+  auto fits = e.berth({"run", "--name", "small", "--memory", "16m", "localhost/box", "busybox",
+                       "dd", "if=/dev/zero", "of=/dev/null", "bs=1M", "count=1"});
+  EXPECT_EQ(fits.exit_code, 0) << fits.err;
+  EXPECT_EQ(fits.err.find("ran out of memory"), std::string::npos) << fits.err;
+  auto small = nlohmann::json::parse(e.berth({"inspect", "small"}).out, nullptr, false);
+  EXPECT_EQ(small.value("OOMKilled", true), false) << small.dump();
+}
+
+}  // namespace

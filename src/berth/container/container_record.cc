@@ -25,6 +25,7 @@ base::Status save_container(const std::string& root, const ContainerRecord& r) {
       {"Created", r.created},
       {"State", r.state},
       {"ExitCode", r.exit_code},
+      {"OOMKilled", r.oom_killed},
       {"Pid", r.pid},
       {"MonitorPid", r.monitor_pid},
       {"Finished", r.finished},
@@ -65,6 +66,7 @@ base::Result<ContainerRecord> load_container(const std::string& root, const std:
       r.restart_max = j["RestartPolicy"].value("MaximumRetryCount", 0);
     }
     r.restart_count = j.value("RestartCount", 0);
+    r.oom_killed = j.value("OOMKilled", false);
     r.stop_requested = j.value("StopRequested", false);
     r.started = j.value("Started", "");
   } catch (const nlohmann::json::exception&) {

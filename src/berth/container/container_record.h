@@ -35,6 +35,7 @@ struct ContainerRecord {
   std::string created;
   std::string state = "created";  // created | running | exited
   int exit_code = 0;
+  bool oom_killed = false;  // its last life was ended by the kernel's OOM killer
   int pid = 0;           // the container's init (host pid) while running
   int monitor_pid = 0;   // its monitor
   std::string finished;  // when it exited

@@ -292,7 +292,8 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   return id;
 }
 
-base::Result<int> start_container(const Paths& p, const std::string& id_or_name, bool attach) {
+base::Result<ContainerExit> start_container(const Paths& p, const std::string& id_or_name,
+                                            bool attach) {
   ContainerRecord found = reconcile(p, TRY(find_container(p.root, id_or_name)));
   std::string dir = container_dir(p.root, found.id);
   if (found.state == "running")
@@ -307,7 +308,7 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
       return base::fail_msg(fmt::format("container {} is already running", found.name));
     channel = TRY(start_locked(p, h, attach));
   }
-  if (!attach) return 0;
+  if (!attach) return ContainerExit{};
   // Attached: Ctrl-C reaches the monitor too (same process group); it forwards it.
   // The monitor says "exit N" once the container is gone; it may still be
   // deleting a --rm container's files, which needs no waiting for.
@@ -315,10 +316,14 @@ base::Result<int> start_container(const Paths& p, const std::string& id_or_name,
   auto said = oci::receive_message(channel.get());
   if (!said) return base::fail_msg("the container's monitor ended without an exit status");
   if (said->first != "exit") return base::fail_msg(said->second);
-  return std::atoi(said->second.c_str());
+  ContainerExit exit;
+  exit.status = std::atoi(said->second.c_str());
+  exit.oom_killed = said->second.find(" oom") != std::string::npos;
+  return exit;
 }
 
-base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id_out) {
+base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o,
+                                          std::string* id_out) {
   std::string id = TRY(create_container(p, o));
   if (id_out) *id_out = id;
   auto started = start_container(p, id, !o.detach);

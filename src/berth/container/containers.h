@@ -14,18 +14,26 @@
 
 namespace berth {
 
+// How an attached container ended: its status (128+n for signal n), and
+// whether the kernel's OOM killer ended it (its memory limit was reached).
+struct ContainerExit {
+  int status = 0;
+  bool oom_killed = false;
+};
+
 // Makes the container (record, files, bundle; state "created"); returns its id.
 base::Result<std::string> create_container(const Paths& p, const RunOptions& o);
 // Starts a created or exited container: mounts its root and hands it to a new
-// monitor. Attached: waits and returns the exit status; else returns 0 once it runs.
-base::Result<int> start_container(const Paths& p, const std::string& id_or_name, bool attach);
+// monitor. Attached: waits and returns how it ended; else returns {0} once it runs.
+base::Result<ContainerExit> start_container(const Paths& p, const std::string& id_or_name,
+                                            bool attach);
 // Marks a container as stopped on purpose: its monitor will not restart it.
 base::Status request_stop(const Paths& p, const std::string& id);
 // Removes every container that is not running; returns their ids.
 base::Result<std::vector<std::string>> prune_containers(const Paths& p);
 // Creates and starts the container. Attached (no --detach): waits and returns
 // the container's exit status. Detached: returns 0 once it runs; `id` is set.
-base::Result<int> run_container(const Paths& p, const RunOptions& o, std::string* id);
+base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o, std::string* id);
 base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds);
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force);
 struct LogLine {

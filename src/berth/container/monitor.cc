@@ -90,6 +90,7 @@ class Monitor {
   bool told_running_ = false;  // "running" was sent
   bool owned_ = false;         // berth said "go": the root and network are ours
   bool exit_told_ = false;     // an attached berth has its "exit"
+  bool oom_killed_ = false;    // the last life ended by the OOM killer
 };
 
 void Monitor::tell(const std::string& kind, const std::string& body) {
@@ -156,6 +157,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
                  });
   log_lines(log_fd.get(), "stdout", pending, true);
   int status = TRY(base::sys::waitpid(made->pid, false)).value_or(0);
+  oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
   return oci::exit_status_of(status);
 }
 
@@ -197,6 +199,7 @@ base::Result<int> Monitor::life_with_pipes(bool interactive) {
               });
   for (int i = 0; i < 2; ++i) log_lines(log_fd.get(), streams[i], pending[i], true);
   int status = TRY(base::sys::waitpid(made.pid, false)).value_or(0);
+  oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
   return oci::exit_status_of(status);
 }
 
@@ -211,7 +214,7 @@ int Monitor::finish(int code, const std::string& error) {
     if (exit_told_) return;
     exit_told_ = true;
     if (error.empty())
-      tell("exit", std::to_string(code));
+      tell("exit", std::to_string(code) + (oom_killed_ ? " oom" : ""));
     else
       tell("error", error);
   };
@@ -223,6 +226,7 @@ int Monitor::finish(int code, const std::string& error) {
     ContainerRecord& rec = handle->record();
     rec.state = "exited";
     rec.exit_code = code;
+    rec.oom_killed = oom_killed_;
     rec.pid = 0;
     rec.finished = base::now_rfc3339();
     if (rec.auto_remove) {

@@ -21,7 +21,8 @@
 //                                       the monitor owns its root and network
 //                     (end of file)     berth is gone or failed: the monitor
 //                                       kills the container and cleans up
-//   monitor -> berth  "exit" <status>   attached only: the container is gone
+//   monitor -> berth  "exit" <status>[ oom]   attached only: the container is
+//                                       gone (" oom": the OOM killer ended it)
 //                                       (sent at once, 141, when the attached
 //                                       reader went away; it then runs on,
 //                                       logged, as if detached)
