@@ -49,15 +49,31 @@ base::Status remove_files(const Paths& p, const std::string& id) {
   return base::remove_tree(trash);
 }
 
-// Trash whose monitor is gone (a --rm container's, or a killed `rm`'s):
-// whatever it still holds is taken back and its files deleted.
-void sweep_trash(const Paths& p) {
+// What killed commands left in containers/, deleted after whatever it
+// still holds is taken back: trash whose monitor is gone (a --rm
+// container's, or a killed `rm`'s), and a directory that never got its
+// record (a `create` killed before writing it). The name lock keeps out a
+// create between making a directory and locking it.
+void sweep_leftovers(const Paths& p) {
   std::error_code ec;
+  std::optional<base::FileLock> names;
   for (const auto& e : std::filesystem::directory_iterator(containers_dir(p.root), ec)) {
     std::string name = e.path().filename();
-    if (name.rfind(".removing-", 0) != 0 || monitor_alive(e.path())) continue;
-    if (release_host_resources(p, name.substr(10), e.path()))
-      (void)base::remove_tree(e.path());
+    if (name.rfind(".removing-", 0) == 0) {
+      if (!monitor_alive(e.path()) && release_host_resources(p, name.substr(10), e.path()))
+        (void)base::remove_tree(e.path());
+      continue;
+    }
+    if (base::path_exists(e.path() / "container.json")) continue;
+    if (!names) {
+      auto l = base::FileLock::acquire(p.root + "/containers.lock");
+      if (!l) return;
+      names.emplace(std::move(*l));
+    }
+    auto h = ContainerHandle::lock_without_record(p.root, name);
+    if (h && !base::path_exists(e.path() / "container.json") &&
+        release_host_resources(p, name, e.path()))
+      (void)remove_files(p, name);
   }
 }
 
@@ -250,7 +266,7 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
 }  // namespace
 
 std::vector<ContainerRecord> containers(const Paths& p) {
-  sweep_trash(p);
+  sweep_leftovers(p);
   std::vector<ContainerRecord> out;
   for (auto& r : list_containers(p.root)) out.push_back(reconcile(p, std::move(r)));
   sweep_network_attachments(p);
