@@ -8,8 +8,8 @@
 
 #include "apps/berth/commands.h"
 #include "berth/image/image_store.h"
-#include "berth/registry/puller.h"
 #include "berth/image/reference.h"
+#include "berth/registry/puller.h"
 #include "berth/registry/registry_auth.h"
 #include "berth/registry/registry_settings.h"
 

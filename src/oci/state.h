@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
 #include "base/process_identity.h"
 #include "base/timestamp.h"
-#include "base/error.h"
 
 namespace oci {
 

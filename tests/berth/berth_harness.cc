@@ -154,7 +154,8 @@ std::string Engine::host_traces(const std::set<std::string>& given) const {
         out += "cgroup: " + (h.path() / "berth" / id).string() + "\n";
   }
   for (const auto& id : ids)
-    if (fs::exists(dir_ / ("run/" + id), ec)) out += "runtime state: " + (dir_ / ("run/" + id)) + "\n";
+    if (fs::exists(dir_ / ("run/" + id), ec))
+      out += "runtime state: " + (dir_ / ("run/" + id)) + "\n";
   return out;
 }
 

@@ -59,11 +59,10 @@ void expect_rm_cleans_fully(const Engine& e, std::set<std::string> ids) {
     EXPECT_EQ(rm.exit_code, 0) << rm.err;
   }
   e.berth({"ps", "-a"});  // finishes the trash of removals that were killed
-  EXPECT_TRUE(e2e::eventually([&] { return e.host_traces(ids).empty(); }))
-      << e.host_traces(ids);
+  EXPECT_TRUE(e2e::eventually([&] { return e.host_traces(ids).empty(); })) << e.host_traces(ids);
 }
 
-const std::vector<std::string> kRun = {"run", "-d", "--name", "web", "-p", "8099:80",
+const std::vector<std::string> kRun = {"run",           "-d",    "--name", "web", "-p", "8099:80",
                                        "localhost/box", "sleep", "100"};
 
 TEST(BerthFaults, AFailedStepOfRunUndoesEveryStepBeforeIt) {
@@ -83,8 +82,8 @@ TEST(BerthFaults, AFailedStepOfRunUndoesEveryStepBeforeIt) {
 
 TEST(BerthFaults, AFailedStartLeavesACreatedContainerThatStartsLater) {
   Engine e;
-  auto create = e.berth({"create", "--name", "job", "-p", "8098:80", "localhost/box", "sleep",
-                         "100"});
+  auto create =
+      e.berth({"create", "--name", "job", "-p", "8098:80", "localhost/box", "sleep", "100"});
   ASSERT_EQ(create.exit_code, 0) << create.err;
   std::string id = Engine::split(create.out).at(0);
   for (const std::string step :

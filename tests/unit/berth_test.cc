@@ -9,8 +9,8 @@
 
 #include "berth/container/container_spec.h"
 #include "berth/image/layer_decompressor.h"
-#include "berth/output_template.h"
 #include "berth/network/port_mapping.h"
+#include "berth/output_template.h"
 
 namespace {
 

@@ -36,9 +36,9 @@ struct ContainerRecord {
   std::string state = "created";  // created | running | exited
   int exit_code = 0;
   bool oom_killed = false;  // its last life was ended by the kernel's OOM killer
-  int pid = 0;           // the container's init (host pid) while running
-  int monitor_pid = 0;   // its monitor
-  std::string finished;  // when it exited
+  int pid = 0;              // the container's init (host pid) while running
+  int monitor_pid = 0;      // its monitor
+  std::string finished;     // when it exited
   bool auto_remove = false;
   bool interactive = false;    // -i: the container reads the monitor's stdin
   bool tty = false;            // -t: the container's stdio is a pty the monitor holds

@@ -1,7 +1,7 @@
 #include "berth/container/container_resources.h"
 
-#include <cerrno>
 #include <sys/mount.h>
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -101,8 +101,7 @@ base::Status release_network(const Paths& p, const std::string& id) {
   return detach_network({p.root, p.run_root}, id);
 }
 
-base::Status release_host_resources(const Paths& p, const std::string& id,
-                                    const std::string& dir) {
+base::Status release_host_resources(const Paths& p, const std::string& id, const std::string& dir) {
   base::Status runtime = release_runtime(p, id);
   base::Status root = release_root(dir);
   base::Status network = release_network(p, id);

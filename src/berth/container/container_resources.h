@@ -59,8 +59,7 @@ class NetworkLease {
 // cgroup a killed runtime made but never recorded; seam "release.runtime"),
 // the root mount ("release.mount") and the network ("release.network").
 // Idempotent; every step is tried, the first failure is returned.
-base::Status release_host_resources(const Paths& p, const std::string& id,
-                                    const std::string& dir);
+base::Status release_host_resources(const Paths& p, const std::string& id, const std::string& dir);
 // Its three steps, for the monitor, which reports the exit between them.
 base::Status release_runtime(const Paths& p, const std::string& id);
 base::Status release_root(const std::string& dir);

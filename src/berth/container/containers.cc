@@ -27,8 +27,8 @@
 #include "berth/container/container_handle.h"
 #include "berth/container/container_network.h"
 #include "berth/container/container_resources.h"
-#include "berth/image/image_store.h"
 #include "berth/container/monitor.h"
+#include "berth/image/image_store.h"
 #include "oci/lifecycle.h"
 #include "oci/sync_socket.h"
 
@@ -249,8 +249,8 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
   if (!said) return base::fail_msg("the container's monitor ended before it started the container");
   if (said->first != "running") return base::fail_msg(said->second);
   rec.state = "running";
-  if (std::sscanf(said->second.c_str(), "%d %d", &rec.pid, &rec.monitor_pid) != 2 ||
-      rec.pid <= 0 || rec.monitor_pid <= 0)
+  if (std::sscanf(said->second.c_str(), "%d %d", &rec.pid, &rec.monitor_pid) != 2 || rec.pid <= 0 ||
+      rec.monitor_pid <= 0)
     return base::fail_msg("the container's monitor sent no process ids");
   rec.exit_code = 0;
   rec.stop_requested = false;

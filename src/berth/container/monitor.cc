@@ -126,8 +126,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
   TRY_STATUS(base::make_dirs(o_.run_root));
   std::string sock = fmt::format("{}/c-{}.sock", o_.run_root, o_.id.substr(0, 12));
   base::UniqueFd listener = TRY(listen_console(sock));
-  base::UniqueFd log_fd =
-      TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
+  base::UniqueFd log_fd = TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
   oci::CreateOptions create;
   create.root = o_.run_root;
   create.id = o_.id;
@@ -163,8 +162,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
 
 base::Result<int> Monitor::life_with_pipes(bool interactive) {
   ContainerStdio stdio = TRY(ContainerStdio::make(interactive));
-  base::UniqueFd log_fd =
-      TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
+  base::UniqueFd log_fd = TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
   oci::CreateOptions create;
   create.root = o_.run_root;
   create.id = o_.id;

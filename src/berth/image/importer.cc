@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "base/timestamp.h"
 #include "base/sys.h"
+#include "base/timestamp.h"
 #include "berth/image/reference.h"
 
 namespace berth {

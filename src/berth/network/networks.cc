@@ -15,13 +15,13 @@
 
 #include <fmt/format.h>
 
-#include "base/timestamp.h"
-#include "base/file_lock.h"
 #include "base/dirs.h"
+#include "base/file_lock.h"
+#include "base/sha256.h"
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "base/timestamp.h"
 #include "base/unique_fd.h"
-#include "base/sha256.h"
 
 namespace berth {
 namespace fs = std::filesystem;
@@ -73,8 +73,8 @@ nlohmann::json to_json(const Network& n) {
 nlohmann::json to_json(const Attachment& a) {
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& p : a.ports) ports.push_back(to_json(p));
-  return {{"Network", a.network},   {"ContainerId", a.container_id}, {"Name", a.container_name},
-          {"Address", a.address},   {"HostVeth", a.host_veth},       {"Ports", ports}};
+  return {{"Network", a.network}, {"ContainerId", a.container_id}, {"Name", a.container_name},
+          {"Address", a.address}, {"HostVeth", a.host_veth},       {"Ports", ports}};
 }
 
 base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {

@@ -14,8 +14,8 @@
 #include "base/error.h"
 #include "berth/image/image_store.h"
 #include "berth/image/manifest.h"
-#include "berth/registry/pull_progress.h"
 #include "berth/image/reference.h"
+#include "berth/registry/pull_progress.h"
 #include "berth/registry/registry_client.h"
 
 namespace berth {
