@@ -96,6 +96,8 @@ void add_image_commands(CLI::App& app, Globals& g) {
   auto* rmi = app.add_subcommand("rmi", "remove image names (and data no image uses)");
   rmi->add_option("images", names, "names or ids")->required();
   rmi->callback([&g] {
+    // Containers' trash (a killed rm, a --rm run) pins layers until swept.
+    (void)berth::containers({g.root, g.run_root});
     berth::ImageStore store(g.root);
     for (const auto& n : names) {
       auto removed = store.remove(n);
@@ -162,10 +164,12 @@ void add_image_commands(CLI::App& app, Globals& g) {
       image->add_subcommand("prune", "delete data no image needs (-a: and unused images)");
   prune->add_flag("-a,--all", prune_all, "also remove images no container uses");
   prune->callback([&g] {
+    // Also sweeps containers' trash, which pins layers until it goes.
+    auto listed = berth::containers({g.root, g.run_root});
     berth::ImageStore store(g.root);
     if (prune_all) {
       std::set<std::string> used;
-      for (const auto& c : berth::containers({g.root, g.run_root})) used.insert(c.image_id);
+      for (const auto& c : listed) used.insert(c.image_id);
       for (const auto& i : store.list()) {
         if (used.count(i.id)) continue;
         auto removed = store.remove(i.id);
