@@ -8,6 +8,7 @@
 #include "apps/berth/commands.h"
 #include "base/text_file.h"
 #include "base/units.h"
+#include "berth/container/container_logs.h"
 #include "berth/container/containers.h"
 #include "berth/network/port_mapping.h"
 #include "oci/exec_process.h"
@@ -105,12 +106,17 @@ void add_container_commands(CLI::App& app, Globals& g) {
         std::fflush(out);
       }
     };
-    auto lines = berth::read_logs(p, target, &offset);
-    if (!lines) return fail(g, lines.error());
-    size_t from = tail >= 0 && static_cast<size_t>(tail) < lines->size()
-                      ? lines->size() - static_cast<size_t>(tail)
-                      : 0;
-    print(*lines, from);
+    if (tail >= 0) {
+      auto start = berth::log_tail_offset(p, target, static_cast<uint64_t>(tail));
+      if (!start) return fail(g, start.error());
+      offset = *start;
+    }
+    for (;;) {  // in pieces: a large log is never held whole
+      auto lines = berth::read_logs(p, target, &offset);
+      if (!lines) return fail(g, lines.error());
+      if (lines->empty()) break;
+      print(*lines, 0);
+    }
     while (follow) {
       auto rec = berth::inspect_container(p, target);
       bool running = rec && (*rec)["State"] == "running";

@@ -127,6 +127,28 @@ TEST(BerthLifecycle, LogsTailTimestampsAndFollow) {
   EXPECT_EQ(stamped.substr(stamped.size() - 3), " 4\n") << stamped;
 }
 
+// A log of many pieces (over 1 MiB of records, with a line longer than a
+// 16 KiB record) is read whole in pieces, and --tail reads it from the end.
+TEST(BerthLifecycle, LogsOfManyPiecesAndTheirTail) {
+  Engine e;
+  ASSERT_EQ(e.berth({"run", "--name", "long", "localhost/box", "sh", "-c",
+                     "i=0; while [ $i -lt 30000 ]; do echo line$i; i=$((i+1)); done; "
+                     "head -c 40000 /dev/zero | tr '\\0' x; echo; echo last"})
+                .exit_code,
+            0);
+  auto all = e.berth({"logs", "long"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 30002);
+  EXPECT_EQ(all.out.substr(0, 12), "line0\nline1\n");
+  EXPECT_NE(all.out.find("line29999\n" + std::string(40000, 'x') + "\nlast\n"), std::string::npos);
+  EXPECT_EQ(e.berth({"logs", "--tail", "1", "long"}).out, "last\n");
+  // The 40,000-byte line is three records: --tail counts records, as docker does.
+  EXPECT_EQ(e.berth({"logs", "--tail", "2", "long"}).out,
+            std::string(40000 - 2 * 16384, 'x') + "\nlast\n");
+  EXPECT_EQ(e.berth({"logs", "--tail", "0", "long"}).out, "");
+  EXPECT_EQ(e.berth({"logs", "--tail", "100000", "long"}).out, all.out);
+}
+
 TEST(BerthLifecycle, InteractiveGivesTheContainerOurStdin) {
   Engine e;
   e2e::write_file(e.path("input"), "typed in\n");

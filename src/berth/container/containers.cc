@@ -413,24 +413,6 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
   }
 }
 
-base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
-                                             uint64_t* offset) {
-  ContainerRecord rec = TRY(find_container(p.root, id_or_name));
-  std::string text = base::read_text(container_dir(p.root, rec.id) + "/log").value_or("");
-  std::vector<LogLine> out;
-  size_t start = offset ? std::min<size_t>(*offset, text.size()) : 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) break;  // a line still being written
-    auto j = nlohmann::json::parse(text.substr(start, nl - start), nullptr, false);
-    if (j.is_object())
-      out.push_back({j.value("stream", "stdout"), j.value("time", ""), j.value("log", "")});
-    start = nl + 1;
-  }
-  if (offset) *offset = start;
-  return out;
-}
-
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   std::string dir = container_dir(p.root, rec.id);

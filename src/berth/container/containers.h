@@ -36,14 +36,6 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p);
 base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o, std::string* id);
 base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds);
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force);
-struct LogLine {
-  std::string stream;  // stdout | stderr
-  std::string time;    // RFC 3339, when the monitor read it
-  std::string text;    // with its newline
-};
-// The complete lines of the log from byte `offset` on; `offset` moves past them.
-base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
-                                             uint64_t* offset = nullptr);
 // The record, as JSON, with the OCI config it runs with.
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name);
 // Blocks until the container is not running (its monitor is gone: with a
