@@ -231,15 +231,25 @@ base::Result<CgroupLayout> Cgroup::detect_layout() {
 
 namespace {
 
-// The directory of cgroup `rel` (linux.cgroupsPath, or the id) in hierarchy
-// `h`: an absolute path from the hierarchy's root, else below our own cgroup.
-std::string dir_in(const Hierarchy& h, std::map<std::string, std::string>& own,
-                   const std::string& rel) {
+// Where cgroup `cgroups_path` (linux.cgroupsPath; empty: the id) lies in
+// each hierarchy used with `layout`: an absolute path from the hierarchy's
+// root, else below our own cgroup.
+base::Result<std::vector<std::pair<Hierarchy, std::string>>> placements(
+    CgroupLayout layout, const std::string& cgroups_path, const std::string& id) {
+  std::string rel = cgroups_path.empty() ? id : cgroups_path;
+  if (rel.find("..") != std::string::npos)
+    return base::fail_msg(fmt::format("linux.cgroupsPath: '{}' must not contain '..'", rel));
   bool absolute = rel.front() == '/';
-  std::string parent = absolute ? "" : own[h.controllers];
-  std::string dir = h.mountpoint + (parent == "/" ? "" : parent) + (absolute ? "" : "/") + rel;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
+  auto own = own_cgroups();
+  std::vector<std::pair<Hierarchy, std::string>> out;
+  for (const auto& h : hierarchies()) {
+    if (layout == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
+    std::string parent = absolute ? "" : own[h.controllers];
+    std::string dir = h.mountpoint + (parent == "/" ? "" : parent) + (absolute ? "" : "/") + rel;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    out.emplace_back(h, dir);
+  }
+  return out;
 }
 
 }  // namespace
@@ -248,15 +258,8 @@ base::Result<std::optional<Cgroup>> Cgroup::existing(const std::string& cgroups_
                                                      const std::string& id) {
   Cgroup cg;
   cg.layout_ = TRY(detect_layout());
-  std::string rel = cgroups_path.empty() ? id : cgroups_path;
-  if (rel.find("..") != std::string::npos)
-    return base::fail_msg(fmt::format("linux.cgroupsPath: '{}' must not contain '..'", rel));
-  auto own = own_cgroups();
-  for (const auto& h : hierarchies()) {
-    if (cg.layout_ == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
-    std::string dir = dir_in(h, own, rel);
+  for (const auto& [h, dir] : TRY(placements(cg.layout_, cgroups_path, id)))
     if (base::path_exists(dir)) cg.dirs_.emplace_back(h.controllers, dir);
-  }
   if (cg.dirs_.empty()) return std::optional<Cgroup>();
   return std::optional<Cgroup>(std::move(cg));
 }
@@ -264,18 +267,13 @@ base::Result<std::optional<Cgroup>> Cgroup::existing(const std::string& cgroups_
 base::Result<Cgroup> Cgroup::create(const std::string& cgroups_path, const std::string& id) {
   Cgroup cg;
   cg.layout_ = TRY(detect_layout());
-  std::string rel = cgroups_path.empty() ? id : cgroups_path;
-  if (rel.find("..") != std::string::npos)
-    return base::fail_msg(fmt::format("linux.cgroupsPath: '{}' must not contain '..'", rel));
-  auto own = own_cgroups();
+  auto where = TRY(placements(cg.layout_, cgroups_path, id));
   std::vector<std::string> created;
   auto undo = [&] {
     for (auto it = created.rbegin(); it != created.rend(); ++it)
       (void)base::sys::unlinkat(AT_FDCWD, *it, AT_REMOVEDIR);
   };
-  for (const auto& h : hierarchies()) {
-    if (cg.layout_ == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
-    std::string dir = dir_in(h, own, rel);
+  for (const auto& [h, dir] : where) {
     auto made = make_dirs(dir, created);
     if (made && contains(h.controllers, "cpuset")) made = init_cpuset(dir, h.mountpoint);
     if (made && h.controllers.empty()) enable_v2_controllers(h.mountpoint, dir);
