@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -124,6 +125,13 @@ Status unlinkat(int dirfd, const std::string& path, int flags, std::string_view 
   return {};
 }
 
+Status linkat(int olddir, const std::string& oldpath, int newdir, const std::string& newpath,
+              int flags, std::string_view what) {
+  if (::linkat(olddir, oldpath.c_str(), newdir, newpath.c_str(), flags) != 0)
+    return fail(err("link", name_or(what, newpath)));
+  return {};
+}
+
 Status fchmod(int fd, mode_t mode, std::string_view what) {
   if (::fchmod(fd, mode) != 0) return fail(err("chmod", what));
   return {};
@@ -205,6 +213,19 @@ Status fchownat(int dirfd, const std::string& path, uid_t uid, gid_t gid, int fl
 
 Status access(const std::string& path, int mode) {
   if (::access(path.c_str(), mode) != 0) return fail(err("access", path));
+  return {};
+}
+
+Status setxattr(const std::string& path, const std::string& name, const void* value, size_t size,
+                int flags, std::string_view what) {
+  if (::setxattr(path.c_str(), name.c_str(), value, size, flags) != 0)
+    return fail(err("setxattr", name_or(what, path)));
+  return {};
+}
+
+Status fsetxattr(int fd, const std::string& name, const void* value, size_t size, int flags,
+                 std::string_view what) {
+  if (::fsetxattr(fd, name.c_str(), value, size, flags) != 0) return fail(err("setxattr", what));
   return {};
 }
 
@@ -379,6 +400,12 @@ Result<int> dup(int fd, int lowest) {
 
 Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what) {
   ssize_t n = retry([&] { return ::recv(fd, buf, len, flags); });
+  if (n < 0) return fail(err("receive", what));
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> recvmsg(int fd, struct msghdr* msg, int flags, std::string_view what) {
+  ssize_t n = retry([&] { return ::recvmsg(fd, msg, flags); });
   if (n < 0) return fail(err("receive", what));
   return static_cast<size_t>(n);
 }

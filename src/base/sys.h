@@ -44,6 +44,9 @@ Result<std::string> readlinkat(int dirfd, const std::string& path, std::string_v
 Status renameat(int olddir, const std::string& oldpath, int newdir, const std::string& newpath,
                 std::string_view what = {});
 Status unlinkat(int dirfd, const std::string& path, int flags, std::string_view what = {});
+// linkat(2): `newpath` becomes another name of `oldpath` (EEXIST when taken).
+Status linkat(int olddir, const std::string& oldpath, int newdir, const std::string& newpath,
+              int flags, std::string_view what = {});
 Status fchmod(int fd, mode_t mode, std::string_view what = {});
 Status fchmodat(int dirfd, const std::string& path, mode_t mode, std::string_view what = {});
 Status futimens(int fd, const struct timespec times[2], std::string_view what = {});
@@ -64,6 +67,11 @@ Status mkfifo(const std::string& path, mode_t mode);
 Status fchownat(int dirfd, const std::string& path, uid_t uid, gid_t gid, int flags,
                 std::string_view what = {});
 Status access(const std::string& path, int mode);
+// setxattr(2) and fsetxattr(2): sets the extended attribute `name`.
+Status setxattr(const std::string& path, const std::string& name, const void* value, size_t size,
+                int flags, std::string_view what = {});
+Status fsetxattr(int fd, const std::string& name, const void* value, size_t size, int flags,
+                 std::string_view what = {});
 Result<struct statfs> statfs(const std::string& path);
 // realpath(3): the absolute path with every symlink resolved.
 Result<std::string> realpath(const std::string& path);
@@ -147,6 +155,8 @@ Result<size_t> send(int fd, const void* buf, size_t len, int flags, std::string_
 Result<size_t> sendmsg(int fd, const struct msghdr* msg, int flags, std::string_view what = {});
 // recv(2) with `flags` (MSG_PEEK to look without consuming).
 Result<size_t> recv(int fd, void* buf, size_t len, int flags, std::string_view what = {});
+// recvmsg(2) with `flags` (MSG_CMSG_CLOEXEC for descriptors passed in `msg`).
+Result<size_t> recvmsg(int fd, struct msghdr* msg, int flags, std::string_view what = {});
 // shutdown(2) with `how` (SHUT_RD, SHUT_WR, SHUT_RDWR).
 Status shutdown(int fd, int how);
 // Sets or clears O_NONBLOCK.

@@ -1,7 +1,9 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -48,6 +50,69 @@ TEST(Sys, OpenIsCloseOnExec) {
   auto fd = base::sys::open("/dev/null", O_RDONLY);
   ASSERT_TRUE(fd);
   EXPECT_TRUE(fcntl(fd->get(), F_GETFD) & FD_CLOEXEC);
+}
+
+TEST(Sys, LinkatReportsATakenNameAsEexist) {
+  char dir[] = "/tmp/base-test-link-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string a = std::string(dir) + "/a", b = std::string(dir) + "/b";
+  ASSERT_TRUE(base::sys::open(a, O_WRONLY | O_CREAT, 0600));
+  EXPECT_TRUE(base::sys::linkat(AT_FDCWD, a, AT_FDCWD, b, 0));
+  auto again = base::sys::linkat(AT_FDCWD, a, AT_FDCWD, b, 0);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), EEXIST);
+  EXPECT_EQ(again.error().message().rfind("link " + b + ":", 0), 0u) << again.error().message();
+  (void)base::sys::unlinkat(AT_FDCWD, a, 0);
+  (void)base::sys::unlinkat(AT_FDCWD, b, 0);
+  (void)base::sys::unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
+}
+
+TEST(Sys, SetxattrNamesTheCallAndSubject) {
+  auto s = base::sys::setxattr("/definitely/not/here", "user.x", "y", 1, 0);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ENOENT);
+  EXPECT_EQ(s.error().message(), "setxattr /definitely/not/here: No such file or directory");
+}
+
+TEST(Sys, RecvmsgCarriesADescriptor) {
+  auto pair = base::sys::socketpair(AF_UNIX, SOCK_STREAM);
+  ASSERT_TRUE(pair);
+  auto null_fd = base::sys::open("/dev/null", O_RDONLY);
+  ASSERT_TRUE(null_fd);
+  char byte = 'x';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  int sent_fd = null_fd->get();
+  std::memcpy(CMSG_DATA(c), &sent_fd, sizeof sent_fd);
+  ASSERT_TRUE(base::sys::sendmsg(pair->first.get(), &msg, 0));
+  char got = 0;
+  iovec in_iov{&got, 1};
+  alignas(cmsghdr) char in_control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr in{};
+  in.msg_iov = &in_iov;
+  in.msg_iovlen = 1;
+  in.msg_control = in_control;
+  in.msg_controllen = sizeof in_control;
+  auto n = base::sys::recvmsg(pair->second.get(), &in, MSG_CMSG_CLOEXEC);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(got, 'x');
+  cmsghdr* r = CMSG_FIRSTHDR(&in);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->cmsg_type, SCM_RIGHTS);
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(r), sizeof fd);
+  base::UniqueFd received(fd);
+  EXPECT_TRUE(fcntl(received.get(), F_GETFD) & FD_CLOEXEC);
 }
 
 TEST(Units, FormatsAndParses) {

@@ -29,7 +29,7 @@ base::Result<int> exec_on_terminal(const Paths& p, oci::ExecOptions o, bool inte
   o.tty = true;
   o.console_socket = sock;
   winsize ws{};  // the size the command starts with: ours
-  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) {
+  if (base::sys::ioctl(0, TIOCGWINSZ, &ws, "TIOCGWINSZ")) {
     o.console_height = ws.ws_row;
     o.console_width = ws.ws_col;
   }

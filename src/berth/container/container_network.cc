@@ -101,7 +101,7 @@ std::string netns_path(const NetworkPaths& p, const std::string& id) {
 base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
                              const std::string& dir) {
   ContainerRecord other = TRY(find_container(p.root, rec.network["container"]));
-  if (other.state != "running" || ::kill(other.monitor_pid, 0) != 0)
+  if (other.state != "running" || !base::sys::kill(other.monitor_pid, 0))
     return base::fail_msg(
         fmt::format("--network container:{}: that container is not running", other.name));
   std::string mode = other.network.value("mode", "");

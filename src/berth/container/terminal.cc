@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
+
 namespace berth {
 
 base::Result<base::UniqueFd> listen_console(const std::string& path) {
@@ -21,23 +23,21 @@ base::Result<base::UniqueFd> listen_console(const std::string& path) {
   if (path.size() >= sizeof addr.sun_path)
     return base::fail_msg(fmt::format("console socket path too long: {}", path));
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return base::fail(base::Error::sys(errno, "socket", "console"));
+  base::UniqueFd fd = TRY(base::sys::socket(AF_UNIX, SOCK_STREAM, 0, "console"));
   ::unlink(path.c_str());
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return base::fail(base::Error::sys(errno, "bind", path));
-  if (::listen(fd.get(), 1) != 0) return base::fail(base::Error::sys(errno, "listen", path));
+  TRY_STATUS(base::sys::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, path));
+  if (auto s = base::sys::listen(fd.get(), 1, path); !s)
+    return base::fail(base::Error::sys(s.error().code(), "listen", path));
   return fd;
 }
 
 base::Result<base::UniqueFd> receive_console_master(int listen_fd) {
-  pollfd p{listen_fd, POLLIN, 0};
-  int ready;
-  while ((ready = ::poll(&p, 1, 10000)) < 0 && errno == EINTR) {
-  }
-  if (ready <= 0) return base::fail_msg("the runtime sent no terminal within 10 s");
-  base::UniqueFd conn(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
-  if (!conn) return base::fail(base::Error::sys(errno, "accept", "console socket"));
+  auto ready = base::sys::poll_one(listen_fd, POLLIN, 10000);
+  if (!ready || *ready == 0) return base::fail_msg("the runtime sent no terminal within 10 s");
+  auto accepted = base::sys::accept(listen_fd, nullptr, nullptr);
+  if (!accepted)
+    return base::fail(base::Error::sys(accepted.error().code(), "accept", "console socket"));
+  base::UniqueFd conn = std::move(*accepted);
   char byte;
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -46,11 +46,9 @@ base::Result<base::UniqueFd> receive_console_master(int listen_fd) {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
+  auto n = base::sys::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC, "console socket");
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n < 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+  if (!n || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
     return base::fail_msg("the console socket carried no terminal");
   int fd;
   std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
@@ -59,8 +57,8 @@ base::Result<base::UniqueFd> receive_console_master(int listen_fd) {
 
 bool copy_window_size(int from, int to) {
   winsize ws{};
-  if (::ioctl(from, TIOCGWINSZ, &ws) != 0) return false;
-  return ::ioctl(to, TIOCSWINSZ, &ws) == 0;
+  if (!base::sys::ioctl(from, TIOCGWINSZ, &ws, "TIOCGWINSZ")) return false;
+  return base::sys::ioctl(to, TIOCSWINSZ, &ws, "TIOCSWINSZ").has_value();
 }
 
 namespace {
@@ -74,10 +72,16 @@ void on_winch(int) {
 
 void relay_terminal(int master, bool with_stdin, bool follow_size,
                     const std::function<void(const char*, size_t)>& on_output) {
-  int winch[2] = {-1, -1};
+  base::sys::Pipe winch;
   struct sigaction saved {};
-  if (follow_size && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
-    g_winch_pipe = winch[1];
+  if (follow_size) {
+    auto made = base::sys::pipe("window size changes");
+    if (made && base::sys::set_nonblocking(made->read.get(), true) &&
+        base::sys::set_nonblocking(made->write.get(), true))
+      winch = std::move(*made);
+  }
+  if (winch.read) {
+    g_winch_pipe = winch.write.get();
     struct sigaction sa {};
     sa.sa_handler = on_winch;
     sa.sa_flags = SA_RESTART;
@@ -89,13 +93,10 @@ void relay_terminal(int master, bool with_stdin, bool follow_size,
     char buf[65536];
     for (;;) {
       pollfd fds[3] = {
-          {master, POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch[0], POLLIN, 0}};
-      if (::poll(fds, 3, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
+          {master, POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch.read.get(), POLLIN, 0}};
+      if (!base::sys::poll(fds, -1)) break;
       if (fds[2].revents & POLLIN) {
-        while (::read(winch[0], buf, sizeof buf) > 0) {
+        while (::read(winch.read.get(), buf, sizeof buf) > 0) {
         }
         copy_window_size(0, master);
       }
@@ -113,11 +114,11 @@ void relay_terminal(int master, bool with_stdin, bool follow_size,
       }
     }
   }
-  if (winch[0] >= 0) {
+  if (winch.read) {
     ::sigaction(SIGWINCH, &saved, nullptr);
     g_winch_pipe = -1;
-    ::close(winch[0]);
-    ::close(winch[1]);
+    winch.read.reset();
+    winch.write.reset();
   }
 }
 

@@ -43,8 +43,7 @@ base::Result<std::string> ContentStore::put(const std::function<base::Status(con
     written = base::fail_msg(fmt::format("digest mismatch: expected {}, got {}", expected, digest));
   if (written) written = base::sys::fsync(fd.get(), tmp);
   fd.reset();
-  if (written && ::rename(tmp.c_str(), path(digest).c_str()) != 0)
-    written = base::fail(base::Error::sys(errno, "rename", path(digest)));
+  if (written) written = base::sys::renameat(AT_FDCWD, tmp, AT_FDCWD, path(digest));
   if (!written) {
     ::unlink(tmp.c_str());
     return base::fail(std::move(written).error());

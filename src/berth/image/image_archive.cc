@@ -58,8 +58,7 @@ base::Status add_bytes(archive* out, const std::string& name, const std::string&
 
 base::Status add_file(archive* out, const std::string& name, const std::string& path) {
   base::UniqueFd in = TRY(base::sys::open(path, O_RDONLY));
-  struct stat st {};
-  if (::fstat(in.get(), &st) != 0) return base::fail(base::Error::sys(errno, "stat", path));
+  struct stat st = TRY(base::sys::fstat(in.get(), path));
   return add_entry(out, name, false, st.st_size, [&]() -> base::Status {
     std::vector<char> buf(1 << 20);
     for (;;) {
@@ -306,8 +305,7 @@ base::Status save_images(ImageStore& store, const std::vector<std::string>& imag
     if (la.archive_write_close(w.get()) != ARCHIVE_OK) return archive_failed(w.get(), "save");
     return {};
   }();
-  if (written && !tmp.empty() && ::rename(tmp.c_str(), out_path.c_str()) != 0)
-    written = base::fail(base::Error::sys(errno, "rename", out_path));
+  if (written && !tmp.empty()) written = base::sys::renameat(AT_FDCWD, tmp, AT_FDCWD, out_path);
   if (!written && !tmp.empty()) ::unlink(tmp.c_str());
   return written;
 }

@@ -177,7 +177,9 @@ void ImageStore::collect_garbage(const std::map<std::string, std::string>& refs)
   auto stale = [](const std::string& name) {
     if (name.rfind(".tmp-", 0) != 0) return false;
     int pid = std::atoi(name.c_str() + 5);
-    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+    if (pid <= 0) return false;
+    auto alive = base::sys::kill(pid, 0);
+    return !alive && alive.error().code() == ESRCH;
   };
   for (const char* sub : {"", "/blobs/sha256", "/layers"})
     for (const auto& e : std::filesystem::directory_iterator(root_ + sub, ec)) {

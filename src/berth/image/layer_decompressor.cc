@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "base/lazy_library.h"
+#include "base/sys.h"
 
 namespace berth {
 namespace {
@@ -56,24 +57,18 @@ struct Input {
   base::Result<bool> refill() {
     if (available() > 0) return true;
     if (eof) return false;
-    ssize_t n;
-    do {
-      n = ::read(fd, buf.data(), buf.size());
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return base::fail(base::Error::sys(errno, "read", what));
+    size_t n = TRY(base::sys::read(fd, buf.data(), buf.size(), what));
     pos = 0;
-    len = static_cast<size_t>(n);
+    len = n;
     eof = n == 0;
     return n > 0;
   }
   // Fills the buffer with at least `want` bytes, or to the end of the stream.
   base::Status peek(size_t want) {
     while (len < want && !eof) {
-      ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return base::fail(base::Error::sys(errno, "read", what));
+      size_t n = TRY(base::sys::read(fd, buf.data() + len, buf.size() - len, what));
       eof = n == 0;
-      len += static_cast<size_t>(n);
+      len += n;
     }
     return {};
   }

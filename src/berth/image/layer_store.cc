@@ -112,8 +112,9 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
       const void* value;
       size_t size;
       while (la().archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-        if (::fsetxattr(fd.get(), name, value, size, 0) != 0 && errno != ENOTSUP)
-          return base::fail(base::Error::sys(errno, "setxattr", name));
+        if (auto s = base::sys::fsetxattr(fd.get(), name, value, size, 0, name);
+            !s && s.error().code() != ENOTSUP)
+          return base::fail(std::move(s).error());
       return out.finish_file(std::move(fd), m, static_cast<uint64_t>(la().archive_entry_size(e)));
     }
     default:
@@ -148,13 +149,13 @@ base::Status untar(int fd, const std::string& dir, const std::string& blob_path)
 base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
                           std::string& diff_id) {
   if (!la().error.empty()) return base::fail_msg(la().error);
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe2"));
-  base::UniqueFd tar_in(fds[0]);
-  ::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // best effort: fewer wakeups
-  ::signal(SIGPIPE, SIG_IGN);              // a failed tar side closes the pipe: EPIPE
+  auto pipe = base::sys::pipe();
+  if (!pipe) return base::fail(base::Error::sys(pipe.error().code(), "pipe2"));
+  base::UniqueFd tar_in = std::move(pipe->read);
+  ::fcntl(pipe->write.get(), F_SETPIPE_SZ, 1 << 20);  // best effort: fewer wakeups
+  ::signal(SIGPIPE, SIG_IGN);                         // a failed tar side closes the pipe: EPIPE
   Decompressor d;
-  std::thread decompressing(&Decompressor::run, &d, fd, base::UniqueFd(fds[1]),
+  std::thread decompressing(&Decompressor::run, &d, fd, std::move(pipe->write),
                             "layer " + blob_path);
   base::Status s = untar(tar_in.get(), dir, blob_path);
   if (s) {  // the diff id covers the whole stream, also what follows the tar's end
@@ -216,10 +217,11 @@ base::Result<std::string> LayerStore::commit(Pending pending, const std::string&
     return base::fail_msg(
         fmt::format("layer diff id mismatch: expected {}, got {}", expected, diff_id));
   // When another unpack of the same layer won, ours is dropped with `pending`.
-  if (::rename(pending.tmp_.c_str(), path(diff_id).c_str()) == 0) {
+  auto renamed = base::sys::renameat(AT_FDCWD, pending.tmp_, AT_FDCWD, path(diff_id));
+  if (renamed) {
     pending.tmp_.clear();
-  } else if (errno != ENOTEMPTY && errno != EEXIST) {
-    return base::fail(base::Error::sys(errno, "rename", path(diff_id)));
+  } else if (renamed.error().code() != ENOTEMPTY && renamed.error().code() != EEXIST) {
+    return base::fail(std::move(renamed).error());
   }
   return diff_id;
 }

@@ -4,7 +4,6 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,8 +19,9 @@ namespace {
 // later entries (as libarchive's secure-symlinks mode, and tar --unlink-first).
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 
-base::Error failed(int err, const char* op, const std::string& rel) {
-  return base::Error::sys(err, op, rel);
+// The error of a wrapper's failure, worded as this file's messages are.
+base::Error failed(const base::Error& e, const char* op, const std::string& rel) {
+  return base::Error::sys(e.code(), op, rel);
 }
 
 timespec times_of(const EntryMeta& m) {
@@ -50,8 +50,9 @@ base::Result<base::UniqueFd> LayerWriter::open_dir(const std::string& rel, bool 
     auto next = base::sys::openat2(at.get(), name, O_PATH | O_DIRECTORY, 0, kBeneath);
     if (!next) {
       clear(at.get(), name);
-      if (::mkdirat(at.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
-        return base::fail(failed(errno, "mkdir", rel));
+      auto made = base::sys::mkdirat(at.get(), name, 0755);
+      if (!made && made.error().code() != EEXIST)
+        return base::fail(failed(made.error(), "mkdir", rel));
       next = base::sys::openat2(at.get(), name, O_PATH | O_DIRECTORY, 0, kBeneath);
       if (!next) return base::fail(std::move(next).error());
     }
@@ -72,26 +73,27 @@ base::Result<int> LayerWriter::parent_of(const std::string& rel, std::string& na
 }
 
 void LayerWriter::clear(int dir, const std::string& name) {
-  if (::unlinkat(dir, name.c_str(), 0) != 0 && errno == EISDIR)
-    (void)::unlinkat(dir, name.c_str(), AT_REMOVEDIR);
+  auto removed = base::sys::unlinkat(dir, name, 0);
+  if (!removed && removed.error().code() == EISDIR)
+    (void)base::sys::unlinkat(dir, name, AT_REMOVEDIR);
 }
 
 base::Status LayerWriter::directory(const std::string& rel, const EntryMeta& m) {
   std::string name;
   int dir = TRY(parent_of(rel, name));
-  if (::mkdirat(dir, name.c_str(), m.mode & 07777) != 0) {
-    struct stat st {};
-    if (errno != EEXIST) return base::fail(failed(errno, "mkdir", rel));
-    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+  if (auto made = base::sys::mkdirat(dir, name, m.mode & 07777); !made) {
+    if (made.error().code() != EEXIST) return base::fail(failed(made.error(), "mkdir", rel));
+    auto st = base::sys::fstatat(dir, name, AT_SYMLINK_NOFOLLOW);
+    if (st && !S_ISDIR(st->st_mode)) {
       clear(dir, name);
-      if (::mkdirat(dir, name.c_str(), m.mode & 07777) != 0)
-        return base::fail(failed(errno, "mkdir", rel));
+      if (auto again = base::sys::mkdirat(dir, name, m.mode & 07777); !again)
+        return base::fail(failed(again.error(), "mkdir", rel));
     }
   }
-  if (::fchownat(dir, name.c_str(), m.uid, m.gid, AT_SYMLINK_NOFOLLOW) != 0)
-    return base::fail(failed(errno, "chown", rel));
-  if (::fchmodat(dir, name.c_str(), m.mode & 07777, 0) != 0)
-    return base::fail(failed(errno, "chmod", rel));
+  if (auto s = base::sys::fchownat(dir, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW); !s)
+    return base::fail(failed(s.error(), "chown", rel));
+  if (auto s = base::sys::fchmodat(dir, name, m.mode & 07777); !s)
+    return base::fail(failed(s.error(), "chmod", rel));
   dir_times_.push_back({rel, m});
   return {};
 }
@@ -100,24 +102,30 @@ base::Result<base::UniqueFd> LayerWriter::file(const std::string& rel, const Ent
   std::string name;
   int dir = TRY(parent_of(rel, name));
   const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
-  int fd = ::openat(dir, name.c_str(), flags, m.mode & 0777);
-  if (fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY || errno == EACCES)) {
-    clear(dir, name);
-    fd = ::openat(dir, name.c_str(), flags, m.mode & 0777);
+  auto fd = base::sys::openat(dir, name, flags, m.mode & 0777);
+  if (!fd) {
+    int code = fd.error().code();
+    if (code == ELOOP || code == EISDIR || code == ETXTBSY || code == EACCES) {
+      clear(dir, name);
+      fd = base::sys::openat(dir, name, flags, m.mode & 0777);
+    }
   }
-  if (fd < 0) return base::fail(failed(errno, "create", rel));
-  return base::UniqueFd(fd);
+  if (!fd) return base::fail(failed(fd.error(), "create", rel));
+  return std::move(*fd);
 }
 
 base::Status LayerWriter::finish_file(base::UniqueFd fd, const EntryMeta& m, uint64_t size) {
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)  // sparse files end in a hole
-    return base::fail(base::Error::sys(errno, "ftruncate", path_));
-  if (::fchown(fd.get(), m.uid, m.gid) != 0)
-    return base::fail(base::Error::sys(errno, "chown", path_));
-  if (::fchmod(fd.get(), m.mode & 07777) != 0)  // after chown, which clears setuid bits
-    return base::fail(base::Error::sys(errno, "chmod", path_));
+  // Sparse files end in a hole.
+  if (auto s = base::sys::ftruncate(fd.get(), static_cast<off_t>(size)); !s)
+    return base::fail(failed(s.error(), "ftruncate", path_));
+  if (auto s = base::sys::fchown(fd.get(), m.uid, m.gid); !s)
+    return base::fail(failed(s.error(), "chown", path_));
+  // After chown, which clears setuid bits.
+  if (auto s = base::sys::fchmod(fd.get(), m.mode & 07777); !s)
+    return base::fail(failed(s.error(), "chmod", path_));
   timespec t[2] = {times_of(m), times_of(m)};
-  if (::futimens(fd.get(), t) != 0) return base::fail(base::Error::sys(errno, "utimens", path_));
+  if (auto s = base::sys::futimens(fd.get(), t); !s)
+    return base::fail(failed(s.error(), "utimens", path_));
   return {};
 }
 
@@ -125,16 +133,16 @@ base::Status LayerWriter::symlink(const std::string& rel, const std::string& tar
                                   const EntryMeta& m) {
   std::string name;
   int dir = TRY(parent_of(rel, name));
-  if (::symlinkat(target.c_str(), dir, name.c_str()) != 0) {
-    if (errno != EEXIST) return base::fail(failed(errno, "symlink", rel));
+  if (auto made = base::sys::symlinkat(target, dir, name); !made) {
+    if (made.error().code() != EEXIST) return base::fail(failed(made.error(), "symlink", rel));
     clear(dir, name);
-    if (::symlinkat(target.c_str(), dir, name.c_str()) != 0)
-      return base::fail(failed(errno, "symlink", rel));
+    if (auto again = base::sys::symlinkat(target, dir, name); !again)
+      return base::fail(failed(again.error(), "symlink", rel));
   }
-  if (::fchownat(dir, name.c_str(), m.uid, m.gid, AT_SYMLINK_NOFOLLOW) != 0)
-    return base::fail(failed(errno, "chown", rel));
+  if (auto s = base::sys::fchownat(dir, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW); !s)
+    return base::fail(failed(s.error(), "chown", rel));
   timespec t[2] = {times_of(m), times_of(m)};
-  (void)::utimensat(dir, name.c_str(), t, AT_SYMLINK_NOFOLLOW);
+  (void)base::sys::utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW);
   return {};
 }
 
@@ -146,11 +154,12 @@ base::Status LayerWriter::hardlink(const std::string& rel, const std::string& ta
   base::UniqueFd target_dir = TRY(open_dir(up, false));
   std::string name;
   int dir = TRY(parent_of(rel, name));
-  if (::linkat(target_dir.get(), target_name.c_str(), dir, name.c_str(), 0) != 0) {
-    if (errno != EEXIST) return base::fail(failed(errno, "link", rel + " -> " + target_rel));
+  if (auto made = base::sys::linkat(target_dir.get(), target_name, dir, name, 0); !made) {
+    if (made.error().code() != EEXIST)
+      return base::fail(failed(made.error(), "link", rel + " -> " + target_rel));
     clear(dir, name);
-    if (::linkat(target_dir.get(), target_name.c_str(), dir, name.c_str(), 0) != 0)
-      return base::fail(failed(errno, "link", rel + " -> " + target_rel));
+    if (auto again = base::sys::linkat(target_dir.get(), target_name, dir, name, 0); !again)
+      return base::fail(failed(again.error(), "link", rel + " -> " + target_rel));
   }
   return {};
 }
@@ -160,10 +169,10 @@ base::Status LayerWriter::special(const std::string& rel, mode_t type, dev_t rde
   std::string name;
   int dir = TRY(parent_of(rel, name));
   clear(dir, name);
-  if (::mknodat(dir, name.c_str(), type | (m.mode & 07777), rdev) != 0)
-    return base::fail(failed(errno, "mknod", rel));
-  if (::fchownat(dir, name.c_str(), m.uid, m.gid, AT_SYMLINK_NOFOLLOW) != 0)
-    return base::fail(failed(errno, "chown", rel));
+  if (auto s = base::sys::mknodat(dir, name, type | (m.mode & 07777), rdev); !s)
+    return base::fail(failed(s.error(), "mknod", rel));
+  if (auto s = base::sys::fchownat(dir, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW); !s)
+    return base::fail(failed(s.error(), "chown", rel));
   return {};
 }
 
@@ -173,14 +182,14 @@ base::Status LayerWriter::whiteout(const std::string& rel) {
   if (name == ".wh..wh..opq") {
     // An O_PATH fd cannot carry xattrs: go through its /proc/self/fd name.
     std::string self = fmt::format("/proc/self/fd/{}", dir);
-    if (::setxattr(self.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
-      return base::fail(failed(errno, "setxattr (opaque)", rel));
+    if (auto s = base::sys::setxattr(self, "trusted.overlay.opaque", "y", 1, 0); !s)
+      return base::fail(failed(s.error(), "setxattr (opaque)", rel));
     return {};
   }
   std::string hidden = name.substr(4);
   clear(dir, hidden);
-  if (::mknodat(dir, hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
-    return base::fail(failed(errno, "mknod (whiteout)", rel));
+  if (auto s = base::sys::mknodat(dir, hidden, S_IFCHR | 0, makedev(0, 0)); !s)
+    return base::fail(failed(s.error(), "mknod (whiteout)", rel));
   return {};
 }
 
@@ -190,7 +199,7 @@ base::Status LayerWriter::finish() {
     std::string name;
     int dir = TRY(parent_of(it->rel, name));
     timespec t[2] = {times_of(it->meta), times_of(it->meta)};
-    (void)::utimensat(dir, name.c_str(), t, AT_SYMLINK_NOFOLLOW);
+    (void)base::sys::utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW);
   }
   parent_.reset();
   return {};

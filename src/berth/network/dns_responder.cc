@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "base/lazy_library.h"
+#include "base/sys.h"
 #include "base/text_file.h"
 #include "base/unique_fd.h"
 #include "berth/network/networks.h"
@@ -90,15 +91,17 @@ std::vector<sockaddr_in> upstream_servers(const std::string& own_address) {
 // Asks the host's name servers; their answer, or "" when none answered.
 std::string forward(const std::vector<sockaddr_in>& servers, const uint8_t* query, size_t len) {
   for (const auto& server : servers) {
-    base::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!s || ::connect(s.get(), reinterpret_cast<const sockaddr*>(&server), sizeof server) != 0 ||
-        ::send(s.get(), query, len, 0) != static_cast<ssize_t>(len))
+    auto s = base::sys::socket(AF_INET, SOCK_DGRAM);
+    if (!s) continue;
+    if (!base::sys::connect(s->get(), reinterpret_cast<const sockaddr*>(&server), sizeof server))
       continue;
-    pollfd p{s.get(), POLLIN, 0};
-    if (::poll(&p, 1, 2000) != 1) continue;
+    auto sent = base::sys::send(s->get(), query, len, 0);
+    if (!sent || *sent != len) continue;
+    auto ready = base::sys::poll_one(s->get(), POLLIN, 2000);
+    if (!ready || *ready == 0) continue;
     char answer[4096];
-    ssize_t n = ::recv(s.get(), answer, sizeof answer, 0);
-    if (n > 0) return std::string(answer, static_cast<size_t>(n));
+    auto n = base::sys::recv(s->get(), answer, sizeof answer, 0);
+    if (n && *n > 0) return std::string(answer, *n);
   }
   return "";
 }
@@ -150,10 +153,9 @@ std::string answer(const std::string& root, const std::string& network, const st
   std::string record = root + "/networks/" + network + ".json";
   std::vector<uint8_t> buf(4096);
   for (;;) {
-    pollfd p{socket_fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, 1000);
+    auto ready = base::sys::poll_one(socket_fd, POLLIN, 1000);
     if (::access(record.c_str(), F_OK) != 0) ::_exit(0);  // the network was removed
-    if (ready != 1) continue;
+    if (!ready || *ready == 0) continue;
     sockaddr_storage from{};
     socklen_t from_len = sizeof from;
     ssize_t n = ::recvfrom(socket_fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
@@ -174,36 +176,43 @@ base::Status ensure_dns_responder(const std::string& root, const std::string& st
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   std::string lock_path = fmt::format("{}/dns-{}.lock", state_dir, network);
-  base::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock) return base::fail(base::Error::sys(errno, "open", lock_path));
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return {};  // a responder holds it
+  base::UniqueFd lock = TRY(base::sys::open(lock_path, O_RDWR | O_CREAT, 0600));
+  auto locked = base::sys::flock_exclusive(lock.get(), lock_path);
+  if (!locked || !*locked) return {};  // a responder holds it
   // Bound here, so that the caller's container finds it listening.
-  base::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(53);
-  if (!s || ::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1 ||
-      ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-    return base::fail(base::Error::sys(errno, "bind DNS responder", address + ":53"));
-  pid_t child = ::fork();
-  if (child < 0) return base::fail(base::Error::sys(errno, "fork", "DNS responder"));
+  auto bound = [&]() -> base::Result<base::UniqueFd> {
+    base::UniqueFd s = TRY(base::sys::socket(AF_INET, SOCK_DGRAM));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1)
+      return base::fail(base::Error::sys(EINVAL, "inet_pton", address));
+    TRY_STATUS(base::sys::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a));
+    return s;
+  }();
+  if (!bound)
+    return base::fail(
+        base::Error::sys(bound.error().code(), "bind DNS responder", address + ":53"));
+  base::UniqueFd s = std::move(*bound);
+  pid_t child = TRY(base::sys::fork("DNS responder"));
   if (child == 0) {  // a daemon: its own session, holding the lock and the socket only
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    ::prctl(PR_SET_NAME, "berth-dns");
-    int null_fd = ::open("/dev/null", O_RDWR);
-    for (int fd : {0, 1, 2}) ::dup2(null_fd, fd);
+    (void)base::sys::setsid();
+    auto daemon = base::sys::fork();
+    if (!daemon || *daemon != 0) ::_exit(0);
+    (void)base::sys::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>("berth-dns"));
+    auto null_fd = base::sys::open("/dev/null", O_RDWR);
+    if (null_fd)
+      for (int fd : {0, 1, 2}) (void)base::sys::dup2(null_fd->get(), fd);
     // Every other fd goes: a lock of the caller's (its container's) must not
     // live on in the daemon.
-    int kept_lock = ::fcntl(lock.get(), F_DUPFD_CLOEXEC, 1000);
-    int kept_socket = ::fcntl(s.get(), F_DUPFD_CLOEXEC, 1001);
-    if (kept_lock != 1000 || kept_socket != 1001) ::_exit(1);
-    ::close_range(3, 999, 0);
-    ::close_range(1002, ~0u, 0);
-    serve(root, network, address, kept_socket);
+    auto kept_lock = base::sys::dup(lock.get(), 1000);
+    auto kept_socket = base::sys::dup(s.get(), 1001);
+    if (!kept_lock || *kept_lock != 1000 || !kept_socket || *kept_socket != 1001) ::_exit(1);
+    (void)base::sys::close_range(3, 999, 0);
+    (void)base::sys::close_range(1002, ~0u, 0);
+    serve(root, network, address, *kept_socket);
   }
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  (void)base::sys::waitpid(child, false);
   return {};
 }
 

@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
+
 namespace berth {
 namespace {
 
@@ -64,8 +66,8 @@ base::Result<Netlink> Netlink::open_in(int netns_fd) {
   // thread enters the namespace, makes it and ends.
   std::optional<base::Result<nl_sock*>> made;
   std::thread([&] {
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-      made.emplace(base::fail(base::Error::sys(errno, "setns", "container network namespace")));
+    if (auto s = base::sys::setns(netns_fd, CLONE_NEWNET, "container network namespace"); !s) {
+      made.emplace(base::fail(std::move(s).error()));
       return;
     }
     made.emplace(connect_route_socket());

@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -19,18 +20,18 @@ base::Status create_netns_file(const std::string& path) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return base::fail(base::Error::sys(ec.value(), "mkdir", path));
   {
-    base::UniqueFd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0444));
-    if (!file) return base::fail(base::Error::sys(errno, "create", path));
+    auto file = base::sys::open(path, O_WRONLY | O_CREAT, 0444);
+    if (!file) return base::fail(base::Error::sys(file.error().code(), "create", path));
   }
   // unshare() moves only the calling thread; this one ends after the mount.
   base::Status status;
   std::thread([&] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      status = base::fail(base::Error::sys(errno, "unshare(CLONE_NEWNET)", path));
+    if (auto s = base::sys::unshare(CLONE_NEWNET); !s) {
+      status = base::fail(base::Error::sys(s.error().code(), "unshare(CLONE_NEWNET)", path));
       return;
     }
-    if (::mount("/proc/thread-self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      status = base::fail(base::Error::sys(errno, "bind-mount network namespace", path));
+    if (auto s = base::sys::mount("/proc/thread-self/ns/net", path, nullptr, MS_BIND, ""); !s) {
+      status = base::fail(base::Error::sys(s.error().code(), "bind-mount network namespace", path));
       return;
     }
     auto nl = Netlink::open();
@@ -41,16 +42,17 @@ base::Status create_netns_file(const std::string& path) {
 }
 
 base::Status remove_netns_file(const std::string& path) {
-  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
-    return base::fail(base::Error::sys(errno, "umount", path));
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    return base::fail(base::Error::sys(errno, "unlink", path));
+  if (auto s = base::sys::umount2(path, MNT_DETACH);
+      !s && s.error().code() != EINVAL && s.error().code() != ENOENT)
+    return base::fail(std::move(s).error());
+  if (auto s = base::sys::unlinkat(AT_FDCWD, path, 0); !s && s.error().code() != ENOENT)
+    return base::fail(base::Error::sys(s.error().code(), "unlink", path));
   return {};
 }
 
 base::Result<base::UniqueFd> open_netns(const std::string& path) {
-  base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return base::fail(base::Error::sys(errno, "open network namespace", path));
+  auto fd = base::sys::open(path, O_RDONLY);
+  if (!fd) return base::fail(base::Error::sys(fd.error().code(), "open network namespace", path));
   return fd;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -345,12 +346,11 @@ base::Status Networks::allocate(Network& n, Attachment& a) {
       base::UniqueFd fd = TRY(base::sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       TRY_STATUS(base::sys::write_all(fd.get(), text.data(), text.size(), tmp));
     }
-    int linked = ::link(tmp.c_str(), path.c_str());
-    int link_errno = errno;
+    auto linked = base::sys::linkat(AT_FDCWD, tmp, AT_FDCWD, path, 0);
     ::unlink(tmp.c_str());
-    if (linked == 0) return {};
-    if (link_errno != EEXIST)
-      return base::fail(base::Error::sys(link_errno, "reserve address", path));
+    if (linked) return {};
+    if (linked.error().code() != EEXIST)
+      return base::fail(base::Error::sys(linked.error().code(), "reserve address", path));
   }
   a.address.clear();
   return base::fail_msg(fmt::format("network '{}' has no free address left", n.name));
@@ -358,8 +358,8 @@ base::Status Networks::allocate(Network& n, Attachment& a) {
 
 base::Status Networks::release(const std::string& network, const std::string& address) {
   std::string path = dir_ + "/" + network + ".ips/" + address;
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    return base::fail(base::Error::sys(errno, "release address", path));
+  if (auto s = base::sys::unlinkat(AT_FDCWD, path, 0); !s && s.error().code() != ENOENT)
+    return base::fail(base::Error::sys(s.error().code(), "release address", path));
   return {};
 }
 
@@ -381,7 +381,9 @@ void Networks::remove_stale_temporaries(const std::string& network) {
     std::string file = e.path().filename();
     if (file.rfind(".tmp-", 0) != 0) continue;
     int pid = std::atoi(file.c_str() + 5);
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+    if (pid <= 0) continue;
+    if (auto alive = base::sys::kill(pid, 0); !alive && alive.error().code() == ESRCH)
+      fs::remove(e.path(), ec);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace berth {
@@ -25,15 +26,15 @@ base::Result<uint16_t> parse_port(std::string_view text, const std::string& whol
 
 // A port nothing listens on now, chosen by the kernel.
 base::Result<uint16_t> free_port(const std::string& protocol) {
-  base::UniqueFd s(
-      ::socket(AF_INET, (protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
-  if (!s) return base::fail(base::Error::sys(errno, "socket", "choosing a host port"));
+  base::UniqueFd s = TRY(base::sys::socket(AF_INET, protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM, 0,
+                                           "choosing a host port"));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   socklen_t len = sizeof a;
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    return base::fail(base::Error::sys(errno, "bind", "choosing a host port"));
+  auto bound = base::sys::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (bound) bound = base::sys::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  if (!bound)
+    return base::fail(base::Error::sys(bound.error().code(), "bind", "choosing a host port"));
   return ntohs(a.sin_port);
 }
 

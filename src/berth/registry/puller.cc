@@ -71,10 +71,10 @@ base::Status pull_layer(RegistryClient& client, ImageStore& store, const Descrip
     set_state("pull complete");
     return {};
   }
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return base::fail(base::Error::sys(errno, "pipe2"));
-  base::UniqueFd read_end(fds[0]);
-  base::UniqueFd write_end(fds[1]);
+  auto pipe = base::sys::pipe();
+  if (!pipe) return base::fail(base::Error::sys(pipe.error().code(), "pipe2"));
+  base::UniqueFd read_end = std::move(pipe->read);
+  base::UniqueFd write_end = std::move(pipe->write);
   ::fcntl(write_end.get(), F_SETPIPE_SZ, 1 << 20);  // best effort: fewer wakeups
 
   std::optional<base::Result<LayerStore::Pending>> extracted;
