@@ -11,6 +11,7 @@
 
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "berth/container/container_handle.h"
 #include "berth/container/container_record.h"
 #include "berth/network/dns_responder.h"
 #include "berth/network/firewall.h"
@@ -101,7 +102,8 @@ std::string netns_path(const NetworkPaths& p, const std::string& id) {
 base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
                              const std::string& dir) {
   ContainerRecord other = TRY(find_container(p.root, rec.network["container"]));
-  if (other.state != "running" || !base::sys::kill(other.monitor_pid, 0))
+  // Alive as its monitor's lock says (container_handle.h), never by a pid.
+  if (other.state != "running" || !monitor_alive(container_dir(p.root, other.id)))
     return base::fail_msg(
         fmt::format("--network container:{}: that container is not running", other.name));
   std::string mode = other.network.value("mode", "");
