@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <mutex>
 #include <set>
+#include <string>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -41,9 +44,14 @@ Result<FileLock> FileLock::acquire(const std::string& path) {
 
 Result<LifeLock> LifeLock::take(const std::string& path, std::string_view what) {
   UniqueFd fd = TRY(sys::open(path, O_RDWR | O_CREAT, 0600));
-  if (!TRY(sys::record_lock(fd.get(), F_WRLCK, false, path))) {
-    pid_t holder = sys::record_lock_holder(fd.get(), path).value_or(0);
-    return fail_msg(fmt::format("{} is held by process {}", what, holder));
+  // A read lock is a waiter (wait_released) looking for a moment: it goes
+  // at once, so it is waited out; a write lock is a live holder.
+  for (int attempt = 0; !TRY(sys::record_lock(fd.get(), F_WRLCK, false, path)); ++attempt) {
+    auto holder = TRY(sys::record_lock_holder(fd.get(), path));
+    if (holder && (holder->type == F_WRLCK || attempt >= 1000))
+      return fail_msg(fmt::format("{} is held by process {}", what,
+                                  holder->pid > 0 ? std::to_string(holder->pid) : "(elsewhere)"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   auto st = TRY(sys::fstat(fd.get(), path));
   std::lock_guard<std::mutex> guard(held_mutex);
@@ -65,7 +73,8 @@ bool LifeLock::held(const std::string& path) {
   if (held_by_us(path)) return true;
   auto fd = sys::open(path, O_RDONLY);
   if (!fd) return false;
-  return sys::record_lock_holder(fd->get(), path).value_or(0) != 0;
+  auto holder = sys::record_lock_holder(fd->get(), path);
+  return holder && *holder && (*holder)->type == F_WRLCK;
 }
 
 Status LifeLock::wait_released(const std::string& path) {

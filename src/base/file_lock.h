@@ -40,13 +40,15 @@ class FileLock {
 class LifeLock {
  public:
   // Takes the lock on `path` (made 0600 when missing) for this process;
-  // fails, naming `what`, when a live process holds it.
+  // fails, naming `what`, when a live process holds it (one that only
+  // waits for its release, briefly, is waited out).
   static Result<LifeLock> take(const std::string& path, std::string_view what);
   LifeLock(LifeLock&&) noexcept;
   LifeLock& operator=(LifeLock&&) = delete;
   ~LifeLock();
 
-  // Whether a live process holds the lock at `path` (false when there is no such file).
+  // Whether a live process holds the lock at `path` (false when there is no
+  // such file); also true for a holder in another pid namespace.
   static bool held(const std::string& path);
   // Returns once no process holds the lock at `path`.
   static Status wait_released(const std::string& path);

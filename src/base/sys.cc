@@ -379,12 +379,13 @@ Result<bool> record_lock(int fd, short type, bool wait, std::string_view what) {
   return fail(err("lock", what));
 }
 
-Result<pid_t> record_lock_holder(int fd, std::string_view what) {
+Result<std::optional<RecordLockHolder>> record_lock_holder(int fd, std::string_view what) {
   struct flock l {};
   l.l_type = F_WRLCK;
   l.l_whence = SEEK_SET;
   if (retry([&] { return ::fcntl(fd, F_GETLK, &l); }) != 0) return fail(err("lock", what));
-  return l.l_type == F_UNLCK ? 0 : l.l_pid;
+  if (l.l_type == F_UNLCK) return std::optional<RecordLockHolder>();
+  return std::optional<RecordLockHolder>(RecordLockHolder{l.l_type, l.l_pid});
 }
 
 Status set_cloexec(int fd, bool on) {

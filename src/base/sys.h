@@ -125,9 +125,14 @@ Status flock_wait(int fd, std::string_view what = {});
 // it) or F_SETLKW (`wait` true: always true once taken). `type` is F_RDLCK
 // or F_WRLCK.
 Result<bool> record_lock(int fd, short type, bool wait, std::string_view what = {});
-// F_GETLK for a write lock: the pid of a process holding a conflicting
-// lock, or 0 when none does.
-Result<pid_t> record_lock_holder(int fd, std::string_view what = {});
+// F_GETLK for a write lock: a conflicting lock another process holds, or
+// nullopt when none does. Its pid is 0 when that process is outside our
+// pid namespace: only `type` (F_RDLCK or F_WRLCK) says a lock is there.
+struct RecordLockHolder {
+  short type = 0;
+  pid_t pid = 0;
+};
+Result<std::optional<RecordLockHolder>> record_lock_holder(int fd, std::string_view what = {});
 
 // Sets or clears FD_CLOEXEC.
 Status set_cloexec(int fd, bool on);
