@@ -180,7 +180,10 @@ std::map<std::string, uint64_t> read_keyed(const std::string& path) {
 void collect_pids(const std::string& dir, std::set<pid_t>& out) {
   std::stringstream in(base::read_text(dir + "/cgroup.procs").value_or(""));
   pid_t p;
-  while (in >> p) out.insert(p);
+  // A process outside our pid namespace reads as 0 (cgroup v2): never one to
+  // signal, as kill(0) would reach our own process group.
+  while (in >> p)
+    if (p > 0) out.insert(p);
   auto d = base::sys::open(dir, O_RDONLY | O_DIRECTORY);
   if (!d) return;
   DIR* dp = ::fdopendir(d->release());
