@@ -12,8 +12,9 @@
 //
 // Lock order: the containers' name lock (<root>/containers.lock), then a
 // container's lock. No one waits for a monitor while holding its
-// container's lock, except the start that forks that monitor (see
-// containers.cc), which the monitor never waits on before it answers.
+// container's lock: a start that forks one reads its first answer under
+// the lock, and the monitor takes no lock before it has answered and been
+// answered (or seen the end of its channel).
 // Thread-safety: one handle per thread; safe across processes.
 #pragma once
 

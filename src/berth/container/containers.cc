@@ -215,6 +215,8 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
 // (as fd 3) and stdio; detached, it is a daemon in a session of its own.
 int monitor_process(const Paths& p, const std::string& id, bool attach, int channel) {
   if (!base::sys::dup2(channel, 3) || !base::sys::close_range(4, ~0U, 0)) return 125;
+  // A reader of ours that goes away is an EPIPE to handle, never our death.
+  ::signal(SIGPIPE, SIG_IGN);
   if (!attach) {
     if (!base::sys::setsid()) return 125;
     auto daemon = base::sys::fork();
@@ -248,6 +250,13 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
   auto said = oci::receive_message(ours.get());
   if (!said) return base::fail_msg("the container's monitor ended before it started the container");
   if (said->first != "running") return base::fail_msg(said->second);
+  // The container runs: from here the monitor, not our guards, takes it all
+  // back if we fail. We never wait for it while holding the lock it needs:
+  // an early return closes `ours`, the monitor sees the end, kills the
+  // container and cleans up once our caller drops the lock.
+  root.release();
+  network.release();
+  monitor.release();  // attached, it may still be deleting a --rm container's files at our exit
   rec.state = "running";
   if (std::sscanf(said->second.c_str(), "%d %d", &rec.pid, &rec.monitor_pid) != 2 || rec.pid <= 0 ||
       rec.monitor_pid <= 0)
@@ -255,11 +264,9 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
   rec.exit_code = 0;
   rec.stop_requested = false;
   rec.started = base::now_rfc3339();
+  TRY_STATUS(base::inject("start.record"));
   TRY_STATUS(h.save());
   TRY_STATUS(oci::send_message(ours.get(), "go"));
-  root.release();
-  network.release();
-  monitor.release();  // attached, it may still be deleting a --rm container's files at our exit
   return std::move(ours);
 }
 
@@ -345,7 +352,9 @@ base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o,
   auto started = start_container(p, id, !o.detach);
   if (!started) {
     // A run that never started leaves nothing: no record, mount or directory.
-    (void)remove_container(p, id, true);
+    // One that ran (its monitor lost its attached reader) is left to be seen.
+    if (auto rec = load_container(p.root, id); rec && rec->state == "created")
+      (void)remove_container(p, id, true);
     return base::fail(std::move(started).error());
   }
   return *started;
@@ -369,25 +378,27 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
 
 base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
-  if (rec.state != "running") return {};
   std::string dir = container_dir(p.root, rec.id);
+  // A monitor at work means a container to stop, whatever the record says
+  // yet (a start in progress records "running" under the lock we wait for).
+  if (rec.state != "running" && !monitor_alive(dir)) return {};
   TRY_STATUS(base::inject("stop.request"));
   TRY_STATUS(request_stop(p, rec.id));
   // Through the runtime, which knows the init by pid and start time.
   (void)oci::kill_container(p.run_root, rec.id, SIGTERM, false);
-  auto stopped = [&] {
-    auto now = load_container(p.root, rec.id);
-    return !now || now->state != "running" || !monitor_alive(dir);
-  };
+  auto stopped = [&] { return !monitor_alive(dir); };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     if (stopped()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   (void)oci::kill_container(p.run_root, rec.id, SIGKILL, true);
-  for (int i = 0; i < 1000 && !stopped(); ++i)
+  for (int i = 0; i < 1000; ++i) {
+    if (stopped()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return {};
+  }
+  return base::fail_msg(
+      fmt::format("container {}: killed, but its monitor is still at work after 10 s", rec.name));
 }
 
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force) {
@@ -395,7 +406,7 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
   for (int attempt = 0;; ++attempt) {
     ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
     std::string dir = container_dir(p.root, rec.id);
-    if (rec.state == "running") {
+    if (rec.state == "running" || (force && monitor_alive(dir))) {
       if (!force)
         return base::fail_msg(
             fmt::format("container {} is running: stop it first, or use --force", rec.name));

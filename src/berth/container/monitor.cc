@@ -1,5 +1,7 @@
 #include "berth/container/monitor.h"
 
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -53,6 +55,31 @@ void log_lines(int log_fd, const char* stream, std::string& pending, bool flush)
     start = end;
   }
   pending.erase(0, start);
+}
+
+enum class Echo { kCopied, kReaderGone, kGaveUp };
+
+// Copies output to an attached berth's stream `fd` without ever hanging the
+// monitor on a reader that stopped reading: it waits for room (the
+// container waits with it, as behind any pipe) only while the container
+// runs; once `exited` (its pidfd; -1: none) is readable, what the reader
+// has not taken is dropped (it is in the log).
+Echo echo_out(int fd, const char* data, size_t n, int exited) {
+  while (n > 0) {
+    struct pollfd fds[2] = {{fd, POLLOUT, 0}, {exited, POLLIN, 0}};
+    if (!base::sys::poll(fds, -1)) return Echo::kReaderGone;
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) return Echo::kReaderGone;
+    if (fds[0].revents & POLLOUT) {
+      // At most PIPE_BUF: a pipe that polls writable takes that much at once.
+      auto wrote = base::sys::write(fd, data, std::min<size_t>(n, PIPE_BUF));
+      if (!wrote) return Echo::kReaderGone;
+      data += *wrote;
+      n -= *wrote;
+    } else if (fds[1].revents & POLLIN) {
+      return Echo::kGaveUp;
+    }
+  }
+  return Echo::kCopied;
 }
 
 // Whether the restart policy asks for another run after `code`.
@@ -148,9 +175,18 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
     return base::fail(std::move(s).error());
   }
   std::string pending;
+  auto exited = base::sys::pidfd_open(made->pid);
+  bool echo = o_.attach;
   relay_terminal(master->get(), o_.attach && interactive, o_.attach,
                  [&](const char* data, size_t n) {
-                   if (o_.attach) (void)base::sys::write_all(1, data, n);
+                   if (echo) {
+                     Echo e = echo_out(1, data, n, exited ? exited->get() : -1);
+                     echo = e == Echo::kCopied;
+                     if (e == Echo::kReaderGone) {  // as without -t: 141, and it runs on
+                       tell("exit", std::to_string(128 + SIGPIPE));
+                       exit_told_ = true;
+                     }
+                   }
                    pending.append(data, n);
                    log_lines(log_fd.get(), "stdout", pending, false);
                  });
@@ -188,8 +224,10 @@ base::Result<int> Monitor::life_with_pipes(bool interactive) {
                 // ends the attachment as SIGPIPE ends docker's client: `berth
                 // run` returns 141 and the container runs on, logged, as if
                 // detached (its init, pid 1, would ignore a SIGPIPE anyway).
-                if (echo && !base::sys::write_all(stream, data, n)) {
-                  echo = false;
+                if (!echo) return true;
+                Echo e = echo_out(stream, data, n, exited ? exited->get() : -1);
+                echo = e == Echo::kCopied;
+                if (e == Echo::kReaderGone) {
                   tell("exit", std::to_string(128 + SIGPIPE));
                   exit_told_ = true;
                 }
@@ -220,7 +258,9 @@ int Monitor::finish(int code, const std::string& error) {
   (void)release_runtime(p, o_.id);
   (void)release_root(dir_);
   std::string trash;
-  if (handle) {
+  // A start berth never recorded (it failed or died before "go") leaves
+  // the record as it was: only what the container held is taken back.
+  if (handle && owned_) {
     ContainerRecord& rec = handle->record();
     rec.state = "exited";
     rec.exit_code = code;
