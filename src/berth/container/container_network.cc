@@ -17,6 +17,7 @@
 #include "berth/network/firewall.h"
 #include "berth/network/netlink.h"
 #include "berth/network/netns.h"
+#include "oci/state.h"
 
 namespace berth {
 namespace {
@@ -110,8 +111,16 @@ base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
   if (mode == "host")
     return base::fail_msg(fmt::format(
         "--network container:{}: it uses the host's network; use --network host", other.name));
-  std::string path =
-      mode == "bridge" ? netns_path(p, other.id) : fmt::format("/proc/{}/ns/net", other.pid);
+  std::string path = netns_path(p, other.id);
+  if (mode != "bridge") {
+    // Its init as the runtime knows it (pid and start time), never a pid
+    // from our record that a reboot or reuse may have given to another process.
+    auto init = TRY(oci::load_record(p.run_root, other.id));
+    if (!oci::init_alive(init))
+      return base::fail_msg(
+          fmt::format("--network container:{}: that container is not running", other.name));
+    path = fmt::format("/proc/{}/ns/net", init.pid);
+  }
   std::string config_path = dir + "/bundle/config.json";
   auto config = nlohmann::json::parse(TRY(base::read_text(config_path)), nullptr, false);
   if (config.is_discarded()) return base::fail_msg(config_path + ": not valid JSON");
