@@ -112,9 +112,10 @@ void add_container_commands(CLI::App& app, Globals& g) {
       offset = *start;
     }
     for (;;) {  // in pieces: a large log is never held whole
+      uint64_t before = offset;
       auto lines = berth::read_logs(p, target, &offset);
       if (!lines) return fail(g, lines.error());
-      if (lines->empty()) break;
+      if (offset == before) break;  // nothing more (a piece may hold no valid line)
       print(*lines, 0);
     }
     while (follow) {

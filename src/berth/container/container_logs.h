@@ -23,7 +23,7 @@ struct LogLine {
 
 // The complete lines from byte `*offset` on, at most about `max_bytes` of
 // the file (at least one line when one is complete); `*offset` moves past
-// them. An empty result means nothing more is there yet.
+// them. An offset that did not move means nothing more is there yet.
 base::Result<std::vector<LogLine>> read_logs(const Paths& p, const std::string& id_or_name,
                                              uint64_t* offset, size_t max_bytes = size_t{1} << 20);
 // The offset at which the last `lines` complete lines start (0 when the log
