@@ -119,9 +119,12 @@ std::string Engine::network_leftovers() const {
     if (line.find(": vb") != std::string::npos && !another_roots) out += line + "\n";
   }
   std::error_code ec;
-  for (const auto& d : fs::directory_iterator(store("networks"), ec))
+  for (const auto& d : fs::directory_iterator(store("networks"), ec)) {
     if (d.is_directory())
       for (const auto& f : fs::directory_iterator(d.path())) out += f.path().string() + "\n";
+    else if (d.path().filename().string().find(".tmp.") != std::string::npos)
+      out += "half-written: " + d.path().string() + "\n";
+  }
   std::string table = in_ns({"/usr/sbin/nft", "list", "chain", "ip", this->table(), "published"});
   if (table.find("dnat") != std::string::npos) out += table;
   return out;

@@ -63,7 +63,8 @@ class Engine {
 
   // What this root still holds on the host, one line each, "" for none:
   // network_leftovers(): its veths (vb<id>) on its bridge, reserved
-  // addresses and attachments under networks/, DNAT rules in its table.
+  // addresses and attachments under networks/, definitions left
+  // half-written there, DNAT rules in its table.
   std::string network_leftovers() const;
   // host_traces(): those, and for the container ids given (and any still
   // under containers/) their mounts, cgroup directories in every

@@ -82,6 +82,7 @@ void sweep_leftovers(const Paths& p) {
 // under its container's lock (a start in progress holds it).
 void sweep_network_attachments(const Paths& p) {
   Networks networks(p.root);
+  networks.remove_stale_definition_temporaries();
   for (const auto& n : networks.list()) {
     networks.remove_stale_temporaries(n.name);
     for (const auto& a : networks.attachments(n.name)) {

@@ -375,15 +375,33 @@ std::vector<Attachment> Networks::attachments(const std::string& network) const 
   return out;
 }
 
+namespace {
+
+// Whether process `pid`, named in a temporary's name, is gone.
+bool writer_gone(int pid) {
+  if (pid <= 0) return false;
+  auto alive = base::sys::kill(pid, 0);
+  return !alive && alive.error().code() == ESRCH;
+}
+
+}  // namespace
+
 void Networks::remove_stale_temporaries(const std::string& network) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir_ + "/" + network + ".ips", ec)) {
     std::string file = e.path().filename();
     if (file.rfind(".tmp-", 0) != 0) continue;
-    int pid = std::atoi(file.c_str() + 5);
-    if (pid <= 0) continue;
-    if (auto alive = base::sys::kill(pid, 0); !alive && alive.error().code() == ESRCH)
-      fs::remove(e.path(), ec);
+    if (writer_gone(std::atoi(file.c_str() + 5))) fs::remove(e.path(), ec);
+  }
+}
+
+void Networks::remove_stale_definition_temporaries() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string file = e.path().filename();
+    size_t at = file.find(".json.tmp.");
+    if (at == std::string::npos) continue;
+    if (writer_gone(std::atoi(file.c_str() + at + 10))) fs::remove(e.path(), ec);
   }
 }
 

@@ -94,6 +94,9 @@ class Networks {
   std::vector<Attachment> attachments(const std::string& network) const;
   // Removes the temporaries of allocate() calls whose process is gone.
   void remove_stale_temporaries(const std::string& network);
+  // Removes definitions a killed process was writing (NAME.json.tmp.PID.N,
+  // base::replace_file's temporaries) whose process is gone.
+  void remove_stale_definition_temporaries();
   std::optional<Attachment> attachment_of(const std::string& container_id) const;
 
  private:
