@@ -51,6 +51,18 @@ void expect_consistent(const Engine& e) {
   EXPECT_EQ(e.berth({"network", "ls"}).exit_code, 0);
 }
 
+// After a listing, only running containers have their root mounted.
+void expect_no_idle_root_mounted(const Engine& e) {
+  auto ps = e.berth({"ps", "-a", "--format", "{{.FullID}}:{{.State}}"});
+  std::string mounts = e2e::read_file("/proc/self/mountinfo");
+  for (const auto& line : Engine::split(ps.out)) {  // one word a container
+    std::string id = line.substr(0, line.find(':'));
+    if (line.find(":running") != std::string::npos) continue;
+    EXPECT_EQ(mounts.find(e.store("containers/" + id) + "/bundle/rootfs "), std::string::npos)
+        << "the root of a container that is not running is mounted: " << line;
+  }
+}
+
 // rm -f of everything; afterwards nothing of `ids` (and the rest) is left.
 void expect_rm_cleans_fully(const Engine& e, std::set<std::string> ids) {
   for (const auto& id : e.container_ids()) ids.insert(id);
@@ -152,6 +164,9 @@ TEST(BerthFaults, SigkillOfEachCommandAtManyMomentsLeavesAConsistentStore) {
         cmd.wait(std::chrono::seconds(60));
         for (const auto& id : e.container_ids()) ids.insert(id);
         expect_consistent(e);
+        // What no running container holds is taken back by that listing:
+        // no root stays mounted for a container that is not running.
+        expect_no_idle_root_mounted(e);
         if (args[0] == "network") e.berth({"network", "rm", "side"});
       }
     }

@@ -77,6 +77,20 @@ void sweep_leftovers(const Paths& p) {
   }
 }
 
+// Roots left mounted by a `run`/`start` killed before its monitor ran:
+// mounted, yet the container is not running and no monitor is at work.
+// Unmounted under the container's lock (a start in progress holds it).
+void sweep_root_mounts(const Paths& p, const std::vector<ContainerRecord>& records) {
+  std::string mounts = base::read_text("/proc/self/mountinfo").value_or("");
+  for (const auto& r : records) {
+    std::string dir = container_dir(p.root, r.id);
+    if (r.state == "running" || mounts.find(" " + dir + "/bundle/rootfs ") == std::string::npos)
+      continue;
+    auto h = ContainerHandle::lock(p.root, r.id);
+    if (h && h->record().state != "running" && !monitor_alive(dir)) (void)release_root(dir);
+  }
+}
+
 // Network attachments nobody holds: made by a `berth run`/`start` killed
 // before its monitor ran, or left by a monitor that died. Each is detached,
 // under its container's lock (a start in progress holds it).
@@ -277,6 +291,7 @@ std::vector<ContainerRecord> containers(const Paths& p) {
   sweep_leftovers(p);
   std::vector<ContainerRecord> out;
   for (auto& r : list_containers(p.root)) out.push_back(reconcile(p, std::move(r)));
+  sweep_root_mounts(p, out);
   sweep_network_attachments(p);
   return out;
 }
