@@ -38,15 +38,19 @@ void expect_clean_failure(const e2e::ProcResult& r, const std::string& step, int
 
 // Every listed container is either running with a live program or not running.
 void expect_consistent(const Engine& e) {
-  auto ps = e.berth({"ps", "-a", "--format", "{{.ID}} {{.Status}}"});
+  auto ps = e.berth({"ps", "-a", "--format", "{{.FullID}}:{{.State}}"});
   ASSERT_EQ(ps.exit_code, 0) << ps.err;
-  for (const auto& line : Engine::split(ps.out)) {
-    if (line.find(" Up") == std::string::npos) continue;
-    std::string id = line.substr(0, line.find(' '));
+  size_t running = 0;
+  for (const auto& line : Engine::split(ps.out)) {  // one word a container
+    if (line.find(":running") == std::string::npos) continue;
+    ++running;
+    std::string id = line.substr(0, line.find(':'));
     auto rec = nlohmann::json::parse(e.berth({"inspect", id}).out, nullptr, false);
     int pid = rec.is_object() ? rec.value("Pid", 0) : 0;
     EXPECT_TRUE(pid > 0 && ::kill(pid, 0) == 0) << "shown Up with no live program: " << line;
   }
+  // The listing and `ps` (running only) agree.
+  EXPECT_EQ(Engine::split(e.berth({"ps", "-q"}).out).size(), running) << ps.out;
   EXPECT_EQ(e.berth({"images"}).exit_code, 0);
   EXPECT_EQ(e.berth({"network", "ls"}).exit_code, 0);
 }
