@@ -162,8 +162,9 @@ std::string Engine::host_traces(const std::set<std::string>& given) const {
   return out;
 }
 
-void Engine::kill_engine_processes() const {
+std::vector<pid_t> Engine::engine_processes() const {
   std::string marker = dir_ / "store";
+  std::vector<pid_t> out;
   std::error_code ec;
   for (const auto& p : fs::directory_iterator("/proc", ec)) {
     std::string pid = p.path().filename();
@@ -175,8 +176,13 @@ void Engine::kill_engine_processes() const {
       continue;
     }
     if (cmdline.find(marker) != std::string::npos && cmdline.find(BERTH_BIN) != std::string::npos)
-      ::kill(std::stoi(pid), SIGKILL);
+      out.push_back(std::stoi(pid));
   }
+  return out;
+}
+
+void Engine::kill_engine_processes() const {
+  for (pid_t pid : engine_processes()) ::kill(pid, SIGKILL);
 }
 
 Engine::Engine(bool import_box, bool own_netns) {
@@ -205,6 +211,10 @@ void Engine::import_box() {
 
 Engine::~Engine() {
   for (const auto& id : split(berth({"ps", "-a", "-q"}).out)) berth({"rm", "-f", id});
+  // Monitors finishing (a --rm container's files, a network's teardown)
+  // write into the store: the directory goes only after the last of them.
+  e2e::eventually([&] { return engine_processes().empty(); }, std::chrono::seconds(20),
+                  std::chrono::milliseconds(10));
   if (owns_netns_) {
     // berth's subnet claims for this namespace (/run/berth/subnets/<inode>).
     struct stat st {};

@@ -9,6 +9,8 @@
 //    skopeo pushes to a Registry.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <set>
 #include <string>
@@ -72,8 +74,9 @@ class Engine {
   std::string host_traces(const std::set<std::string>& ids) const;
   // Every id under containers/ (.removing-<id> included).
   std::set<std::string> container_ids() const;
-  // SIGKILL to every berth process of this root (commands and monitors;
-  // not the containers' programs): a crash of the engine, all at once.
+  // Every berth process of this root (commands and monitors; not the
+  // containers' programs), and SIGKILL to them: a crash of the engine.
+  std::vector<pid_t> engine_processes() const;
   void kill_engine_processes() const;
 
  private:
