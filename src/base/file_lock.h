@@ -29,8 +29,6 @@ class FileLock {
   static Result<FileLock> acquire(const std::string& path);
   FileLock(FileLock&&) = default;
   FileLock& operator=(FileLock&&) = default;
-  // The descriptor, for a forked child that must close it.
-  int fd() const { return fd_.get(); }
 
  private:
   explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}

@@ -27,10 +27,6 @@ uint64_t process_start_time(pid_t pid) {
   return std::strtoull(rest.c_str() + pos, nullptr, 10);
 }
 
-ProcessIdentity ProcessIdentity::of(pid_t pid) {
-  return {pid, process_start_time(pid)};
-}
-
 bool ProcessIdentity::alive() const {
   return pid > 0 && start_time != 0 && process_start_time(pid) == start_time;
 }

@@ -20,8 +20,6 @@ struct ProcessIdentity {
   pid_t pid = 0;
   uint64_t start_time = 0;
 
-  // The identity of the live process `pid` now (start_time 0 when none).
-  static ProcessIdentity of(pid_t pid);
   // Whether that very process still runs: never true for pid <= 0 or an
   // unknown start time.
   bool alive() const;

@@ -40,8 +40,6 @@ class ContainerHandle {
   const std::string& dir() const { return dir_; }
   // Writes record() atomically (a temporary, then a rename).
   base::Status save() const;
-  // The lock's descriptor, for a forked child that must close its copy.
-  int lock_fd() const { return lock_.fd(); }
 
  private:
   ContainerHandle(std::string root, std::string dir, base::FileLock lock)

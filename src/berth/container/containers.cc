@@ -1,6 +1,5 @@
 #include "berth/container/containers.h"
 
-#include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <sys/socket.h>
