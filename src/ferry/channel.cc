@@ -44,6 +44,7 @@ base::Status Channel::fill(size_t need) {
           ECONNRESET, fmt::format("connection closed by {} in the middle of a message", peer())));
     }
     in_end_ += n;
+    buffered_in_.store(in_end_ - in_begin_, std::memory_order_relaxed);
   }
   return {};
 }
@@ -72,6 +73,7 @@ base::Result<Frame> Channel::recv() {
   TRY_STATUS(fill(kFrameHeaderSize + len));
   Frame f{static_cast<FrameType>(type), {in_.data() + in_begin_ + kFrameHeaderSize, len}};
   in_begin_ += kFrameHeaderSize + len;
+  buffered_in_.store(in_end_ - in_begin_, std::memory_order_relaxed);
   return f;
 }
 
@@ -90,7 +92,7 @@ base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) 
   TRY_STATUS(flush_if_large(kFrameHeaderSize + payload_len));
   reserve_out(out_len_ + kFrameHeaderSize + payload_len);
   last_frame_header_ = out_len_;
-  out_len_ += kFrameHeaderSize + payload_len;
+  set_out_len(out_len_ + kFrameHeaderSize + payload_len);
   uint8_t* h = out_.get() + last_frame_header_;
   h[0] = static_cast<uint8_t>(type);
   h[1] = h[2] = h[3] = 0;
@@ -101,7 +103,7 @@ base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) 
 void Channel::shrink_last_frame(size_t unused) {
   uint8_t* h = out_.get() + last_frame_header_;
   store_be32(h + 4, load_be32(h + 4) - static_cast<uint32_t>(unused));
-  out_len_ -= unused;
+  set_out_len(out_len_ - unused);
 }
 
 base::Status Channel::flush() {
@@ -110,7 +112,7 @@ base::Status Channel::flush() {
     StageTimer t(times_, Stage::kSocketSend);
     TRY_STATUS(transport_->write_all(out_.get(), out_len_));
   }
-  out_len_ = 0;
+  set_out_len(0);
   return {};
 }
 

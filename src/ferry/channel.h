@@ -12,6 +12,7 @@
 // may be used by two threads at once.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,6 +43,9 @@ class Channel {
   base::Result<Frame> recv();
   // True when a whole frame is already buffered (recv() will not block).
   bool frame_buffered() const;
+  // Bytes read from the socket that recv() has not yet handed out: the
+  // backlog in the program's own buffer. Any thread (a relaxed snapshot).
+  size_t buffered_in() const { return buffered_in_.load(std::memory_order_relaxed); }
 
   // Queues one frame.
   base::Status send(FrameType type, std::string_view payload);
@@ -51,9 +55,11 @@ class Channel {
   // Drops the last `unused` bytes of the frame begun last (a short read).
   void shrink_last_frame(size_t unused);
   // Removes the frame begun last entirely.
-  void cancel_last_frame() { out_len_ = last_frame_header_; }
+  void cancel_last_frame() { set_out_len(last_frame_header_); }
   base::Status flush();
-  size_t buffered_out() const { return out_len_; }
+  // Bytes queued by send() and not yet written to the socket. Any thread
+  // (a relaxed snapshot).
+  size_t buffered_out() const { return buffered_out_.load(std::memory_order_relaxed); }
 
  private:
   base::Status fill(size_t need);
@@ -64,11 +70,17 @@ class Channel {
   std::vector<uint8_t> in_;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
+  std::atomic<size_t> buffered_in_{0};  // in_end_ - in_begin_, for other threads
   // Not a std::string: growing one zero-fills the bytes that pread() is about
   // to overwrite, a memset of everything sent.
   void reserve_out(size_t total);
   std::unique_ptr<uint8_t[]> out_;
   size_t out_len_ = 0;
+  std::atomic<size_t> buffered_out_{0};  // out_len_, for other threads
+  void set_out_len(size_t n) {
+    out_len_ = n;
+    buffered_out_.store(n, std::memory_order_relaxed);
+  }
   size_t out_cap_ = 0;
   size_t last_frame_header_ = 0;
 };

@@ -53,7 +53,12 @@ nlohmann::json Sample::to_json() const {
           {"outq", tcp.outq},
           {"outq_unsent", tcp.outq_unsent},
           {"sndbuf", tcp.sndbuf},
-          {"rcvbuf", tcp.rcvbuf}};
+          {"rcvbuf", tcp.rcvbuf},
+          {"cpu_run", cpu_run},
+          {"cpu_wait", cpu_wait},
+          {"cpu_throttled", cpu_throttled},
+          {"cpu_process", cpu_process},
+          {"app_buffered", app_buffered}};
 }
 
 base::Result<Sample> Sample::from_json(const nlohmann::json& j) {
@@ -99,8 +104,49 @@ base::Result<Sample> Sample::from_json(const nlohmann::json& j) {
   s.tcp.outq_unsent = static_cast<int>(TRY(num("outq_unsent", 0, kInt)));
   s.tcp.sndbuf = static_cast<int>(TRY(num("sndbuf", 0, kInt)));
   s.tcp.rcvbuf = static_cast<int>(TRY(num("rcvbuf", 0, kInt)));
+  // Newer fields: a peer that predates them sends none, read as 0.
+  auto optional = [&](const char* key, double hi) -> base::Result<double> {
+    if (!j.contains(key)) return 0.0;
+    return num(key, 0, hi);
+  };
+  s.cpu_run = TRY(optional("cpu_run", 1));
+  s.cpu_wait = TRY(optional("cpu_wait", 1));
+  s.cpu_throttled = TRY(optional("cpu_throttled", 1));
+  s.cpu_process = TRY(optional("cpu_process", 4096));
+  s.app_buffered = static_cast<uint64_t>(TRY(optional("app_buffered", kBig)));
   return s;
 }
+
+namespace {
+
+// The share of the interval a side wanted a CPU and did not get one: waiting
+// in a run queue, or held back by a cgroup CPU quota.
+double starved(const Sample& s) {
+  return std::max(s.cpu_wait, s.cpu_throttled);
+}
+
+std::string cpu_evidence(const Sample& s) {
+  std::string why = s.cpu_throttled >= s.cpu_wait * 0.8 && s.cpu_throttled > 0.05
+                        ? fmt::format(", its cgroup's CPU quota throttled it {}%",
+                                      pct(s.cpu_throttled))
+                        : "";
+  return fmt::format("{} ran {}% and waited for a CPU {}%{}", s.role, pct(s.cpu_run),
+                     pct(s.cpu_wait), why);
+}
+
+std::string cpu_advice(const Sample& s, bool starved_now) {
+  std::string who = s.role == "sender" ? "sending" : "receiving";
+  if (starved_now)
+    return fmt::format(
+        "the {} machine does not give ferry enough CPU: lift the cgroup CPU quota or move "
+        "the competing work off its cores",
+        who);
+  return fmt::format(
+      "the {} program's CPU is the limit (copying{}): a faster CPU helps, the network will not",
+      who, s.role == "sender" ? ", hashing, encrypting" : ", verifying, decrypting");
+}
+
+}  // namespace
 
 Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv) {
   Verdict v{"balanced", "", ""};
@@ -108,35 +154,58 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
     v.evidence = "no samples yet";
     return v;
   }
-  // Sender: where its time went. What is left is its own work (hashing,
-  // copying, reading the tree): CPU.
+  // Waits, as shares of the interval (off a CPU, inside each stage's calls).
   double src = snd ? snd->source_read : 0;
   double blocked = snd ? snd->socket_send : 0;
-  double scpu = snd ? std::max(0.0, 1.0 - src - blocked) : 0;
   double rwnd = snd ? snd->tcp_rwnd_limited : 0;
   double sndbuf = snd ? snd->tcp_sndbuf_limited : 0;
-  // Receiver: time waiting for data, time writing; the rest is its CPU.
+  double busy = snd ? snd->tcp_busy : 0;
   double sink = rcv ? rcv->sink_write : 0;
   double wait = rcv ? rcv->socket_recv : 0;
-  double rcpu = rcv ? std::max(0.0, 1.0 - sink - wait) : 0;
   double fill = rcv ? queue_fill(*rcv) : 0;
+  double s_starved = snd ? starved(*snd) : 0;
+  double r_starved = rcv ? starved(*rcv) : 0;
 
   std::string rates;
   if (rcv && rcv->sink_write > 0 && rcv->bytes > 0)
     rates = fmt::format(", disk write {}",
                         base::units::rate(static_cast<double>(rcv->bytes) /
                                           (rcv->interval * rcv->sink_write * rcv->streams)));
+  auto waited_for_data = [&] {
+    return rcv ? fmt::format(", receiver waited {}% for data", pct(wait)) : std::string();
+  };
 
-  if (snd && src >= 0.5) {
+  // 1. Starvation first: a thread that waits for a CPU inside a system call
+  // makes that call look slow, so every other share is suspect.
+  if (s_starved >= 0.3 && r_starved >= 0.3 && std::abs(s_starved - r_starved) < 0.15) {
+    v.evidence = fmt::format("both ends wait for a CPU: {}; {}", cpu_evidence(*snd),
+                             cpu_evidence(*rcv));
+    v.advice =
+        "no single stage limits: both ends are short of CPU alike (one quota or one busy "
+        "machine); more CPU for both helps";
+  } else if (s_starved >= 0.3 && s_starved > r_starved) {
+    v.limit = "sender-cpu";
+    v.evidence = cpu_evidence(*snd) + waited_for_data();
+    v.advice = cpu_advice(*snd, true);
+  } else if (r_starved >= 0.3) {
+    v.limit = "receiver-cpu";
+    v.evidence = cpu_evidence(*rcv) + (snd ? fmt::format(", sender blocked {}%, window {}",
+                                                         pct(blocked), window_text(*snd))
+                                           : "");
+    v.advice = cpu_advice(*rcv, true);
+    // 2. A side that waits for its disk or input while its socket runs dry
+    // (TCP busy < 80%: nothing queued to send part of the time).
+  } else if (snd && src >= 0.5 && busy < 0.8) {
     v.limit = "source-read";
-    v.evidence = fmt::format("sender spent {}% of its time reading the source{}", pct(src),
-                             rcv ? fmt::format(", receiver waited {}% for data", pct(wait)) : "");
+    v.evidence = fmt::format("sender waited {}% of its time for the source, its socket had data "
+                             "to send {}% of the time{}",
+                             pct(src), pct(busy), waited_for_data());
     v.advice =
         "the source (disk or input pipe) is the limit: nothing on the network or the receiver will "
         "help";
   } else if (rcv && sink >= 0.5) {
     v.limit = "sink-write";
-    v.evidence = fmt::format("receiver spent {}% writing, its queue {}% full{}{}", pct(sink),
+    v.evidence = fmt::format("receiver waited {}% for its sink, its queue {}% full{}{}", pct(sink),
                              pct(fill), snd ? ", window " + window_text(*snd) : "", rates);
     v.advice = "the receiver's disk or output is the limit: nothing on the network will help";
   } else if (snd && rwnd >= 0.3 && rcv && wait >= 0.3) {
@@ -149,16 +218,21 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
     v.advice =
         "the receiver's socket buffer is too small for this path: raise net.core.rmem_max / "
         "tcp_rmem on the receiver (or drop its fixed --rcvbuf), or use -P";
-  } else if (rcv && rcpu >= 0.6 && (rwnd >= 0.2 || blocked >= 0.5)) {
+    // 3. A side whose busiest thread is on a CPU nearly all the time.
+  } else if (rcv && rcv->cpu_run >= 0.8 && (rwnd >= 0.2 || blocked >= 0.5)) {
     v.limit = "receiver-cpu";
-    v.evidence = fmt::format("receiver busy {}% (not waiting, not writing), its queue {}% full",
-                             pct(rcpu), pct(fill));
-    v.advice = "the receiving machine's CPU is the limit";
+    v.evidence = cpu_evidence(*rcv) + fmt::format(", its queue {}% full, sender stalled {}% "
+                                                  "by the window",
+                                                  pct(fill), pct(rwnd));
+    v.advice = cpu_advice(*rcv, false);
   } else if (snd && sndbuf >= 0.3) {
     v.limit = "send-buffer";
-    v.evidence = fmt::format("sender stalled {}% by its send buffer ({})", pct(sndbuf),
-                             base::units::bytes(static_cast<uint64_t>(snd->tcp.sndbuf)));
-    v.advice = "raise net.core.wmem_max / tcp_wmem on the sender";
+    v.evidence = fmt::format("sender stalled {}% by its send buffer ({}), rtt {} us", pct(sndbuf),
+                             base::units::bytes(static_cast<uint64_t>(snd->tcp.sndbuf)),
+                             snd->tcp.rtt_us);
+    v.advice =
+        "the sender's socket buffer is too small for this path: raise net.core.wmem_max / "
+        "tcp_wmem on the sender (or drop its fixed --sndbuf), or use -P";
   } else if (snd && blocked >= 0.5) {
     v.limit = "network";
     v.evidence = fmt::format(
@@ -166,16 +240,23 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
         "delivery {}, {} retransmits",
         pct(blocked), snd->tcp.snd_cwnd, snd->tcp.rtt_us,
         base::units::rate(static_cast<double>(snd->tcp.delivery_rate)), snd->tcp.total_retrans);
-    v.advice = "the network path is the limit; on long fat paths, -P 4 can help";
-  } else if (snd && scpu >= 0.6 && (!rcv || wait >= 0.3)) {
+    // Parallel streams share out loss and a slow window's growth; they do
+    // nothing for a link at its rate (few retransmits, short RTT).
+    bool long_path = snd->tcp.min_rtt_us >= 10000;
+    v.advice = long_path && snd->streams < 4
+                   ? "the network path is the limit; on this long path, -P 4 can help"
+                   : "the network path is the limit: the link is full, nothing at either end "
+                     "will help";
+  } else if (snd && snd->cpu_run >= 0.8 && (!rcv || wait >= 0.2)) {
     v.limit = "sender-cpu";
-    v.evidence = fmt::format("sender busy {}% (not reading, not blocked){}", pct(scpu),
-                             rcv ? fmt::format(", receiver waited {}%", pct(wait)) : "");
-    v.advice = "the sending machine's CPU is the limit";
+    v.evidence = cpu_evidence(*snd) + waited_for_data();
+    v.advice = cpu_advice(*snd, false);
   } else {
     v.evidence = fmt::format(
-        "no stage dominates: sender read {}% / blocked {}%, receiver wrote {}% / waited {}%",
-        pct(src), pct(blocked), pct(sink), pct(wait));
+        "no stage dominates: sender ran {}%, waited {}% for the source, {}% on the socket; "
+        "receiver ran {}%, waited {}% for data, {}% for the sink",
+        pct(snd ? snd->cpu_run : 0), pct(src), pct(blocked), pct(rcv ? rcv->cpu_run : 0), pct(wait),
+        pct(sink));
     v.advice = "no single stage limits: the work is spread over both machines' CPUs and I/O";
   }
   return v;
@@ -197,6 +278,11 @@ void SampleAverage::add(const Sample& s) {
   sum_.tcp_busy += s.tcp_busy * w;
   sum_.tcp_rwnd_limited += s.tcp_rwnd_limited * w;
   sum_.tcp_sndbuf_limited += s.tcp_sndbuf_limited * w;
+  sum_.cpu_run += s.cpu_run * w;
+  sum_.cpu_wait += s.cpu_wait * w;
+  sum_.cpu_throttled += s.cpu_throttled * w;
+  sum_.cpu_process += s.cpu_process * w;
+  sum_.app_buffered = s.app_buffered;
   sum_.tcp = s.tcp;  // the latest snapshot stands for the whole
 }
 
@@ -210,6 +296,10 @@ std::optional<Sample> SampleAverage::average() const {
   a.tcp_busy /= weight_;
   a.tcp_rwnd_limited /= weight_;
   a.tcp_sndbuf_limited /= weight_;
+  a.cpu_run /= weight_;
+  a.cpu_wait /= weight_;
+  a.cpu_throttled /= weight_;
+  a.cpu_process /= weight_;
   return a;
 }
 

@@ -29,16 +29,29 @@ struct Sample {
   double interval = 0;   // seconds covered
   uint64_t bytes = 0;    // file bytes moved in the interval
   uint32_t streams = 1;  // TCP streams (fractions below are per stream)
-  // Fractions of the interval, per stream.
-  double source_read = 0;  // sender: reading the source
+  // Fractions of the interval, per stream, that the side's threads waited
+  // (off a CPU) in each stage: the wall time of the stage's calls less the
+  // CPU time they used (stage_times.h).
+  double source_read = 0;  // sender: waiting for the source
   double socket_send = 0;  // sender: blocked writing to the socket
   double socket_recv = 0;  // receiver: waiting for data from the socket
-  double sink_write = 0;   // receiver: writing (and syncing) the sink
+  double sink_write = 0;   // receiver: waiting for the sink to take (and sync) the data
   // The kernel's chrono accounting over the interval (sender's sockets).
   double tcp_busy = 0;
   double tcp_rwnd_limited = 0;
   double tcp_sndbuf_limited = 0;
   net::TcpStats tcp;  // snapshot at the end of the interval
+  // CPU over the interval (cpu_watch.h): the busiest thread's time on a CPU
+  // and waiting for one, the share of time a cgroup CPU quota held the
+  // process back, and all threads' CPU seconds per second.
+  double cpu_run = 0;
+  double cpu_wait = 0;
+  double cpu_throttled = 0;
+  double cpu_process = 0;
+  // Bytes in ferry's own buffers at the end of the interval: the receiver's
+  // read from the socket but not yet written, the sender's not yet handed
+  // to the socket.
+  uint64_t app_buffered = 0;
 
   double rate() const { return interval > 0 ? static_cast<double>(bytes) / interval : 0; }
   nlohmann::json to_json() const;

@@ -21,13 +21,10 @@ base::Status Monitor::open_trace(const std::string& path) {
 }
 
 void Monitor::watch_streams(Channel& primary, const std::vector<Channel*>& extra) {
-  fds_.clear();
-  primary.set_stage_times(&counters_.stages);
-  fds_.push_back(primary.transport().socket_fd());
-  for (Channel* c : extra) {
-    c->set_stage_times(&counters_.stages);
-    fds_.push_back(c->transport().socket_fd());
-  }
+  channels_.clear();
+  channels_.push_back(&primary);
+  channels_.insert(channels_.end(), extra.begin(), extra.end());
+  for (Channel* c : channels_) c->set_stage_times(&counters_.stages);
 }
 
 void Monitor::start() {
@@ -35,9 +32,10 @@ void Monitor::start() {
   started_ = last_ = std::chrono::steady_clock::now();
   last_bytes_ = counters_.bytes_moved;
   for (size_t i = 0; i < static_cast<size_t>(Stage::kCount); ++i)
-    last_stage_[i] = counters_.stages.get(static_cast<Stage>(i));
-  for (int fd : fds_) {
-    if (auto s = net::read_tcp_stats(fd)) {
+    last_stage_[i] = counters_.stages.waited(static_cast<Stage>(i));
+  cpu_.emplace();
+  for (Channel* c : channels_) {
+    if (auto s = net::read_tcp_stats(c->transport().socket_fd())) {
       last_busy_ += s->busy_us;
       last_rwnd_ += s->rwnd_limited_us;
       last_sndbuf_ += s->sndbuf_limited_us;
@@ -74,7 +72,7 @@ void Monitor::take_sample() {
   s.role = role_;
   s.t = std::chrono::duration<double>(now - started_).count();
   s.interval = dt;
-  s.streams = static_cast<uint32_t>(std::max<size_t>(1, fds_.size()));
+  s.streams = static_cast<uint32_t>(std::max<size_t>(1, channels_.size()));
   uint64_t bytes = counters_.bytes_moved;
   s.bytes = bytes - last_bytes_;
   last_bytes_ = bytes;
@@ -84,8 +82,10 @@ void Monitor::take_sample() {
   // carry the excess into the next: shares stay within 0..1, totals exact.
   auto delta = [&](Stage st) {
     auto i = static_cast<size_t>(st);
-    uint64_t v = counters_.stages.get(st);
-    double d = static_cast<double>(v - last_stage_[i]) + carry_[i];
+    // Time waited in the stage (off a CPU); the totals may step back by a
+    // clock tick when a short call's CPU time reads longer than its wall time.
+    uint64_t v = counters_.stages.waited(st);
+    double d = std::max(0.0, static_cast<double>(v) - static_cast<double>(last_stage_[i])) + carry_[i];
     last_stage_[i] = v;
     carry_[i] = std::max(0.0, d - per);
     return std::min(d, per) / per;
@@ -96,8 +96,9 @@ void Monitor::take_sample() {
   s.sink_write = std::min(1.0, delta(Stage::kSinkWrite) + delta(Stage::kSinkSync));
   uint64_t busy = 0, rwnd = 0, sndbuf = 0;
   bool first = true;
-  for (int fd : fds_) {
-    auto t = net::read_tcp_stats(fd);
+  for (Channel* c : channels_) {
+    s.app_buffered += c->buffered_in() + c->buffered_out();
+    auto t = net::read_tcp_stats(c->transport().socket_fd());
     if (!t) continue;
     busy += t->busy_us;
     rwnd += t->rwnd_limited_us;
@@ -112,6 +113,13 @@ void Monitor::take_sample() {
   last_busy_ = busy;
   last_rwnd_ = rwnd;
   last_sndbuf_ = sndbuf;
+  if (cpu_) {
+    CpuShares cpu = cpu_->sample(dt);
+    s.cpu_run = cpu.busiest_run;
+    s.cpu_wait = cpu.busiest_wait;
+    s.cpu_throttled = cpu.throttled;
+    s.cpu_process = cpu.process;
+  }
   last_ = now;
   record(s, /*local=*/true);
   if (publish_) publish_(s);
@@ -164,14 +172,18 @@ nlohmann::json Monitor::summary() const {
   if (snd) {
     shares["sender_source_read"] = snd->source_read;
     shares["sender_socket_blocked"] = snd->socket_send;
-    shares["sender_cpu"] = std::max(0.0, 1.0 - snd->source_read - snd->socket_send);
+    shares["sender_cpu"] = snd->cpu_run;
+    shares["sender_cpu_wait"] = snd->cpu_wait;
+    shares["sender_cpu_throttled"] = snd->cpu_throttled;
     shares["tcp_rwnd_limited"] = snd->tcp_rwnd_limited;
     shares["tcp_sndbuf_limited"] = snd->tcp_sndbuf_limited;
   }
   if (rcv) {
     shares["receiver_socket_wait"] = rcv->socket_recv;
     shares["receiver_sink_write"] = rcv->sink_write;
-    shares["receiver_cpu"] = std::max(0.0, 1.0 - rcv->socket_recv - rcv->sink_write);
+    shares["receiver_cpu"] = rcv->cpu_run;
+    shares["receiver_cpu_wait"] = rcv->cpu_wait;
+    shares["receiver_cpu_throttled"] = rcv->cpu_throttled;
   }
   return {
       {"bottleneck", v.limit}, {"evidence", v.evidence}, {"advice", v.advice}, {"shares", shares}};

@@ -1,5 +1,6 @@
 // Monitor: watches one side of a transfer. Every interval it samples its own
-// side (stage times, bytes, TCP_INFO and socket queues of every stream),
+// side (stage times, bytes, TCP_INFO and socket queues of every stream, its
+// threads' CPU and any cgroup CPU throttling, its own buffer's backlog),
 // hands the sample to `publish` (which sends it to the peer in a STATS
 // frame), and keeps the peer's samples as they arrive. From the latest pair
 // it gives the live verdict; from the running averages, the verdict for the
@@ -24,6 +25,7 @@
 
 #include "ferry/channel.h"
 #include "ferry/counters.h"
+#include "ferry/cpu_watch.h"
 #include "ferry/diagnosis.h"
 
 namespace ferry {
@@ -62,7 +64,8 @@ class Monitor {
   Counters& counters_;
   std::chrono::milliseconds interval_;
   Publish publish_;
-  std::vector<int> fds_;
+  std::vector<Channel*> channels_;
+  std::optional<CpuWatch> cpu_;
 
   std::thread thread_;
   std::mutex wake_mu_;
