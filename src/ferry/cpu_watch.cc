@@ -73,7 +73,7 @@ std::optional<uint64_t> parse_throttled_ns(std::string_view cpu_stat) {
     if (kv.size() != 2) continue;
     auto v = number(kv[1]);
     if (!v) continue;
-    if (kv[0] == "throttled_time") return *v;          // v1, ns
+    if (kv[0] == "throttled_time") return *v;         // v1, ns
     if (kv[0] == "throttled_usec") return *v * 1000;  // v2, µs
   }
   return std::nullopt;

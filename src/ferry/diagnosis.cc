@@ -126,10 +126,10 @@ double starved(const Sample& s) {
 }
 
 std::string cpu_evidence(const Sample& s) {
-  std::string why = s.cpu_throttled >= s.cpu_wait * 0.8 && s.cpu_throttled > 0.05
-                        ? fmt::format(", its cgroup's CPU quota throttled it {}%",
-                                      pct(s.cpu_throttled))
-                        : "";
+  std::string why =
+      s.cpu_throttled >= s.cpu_wait * 0.8 && s.cpu_throttled > 0.05
+          ? fmt::format(", its cgroup's CPU quota throttled it {}%", pct(s.cpu_throttled))
+          : "";
   return fmt::format("{} ran {}% and waited for a CPU {}%{}", s.role, pct(s.cpu_run),
                      pct(s.cpu_wait), why);
 }
@@ -178,8 +178,8 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
   // 1. Starvation first: a thread that waits for a CPU inside a system call
   // makes that call look slow, so every other share is suspect.
   if (s_starved >= 0.3 && r_starved >= 0.3 && std::abs(s_starved - r_starved) < 0.15) {
-    v.evidence = fmt::format("both ends wait for a CPU: {}; {}", cpu_evidence(*snd),
-                             cpu_evidence(*rcv));
+    v.evidence =
+        fmt::format("both ends wait for a CPU: {}; {}", cpu_evidence(*snd), cpu_evidence(*rcv));
     v.advice =
         "no single stage limits: both ends are short of CPU alike (one quota or one busy "
         "machine); more CPU for both helps";
@@ -197,9 +197,10 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
     // (TCP busy < 80%: nothing queued to send part of the time).
   } else if (snd && src >= 0.5 && busy < 0.8) {
     v.limit = "source-read";
-    v.evidence = fmt::format("sender waited {}% of its time for the source, its socket had data "
-                             "to send {}% of the time{}",
-                             pct(src), pct(busy), waited_for_data());
+    v.evidence = fmt::format(
+        "sender waited {}% of its time for the source, its socket had data "
+        "to send {}% of the time{}",
+        pct(src), pct(busy), waited_for_data());
     v.advice =
         "the source (disk or input pipe) is the limit: nothing on the network or the receiver will "
         "help";
@@ -221,24 +222,29 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
     // 3. A side whose busiest thread is on a CPU nearly all the time.
   } else if (rcv && rcv->cpu_run >= 0.8 && (rwnd >= 0.2 || blocked >= 0.5)) {
     v.limit = "receiver-cpu";
-    v.evidence = cpu_evidence(*rcv) + fmt::format(", its queue {}% full, sender stalled {}% "
-                                                  "by the window",
-                                                  pct(fill), pct(rwnd));
+    v.evidence = cpu_evidence(*rcv) + fmt::format(
+                                          ", its queue {}% full, sender stalled {}% "
+                                          "by the window",
+                                          pct(fill), pct(rwnd));
     v.advice = cpu_advice(*rcv, false);
   } else if (snd && sndbuf >= 0.3) {
     v.limit = "send-buffer";
-    v.evidence = fmt::format("sender stalled {}% by its send buffer ({}), rtt {} us", pct(sndbuf),
-                             base::units::bytes(static_cast<uint64_t>(snd->tcp.sndbuf)),
-                             snd->tcp.rtt_us);
+    v.evidence =
+        fmt::format("sender stalled {}% by its send buffer ({}), rtt {} us", pct(sndbuf),
+                    base::units::bytes(static_cast<uint64_t>(snd->tcp.sndbuf)), snd->tcp.rtt_us);
     v.advice =
         "the sender's socket buffer is too small for this path: raise net.core.wmem_max / "
         "tcp_wmem on the sender (or drop its fixed --sndbuf), or use -P";
-  } else if (snd && blocked >= 0.5) {
+  } else if (snd && (blocked >= 0.5 || (busy - rwnd - sndbuf >= 0.8 && snd->cpu_run < 0.8))) {
+    // Blocked on the socket, or a socket that always had data in flight and
+    // was held by neither window: the congestion window or the path. (A
+    // sender that reads a fast disk while its send buffer drains is blocked
+    // less than half the time, yet the network sets the pace.)
     v.limit = "network";
     v.evidence = fmt::format(
-        "sender blocked {}% on the socket, cwnd {} segments, rtt {} us, "
-        "delivery {}, {} retransmits",
-        pct(blocked), snd->tcp.snd_cwnd, snd->tcp.rtt_us,
+        "sender blocked {}% on the socket, data in flight {}% of the time, cwnd {} segments, "
+        "rtt {} us, delivery {}, {} retransmits",
+        pct(blocked), pct(busy), snd->tcp.snd_cwnd, snd->tcp.rtt_us,
         base::units::rate(static_cast<double>(snd->tcp.delivery_rate)), snd->tcp.total_retrans);
     // Parallel streams share out loss and a slow window's growth; they do
     // nothing for a link at its rate (few retransmits, short RTT).

@@ -85,7 +85,8 @@ void Monitor::take_sample() {
     // Time waited in the stage (off a CPU); the totals may step back by a
     // clock tick when a short call's CPU time reads longer than its wall time.
     uint64_t v = counters_.stages.waited(st);
-    double d = std::max(0.0, static_cast<double>(v) - static_cast<double>(last_stage_[i])) + carry_[i];
+    double d =
+        std::max(0.0, static_cast<double>(v) - static_cast<double>(last_stage_[i])) + carry_[i];
     last_stage_[i] = v;
     carry_[i] = std::max(0.0, d - per);
     return std::min(d, per) / per;
