@@ -1,8 +1,15 @@
 // The diagnosis against ground truth: each limit is induced for real and the
 // verdict ferry prints must name it. Conditions are real: network
 // namespaces joined by a veth pair with a tbf rate limit, a clamped receive
-// buffer, a slow reader on the receiving end, a slowly fed source. No case
+// buffer, a slow reader on the receiving end, a slowly fed source, disks on
+// loop devices throttled by the block layer, CPU quotas and a core shared
+// with a busy loop. Every verdict word ferry can print has a case. No case
 // asserts on time; each passes or fails on the verdict alone.
+//
+// With FERRY_RECORD_TRACES=DIR set, each case's --trace is kept there as
+// CASE.jsonl: tests/unit/fixtures/diagnosis holds such recordings, which the
+// unit tests of judge() replay.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -11,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/induced_limits.h"
 #include "tests/e2e/netns_pair.h"
 
 namespace e2e {
@@ -43,20 +51,38 @@ class Diagnosis : public testing::Test {
     mkdir((t / "srv").c_str(), 0755);
     ASSERT_EQ(Process({gen_tree_bin(), "file", t / "data", "48M"}).wait().exit_code, 0);
   }
+  // --trace into the test's directory; kept under FERRY_RECORD_TRACES.
+  std::string trace() const { return t / "trace.jsonl"; }
+  void TearDown() override {
+    const char* keep = getenv("FERRY_RECORD_TRACES");
+    if (keep && exists(trace()))
+      write_file(fmt::format("{}/{}.jsonl", keep,
+                             testing::UnitTest::GetInstance()->current_test_info()->name()),
+                 read_file(trace()));
+  }
   TempDir t;
 };
+
+// A file of `size` in memory (so reading it costs no disk).
+std::string file_in_memory(const TempDir& mem, const std::string& size) {
+  std::string path = mem / "data";
+  EXPECT_EQ(Process({gen_tree_bin(), "file", path, size}).wait().exit_code, 0);
+  return path;
+}
 
 TEST_F(Diagnosis, RateLimitedPathIsNetwork) {
   NetnsPair net("80mbit");
   NsServer server(net, t / "srv");
-  auto j = run_json(net.in_a({ferry_bin(), "cp", "--json", t / "data", server.url()}));
+  auto j = run_json(
+      net.in_a({ferry_bin(), "cp", "--json", "--trace", trace(), t / "data", server.url()}));
   EXPECT_EQ(verdict_of(j), "network") << j.dump(2);
 }
 
 TEST_F(Diagnosis, ClampedReceiveBufferIsReceiveWindow) {
   NetnsPair net("1gbit");
   NsServer server(net, t / "srv", {"--rcvbuf", "16K"});
-  auto j = run_json(net.in_a({ferry_bin(), "cp", "--json", t / "data", server.url()}));
+  auto j = run_json(
+      net.in_a({ferry_bin(), "cp", "--json", "--trace", trace(), t / "data", server.url()}));
   EXPECT_EQ(verdict_of(j), "receive-window") << j.dump(2);
 }
 
@@ -66,8 +92,8 @@ TEST_F(Diagnosis, SlowReaderOfTheOutputIsSinkWrite) {
   FerryServer server(t / "srv");
   // The receiver writes the file to its standard output, read at 8 MB/s.
   Process p({"/bin/sh", "-c",
-             fmt::format("{} cp --json {} - 2>{} | pv -q -L 8m >/dev/null", ferry_bin(),
-                         server.url("data"), t / "summary.json")},
+             fmt::format("{} cp --json --trace {} {} - 2>{} | pv -q -L 8m >/dev/null", ferry_bin(),
+                         trace(), server.url("data"), t / "summary.json")},
             {std::string("FERRY_TOKEN=") + kToken});
   ASSERT_EQ(p.wait().exit_code, 0) << p.err();
   auto j = nlohmann::json::parse(read_file(t / "summary.json"), nullptr, false);
@@ -78,8 +104,8 @@ TEST_F(Diagnosis, SlowlyFedSourceIsSourceRead) {
   FerryServer server(t / "srv");
   // The sender reads its standard input, fed at 8 MB/s.
   Process p({"/bin/sh", "-c",
-             fmt::format("pv -q -L 8m {} | {} cp --json - {}", t / "data", ferry_bin(),
-                         server.url("from-stdin"))},
+             fmt::format("pv -q -L 8m {} | {} cp --json --trace {} - {}", t / "data", ferry_bin(),
+                         trace(), server.url("from-stdin"))},
             {std::string("FERRY_TOKEN=") + kToken});
   auto r = p.wait();
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -88,23 +114,71 @@ TEST_F(Diagnosis, SlowlyFedSourceIsSourceRead) {
   EXPECT_EQ(read_file(t / "srv/from-stdin"), read_file(t / "data"));
 }
 
-TEST_F(Diagnosis, PlainFastPathIsBalancedOrNetwork) {
-  // A source in memory and a sink that costs nothing (standard output into
-  // /dev/null): nothing slow but the path itself. (Into this machine's ext4,
-  // or into fresh tmpfs pages of this VM, ferry rightly says sink-write.)
+TEST_F(Diagnosis, ThrottledSourceDiskIsSourceRead) {
+  // The source on a disk whose reads the block layer holds to 8 MB/s for the
+  // sender's cgroup; nothing of it in the page cache.
+  ThrottledDisk disk(8'000'000, 0);
+  ASSERT_EQ(Process({gen_tree_bin(), "file", disk / "data", "24M"}).wait().exit_code, 0);
+  disk.drop_cache();
+  FerryServer server(t / "srv");
+  auto j = run_json(
+      disk.wrap({ferry_bin(), "cp", "--json", "--trace", trace(), disk / "data", server.url()}));
+  EXPECT_EQ(verdict_of(j), "source-read") << j.dump(2);
+  EXPECT_EQ(read_file(t / "srv/data"), read_file(disk / "data"));
+}
+
+TEST_F(Diagnosis, ThrottledSinkDiskIsSinkWrite) {
+  // The server writes to a disk mounted `sync` whose writes the block layer
+  // holds to 8 MB/s for the server's cgroup.
+  ThrottledDisk disk(0, 8'000'000);
   TempDir mem("/dev/shm");
-  mkdir((mem / "srv").c_str(), 0755);
-  ASSERT_EQ(Process({gen_tree_bin(), "file", mem / "srv/more", "400M"}).wait().exit_code, 0);
-  NetnsPair net;
-  NsServer server(net, mem / "srv");
-  Process p(net.in_a({"/bin/sh", "-c",
-                      fmt::format("{} cp --json --interval 50 {} - 2>{} >/dev/null", ferry_bin(),
-                                  server.url() + "more", t / "summary.json")}),
-            {std::string("FERRY_TOKEN=") + kToken});
-  ASSERT_EQ(p.wait().exit_code, 0) << p.err();
-  auto j = nlohmann::json::parse(read_file(t / "summary.json"), nullptr, false);
-  std::string v = verdict_of(j);
-  EXPECT_TRUE(v == "balanced" || v == "network") << read_file(t / "summary.json");
+  std::string data = file_in_memory(mem, "24M");
+  FerryServer server(disk.mount_point(), {}, kToken, disk.wrap({}));
+  auto j = run_json({ferry_bin(), "cp", "--json", "--trace", trace(), data, server.url()});
+  EXPECT_EQ(verdict_of(j), "sink-write") << j.dump(2);
+  EXPECT_EQ(read_file(disk / "data"), read_file(data));
+}
+
+TEST_F(Diagnosis, SenderUnderCpuQuotaIsSenderCpu) {
+  CpuQuota quota(10);
+  TempDir mem("/dev/shm");
+  std::string data = file_in_memory(mem, "96M");
+  FerryServer server(t / "srv");
+  auto j =
+      run_json(quota.wrap({ferry_bin(), "cp", "--json", "--trace", trace(), data, server.url()}));
+  EXPECT_EQ(verdict_of(j), "sender-cpu") << j.dump(2);
+}
+
+TEST_F(Diagnosis, ReceiverUnderCpuQuotaIsReceiverCpu) {
+  CpuQuota quota(10);
+  TempDir mem("/dev/shm");
+  std::string data = file_in_memory(mem, "96M");
+  FerryServer server(t / "srv", {}, kToken, quota.wrap({}));
+  auto j = run_json({ferry_bin(), "cp", "--json", "--trace", trace(), data, server.url()});
+  EXPECT_EQ(verdict_of(j), "receiver-cpu") << j.dump(2);
+}
+
+TEST_F(Diagnosis, SenderSharingItsCoreIsSenderCpu) {
+  // The sender and a busy loop pinned to the same core: the sender gets
+  // about half of it, the receiver has the other core to itself.
+  Process busy({"/usr/bin/taskset", "-c", "0", "/bin/sh", "-c", "while :; do :; done"});
+  TempDir mem("/dev/shm");
+  std::string data = file_in_memory(mem, "256M");
+  FerryServer server(mem.path(), {}, kToken, {"/usr/bin/taskset", "-c", "1"});
+  auto j = run_json({"/usr/bin/taskset", "-c", "0", ferry_bin(), "cp", "--json", "--trace", trace(),
+                     data, server.url("copy")});
+  EXPECT_EQ(verdict_of(j), "sender-cpu") << j.dump(2);
+}
+
+TEST_F(Diagnosis, BothEndsInOneCpuQuotaIsBalanced) {
+  // One quota for both ends: neither is the limit alone, the shared budget is.
+  CpuQuota quota(10);
+  TempDir mem("/dev/shm");
+  std::string data = file_in_memory(mem, "64M");
+  FerryServer server(t / "srv", {}, kToken, quota.wrap({}));
+  auto j =
+      run_json(quota.wrap({ferry_bin(), "cp", "--json", "--trace", trace(), data, server.url()}));
+  EXPECT_EQ(verdict_of(j), "balanced") << j.dump(2);
 }
 
 }  // namespace

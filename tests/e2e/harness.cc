@@ -40,8 +40,11 @@ ProcResult ferry(std::vector<std::string> args, const std::string& token) {
 }
 
 FerryServer::FerryServer(const std::string& dir, std::vector<std::string> extra,
-                         const std::string& token) {
-  std::vector<std::string> argv = {ferry_bin(), "serve", dir, "--listen", "127.0.0.1:0"};
+                         const std::string& token, std::vector<std::string> wrap) {
+  std::vector<std::string> argv = std::move(wrap);
+  for (std::string a : {ferry_bin(), std::string("serve"), dir, std::string("--listen"),
+                        std::string("127.0.0.1:0")})
+    argv.push_back(std::move(a));
   argv.insert(argv.end(), extra.begin(), extra.end());
   proc_ = std::make_unique<Process>(argv, std::vector<std::string>{"FERRY_TOKEN=" + token});
   bool up = eventually([&] {

@@ -33,8 +33,9 @@ ProcResult ferry(std::vector<std::string> args, const std::string& token = kToke
 
 class FerryServer {
  public:
+  // `wrap`: an argv prefix the server runs under (a cgroup, taskset).
   explicit FerryServer(const std::string& dir, std::vector<std::string> extra = {},
-                       const std::string& token = kToken);
+                       const std::string& token = kToken, std::vector<std::string> wrap = {});
   uint16_t port() const { return port_; }
   std::string url(const std::string& path = "") const;
   Process& process() { return *proc_; }
