@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <sstream>
 #include <vector>
 
@@ -11,6 +10,7 @@
 
 #include "base/units.h"
 #include "ferry/diagnosis.h"
+#include "ferry/report_style.h"
 
 namespace ferry {
 namespace {
@@ -29,38 +29,6 @@ struct Band {
   std::string verdict;
 };
 
-const char* verdict_color(const std::string& v) {
-  static const std::map<std::string, const char*> colors = {
-      {"source-read", "#f4d35e"},  {"sender-cpu", "#f7a072"},     {"send-buffer", "#c9ada7"},
-      {"network", "#9ad1d4"},      {"receive-window", "#b8b8ff"}, {"sink-write", "#f28482"},
-      {"receiver-cpu", "#e5989b"}, {"balanced", "#e9edc9"}};
-  auto it = colors.find(v);
-  return it == colors.end() ? "#eeeeee" : it->second;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // One chart: series as polylines over [0, t_max], verdict bands behind them.
 std::string chart(const std::string& title, const std::vector<Series>& series, double t_max,
                   const std::vector<Band>& bands, const std::function<std::string(double)>& label) {
@@ -74,7 +42,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
   auto y = [&](double v) { return T + (H - T - B) * (1 - v / v_max); };
   std::string svg = fmt::format(
       "<svg viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"{}\">\n", W,
-      H, W, H, escape(title));
+      H, W, H, html_escape(title));
   for (const auto& b : bands)
     svg += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>\n",
                        x(b.t0), T, std::max(0.5, x(b.t1) - x(b.t0)), H - T - B,
@@ -84,7 +52,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
     svg += fmt::format(
         "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#0002\"/>"
         "<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{}</text>\n",
-        L, W - R, y(v), y(v), L - 4, y(v) + 4, escape(label(v)));
+        L, W - R, y(v), y(v), L - 4, y(v) + 4, html_escape(label(v)));
   }
   for (int i = 0; i <= 5; ++i) {
     double t = t_max * i / 5;
@@ -93,7 +61,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
         x(t), H - 6, t);
   }
   svg += fmt::format("<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>\n", L,
-                     escape(title));
+                     html_escape(title));
   double legend_x = L + 24 + 8.6 * static_cast<double>(title.size());
   for (const auto& s : series) {
     std::string pts;
@@ -103,7 +71,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
     svg += fmt::format(
         "<rect x=\"{:.1f}\" y=\"7\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1f}\" "
         "y=\"17\" font-size=\"12\">{}</text>\n",
-        legend_x, s.color, legend_x + 16, escape(s.name));
+        legend_x, s.color, legend_x + 16, html_escape(s.name));
     legend_x += 34 + 7.4 * static_cast<double>(s.name.size());
   }
   return svg + "</svg>\n";
@@ -199,11 +167,12 @@ svg {{ display: block; margin: 10px 0; background: #fff; }}
 {body}
 </body></html>
 )",
-      fmt::arg("name", escape(name)), fmt::arg("nsnd", senders.size()),
+      fmt::arg("name", html_escape(name)), fmt::arg("nsnd", senders.size()),
       fmt::arg("nrcv", receivers.size()), fmt::arg("secs", t_max),
       fmt::arg("color", verdict_color(overall.limit)), fmt::arg("limit", overall.limit),
-      fmt::arg("evidence", escape(overall.evidence)), fmt::arg("advice", escape(overall.advice)),
-      fmt::arg("legend", legend), fmt::arg("body", body));
+      fmt::arg("evidence", html_escape(overall.evidence)),
+      fmt::arg("advice", html_escape(overall.advice)), fmt::arg("legend", legend),
+      fmt::arg("body", body));
 }
 
 }  // namespace ferry
