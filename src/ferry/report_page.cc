@@ -10,6 +10,7 @@
 
 #include "base/units.h"
 #include "ferry/diagnosis.h"
+#include "ferry/pipeline_stages.h"
 #include "ferry/report_style.h"
 
 namespace ferry {
@@ -133,16 +134,27 @@ base::Result<std::string> render_report_page(const std::string& text, const std:
                  series(senders, "send queue", "#1d3557",
                         [](const Sample& s) { return static_cast<double>(s.tcp.outq); }),
                  series(receivers, "receive queue", "#e63946",
-                        [](const Sample& s) { return static_cast<double>(s.tcp.inq); })},
+                        [](const Sample& s) { return static_cast<double>(s.tcp.inq); }),
+                 series(receivers, "receiving ferry's buffer", "#f4a261",
+                        [](const Sample& s) { return static_cast<double>(s.app_buffered); })},
                 t_max, bands, bytes);
-  body += chart("Time in disk / source / sink",
-                {series(senders, "sender reading source", "#2a9d8f",
+  body += chart("Time waited (off a CPU)",
+                {series(senders, "sender for source", "#2a9d8f",
                         [](const Sample& s) { return s.source_read; }),
-                 series(receivers, "receiver writing sink", "#e76f51",
-                        [](const Sample& s) { return s.sink_write; }),
-                 series(senders, "sender blocked on socket", "#1d3557",
-                        [](const Sample& s) { return s.socket_send; })},
+                 series(senders, "sender on socket", "#1d3557",
+                        [](const Sample& s) { return s.socket_send; }),
+                 series(receivers, "receiver for data", "#457b9d",
+                        [](const Sample& s) { return s.socket_recv; }),
+                 series(receivers, "receiver for sink", "#e76f51",
+                        [](const Sample& s) { return s.sink_write; })},
                 t_max, bands, pct);
+  body += chart(
+      "CPU: busiest thread",
+      {series(senders, "sender ran", "#1d3557", [](const Sample& s) { return s.cpu_run; }),
+       series(senders, "sender kept from it", "#8ecae6", cpu_starved),
+       series(receivers, "receiver ran", "#e63946", [](const Sample& s) { return s.cpu_run; }),
+       series(receivers, "receiver kept from it", "#f4a261", cpu_starved)},
+      t_max, bands, pct);
 
   std::string legend;
   for (const char* v : kLimits)
