@@ -11,6 +11,7 @@
 #include "base/units.h"
 #include "ferry/diagnosis.h"
 #include "ferry/pipeline_stages.h"
+#include "ferry/pipeline_svg.h"
 #include "ferry/report_style.h"
 
 namespace ferry {
@@ -167,6 +168,7 @@ base::Result<std::string> render_report_page(const std::string& text, const std:
 <style>
 body {{ font: 14px system-ui, sans-serif; margin: 24px; color: #222; max-width: 1000px; }}
 h1 {{ font-size: 20px; margin: 0 0 4px; }}
+h2 {{ font-size: 16px; margin: 18px 0 4px; }}
 .verdict {{ font-size: 18px; padding: 10px 14px; border-radius: 6px; margin: 12px 0; }}
 .chip {{ display: inline-block; padding: 2px 8px; margin: 2px; border-radius: 4px; font-size: 12px; }}
 svg {{ display: block; margin: 10px 0; background: #fff; }}
@@ -175,6 +177,10 @@ svg {{ display: block; margin: 10px 0; background: #fff; }}
 <h1>ferry transfer report</h1>
 <div class="muted">{name}: {nsnd} sender and {nrcv} receiver samples over {secs:.1f} s</div>
 <div class="verdict" style="background:{color}"><b>limit: {limit}</b> — {evidence}<br><span class="muted">advice: {advice}</span></div>
+<h2>The pipeline</h2>
+<div class="muted">Each box is one stage, in the order the bytes pass them, over the whole transfer. Bars: orange, time the program waited for the source or the sink; green, a program's busiest thread on a CPU (red: kept from one, queued or throttled); blue, how full a socket queue was. Sparklines: the same over time. The stage the verdict names has the red border: the queues before it fill up, those after it run dry.</div>
+{pipeline}
+<h2>Over time</h2>
 <div>Background shading: the verdict of each interval. {legend}</div>
 {body}
 </body></html>
@@ -184,7 +190,8 @@ svg {{ display: block; margin: 10px 0; background: #fff; }}
       fmt::arg("color", verdict_color(overall.limit)), fmt::arg("limit", overall.limit),
       fmt::arg("evidence", html_escape(overall.evidence)),
       fmt::arg("advice", html_escape(overall.advice)), fmt::arg("legend", legend),
-      fmt::arg("body", body));
+      fmt::arg("body", body),
+      fmt::arg("pipeline", pipeline_svg(senders, receivers, overall.limit)));
 }
 
 }  // namespace ferry

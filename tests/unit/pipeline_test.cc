@@ -1,11 +1,12 @@
-// The pipeline pictures: the live line (pipeline_line.h), from hand-made
-// samples of known cases.
+// The pipeline pictures: the live line (pipeline_line.h) and the report's
+// diagram (pipeline_svg.h), from hand-made samples of known cases.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "ferry/pipeline_line.h"
 #include "ferry/pipeline_stages.h"
+#include "ferry/pipeline_svg.h"
 
 namespace ferry {
 namespace {
@@ -122,6 +123,32 @@ TEST(PipelineStages, EveryVerdictButBalancedNamesOneStage) {
     }
   }
   EXPECT_FALSE(stage_of_limit("nonsense"));
+}
+
+TEST(PipelineSvg, SevenStagesInOrderAndTheLimitMarked) {
+  std::string svg = pipeline_svg({sink_write_sender()}, {sink_write_receiver()}, "sink-write");
+  EXPECT_EQ(count(svg, "<g class=\"stage"), 7u);
+  size_t at = 0;
+  for (const auto& st : kPipeline) {
+    size_t next = svg.find(std::string("data-stage=\"") + st.id + "\"");
+    ASSERT_NE(next, std::string::npos) << st.id;
+    EXPECT_GT(next, at) << st.id << " out of order";
+    at = next;
+  }
+  EXPECT_EQ(count(svg, "class=\"stage limit\""), 1u);
+  EXPECT_NE(svg.find("<g class=\"stage limit\" data-stage=\"sink\" data-limit=\"sink-write\">"),
+            std::string::npos);
+  EXPECT_NE(svg.find("limit: sink-write</text>"), std::string::npos);
+  EXPECT_NE(svg.find("full 90%"), std::string::npos) << "the send queue's fill";
+  EXPECT_EQ(svg.find("<script"), std::string::npos);
+}
+
+TEST(PipelineSvg, BalancedMarksNoStageAndEmptySidesStillDraw) {
+  std::string svg = pipeline_svg({}, {sink_write_receiver()}, "balanced");
+  EXPECT_EQ(count(svg, "<g class=\"stage"), 7u);
+  EXPECT_EQ(svg.find("class=\"stage limit\""), std::string::npos);
+  EXPECT_NE(svg.find("no single stage limits"), std::string::npos);
+  EXPECT_NE(svg.find("no samples"), std::string::npos) << "the sender's stages have none";
 }
 
 }  // namespace
