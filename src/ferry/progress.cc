@@ -5,8 +5,14 @@
 #include <fmt/format.h>
 
 #include "base/units.h"
+#include "ferry/pipeline_line.h"
 
 namespace ferry {
+namespace {
+
+constexpr size_t kColumns = 160;  // the widest line drawn
+
+}  // namespace
 
 ProgressDisplay::ProgressDisplay(const Counters& counters, bool enabled,
                                  std::chrono::milliseconds interval)
@@ -26,7 +32,7 @@ void ProgressDisplay::stop() {
   if (!running_) return;
   running_ = false;
   thread_.join();
-  std::string clear = "\r\033[K\n\033[K\033[A";
+  std::string clear = "\r\033[K\n\033[K\n\033[K\033[2A";
   (void)!write(STDERR_FILENO, clear.data(), clear.size());
 }
 
@@ -54,12 +60,16 @@ void ProgressDisplay::loop() {
                                    base::units::bytes(bytes), base::units::bytes(planned),
                                    base::units::rate(rate), eta, counters_.files_done.load(),
                                    counters_.files_seen.load(), counters_.walk_finished ? "" : "+");
+    // The monitor tells its verdict but not the samples behind it, so the
+    // pipeline line marks the limiting stage without the stages' numbers.
+    std::string pipeline = pipeline_line(std::nullopt, std::nullopt, "", kColumns);
     std::string verdict = "limit: measuring...";
     if (const Monitor* m = monitor_.load()) {
       Verdict v = m->current();
+      pipeline = pipeline_line(std::nullopt, std::nullopt, v.limit, kColumns);
       verdict = fmt::format("limit: {} — {}", v.limit, v.evidence);
     }
-    line += "\n\033[K" + verdict.substr(0, 160) + "\033[A\r";
+    line += "\n\033[K" + pipeline + "\n\033[K" + cut_to_columns(verdict, kColumns) + "\033[2A\r";
     (void)!write(STDERR_FILENO, line.data(), line.size());
   }
 }

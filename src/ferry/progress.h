@@ -1,8 +1,10 @@
-// ProgressDisplay: a live status on a terminal, redrawn every interval: one
-// line of rate, bytes, ETA and files from a Counters, and one line with the
-// Monitor's current verdict and its evidence. Does nothing when the
-// output is not a terminal. Thread-safety: start()/stop() from one thread;
-// the display thread only reads the atomic counters.
+// ProgressDisplay: a live status on a terminal, redrawn every interval, in
+// three lines: rate, bytes, ETA and files from a Counters; the pipeline line
+// (pipeline_line.h) with the stage the Monitor's current verdict names in
+// brackets; that verdict and its evidence. The last two are cut to 160
+// columns. Does nothing when the output is not a terminal.
+// Thread-safety: start()/stop() from one thread; the display thread only
+// reads the atomic counters and asks the Monitor for its verdict.
 #pragma once
 
 #include <atomic>

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <sstream>
 #include <vector>
 
@@ -11,6 +10,9 @@
 
 #include "base/units.h"
 #include "ferry/diagnosis.h"
+#include "ferry/pipeline_stages.h"
+#include "ferry/pipeline_svg.h"
+#include "ferry/report_style.h"
 
 namespace ferry {
 namespace {
@@ -29,38 +31,6 @@ struct Band {
   std::string verdict;
 };
 
-const char* verdict_color(const std::string& v) {
-  static const std::map<std::string, const char*> colors = {
-      {"source-read", "#f4d35e"},  {"sender-cpu", "#f7a072"},     {"send-buffer", "#c9ada7"},
-      {"network", "#9ad1d4"},      {"receive-window", "#b8b8ff"}, {"sink-write", "#f28482"},
-      {"receiver-cpu", "#e5989b"}, {"balanced", "#e9edc9"}};
-  auto it = colors.find(v);
-  return it == colors.end() ? "#eeeeee" : it->second;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // One chart: series as polylines over [0, t_max], verdict bands behind them.
 std::string chart(const std::string& title, const std::vector<Series>& series, double t_max,
                   const std::vector<Band>& bands, const std::function<std::string(double)>& label) {
@@ -74,7 +44,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
   auto y = [&](double v) { return T + (H - T - B) * (1 - v / v_max); };
   std::string svg = fmt::format(
       "<svg viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"{}\">\n", W,
-      H, W, H, escape(title));
+      H, W, H, html_escape(title));
   for (const auto& b : bands)
     svg += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>\n",
                        x(b.t0), T, std::max(0.5, x(b.t1) - x(b.t0)), H - T - B,
@@ -84,7 +54,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
     svg += fmt::format(
         "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#0002\"/>"
         "<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{}</text>\n",
-        L, W - R, y(v), y(v), L - 4, y(v) + 4, escape(label(v)));
+        L, W - R, y(v), y(v), L - 4, y(v) + 4, html_escape(label(v)));
   }
   for (int i = 0; i <= 5; ++i) {
     double t = t_max * i / 5;
@@ -93,7 +63,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
         x(t), H - 6, t);
   }
   svg += fmt::format("<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>\n", L,
-                     escape(title));
+                     html_escape(title));
   double legend_x = L + 24 + 8.6 * static_cast<double>(title.size());
   for (const auto& s : series) {
     std::string pts;
@@ -103,7 +73,7 @@ std::string chart(const std::string& title, const std::vector<Series>& series, d
     svg += fmt::format(
         "<rect x=\"{:.1f}\" y=\"7\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1f}\" "
         "y=\"17\" font-size=\"12\">{}</text>\n",
-        legend_x, s.color, legend_x + 16, escape(s.name));
+        legend_x, s.color, legend_x + 16, html_escape(s.name));
     legend_x += 34 + 7.4 * static_cast<double>(s.name.size());
   }
   return svg + "</svg>\n";
@@ -165,16 +135,27 @@ base::Result<std::string> render_report_page(const std::string& text, const std:
                  series(senders, "send queue", "#1d3557",
                         [](const Sample& s) { return static_cast<double>(s.tcp.outq); }),
                  series(receivers, "receive queue", "#e63946",
-                        [](const Sample& s) { return static_cast<double>(s.tcp.inq); })},
+                        [](const Sample& s) { return static_cast<double>(s.tcp.inq); }),
+                 series(receivers, "receiving ferry's buffer", "#f4a261",
+                        [](const Sample& s) { return static_cast<double>(s.app_buffered); })},
                 t_max, bands, bytes);
-  body += chart("Time in disk / source / sink",
-                {series(senders, "sender reading source", "#2a9d8f",
+  body += chart("Time waited (off a CPU)",
+                {series(senders, "sender for source", "#2a9d8f",
                         [](const Sample& s) { return s.source_read; }),
-                 series(receivers, "receiver writing sink", "#e76f51",
-                        [](const Sample& s) { return s.sink_write; }),
-                 series(senders, "sender blocked on socket", "#1d3557",
-                        [](const Sample& s) { return s.socket_send; })},
+                 series(senders, "sender on socket", "#1d3557",
+                        [](const Sample& s) { return s.socket_send; }),
+                 series(receivers, "receiver for data", "#457b9d",
+                        [](const Sample& s) { return s.socket_recv; }),
+                 series(receivers, "receiver for sink", "#e76f51",
+                        [](const Sample& s) { return s.sink_write; })},
                 t_max, bands, pct);
+  body += chart(
+      "CPU: busiest thread",
+      {series(senders, "sender ran", "#1d3557", [](const Sample& s) { return s.cpu_run; }),
+       series(senders, "sender kept from it", "#8ecae6", cpu_starved),
+       series(receivers, "receiver ran", "#e63946", [](const Sample& s) { return s.cpu_run; }),
+       series(receivers, "receiver kept from it", "#f4a261", cpu_starved)},
+      t_max, bands, pct);
 
   std::string legend;
   for (const char* v : kLimits)
@@ -187,6 +168,7 @@ base::Result<std::string> render_report_page(const std::string& text, const std:
 <style>
 body {{ font: 14px system-ui, sans-serif; margin: 24px; color: #222; max-width: 1000px; }}
 h1 {{ font-size: 20px; margin: 0 0 4px; }}
+h2 {{ font-size: 16px; margin: 18px 0 4px; }}
 .verdict {{ font-size: 18px; padding: 10px 14px; border-radius: 6px; margin: 12px 0; }}
 .chip {{ display: inline-block; padding: 2px 8px; margin: 2px; border-radius: 4px; font-size: 12px; }}
 svg {{ display: block; margin: 10px 0; background: #fff; }}
@@ -195,15 +177,21 @@ svg {{ display: block; margin: 10px 0; background: #fff; }}
 <h1>ferry transfer report</h1>
 <div class="muted">{name}: {nsnd} sender and {nrcv} receiver samples over {secs:.1f} s</div>
 <div class="verdict" style="background:{color}"><b>limit: {limit}</b> — {evidence}<br><span class="muted">advice: {advice}</span></div>
+<h2>The pipeline</h2>
+<div class="muted">Each box is one stage, in the order the bytes pass them, over the whole transfer. Bars: orange, time the program waited for the source or the sink; green, a program's busiest thread on a CPU (red: kept from one, queued or throttled); blue, how full a socket queue was. Sparklines: the same over time. The stage the verdict names has the red border: the queues before it fill up, those after it run dry.</div>
+{pipeline}
+<h2>Over time</h2>
 <div>Background shading: the verdict of each interval. {legend}</div>
 {body}
 </body></html>
 )",
-      fmt::arg("name", escape(name)), fmt::arg("nsnd", senders.size()),
+      fmt::arg("name", html_escape(name)), fmt::arg("nsnd", senders.size()),
       fmt::arg("nrcv", receivers.size()), fmt::arg("secs", t_max),
       fmt::arg("color", verdict_color(overall.limit)), fmt::arg("limit", overall.limit),
-      fmt::arg("evidence", escape(overall.evidence)), fmt::arg("advice", escape(overall.advice)),
-      fmt::arg("legend", legend), fmt::arg("body", body));
+      fmt::arg("evidence", html_escape(overall.evidence)),
+      fmt::arg("advice", html_escape(overall.advice)), fmt::arg("legend", legend),
+      fmt::arg("body", body),
+      fmt::arg("pipeline", pipeline_svg(senders, receivers, overall.limit)));
 }
 
 }  // namespace ferry
