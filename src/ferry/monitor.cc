@@ -150,6 +150,12 @@ void Monitor::add_peer(const Sample& s) {
   record(s, /*local=*/false);
 }
 
+std::pair<std::optional<Sample>, std::optional<Sample>> Monitor::latest() const {
+  std::lock_guard lock(mu_);
+  if (role_ == "sender") return {local_, peer_};
+  return {peer_, local_};
+}
+
 Verdict Monitor::current() const {
   std::lock_guard lock(mu_);
   bool sender = role_ == "sender";

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,9 @@ class Monitor {
   void stop();
 
   void add_peer(const Sample& s);
+  // The latest sample of each end (sender, receiver), as the live verdict
+  // sees them.
+  std::pair<std::optional<Sample>, std::optional<Sample>> latest() const;
   Verdict current() const;
   Verdict overall() const;
   // {"bottleneck", "evidence", "advice", "shares": {...}} for --json.

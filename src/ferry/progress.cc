@@ -60,13 +60,14 @@ void ProgressDisplay::loop() {
                                    base::units::bytes(bytes), base::units::bytes(planned),
                                    base::units::rate(rate), eta, counters_.files_done.load(),
                                    counters_.files_seen.load(), counters_.walk_finished ? "" : "+");
-    // The monitor tells its verdict but not the samples behind it, so the
-    // pipeline line marks the limiting stage without the stages' numbers.
+    // The pipeline with each stage's share, and the verdict, from one pair
+    // of samples.
     std::string pipeline = pipeline_line(std::nullopt, std::nullopt, "", kColumns);
     std::string verdict = "limit: measuring...";
     if (const Monitor* m = monitor_.load()) {
-      Verdict v = m->current();
-      pipeline = pipeline_line(std::nullopt, std::nullopt, v.limit, kColumns);
+      auto [snd, rcv] = m->latest();
+      Verdict v = judge(snd, rcv);
+      pipeline = pipeline_line(snd, rcv, v.limit, kColumns);
       verdict = fmt::format("limit: {} — {}", v.limit, v.evidence);
     }
     line += "\n\033[K" + pipeline + "\n\033[K" + cut_to_columns(verdict, kColumns) + "\033[2A\r";
