@@ -288,7 +288,10 @@ void SampleAverage::add(const Sample& s) {
   sum_.cpu_wait += s.cpu_wait * w;
   sum_.cpu_throttled += s.cpu_throttled * w;
   sum_.cpu_process += s.cpu_process * w;
-  sum_.app_buffered = s.app_buffered;
+  inq_ += s.tcp.inq * w;
+  outq_ += s.tcp.outq * w;
+  snd_wnd_ += s.tcp.snd_wnd * w;
+  app_buffered_ += static_cast<double>(s.app_buffered) * w;
   sum_.tcp = s.tcp;  // the latest snapshot stands for the whole
 }
 
@@ -306,6 +309,10 @@ std::optional<Sample> SampleAverage::average() const {
   a.cpu_wait /= weight_;
   a.cpu_throttled /= weight_;
   a.cpu_process /= weight_;
+  a.tcp.inq = static_cast<int>(inq_ / weight_);
+  a.tcp.outq = static_cast<int>(outq_ / weight_);
+  a.tcp.snd_wnd = static_cast<uint32_t>(snd_wnd_ / weight_);
+  a.app_buffered = static_cast<uint64_t>(app_buffered_ / weight_);
   return a;
 }
 

@@ -75,6 +75,9 @@ struct Verdict {
 Verdict judge(const std::optional<Sample>& sender, const std::optional<Sample>& receiver);
 
 // Running average of samples over a whole transfer, weighted by interval.
+// Shares are averaged; so are the gauges a snapshot would misstate at the
+// drained end of a transfer (queues, window, ferry's own buffer); the other
+// TCP figures are the latest snapshot's.
 class SampleAverage {
  public:
   void add(const Sample& s);
@@ -83,6 +86,7 @@ class SampleAverage {
  private:
   Sample sum_;
   double weight_ = 0;
+  double inq_ = 0, outq_ = 0, snd_wnd_ = 0, app_buffered_ = 0;  // weighted sums
 };
 
 }  // namespace ferry
