@@ -12,6 +12,7 @@
 #   crypto    the file over loopback: ferry TLS against ferry plaintext, ferry
 #             over ssh, scp, rsync over ssh and rclone over sftp
 #   sampling  ferry with diagnosis sampling every 200 ms against sampling off
+#   delay     not implemented yet: see the HOOK at case_delay
 # The method, because this VM pays a large cost the first time memory is
 # touched (bench/lib/measure.sh): the tools of a case alternate, round by round
 # (5 rounds; 3 with --quick); before every run of every tool the destination is
@@ -69,7 +70,7 @@ trap 'exit 143' TERM
 # TLS_PID are the path's long-running ferry servers, serving $W: uploads go to
 # ferry://HOST:PORT/dst/, downloads read ferry://HOST:PORT/src/.
 HOST=127.0.0.1 CLI=() SRV=() PLAIN_PID='' TLS_PID='' LO_PLAIN_PID='' LO_TLS_PID=''
-FERRY_OPTS=() IPERF_OPTS=()  # extra options, for tools that vary them
+FERRY_OPTS=() IPERF_OPTS=()  # extra options, for cases that vary them (delay: -P)
 declare -A SERVER_LOG=()
 use_loopback() { HOST=127.0.0.1 CLI=() SRV=() PLAIN_PID=$LO_PLAIN_PID TLS_PID=$LO_TLS_PID; }
 
@@ -435,6 +436,25 @@ case_sampling() {
   m_ratio "time: sampling 200 ms / sampling off (1.00 = no overhead)" "t_ferry_tls|sec" "t_ferry_unsampled|sec"
   m_ratio "sender CPU: sampling 200 ms / sampling off" "t_ferry_tls|snd" "t_ferry_unsampled|snd"
   m_ratio "receiver CPU: sampling 200 ms / sampling off" "t_ferry_tls|rcv" "t_ferry_unsampled|rcv"
+}
+
+# ---- HOOK: the delay case (not implemented yet) ---------------------------------
+# The `delay-line` tool (being built elsewhere) joins two namespaces through TUN
+# devices with a set delay and rate, and will come with bench/lib/delay_path.sh.
+# The case is to run ferry -P 1, 2, 4 and auto (no -P) against iperf3 -P 1, 2, 4
+# on a 100 ms / 1 Gbit path. The way to write it, as case_veth:
+#   source bench/lib/delay_path.sh and build the path (tear it down at the end and
+#     in cleanup, as NETNS_MADE does for veth);
+#   HOST=<receiver's address> CLI=(<client side prefix>) SRV=(<server side prefix>);
+#   start_ferry TLS_PID ... and PLAIN_PID ... on that path;
+#   one tool per variant, e.g. t_ferry_p2() { local FERRY_OPTS=(-P 2); t_ferry_plain; }
+#     and t_iperf3_p2() { local IPERF_OPTS=(-P 2); t_iperf3; } (t_iperf3 keys its own
+#     rate by $M_TOOL), so m_rounds alternates them all;
+#   m_row each; m_ratio "speed: ferry -P N / iperf3 -P N" per N.
+# Then add `delay` to CASES.
+case_delay() {
+  echo "== delay: not implemented yet (needs bench/lib/delay_path.sh; see the HOOK above case_delay)"
+  M_FAILURES+=("delay: not implemented yet")
 }
 
 main() {
