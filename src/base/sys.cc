@@ -15,8 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -500,9 +502,52 @@ Result<int> poll(std::span<struct pollfd> fds, int timeout_ms) {
   return n;
 }
 
+Result<UniqueFd> timerfd_create(int clock, std::string_view what) {
+  int fd = ::timerfd_create(clock, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (fd < 0) return fail(err("timerfd_create", what));
+  return UniqueFd(fd);
+}
+
+Status timerfd_settime_abs(int fd, const struct timespec& when, std::string_view what) {
+  struct itimerspec spec {};
+  spec.it_value = when;
+  if (::timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, nullptr) != 0)
+    return fail(err("timerfd_settime", what));
+  return {};
+}
+
+namespace {
+sigset_t signal_set(std::span<const int> signals) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : signals) sigaddset(&set, s);
+  return set;
+}
+}  // namespace
+
+Status block_signals(std::span<const int> signals) {
+  sigset_t set = signal_set(signals);
+  int rc = ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // returns the error, not errno
+  if (rc != 0) return fail(Error::sys(rc, "sigprocmask", ""));
+  return {};
+}
+
+Result<UniqueFd> signalfd(std::span<const int> signals, std::string_view what) {
+  sigset_t set = signal_set(signals);
+  int fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd < 0) return fail(err("signalfd", what));
+  return UniqueFd(fd);
+}
+
 Status ioctl(int fd, unsigned long request, void* arg, std::string_view request_name,
              std::string_view what) {
   if (retry([&] { return ::ioctl(fd, request, arg); }) != 0) return fail(err(request_name, what));
+  return {};
+}
+
+Status ioctl_value(int fd, unsigned long request, unsigned long value,
+                   std::string_view request_name, std::string_view what) {
+  if (retry([&] { return ::ioctl(fd, request, value); }) != 0) return fail(err(request_name, what));
   return {};
 }
 

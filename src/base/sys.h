@@ -173,10 +173,26 @@ Result<short> poll_one(int fd, short events, int timeout_ms);
 // Entries with fd -1 are skipped, as poll does. EINTR restarts the wait.
 Result<int> poll(std::span<struct pollfd> fds, int timeout_ms);
 
+// Timers and signals as descriptors, for a poll loop.
+// timerfd_create(2) on `clock` (CLOCK_MONOTONIC) with TFD_CLOEXEC | TFD_NONBLOCK.
+Result<UniqueFd> timerfd_create(int clock, std::string_view what = {});
+// timerfd_settime(2) with TFD_TIMER_ABSTIME: one expiry at `when` on the
+// timer's clock; {0, 0} disarms it. Setting it clears expiries not yet read.
+Status timerfd_settime_abs(int fd, const struct timespec& when, std::string_view what = {});
+// pthread_sigmask(3) SIG_BLOCK: `signals` stay pending for this thread
+// (to be read from a signalfd) instead of being delivered.
+Status block_signals(std::span<const int> signals);
+// signalfd(2) with SFD_CLOEXEC | SFD_NONBLOCK: readable while one of
+// `signals` (blocked first, by block_signals) is pending.
+Result<UniqueFd> signalfd(std::span<const int> signals, std::string_view what = {});
+
 // Terminals and devices.
 // ioctl(2); errors name the request as `request_name` ("TIOCSWINSZ").
 Status ioctl(int fd, unsigned long request, void* arg, std::string_view request_name,
              std::string_view what = {});
+// ioctl(2) whose argument is a number, not a pointer (TUNSETOFFLOAD).
+Status ioctl_value(int fd, unsigned long request, unsigned long value,
+                   std::string_view request_name, std::string_view what = {});
 // unlockpt(3) and ptsname_r(3) on a pty master.
 Status unlockpt(int fd, std::string_view what = {});
 Result<std::string> ptsname(int fd, std::string_view what = {});

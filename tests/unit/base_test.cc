@@ -1,6 +1,8 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstring>
@@ -113,6 +115,32 @@ TEST(Sys, RecvmsgCarriesADescriptor) {
   std::memcpy(&fd, CMSG_DATA(r), sizeof fd);
   base::UniqueFd received(fd);
   EXPECT_TRUE(fcntl(received.get(), F_GETFD) & FD_CLOEXEC);
+}
+
+TEST(Sys, TimerfdFiresAtAnAbsoluteTime) {
+  auto timer = base::sys::timerfd_create(CLOCK_MONOTONIC);
+  ASSERT_TRUE(timer);
+  EXPECT_EQ(*base::sys::poll_one(timer->get(), POLLIN, 0), 0);  // not armed
+  struct timespec now {};
+  ASSERT_EQ(clock_gettime(CLOCK_MONOTONIC, &now), 0);
+  ASSERT_TRUE(base::sys::timerfd_settime_abs(timer->get(), now));  // already due
+  EXPECT_EQ(*base::sys::poll_one(timer->get(), POLLIN, 5000), POLLIN);
+  ASSERT_TRUE(base::sys::timerfd_settime_abs(timer->get(), {0, 0}));  // disarmed, expiry cleared
+  EXPECT_EQ(*base::sys::poll_one(timer->get(), POLLIN, 0), 0);
+}
+
+TEST(Sys, SignalfdReadsABlockedSignal) {
+  constexpr int kSignals[] = {SIGUSR2};
+  ASSERT_TRUE(base::sys::block_signals(kSignals));
+  auto fd = base::sys::signalfd(kSignals);
+  ASSERT_TRUE(fd);
+  EXPECT_EQ(*base::sys::poll_one(fd->get(), POLLIN, 0), 0);
+  ASSERT_EQ(raise(SIGUSR2), 0);  // pending, not delivered
+  EXPECT_EQ(*base::sys::poll_one(fd->get(), POLLIN, 5000), POLLIN);
+  struct signalfd_siginfo info {};
+  auto n = base::sys::read(fd->get(), &info, sizeof info);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(info.ssi_signo, static_cast<uint32_t>(SIGUSR2));
 }
 
 TEST(Units, FormatsAndParses) {
