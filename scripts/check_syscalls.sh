@@ -36,7 +36,7 @@ ratchet() {
       echo "check_syscalls: $file has $n $what now: lower its line in $baseline to $n" >&2
       status=1
     fi
-  done < <(git ls-files 'src/*.cc' 'src/*.h' 'apps/*.cc' 'apps/*.h')
+  done < <(git ls-files 'src/*.cc' 'src/*.h' 'apps/*.cc' 'apps/*.h' 'tools/*.cc' 'tools/*.h')
   totals+=("$total $what")
 }
 
@@ -46,7 +46,7 @@ ratchet scripts/raw_syscalls.txt count_raw "raw calls"
 
 # std::filesystem calls that throw: the forms without an error_code.
 throwing='(std::filesystem|fs)::(create_directories|create_directory|remove_all|remove|exists|is_directory|is_regular_file|rename|copy_file|file_size|weakly_canonical|canonical|permissions|is_empty|read_symlink|create_symlink)\('
-if git ls-files 'src/*.cc' 'apps/*.cc' | xargs grep -nE "$throwing" | grep -vE ', ec\)|\(ec\)'; then
+if git ls-files 'src/*.cc' 'apps/*.cc' 'tools/*.cc' | xargs grep -nE "$throwing" | grep -vE ', ec\)|\(ec\)'; then
   echo "check_syscalls: the calls above throw; use base/dirs.h or the error_code form" >&2
   status=1
 fi
