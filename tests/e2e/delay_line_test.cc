@@ -143,6 +143,7 @@ TEST(DelayLine, BadInputIsOneLineAndExitTwo) {
       {{"--delay", "5ms", "--loss", "101"}, "--loss"},
       {{"--delay", "5ms", "--limit", "lots"}, "--limit"},
       {{"--delay", "5ms", "--addr-a", "10.204.0.1/24"}, "--addr-b"},
+      {{"--delay", "5ms", "--addr-a", "10.204.0.1/24", "--addr-b", "10.204.1.2/24"}, "subnet"},
       {{"--delay", "5ms", "--mtu", "10"}, "--mtu"},
       {{}, "--delay"},
   };

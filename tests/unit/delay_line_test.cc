@@ -257,6 +257,17 @@ TEST(CliValues, LossAndAddresses) {
     EXPECT_FALSE(parse_ipv4_prefix(bad)) << bad;
 }
 
+TEST(CliValues, TwoHostsOfOneSubnet) {
+  auto p = [](const char* text) { return *parse_ipv4_prefix(text); };
+  EXPECT_TRUE(two_hosts_of_one_subnet(p("10.204.3.1/24"), p("10.204.3.2/24")));
+  EXPECT_TRUE(two_hosts_of_one_subnet(p("10.204.3.1/30"), p("10.204.3.2/30")));
+  EXPECT_FALSE(two_hosts_of_one_subnet(p("10.204.3.1/24"), p("10.204.3.1/24")));
+  EXPECT_FALSE(two_hosts_of_one_subnet(p("10.204.3.1/24"), p("10.204.4.2/24")));
+  EXPECT_FALSE(two_hosts_of_one_subnet(p("10.204.3.1/24"), p("10.204.3.2/25")));
+  EXPECT_FALSE(two_hosts_of_one_subnet(p("10.204.3.0/24"), p("10.204.3.2/24")));
+  EXPECT_FALSE(two_hosts_of_one_subnet(p("10.204.3.1/24"), p("10.204.3.255/24")));
+}
+
 TEST(CliValues, Names) {
   EXPECT_TRUE(valid_netns_name("dlt1a"));
   for (const char* bad : {"", ".", "..", "a/b", "../x"}) EXPECT_FALSE(valid_netns_name(bad)) << bad;

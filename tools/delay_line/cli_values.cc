@@ -104,6 +104,16 @@ std::optional<Ipv4Prefix> parse_ipv4_prefix(std::string_view text) {
   return Ipv4Prefix{ntohl(in.s_addr), length};
 }
 
+bool two_hosts_of_one_subnet(const Ipv4Prefix& a, const Ipv4Prefix& b) {
+  if (a.length != b.length || a.address == b.address) return false;
+  uint32_t mask = ~0u << (32 - a.length);
+  auto host = [&](uint32_t address) {
+    uint32_t h = address & ~mask;
+    return h != 0 && h != ~mask;
+  };
+  return (a.address & mask) == (b.address & mask) && host(a.address) && host(b.address);
+}
+
 bool valid_netns_name(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
          name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;

@@ -28,6 +28,9 @@ struct Ipv4Prefix {
 };
 // "10.204.3.1/24".
 std::optional<Ipv4Prefix> parse_ipv4_prefix(std::string_view text);
+// Whether a and b are two hosts of one subnet: the same prefix length and
+// network, different addresses, neither the network nor the broadcast address.
+bool two_hosts_of_one_subnet(const Ipv4Prefix& a, const Ipv4Prefix& b);
 
 // A name under /run/netns: not empty, no '/', not "." or "..", at most 255 bytes.
 bool valid_netns_name(std::string_view name);

@@ -71,8 +71,9 @@ std::optional<Plan> plan_from(const Args& args) {
     if (!p.b.address)
       return bad(
           fmt::format("--addr-b: '{}' is not an address such as 10.204.1.2/24", args.addr_b));
-    if (p.a.address->address == p.b.address->address)
-      return bad("--addr-a and --addr-b are the same address");
+    if (!two_hosts_of_one_subnet(*p.a.address, *p.b.address))
+      return bad(fmt::format("--addr-a {} and --addr-b {} are not two hosts of one subnet",
+                             args.addr_a, args.addr_b));
   }
   auto delay = parse_duration_ns(args.delay);
   if (!delay)
