@@ -94,9 +94,7 @@ base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) 
   last_frame_header_ = out_len_;
   set_out_len(out_len_ + kFrameHeaderSize + payload_len);
   uint8_t* h = out_.get() + last_frame_header_;
-  h[0] = static_cast<uint8_t>(type);
-  h[1] = h[2] = h[3] = 0;
-  store_be32(h + 4, static_cast<uint32_t>(payload_len));
+  encode_frame_header(h, type, static_cast<uint32_t>(payload_len));
   return h + kFrameHeaderSize;
 }
 
@@ -114,6 +112,12 @@ base::Status Channel::flush() {
   }
   set_out_len(0);
   return {};
+}
+
+base::Status Channel::write_frames(const uint8_t* frames, size_t len) {
+  TRY_STATUS(flush());
+  StageTimer t(times_, Stage::kSocketSend);
+  return transport_->write_all(frames, len);
 }
 
 void Channel::reserve_out(size_t total) {

@@ -57,6 +57,9 @@ class Channel {
   // Removes the frame begun last entirely.
   void cancel_last_frame() { set_out_len(last_frame_header_); }
   base::Status flush();
+  // Writes whole frames built elsewhere (encode_frame_header), after
+  // anything queued: for a stream written by a StreamWriter.
+  base::Status write_frames(const uint8_t* frames, size_t len);
   // Bytes queued by send() and not yet written to the socket. Any thread
   // (a relaxed snapshot).
   size_t buffered_out() const { return buffered_out_.load(std::memory_order_relaxed); }

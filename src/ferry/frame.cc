@@ -1,6 +1,14 @@
 #include "ferry/frame.h"
 
+#include "ferry/codec.h"
+
 namespace ferry {
+
+void encode_frame_header(uint8_t* out, FrameType type, uint32_t payload_len) {
+  out[0] = static_cast<uint8_t>(type);
+  out[1] = out[2] = out[3] = 0;
+  store_be32(out + 4, payload_len);
+}
 
 uint32_t max_payload(uint8_t type) {
   switch (static_cast<FrameType>(type)) {

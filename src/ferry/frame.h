@@ -38,6 +38,9 @@ enum class FrameType : uint8_t {
   kStats = 0x30,
 };
 
+// Writes the 8-byte header of a frame of `type` carrying `payload_len` bytes.
+void encode_frame_header(uint8_t* out, FrameType type, uint32_t payload_len);
+
 // The largest payload a frame of this type may carry; 0 for unknown types.
 uint32_t max_payload(uint8_t type);
 const char* frame_name(FrameType type);

@@ -76,11 +76,14 @@ void Monitor::take_sample() {
   uint64_t bytes = counters_.bytes_moved;
   s.bytes = bytes - last_bytes_;
   last_bytes_ = bytes;
-  double per = dt * 1e9 * s.streams;
+  // A share is of the time of the threads at work in the stage: each
+  // stream has a thread of its own that reads it (receiver) or writes it
+  // (sender); the sender reads its source in one thread.
+  double per_stream = dt * 1e9 * s.streams, per_thread = dt * 1e9;
   // A call is counted when it returns, so one that blocked across several
   // intervals lands in the last. Cap each share at the whole interval and
   // carry the excess into the next: shares stay within 0..1, totals exact.
-  auto delta = [&](Stage st) {
+  auto delta = [&](Stage st, double per) {
     auto i = static_cast<size_t>(st);
     // Time waited in the stage (off a CPU); the totals may step back by a
     // clock tick when a short call's CPU time reads longer than its wall time.
@@ -91,10 +94,11 @@ void Monitor::take_sample() {
     carry_[i] = std::max(0.0, d - per);
     return std::min(d, per) / per;
   };
-  s.source_read = delta(Stage::kSourceRead);
-  s.socket_send = delta(Stage::kSocketSend);
-  s.socket_recv = delta(Stage::kSocketRecv);
-  s.sink_write = std::min(1.0, delta(Stage::kSinkWrite) + delta(Stage::kSinkSync));
+  s.source_read = delta(Stage::kSourceRead, per_thread);
+  s.socket_send = delta(Stage::kSocketSend, per_stream);
+  s.socket_recv = delta(Stage::kSocketRecv, per_stream);
+  s.sink_write = std::min(1.0, delta(Stage::kSinkWrite, per_stream) +
+                                   delta(Stage::kSinkSync, per_stream));
   uint64_t busy = 0, rwnd = 0, sndbuf = 0;
   bool first = true;
   for (Channel* c : channels_) {

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cstring>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -11,6 +13,8 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "ferry/codec.h"
+#include "ferry/frame.h"
+#include "net/tcp_stats.h"
 
 namespace ferry {
 namespace sys = base::sys;
@@ -36,9 +40,27 @@ Sender::Sender(Channel& channel, TreeWalk& walk, Counters& counters, std::vector
   all_.insert(all_.end(), extra.begin(), extra.end());
 }
 
-Channel& Sender::pick(bool spread) {
-  if (!spread) return ch_;
-  return *all_[next_stream_++ % all_.size()];
+size_t Sender::pick(bool spread) {
+  if (!spread) return 0;
+  // The stream with the least waiting to go out (queued in ferry, or written
+  // and not yet sent by TCP): one whose window can take data now. Not the
+  // one with the most free buffer: autotuning grows only a busy stream's
+  // buffer, so that choice would starve the others for good. Ties go round,
+  // from the one after the last picked.
+  size_t best = next_stream_ % all_.size();
+  int64_t best_backlog = std::numeric_limits<int64_t>::max();
+  for (size_t k = 0; k < all_.size(); ++k) {
+    size_t i = (next_stream_ + k) % all_.size();
+    int64_t backlog = i == 0 ? net::unsent_bytes(ch_.transport().socket_fd()) +
+                                   static_cast<int64_t>(ch_.buffered_out())
+                             : writers_[i - 1]->backlog();
+    if (backlog < best_backlog) {
+      best = i;
+      best_backlog = backlog;
+    }
+  }
+  next_stream_ = best + 1;
+  return best;
 }
 
 void Sender::post_stats(const Sample& s) {
@@ -60,8 +82,7 @@ base::Status Sender::send_pending_stats() {
 }
 
 base::Status Sender::flush_all() {
-  for (Channel* c : all_) TRY_STATUS(c->flush());
-  return {};
+  return ch_.flush();  // the extra streams' writers flush as they go
 }
 
 void Sender::read_replies() {
@@ -167,9 +188,29 @@ base::Status Sender::send_file_end(uint32_t id, FileEndStatus status, std::strin
                                    bool spread) {
   FileEnd end{id, status, std::move(message), static_cast<uint8_t>(spread ? all_.size() : 1)};
   std::string wire = encode(end);
-  if (!spread) return ch_.send(FrameType::kFileEnd, wire);
-  for (Channel* c : all_) TRY_STATUS(c->send(FrameType::kFileEnd, wire));
+  TRY_STATUS(ch_.send(FrameType::kFileEnd, wire));
+  if (!spread) return {};
+  // After the file's chunks on every extra stream, in each one's order.
+  for (auto& w : writers_) {
+    StreamWriter::Buffer b = w->take_buffer(kFrameHeaderSize + wire.size());
+    encode_frame_header(b.data.get(), FrameType::kFileEnd, static_cast<uint32_t>(wire.size()));
+    std::memcpy(b.data.get() + kFrameHeaderSize, wire.data(), wire.size());
+    b.len = kFrameHeaderSize + wire.size();
+    TRY_STATUS(w->push(std::move(b)));
+  }
   return {};
+}
+
+base::Result<size_t> Sender::read_chunk(int fd, const Entry& e, uint64_t offset, uint32_t chunk,
+                                        uint8_t* payload) {
+  size_t got;
+  {
+    StageTimer t(&counters_.stages, Stage::kSourceRead);
+    got = TRY(pread_full(fd, payload + kDataPrefixSize, chunk, offset, e.path));
+  }
+  if (got > 0)
+    encode_data_header(payload, {e.id, offset, XXH3_64bits(payload + kDataPrefixSize, got)});
+  return got;
 }
 
 base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offset, uint64_t len,
@@ -177,19 +218,28 @@ base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offse
   uint64_t sent = 0;
   while (sent < len) {
     auto chunk = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, len - sent));
-    Channel& c = pick(spread);
-    uint8_t* p = TRY(c.begin_frame(FrameType::kData, kDataPrefixSize + chunk));
+    size_t stream = pick(spread);
     size_t got;
-    {
-      StageTimer t(&counters_.stages, Stage::kSourceRead);
-      got = TRY(pread_full(fd, p + kDataPrefixSize, chunk, offset + sent, e.path));
+    if (stream == 0) {
+      // The primary: this thread writes it, through its buffer.
+      uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + chunk));
+      got = TRY(read_chunk(fd, e, offset + sent, chunk, p));
+      if (got == 0) {
+        ch_.cancel_last_frame();
+        break;
+      }
+      if (got < chunk) ch_.shrink_last_frame(chunk - got);
+      if (spread) TRY_STATUS(ch_.flush());  // out now, to the stream picked for its room
+    } else {
+      StreamWriter& w = *writers_[stream - 1];
+      StreamWriter::Buffer b = w.take_buffer(kFrameHeaderSize + kDataPrefixSize + chunk);
+      got = TRY(read_chunk(fd, e, offset + sent, chunk, b.data.get() + kFrameHeaderSize));
+      if (got == 0) break;
+      encode_frame_header(b.data.get(), FrameType::kData,
+                          static_cast<uint32_t>(kDataPrefixSize + got));
+      b.len = kFrameHeaderSize + kDataPrefixSize + got;
+      TRY_STATUS(w.push(std::move(b)));
     }
-    if (got == 0) {
-      c.cancel_last_frame();
-      break;
-    }
-    if (got < chunk) c.shrink_last_frame(chunk - got);
-    encode_data_header(p, {e.id, offset + sent, XXH3_64bits(p + kDataPrefixSize, got)});
     TRY_STATUS(send_pending_stats());
     sent += got;
     counters_.bytes_moved += got;
@@ -332,6 +382,9 @@ base::Status Sender::serve(const Reply& reply) {
 }
 
 base::Result<SendOutcome> Sender::run() {
+  writers_.clear();
+  for (size_t i = 1; i < all_.size(); ++i)
+    writers_.push_back(std::make_unique<StreamWriter>(*all_[i]));
   std::thread reader([this] { read_replies(); });
   auto stop_reader = [&] {
     // The read side only: the caller may still send ERROR to say why.
@@ -368,7 +421,12 @@ base::Result<SendOutcome> Sender::run() {
     return {};
   };
   auto st = body();
+  for (auto& w : writers_) {
+    if (!st) break;
+    st = w->finish();
+  }
   if (!st) {
+    writers_.clear();  // stops them: their sockets are shut down
     // What the reader saw before it is stopped (stopping it ends its stream).
     auto cause = replies_.error();
     stop_reader();

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "ferry/messages.h"
 #include "ferry/monitor.h"
 #include "ferry/reply_queue.h"
+#include "ferry/stream_writer.h"
 #include "ferry/tree_walk.h"
 
 namespace ferry {
@@ -67,8 +69,14 @@ class Sender {
   // (fewer when the file shrank).
   base::Result<uint64_t> send_range(int fd, const Entry& e, uint64_t offset, uint64_t len,
                                     bool spread);
-  // The channel for the next chunk: the primary, or the next one in turn.
-  Channel& pick(bool spread);
+  // The stream for the next chunk: 0, the primary (written by this thread),
+  // or, spread, the one with the least waiting to go out; i > 0 is
+  // writers_[i - 1].
+  size_t pick(bool spread);
+  // Reads a chunk at `offset` into a DATA payload (its prefix, with the
+  // hash, then the data); the bytes read, 0 at end of file.
+  base::Result<size_t> read_chunk(int fd, const Entry& e, uint64_t offset, uint32_t chunk,
+                                  uint8_t* payload);
   base::Status flush_all();
   base::Status send_pending_stats();
   base::Result<bool> send_block_if_changed(int fd, const Entry& e, uint64_t offset, uint32_t len,
@@ -76,7 +84,8 @@ class Sender {
   base::Status send_file_end(uint32_t id, FileEndStatus status, std::string message, bool spread);
 
   Channel& ch_;
-  std::vector<Channel*> all_;  // ch_ first, then the extra streams
+  std::vector<Channel*> all_;                           // ch_ first, then the extra streams
+  std::vector<std::unique_ptr<StreamWriter>> writers_;  // one per extra stream, during run()
   size_t next_stream_ = 0;
   TreeWalk& walk_;
   Counters& counters_;

@@ -69,4 +69,10 @@ TcpStats combine(const TcpStats& a, const TcpStats& b) {
   return s;
 }
 
+int64_t unsent_bytes(int fd) {
+  int unsent = 0;
+  if (!base::sys::ioctl(fd, SIOCOUTQNSD, &unsent, "SIOCOUTQNSD")) return 0;
+  return unsent;
+}
+
 }  // namespace net

@@ -41,6 +41,11 @@ struct TcpStats {
 
 base::Result<TcpStats> read_tcp_stats(int fd);
 
+// Bytes written to the socket that TCP has not yet sent (SIOCOUTQNSD): a
+// stream that can take more now has none. One system call, cheap enough to
+// ask before every large write; 0 when it cannot be read.
+int64_t unsent_bytes(int fd);
+
 // Sums counters and queues of several streams of one transfer; takes the
 // largest RTT and the smallest minimum RTT.
 TcpStats combine(const TcpStats& a, const TcpStats& b);
