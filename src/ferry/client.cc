@@ -129,6 +129,7 @@ auto run_watched(Role& role, const char* name, Channel& primary,
   monitor.watch_streams(primary, pointers(extra));
   if (!o.trace.empty()) TRY_STATUS(monitor.open_trace(o.trace));
   progress.set_monitor(&monitor);
+  report.streams = static_cast<uint32_t>(1 + extra.size());
   auto result = run_monitored(role, monitor);
   progress.set_monitor(nullptr);
   report.diagnosis = monitor.summary();

@@ -29,6 +29,7 @@ std::string TransferReport::json() const {
   nlohmann::json j;
   j["direction"] = direction;
   j["protection"] = protection;
+  j["streams"] = streams;
   j["ok"] = ok();
   j["files"] = files;
   j["files_skipped"] = files_skipped;

@@ -13,6 +13,7 @@ namespace ferry {
 struct TransferReport {
   std::string direction;   // "upload" or "download"
   std::string protection;  // Transport::protection() of the primary stream
+  uint32_t streams = 1;    // TCP streams the transfer used (-P, or chosen by RTT)
   uint64_t files = 0;      // entries transferred (files, dirs, links)
   uint64_t files_skipped = 0;
   uint64_t bytes = 0;  // file data bytes moved
