@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/delay_path.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/induced_limits.h"
 #include "tests/e2e/netns_pair.h"
@@ -179,6 +180,63 @@ TEST_F(Diagnosis, BothEndsInOneCpuQuotaIsBalanced) {
   auto j =
       run_json(quota.wrap({ferry_bin(), "cp", "--json", "--trace", trace(), data, server.url()}));
   EXPECT_EQ(verdict_of(j), "balanced") << j.dump(2);
+}
+
+// Long paths: the delay line (tools/delay_line) holds every packet 50 ms
+// each way, at 1 Gbit/s: a 100 ms round trip, as across a continent.
+
+TEST_F(Diagnosis, LongPathSmallReceiveBufferIsReceiveWindow) {
+  DelayPath path({.delay = "50ms", .rate = "1gbit"});
+  TempDir mem("/dev/shm");
+  // 48 MiB, far more than the sender's buffer (4 MiB at most here) can hold.
+  std::string data = file_in_memory(mem, "48M");
+  Process server_proc(path.in_b({ferry_bin(), "serve", t / "srv", "--listen",
+                                 path.addr_b() + ":7190", "--rcvbuf", "1M"}),
+                      {std::string("FERRY_TOKEN=") + kToken});
+  ASSERT_TRUE(eventually([&] {
+    return server_proc.out().find(path.addr_b()) != std::string::npos;
+  })) << server_proc.err();
+  auto j = run_json(path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--trace", trace(), data,
+                               "ferry://" + path.addr_b() + ":7190/"}));
+  EXPECT_EQ(verdict_of(j), "receive-window") << j.dump(2);
+}
+
+TEST_F(Diagnosis, LongPathSmallSendBufferIsSendBuffer) {
+  DelayPath path({.delay = "50ms", .rate = "1gbit"});
+  TempDir mem("/dev/shm");
+  std::string data = file_in_memory(mem, "4M");
+  Process server_proc(
+      path.in_b({ferry_bin(), "serve", t / "srv", "--listen", path.addr_b() + ":7191"}),
+      {std::string("FERRY_TOKEN=") + kToken});
+  ASSERT_TRUE(eventually([&] {
+    return server_proc.out().find(path.addr_b()) != std::string::npos;
+  })) << server_proc.err();
+  auto j = run_json(path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--sndbuf", "256K",
+                               "--trace", trace(), data, "ferry://" + path.addr_b() + ":7191/"}));
+  EXPECT_EQ(verdict_of(j), "send-buffer") << j.dump(2);
+}
+
+TEST_F(Diagnosis, LongPathDefaultBuffersAreSendBufferAndPickStreams) {
+  // Linux's default buffers: tcp_rmem grows to 32 MiB, enough for the 12.5
+  // MB in flight, but tcp_wmem only to 4 MiB, so one stream is held back by
+  // its send buffer.
+  DelayPath path({.delay = "50ms", .rate = "1gbit"});
+  TempDir mem("/dev/shm");
+  std::string data = file_in_memory(mem, "96M");
+  Process server_proc(
+      path.in_b({ferry_bin(), "serve", t / "srv", "--listen", path.addr_b() + ":7192"}),
+      {std::string("FERRY_TOKEN=") + kToken});
+  ASSERT_TRUE(eventually([&] {
+    return server_proc.out().find(path.addr_b()) != std::string::npos;
+  })) << server_proc.err();
+  auto j = run_json(path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--trace", trace(), data,
+                               "ferry://" + path.addr_b() + ":7192/"}));
+  EXPECT_EQ(verdict_of(j), "send-buffer") << j.dump(2);
+  EXPECT_NE(j["advice"].get<std::string>().find("wmem"), std::string::npos) << j.dump(2);
+  // Without -P, ferry sees the 100 ms round trip and opens 4 streams.
+  auto auto_streams = run_json(
+      path.in_a({ferry_bin(), "cp", "--json", data, "ferry://" + path.addr_b() + ":7192/again"}));
+  EXPECT_EQ(auto_streams["streams"], 4) << auto_streams.dump(2);
 }
 
 }  // namespace

@@ -60,7 +60,11 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"SenderUnderCpuQuotaIsSenderCpu", "sender-cpu"},
                     Case{"ReceiverUnderCpuQuotaIsReceiverCpu", "receiver-cpu"},
                     Case{"ReceiverCoreBusyElsewhereIsReceiverCpu", "receiver-cpu"},
-                    Case{"BothEndsInOneCpuQuotaIsBalanced", "balanced"}),
+                    Case{"SenderSharingItsCoreIsSenderCpu", "sender-cpu"},
+                    Case{"BothEndsInOneCpuQuotaIsBalanced", "balanced"},
+                    Case{"LongPathSmallReceiveBufferIsReceiveWindow", "receive-window"},
+                    Case{"LongPathSmallSendBufferIsSendBuffer", "send-buffer"},
+                    Case{"LongPathDefaultBuffersAreSendBufferAndPickStreams", "send-buffer"}),
     [](const auto& info) { return std::string(info.param.trace); });
 
 Sample sender() {
