@@ -12,7 +12,9 @@
 #   crypto    the file over loopback: ferry TLS against ferry plaintext, ferry
 #             over ssh, scp, rsync over ssh and rclone over sftp
 #   sampling  ferry with diagnosis sampling every 200 ms against sampling off
-#   delay     not implemented yet: see the HOOK at case_delay
+#   delay     a 512 MiB file (DELAY_SIZE) over a 100 ms / 1 Gbit path made by
+#             tools/delay_line: ferry -P 1, 2, 4 and auto against iperf3 -P 1,
+#             2, 4, and iperf3 with cubic against the default (bbr here)
 # The method, because this VM pays a large cost the first time memory is
 # touched (bench/lib/measure.sh): the tools of a case alternate, round by round
 # (5 rounds; 3 with --quick); before every run of every tool the destination is
@@ -28,7 +30,7 @@ cd "$(dirname "$0")/.."
 source bench/lib/measure.sh
 trap 'echo "ferry_bench: line $LINENO: \`$BASH_COMMAND\` failed" >&2' ERR
 
-CASES=(loopback veth tree crypto sampling)
+CASES=(loopback veth delay tree crypto sampling)
 REPS=5
 FILE_SIZE=2G
 ONLY=()
@@ -57,6 +59,7 @@ cleanup() {
   m_stop_all
   local ns
   for ns in "${NETNS_MADE[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  declare -F delay_path_down >/dev/null && delay_path_down
   [ -n "$W" ] && rm -rf "$W"
   exit $rc
 }
@@ -438,23 +441,50 @@ case_sampling() {
   m_ratio "receiver CPU: sampling 200 ms / sampling off" "t_ferry_tls|rcv" "t_ferry_unsampled|rcv"
 }
 
-# ---- HOOK: the delay case (not implemented yet) ---------------------------------
-# The `delay-line` tool (being built elsewhere) joins two namespaces through TUN
-# devices with a set delay and rate, and will come with bench/lib/delay_path.sh.
-# The case is to run ferry -P 1, 2, 4 and auto (no -P) against iperf3 -P 1, 2, 4
-# on a 100 ms / 1 Gbit path. The way to write it, as case_veth:
-#   source bench/lib/delay_path.sh and build the path (tear it down at the end and
-#     in cleanup, as NETNS_MADE does for veth);
-#   HOST=<receiver's address> CLI=(<client side prefix>) SRV=(<server side prefix>);
-#   start_ferry TLS_PID ... and PLAIN_PID ... on that path;
-#   one tool per variant, e.g. t_ferry_p2() { local FERRY_OPTS=(-P 2); t_ferry_plain; }
-#     and t_iperf3_p2() { local IPERF_OPTS=(-P 2); t_iperf3; } (t_iperf3 keys its own
-#     rate by $M_TOOL), so m_rounds alternates them all;
-#   m_row each; m_ratio "speed: ferry -P N / iperf3 -P N" per N.
-# Then add `delay` to CASES.
+# ---- delay: a 100 ms / 1 Gbit path made by tools/delay_line -----------------------
+t_ferry_p1() { local FERRY_OPTS=(-P 1); t_ferry_plain; }
+t_ferry_p2() { local FERRY_OPTS=(-P 2); t_ferry_plain; }
+t_ferry_p4() { local FERRY_OPTS=(-P 4); t_ferry_plain; }
+t_ferry_auto() { t_ferry_plain; }  # no -P: ferry picks by the path's RTT
+t_iperf3_p1() { local IPERF_OPTS=(-P 1); t_iperf3; }
+t_iperf3_p2() { local IPERF_OPTS=(-P 2); t_iperf3; }
+t_iperf3_p4() { local IPERF_OPTS=(-P 4); t_iperf3; }
+t_iperf3_cubic() { local IPERF_OPTS=(-P 1 -C cubic); t_iperf3; }
 case_delay() {
-  echo "== delay: not implemented yet (needs bench/lib/delay_path.sh; see the HOOK above case_delay)"
-  M_FAILURES+=("delay: not implemented yet")
+  M_CASE=delay; m_reset
+  local size=${DELAY_SIZE:-512M} tools
+  source bench/lib/delay_path.sh
+  mkdir -p "$W/src/delay"
+  SRC=$W/src/delay/big
+  "$GEN" file "$SRC" "$size"
+  BYTES=$(stat -c %s "$SRC")
+  echo "== delay: $(numfmt --to=iec "$BYTES") over a 100 ms / 1 Gbit path (tools/delay_line, 50 ms each way), Linux's default buffers, plaintext, $REPS alternating rounds"
+  delay_path_up "ferry-bench-da-$$" "ferry-bench-db-$$" 50ms 1gbit
+  HOST=$DELAY_PATH_ADDR_B CLI=(ip netns exec "$DELAY_PATH_NS_A") SRV=(ip netns exec "$DELAY_PATH_NS_B")
+  echo "  congestion control: $(ip netns exec "$DELAY_PATH_NS_A" sysctl -n net.ipv4.tcp_congestion_control)" \
+    "(iperf3 cubic: -C cubic); tcp_wmem max $(ip netns exec "$DELAY_PATH_NS_A" sysctl -n net.ipv4.tcp_wmem | awk '{print $3}')," \
+    "tcp_rmem max $(ip netns exec "$DELAY_PATH_NS_B" sysctl -n net.ipv4.tcp_rmem | awk '{print $3}')"
+  start_ferry PLAIN_PID $PLAIN_PORT --plaintext
+  PREP_SRC=$SRC PREP_BYTES=$BYTES
+  M_LABEL=([t_ferry_p1]="ferry -P 1" [t_ferry_p2]="ferry -P 2" [t_ferry_p4]="ferry -P 4"
+    [t_ferry_auto]="ferry (auto: -P 4 here)" [t_iperf3_p1]="iperf3 -P 1" [t_iperf3_p2]="iperf3 -P 2"
+    [t_iperf3_p4]="iperf3 -P 4" [t_iperf3_cubic]="iperf3 -P 1 -C cubic")
+  tools=(t_ferry_p1 t_iperf3_p1 t_ferry_p2 t_iperf3_p2 t_ferry_p4 t_iperf3_p4 t_ferry_auto t_iperf3_cubic)
+  m_rounds "$REPS" prepare "${tools[@]}"
+  m_header
+  local t
+  for t in "${tools[@]}"; do m_row $t "$BYTES"; done
+  cpu_note
+  ratio_note
+  m_ratio "speed: ferry -P 1 / iperf3 -P 1" "t_iperf3_p1|sec" "t_ferry_p1|sec"
+  m_ratio "speed: ferry -P 2 / iperf3 -P 2" "t_iperf3_p2|sec" "t_ferry_p2|sec"
+  m_ratio "speed: ferry -P 4 / iperf3 -P 4" "t_iperf3_p4|sec" "t_ferry_p4|sec"
+  m_ratio "speed: ferry auto / iperf3 -P 4" "t_iperf3_p4|sec" "t_ferry_auto|sec"
+  m_ratio "speed: ferry auto / ferry -P 1" "t_ferry_p1|sec" "t_ferry_auto|sec"
+  m_ratio "speed: iperf3 bbr / iperf3 cubic (-P 1)" "t_iperf3_cubic|sec" "t_iperf3_p1|sec"
+  m_stop "$PLAIN_PID"
+  delay_path_down
+  use_loopback
 }
 
 main() {
