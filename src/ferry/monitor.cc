@@ -97,8 +97,8 @@ void Monitor::take_sample() {
   s.source_read = delta(Stage::kSourceRead, per_thread);
   s.socket_send = delta(Stage::kSocketSend, per_stream);
   s.socket_recv = delta(Stage::kSocketRecv, per_stream);
-  s.sink_write = std::min(1.0, delta(Stage::kSinkWrite, per_stream) +
-                                   delta(Stage::kSinkSync, per_stream));
+  s.sink_write =
+      std::min(1.0, delta(Stage::kSinkWrite, per_stream) + delta(Stage::kSinkSync, per_stream));
   uint64_t busy = 0, rwnd = 0, sndbuf = 0;
   bool first = true;
   for (Channel* c : channels_) {
