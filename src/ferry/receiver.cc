@@ -13,11 +13,11 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "base/sys.h"
+#include "ferry/chunk_hash.h"
 #include "ferry/peer_path.h"
 
 namespace ferry {
@@ -33,7 +33,7 @@ constexpr uint64_t kPreallocateAhead = 64ull << 20;
 std::string part_name(const std::string& leaf) {
   std::string name = "." + leaf + ".ferry-part";
   if (name.size() <= kMaxNameBytes) return name;
-  return fmt::format(".ferry-part-{:016x}", XXH3_64bits(leaf.data(), leaf.size()));
+  return fmt::format(".ferry-part-{:016x}", chunk_hash(leaf.data(), leaf.size()));
 }
 
 bool is_fatal(int code) {
@@ -189,7 +189,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
       uint64_t off = i * kChunkSize;
       auto len = static_cast<size_t>(std::min<uint64_t>(kChunkSize, e.size - off));
       size_t got = TRY(sys::pread(in.fd.get(), buf.data(), len, static_cast<off_t>(off), shown));
-      want.have.push_back(XXH3_64bits(buf.data(), got));
+      want.have.push_back(chunk_hash(buf.data(), got));
     }
     uint64_t kept = std::min<uint64_t>(blocks * kChunkSize, e.size);
     TRY_STATUS(sys::ftruncate(in.fd.get(), static_cast<off_t>(kept), shown));
@@ -269,7 +269,7 @@ base::Status Receiver::file_failed(Incoming& in, const base::Error& e) {
 base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   DataHeader h = TRY(decode_data_header(payload));
   auto data = payload.subspan(kDataPrefixSize);
-  bool intact = XXH3_64bits(data.data(), data.size()) == h.hash;  // outside the lock
+  bool intact = chunk_hash(data.data(), data.size()) == h.hash;  // outside the lock
   std::lock_guard lock(mu_);
   auto it = incoming_.find(h.id);
   if (it == incoming_.end())

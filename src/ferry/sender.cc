@@ -7,11 +7,11 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "base/sys.h"
+#include "ferry/chunk_hash.h"
 #include "ferry/codec.h"
 #include "ferry/frame.h"
 #include "net/tcp_stats.h"
@@ -209,7 +209,7 @@ base::Result<size_t> Sender::read_chunk(int fd, const Entry& e, uint64_t offset,
     got = TRY(pread_full(fd, payload + kDataPrefixSize, chunk, offset, e.path));
   }
   if (got > 0)
-    encode_data_header(payload, {e.id, offset, XXH3_64bits(payload + kDataPrefixSize, got)});
+    encode_data_header(payload, {e.id, offset, chunk_hash(payload + kDataPrefixSize, got)});
   return got;
 }
 
@@ -252,7 +252,7 @@ base::Result<bool> Sender::send_block_if_changed(int fd, const Entry& e, uint64_
                                                  uint32_t len, uint64_t have_hash) {
   uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + len));
   size_t got = TRY(pread_full(fd, p + kDataPrefixSize, len, offset, e.path));
-  uint64_t h = XXH3_64bits(p + kDataPrefixSize, got);
+  uint64_t h = chunk_hash(p + kDataPrefixSize, got);
   if (got == len && h == have_hash) {
     ch_.cancel_last_frame();
     counters_.bytes_skipped += len;
@@ -288,7 +288,7 @@ base::Status Sender::send_stream(Pending& p) {
       break;
     }
     if (got < kChunkSize) ch_.shrink_last_frame(kChunkSize - got);
-    encode_data_header(buf, {e.id, offset, XXH3_64bits(buf + kDataPrefixSize, got)});
+    encode_data_header(buf, {e.id, offset, chunk_hash(buf + kDataPrefixSize, got)});
     TRY_STATUS(send_pending_stats());
     offset += got;
     counters_.bytes_moved += got;
