@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -185,19 +186,35 @@ TEST_F(Diagnosis, BothEndsInOneCpuQuotaIsBalanced) {
 // Long paths: the delay line (tools/delay_line) holds every packet 50 ms
 // each way, at 1 Gbit/s: a 100 ms round trip, as across a continent.
 
+// A ferry server at the far end of a long path. The port is fixed: the
+// path's namespaces are the test's own.
+class LongPathServer {
+ public:
+  LongPathServer(const DelayPath& path, const std::string& dir, std::vector<std::string> extra = {})
+      : url_("ferry://" + path.addr_b() + ":7190/") {
+    std::vector<std::string> argv = {ferry_bin(), "serve", dir, "--listen",
+                                     path.addr_b() + ":7190"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<Process>(
+        path.in_b(argv), std::vector<std::string>{std::string("FERRY_TOKEN=") + kToken});
+    if (!eventually([&] { return proc_->out().find(path.addr_b()) != std::string::npos; }))
+      ADD_FAILURE() << "ferry serve did not start: " << proc_->err();
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string url_;
+  std::unique_ptr<Process> proc_;
+};
+
 TEST_F(Diagnosis, LongPathSmallReceiveBufferIsReceiveWindow) {
   DelayPath path({.delay = "50ms", .rate = "1gbit"});
   TempDir mem("/dev/shm");
   // 48 MiB, far more than the sender's buffer (4 MiB at most here) can hold.
   std::string data = file_in_memory(mem, "48M");
-  Process server_proc(path.in_b({ferry_bin(), "serve", t / "srv", "--listen",
-                                 path.addr_b() + ":7190", "--rcvbuf", "1M"}),
-                      {std::string("FERRY_TOKEN=") + kToken});
-  ASSERT_TRUE(eventually([&] {
-    return server_proc.out().find(path.addr_b()) != std::string::npos;
-  })) << server_proc.err();
-  auto j = run_json(path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--trace", trace(), data,
-                               "ferry://" + path.addr_b() + ":7190/"}));
+  LongPathServer server(path, t / "srv", {"--rcvbuf", "1M"});
+  auto j = run_json(
+      path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--trace", trace(), data, server.url()}));
   EXPECT_EQ(verdict_of(j), "receive-window") << j.dump(2);
 }
 
@@ -205,14 +222,9 @@ TEST_F(Diagnosis, LongPathSmallSendBufferIsSendBuffer) {
   DelayPath path({.delay = "50ms", .rate = "1gbit"});
   TempDir mem("/dev/shm");
   std::string data = file_in_memory(mem, "4M");
-  Process server_proc(
-      path.in_b({ferry_bin(), "serve", t / "srv", "--listen", path.addr_b() + ":7191"}),
-      {std::string("FERRY_TOKEN=") + kToken});
-  ASSERT_TRUE(eventually([&] {
-    return server_proc.out().find(path.addr_b()) != std::string::npos;
-  })) << server_proc.err();
+  LongPathServer server(path, t / "srv");
   auto j = run_json(path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--sndbuf", "256K",
-                               "--trace", trace(), data, "ferry://" + path.addr_b() + ":7191/"}));
+                               "--trace", trace(), data, server.url()}));
   EXPECT_EQ(verdict_of(j), "send-buffer") << j.dump(2);
 }
 
@@ -223,19 +235,14 @@ TEST_F(Diagnosis, LongPathDefaultBuffersAreSendBufferAndPickStreams) {
   DelayPath path({.delay = "50ms", .rate = "1gbit"});
   TempDir mem("/dev/shm");
   std::string data = file_in_memory(mem, "96M");
-  Process server_proc(
-      path.in_b({ferry_bin(), "serve", t / "srv", "--listen", path.addr_b() + ":7192"}),
-      {std::string("FERRY_TOKEN=") + kToken});
-  ASSERT_TRUE(eventually([&] {
-    return server_proc.out().find(path.addr_b()) != std::string::npos;
-  })) << server_proc.err();
-  auto j = run_json(path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--trace", trace(), data,
-                               "ferry://" + path.addr_b() + ":7192/"}));
+  LongPathServer server(path, t / "srv");
+  auto j = run_json(
+      path.in_a({ferry_bin(), "cp", "--json", "-P", "1", "--trace", trace(), data, server.url()}));
   EXPECT_EQ(verdict_of(j), "send-buffer") << j.dump(2);
   EXPECT_NE(j["advice"].get<std::string>().find("wmem"), std::string::npos) << j.dump(2);
   // Without -P, ferry sees the 100 ms round trip and opens 4 streams.
-  auto auto_streams = run_json(
-      path.in_a({ferry_bin(), "cp", "--json", data, "ferry://" + path.addr_b() + ":7192/again"}));
+  auto auto_streams =
+      run_json(path.in_a({ferry_bin(), "cp", "--json", data, server.url() + "again"}));
   EXPECT_EQ(auto_streams["streams"], 4) << auto_streams.dump(2);
 }
 
