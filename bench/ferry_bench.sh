@@ -6,7 +6,8 @@
 #             plaintext, ferry TLS, a ferry download to /dev/null, nc file to
 #             file, nc to /dev/null, iperf3 memory to memory, and a local cp
 #   veth      the same file between two network namespaces joined by a veth
-#             pair (MTU 1500, 10.201.0.0/30): ferry plaintext and TLS, nc, iperf3
+#             pair (MTU 1500, 10.201.0.0/30): ferry plaintext and TLS, a ferry
+#             download to /dev/null, nc, iperf3
 #   tree      20,000 files (300 MB) over loopback: tar | nc, rsync -a over ssh,
 #             ferry cp -r; scp -r once
 #   crypto    the file over loopback: ferry TLS against ferry plaintext, ferry
@@ -360,16 +361,18 @@ case_veth() {
   start_ferry PLAIN_PID $PLAIN_PORT --plaintext
   PREP_SRC=$SRC PREP_BYTES=$BYTES
   M_LABEL=([t_ferry_plain]="ferry plaintext" [t_ferry_tls]="ferry TLS" [t_nc]="nc file -> file"
-    [t_iperf3]="iperf3 memory -> memory")
-  m_rounds "$REPS" prepare t_ferry_plain t_ferry_tls t_nc t_iperf3
+    [t_iperf3]="iperf3 memory -> memory" [t_ferry_null]="ferry plaintext -> /dev/null")
+  m_rounds "$REPS" prepare t_ferry_plain t_ferry_tls t_ferry_null t_nc t_iperf3
   m_header
   local t
-  for t in t_ferry_plain t_ferry_tls t_nc t_iperf3; do m_row $t "$BYTES"; done
+  for t in t_ferry_plain t_ferry_tls t_ferry_null t_nc t_iperf3; do m_row $t "$BYTES"; done
   cpu_note
   echo "  iperf3's own receiver rate, without its start-up: $(m_fmt3 %.2f ${M_S["t_iperf3|own"]:-}) GB/s"
   ratio_note
   m_ratio "speed over veth: ferry plaintext / iperf3" "t_iperf3|sec" "t_ferry_plain|sec"
   m_ratio "speed over veth: ferry plaintext / nc" "t_nc|sec" "t_ferry_plain|sec"
+  m_ratio "speed over veth: ferry -> /dev/null / iperf3" "t_iperf3|sec" "t_ferry_null|sec"
+  m_ratio "receiver CPU over veth: ferry -> /dev/null / iperf3" "t_ferry_null|rcv" "t_iperf3|rcv"
   m_ratio "speed over veth: ferry TLS / iperf3" "t_iperf3|sec" "t_ferry_tls|sec"
   m_ratio "speed over veth: ferry TLS / nc" "t_nc|sec" "t_ferry_tls|sec"
   m_ratio "receiver CPU over veth: ferry plaintext / iperf3" "t_ferry_plain|rcv" "t_iperf3|rcv"
