@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "ferry/codec.h"
+#include "ferry/diagnosis.h"
 #include "ferry/messages.h"
 #include "net/socket.h"
 #include "tests/e2e/harness.h"
@@ -136,6 +137,34 @@ TEST_F(Hostile, MalformedRequestsAreAnsweredWithAnError) {
     EXPECT_EQ(answer(FrameType::kJoin, encode(join)), FrameType::kError) << int(index);
   }
   EXPECT_EQ(answer(FrameType::kStats, "{}"), FrameType::kError);
+  expect_still_serving(server, t);
+}
+
+TEST_F(Hostile, AStatsSampleWithABadCpuFieldEndsThatTransferOnly) {
+  // The members STATS gained for CPU evidence, each at a value no side can
+  // measure, sent by a client in the middle of an upload.
+  FerryServer server(t / "srv");
+  ferry::Sample good;
+  good.role = "sender";
+  good.interval = 0.2;
+  std::vector<std::pair<std::string, nlohmann::json>> bad = {
+      {"cpu_run", 1.5},     {"cpu_wait", 7},      {"cpu_throttled", -0.5}, {"cpu_process", 1e12},
+      {"app_buffered", -1}, {"cpu_wait", "busy"}, {"app_buffered", 1e300}};
+  for (const auto& [key, value] : bad) {
+    auto ch = connect_authenticated(server.port());
+    ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{kFlagRecursive, 1, 1, ""})));
+    ASSERT_TRUE(ch->flush());
+    ASSERT_TRUE(ch->recv());  // ACCEPT
+    nlohmann::json j = good.to_json();
+    j[key] = value;
+    ASSERT_TRUE(ch->send(FrameType::kStats, j.dump()));
+    ASSERT_TRUE(ch->flush());
+    auto f = ch->recv();
+    ASSERT_TRUE(f) << key;
+    EXPECT_EQ(f->type, FrameType::kError) << key << " = " << value.dump();
+  }
+  EXPECT_TRUE(eventually([&] { return server.log().find("cpu_run") != std::string::npos; }))
+      << server.log();
   expect_still_serving(server, t);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "ferry/codec.h"
+#include "ferry/diagnosis.h"
 #include "ferry/messages.h"
 #include "tests/e2e/harness.h"
 
@@ -112,6 +113,26 @@ TEST_F(UntrustedServer, AMissingSourceIsAnErrorNotOk) {
   auto ok = ferry({"cp", "--json", server.url("here.txt"), t / "dl/again.txt"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"ok\":true"), std::string::npos) << ok.out;
+}
+
+TEST_F(UntrustedServer, AStatsSampleWithABadCpuFieldEndsTheDownloadWithOneLine) {
+  // The sending server's sample claims its thread waited 300% of the time.
+  expect_refused(
+      [](Channel& ch) {
+        (void)ch.send(FrameType::kAccept, encode(Accept{}));
+        Sample s;
+        s.role = "sender";
+        s.interval = 0.2;
+        nlohmann::json j = s.to_json();
+        j["cpu_wait"] = 3;
+        (void)ch.send(FrameType::kStats, j.dump());
+        (void)ch.send(FrameType::kEntry, encode(entry(1, EntryKind::kFile, "wanted.txt")));
+        (void)ch.flush();
+        while (ch.recv()) {
+        }
+      },
+      {"URL"}, "cpu_wait");
+  EXPECT_FALSE(exists(t / "dl/wanted.txt"));
 }
 
 TEST_F(UntrustedServer, AServersErrorTextCannotDriveTheTerminal) {
