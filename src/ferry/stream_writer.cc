@@ -15,16 +15,12 @@ StreamWriter::~StreamWriter() {
   {
     std::lock_guard lock(mu_);
     drained = queue_.empty() && !writing_;
+    if (drained) stopping_ = true;  // done: the thread ends, the socket stays
   }
-  if (drained) {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
+  if (drained)
     cv_.notify_all();
-  } else {
+  else
     abort();  // a failed transfer: don't wait for a peer that may not read
-  }
   thread_.join();
 }
 
