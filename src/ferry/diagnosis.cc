@@ -80,7 +80,9 @@ base::Result<Sample> Sample::from_json(const nlohmann::json& j) {
   s.role = role->get<std::string>();
   constexpr double kBig = 1.8e19, kU32 = 4294967295.0, kInt = 2147483647.0;
   s.t = TRY(num("t", 0, 1e9));
-  s.interval = TRY(num("interval", 0, 3600));
+  // An interval is 10 ms or more (Monitor::take_sample); a peer's tiny one
+  // would make its rate infinite.
+  s.interval = TRY(num("interval", 1e-3, 3600));
   s.bytes = static_cast<uint64_t>(TRY(num("bytes", 0, kBig)));
   s.streams = static_cast<uint32_t>(TRY(num("streams", 1, 16)));
   s.source_read = TRY(num("source_read", 0, 100));
@@ -113,7 +115,8 @@ base::Result<Sample> Sample::from_json(const nlohmann::json& j) {
   s.cpu_wait = TRY(optional("cpu_wait", 1));
   s.cpu_throttled = TRY(optional("cpu_throttled", 1));
   s.cpu_process = TRY(optional("cpu_process", 4096));
-  s.app_buffered = static_cast<uint64_t>(TRY(optional("app_buffered", kBig)));
+  // 2^53: any real buffer, and exact in a double (the report scales it).
+  s.app_buffered = static_cast<uint64_t>(TRY(optional("app_buffered", 9007199254740992.0)));
   return s;
 }
 

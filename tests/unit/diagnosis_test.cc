@@ -191,6 +191,12 @@ TEST(Judge, AnOlderPeersSampleWithoutCpuFieldsStillParses) {
   EXPECT_EQ(s->cpu_run, 0);
   j["cpu_wait"] = 7;  // a share over 1
   EXPECT_FALSE(Sample::from_json(j));
+  j["cpu_wait"] = 0;
+  j["interval"] = 5e-324;  // would make the rate infinite
+  EXPECT_FALSE(Sample::from_json(j));
+  j["interval"] = 0.2;
+  j["app_buffered"] = 1.8e19;  // past 2^53: no buffer, and not exact in a double
+  EXPECT_FALSE(Sample::from_json(j));
 }
 
 }  // namespace
