@@ -157,7 +157,8 @@ int run_cp(std::vector<std::string> args, const ferry::CopyOptions& o, bool json
 }
 
 int run_report(const std::string& trace, const std::string& out) {
-  auto text = base::read_text(trace);
+  // A trace may come from anyone; a day of samples is a few hundred MiB.
+  auto text = base::read_text_capped(trace, size_t{256} << 20);
   if (!text) {
     base::log::error("{}", text.error().message());
     return 1;
