@@ -35,7 +35,7 @@ delay_path_up() {
   DELAY_PATH_NS_B=$ns_b
   ip -n "$ns_a" link set lo up && ip -n "$ns_b" link set lo up || return 1
   DELAY_PATH_ADDR_A=$net.1 DELAY_PATH_ADDR_B=$net.2
-  DELAY_PATH_LOG=$(mktemp -d /tmp/delay-path.XXXXXX)
+  DELAY_PATH_LOG=$(mktemp -d /tmp/delay-path.XXXXXX) || return 1
   local args=(--ns-a "$ns_a" --ns-b "$ns_b" --addr-a "$DELAY_PATH_ADDR_A/24"
     --addr-b "$DELAY_PATH_ADDR_B/24" --delay "$delay")
   [ -n "$rate" ] && args+=(--rate "$rate")
