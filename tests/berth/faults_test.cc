@@ -2,7 +2,8 @@
 // engine's own network namespace: a fault injected at every step of create,
 // start, stop and rm (SHIPYARD_FAULTS, base/fault_injection.h: the seams
 // the guards already have, not luck), SIGKILL of each berth command (and
-// of its monitor) at many moments, 30 runs racing 30 removals, and 100
+// of its monitor) at many moments, 30 runs racing 30 removals, removals
+// racing each other, and 100
 // rounds of run-then-start. After each, the store reads consistently and
 // `rm -f` leaves nothing on the host: no mount, cgroup, runtime state,
 // veth, address, DNAT rule or file (Engine::host_traces lists them).
@@ -203,6 +204,30 @@ TEST(BerthFaults, ThirtyRunsRaceThirtyRemovals) {
 // The restart race: an exit's teardown and the next start are ordered by
 // the container's lock and its monitor's, so a start never finds its
 // network namespace taken away.
+// Removals of one container race for its lock: one removes it, each of
+// the others finds it gone ("no such container"), none fails otherwise.
+TEST(BerthFaults, RacingRemovalsOfOneContainerRemoveItOnce) {
+  Engine e;
+  for (int round = 0; round < 5; ++round) {
+    auto c = e.berth({"create", "localhost/box", "true"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    std::string id = c.out.substr(0, 64);
+    std::vector<std::unique_ptr<e2e::Process>> procs;
+    for (int i = 0; i < 8; ++i)
+      procs.push_back(std::make_unique<e2e::Process>(e.command({"rm", "-f", id})));
+    int removed = 0;
+    for (auto& p : procs) {
+      auto r = p->wait(std::chrono::seconds(60));
+      if (r.exit_code == 0)
+        ++removed;
+      else
+        EXPECT_NE(r.err.find("no such container"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(removed, 1);
+    expect_rm_cleans_fully(e, {id});
+  }
+}
+
 TEST(BerthFaults, HundredRoundsOfRunThenStartOnTheBridge) {
   Engine e;
   for (int round = 0; round < 100; ++round) {

@@ -23,6 +23,9 @@ base::Result<ContainerHandle> ContainerHandle::lock_without_record(const std::st
   auto lock = base::FileLock::acquire(dir + "/lock");
   if (!lock && lock.error().code() == ENOENT) return gone(id);
   if (!lock) return base::fail(std::move(lock).error());
+  // Removed while we waited: `rm` renames the directory away, then deletes
+  // it, under the lock we were waiting for.
+  if (!base::path_exists(dir + "/lock")) return gone(id);
   ContainerHandle h(root, dir, std::move(*lock));
   h.rec_.id = id;
   return h;
@@ -31,7 +34,7 @@ base::Result<ContainerHandle> ContainerHandle::lock_without_record(const std::st
 base::Result<ContainerHandle> ContainerHandle::lock(const std::string& root,
                                                     const std::string& id) {
   ContainerHandle h = TRY(lock_without_record(root, id));
-  // Removed while we waited: `rm` deletes the directory under the lock.
+  // Made by a `create` that has not written its record yet, or killed.
   if (!base::path_exists(h.dir_ + "/container.json")) return gone(id);
   h.rec_ = TRY(load_container(root, id));
   return h;

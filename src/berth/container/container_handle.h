@@ -28,7 +28,8 @@ namespace berth {
 
 class ContainerHandle {
  public:
-  // Waits for the container's lock, then reads its record.
+  // Waits for the container's lock, then reads its record. Both fail with
+  // "no such container" when the container was removed while they waited.
   static base::Result<ContainerHandle> lock(const std::string& root, const std::string& id);
   // The lock only, for a container whose record is not written yet or is
   // damaged; record() is then a default record with this id.
