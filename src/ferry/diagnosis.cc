@@ -27,6 +27,13 @@ double queue_fill(const Sample& r) {
 
 }  // namespace
 
+bool window_holds(const net::TcpStats& t) {
+  if (t.snd_wnd == 0 || t.outq_unsent < 0 || t.outq < t.outq_unsent) return false;
+  double in_flight = static_cast<double>(t.outq - t.outq_unsent);
+  double cwnd_bytes = static_cast<double>(t.snd_cwnd) * t.snd_mss;
+  return in_flight >= 0.9 * t.snd_wnd && cwnd_bytes > t.snd_wnd;
+}
+
 nlohmann::json Sample::to_json() const {
   return {{"role", role},
           {"t", t},
@@ -104,6 +111,7 @@ base::Result<Sample> Sample::from_json(const nlohmann::json& j) {
   s.tcp.inq = static_cast<int>(TRY(num("inq", 0, kInt)));
   s.tcp.outq = static_cast<int>(TRY(num("outq", 0, kInt)));
   s.tcp.outq_unsent = static_cast<int>(TRY(num("outq_unsent", 0, kInt)));
+  s.window_full = s.role == "sender" && window_holds(s.tcp) ? 1 : 0;
   s.tcp.sndbuf = static_cast<int>(TRY(num("sndbuf", 0, kInt)));
   s.tcp.rcvbuf = static_cast<int>(TRY(num("rcvbuf", 0, kInt)));
   // Newer fields: a peer that predates them sends none, read as 0.
@@ -212,15 +220,16 @@ Verdict judge(const std::optional<Sample>& snd, const std::optional<Sample>& rcv
     v.evidence = fmt::format("receiver waited {}% for its sink, its queue {}% full{}{}", pct(sink),
                              pct(fill), snd ? ", window " + window_text(*snd) : "", rates);
     v.advice = "the receiver's disk or output is the limit: nothing on the network will help";
-  } else if (snd && rwnd >= 0.2 && rcv && wait >= 0.3) {
+  } else if (snd && (rwnd >= 0.2 || snd->window_full >= 0.5) && rcv && wait >= 0.3) {
     // The chrono counts a window-limited flow as limited only between ACKs
     // (each ACK opens the window a little and the sender fills it), so a
-    // flow the window holds to its rate shows 30-50% here, not 100%.
+    // flow the window holds to its rate shows 15-50% here, not 100%; the
+    // data in flight, filling the window, shows it more steadily.
     v.limit = "receive-window";
     v.evidence = fmt::format(
-        "sender stalled {}% by the receive window ({}), while the receiver waited {}% for data, "
-        "its buffer {}",
-        pct(rwnd), window_text(*snd), pct(wait),
+        "sender stalled {}% by the receive window ({}), which its data in flight filled {}% of "
+        "the time, while the receiver waited {}% for data, its buffer {}",
+        pct(rwnd), window_text(*snd), pct(snd->window_full), pct(wait),
         base::units::bytes(static_cast<uint64_t>(rcv->tcp.rcvbuf)));
     v.advice =
         "the receiver's socket buffer is too small for this path: raise net.core.rmem_max / "
@@ -294,6 +303,7 @@ void SampleAverage::add(const Sample& s) {
   sum_.cpu_wait += s.cpu_wait * w;
   sum_.cpu_throttled += s.cpu_throttled * w;
   sum_.cpu_process += s.cpu_process * w;
+  sum_.window_full += s.window_full * w;
   inq_ += s.tcp.inq * w;
   outq_ += s.tcp.outq * w;
   snd_wnd_ += s.tcp.snd_wnd * w;
@@ -315,6 +325,7 @@ std::optional<Sample> SampleAverage::average() const {
   a.cpu_wait /= weight_;
   a.cpu_throttled /= weight_;
   a.cpu_process /= weight_;
+  a.window_full /= weight_;
   a.tcp.inq = static_cast<int>(inq_ / weight_);
   a.tcp.outq = static_cast<int>(outq_ / weight_);
   a.tcp.snd_wnd = static_cast<uint32_t>(snd_wnd_ / weight_);

@@ -52,12 +52,24 @@ struct Sample {
   // read from the socket but not yet written, the sender's not yet handed
   // to the socket.
   uint64_t app_buffered = 0;
+  // Sender: whether its data in flight filled the peer's receive window,
+  // while its congestion window allowed more (window_holds, from the
+  // snapshot at the end of the interval): 0 or 1 for one interval, a share
+  // for an average. Not sent; derived from the snapshot wherever one is read.
+  double window_full = 0;
 
   double rate() const { return interval > 0 ? static_cast<double>(bytes) / interval : 0; }
   nlohmann::json to_json() const;
   // Strict: a peer's sample with missing or out-of-range fields is refused.
   static base::Result<Sample> from_json(const nlohmann::json& j);
 };
+
+// Whether the data in flight (sent, not yet acknowledged) reaches 90% of
+// the peer's advertised window while the congestion window would allow
+// more: the receiver's window, not the path, holds the sender. The chrono's
+// rwnd-limited time counts such a flow only between ACKs, so it reads far
+// under 100%; this snapshot test does not.
+bool window_holds(const net::TcpStats& t);
 
 // The vocabulary.
 inline constexpr const char* kLimits[] = {"source-read",  "sender-cpu",     "send-buffer",

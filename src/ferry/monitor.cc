@@ -115,6 +115,7 @@ void Monitor::take_sample() {
   s.tcp_busy = static_cast<double>(busy - std::min(busy, last_busy_)) / per_us;
   s.tcp_rwnd_limited = static_cast<double>(rwnd - std::min(rwnd, last_rwnd_)) / per_us;
   s.tcp_sndbuf_limited = static_cast<double>(sndbuf - std::min(sndbuf, last_sndbuf_)) / per_us;
+  s.window_full = s.role == "sender" && window_holds(s.tcp) ? 1 : 0;
   last_busy_ = busy;
   last_rwnd_ = rwnd;
   last_sndbuf_ = sndbuf;

@@ -154,6 +154,39 @@ TEST(Judge, ASaturatedThreadIsItsSidesCpu) {
   EXPECT_EQ(judge(s2, r2).limit, "receiver-cpu");
 }
 
+// The chrono counts a window-held flow only between ACKs; a flow whose
+// data in flight fills the peer's window (its cwnd would allow more) is
+// held by that window even when the chrono reads low. Such a snapshot,
+// read from a peer's STATS, is judged the same.
+TEST(Judge, DataInFlightFillingTheWindowIsTheReceiveWindow) {
+  Sample s = sender();
+  s.socket_send = 0.9;
+  s.tcp_busy = 1.0;
+  s.tcp_rwnd_limited = 0.1;
+  s.tcp.snd_wnd = 1389760;
+  s.tcp.snd_cwnd = 2000;
+  s.tcp.snd_mss = 1448;
+  s.tcp.outq = 3000000;
+  s.tcp.outq_unsent = 3000000 - 1389760;
+  Sample r = receiver();
+  r.socket_recv = 0.95;
+  EXPECT_EQ(judge(s, r).limit, "network");  // window_full not derived yet
+  auto parsed = Sample::from_json(s.to_json());
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->window_full, 1);
+  EXPECT_EQ(judge(*parsed, r).limit, "receive-window");
+  // A congestion window under the peer's window: the path holds it.
+  s.tcp.snd_cwnd = 900;
+  parsed = Sample::from_json(s.to_json());
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->window_full, 0);
+  EXPECT_EQ(judge(*parsed, r).limit, "network");
+  // Less than 90% of the window in flight: not held by it.
+  s.tcp.snd_cwnd = 2000;
+  s.tcp.outq_unsent = 3000000 - 1200000;
+  EXPECT_EQ(Sample::from_json(s.to_json())->window_full, 0);
+}
+
 TEST(Judge, SendBufferAndItsAdvice) {
   Sample s = sender();
   s.socket_send = 0.9;
