@@ -10,9 +10,14 @@
 
 namespace ferry {
 namespace {
-// Room for the largest DATA frame several times over, so one read(2) brings
-// in many frames and compaction moves little.
-constexpr size_t kInBuffer = 8u << 20;
+// Each read(2) asks for the rest of the frame being assembled and a little
+// more (the next frames' headers, small messages), never megabytes ahead:
+// a DATA frame is then verified while its bytes are still in this core's
+// cache, and what is left to move down when the buffer wraps is small.
+constexpr size_t kReadAhead = 64u << 10;
+// Room for the largest DATA frame and the read-ahead; a larger frame (a
+// WANT of a huge resumed file may reach 16 MiB) grows it.
+constexpr size_t kInBuffer = (2u << 20) + kReadAhead;
 constexpr size_t kOutFlushAt = 2u << 20;
 }  // namespace
 
@@ -22,19 +27,22 @@ Channel::Channel(std::unique_ptr<Transport> transport)
 }
 
 base::Status Channel::fill(size_t need) {
-  // A frame larger than the buffer (a WANT of a huge resumed file may reach
-  // 16 MiB): recv() has checked it against its type's cap, so grow to fit.
-  if (need > in_.size()) in_.resize(need);
+  // recv() has checked a frame's size against its type's cap: grow to fit.
+  if (need + kReadAhead > in_.size()) in_.resize(need + kReadAhead);
   while (in_end_ - in_begin_ < need) {
-    if (in_begin_ + need > in_.size()) {
-      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-      in_end_ -= in_begin_;
+    size_t have = in_end_ - in_begin_;
+    if (have == 0) {
+      in_begin_ = in_end_ = 0;  // empty: start again at the front, for free
+    } else if (in_begin_ + need + kReadAhead > in_.size()) {
+      std::memmove(in_.data(), in_.data() + in_begin_, have);
+      in_end_ = have;
       in_begin_ = 0;
     }
     size_t n;
     {
       StageTimer t(times_, Stage::kSocketRecv);
-      n = TRY(transport_->read_some(in_.data() + in_end_, in_.size() - in_end_));
+      size_t want = std::min(in_.size() - in_end_, need - have + kReadAhead);
+      n = TRY(transport_->read_some(in_.data() + in_end_, want));
     }
     if (n == 0) {
       if (in_end_ == in_begin_)
