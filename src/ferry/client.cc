@@ -186,8 +186,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   if (target == "-") {
     if (sources.size() != 1)
       return base::fail_msg("only one file can be written to standard output");
-    dest.stream_fd = STDOUT_FILENO;
-    dest.shown = "standard output";
+    dest = Destination::standard_output();
   } else {
     dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
   }
@@ -195,7 +194,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   report.protection = ch->transport().protection();
   Get get;
   get.flags = request_flags(o, retrying);
-  get.streams = target == "-" ? 1 : choose_streams(*ch, o);  // stdout needs order
+  get.streams = dest.stream_fd >= 0 ? 1 : choose_streams(*ch, o);  // a stream needs order
   for (const auto& s : sources) get.sources.push_back(s.path);
   auto extra = TRY(
       request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o, security));

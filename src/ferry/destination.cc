@@ -2,7 +2,12 @@
 
 #include <linux/openat2.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -22,7 +27,34 @@ base::Result<base::UniqueFd> open_dir(int base_fd, const std::string& path, bool
   if (confined) return open_dir_beneath(base_fd, path);
   return sys::openat(base_fd, path.empty() ? "." : path, O_PATH | O_DIRECTORY, 0, path);
 }
+
+bool is_special(mode_t mode) {
+  return S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) || S_ISSOCK(mode);
+}
+
+// The user's own target that is a device or FIFO (through symlinks, as cp
+// follows them), opened to be written into; nullopt for anything else.
+base::Result<std::optional<base::UniqueFd>> open_special_target(int base_fd,
+                                                                const std::string& target) {
+  auto st = sys::fstatat(base_fd, target, 0, target);
+  if (!st || !is_special(st->st_mode)) return std::optional<base::UniqueFd>();
+  if (S_ISSOCK(st->st_mode))
+    return base::fail_msg(fmt::format("target {}: a socket cannot be written to", target));
+  // O_NONBLOCK only for the open: a FIFO with no reader fails at once
+  // (ENXIO) instead of hanging; writes then block as usual.
+  base::UniqueFd fd =
+      TRY_CTX(sys::openat(base_fd, target, O_WRONLY | O_NOCTTY | O_NONBLOCK, 0, target), "target");
+  TRY_STATUS(sys::set_nonblocking(fd.get(), false));
+  return std::optional<base::UniqueFd>(std::move(fd));
+}
 }  // namespace
+
+Destination Destination::standard_output() {
+  Destination d;
+  d.stream_fd = STDOUT_FILENO;
+  d.shown = "standard output";
+  return d;
+}
 
 base::Result<Destination> resolve_destination(int base_fd, const std::string& target,
                                               size_t source_count, bool confined) {
@@ -39,6 +71,16 @@ base::Result<Destination> resolve_destination(int base_fd, const std::string& ta
   if (source_count > 1)
     return base::fail_msg(
         fmt::format("target {}: not a directory (needed for several sources)", d.shown));
+  if (confined) {
+    auto st = sys::fstatat(base_fd, target, AT_SYMLINK_NOFOLLOW, target);
+    if (st && is_special(st->st_mode))
+      return base::fail_msg(
+          fmt::format("target {}: not a regular file or directory; not replaced", d.shown));
+  } else if (auto special = TRY(open_special_target(base_fd, target))) {
+    d.stream_file = std::move(*special);
+    d.stream_fd = d.stream_file.get();
+    return d;
+  }
   if (!target.empty() && target.back() == '/')
     return base::fail_msg(fmt::format("target {}: no such directory", d.shown));
   auto [parent, leaf] = split_parent(target);

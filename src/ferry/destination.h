@@ -3,6 +3,10 @@
 // Like scp: if the target is an existing directory, entries land inside it;
 // otherwise (a single source only) the target names the copy itself, so the
 // first component of every entry path is replaced by the target's name.
+// A target that exists and is neither a directory nor a regular file (a
+// device such as /dev/null, a FIFO) is never replaced: like cp, the user's
+// own target is opened and the one file written into it in order (a
+// stream); a confined (served) target of that kind is refused.
 // All writes then happen beneath `dir` via openat2(RESOLVE_BENEATH), so no
 // name from the peer and no symlink in the target can lead a write outside.
 // Thread-safety: plain value.
@@ -19,8 +23,12 @@ namespace ferry {
 struct Destination {
   base::UniqueFd dir;
   std::optional<std::string> rename_root;
-  std::string shown;   // the target as the user wrote it, for messages
-  int stream_fd = -1;  // instead of a directory: write the one file, in order, here (stdout)
+  std::string shown;           // the target as the user wrote it, for messages
+  int stream_fd = -1;          // instead of a directory: write the one file, in order, here
+  base::UniqueFd stream_file;  // owns stream_fd when it is a device or FIFO opened here
+
+  // Standard output as the stream.
+  static Destination standard_output();
 };
 
 // `target` is resolved from `base_fd`; when `confined`, it must also stay

@@ -216,7 +216,7 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   if (dest_.stream_fd >= 0) {
     // Standard output takes exactly one regular file.
     if (e.kind != EntryKind::kFile || stream_used_)
-      return base::fail_msg("only one regular file can be written to standard output");
+      return base::fail_msg(fmt::format("only one regular file can be written to {}", dest_.shown));
     TRY_STATUS(check_entry_path(e.path));
     stream_used_ = true;
     counters_.bytes_planned += e.size;
@@ -327,15 +327,15 @@ base::Status Receiver::reserve_ahead(Incoming& in, uint64_t end) {
 
 base::Status Receiver::write_stream(Incoming& in, uint64_t offset, std::span<const uint8_t> data) {
   if (offset < in.high_water)
-    return base::fail(protocol("data for standard output arrived out of order"));
+    return base::fail(protocol(fmt::format("data for {} arrived out of order", dest_.shown)));
   StageTimer t(&counters_.stages, Stage::kSinkWrite);
   static const std::string zeros(1 << 16, '\0');
-  while (in.high_water < offset) {  // a hole: standard output gets zeros
+  while (in.high_water < offset) {  // a hole: a stream gets zeros
     size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), offset - in.high_water));
-    TRY_STATUS(sys::write_all(dest_.stream_fd, zeros.data(), n, "standard output"));
+    TRY_STATUS(sys::write_all(dest_.stream_fd, zeros.data(), n, dest_.shown));
     in.high_water += n;
   }
-  return sys::write_all(dest_.stream_fd, data.data(), data.size(), "standard output");
+  return sys::write_all(dest_.stream_fd, data.data(), data.size(), dest_.shown);
 }
 
 base::Status Receiver::finalize(Incoming& in) {

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/harness.h"
@@ -113,6 +115,53 @@ TEST(Transfer, ScpNamingRules) {
       ferry({"cp", server.url("renamed.txt"), server.url("existing/a.txt"), t / "dl"}).exit_code,
       0);
   EXPECT_EQ(listing(t / "dl"), "a.txt renamed.txt");
+}
+
+// A target that is a device or a FIFO is written into, as cp does, never
+// replaced: `ferry cp URL /dev/null` once replaced /dev/null with a regular
+// file. A served directory's device or FIFO is never an upload's target.
+TEST(Transfer, ADeviceOrFifoTargetIsWrittenIntoNotReplaced) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  std::string data(3 << 20, 'x');
+  for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>(i / 4093);
+  write_file(t / "srv/big", data);
+  FerryServer server(t / "srv");
+  // A null device of the test's own (the same numbers as /dev/null).
+  ASSERT_EQ(mknod((t / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+  auto r = ferry({"cp", server.url("big"), t / "null"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(lstat((t / "null").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the device was replaced";
+  EXPECT_EQ(listing(t.path()), "null srv srv/big");  // no part file left beside it
+  // A FIFO with a reader gets the file, in order, through a symlink too.
+  ASSERT_EQ(mkfifo((t / "fifo").c_str(), 0600), 0);
+  ASSERT_EQ(symlink("fifo", (t / "to-fifo").c_str()), 0);
+  Process reader({"/bin/sh", "-c", "cat " + (t / "fifo") + " > " + (t / "got")});
+  r = ferry({"cp", server.url("big"), t / "to-fifo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(reader.wait(std::chrono::seconds(30)).exit_code, 0);
+  EXPECT_EQ(read_file(t / "got"), data);
+  ASSERT_EQ(lstat((t / "fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // A FIFO nobody reads: one line, at once, not a hang.
+  r = ferry({"cp", server.url("big"), t / "fifo"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("fifo"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // A directory cannot go into a device.
+  mkdir((t / "srv/d").c_str(), 0755);
+  write_file(t / "srv/d/f", "f");
+  r = ferry({"cp", "-r", server.url("d"), t / "null"});
+  EXPECT_NE(r.exit_code, 0);
+  // The server's own FIFO is refused as an upload's target, and kept.
+  ASSERT_EQ(mkfifo((t / "srv/pipe").c_str(), 0600), 0);
+  r = ferry({"cp", t / "got", server.url("pipe")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not a regular file or directory"), std::string::npos) << r.err;
+  ASSERT_EQ(lstat((t / "srv/pipe").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
 }
 
 TEST(Transfer, FileOver4GiBWithHolesKeepsOffsetsAndHoles) {
