@@ -107,15 +107,15 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
       base::UniqueFd fd = TRY(out.file(rel, m));
       TRY_STATUS(copy_data(tar, fd.get(), rel));
       // Extended attributes (file capabilities, for one) travel with the file.
+      LayerWriter::Xattrs xattrs;
       la().archive_entry_xattr_reset(e);
       const char* name;
       const void* value;
       size_t size;
       while (la().archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-        if (auto s = base::sys::fsetxattr(fd.get(), name, value, size, 0, name);
-            !s && s.error().code() != ENOTSUP)
-          return base::fail(std::move(s).error());
-      return out.finish_file(std::move(fd), m, static_cast<uint64_t>(la().archive_entry_size(e)));
+        xattrs.emplace_back(name, std::string(static_cast<const char*>(value), size));
+      return out.finish_file(std::move(fd), m, static_cast<uint64_t>(la().archive_entry_size(e)),
+                             xattrs);
     }
     default:
       return {};  // sockets and unknown kinds: nothing an image needs

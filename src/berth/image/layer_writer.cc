@@ -114,7 +114,8 @@ base::Result<base::UniqueFd> LayerWriter::file(const std::string& rel, const Ent
   return std::move(*fd);
 }
 
-base::Status LayerWriter::finish_file(base::UniqueFd fd, const EntryMeta& m, uint64_t size) {
+base::Status LayerWriter::finish_file(base::UniqueFd fd, const EntryMeta& m, uint64_t size,
+                                      const Xattrs& xattrs) {
   // Sparse files end in a hole.
   if (auto s = base::sys::ftruncate(fd.get(), static_cast<off_t>(size)); !s)
     return base::fail(failed(s.error(), "ftruncate", path_));
@@ -123,6 +124,10 @@ base::Status LayerWriter::finish_file(base::UniqueFd fd, const EntryMeta& m, uin
   // After chown, which clears setuid bits.
   if (auto s = base::sys::fchmod(fd.get(), m.mode & 07777); !s)
     return base::fail(failed(s.error(), "chmod", path_));
+  for (const auto& [name, value] : xattrs)
+    if (auto s = base::sys::fsetxattr(fd.get(), name, value.data(), value.size(), 0, name);
+        !s && s.error().code() != ENOTSUP)
+      return base::fail(failed(s.error(), "setxattr", path_));
   timespec t[2] = {times_of(m), times_of(m)};
   if (auto s = base::sys::futimens(fd.get(), t); !s)
     return base::fail(failed(s.error(), "utimens", path_));
@@ -173,6 +178,11 @@ base::Status LayerWriter::special(const std::string& rel, mode_t type, dev_t rde
     return base::fail(failed(s.error(), "mknod", rel));
   if (auto s = base::sys::fchownat(dir, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW); !s)
     return base::fail(failed(s.error(), "chown", rel));
+  // The mode as the layer says, not as the umask left it; then its time.
+  if (auto s = base::sys::fchmodat(dir, name, m.mode & 07777); !s)
+    return base::fail(failed(s.error(), "chmod", rel));
+  timespec t[2] = {times_of(m), times_of(m)};
+  (void)base::sys::utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW);
   return {};
 }
 

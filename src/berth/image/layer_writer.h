@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -36,7 +37,11 @@ class LayerWriter {
   base::Status directory(const std::string& rel, const EntryMeta& m);
   // A regular file to be filled through the returned fd, then finish_file().
   base::Result<base::UniqueFd> file(const std::string& rel, const EntryMeta& m);
-  base::Status finish_file(base::UniqueFd fd, const EntryMeta& m, uint64_t size);
+  // Extended attributes (`xattrs`, name and value) go on after the owner and
+  // mode, since chown clears a file's capabilities (security.capability).
+  using Xattrs = std::vector<std::pair<std::string, std::string>>;
+  base::Status finish_file(base::UniqueFd fd, const EntryMeta& m, uint64_t size,
+                           const Xattrs& xattrs = {});
   base::Status symlink(const std::string& rel, const std::string& target, const EntryMeta& m);
   base::Status hardlink(const std::string& rel, const std::string& target_rel);
   // Character or block devices and fifos (`type` is S_IFCHR, S_IFBLK or S_IFIFO).
