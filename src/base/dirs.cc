@@ -1,7 +1,15 @@
 #include "base/dirs.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <system_error>
+
+#include "base/sys.h"
+#include "base/unique_fd.h"
 
 namespace base {
 
@@ -22,6 +30,19 @@ Status remove_tree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
   if (ec) return fail(Error::sys(ec.value(), "remove", path));
   return {};
+}
+
+Result<std::vector<std::string>> list_dir(int dir_fd, std::string_view what) {
+  UniqueFd fd = TRY(sys::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY, 0, what));
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(TRY(sys::fdopendir(fd.get(), what)), ::closedir);
+  (void)fd.release();  // the DIR owns it now
+  std::vector<std::string> names;
+  while (struct dirent* e = TRY(sys::readdir(dir.get(), what))) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Result<uint64_t> file_size(const std::string& path) {

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/error.h"
 
@@ -18,6 +20,9 @@ bool path_exists(const std::string& path);
 // rm -rf: `path` and all below it (symlinks are removed, never followed);
 // a missing path is fine.
 Status remove_tree(const std::string& path);
+// The names in the directory `dir_fd` (an O_PATH fd will do), without "."
+// and "..", sorted bytewise; `what` names the directory in errors.
+Result<std::vector<std::string>> list_dir(int dir_fd, std::string_view what);
 // The size of the regular file at `path`.
 Result<uint64_t> file_size(const std::string& path);
 

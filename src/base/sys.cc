@@ -225,6 +225,28 @@ Status setxattr(const std::string& path, const std::string& name, const void* va
   return {};
 }
 
+Result<std::optional<std::string>> lgetxattr(const std::string& path, const std::string& name,
+                                             std::string_view what) {
+  std::string buf(256, '\0');
+  for (;;) {
+    ssize_t n = ::lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    if (n >= 0) {
+      buf.resize(static_cast<size_t>(n));
+      return std::optional<std::string>(std::move(buf));
+    }
+    if (errno == ENODATA || errno == ENOTSUP) return std::optional<std::string>();
+    if (errno != ERANGE || buf.size() >= (1u << 16))
+      return fail(err("getxattr " + name, name_or(what, path)));
+    buf.resize(buf.size() * 4);
+  }
+}
+
+Status lremovexattr(const std::string& path, const std::string& name, std::string_view what) {
+  if (::lremovexattr(path.c_str(), name.c_str()) != 0 && errno != ENODATA && errno != ENOTSUP)
+    return fail(err("removexattr " + name, name_or(what, path)));
+  return {};
+}
+
 Status fsetxattr(int fd, const std::string& name, const void* value, size_t size, int flags,
                  std::string_view what) {
   if (::fsetxattr(fd, name.c_str(), value, size, flags) != 0) return fail(err("setxattr", what));

@@ -72,6 +72,12 @@ Status setxattr(const std::string& path, const std::string& name, const void* va
                 int flags, std::string_view what = {});
 Status fsetxattr(int fd, const std::string& name, const void* value, size_t size, int flags,
                  std::string_view what = {});
+// lgetxattr(2) (a symlink's own attributes): the value, or nullopt when the
+// file has no such attribute or its filesystem none at all.
+Result<std::optional<std::string>> lgetxattr(const std::string& path, const std::string& name,
+                                             std::string_view what = {});
+// lremovexattr(2); a missing attribute is fine.
+Status lremovexattr(const std::string& path, const std::string& name, std::string_view what = {});
 Result<struct statfs> statfs(const std::string& path);
 // realpath(3): the absolute path with every symlink resolved.
 Result<std::string> realpath(const std::string& path);
