@@ -1,8 +1,6 @@
 #include "berth/image/layer_decompressor.h"
 
-#include <isa-l/igzip_lib.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,36 +9,11 @@
 
 #include <fmt/format.h>
 
-#include "base/lazy_library.h"
 #include "base/sys.h"
+#include "berth/image/compression_libraries.h"
 
 namespace berth {
 namespace {
-
-#define BERTH_ISAL_CALLS(X) X(isal_inflate_init) X(isal_inflate_reset) X(isal_inflate)
-struct Isal {
-  BERTH_ISAL_CALLS(BASE_LAZY_MEMBER)
-  std::string error;
-};
-const Isal& isal() {
-  static const Isal t = base::load_calls<Isal>(
-      "libisal.so.2", "libisal2",
-      [](base::LazyLibrary& lib, Isal& t) { return BERTH_ISAL_CALLS(BASE_LAZY_BIND) true; });
-  return t;
-}
-
-#define BERTH_ZSTD_CALLS(X) \
-  X(ZSTD_createDCtx) X(ZSTD_freeDCtx) X(ZSTD_decompressStream) X(ZSTD_isError) X(ZSTD_getErrorName)
-struct Zstd {
-  BERTH_ZSTD_CALLS(BASE_LAZY_MEMBER)
-  std::string error;
-};
-const Zstd& zstd() {
-  static const Zstd t = base::load_calls<Zstd>(
-      "libzstd.so.1", "libzstd1",
-      [](base::LazyLibrary& lib, Zstd& t) { return BERTH_ZSTD_CALLS(BASE_LAZY_BIND) true; });
-  return t;
-}
 
 constexpr size_t kBlock = 1 << 20;
 

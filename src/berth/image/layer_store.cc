@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dirs.h"
 #include "base/sys.h"
 #include "berth/image/digest.h"
 #include "berth/image/layer_decompressor.h"
@@ -224,6 +225,18 @@ base::Result<std::string> LayerStore::commit(Pending pending, const std::string&
     return base::fail(std::move(renamed).error());
   }
   return diff_id;
+}
+
+base::Status LayerStore::adopt(const std::string& dir, const std::string& diff_id) {
+  TRY_STATUS(check_digest(diff_id, "diff id"));
+  if (has(diff_id)) return base::remove_tree(dir);
+  TRY_STATUS(base::sys::fchmodat(AT_FDCWD, dir, 0755, dir));
+  TRY_STATUS(base::sys::fchownat(AT_FDCWD, dir, 0, 0, 0, dir));
+  auto renamed = base::sys::renameat(AT_FDCWD, dir, AT_FDCWD, path(diff_id));
+  if (renamed) return {};
+  if (renamed.error().code() != ENOTEMPTY && renamed.error().code() != EEXIST)
+    return base::fail(std::move(renamed).error());
+  return base::remove_tree(dir);  // another pack of the same layer won
 }
 
 base::Result<std::string> LayerStore::unpack(const std::string& blob_path,

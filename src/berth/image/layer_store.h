@@ -47,6 +47,11 @@ class LayerStore {
   // Moves the layer to its final name; with `expected_diff_id`, a different one
   // is an error and nothing is kept. Returns the diff id.
   base::Result<std::string> commit(Pending pending, const std::string& expected_diff_id = {});
+  // Takes `dir`, already in a layer's layout and on the store's filesystem
+  // (layer_packer.h made its diff id), as the layer `diff_id`: its root
+  // made 0755 root:root as an unpacked layer's, then renamed into place; or
+  // deleted when the store has that layer already.
+  base::Status adopt(const std::string& dir, const std::string& diff_id);
 
  private:
   std::string dir_;

@@ -32,7 +32,10 @@ namespace berth {
   X(archive_write_set_format_pax_restricted) X(archive_write_open_fd)                      \
   X(archive_entry_perm) X(archive_entry_uid) X(archive_entry_gid) X(archive_entry_mtime)   \
   X(archive_entry_mtime_nsec) X(archive_entry_symlink) X(archive_entry_rdev)               \
-  X(archive_entry_xattr_reset) X(archive_entry_xattr_next)
+  X(archive_entry_xattr_reset) X(archive_entry_xattr_next)                                 \
+  X(archive_write_open) X(archive_entry_set_uid) X(archive_entry_set_gid)                  \
+  X(archive_entry_set_symlink) X(archive_entry_set_hardlink) X(archive_entry_set_rdev)     \
+  X(archive_entry_xattr_add_entry) X(archive_entry_clear)
 // clang-format on
 
 struct LibArchive {
