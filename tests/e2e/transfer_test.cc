@@ -138,7 +138,7 @@ TEST(Transfer, ADeviceOrFifoTargetIsWrittenIntoNotReplaced) {
   // A FIFO with a reader gets the file, in order, through a symlink too.
   ASSERT_EQ(mkfifo((t / "fifo").c_str(), 0600), 0);
   ASSERT_EQ(symlink("fifo", (t / "to-fifo").c_str()), 0);
-  Process reader({"/bin/sh", "-c", "cat " + (t / "fifo") + " > " + (t / "got")});
+  Process reader({"/bin/sh", "-c", "exec cat " + (t / "fifo") + " > " + (t / "got")});
   r = ferry({"cp", server.url("big"), t / "to-fifo"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(reader.wait(std::chrono::seconds(30)).exit_code, 0);
