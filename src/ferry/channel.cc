@@ -42,6 +42,7 @@ base::Status Channel::fill(size_t need) {
     {
       StageTimer t(times_, Stage::kSocketRecv);
       size_t want = std::min(in_.size() - in_end_, need - have + kReadAhead);
+      transport_->expect(need - have);
       n = TRY(transport_->read_some(in_.data() + in_end_, want));
     }
     if (n == 0) {

@@ -114,6 +114,10 @@ Result<UniqueFd> connect_tcp(const HostPort& where, std::chrono::milliseconds ti
   return fail(std::move(last));
 }
 
+Status set_receive_low_water(int fd, int bytes) {
+  return setopt(fd, SOL_SOCKET, SO_RCVLOWAT, bytes, "SO_RCVLOWAT");
+}
+
 Status set_io_timeout(int fd, std::chrono::milliseconds idle) {
   timeval tv{};
   tv.tv_sec = idle.count() / 1000;
