@@ -32,10 +32,14 @@ base::Result<size_t> PlainTransport::read_some(void* buf, size_t len) {
     // (or when the window is nearly full, or the peer closes), then take what
     // is there. A blocking read would wait for the mark inside the kernel,
     // which on this kernel can miss data merged into a queued packet.
+    // Every slice, whatever came is taken, so a link slower than the mark
+    // per timeout still makes progress and is not called stalled.
+    constexpr int kSliceMs = 200;
+    auto deadline = std::chrono::steady_clock::now() + idle_timeout_;
     for (;;) {
-      short ready =
-          TRY(base::sys::poll_one(fd_.get(), POLLIN, static_cast<int>(idle_timeout_.count())));
-      if (ready == 0) return base::fail(stalled_error(peer_, idle_timeout_, true));
+      if (std::chrono::steady_clock::now() >= deadline)
+        return base::fail(stalled_error(peer_, idle_timeout_, true));
+      (void)TRY(base::sys::poll_one(fd_.get(), POLLIN, kSliceMs));
       auto n = base::sys::recv(fd_.get(), buf, len, MSG_DONTWAIT, peer_);
       if (n) return *n;
       if (n.error().code() != EAGAIN && n.error().code() != EWOULDBLOCK)

@@ -18,6 +18,7 @@
 
 #include "ferry/codec.h"
 #include "ferry/diagnosis.h"
+#include "ferry/handshake.h"
 #include "ferry/messages.h"
 #include "net/socket.h"
 #include "tests/e2e/harness.h"
@@ -409,6 +410,54 @@ TEST_F(Hostile, AnnouncingAHugeFileThenLeavingReservesAlmostNothing) {
   EXPECT_LE(static_cast<uint64_t>(st.st_blocks) * 512, (64ull << 20) + (1 << 20))
       << "the announced size was reserved on disk";
   expect_still_serving(server, t);
+}
+
+// The other side of StalledClientIsDroppedAfterTheTimeout: a client whose frame arrives slowly but
+// steadily makes progress, and is never dropped for it. (The server reads
+// a frame's rest with a low-water mark of up to 256 KiB; every 64 KiB
+// below here comes after 400 ms, so four of them outlast the 1 s timeout.)
+TEST_F(Hostile, ASlowButSteadyClientIsNotDropped) {
+  // Plaintext, whose reads wait for the mark (TLS reads records).
+  FerryServer server(t / "srv", {"--timeout", "1", "--plaintext"});
+  auto ch = connect_plaintext(server.port());
+  ASSERT_TRUE(ferry::client_handshake(*ch, kToken));
+  ASSERT_TRUE(ch->send(FrameType::kPut, encode(Put{0, 1, 1, "slow.bin"})));
+  ASSERT_TRUE(ch->flush());
+  auto accept = ch->recv();
+  ASSERT_TRUE(accept && accept->type == FrameType::kAccept);
+  std::string data(640 << 10, 's');
+  for (size_t i = 0; i < data.size(); i += 4099) data[i] = static_cast<char>(i);
+  Entry e = file_entry(1, "slow.bin");
+  e.size = data.size();
+  ASSERT_TRUE(ch->send(FrameType::kEntry, encode(e)));
+  ASSERT_TRUE(ch->flush());
+  auto want = ch->recv();
+  ASSERT_TRUE(want && want->type == FrameType::kWant);
+  // One DATA frame, its bytes sent 64 KiB at a time.
+  std::string frame(kFrameHeaderSize + kDataPrefixSize, '\0');
+  encode_frame_header(reinterpret_cast<uint8_t*>(frame.data()), FrameType::kData,
+                      static_cast<uint32_t>(kDataPrefixSize + data.size()));
+  encode_data_header(reinterpret_cast<uint8_t*>(frame.data()) + kFrameHeaderSize,
+                     {1, 0, XXH3_64bits(data.data(), data.size())});
+  frame += data;
+  int fd = ch->transport().socket_fd();
+  for (size_t at = 0; at < frame.size(); at += 64 << 10) {
+    size_t n = std::min<size_t>(64 << 10, frame.size() - at);
+    ASSERT_EQ(::send(fd, frame.data() + at, n, MSG_NOSIGNAL), static_cast<ssize_t>(n))
+        << "dropped at byte " << at << ": " << server.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  }
+  ASSERT_TRUE(ch->send(FrameType::kFileEnd, encode(FileEnd{1, FileEndStatus::kOk, ""})));
+  ASSERT_TRUE(ch->send(FrameType::kDone, ""));
+  ASSERT_TRUE(ch->flush());
+  for (;;) {
+    auto f = ch->recv();
+    ASSERT_TRUE(f) << server.log();
+    if (f->type == FrameType::kResult) break;
+    ASSERT_NE(f->type, FrameType::kError) << server.log();
+  }
+  EXPECT_EQ(read_file(t / "srv/slow.bin"), data);
+  EXPECT_EQ(server.log().find("no progress"), std::string::npos) << server.log();
 }
 
 TEST_F(Hostile, ARejectedWantIsAnsweredWithAnErrorThatNamesIt) {
