@@ -32,20 +32,36 @@ bool is_special(mode_t mode) {
   return S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) || S_ISSOCK(mode);
 }
 
-// The user's own target that is a device or FIFO (through symlinks, as cp
-// follows them), opened to be written into; nullopt for anything else.
+// The user's own target when it is a device or FIFO (through symlinks, as
+// cp follows them): opened first and then looked at, so nothing can swap
+// it between the look and the open; nullopt for anything else.
 base::Result<std::optional<base::UniqueFd>> open_special_target(int base_fd,
                                                                 const std::string& target) {
-  auto st = sys::fstatat(base_fd, target, 0, target);
-  if (!st || !is_special(st->st_mode)) return std::optional<base::UniqueFd>();
-  if (S_ISSOCK(st->st_mode))
-    return base::fail_msg(fmt::format("target {}: a socket cannot be written to", target));
   // O_NONBLOCK only for the open: a FIFO with no reader fails at once
-  // (ENXIO) instead of hanging; writes then block as usual.
-  base::UniqueFd fd =
-      TRY_CTX(sys::openat(base_fd, target, O_WRONLY | O_NOCTTY | O_NONBLOCK, 0, target), "target");
-  TRY_STATUS(sys::set_nonblocking(fd.get(), false));
-  return std::optional<base::UniqueFd>(std::move(fd));
+  // (ENXIO) instead of hanging; writes then block as usual. Opening a
+  // regular file to write changes nothing in it.
+  auto fd = sys::openat(base_fd, target, O_WRONLY | O_NOCTTY | O_NONBLOCK, 0, target);
+  if (!fd) {
+    int code = fd.error().code();
+    if (code == ENXIO)
+      return base::fail_msg(fmt::format(
+          "target {}: a FIFO with no reader, or a socket: nothing to write to", target));
+    return std::optional<base::UniqueFd>();  // missing, or the rename path will say why
+  }
+  struct stat st = TRY(sys::fstat(fd->get(), target));
+  if (!is_special(st.st_mode)) return std::optional<base::UniqueFd>();
+  TRY_STATUS(sys::set_nonblocking(fd->get(), false));
+  return std::optional<base::UniqueFd>(std::move(*fd));
+}
+
+// A symlink the user named as the target is written through, as cp does:
+// the copy replaces the file it leads to, never the link (/dev/stdout
+// itself, say). Returns the path to use.
+std::string through_symlink(int base_fd, const std::string& target) {
+  auto st = sys::fstatat(base_fd, target, AT_SYMLINK_NOFOLLOW, target);
+  if (!st || !S_ISLNK(st->st_mode) || base_fd != AT_FDCWD) return target;
+  auto real = sys::realpath(target);
+  return real ? *real : target;
 }
 }  // namespace
 
@@ -83,10 +99,11 @@ base::Result<Destination> resolve_destination(int base_fd, const std::string& ta
   }
   if (!target.empty() && target.back() == '/')
     return base::fail_msg(fmt::format("target {}: no such directory", d.shown));
-  auto [parent, leaf] = split_parent(target);
+  std::string path = confined ? target : through_symlink(base_fd, target);
+  auto [parent, leaf] = split_parent(path);
   if (leaf.empty() || leaf == "." || leaf == "..")
     return base::fail_msg(fmt::format("target {}: not a usable name", d.shown));
-  if (parent.empty() && !target.empty() && target.front() == '/') parent = "/";
+  if (parent.empty() && !path.empty() && path.front() == '/') parent = "/";
   d.dir = TRY_CTX(open_dir(base_fd, parent, confined), "target's parent directory");
   d.rename_root = leaf;
   return d;

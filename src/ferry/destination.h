@@ -5,8 +5,12 @@
 // first component of every entry path is replaced by the target's name.
 // A target that exists and is neither a directory nor a regular file (a
 // device such as /dev/null, a FIFO) is never replaced: like cp, the user's
-// own target is opened and the one file written into it in order (a
-// stream); a confined (served) target of that kind is refused.
+// own target is opened (then checked, so nothing is swapped in between) and
+// the one file written into it in order (a stream); a confined (served)
+// target of that kind is refused. A symlink the user names is written
+// through: the file it leads to is replaced, never the link (/dev/stdout).
+// (Inside a destination directory the receiver refuses to replace a device,
+// FIFO or socket as well.)
 // All writes then happen beneath `dir` via openat2(RESOLVE_BENEATH), so no
 // name from the peer and no symlink in the target can lead a write outside.
 // Thread-safety: plain value.

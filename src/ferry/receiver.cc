@@ -170,6 +170,11 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
       return ch_.send(FrameType::kWant, encode(want));
     }
   }
+  // A device, FIFO or socket in the way is never replaced by the rename.
+  if (auto old = sys::fstatat(parent->get(), leaf, AT_SYMLINK_NOFOLLOW, rel);
+      old && (S_ISCHR(old->st_mode) || S_ISBLK(old->st_mode) || S_ISFIFO(old->st_mode) ||
+              S_ISSOCK(old->st_mode)))
+    return base::fail_msg(fmt::format("{}: not a regular file or directory; not replaced", rel));
   Incoming in;
   in.entry = e;
   in.parent = std::move(parent);

@@ -155,13 +155,32 @@ TEST(Transfer, ADeviceOrFifoTargetIsWrittenIntoNotReplaced) {
   write_file(t / "srv/d/f", "f");
   r = ferry({"cp", "-r", server.url("d"), t / "null"});
   EXPECT_NE(r.exit_code, 0);
-  // The server's own FIFO is refused as an upload's target, and kept.
+  // The server's own FIFO is refused as an upload's target, and kept;
+  // so is one inside a directory that an upload fills.
   ASSERT_EQ(mkfifo((t / "srv/pipe").c_str(), 0600), 0);
   r = ferry({"cp", t / "got", server.url("pipe")});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("not a regular file or directory"), std::string::npos) << r.err;
   ASSERT_EQ(lstat((t / "srv/pipe").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  mkdir((t / "up").c_str(), 0755);
+  write_file(t / "up/pipe", "a file where the server has a FIFO");
+  mkdir((t / "srv/up").c_str(), 0755);
+  ASSERT_EQ(mkfifo((t / "srv/up/pipe").c_str(), 0600), 0);
+  r = ferry({"cp", "-r", t / "up", server.url("")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not a regular file or directory"), std::string::npos) << r.err;
+  ASSERT_EQ(lstat((t / "srv/up/pipe").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // A symlink the user names is written through, as cp does: the file it
+  // leads to gets the copy, and the link stays (think of /dev/stdout).
+  write_file(t / "real", "old");
+  ASSERT_EQ(symlink("real", (t / "to-real").c_str()), 0);
+  r = ferry({"cp", server.url("big"), t / "to-real"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(lstat((t / "to-real").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the symlink was replaced";
+  EXPECT_EQ(read_file(t / "real"), data);
 }
 
 TEST(Transfer, FileOver4GiBWithHolesKeepsOffsetsAndHoles) {
