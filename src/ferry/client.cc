@@ -179,9 +179,12 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   return {};
 }
 
+// `streamed` is set when the destination is a stream (standard output, a
+// device, a FIFO): what went into it cannot be taken back for a resume.
 base::Status download_once(const std::vector<Operand>& sources, const std::string& target,
                            const CopyOptions& o, const Security& security, bool retrying,
-                           Counters& counters, TransferReport& report, ProgressDisplay& progress) {
+                           Counters& counters, TransferReport& report, ProgressDisplay& progress,
+                           bool& streamed) {
   Destination dest;
   if (target == "-") {
     if (sources.size() != 1)
@@ -190,6 +193,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   } else {
     dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
   }
+  streamed = dest.stream_fd >= 0;
   auto ch = TRY(open_session(sources.front().server, o, security));
   report.protection = ch->transport().protection();
   Get get;
@@ -250,6 +254,7 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
   progress.start();
   auto started = Clock::now();
   base::Status st;
+  bool streamed = false;
   for (int attempt = 0;; ++attempt) {
     // Over ssh, each attempt starts a one-transfer server of its own.
     std::unique_ptr<SshSession> ssh;
@@ -277,8 +282,15 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
     st = upload ? upload_once(local_paths, target, with_key, *security, attempt > 0, counters,
                               report, progress)
                 : download_once(sources, target_arg, with_key, *security, attempt > 0, counters,
-                                report, progress);
+                                report, progress, streamed);
     if (st || !connection_lost(st.error()) || attempt >= o.reconnects) break;
+    // A stream cannot be rewound: a second try would write its start again.
+    if (streamed && counters.bytes_moved > 0) {
+      st = base::fail(std::move(st).error().context(
+          fmt::format("not resumed: {} bytes already went into {}", counters.bytes_moved,
+                      target_arg == "-" ? "standard output" : target_arg)));
+      break;
+    }
     base::log::warn("{}; reconnecting to resume ({} of {})", st.error().message(), attempt + 1,
                     o.reconnects);
     std::this_thread::sleep_for(std::chrono::milliseconds(500 * (attempt + 1)));
