@@ -135,6 +135,9 @@ base::Result<std::vector<WalkRoot>> source_roots(int root, const std::vector<std
 // reading the ERROR, or for 2 s at most.
 void close_after_error(int sock) {
   (void)base::sys::shutdown(sock, SHUT_WR);
+  // A read may have left a low-water mark (transport.h): every byte counts
+  // here, and none is waited for inside the kernel.
+  (void)net::set_receive_low_water(sock, 1);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   std::vector<char> sink(size_t{64} * 1024);
   for (;;) {
@@ -144,7 +147,7 @@ void close_after_error(int sock) {
     if (left <= 0) return;
     auto ready = base::sys::poll_one(sock, POLLIN, static_cast<int>(left));
     if (!ready || *ready == 0) return;
-    auto n = base::sys::recv(sock, sink.data(), sink.size(), 0);
+    auto n = base::sys::recv(sock, sink.data(), sink.size(), MSG_DONTWAIT);
     if (!n || *n == 0) return;
   }
 }
