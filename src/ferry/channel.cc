@@ -33,6 +33,11 @@ base::Status Channel::fill(size_t need) {
     size_t have = in_end_ - in_begin_;
     if (have == 0) {
       in_begin_ = in_end_ = 0;  // empty: start again at the front, for free
+      // A huge frame (a WANT of a large resumed file) grew the buffer: its
+      // memory goes back once it is consumed.
+      if (in_.size() > kInBuffer && need + kReadAhead <= kInBuffer) {
+        in_ = std::vector<uint8_t>(kInBuffer);
+      }
     } else if (in_begin_ + need + kReadAhead > in_.size()) {
       std::memmove(in_.data(), in_.data() + in_begin_, have);
       in_end_ = have;
