@@ -28,9 +28,10 @@ base::Result<base::UniqueFd> connect_tcp(const HostPort& where, std::chrono::mil
 
 // Blocking reads and writes fail with EAGAIN after `idle` without progress.
 base::Status set_io_timeout(int fd, std::chrono::milliseconds idle);
-// SO_RCVLOWAT: a blocking read (and poll) waits until `bytes` are queued,
-// or the peer closes, or the receive timeout passes; the kernel caps it at
-// half the receive buffer, so a full window always wakes the reader.
+// SO_RCVLOWAT: poll (and a blocking read) waits until `bytes` are queued,
+// or the peer closes, or the receive timeout passes. The kernel caps it at
+// half of a fixed receive buffer, or grows an autotuned one to fit, and
+// newer kernels also wake the reader when the window is nearly closed.
 base::Status set_receive_low_water(int fd, int bytes);
 base::Status set_nodelay(int fd, bool on);
 // Fixed buffer sizes in bytes; 0 leaves the kernel's autotuning in charge.

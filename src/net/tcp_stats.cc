@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "base/sys.h"
 
@@ -43,6 +44,16 @@ base::Result<TcpStats> read_tcp_stats(int fd) {
   return s;
 }
 
+namespace {
+// Several streams' 32-bit windows added up: at most the type's largest
+// value, never a wrap that would read as a tiny window.
+template <typename T>
+T saturating_add(T a, T b) {
+  T sum;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<T>::max() : sum;
+}
+}  // namespace
+
 TcpStats combine(const TcpStats& a, const TcpStats& b) {
   TcpStats s;
   s.busy_us = a.busy_us + b.busy_us;
@@ -51,21 +62,21 @@ TcpStats combine(const TcpStats& a, const TcpStats& b) {
   s.delivery_rate = a.delivery_rate + b.delivery_rate;
   s.bytes_acked = a.bytes_acked + b.bytes_acked;
   s.bytes_received = a.bytes_received + b.bytes_received;
-  s.snd_cwnd = a.snd_cwnd + b.snd_cwnd;
+  s.snd_cwnd = saturating_add(a.snd_cwnd, b.snd_cwnd);
   s.snd_mss = std::max(a.snd_mss, b.snd_mss);
   s.rtt_us = std::max(a.rtt_us, b.rtt_us);
   s.min_rtt_us = a.min_rtt_us == 0   ? b.min_rtt_us
                  : b.min_rtt_us == 0 ? a.min_rtt_us
                                      : std::min(a.min_rtt_us, b.min_rtt_us);
-  s.snd_wnd = a.snd_wnd + b.snd_wnd;
-  s.rcv_space = a.rcv_space + b.rcv_space;
-  s.notsent_bytes = a.notsent_bytes + b.notsent_bytes;
+  s.snd_wnd = saturating_add(a.snd_wnd, b.snd_wnd);
+  s.rcv_space = saturating_add(a.rcv_space, b.rcv_space);
+  s.notsent_bytes = saturating_add(a.notsent_bytes, b.notsent_bytes);
   s.total_retrans = a.total_retrans + b.total_retrans;
-  s.inq = a.inq + b.inq;
-  s.outq = a.outq + b.outq;
-  s.outq_unsent = a.outq_unsent + b.outq_unsent;
-  s.sndbuf = a.sndbuf + b.sndbuf;
-  s.rcvbuf = a.rcvbuf + b.rcvbuf;
+  s.inq = saturating_add(a.inq, b.inq);
+  s.outq = saturating_add(a.outq, b.outq);
+  s.outq_unsent = saturating_add(a.outq_unsent, b.outq_unsent);
+  s.sndbuf = saturating_add(a.sndbuf, b.sndbuf);
+  s.rcvbuf = saturating_add(a.rcvbuf, b.rcvbuf);
   return s;
 }
 
