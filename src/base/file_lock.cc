@@ -42,6 +42,12 @@ Result<FileLock> FileLock::acquire(const std::string& path) {
   return FileLock(std::move(fd));
 }
 
+bool FileLock::still_at(const std::string& path) const {
+  auto held = sys::fstat(fd_.get(), path);
+  auto named = sys::fstatat(AT_FDCWD, path, 0, path);
+  return held && named && held->st_dev == named->st_dev && held->st_ino == named->st_ino;
+}
+
 Result<LifeLock> LifeLock::take(const std::string& path, std::string_view what) {
   UniqueFd fd = TRY(sys::open(path, O_RDWR | O_CREAT, 0600));
   // A read lock is a waiter (wait_released) looking for a moment: it goes

@@ -27,6 +27,9 @@ class FileLock {
  public:
   // Waits until the lock is free.
   static Result<FileLock> acquire(const std::string& path);
+  // Whether `path` still names the locked file: false when it was removed
+  // (or removed and made again) while we waited for the lock.
+  bool still_at(const std::string& path) const;
   FileLock(FileLock&&) = default;
   FileLock& operator=(FileLock&&) = default;
 

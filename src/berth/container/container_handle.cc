@@ -25,7 +25,7 @@ base::Result<ContainerHandle> ContainerHandle::lock_without_record(const std::st
   if (!lock) return base::fail(std::move(lock).error());
   // Removed while we waited: `rm` renames the directory away, then deletes
   // it, under the lock we were waiting for.
-  if (!base::path_exists(dir + "/lock")) return gone(id);
+  if (!lock->still_at(dir + "/lock")) return gone(id);
   ContainerHandle h(root, dir, std::move(*lock));
   h.rec_.id = id;
   return h;
