@@ -45,7 +45,11 @@ base::Result<RootMount> RootMount::mount(const std::string& dir, const std::stri
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
+  // Every change lands whole in upper/ (no redirects, no metadata-only
+  // copy-ups), as docker mounts it: upper/ is what `berth build` packs.
+  std::string data = fmt::format(
+      "lowerdir={},upperdir={}/upper,workdir={}/work,redirect_dir=off,metacopy=off,index=off",
+      lower, dir, dir);
   TRY_STATUS(unmount(rootfs));  // a stale mount from a monitor that died
   TRY_STATUS(base::sys::mount("overlay", rootfs, "overlay", 0, data, rootfs));
   return RootMount(rootfs);

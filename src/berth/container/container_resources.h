@@ -23,7 +23,9 @@ namespace berth {
 class RootMount {
  public:
   // Mounts <dir>/bundle/rootfs from <dir>/lowerdirs, upper/ and work/ (a
-  // stale mount left by a dead monitor is replaced). Seam: "start.mount".
+  // stale mount left by a dead monitor is replaced), with redirect_dir,
+  // metacopy and index off, so upper/ holds every change whole. Seam:
+  // "start.mount".
   static base::Result<RootMount> mount(const std::string& dir, const std::string& id);
   RootMount(RootMount&& o) noexcept : rootfs_(std::move(o.rootfs_)) { o.rootfs_.clear(); }
   RootMount& operator=(RootMount&&) = delete;
