@@ -88,6 +88,9 @@ void make_upper(const std::string& d) {
   // overlayfs's own note on a copied-up directory: not part of the layer.
   ::setxattr((d + "/etc").c_str(), "trusted.overlay.origin", "\x00\xfb", 2, 0);
   ::mkfifo((d + "/var/pipe").c_str(), 0600);
+  // Names are bytes: UTF-8 and not, packed as they are whatever the locale.
+  write(d + "/var/caf\xc3\xa9", "utf-8 name");
+  write(d + "/var/raw-\xff\xfe", "not utf-8");
   ::mknod((d + "/var/null").c_str(), S_IFCHR, makedev(1, 3));
   ::chmod((d + "/var/null").c_str(), 0666);
   // cap_net_bind_service=ep (a VFS_CAP_REVISION_2 value).

@@ -52,11 +52,11 @@ class Packer {
 
   base::Status directory(int dir_fd, const std::string& rel) {
     for (const std::string& name : TRY(base::list_dir(dir_fd, path_of(rel)))) {
-      std::string child = rel.empty() ? name : rel + "/" + name;
+      std::string child = rel.empty() ? name : fmt::format("{}/{}", rel, name);
       struct stat st = TRY(base::sys::fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW, path_of(child)));
       ++entries_;
       if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {  // an overlayfs whiteout
-        std::string wh = rel.empty() ? ".wh." + name : rel + "/.wh." + name;
+        std::string wh = fmt::format("{}{}.wh.{}", rel, rel.empty() ? "" : "/", name);
         TRY_STATUS(header(wh, st, AE_IFREG, 0));
         continue;
       }
@@ -86,6 +86,8 @@ class Packer {
   }
 
   size_t entries() const { return entries_; }
+  // The layer's root carries no entry of its own: only overlayfs's notes go.
+  base::Status strip_root() { return strip_overlay_attributes(root_); }
 
  private:
   std::string path_of(const std::string& rel) const {
@@ -98,8 +100,12 @@ class Packer {
       auto [it, first] = links_.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
       if (!first) return header(rel, st, AE_IFREG, 0, {}, it->second);
     }
+    // O_NONBLOCK: what was a file a moment ago may be a FIFO now.
     base::UniqueFd fd =
-        TRY(base::sys::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW, 0, path_of(rel)));
+        TRY(base::sys::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, path_of(rel)));
+    struct stat now = TRY(base::sys::fstat(fd.get(), path_of(rel)));
+    if (!S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_size != st.st_size)
+      return base::fail_msg(fmt::format("{}: changed while it was packed", path_of(rel)));
     TRY_STATUS(header(rel, st, AE_IFREG, static_cast<uint64_t>(st.st_size)));
     std::vector<char> buf(1 << 20);
     uint64_t left = static_cast<uint64_t>(st.st_size);
@@ -121,9 +127,9 @@ class Packer {
     std::unique_ptr<archive_entry, EntryFree> e(la.archive_entry_new());
     la.archive_entry_set_pathname(e.get(), rel.c_str());
     la.archive_entry_set_filetype(e.get(), type);
-    // A whiteout is an empty file with no permissions, as docker writes it.
+    // A whiteout is an empty file of mode 0600, as docker writes it.
     bool whiteout = type == AE_IFREG && S_ISCHR(st.st_mode);
-    la.archive_entry_set_perm(e.get(), whiteout ? 0 : st.st_mode & 07777);
+    la.archive_entry_set_perm(e.get(), whiteout ? 0600 : st.st_mode & 07777);
     la.archive_entry_set_uid(e.get(), st.st_uid);
     la.archive_entry_set_gid(e.get(), st.st_gid);
     la.archive_entry_set_mtime(e.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
@@ -138,7 +144,8 @@ class Packer {
       auto cap = TRY(base::sys::lgetxattr(path_of(rel), kCapability));
       if (cap) la.archive_entry_xattr_add_entry(e.get(), kCapability, cap->data(), cap->size());
     }
-    if (la.archive_write_header(a_, e.get()) != ARCHIVE_OK) return archive_error();
+    // ARCHIVE_WARN: a name that is not UTF-8, written as it is (hdrcharset=BINARY).
+    if (la.archive_write_header(a_, e.get()) < ARCHIVE_WARN) return archive_error();
     return {};
   }
 
@@ -186,9 +193,14 @@ base::Result<PackedLayer> pack_layer(ImageStore& store, const std::string& dir,
         dir)));
     ArchiveWriter w(la.archive_write_new());
     la.archive_write_set_format_pax_restricted(w.get());
+    // Names are bytes, written as they are whatever the locale: the same
+    // files always make the same tar, and a name that is not UTF-8 is kept.
+    if (la.archive_write_set_options(w.get(), "pax:hdrcharset=BINARY") != ARCHIVE_OK)
+      return base::fail_msg(fmt::format("{}: libarchive cannot write binary pax names", dir));
     if (la.archive_write_open(w.get(), &out, nullptr, write_tar, nullptr) != ARCHIVE_OK)
       return base::fail_msg(fmt::format("{}: cannot start the layer's tar", dir));
     Packer packer(w.get(), out, dir);
+    TRY_STATUS(packer.strip_root());
     TRY_STATUS(packer.directory(root.get(), ""));
     packed.empty = packer.entries() == 0;
     if (la.archive_write_close(w.get()) != ARCHIVE_OK) {

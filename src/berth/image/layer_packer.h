@@ -13,8 +13,12 @@
 //   - the directory itself then moved into the layer store under that diff
 //     id (it already has that layout), so nothing is unpacked again; when
 //     the store has the layer already, the directory is deleted instead.
-// Overlayfs's own bookkeeping attributes (trusted.overlay.* other than
-// opaque) are removed from the directory before it is moved.
+// Overlayfs's own bookkeeping attributes (origin, impure, nlink, upper)
+// are removed from the directory before it is moved; a redirect or metacopy
+// attribute (content left in a lower layer: the mount lacked
+// redirect_dir=off,metacopy=off) is an error, never a silently wrong layer.
+// File names are written as bytes (pax hdrcharset=BINARY), whatever the
+// locale.
 // Thread-safety: as ImageStore; the directory must not change meanwhile.
 #pragma once
 

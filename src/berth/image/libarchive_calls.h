@@ -35,7 +35,7 @@ namespace berth {
   X(archive_entry_xattr_reset) X(archive_entry_xattr_next)                                 \
   X(archive_write_open) X(archive_entry_set_uid) X(archive_entry_set_gid)                  \
   X(archive_entry_set_symlink) X(archive_entry_set_hardlink) X(archive_entry_set_rdev)     \
-  X(archive_entry_xattr_add_entry) X(archive_entry_clear)
+  X(archive_entry_xattr_add_entry) X(archive_entry_clear) X(archive_write_set_options)
 // clang-format on
 
 struct LibArchive {
