@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <utility>
 
 #include "base/sys.h"
 #include "base/unique_fd.h"
@@ -43,6 +44,18 @@ Result<std::vector<std::string>> list_dir(int dir_fd, std::string_view what) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Result<OwnedDir> OwnedDir::make(const std::string& parent, const std::string& prefix) {
+  std::string path = parent + "/" + prefix + TRY(sys::random_hex(8));
+  TRY_STATUS(sys::mkdirat(AT_FDCWD, path, 0700, path));
+  return OwnedDir(std::move(path));
+}
+
+OwnedDir::OwnedDir(OwnedDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+
+OwnedDir::~OwnedDir() {
+  if (!path_.empty()) (void)remove_tree(path_);
 }
 
 Result<uint64_t> file_size(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -23,6 +24,23 @@ Status remove_tree(const std::string& path);
 // The names in the directory `dir_fd` (an O_PATH fd will do), without "."
 // and "..", sorted bytewise; `what` names the directory in errors.
 Result<std::vector<std::string>> list_dir(int dir_fd, std::string_view what);
+// A directory made here, removed with everything below it when the guard
+// goes (a build step's scratch space, say).
+class OwnedDir {
+ public:
+  // Makes `parent`/`prefix`<16 random hex digits>, mode 0700; `parent`
+  // must exist.
+  static Result<OwnedDir> make(const std::string& parent, const std::string& prefix);
+  OwnedDir(OwnedDir&& other) noexcept;
+  OwnedDir& operator=(OwnedDir&&) = delete;
+  ~OwnedDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit OwnedDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
 // The size of the regular file at `path`.
 Result<uint64_t> file_size(const std::string& path);
 
