@@ -36,6 +36,8 @@ void add_run_commands(CLI::App& app, Globals& g);
 void add_container_commands(CLI::App& app, Globals& g);
 // exec, kill, wait.
 void add_container_control_commands(CLI::App& app, Globals& g);
+// build, history, builder prune.
+void add_build_commands(CLI::App& app, Globals& g);
 // network create/ls/inspect/rm, port.
 void add_network_commands(CLI::App& app, Globals& g);
 

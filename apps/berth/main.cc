@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     }
   });
   add_image_commands(app, g);
+  add_build_commands(app, g);
   add_registry_commands(app, g);
   add_run_commands(app, g);
   add_container_commands(app, g);

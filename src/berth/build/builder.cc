@@ -1,0 +1,763 @@
+#include "berth/build/builder.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/sys.h"
+#include "base/text_file.h"
+#include "base/timestamp.h"
+#include "berth/build/build_cache.h"
+#include "berth/build/copy_files.h"
+#include "berth/build/dockerfile.h"
+#include "berth/build/dockerignore.h"
+#include "berth/build/run_step.h"
+#include "berth/build/stage_image.h"
+#include "berth/build/step_root.h"
+#include "berth/build/word_expansion.h"
+#include "berth/image/reference.h"
+#include "berth/registry/puller.h"
+
+namespace berth::build {
+namespace {
+
+namespace sys = base::sys;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxContextFile = kMaxDockerfileBytes;
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "/a/b/../c" -> "/a/c": WORKDIR and destinations as the container sees them.
+std::string clean_absolute(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t slash = path.find('/', i);
+    std::string part = path.substr(i, slash == std::string::npos ? std::string::npos : slash - i);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (slash == std::string::npos) break;
+    i = slash + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+// Go's time.ParseDuration for HEALTHCHECK's flags: "30s", "1m30s", "500ms".
+base::Result<int64_t> duration_ns(const std::string& text, const std::string& flag) {
+  static const std::map<std::string, int64_t> kUnits = {{"ns", 1},          {"us", 1000},
+                                                        {"ms", 1000000},    {"s", 1000000000},
+                                                        {"m", 60000000000}, {"h", 3600000000000}};
+  int64_t total = 0;
+  size_t i = 0;
+  auto bad = [&] {
+    return base::fail_msg(
+        fmt::format("HEALTHCHECK --{}={}: not a duration (30s, 1m30s)", flag, text));
+  };
+  if (text.empty()) return bad();
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
+    if (i == start) return bad();
+    double value = std::strtod(text.substr(start, i - start).c_str(), nullptr);
+    size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    auto unit = kUnits.find(text.substr(unit_start, i - unit_start));
+    if (unit == kUnits.end() || value > 1e6) return bad();
+    total += static_cast<int64_t>(value * static_cast<double>(unit->second));
+  }
+  return total;
+}
+
+struct Stage {
+  size_t index = 0;
+  std::string name;  // lower-cased AS name, or ""
+  const Instruction* from = nullptr;
+  std::vector<const Instruction*> body;
+  std::string label() const { return name.empty() ? fmt::format("stage-{}", index) : name; }
+};
+
+// What a stage carries from one instruction to the next.
+struct StageState {
+  StageImage image;
+  Variables args;  // the stage's ARGs that have a value
+  std::vector<std::string> shell = {"/bin/sh", "-c"};
+  bool cmd_set_here = false;
+};
+
+std::vector<std::string> env_list(StageImage& image) {
+  std::vector<std::string> env;
+  auto& e = image.settings()["Env"];
+  if (e.is_array())
+    for (const auto& v : e)
+      if (v.is_string()) env.push_back(v.get<std::string>());
+  return env;
+}
+
+void set_env(StageImage& image, const std::string& key, const std::string& value) {
+  std::vector<std::string> env = env_list(image);
+  std::string prefix = key + "=";
+  auto it = std::find_if(env.begin(), env.end(),
+                         [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+  if (it != env.end())
+    *it = prefix + value;
+  else
+    env.push_back(prefix + value);
+  image.settings()["Env"] = env;
+}
+
+class Builder {
+ public:
+  Builder(const Paths& paths, const BuildOptions& o, std::FILE* progress)
+      : paths_(paths), o_(o), progress_(progress), store_(paths.root), cache_(paths.root) {}
+
+  base::Result<BuildResult> run() {
+    if (!o_.platform.empty() && o_.platform != "linux/amd64" && o_.platform != "linux")
+      return base::fail_msg(
+          fmt::format("--platform {}: berth builds for linux/amd64 only", o_.platform));
+    if (o_.network != "none" && o_.network != "host" && o_.network != "default")
+      return base::fail_msg(
+          fmt::format("--network {}: berth build gives RUN steps none or host only", o_.network));
+    sweep_stale_steps(paths_.root);
+    TRY_STATUS(load_inputs());
+    TRY_STATUS(split_stages());
+    size_t target = TRY(target_stage());
+    std::set<size_t> needed;
+    TRY_STATUS(collect_needed(target, needed));
+    for (size_t i : needed) step_count_ += stages_[i].body.size() + 1;
+    for (size_t i : needed) built_[i] = TRY(build_stage(stages_[i]));
+    StageImage& final_image = built_[target];
+    for (const auto& [k, v] : o_.labels) final_image.settings()["Labels"][k] = v;
+    for (const auto& [name, value] : o_.build_args)
+      if (!used_args_.contains(name))
+        say(fmt::format("[warning] --build-arg {} was not consumed by any stage", name));
+    BuildResult result;
+    result.manifest_digest = TRY(write_image(store_, final_image, result.image_id));
+    say(fmt::format("writing image {} done", result.image_id));
+    for (const auto& tag : o_.tags) {
+      Reference ref = TRY(parse_reference(tag));
+      TRY_STATUS(store_.tag(ref.full(), result.manifest_digest));
+      say(fmt::format("naming to {} done", ref.full()));
+    }
+    if (!o_.iidfile.empty()) TRY_STATUS(base::write_text(o_.iidfile, result.image_id));
+    return result;
+  }
+
+ private:
+  void say(const std::string& line) {
+    if (!o_.quiet && progress_) std::fprintf(progress_, "%s\n", line.c_str());
+  }
+
+  // --- inputs -----------------------------------------------------------
+  base::Status load_inputs() {
+    std::string text;
+    bool from_stdin = o_.context == "-" || o_.dockerfile == "-";
+    if (o_.context != "-") {
+      context_ = TRY_CTX(sys::open(o_.context, O_PATH | O_DIRECTORY), "build context");
+      auto ignore = base::read_regular_beneath(context_.get(), ".dockerignore",
+                                               kMaxDockerignoreBytes, ".dockerignore");
+      if (ignore) {
+        ignore_.emplace(TRY(Dockerignore::parse(*ignore)));
+      } else if (ignore.error().code() != ENOENT) {
+        return base::fail(std::move(ignore).error());
+      }
+    }
+    if (from_stdin) {
+      text = TRY(read_stdin());
+    } else if (o_.dockerfile.empty()) {
+      text = TRY(base::read_regular_beneath(context_.get(), "Dockerfile", kMaxContextFile + 1,
+                                            "Dockerfile"));
+    } else {
+      text = TRY(base::read_text_capped(o_.dockerfile, kMaxContextFile + 1));
+    }
+    file_ = TRY(parse_dockerfile(text));
+    for (const auto& w : file_.warnings) say("[warning] " + w);
+    return {};
+  }
+
+  static base::Result<std::string> read_stdin() {
+    std::string text;
+    char buf[65536];
+    for (;;) {
+      size_t n = TRY(sys::read(STDIN_FILENO, buf, sizeof buf, "standard input"));
+      if (n == 0) return text;
+      text.append(buf, n);
+      if (text.size() > kMaxContextFile)
+        return base::fail_msg(fmt::format("Dockerfile: larger than {} bytes", kMaxContextFile));
+    }
+  }
+
+  base::Status split_stages() {
+    for (const Instruction& ins : file_.instructions) {
+      if (ins.keyword == "FROM") {
+        Stage s;
+        s.index = stages_.size();
+        s.name = ins.stage;
+        s.from = &ins;
+        stages_.push_back(std::move(s));
+      } else if (stages_.empty()) {
+        // Only ARG may come before the first FROM (the parser checks it).
+        for (const auto& kv : ins.pairs) {
+          std::string value;
+          bool set = false;
+          if (auto given = o_.build_args.find(kv.key); given != o_.build_args.end()) {
+            value = given->second;
+            set = true;
+            used_args_.insert(kv.key);
+          } else if (kv.has_value) {
+            value = TRY(at_line(ins, expand_word(kv.value, global_args_, file_.escape)));
+            set = true;
+          }
+          if (set) global_args_[kv.key] = value;
+          global_names_.insert(kv.key);
+        }
+      } else {
+        stages_.back().body.push_back(&ins);
+      }
+    }
+    return {};
+  }
+
+  base::Result<size_t> target_stage() {
+    if (o_.target.empty()) return stages_.size() - 1;
+    for (const auto& s : stages_)
+      if (s.name == lower(o_.target)) return s.index;
+    return base::fail_msg(fmt::format("--target {}: no stage has that name", o_.target));
+  }
+
+  // The stage an expanded --from= or FROM names, when it is one.
+  std::optional<size_t> stage_named(const std::string& name, size_t before) const {
+    for (size_t i = 0; i < before; ++i)
+      if (!stages_[i].name.empty() && stages_[i].name == lower(name)) return i;
+    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+      size_t i = std::stoul(name);
+      if (i < before) return i;
+    }
+    return std::nullopt;
+  }
+
+  base::Status collect_needed(size_t i, std::set<size_t>& needed) {
+    if (!needed.insert(i).second) return {};
+    const Stage& s = stages_[i];
+    std::string base =
+        TRY(at_line(*s.from, expand_word(s.from->args.at(0), global_args_, file_.escape)));
+    if (auto dep = stage_named(base, i)) TRY_STATUS(collect_needed(*dep, needed));
+    for (const Instruction* ins : s.body) {
+      const Flag* from = ins->flag("from");
+      if ((ins->keyword == "COPY" || ins->keyword == "ADD") && from) {
+        if (auto dep = stage_named(from->value, i)) TRY_STATUS(collect_needed(*dep, needed));
+      }
+    }
+    return {};
+  }
+
+  // --- stages -----------------------------------------------------------
+  template <typename T>
+  base::Result<T> at_line(const Instruction& ins, base::Result<T> r) {
+    if (r) return r;
+    return base::fail(
+        std::move(r).error().context(fmt::format("Dockerfile:{}: {}", ins.line, ins.keyword)));
+  }
+
+  base::Result<StageImage> base_image(const Stage& s) {
+    const Instruction& from = *s.from;
+    std::string name = TRY(at_line(from, expand_word(from.args.at(0), global_args_, file_.escape)));
+    if (const Flag* platform = from.flag("platform")) {
+      std::string p = TRY(at_line(from, expand_word(platform->value, global_args_, file_.escape)));
+      if (p != "linux/amd64" && p != "linux" && p != "$BUILDPLATFORM" && p != "$TARGETPLATFORM")
+        return base::fail_msg(
+            fmt::format("Dockerfile:{}: FROM --platform={}: berth builds for "
+                        "linux/amd64 only",
+                        from.line, p));
+    }
+    if (lower(name) == "scratch") return scratch_image();
+    if (auto stage = stage_named(name, s.index)) return built_.at(*stage);
+    bool have = static_cast<bool>(store_.resolve(name));
+    if (o_.pull == "always" || (!have && o_.pull != "never")) {
+      auto ref = parse_reference(name);
+      if (!ref)
+        return base::fail_msg(
+            fmt::format("Dockerfile:{}: FROM {}: {}", from.line, name, ref.error().message()));
+      say(fmt::format("pulling {}", ref->full()));
+      auto pulled = pull_image(store_, *ref, PullOptions{});
+      if (!pulled)
+        return base::fail_msg(
+            fmt::format("Dockerfile:{}: FROM {}: {}", from.line, name, pulled.error().message()));
+    }
+    auto image = stored_image(store_, name);
+    if (!image)
+      return base::fail_msg(
+          fmt::format("Dockerfile:{}: FROM {}: {}", from.line, name, image.error().message()));
+    return image;
+  }
+
+  base::Result<StageImage> build_stage(const Stage& s) {
+    StageState st;
+    st.image = TRY(base_image(s));
+    // A stage starts with the image's settings but none of its history of
+    // the previous stage's args; global ARGs must be declared again.
+    progress_step(s, 0, fmt::format("FROM {}", s.from->raw));
+    if (st.image.settings().contains("Shell") && st.image.settings()["Shell"].is_array())
+      st.shell = st.image.settings()["Shell"].get<std::vector<std::string>>();
+    for (size_t k = 0; k < s.body.size(); ++k) {
+      const Instruction& ins = *s.body[k];
+      progress_step(s, k + 1, ins.keyword + " " + ins.raw);
+      auto done = instruction(s, st, ins);
+      if (!done)
+        return base::fail(std::move(done).error().context(
+            fmt::format("Dockerfile:{}: {}", ins.line, ins.keyword)));
+    }
+    return st.image;
+  }
+
+  void progress_step(const Stage& s, size_t k, const std::string& text) {
+    ++step_no_;
+    std::string shown = text.size() > 200 ? text.substr(0, 200) + "..." : text;
+    say(fmt::format("#{} [{} {}/{}] {}", step_no_, s.label(), k + 1, s.body.size() + 1, shown));
+  }
+
+  Variables scope(StageState& st) {
+    Variables v = st.args;
+    for (const std::string& e : env_list(st.image)) {
+      size_t eq = e.find('=');
+      if (eq != std::string::npos) v[e.substr(0, eq)] = e.substr(eq + 1);
+    }
+    return v;
+  }
+
+  base::Result<std::string> expand(StageState& st, const std::string& word) {
+    return expand_word(word, scope(st), file_.escape);
+  }
+
+  base::Status instruction(const Stage& s, StageState& st, const Instruction& ins) {
+    const std::string& k = ins.keyword;
+    nlohmann::json& cfg = st.image.settings();
+    if (k == "ARG") {
+      for (const auto& kv : ins.pairs) {
+        if (auto given = o_.build_args.find(kv.key); given != o_.build_args.end()) {
+          st.args[kv.key] = given->second;
+          used_args_.insert(kv.key);
+        } else if (kv.has_value) {
+          st.args[kv.key] = TRY(expand(st, kv.value));
+        } else if (auto global = global_args_.find(kv.key); global != global_args_.end()) {
+          st.args[kv.key] = global->second;  // a global ARG declared again
+        }
+      }
+      return config_step(st, "ARG " + ins.raw);
+    }
+    if (k == "ENV") {
+      Variables before = scope(st);  // `ENV a=1 b=$a` sees the old a
+      std::string shown = "ENV";
+      for (const auto& kv : ins.pairs) {
+        std::string key = TRY(expand_word(kv.key, before, file_.escape));
+        std::string value = TRY(expand_word(kv.value, before, file_.escape));
+        set_env(st.image, key, value);
+        shown += fmt::format(" {}={}", key, value);
+      }
+      return config_step(st, shown);
+    }
+    if (k == "LABEL") {
+      Variables vars = scope(st);
+      std::string shown = "LABEL";
+      for (const auto& kv : ins.pairs) {
+        std::string key = TRY(expand_word(kv.key, vars, file_.escape));
+        std::string value = TRY(expand_word(kv.value, vars, file_.escape));
+        cfg["Labels"][key] = value;
+        shown += fmt::format(" {}={}", key, value);
+      }
+      return config_step(st, shown);
+    }
+    if (k == "USER") {
+      cfg["User"] = TRY(expand(st, ins.raw));
+      return config_step(st, "USER " + cfg["User"].get<std::string>());
+    }
+    if (k == "STOPSIGNAL") {
+      cfg["StopSignal"] = TRY(expand(st, ins.raw));
+      return config_step(st, "STOPSIGNAL " + cfg["StopSignal"].get<std::string>());
+    }
+    if (k == "MAINTAINER") {
+      st.image.config["author"] = ins.raw;
+      return config_step(st, "MAINTAINER " + ins.raw);
+    }
+    if (k == "EXPOSE") {
+      for (std::string port : TRY(expand_words(ins.raw, scope(st), file_.escape))) {
+        std::string proto = "tcp";
+        if (auto slash = port.find('/'); slash != std::string::npos) {
+          proto = lower(port.substr(slash + 1));
+          port = port.substr(0, slash);
+        }
+        bool digits = !port.empty() && std::all_of(port.begin(), port.end(), ::isdigit) &&
+                      port.size() <= 5 && std::stoul(port) <= 65535;
+        if (!digits || (proto != "tcp" && proto != "udp" && proto != "sctp"))
+          return base::fail_msg(
+              fmt::format("'{}/{}': not a port (80, 80/tcp, 53/udp)", port, proto));
+        cfg["ExposedPorts"][fmt::format("{}/{}", port, proto)] = nlohmann::json::object();
+      }
+      return config_step(st, "EXPOSE " + ins.raw);
+    }
+    if (k == "VOLUME") {
+      std::vector<std::string> paths =
+          ins.json ? ins.args : TRY(expand_words(ins.raw, scope(st), file_.escape));
+      for (const auto& p : paths) {
+        if (p.empty()) return base::fail_msg("an empty volume path");
+        cfg["Volumes"][p] = nlohmann::json::object();
+      }
+      return config_step(st, "VOLUME " + nlohmann::json(paths).dump());
+    }
+    if (k == "SHELL") {
+      if (!ins.json || ins.args.empty())
+        return base::fail_msg("SHELL needs the JSON form: SHELL [\"/bin/bash\", \"-c\"]");
+      st.shell = ins.args;
+      cfg["Shell"] = ins.args;
+      return config_step(st, "SHELL " + nlohmann::json(ins.args).dump());
+    }
+    if (k == "CMD" || k == "ENTRYPOINT") {
+      std::vector<std::string> args = ins.json ? ins.args : st.shell;
+      if (!ins.json) args.push_back(ins.raw);
+      std::string field = k == "CMD" ? "Cmd" : "Entrypoint";
+      cfg[field] = args;
+      if (k == "CMD") st.cmd_set_here = true;
+      // An ENTRYPOINT resets a Cmd that came from the base image.
+      if (k == "ENTRYPOINT" && !st.cmd_set_here) cfg["Cmd"] = nullptr;
+      return config_step(st, k + " " + nlohmann::json(args).dump());
+    }
+    if (k == "HEALTHCHECK") return healthcheck(st, ins);
+    if (k == "ONBUILD") {
+      if (ins.inner.empty()) return base::fail_msg("ONBUILD needs an instruction");
+      const Instruction& trigger = ins.inner.front();
+      cfg["OnBuild"].push_back(trigger.keyword + " " + trigger.raw);
+      return config_step(st, "ONBUILD " + trigger.keyword + " " + trigger.raw);
+    }
+    if (k == "WORKDIR") return workdir(st, ins);
+    if (k == "RUN") return run(st, ins);
+    if (k == "COPY" || k == "ADD") return copy(s, st, ins);
+    return base::fail_msg(fmt::format("{} is not supported by berth build", k));
+  }
+
+  // A step that changes only the config: history, and the chain moves on.
+  base::Status config_step(StageState& st, const std::string& shown) {
+    st.image.record(shown, true);
+    st.image.chain = BuildCache::key(st.image.chain, shown);
+    return {};
+  }
+
+  base::Status healthcheck(StageState& st, const Instruction& ins) {
+    nlohmann::json hc;
+    if (!ins.args.empty() && ins.args.front() == "NONE") {
+      hc["Test"] = {"NONE"};
+    } else {
+      if (ins.inner.empty()) return base::fail_msg("HEALTHCHECK needs CMD or NONE");
+      const Instruction& cmd = ins.inner.front();
+      std::vector<std::string> test = cmd.json ? cmd.args : std::vector<std::string>{cmd.raw};
+      test.insert(test.begin(), cmd.json ? "CMD" : "CMD-SHELL");
+      hc["Test"] = test;
+      for (const char* flag : {"interval", "timeout", "start-period", "start-interval"}) {
+        if (const Flag* f = ins.flag(flag)) {
+          std::string field = flag == std::string("interval")       ? "Interval"
+                              : flag == std::string("timeout")      ? "Timeout"
+                              : flag == std::string("start-period") ? "StartPeriod"
+                                                                    : "StartInterval";
+          hc[field] = TRY(duration_ns(f->value, flag));
+        }
+      }
+      if (const Flag* f = ins.flag("retries")) {
+        bool digits = !f->value.empty() && f->value.size() < 6 &&
+                      std::all_of(f->value.begin(), f->value.end(), ::isdigit);
+        if (!digits)
+          return base::fail_msg(fmt::format("--retries={}: not a number of retries", f->value));
+        hc["Retries"] = std::stoi(f->value);
+      }
+    }
+    st.image.settings()["Healthcheck"] = hc;
+    return config_step(st, "HEALTHCHECK " + hc.dump());
+  }
+
+  // A step that makes a layer: reused from the cache when its key is known.
+  template <typename Work>
+  base::Status layer_step(StageState& st, const std::string& key_text,
+                          const std::string& created_by, Work work) {
+    std::string key = BuildCache::key(st.image.chain, key_text);
+    auto started = Clock::now();
+    if (!o_.no_cache) {
+      if (auto hit = cache_.find(store_, key)) {
+        st.image.add_layer(hit->layer, store_.layers().path(hit->layer.diff_id), created_by,
+                           hit->created);
+        st.image.chain = key;
+        say(fmt::format("#{} CACHED", step_no_));
+        return {};
+      }
+    }
+    StepRoot root = TRY(StepRoot::mount(paths_.root, st.image.layer_dirs));
+    TRY_STATUS(work(root));
+    CacheEntry made{TRY(root.commit(store_, o_.compression)), base::now_rfc3339()};
+    TRY_STATUS(cache_.put(key, made));
+    st.image.add_layer(made.layer, store_.layers().path(made.layer.diff_id), created_by,
+                       made.created);
+    st.image.chain = key;
+    say(fmt::format("#{} DONE {:.1f}s", step_no_,
+                    std::chrono::duration<double>(Clock::now() - started).count()));
+    return {};
+  }
+
+  std::string workdir_of(StageState& st) {
+    std::string w = st.image.settings().value("WorkingDir", std::string());
+    return w.empty() ? "/" : w;
+  }
+
+  base::Status workdir(StageState& st, const Instruction& ins) {
+    std::string path = TRY(expand(st, ins.raw));
+    if (path.empty()) return base::fail_msg("an empty path");
+    if (path.front() != '/') path = workdir_of(st) + "/" + path;
+    path = clean_absolute(path);
+    st.image.settings()["WorkingDir"] = path;
+    std::string shown = "WORKDIR " + path;
+    return layer_step(st, shown, shown, [&](StepRoot& root) -> base::Status {
+      base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
+      return make_directory(fd.get(), path);
+    });
+  }
+
+  base::Status run(StageState& st, const Instruction& ins) {
+    if (!ins.flag_values("mount").empty())
+      return base::fail_msg("RUN --mount is not supported by berth build yet");
+    std::string network = o_.network == "host" ? "host" : "none";
+    if (const Flag* n = ins.flag("network")) {
+      if (n->value != "none" && n->value != "host" && n->value != "default")
+        return base::fail_msg(fmt::format("--network={}: none, host or default", n->value));
+      if (n->value != "default") network = n->value;
+    }
+    RunRequest req;
+    if (ins.json) {
+      req.args = ins.args;
+    } else {
+      std::string command = ins.raw;
+      // RUN <<EOF: the here-document is the script.
+      if (!ins.heredocs.empty()) {
+        std::string trimmed = command;
+        trimmed.erase(0, trimmed.find_first_not_of(" \t"));
+        if (trimmed.rfind("<<", 0) == 0 && trimmed.find(' ') == std::string::npos)
+          command = ins.heredocs.front().content;
+        else
+          return base::fail_msg(
+              "RUN with here-documents other than the whole script is not "
+              "supported by berth build yet");
+      }
+      req.args = st.shell;
+      req.args.push_back(command);
+    }
+    if (req.args.empty()) return base::fail_msg("nothing to run");
+    req.env = env_list(st.image);
+    std::string arg_text;
+    for (const auto& arg : st.args) {
+      std::string assignment = fmt::format("{}={}", arg.first, arg.second);
+      std::string prefix = arg.first + "=";
+      bool in_env = std::any_of(req.env.begin(), req.env.end(),
+                                [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+      if (!in_env) req.env.push_back(assignment);
+      arg_text += " " + assignment;
+    }
+    if (std::none_of(req.env.begin(), req.env.end(),
+                     [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }))
+      req.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    req.user = st.image.settings().value("User", std::string());
+    req.workdir = workdir_of(st);
+    req.network = network;
+    req.shown = "RUN " + nlohmann::json(req.args).dump();
+    std::string created_by =
+        (st.args.empty() ? std::string() : fmt::format("|{}{} ", st.args.size(), arg_text)) +
+        "RUN " + (ins.json ? nlohmann::json(req.args).dump() : req.args.back()) + " # buildkit";
+    std::string key_text = fmt::format(
+        "RUN {}\nenv {}\nuser {}\nworkdir {}\nnetwork {}", nlohmann::json(req.args).dump(),
+        nlohmann::json(req.env).dump(), req.user, req.workdir, req.network);
+    return layer_step(st, key_text, created_by, [&](StepRoot& root) -> base::Status {
+      base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
+      TRY_STATUS(make_directory(fd.get(), req.workdir));
+      int status = TRY(run_in_step(paths_, root, req, o_.quiet ? -1 : STDERR_FILENO));
+      if (status != 0)
+        return base::fail_msg(fmt::format("{} did not complete successfully: exit code {}",
+                                          nlohmann::json(req.args).dump(), status));
+      return {};
+    });
+  }
+
+  // --chown=user[:group]: numbers, or names in the stage's /etc/passwd and /etc/group.
+  base::Status parse_chown(StageState& st, const std::string& spec, CopyRequest& req) {
+    std::string user = spec.substr(0, spec.find(':'));
+    std::string group = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
+    auto numeric = [](const std::string& s) {
+      return !s.empty() && s.size() < 11 && std::all_of(s.begin(), s.end(), ::isdigit);
+    };
+    auto lookup = [&](const char* file, const std::string& name,
+                      bool want_gid) -> base::Result<uint32_t> {
+      if (numeric(name)) return static_cast<uint32_t>(std::stoul(name));
+      StepRoot root = TRY(StepRoot::mount(paths_.root, st.image.layer_dirs));
+      base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
+      std::string text = TRY(base::read_regular_beneath(fd.get(), file, 4 << 20, file));
+      size_t start = 0;
+      while (start < text.size()) {
+        size_t nl = text.find('\n', start);
+        std::string line = text.substr(start, nl == std::string::npos ? nl : nl - start);
+        start = nl == std::string::npos ? text.size() : nl + 1;
+        std::vector<std::string> f;
+        for (size_t i = 0; i <= line.size();) {
+          size_t c = line.find(':', i);
+          f.push_back(line.substr(i, c == std::string::npos ? c : c - i));
+          if (c == std::string::npos) break;
+          i = c + 1;
+        }
+        size_t field = want_gid && std::string(file) == "etc/passwd" ? 3 : 2;
+        if (f.size() > field && f[0] == name && numeric(f[field]))
+          return static_cast<uint32_t>(std::stoul(f[field]));
+      }
+      return base::fail_msg(fmt::format("--chown={}: no {} '{}' in the image's /{}", spec,
+                                        want_gid ? "group" : "user", name, file));
+    };
+    req.uid = TRY(lookup("etc/passwd", user, false));
+    req.gid = group.empty() ? (numeric(user) ? *req.uid : TRY(lookup("etc/passwd", user, true)))
+                            : TRY(lookup("etc/group", group, true));
+    return {};
+  }
+
+  base::Status copy(const Stage& s, StageState& st, const Instruction& ins) {
+    if (!ins.heredocs.empty())
+      return base::fail_msg("COPY of here-documents is not supported by berth build yet");
+    Variables vars = scope(st);
+    std::vector<std::string> words;
+    for (const auto& a : ins.args) words.push_back(TRY(expand_word(a, vars, file_.escape)));
+    if (words.size() < 2) return base::fail_msg("needs a source and a destination");
+    CopyRequest req;
+    req.sources.assign(words.begin(), words.end() - 1);
+    std::string dest = words.back();
+    if (dest.empty()) return base::fail_msg("an empty destination");
+    bool dir = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
+    if (dest.front() != '/') dest = workdir_of(st) + "/" + dest;
+    req.dest = clean_absolute(dest) + (dir && clean_absolute(dest) != "/" ? "/" : "");
+    if (ins.keyword == "ADD")
+      for (const auto& src : req.sources) {
+        if (src.find("://") != std::string::npos)
+          return base::fail_msg(fmt::format(
+              "{}: berth build has no network to fetch a URL; download it into the context "
+              "and COPY it",
+              src));
+      }
+    std::string chown_text, chmod_text;
+    if (const Flag* f = ins.flag("chown")) {
+      chown_text = TRY(expand_word(f->value, vars, file_.escape));
+      TRY_STATUS(parse_chown(st, chown_text, req));
+    }
+    if (const Flag* f = ins.flag("chmod")) {
+      chmod_text = f->value;
+      bool octal = !chmod_text.empty() && chmod_text.size() <= 4 &&
+                   std::all_of(chmod_text.begin(), chmod_text.end(),
+                               [](char c) { return c >= '0' && c <= '7'; });
+      if (!octal) return base::fail_msg(fmt::format("--chmod={}: not an octal mode", chmod_text));
+      req.mode = static_cast<mode_t>(std::stoul(chmod_text, nullptr, 8));
+    }
+    // Where the files come from: the context, an earlier stage, or an image.
+    std::optional<StepRoot> from_root;
+    base::UniqueFd from_fd;
+    SourceRoot source;
+    std::string from_text;
+    if (const Flag* f = ins.flag("from")) {
+      from_text = TRY(expand_word(f->value, vars, file_.escape));
+      StageImage other;
+      if (auto stage = stage_named(from_text, s.index)) {
+        other = built_.at(*stage);
+        source.what = "stage " + stages_[*stage].label();
+      } else {
+        other = TRY(stored_image(store_, from_text));
+        source.what = "image " + from_text;
+      }
+      from_root.emplace(TRY(StepRoot::mount(paths_.root, other.layer_dirs)));
+      from_fd = TRY(sys::open(from_root->rootfs(), O_PATH | O_DIRECTORY));
+      source.fd = from_fd.get();
+      from_text += " " + other.chain;
+    } else {
+      if (!context_)
+        return base::fail_msg(
+            "there is no build context (the Dockerfile came on standard input): nothing to copy");
+      source.fd = context_.get();
+      source.context = true;
+      source.ignore = ignore_ ? &*ignore_ : nullptr;
+      source.what = "the build context";
+    }
+    std::vector<ResolvedSource> sources = TRY(resolve_sources(source, req));
+    std::string inputs = TRY(digest_sources(source, sources));
+    if (ins.keyword == "ADD")
+      for (const auto& src : sources)
+        if (!src.directory && looks_like_archive(source, src.path))
+          return base::fail_msg(
+              fmt::format("{}: unpacking archives is not supported by berth build yet", src.path));
+    std::string shown =
+        fmt::format("{} {} {}", ins.keyword, nlohmann::json(req.sources).dump(), req.dest);
+    std::string key_text = fmt::format("{}\nfrom {}\nchown {}\nchmod {}\ninputs {}", shown,
+                                       from_text, chown_text, chmod_text, inputs);
+    std::string created_by =
+        fmt::format("{} {} {} # buildkit", ins.keyword, fmt::join(req.sources, " "), words.back());
+    return layer_step(st, key_text, created_by, [&](StepRoot& root) -> base::Status {
+      base::UniqueFd dest = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
+      return copy_sources(source, sources, req, dest.get());
+    });
+  }
+
+  // gzip, bzip2, xz, zstd or a tar header: ADD would unpack it.
+  static bool looks_like_archive(const SourceRoot& from, const std::string& path) {
+    auto fd = sys::openat2(from.fd, path, O_RDONLY, 0,
+                           from.context ? RESOLVE_BENEATH : RESOLVE_IN_ROOT, path);
+    if (!fd) return false;
+    unsigned char head[512] = {};
+    auto n = sys::read(fd->get(), head, sizeof head, path);
+    if (!n || *n < 4) return false;
+    bool gzip = head[0] == 0x1f && head[1] == 0x8b;
+    bool bzip2 = head[0] == 'B' && head[1] == 'Z' && head[2] == 'h';
+    bool xz = head[0] == 0xfd && head[1] == '7' && head[2] == 'z' && head[3] == 'X';
+    bool zstd = head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd;
+    bool tar = *n >= 262 && std::string_view(reinterpret_cast<char*>(head) + 257, 5) == "ustar";
+    return gzip || bzip2 || xz || zstd || tar;
+  }
+
+  const Paths& paths_;
+  const BuildOptions& o_;
+  std::FILE* progress_;
+  ImageStore store_;
+  BuildCache cache_;
+  Dockerfile file_;
+  base::UniqueFd context_;
+  std::optional<Dockerignore> ignore_;
+  std::vector<Stage> stages_;
+  std::map<size_t, StageImage> built_;
+  Variables global_args_;
+  std::set<std::string> global_names_;
+  std::set<std::string> used_args_;
+  size_t step_no_ = 0;
+  size_t step_count_ = 0;
+};
+
+}  // namespace
+
+base::Result<BuildResult> build_image(const Paths& paths, const BuildOptions& options,
+                                      std::FILE* progress) {
+  Builder b(paths, options, progress);
+  return b.run();
+}
+
+}  // namespace berth::build

@@ -1,0 +1,318 @@
+#include "berth/build/copy_files.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "base/dirs.h"
+#include "base/sha256.h"
+#include "base/sys.h"
+#include "base/unique_fd.h"
+
+namespace berth::build {
+namespace {
+namespace sys = base::sys;
+
+// "./a//b/../c/" is "a/c"; a leading "/" is dropped (sources are relative to
+// their root); ".." that climbs above the root stays, to be refused.
+std::string clean(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t slash = path.find('/', i);
+    std::string_view part = path.substr(i, slash == std::string_view::npos ? path.npos : slash - i);
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else
+        parts.emplace_back("..");
+    } else if (!part.empty() && part != ".") {
+      parts.emplace_back(part);
+    }
+    if (slash == std::string_view::npos) break;
+    i = slash + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+bool has_glob(std::string_view s) {
+  return s.find_first_of("*?[") != std::string_view::npos;
+}
+
+// Opens `rel` beneath (context) or in (an image root) the source root.
+base::Result<base::UniqueFd> open_source(const SourceRoot& from, const std::string& rel, int flags,
+                                         const std::string& shown) {
+  uint64_t resolve = (from.context ? RESOLVE_BENEATH : RESOLVE_IN_ROOT) | RESOLVE_NO_MAGICLINKS;
+  auto fd = sys::openat2(from.fd, rel.empty() ? "." : rel, flags, 0, resolve, shown);
+  if (fd) return fd;
+  if (fd.error().code() == EXDEV)
+    return base::fail_msg(
+        fmt::format("{}: leads outside {} (through a symlink)", shown, from.what));
+  if (fd.error().code() == ENOENT)
+    return base::fail_msg(fmt::format("{}: not found in {}", shown, from.what));
+  return base::fail(std::move(fd).error());
+}
+
+bool ignored(const SourceRoot& from, const std::string& rel) {
+  return from.context && from.ignore && !rel.empty() && from.ignore->excluded(rel);
+}
+
+// The directory `path` (absolute, in the root) with every missing parent
+// made; new ones get mode 0755 and the copy's owner.
+base::Result<base::UniqueFd> make_parents(int root, const std::string& path,
+                                          const CopyRequest& req) {
+  std::string rel = clean(path);
+  if (rel.rfind("..", 0) == 0) rel.clear();  // ".." above "/" is "/", as in the container
+  std::string prefix;
+  base::UniqueFd dir = TRY(sys::openat2(root, ".", O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT, path));
+  size_t i = 0;
+  while (i < rel.size()) {
+    size_t slash = rel.find('/', i);
+    std::string part = rel.substr(i, slash == std::string::npos ? std::string::npos : slash - i);
+    prefix = join(prefix, part);
+    auto next = sys::openat2(root, prefix, O_PATH | O_DIRECTORY, 0,
+                             RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, "/" + prefix);
+    if (!next && next.error().code() == ENOENT) {
+      TRY_STATUS(sys::mkdirat(dir.get(), part, 0755, "/" + prefix));
+      TRY_STATUS(sys::fchownat(dir.get(), part, req.uid.value_or(0), req.gid.value_or(0),
+                               AT_SYMLINK_NOFOLLOW, "/" + prefix));
+      TRY_STATUS(sys::fchmodat(dir.get(), part, 0755, "/" + prefix));
+      next = sys::openat2(root, prefix, O_PATH | O_DIRECTORY, 0,
+                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, "/" + prefix);
+    }
+    if (!next && next.error().code() == ENOTDIR)
+      return base::fail_msg(fmt::format("/{} is not a directory in the image", prefix));
+    dir = TRY(std::move(next));
+    if (slash == std::string::npos) break;
+    i = slash + 1;
+  }
+  return dir;
+}
+
+// The entry `name` in `dir` is cleared for a new one, unless it is a
+// directory (a directory is merged into, never replaced by a file).
+base::Status clear_entry(int dir, const std::string& name, bool new_is_dir,
+                         const std::string& shown) {
+  auto st = sys::fstatat(dir, name, AT_SYMLINK_NOFOLLOW, shown);
+  if (!st) return {};
+  if (S_ISDIR(st->st_mode)) {
+    if (new_is_dir) return {};
+    return base::fail_msg(fmt::format("cannot replace the directory {} with a file", shown));
+  }
+  return sys::unlinkat(dir, name, 0, shown);
+}
+
+struct Copier {
+  const SourceRoot& from;
+  const CopyRequest& req;
+
+  base::Status owner_and_mode(int fd, mode_t mode, const struct stat& st,
+                              const std::string& shown) {
+    TRY_STATUS(sys::fchown(fd, req.uid.value_or(0), req.gid.value_or(0), shown));
+    TRY_STATUS(sys::fchmod(fd, req.mode.value_or(mode & 07777), shown));
+    struct timespec times[2] = {st.st_mtim, st.st_mtim};
+    return sys::futimens(fd, times, shown);
+  }
+
+  base::Status file(int src, const std::string& dest_shown, int dest_dir, const std::string& name) {
+    struct stat st = TRY(sys::fstat(src, dest_shown));
+    TRY_STATUS(clear_entry(dest_dir, name, false, dest_shown));
+    base::UniqueFd out = TRY(
+        sys::openat(dest_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, dest_shown));
+    for (;;) {
+      size_t n = TRY(sys::sendfile(out.get(), src, nullptr, size_t{1} << 30, dest_shown));
+      if (n == 0) break;
+    }
+    return owner_and_mode(out.get(), st.st_mode, st, dest_shown);
+  }
+
+  // Copies what the source directory `src` holds into `dest` (both open).
+  base::Status directory(int src, const std::string& rel, int dest, const std::string& dest_shown) {
+    for (const std::string& name : TRY(base::list_dir(src, rel.empty() ? "." : rel))) {
+      std::string child = join(rel, name);
+      std::string shown =
+          fmt::format("{}{}{}", dest_shown, dest_shown.ends_with('/') ? "" : "/", name);
+      struct stat st = TRY(sys::fstatat(src, name, AT_SYMLINK_NOFOLLOW, child));
+      bool excluded = ignored(from, child);
+      if (S_ISDIR(st.st_mode)) {
+        if (excluded && from.ignore->can_skip_dir(child)) continue;
+        TRY_STATUS(clear_entry(dest, name, true, shown));
+        if (!sys::fstatat(dest, name, AT_SYMLINK_NOFOLLOW, shown))
+          TRY_STATUS(sys::mkdirat(dest, name, 0700, shown));
+        base::UniqueFd sub_src =
+            TRY(sys::openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, child));
+        base::UniqueFd sub_dest =
+            TRY(sys::openat(dest, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown));
+        TRY_STATUS(directory(sub_src.get(), child, sub_dest.get(), shown));
+        TRY_STATUS(owner_and_mode(sub_dest.get(), st.st_mode, st, shown));
+        continue;
+      }
+      if (excluded) continue;
+      if (S_ISREG(st.st_mode)) {
+        base::UniqueFd in = TRY(sys::openat(src, name, O_RDONLY | O_NOFOLLOW, 0, child));
+        TRY_STATUS(file(in.get(), shown, dest, name));
+      } else if (S_ISLNK(st.st_mode)) {
+        std::string target = TRY(sys::readlinkat(src, name, child));
+        TRY_STATUS(clear_entry(dest, name, false, shown));
+        TRY_STATUS(sys::symlinkat(target, dest, name, shown));
+        TRY_STATUS(sys::fchownat(dest, name, req.uid.value_or(0), req.gid.value_or(0),
+                                 AT_SYMLINK_NOFOLLOW, shown));
+        struct timespec times[2] = {st.st_mtim, st.st_mtim};
+        TRY_STATUS(sys::utimensat(dest, name, times, AT_SYMLINK_NOFOLLOW, shown));
+      }
+      // Devices, FIFOs and sockets in a context are not copied, as docker's
+      // context never carries them.
+    }
+    return {};
+  }
+};
+
+base::Status hash_tree(const SourceRoot& from, int dir, const std::string& rel, base::Sha256& h) {
+  for (const std::string& name : TRY(base::list_dir(dir, rel.empty() ? "." : rel))) {
+    std::string child = join(rel, name);
+    struct stat st = TRY(sys::fstatat(dir, name, AT_SYMLINK_NOFOLLOW, child));
+    bool excluded = ignored(from, child);
+    if (S_ISDIR(st.st_mode) && excluded && from.ignore->can_skip_dir(child)) continue;
+    if (!S_ISDIR(st.st_mode) && excluded) continue;
+    std::string head =
+        fmt::format("{}\n{:o} {}\n", child, st.st_mode, S_ISREG(st.st_mode) ? st.st_size : 0);
+    h.update(head.data(), head.size());
+    if (S_ISDIR(st.st_mode)) {
+      base::UniqueFd sub =
+          TRY(sys::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, child));
+      TRY_STATUS(hash_tree(from, sub.get(), child, h));
+    } else if (S_ISREG(st.st_mode)) {
+      base::UniqueFd in = TRY(sys::openat(dir, name, O_RDONLY | O_NOFOLLOW, 0, child));
+      std::vector<char> buf(1 << 16);
+      for (;;) {
+        size_t n = TRY(sys::read(in.get(), buf.data(), buf.size(), child));
+        if (n == 0) break;
+        h.update(buf.data(), n);
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target = TRY(sys::readlinkat(dir, name, child));
+      h.update(target.data(), target.size());
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from,
+                                                          const CopyRequest& req) {
+  std::vector<ResolvedSource> out;
+  for (const std::string& source : req.sources) {
+    std::string rel = clean(source);
+    if (rel == ".." || rel.rfind("../", 0) == 0)
+      return base::fail_msg(fmt::format("{}: outside {}", source, from.what));
+    size_t slash = rel.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
+    std::string last = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    if (has_glob(dir))
+      return base::fail_msg(
+          fmt::format("{}: a wildcard is supported in the last path component only", source));
+    if (!has_glob(last)) {
+      if (ignored(from, rel))
+        return base::fail_msg(fmt::format("{}: excluded by .dockerignore", source));
+      base::UniqueFd fd = TRY(open_source(from, rel, O_PATH, source));
+      struct stat st = TRY(sys::fstat(fd.get(), source));
+      out.push_back({rel, S_ISDIR(st.st_mode)});
+      continue;
+    }
+    base::UniqueFd parent =
+        TRY(open_source(from, dir, O_RDONLY | O_DIRECTORY, dir.empty() ? "." : dir));
+    size_t found = 0;
+    for (const std::string& name : TRY(base::list_dir(parent.get(), source))) {
+      std::string child = join(dir, name);
+      if (::fnmatch(last.c_str(), name.c_str(), 0) != 0 || ignored(from, child)) continue;
+      struct stat st = TRY(sys::fstatat(parent.get(), name, 0, child));
+      out.push_back({child, S_ISDIR(st.st_mode)});
+      ++found;
+    }
+    if (found == 0) return base::fail_msg(fmt::format("{}: no files match", source));
+  }
+  return out;
+}
+
+base::Result<std::string> digest_sources(const SourceRoot& from,
+                                         const std::vector<ResolvedSource>& sources) {
+  base::Sha256 h;
+  for (const auto& s : sources) {
+    std::string head = "source " + s.path + "\n";
+    h.update(head.data(), head.size());
+    if (s.directory) {
+      base::UniqueFd dir = TRY(open_source(from, s.path, O_RDONLY | O_DIRECTORY, s.path));
+      TRY_STATUS(hash_tree(from, dir.get(), s.path, h));
+    } else {
+      base::UniqueFd in = TRY(open_source(from, s.path, O_RDONLY, s.path));
+      struct stat st = TRY(sys::fstat(in.get(), s.path));
+      std::string meta = fmt::format("{:o} {}\n", st.st_mode, st.st_size);
+      h.update(meta.data(), meta.size());
+      std::vector<char> buf(1 << 16);
+      for (;;) {
+        size_t n = TRY(sys::read(in.get(), buf.data(), buf.size(), s.path));
+        if (n == 0) break;
+        h.update(buf.data(), n);
+      }
+    }
+  }
+  return h.digest();
+}
+
+base::Status make_directory(int dest_root, const std::string& path, uid_t uid, gid_t gid) {
+  CopyRequest req;
+  req.uid = uid;
+  req.gid = gid;
+  TRY_STATUS(make_parents(dest_root, path, req));
+  return {};
+}
+
+base::Status copy_sources(const SourceRoot& from, const std::vector<ResolvedSource>& sources,
+                          const CopyRequest& req, int dest_root) {
+  bool dest_is_dir = req.dest.ends_with('/');
+  if (sources.size() > 1 && !dest_is_dir)
+    return base::fail_msg(fmt::format(
+        "to {}: with more than one source the destination must be a directory ending in /",
+        req.dest));
+  Copier copier{from, req};
+  for (const auto& s : sources) {
+    if (s.directory) {
+      base::UniqueFd dest = TRY(make_parents(dest_root, req.dest, req));
+      base::UniqueFd dest_dir =
+          TRY(sys::openat(dest.get(), ".", O_RDONLY | O_DIRECTORY, 0, req.dest));
+      base::UniqueFd src = TRY(open_source(from, s.path, O_RDONLY | O_DIRECTORY, s.path));
+      TRY_STATUS(copier.directory(src.get(), s.path, dest_dir.get(), req.dest));
+      continue;
+    }
+    std::string dest = req.dest;
+    std::string base_name = s.path.substr(s.path.rfind('/') + 1);
+    auto existing = sys::openat2(dest_root, clean(dest).empty() ? "." : clean(dest),
+                                 O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT, dest);
+    if (dest_is_dir || existing) dest = fmt::format("{}/{}", clean(dest), base_name);
+    std::string target = clean(dest);
+    size_t slash = target.rfind('/');
+    std::string parent = slash == std::string::npos ? "" : target.substr(0, slash);
+    std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
+    if (name.empty() || name == "..")
+      return base::fail_msg(fmt::format("to {}: not a file name", req.dest));
+    base::UniqueFd dir = TRY(make_parents(dest_root, "/" + parent, req));
+    base::UniqueFd dir_rw = TRY(sys::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY, 0, parent));
+    base::UniqueFd in = TRY(open_source(from, s.path, O_RDONLY, s.path));
+    TRY_STATUS(copier.file(in.get(), "/" + target, dir_rw.get(), name));
+  }
+  return {};
+}
+
+}  // namespace berth::build

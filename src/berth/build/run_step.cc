@@ -1,0 +1,68 @@
+#include "berth/build/run_step.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/sys.h"
+#include "base/text_file.h"
+#include "berth/container/container_spec.h"
+#include "oci/lifecycle.h"
+
+namespace berth::build {
+namespace {
+constexpr size_t kMaxAccountsFile = 4 << 20;
+}  // namespace
+
+base::Result<int> run_in_step(const Paths& paths, StepRoot& step, const RunRequest& req,
+                              int output_fd) {
+  const std::string& dir = step.dir();
+  TRY_STATUS(base::replace_file(dir + "/hostname", "buildkitsandbox\n"));
+  TRY_STATUS(
+      base::replace_file(dir + "/hosts", "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost\n"));
+  std::string resolv =
+      req.network == "host" ? base::read_text("/etc/resolv.conf").value_or("") : "";
+  TRY_STATUS(base::replace_file(dir + "/resolv.conf", resolv));
+  for (const char* f : {"hostname", "hosts", "resolv.conf"})
+    TRY_STATUS(base::sys::fchmodat(AT_FDCWD, dir + "/" + f, 0644));
+
+  RunOptions o;
+  o.image = req.shown;
+  o.command = req.args;
+  o.entrypoint = std::string();  // none: the command is the whole argv
+  o.workdir = req.workdir.empty() ? "/" : req.workdir;
+  o.user = req.user;
+  o.hostname = "buildkitsandbox";
+  o.network = req.network == "host" ? "host" : "none";
+  nlohmann::json image_config = {{"config", {{"Env", req.env}}}};
+  SpecPaths sp{step.rootfs(), dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
+  // User names are looked up in the step's own /etc/passwd and /etc/group.
+  base::UniqueFd root = TRY(base::sys::open(step.rootfs(), O_PATH | O_DIRECTORY));
+  if (auto passwd =
+          base::read_regular_beneath(root.get(), "etc/passwd", kMaxAccountsFile, "/etc/passwd"))
+    sp.passwd = *passwd;
+  else
+    sp.passwd_error = passwd.error().message();
+  if (auto group =
+          base::read_regular_beneath(root.get(), "etc/group", kMaxAccountsFile, "/etc/group"))
+    sp.group = *group;
+  else
+    sp.group_error = group.error().message();
+  nlohmann::json spec = TRY(make_spec(o, image_config, step.id(), sp));
+  // The working directory is made when missing, as docker does for RUN.
+  spec["process"]["cwd"] = o.workdir;
+  TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump()));
+
+  base::UniqueFd null_in = TRY(base::sys::open("/dev/null", O_RDONLY));
+  base::UniqueFd null_out = TRY(base::sys::open("/dev/null", O_WRONLY));
+  int out = output_fd >= 0 ? output_fd : null_out.get();
+  oci::CreateOptions create;
+  create.root = paths.run_root;
+  create.id = step.id();
+  create.bundle = dir + "/bundle";
+  create.stdio = {null_in.get(), out, out};
+  return TRY_CTX(oci::run_container(create, false), req.shown);
+}
+
+}  // namespace berth::build

@@ -1,0 +1,220 @@
+// `berth build` on the real binary, with busybox (localhost/box) as the
+// base: a two-stage build whose result runs, the cache hit at every step
+// and missed from a changed step on, .dockerignore, ARG/ENV expansion, USER
+// and WORKDIR in RUN and in the result, a failing RUN that leaves nothing,
+// and hostile input, each a one-line error naming it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/berth/berth_harness.h"
+
+namespace {
+namespace fs = std::filesystem;
+using bt::Engine;
+using nlohmann::json;
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class BerthBuild : public testing::Test {
+ protected:
+  Engine e{true, /*own_netns=*/false};
+  e2e::TempDir t;
+  std::string ctx() const { return t / "ctx"; }
+  void write(const std::string& rel, const std::string& text) {
+    fs::create_directories(fs::path(ctx() + "/" + rel).parent_path());
+    e2e::write_file(ctx() + "/" + rel, text);
+  }
+  e2e::ProcResult build(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"build"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return e.berth(argv);
+  }
+  std::string run(const std::string& image, std::vector<std::string> command) {
+    std::vector<std::string> argv = {"run", "--rm", "--network", "none", image};
+    argv.insert(argv.end(), command.begin(), command.end());
+    auto r = e.berth(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+  json config_of(const std::string& image) {
+    auto r = e.berth({"inspect", image});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false)["Config"]["config"];
+  }
+  // Nothing of a build stays mounted or in <root>/build.
+  void expect_no_build_leftovers() {
+    std::string mounts = e2e::read_file("/proc/self/mountinfo");
+    EXPECT_EQ(mounts.find(e.store("build")), std::string::npos) << mounts;
+    if (fs::exists(e.store("build"))) {
+      EXPECT_TRUE(fs::is_empty(e.store("build"))) << "step directories left in build/";
+    }
+  }
+};
+
+const char* kTwoStages = R"(# a comment
+ARG BASE=localhost/box
+FROM ${BASE} AS builder
+ARG GREETING=hello
+ENV APP_DIR=/opt/app \
+    MODE="two words"
+WORKDIR $APP_DIR
+COPY src/ ./src/
+RUN cat src/greeting.txt > made.txt && echo "$GREETING $MODE" >> made.txt
+
+FROM localhost/box
+COPY --from=builder /opt/app/made.txt /srv/made.txt
+COPY top.txt /srv/
+RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && \
+    busybox mkdir -p /home/app/work && busybox chown app /home/app/work
+USER app
+WORKDIR /home/app/work
+RUN id -u > uid.txt && pwd > pwd.txt
+EXPOSE 8080 53/udp
+LABEL org.example.kind="test image"
+CMD ["cat", "/srv/made.txt"]
+)";
+
+TEST_F(BerthBuild, TwoStagesBuildAnImageThatRunsWithItsConfig) {
+  write("Dockerfile", kTwoStages);
+  write("src/greeting.txt", "from the context\n");
+  write("top.txt", "top\n");
+  auto r = build({"-t", "localhost/built:1", "--build-arg", "GREETING=hi", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("sha256:", 0), 0u) << r.out;
+  EXPECT_EQ(run("localhost/built:1", {}), "from the context\nhi two words\n");
+  EXPECT_EQ(run("localhost/built:1",
+                {"cat", "/srv/top.txt", "/home/app/work/uid.txt", "/home/app/work/pwd.txt"}),
+            "top\n1234\n/home/app/work\n");
+  json c = config_of("localhost/built:1");
+  EXPECT_EQ(c["User"], "app");
+  EXPECT_EQ(c["WorkingDir"], "/home/app/work");
+  EXPECT_EQ(c["Cmd"], json({"cat", "/srv/made.txt"}));
+  EXPECT_TRUE(c["ExposedPorts"].contains("8080/tcp")) << c.dump();
+  EXPECT_TRUE(c["ExposedPorts"].contains("53/udp")) << c.dump();
+  EXPECT_EQ(c["Labels"]["org.example.kind"], "test image");
+  // The builder stage's ENV stays in that stage.
+  std::string env = c["Env"].dump();
+  EXPECT_EQ(env.find("APP_DIR"), std::string::npos) << env;
+  auto history = e.berth({"history", "localhost/built:1"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("COPY top.txt /srv/"), std::string::npos) << history.out;
+  expect_no_build_leftovers();
+}
+
+TEST_F(BerthBuild, ARebuildHitsTheCacheAndAChangeMissesFromItsStepOn) {
+  write("Dockerfile", kTwoStages);
+  write("src/greeting.txt", "one\n");
+  write("top.txt", "top\n");
+  auto first = build({"-t", "localhost/cached", ctx()});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(count(first.err, " CACHED"), 0u) << first.err;
+  // 7 layer steps: WORKDIR, COPY, RUN; COPY, COPY, RUN, WORKDIR, RUN = 8.
+  size_t layer_steps = count(first.err, " DONE ");
+  EXPECT_EQ(layer_steps, 8u) << first.err;
+  auto again = build({"-t", "localhost/cached", ctx()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(count(again.err, " CACHED"), layer_steps) << again.err;
+  EXPECT_EQ(count(again.err, " DONE "), 0u) << again.err;
+  EXPECT_EQ(again.out, first.out) << "the same steps make the same image";
+  // top.txt feeds the final stage's first COPY of the context: the builder
+  // stage and the COPY --from before it hit; that step and all after miss.
+  write("top.txt", "changed\n");
+  auto changed = build({"-t", "localhost/cached", ctx()});
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(count(changed.err, " CACHED"), 4u) << changed.err;
+  EXPECT_EQ(count(changed.err, " DONE "), 4u) << changed.err;
+  EXPECT_EQ(run("localhost/cached", {"cat", "/srv/top.txt"}), "changed\n");
+  // --no-cache runs every step.
+  auto fresh = build({"--no-cache", "-t", "localhost/cached", ctx()});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(count(fresh.err, " CACHED"), 0u) << fresh.err;
+}
+
+TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
+  write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
+  write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");
+  write("keep.txt", "k");
+  write("debug.log", "d");
+  write("secret/key.pem", "s");
+  write("secret/public.txt", "p");
+  auto r = build({"-t", "localhost/ignored", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string listing = run("localhost/ignored", {"busybox", "find", "/ctx", "-type", "f"});
+  EXPECT_NE(listing.find("/ctx/keep.txt"), std::string::npos) << listing;
+  EXPECT_NE(listing.find("/ctx/secret/public.txt"), std::string::npos) << listing;
+  EXPECT_EQ(listing.find("debug.log"), std::string::npos) << listing;
+  EXPECT_EQ(listing.find("key.pem"), std::string::npos) << listing;
+  // Naming an excluded file is an error that says so.
+  write("Dockerfile", "FROM localhost/box\nCOPY debug.log /\n");
+  auto named = build({ctx()});
+  EXPECT_NE(named.exit_code, 0);
+  EXPECT_NE(named.err.find("debug.log: excluded by .dockerignore"), std::string::npos) << named.err;
+}
+
+TEST_F(BerthBuild, AFailingRunStopsWithItsStatusAndLeavesNothing) {
+  write("Dockerfile", "FROM localhost/box\nRUN echo partial > /x\nRUN exit 3\nRUN echo never\n");
+  auto r = build({"-t", "localhost/failed", ctx()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("Dockerfile:3: RUN"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exit code 3"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("never"), std::string::npos) << r.err;
+  EXPECT_NE(e.berth({"inspect", "localhost/failed"}).exit_code, 0) << "nothing is tagged";
+  expect_no_build_leftovers();
+}
+
+// Hostile input: each a non-zero exit and one line naming what was wrong.
+TEST_F(BerthBuild, HostileInputIsOneLineNamingIt) {
+  auto one_line = [&](const std::string& dockerfile, const std::string& expected) {
+    write("Dockerfile", dockerfile);
+    auto r = build({"-t", "localhost/hostile", ctx()});
+    EXPECT_NE(r.exit_code, 0) << dockerfile;
+    // Progress lines (#N ...) come first, as docker's; the error is one line.
+    EXPECT_EQ(count(r.err, "berth: "), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("berth: "), r.err.rfind('\n', r.err.size() - 2) + 1) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  };
+  fs::create_directories(t / "outside");
+  e2e::write_file(t / "outside/secret", "outside the context");
+  write("inside.txt", "in");
+  one_line("FROM localhost/box\nCOPY ../outside/secret /\n",
+           "../outside/secret: outside the build context");
+  ASSERT_EQ(::symlink((t / "outside/secret").c_str(), (ctx() + "/link").c_str()), 0);
+  one_line("FROM localhost/box\nCOPY link /\n", "link: leads outside the build context");
+  one_line("FROM localhost/box\nFROBNICATE now\n", "FROBNICATE");
+  one_line("FROM localhost/nothing-here\n", "localhost/nothing-here");
+  write("Dockerfile", "FROM localhost/nothing-here\n");
+  auto never = build({"--pull", "never", ctx()});
+  EXPECT_NE(never.err.find("FROM localhost/nothing-here: no such image"), std::string::npos)
+      << never.err;
+  one_line("FROM localhost/box\nCOPY missing.txt /\n", "missing.txt: not found");
+  one_line("FROM localhost/box\nADD http://example.com/x /\n", "no network");
+  one_line(std::string("FROM localhost/box\n# ") + std::string(1 << 20, 'x') + "\n", "larger than");
+  EXPECT_NE(e.berth({"inspect", "localhost/hostile"}).exit_code, 0) << "nothing is tagged";
+  expect_no_build_leftovers();
+}
+
+TEST_F(BerthBuild, ADockerfileOnStandardInputNeedsNoContext) {
+  std::string df = t / "stdin.Dockerfile";
+  e2e::write_file(df, "FROM localhost/box\nRUN echo from stdin > /s\nCMD [\"cat\", \"/s\"]\n");
+  auto r =
+      e2e::Process(
+          {"/bin/sh", "-c",
+           fmt::format("exec {} < {}",
+                       fmt::join(e.command({"build", "-t", "localhost/stdin", "-"}), " "), df)})
+          .wait(std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run("localhost/stdin", {}), "from stdin\n");
+}
+
+}  // namespace
