@@ -36,6 +36,17 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxContextFile = kMaxDockerfileBytes;
 
+// JSON text of `j`; bytes that are not UTF-8 become U+FFFD instead of an exception.
+std::string text_of(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A small decimal number, or nullopt (never an exception).
+std::optional<size_t> small_number(const std::string& s) {
+  if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
+  return static_cast<size_t>(std::stoul(s));
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -137,7 +148,7 @@ class Builder {
     if (o_.network != "none" && o_.network != "host" && o_.network != "default")
       return base::fail_msg(
           fmt::format("--network {}: berth build gives RUN steps none or host only", o_.network));
-    sweep_stale_steps(paths_.root);
+    sweep_stale_steps(paths_);
     TRY_STATUS(load_inputs());
     TRY_STATUS(split_stages());
     size_t target = TRY(target_stage());
@@ -207,6 +218,17 @@ class Builder {
   }
 
   base::Status split_stages() {
+    // Docker's automatic platform ARGs, for FROM lines and for stages that
+    // declare them.
+    for (const auto& [name, value] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"BUILDPLATFORM", "linux/amd64"},
+             {"BUILDOS", "linux"},
+             {"BUILDARCH", "amd64"},
+             {"TARGETPLATFORM", "linux/amd64"},
+             {"TARGETOS", "linux"},
+             {"TARGETARCH", "amd64"},
+             {"TARGETVARIANT", ""}})
+      global_args_[name] = value;
     for (const Instruction& ins : file_.instructions) {
       if (ins.keyword == "FROM") {
         Stage s;
@@ -248,10 +270,7 @@ class Builder {
   std::optional<size_t> stage_named(const std::string& name, size_t before) const {
     for (size_t i = 0; i < before; ++i)
       if (!stages_[i].name.empty() && stages_[i].name == lower(name)) return i;
-    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
-      size_t i = std::stoul(name);
-      if (i < before) return i;
-    }
+    if (auto i = small_number(name); i && *i < before) return *i;
     return std::nullopt;
   }
 
@@ -264,7 +283,9 @@ class Builder {
     for (const Instruction* ins : s.body) {
       const Flag* from = ins->flag("from");
       if ((ins->keyword == "COPY" || ins->keyword == "ADD") && from) {
-        if (auto dep = stage_named(from->value, i)) TRY_STATUS(collect_needed(*dep, needed));
+        // Expanded with the global ARGs: a stage's own ARGs are not known yet.
+        std::string name = TRY(at_line(*ins, expand_word(from->value, global_args_, file_.escape)));
+        if (auto dep = stage_named(name, i)) TRY_STATUS(collect_needed(*dep, needed));
       }
     }
     return {};
@@ -283,7 +304,7 @@ class Builder {
     std::string name = TRY(at_line(from, expand_word(from.args.at(0), global_args_, file_.escape)));
     if (const Flag* platform = from.flag("platform")) {
       std::string p = TRY(at_line(from, expand_word(platform->value, global_args_, file_.escape)));
-      if (p != "linux/amd64" && p != "linux" && p != "$BUILDPLATFORM" && p != "$TARGETPLATFORM")
+      if (p != "linux/amd64" && p != "linux")
         return base::fail_msg(
             fmt::format("Dockerfile:{}: FROM --platform={}: berth builds for "
                         "linux/amd64 only",
@@ -320,7 +341,10 @@ class Builder {
       st.shell = st.image.settings()["Shell"].get<std::vector<std::string>>();
     for (size_t k = 0; k < s.body.size(); ++k) {
       const Instruction& ins = *s.body[k];
-      progress_step(s, k + 1, ins.keyword + " " + ins.raw);
+      std::string flags;
+      for (const Flag& f : ins.flags)
+        flags += fmt::format("--{}{}{} ", f.name, f.has_value ? "=" : "", f.value);
+      progress_step(s, k + 1, fmt::format("{} {}{}", ins.keyword, flags, ins.raw));
       auto done = instruction(s, st, ins);
       if (!done)
         return base::fail(std::move(done).error().context(
@@ -421,14 +445,14 @@ class Builder {
         if (p.empty()) return base::fail_msg("an empty volume path");
         cfg["Volumes"][p] = nlohmann::json::object();
       }
-      return config_step(st, "VOLUME " + nlohmann::json(paths).dump());
+      return config_step(st, "VOLUME " + text_of(paths));
     }
     if (k == "SHELL") {
       if (!ins.json || ins.args.empty())
         return base::fail_msg("SHELL needs the JSON form: SHELL [\"/bin/bash\", \"-c\"]");
       st.shell = ins.args;
       cfg["Shell"] = ins.args;
-      return config_step(st, "SHELL " + nlohmann::json(ins.args).dump());
+      return config_step(st, "SHELL " + text_of(ins.args));
     }
     if (k == "CMD" || k == "ENTRYPOINT") {
       std::vector<std::string> args = ins.json ? ins.args : st.shell;
@@ -438,7 +462,7 @@ class Builder {
       if (k == "CMD") st.cmd_set_here = true;
       // An ENTRYPOINT resets a Cmd that came from the base image.
       if (k == "ENTRYPOINT" && !st.cmd_set_here) cfg["Cmd"] = nullptr;
-      return config_step(st, k + " " + nlohmann::json(args).dump());
+      return config_step(st, k + " " + text_of(args));
     }
     if (k == "HEALTHCHECK") return healthcheck(st, ins);
     if (k == "ONBUILD") {
@@ -488,14 +512,16 @@ class Builder {
       }
     }
     st.image.settings()["Healthcheck"] = hc;
-    return config_step(st, "HEALTHCHECK " + hc.dump());
+    return config_step(st, "HEALTHCHECK " + text_of(hc));
   }
 
   // A step that makes a layer: reused from the cache when its key is known.
   template <typename Work>
   base::Status layer_step(StageState& st, const std::string& key_text,
                           const std::string& created_by, Work work) {
-    std::string key = BuildCache::key(st.image.chain, key_text);
+    std::string key = BuildCache::key(
+        st.image.chain,
+        fmt::format("{}\ncompression {}", key_text, LayerCompressor::media_suffix(o_.compression)));
     auto started = Clock::now();
     if (!o_.no_cache) {
       if (auto hit = cache_.find(store_, key)) {
@@ -543,7 +569,11 @@ class Builder {
     if (const Flag* n = ins.flag("network")) {
       if (n->value != "none" && n->value != "host" && n->value != "default")
         return base::fail_msg(fmt::format("--network={}: none, host or default", n->value));
-      if (n->value != "default") network = n->value;
+      // The Dockerfile may ask for less than the user allowed, never more.
+      if (n->value == "host" && o_.network != "host")
+        return base::fail_msg(
+            "--network=host: not allowed unless berth build is given --network host");
+      if (n->value == "none") network = "none";
     }
     RunRequest req;
     if (ins.json) {
@@ -581,20 +611,20 @@ class Builder {
     req.user = st.image.settings().value("User", std::string());
     req.workdir = workdir_of(st);
     req.network = network;
-    req.shown = "RUN " + nlohmann::json(req.args).dump();
+    req.shown = "RUN " + text_of(req.args);
     std::string created_by =
         (st.args.empty() ? std::string() : fmt::format("|{}{} ", st.args.size(), arg_text)) +
-        "RUN " + (ins.json ? nlohmann::json(req.args).dump() : req.args.back()) + " # buildkit";
-    std::string key_text = fmt::format(
-        "RUN {}\nenv {}\nuser {}\nworkdir {}\nnetwork {}", nlohmann::json(req.args).dump(),
-        nlohmann::json(req.env).dump(), req.user, req.workdir, req.network);
+        "RUN " + (ins.json ? text_of(req.args) : req.args.back()) + " # buildkit";
+    std::string key_text =
+        fmt::format("RUN {}\nenv {}\nuser {}\nworkdir {}\nnetwork {}", text_of(req.args),
+                    text_of(req.env), req.user, req.workdir, req.network);
     return layer_step(st, key_text, created_by, [&](StepRoot& root) -> base::Status {
       base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       TRY_STATUS(make_directory(fd.get(), req.workdir));
       int status = TRY(run_in_step(paths_, root, req, o_.quiet ? -1 : STDERR_FILENO));
       if (status != 0)
         return base::fail_msg(fmt::format("{} did not complete successfully: exit code {}",
-                                          nlohmann::json(req.args).dump(), status));
+                                          text_of(req.args), status));
       return {};
     });
   }
@@ -681,6 +711,11 @@ class Builder {
       from_text = TRY(expand_word(f->value, vars, file_.escape));
       StageImage other;
       if (auto stage = stage_named(from_text, s.index)) {
+        if (!built_.contains(*stage))
+          return base::fail_msg(fmt::format(
+              "--from={}: that stage was not built (its name came from a variable only this "
+              "stage sets)",
+              from_text));
         other = built_.at(*stage);
         source.what = "stage " + stages_[*stage].label();
       } else {
@@ -697,6 +732,7 @@ class Builder {
             "there is no build context (the Dockerfile came on standard input): nothing to copy");
       source.fd = context_.get();
       source.context = true;
+      source.real_root = TRY(sys::realpath(o_.context));
       source.ignore = ignore_ ? &*ignore_ : nullptr;
       source.what = "the build context";
     }
@@ -707,8 +743,7 @@ class Builder {
         if (!src.directory && looks_like_archive(source, src.path))
           return base::fail_msg(
               fmt::format("{}: unpacking archives is not supported by berth build yet", src.path));
-    std::string shown =
-        fmt::format("{} {} {}", ins.keyword, nlohmann::json(req.sources).dump(), req.dest);
+    std::string shown = fmt::format("{} {} {}", ins.keyword, text_of(req.sources), req.dest);
     std::string key_text = fmt::format("{}\nfrom {}\nchown {}\nchmod {}\ninputs {}", shown,
                                        from_text, chown_text, chmod_text, inputs);
     std::string created_by =

@@ -160,7 +160,8 @@ struct Copier {
       }
       if (excluded) continue;
       if (S_ISREG(st.st_mode)) {
-        base::UniqueFd in = TRY(sys::openat(src, name, O_RDONLY | O_NOFOLLOW, 0, child));
+        base::UniqueFd in =
+            TRY(sys::openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, child));
         TRY_STATUS(file(in.get(), shown, dest, name));
       } else if (S_ISLNK(st.st_mode)) {
         std::string target = TRY(sys::readlinkat(src, name, child));
@@ -193,7 +194,7 @@ base::Status hash_tree(const SourceRoot& from, int dir, const std::string& rel, 
           TRY(sys::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, child));
       TRY_STATUS(hash_tree(from, sub.get(), child, h));
     } else if (S_ISREG(st.st_mode)) {
-      base::UniqueFd in = TRY(sys::openat(dir, name, O_RDONLY | O_NOFOLLOW, 0, child));
+      base::UniqueFd in = TRY(sys::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, child));
       std::vector<char> buf(1 << 16);
       for (;;) {
         size_t n = TRY(sys::read(in.get(), buf.data(), buf.size(), child));
@@ -206,6 +207,41 @@ base::Status hash_tree(const SourceRoot& from, int dir, const std::string& rel, 
     }
   }
   return {};
+}
+
+// One named source: opened (confined), refused unless a regular file or a
+// directory, and for the context named by its resolved path.
+base::Result<ResolvedSource> resolve_one(const SourceRoot& from, const std::string& rel,
+                                         const std::string& shown) {
+  base::UniqueFd fd = TRY(open_source(from, rel, O_PATH, shown));
+  struct stat st = TRY(sys::fstat(fd.get(), shown));
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return base::fail_msg(fmt::format("{}: not a regular file or directory", shown));
+  ResolvedSource out{rel, S_ISDIR(st.st_mode)};
+  if (from.context && !from.real_root.empty()) {
+    std::string real =
+        TRY(sys::readlinkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", fd.get()), shown));
+    if (real == from.real_root)
+      out.path.clear();
+    else if (real.rfind(from.real_root + "/", 0) == 0)
+      out.path = real.substr(from.real_root.size() + 1);
+    else
+      return base::fail_msg(fmt::format("{}: leads outside {}", shown, from.what));
+  }
+  bool skip_dir = out.directory && from.ignore && from.ignore->can_skip_dir(out.path);
+  if (ignored(from, out.path) && (!out.directory || skip_dir))
+    return base::fail_msg(fmt::format("{}: excluded by .dockerignore", shown));
+  return out;
+}
+
+// A source file, opened to be read: O_NONBLOCK, so what became a FIFO
+// cannot hang the build, and checked to be a regular file still.
+base::Result<base::UniqueFd> open_file(const SourceRoot& from, const std::string& rel) {
+  base::UniqueFd fd = TRY(open_source(from, rel, O_RDONLY | O_NONBLOCK, rel));
+  struct stat st = TRY(sys::fstat(fd.get(), rel));
+  if (!S_ISREG(st.st_mode))
+    return base::fail_msg(fmt::format("{}: not a regular file any more", rel));
+  return fd;
 }
 
 }  // namespace
@@ -224,11 +260,7 @@ base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from
       return base::fail_msg(
           fmt::format("{}: a wildcard is supported in the last path component only", source));
     if (!has_glob(last)) {
-      if (ignored(from, rel))
-        return base::fail_msg(fmt::format("{}: excluded by .dockerignore", source));
-      base::UniqueFd fd = TRY(open_source(from, rel, O_PATH, source));
-      struct stat st = TRY(sys::fstat(fd.get(), source));
-      out.push_back({rel, S_ISDIR(st.st_mode)});
+      out.push_back(TRY(resolve_one(from, rel, source)));
       continue;
     }
     base::UniqueFd parent =
@@ -237,8 +269,7 @@ base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from
     for (const std::string& name : TRY(base::list_dir(parent.get(), source))) {
       std::string child = join(dir, name);
       if (::fnmatch(last.c_str(), name.c_str(), 0) != 0 || ignored(from, child)) continue;
-      struct stat st = TRY(sys::fstatat(parent.get(), name, 0, child));
-      out.push_back({child, S_ISDIR(st.st_mode)});
+      out.push_back(TRY(resolve_one(from, child, child)));
       ++found;
     }
     if (found == 0) return base::fail_msg(fmt::format("{}: no files match", source));
@@ -256,7 +287,7 @@ base::Result<std::string> digest_sources(const SourceRoot& from,
       base::UniqueFd dir = TRY(open_source(from, s.path, O_RDONLY | O_DIRECTORY, s.path));
       TRY_STATUS(hash_tree(from, dir.get(), s.path, h));
     } else {
-      base::UniqueFd in = TRY(open_source(from, s.path, O_RDONLY, s.path));
+      base::UniqueFd in = TRY(open_file(from, s.path));
       struct stat st = TRY(sys::fstat(in.get(), s.path));
       std::string meta = fmt::format("{:o} {}\n", st.st_mode, st.st_size);
       h.update(meta.data(), meta.size());
@@ -309,7 +340,7 @@ base::Status copy_sources(const SourceRoot& from, const std::vector<ResolvedSour
       return base::fail_msg(fmt::format("to {}: not a file name", req.dest));
     base::UniqueFd dir = TRY(make_parents(dest_root, "/" + parent, req));
     base::UniqueFd dir_rw = TRY(sys::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY, 0, parent));
-    base::UniqueFd in = TRY(open_source(from, s.path, O_RDONLY, s.path));
+    base::UniqueFd in = TRY(open_file(from, s.path));
     TRY_STATUS(copier.file(in.get(), "/" + target, dir_rw.get(), name));
   }
   return {};

@@ -13,7 +13,10 @@
 // RESOLVE_BENEATH, so ".." or a symlink that leads out of the context is an
 // error naming the source; a --from root and the destination are resolved
 // with RESOLVE_IN_ROOT, as the container would see its own symlinks.
-// Paths the context's .dockerignore excludes are neither found nor copied.
+// Paths the context's .dockerignore excludes are neither found nor copied;
+// a source is checked as the path it resolves to. A named source that is
+// neither a regular file nor a directory (a device, a FIFO an earlier stage
+// made) is refused: berth reads sources on the host.
 // Errors are one line naming the source or destination (the caller adds
 // the Dockerfile line and instruction).
 // Thread-safety: none needed; each call owns its descriptors.
@@ -35,6 +38,9 @@ struct SourceRoot {
   bool context = false;                  // the build context: confined beneath, ignore applies
   const Dockerignore* ignore = nullptr;  // the context's, or none
   std::string what;                      // "the build context", "stage builder"
+  // The context's real path: a source is checked against .dockerignore as
+  // what it resolves to, so a symlink cannot lead around an exclusion.
+  std::string real_root;
 };
 
 struct CopyRequest {

@@ -52,7 +52,9 @@ base::Result<int> run_in_step(const Paths& paths, StepRoot& step, const RunReque
   nlohmann::json spec = TRY(make_spec(o, image_config, step.id(), sp));
   // The working directory is made when missing, as docker does for RUN.
   spec["process"]["cwd"] = o.workdir;
-  TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump()));
+  TRY_STATUS(
+      base::replace_file(dir + "/bundle/config.json",
+                         spec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 
   base::UniqueFd null_in = TRY(base::sys::open("/dev/null", O_RDONLY));
   base::UniqueFd null_out = TRY(base::sys::open("/dev/null", O_WRONLY));

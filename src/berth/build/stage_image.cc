@@ -61,7 +61,7 @@ base::Result<std::string> write_image(ImageStore& store, const StageImage& image
                                       std::string& config_digest) {
   nlohmann::json config = image.config;
   config["created"] = image.last_created;
-  std::string config_text = config.dump();
+  std::string config_text = config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   config_digest = TRY(store.content().put_bytes(config_text));
   nlohmann::json manifest = {{"schemaVersion", 2},
                              {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
@@ -70,7 +70,8 @@ base::Result<std::string> write_image(ImageStore& store, const StageImage& image
                                {"digest", config_digest},
                                {"size", config_text.size()}}},
                              {"layers", image.layers}};
-  return store.content().put_bytes(manifest.dump());
+  return store.content().put_bytes(
+      manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace berth::build

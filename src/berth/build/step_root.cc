@@ -41,14 +41,18 @@ base::Result<PackedLayer> StepRoot::commit(ImageStore& store, LayerCompression c
   return pack_layer(store, dir() + "/upper", compression);
 }
 
-void sweep_stale_steps(const std::string& berth_root) {
-  auto fd = base::sys::open(build_dir(berth_root), O_PATH | O_DIRECTORY);
+void sweep_stale_steps(const Paths& paths) {
+  auto fd = base::sys::open(build_dir(paths.root), O_PATH | O_DIRECTORY);
   if (!fd) return;
-  auto names = base::list_dir(fd->get(), build_dir(berth_root));
+  auto names = base::list_dir(fd->get(), build_dir(paths.root));
   if (!names) return;
   for (const auto& name : *names) {
-    std::string dir = build_dir(berth_root) + "/" + name;
-    if (name.rfind("step-", 0) != 0 || base::LifeLock::held(dir + "/life.lock")) continue;
+    std::string dir = build_dir(paths.root) + "/" + name;
+    // A step still being set up has no life lock yet: leave what is new.
+    if (name.rfind("step-", 0) != 0 || base::LifeLock::held(dir + "/life.lock") ||
+        !base::path_exists(dir + "/lowerdirs"))
+      continue;
+    (void)release_runtime(paths, "berth-build-" + name.substr(5));
     (void)release_root(dir);
     (void)base::remove_tree(dir);
   }

@@ -15,6 +15,7 @@
 #include "base/dirs.h"
 #include "base/error.h"
 #include "base/file_lock.h"
+#include "berth/container/container_record.h"
 #include "berth/container/container_resources.h"
 #include "berth/image/image_store.h"
 #include "berth/image/layer_packer.h"
@@ -47,7 +48,8 @@ class StepRoot {
   std::optional<RootMount> mount_;
 };
 
-// Unmounts and deletes step directories whose build is gone.
-void sweep_stale_steps(const std::string& berth_root);
+// Takes back step directories whose build is gone: the runtime container a
+// killed RUN left (its processes and cgroup), the mount, the directory.
+void sweep_stale_steps(const Paths& paths);
 
 }  // namespace berth::build
