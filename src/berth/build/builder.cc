@@ -337,6 +337,13 @@ class Builder {
     // A stage starts with the image's settings but none of its history of
     // the previous stage's args; global ARGs must be declared again.
     progress_step(s, 0, fmt::format("FROM {}", s.from->raw));
+    // A base image's ONBUILD triggers are not run yet: say so, and do not
+    // pass them on (docker clears them in the child too).
+    if (st.image.settings().contains("OnBuild") && st.image.settings()["OnBuild"].is_array() &&
+        !st.image.settings()["OnBuild"].empty())
+      say(fmt::format("[warning] {}: the base image's ONBUILD triggers are not run by berth build",
+                      s.label()));
+    st.image.settings().erase("OnBuild");
     if (st.image.settings().contains("Shell") && st.image.settings()["Shell"].is_array())
       st.shell = st.image.settings()["Shell"].get<std::vector<std::string>>();
     for (size_t k = 0; k < s.body.size(); ++k) {
@@ -563,8 +570,9 @@ class Builder {
   }
 
   base::Status run(StageState& st, const Instruction& ins) {
-    if (!ins.flag_values("mount").empty())
-      return base::fail_msg("RUN --mount is not supported by berth build yet");
+    if (!ins.flag_values("mount").empty() || ins.flag("security"))
+      return base::fail_msg(fmt::format("RUN --{} is not supported by berth build yet",
+                                        ins.flag("security") ? "security" : "mount"));
     std::string network = o_.network == "host" ? "host" : "none";
     if (const Flag* n = ins.flag("network")) {
       if (n->value != "none" && n->value != "host" && n->value != "default")
@@ -668,6 +676,9 @@ class Builder {
   }
 
   base::Status copy(const Stage& s, StageState& st, const Instruction& ins) {
+    for (const char* flag : {"exclude", "parents", "checksum", "keep-git-dir"})
+      if (ins.flag(flag))
+        return base::fail_msg(fmt::format("--{} is not supported by berth build yet", flag));
     if (!ins.heredocs.empty())
       return base::fail_msg("COPY of here-documents is not supported by berth build yet");
     Variables vars = scope(st);
