@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,8 +38,13 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
   for (char** e = environ; *e; ++e) envs.emplace_back(*e);
   for (auto& e : env) envs.push_back(e);
   std::string out = io_ / "out", err = io_ / "err";
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // A test that dies (a crash, a SIGPIPE) takes its programs with it:
+    // no server outlives the test that started it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int n = open("/dev/null", O_RDONLY);
