@@ -162,15 +162,15 @@ testing::AssertionResult trees_equal(const std::string& a, const std::string& b)
   return testing::AssertionSuccess();
 }
 
-FakeServer::FakeServer(Script script) {
+FakeServer::FakeServer(Script script, bool plaintext) {
   auto fd = net::listen_tcp({"127.0.0.1", 0});
   if (!fd) throw std::runtime_error(fd.error().message());
   port_ = static_cast<uint16_t>(std::stoi(net::local_address(fd->get())->to_string().substr(10)));
   listen_fd_ = fd->release();
-  thread_ = std::thread([this, script = std::move(script)] {
+  thread_ = std::thread([this, plaintext, script = std::move(script)] {
     auto conn = net::accept(listen_fd_);
     if (!conn) return;
-    auto security = ferry::Security::make(ferry::tls::Role::kServer, false, kToken);
+    auto security = ferry::Security::make(ferry::tls::Role::kServer, plaintext, kToken);
     if (!security) return;
     auto opened = ferry::open_server_channel(std::move(conn->fd), "client",
                                              std::chrono::milliseconds(30000), *security);

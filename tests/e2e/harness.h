@@ -60,7 +60,8 @@ testing::AssertionResult trees_equal(const std::string& a, const std::string& b)
 class FakeServer {
  public:
   using Script = std::function<void(ferry::Channel&)>;
-  explicit FakeServer(Script script);
+  // `plaintext`: no TLS, for clients started with --plaintext.
+  explicit FakeServer(Script script, bool plaintext = false);
   ~FakeServer();
   uint16_t port() const { return port_; }
   std::string url(const std::string& path = "") const;

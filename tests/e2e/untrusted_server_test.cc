@@ -6,6 +6,11 @@
 // ordinary cases use the real `ferry serve`.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <thread>
+
+#include <xxhash.h>
+
 #include "ferry/codec.h"
 #include "ferry/diagnosis.h"
 #include "ferry/messages.h"
@@ -133,6 +138,47 @@ TEST_F(UntrustedServer, AStatsSampleWithABadCpuFieldEndsTheDownloadWithOneLine) 
       },
       {"URL"}, "cpu_wait");
   EXPECT_FALSE(exists(t / "dl/wanted.txt"));
+}
+
+// The client's side of Hostile.ASlowButSteadyClientIsNotDropped: a
+// plaintext server that sends a DATA frame 64 KiB every 400 ms under
+// --timeout 1 makes progress, and the download completes. (A read waits for
+// the rest of a frame, up to 256 KiB, but never longer than 200 ms without
+// taking what came.)
+TEST_F(UntrustedServer, ASlowButSteadyServerIsNotDroppedMidFrame) {
+  std::string data(640 << 10, 'w');
+  for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>(i);
+  FakeServer fake(
+      [&](Channel& ch) {
+        (void)ch.send(FrameType::kAccept, encode(Accept{}));
+        Entry e = entry(1, EntryKind::kFile, "wanted.txt");
+        e.size = data.size();
+        (void)ch.send(FrameType::kEntry, encode(e));
+        (void)ch.flush();
+        auto want = ch.recv();
+        if (!want || want->type != FrameType::kWant) return;
+        std::string frame(kFrameHeaderSize + kDataPrefixSize, '\0');
+        encode_frame_header(reinterpret_cast<uint8_t*>(frame.data()), FrameType::kData,
+                            static_cast<uint32_t>(kDataPrefixSize + data.size()));
+        encode_data_header(reinterpret_cast<uint8_t*>(frame.data()) + kFrameHeaderSize,
+                           {1, 0, XXH3_64bits(data.data(), data.size())});
+        frame += data;
+        for (size_t at = 0; at < frame.size(); at += 64 << 10) {
+          size_t n = std::min<size_t>(64 << 10, frame.size() - at);
+          if (!ch.transport().write_all(frame.data() + at, n)) return;
+          std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        }
+        (void)ch.send(FrameType::kFileEnd, encode(FileEnd{1, FileEndStatus::kOk, ""}));
+        (void)ch.send(FrameType::kDone, "");
+        (void)ch.flush();
+        while (ch.recv()) {
+        }
+      },
+      /*plaintext=*/true);
+  auto r = ferry({"cp", "--plaintext", "--timeout", "1", fake.url("wanted.txt"), t / "dl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("no progress"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(t / "dl/wanted.txt"), data);
 }
 
 TEST_F(UntrustedServer, AServersErrorTextCannotDriveTheTerminal) {
