@@ -24,6 +24,7 @@
 #include "berth/build/run_step.h"
 #include "berth/build/stage_image.h"
 #include "berth/build/step_root.h"
+#include "berth/build/text.h"
 #include "berth/build/word_expansion.h"
 #include "berth/image/reference.h"
 #include "berth/registry/puller.h"
@@ -47,29 +48,10 @@ std::optional<size_t> small_number(const std::string& s) {
   return static_cast<size_t>(std::stoul(s));
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
-// "/a/b/../c" -> "/a/c": WORKDIR and destinations as the container sees them.
+// "a/../b" under "/": WORKDIR and destinations as the container sees them.
 std::string clean_absolute(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t slash = path.find('/', i);
-    std::string part = path.substr(i, slash == std::string::npos ? std::string::npos : slash - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    if (slash == std::string::npos) break;
-    i = slash + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
+  return clean_path("/" + path);
 }
 
 // Go's time.ParseDuration for HEALTHCHECK's flags: "30s", "1m30s", "500ms".
@@ -262,14 +244,14 @@ class Builder {
   base::Result<size_t> target_stage() {
     if (o_.target.empty()) return stages_.size() - 1;
     for (const auto& s : stages_)
-      if (s.name == lower(o_.target)) return s.index;
+      if (s.name == ascii_lower(o_.target)) return s.index;
     return base::fail_msg(fmt::format("--target {}: no stage has that name", o_.target));
   }
 
   // The stage an expanded --from= or FROM names, when it is one.
   std::optional<size_t> stage_named(const std::string& name, size_t before) const {
     for (size_t i = 0; i < before; ++i)
-      if (!stages_[i].name.empty() && stages_[i].name == lower(name)) return i;
+      if (!stages_[i].name.empty() && stages_[i].name == ascii_lower(name)) return i;
     if (auto i = small_number(name); i && *i < before) return *i;
     return std::nullopt;
   }
@@ -310,7 +292,7 @@ class Builder {
                         "linux/amd64 only",
                         from.line, p));
     }
-    if (lower(name) == "scratch") return scratch_image();
+    if (ascii_lower(name) == "scratch") return scratch_image();
     if (auto stage = stage_named(name, s.index)) return built_.at(*stage);
     bool have = static_cast<bool>(store_.resolve(name));
     if (o_.pull == "always" || (!have && o_.pull != "never")) {
@@ -433,7 +415,7 @@ class Builder {
       for (std::string port : TRY(expand_words(ins.raw, scope(st), file_.escape))) {
         std::string proto = "tcp";
         if (auto slash = port.find('/'); slash != std::string::npos) {
-          proto = lower(port.substr(slash + 1));
+          proto = ascii_lower(port.substr(slash + 1));
           port = port.substr(0, slash);
         }
         bool digits = !port.empty() && std::all_of(port.begin(), port.end(), ::isdigit) &&

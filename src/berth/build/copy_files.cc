@@ -13,33 +13,19 @@
 #include "base/sha256.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "berth/build/text.h"
 
 namespace berth::build {
 namespace {
 namespace sys = base::sys;
 
-// "./a//b/../c/" is "a/c"; a leading "/" is dropped (sources are relative to
-// their root); ".." that climbs above the root stays, to be refused.
+// A source or destination relative to its root: "./a//b/../c/" is "a/c",
+// "/a" is "a", "" is the root; ".." that climbs above a relative path
+// stays, to be refused, and is folded away above a rooted one.
 std::string clean(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t slash = path.find('/', i);
-    std::string_view part = path.substr(i, slash == std::string_view::npos ? path.npos : slash - i);
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..")
-        parts.pop_back();
-      else
-        parts.emplace_back("..");
-    } else if (!part.empty() && part != ".") {
-      parts.emplace_back(part);
-    }
-    if (slash == std::string_view::npos) break;
-    i = slash + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-  return out;
+  std::string c = clean_path(path);
+  if (c == "." || c == "/") return "";
+  return c.front() == '/' ? c.substr(1) : c;
 }
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -72,8 +58,7 @@ bool ignored(const SourceRoot& from, const std::string& rel) {
 // made; new ones get mode 0755 and the copy's owner.
 base::Result<base::UniqueFd> make_parents(int root, const std::string& path,
                                           const CopyRequest& req) {
-  std::string rel = clean(path);
-  if (rel.rfind("..", 0) == 0) rel.clear();  // ".." above "/" is "/", as in the container
+  std::string rel = clean("/" + path);  // ".." above "/" is "/", as in the container
   std::string prefix;
   base::UniqueFd dir = TRY(sys::openat2(root, ".", O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT, path));
   size_t i = 0;

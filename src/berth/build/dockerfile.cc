@@ -82,8 +82,7 @@ class Directives {
     size_t n = 0;
     while (n < s.size() && std::isalnum(static_cast<unsigned char>(s[n]))) ++n;
     if (n == 0 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
-    key = std::string(s.substr(0, n));
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    key = ascii_lower(s.substr(0, n));
     s = trim_left(s.substr(n));
     if (s.empty() || s[0] != '=') return false;
     value = trim(s.substr(1));

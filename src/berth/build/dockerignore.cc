@@ -9,35 +9,6 @@ namespace {
 
 constexpr size_t kMaxLine = 64 * 1024 - 1;
 
-// Go's filepath.Clean on '/'-separated paths: no empty or "." elements, ".."
-// folded into its parent where there is one; "." for nothing.
-std::string clean_path(std::string_view path) {
-  bool rooted = !path.empty() && path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view part = path.substr(pos, end - pos);
-    pos = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-        continue;
-      }
-      if (rooted) continue;  // nothing above the root
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += '/';
-    out += parts[i];
-  }
-  return out.empty() ? "." : out;
-}
-
 }  // namespace
 
 base::Result<Dockerignore> Dockerignore::parse(std::string_view text) {

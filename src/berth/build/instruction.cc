@@ -11,18 +11,6 @@
 namespace berth::build {
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::vector<std::string> whitespace_words(std::string_view s) {
   std::vector<std::string> words;
   size_t pos = 0;
@@ -139,7 +127,7 @@ base::Status parse_flags(const std::string& keyword, const std::vector<std::stri
     if (repeated && spec->kind != FlagKind::kList)
       return base::fail_msg(fmt::format("{}: --{} is given twice", keyword, f.name));
     if (spec->kind == FlagKind::kBool) {
-      std::string v = lower(f.value);
+      std::string v = ascii_lower(f.value);
       if (f.has_value && v != "true" && v != "false")
         return base::fail_msg(
             fmt::format("{}: --{} takes true or false, not {}", keyword, f.name, shown(f.value)));
@@ -242,11 +230,11 @@ base::Status parse_arguments(Instruction& ins, char escape);
 
 base::Status parse_from(Instruction& ins) {
   std::vector<std::string> words = whitespace_words(ins.raw);
-  if (!(words.size() == 1 || (words.size() == 3 && lower(words[1]) == "as")))
+  if (!(words.size() == 1 || (words.size() == 3 && ascii_lower(words[1]) == "as")))
     return base::fail_msg("FROM takes an image, then optionally AS and a stage name");
   ins.args = {words[0]};
   if (words.size() == 3) {
-    ins.stage = lower(words[2]);
+    ins.stage = ascii_lower(words[2]);
     bool ok = ins.stage[0] >= 'a' && ins.stage[0] <= 'z';
     for (char c : ins.stage)
       ok = ok &&
@@ -263,7 +251,7 @@ base::Status parse_healthcheck(Instruction& ins, char escape) {
   std::string_view raw = ins.raw;
   size_t end = 0;
   while (end < raw.size() && !is_space(raw[end])) ++end;
-  std::string type = upper(raw.substr(0, end));
+  std::string type = ascii_upper(raw.substr(0, end));
   std::string_view rest = trim(raw.substr(end));
   if (type == "NONE") {
     if (!rest.empty()) return base::fail_msg("HEALTHCHECK NONE takes no arguments");
@@ -357,7 +345,7 @@ std::vector<std::string> Instruction::flag_values(std::string_view name) const {
 
 bool Instruction::flag_enabled(std::string_view name) const {
   const Flag* f = flag(name);
-  return f != nullptr && (!f->has_value || lower(f->value) == "true");
+  return f != nullptr && (!f->has_value || ascii_lower(f->value) == "true");
 }
 
 base::Result<Instruction> parse_instruction(std::string_view line, char escape) {
@@ -365,7 +353,7 @@ base::Result<Instruction> parse_instruction(std::string_view line, char escape) 
   size_t end = 0;
   while (end < text.size() && !is_space(text[end])) ++end;
   Instruction ins;
-  ins.keyword = upper(text.substr(0, end));
+  ins.keyword = ascii_upper(text.substr(0, end));
   if (std::find(std::begin(kKeywords), std::end(kKeywords), ins.keyword) == std::end(kKeywords))
     return base::fail_msg(fmt::format("unknown instruction {}", shown(text.substr(0, end))));
   std::string_view rest;

@@ -1,6 +1,6 @@
-// Small text helpers shared by the build front end's parsers: ASCII
-// whitespace as docker's parsers treat it, trimming, and quoting a piece of
-// hostile text for a one-line error message.
+// Small text helpers shared by `berth build`: ASCII whitespace as docker's
+// parsers treat it, trimming, ASCII case, Go's path cleaning, and quoting a
+// piece of hostile text for a one-line error message.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -24,6 +24,15 @@ inline std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
 }
+
+// ASCII upper and lower case (keywords, stage names, flag values).
+std::string ascii_upper(std::string_view s);
+std::string ascii_lower(std::string_view s);
+
+// Go's filepath.Clean on '/'-separated paths: no empty or "." elements, ".."
+// folded into its parent where there is one (and dropped at the root of a
+// rooted path); "." for nothing, "/" for the root.
+std::string clean_path(std::string_view path);
 
 // 'text' for an error message: control bytes written as \xNN, and cut after
 // 60 bytes with "..." so a message stays one short line.
