@@ -74,7 +74,7 @@ RUN cat src/greeting.txt > made.txt && echo "$GREETING $MODE" >> made.txt
 
 FROM localhost/box
 COPY --from=builder /opt/app/made.txt /srv/made.txt
-COPY top.txt /srv/
+COPY --chown=1234 top.txt /srv/
 RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && \
     busybox mkdir -p /home/app/work && busybox chown app /home/app/work
 USER app
@@ -96,6 +96,9 @@ TEST_F(BerthBuild, TwoStagesBuildAnImageThatRunsWithItsConfig) {
   EXPECT_EQ(run("localhost/built:1",
                 {"cat", "/srv/top.txt", "/home/app/work/uid.txt", "/home/app/work/pwd.txt"}),
             "top\n1234\n/home/app/work\n");
+  // --chown with a user alone: its number is the group too, as docker's.
+  EXPECT_EQ(run("localhost/built:1", {"busybox", "stat", "-c", "%u:%g", "/srv/top.txt"}),
+            "1234:1234\n");
   json c = config_of("localhost/built:1");
   EXPECT_EQ(c["User"], "app");
   EXPECT_EQ(c["WorkingDir"], "/home/app/work");

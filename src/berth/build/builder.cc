@@ -26,6 +26,7 @@
 #include "berth/build/step_root.h"
 #include "berth/build/text.h"
 #include "berth/build/word_expansion.h"
+#include "berth/container/container_spec.h"
 #include "berth/image/reference.h"
 #include "berth/registry/puller.h"
 
@@ -47,7 +48,6 @@ std::optional<size_t> small_number(const std::string& s) {
   if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
   return static_cast<size_t>(std::stoul(s));
 }
-
 
 // "a/../b" under "/": WORKDIR and destinations as the container sees them.
 std::string clean_absolute(const std::string& path) {
@@ -599,6 +599,7 @@ class Builder {
                      [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }))
       req.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     req.user = st.image.settings().value("User", std::string());
+    req.layers = st.image.layer_dirs;
     req.workdir = workdir_of(st);
     req.network = network;
     req.shown = "RUN " + text_of(req.args);
@@ -619,41 +620,15 @@ class Builder {
     });
   }
 
-  // --chown=user[:group]: numbers, or names in the stage's /etc/passwd and /etc/group.
-  base::Status parse_chown(StageState& st, const std::string& spec, CopyRequest& req) {
-    std::string user = spec.substr(0, spec.find(':'));
-    std::string group = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
-    auto numeric = [](const std::string& s) {
-      return !s.empty() && s.size() < 11 && std::all_of(s.begin(), s.end(), ::isdigit);
-    };
-    auto lookup = [&](const char* file, const std::string& name,
-                      bool want_gid) -> base::Result<uint32_t> {
-      if (numeric(name)) return static_cast<uint32_t>(std::stoul(name));
-      StepRoot root = TRY(StepRoot::mount(paths_.root, st.image.layer_dirs));
-      base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
-      std::string text = TRY(base::read_regular_beneath(fd.get(), file, 4 << 20, file));
-      size_t start = 0;
-      while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        std::string line = text.substr(start, nl == std::string::npos ? nl : nl - start);
-        start = nl == std::string::npos ? text.size() : nl + 1;
-        std::vector<std::string> f;
-        for (size_t i = 0; i <= line.size();) {
-          size_t c = line.find(':', i);
-          f.push_back(line.substr(i, c == std::string::npos ? c : c - i));
-          if (c == std::string::npos) break;
-          i = c + 1;
-        }
-        size_t field = want_gid && std::string(file) == "etc/passwd" ? 3 : 2;
-        if (f.size() > field && f[0] == name && numeric(f[field]))
-          return static_cast<uint32_t>(std::stoul(f[field]));
-      }
-      return base::fail_msg(fmt::format("--chown={}: no {} '{}' in the image's /{}", spec,
-                                        want_gid ? "group" : "user", name, file));
-    };
-    req.uid = TRY(lookup("etc/passwd", user, false));
-    req.gid = group.empty() ? (numeric(user) ? *req.uid : TRY(lookup("etc/passwd", user, true)))
-                            : TRY(lookup("etc/group", group, true));
+  // --chown=user[:group]: numbers, or names in the stage's /etc/passwd and
+  // /etc/group. A user alone gives its number as the group too, as docker's
+  // reference says.
+  static base::Status parse_chown(StageState& st, const std::string& spec, CopyRequest& req) {
+    SpecPaths accounts;
+    read_accounts(st.image.layer_dirs, accounts);
+    nlohmann::json user = TRY(user_of(spec, accounts, "--chown"));
+    req.uid = user["uid"].get<uid_t>();
+    req.gid = spec.find(':') == std::string::npos ? *req.uid : user["gid"].get<gid_t>();
     return {};
   }
 

@@ -11,10 +11,6 @@
 #include "oci/lifecycle.h"
 
 namespace berth::build {
-namespace {
-constexpr size_t kMaxAccountsFile = 4 << 20;
-}  // namespace
-
 base::Result<int> run_in_step(const Paths& paths, StepRoot& step, const RunRequest& req,
                               int output_fd) {
   const std::string& dir = step.dir();
@@ -37,18 +33,8 @@ base::Result<int> run_in_step(const Paths& paths, StepRoot& step, const RunReque
   o.network = req.network == "host" ? "host" : "none";
   nlohmann::json image_config = {{"config", {{"Env", req.env}}}};
   SpecPaths sp{step.rootfs(), dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
-  // User names are looked up in the step's own /etc/passwd and /etc/group.
-  base::UniqueFd root = TRY(base::sys::open(step.rootfs(), O_PATH | O_DIRECTORY));
-  if (auto passwd =
-          base::read_regular_beneath(root.get(), "etc/passwd", kMaxAccountsFile, "/etc/passwd"))
-    sp.passwd = *passwd;
-  else
-    sp.passwd_error = passwd.error().message();
-  if (auto group =
-          base::read_regular_beneath(root.get(), "etc/group", kMaxAccountsFile, "/etc/group"))
-    sp.group = *group;
-  else
-    sp.group_error = group.error().message();
+  // User names are looked up in the stage's own /etc/passwd and /etc/group.
+  read_accounts(req.layers, sp);
   nlohmann::json spec = TRY(make_spec(o, image_config, step.id(), sp));
   // The working directory is made when missing, as docker does for RUN.
   spec["process"]["cwd"] = o.workdir;

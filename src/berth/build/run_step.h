@@ -19,12 +19,13 @@
 namespace berth::build {
 
 struct RunRequest {
-  std::vector<std::string> args;  // the program and its arguments
-  std::vector<std::string> env;   // NAME=VALUE: the stage's Env, then the ARGs
-  std::string user;               // "" is root
-  std::string workdir;            // absolute; "" is "/"
-  std::string network = "none";   // none | host
-  std::string shown;              // the instruction, for messages
+  std::vector<std::string> args;    // the program and its arguments
+  std::vector<std::string> env;     // NAME=VALUE: the stage's Env, then the ARGs
+  std::string user;                 // "" is root
+  std::vector<std::string> layers;  // the stage's, lowest first: where user names are found
+  std::string workdir;              // absolute; "" is "/"
+  std::string network = "none";     // none | host
+  std::string shown;                // the instruction, for messages
 };
 
 // The command's exit status (0 on success); an error when it could not run.

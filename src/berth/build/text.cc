@@ -46,7 +46,6 @@ std::string clean_path(std::string_view path) {
   return out.empty() ? "." : out;
 }
 
-
 std::string shown(std::string_view text) {
   constexpr size_t kMax = 60;
   std::string out = "'";

@@ -1,12 +1,16 @@
 #include "berth/container/container_spec.h"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/text_file.h"
+#include "base/unique_fd.h"
 #include "berth/container/default_seccomp.h"
 #include "oci/default_spec.h"
 
@@ -52,8 +56,11 @@ std::vector<std::string> entry_named(const std::string& file, const std::string&
   return {};
 }
 
+}  // namespace
+
 // USER[:GROUP], each a number or a name from the image's passwd/group files.
-base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& files) {
+base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& files,
+                                     std::string_view flag) {
   auto colon = user.find(':');
   std::string u = user.substr(0, colon);
   std::string g = colon == std::string::npos ? "" : user.substr(colon + 1);
@@ -63,11 +70,11 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
     uid = std::stoull(u);
   } else {
     if (!files.passwd_error.empty())
-      return base::fail_msg(fmt::format("--user '{}': {}", user, files.passwd_error));
+      return base::fail_msg(fmt::format("{} '{}': {}", flag, user, files.passwd_error));
     auto pw = entry_named(files.passwd, u);
     if (pw.empty() || !numeric(pw[2]) || !numeric(pw[3]))
       return base::fail_msg(
-          fmt::format("--user '{}': no user '{}' in the image's /etc/passwd", user, u));
+          fmt::format("{} '{}': no user '{}' in the image's /etc/passwd", flag, user, u));
     uid = std::stoull(pw[2]);
     gid = std::stoull(pw[3]);
     user_name = u;
@@ -77,16 +84,16 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
       gid = std::stoull(g);
     } else {
       if (!files.group_error.empty())
-        return base::fail_msg(fmt::format("--user '{}': {}", user, files.group_error));
+        return base::fail_msg(fmt::format("{} '{}': {}", flag, user, files.group_error));
       auto gr = entry_named(files.group, g);
       if (gr.empty() || !numeric(gr[2]))
         return base::fail_msg(
-            fmt::format("--user '{}': no group '{}' in the image's /etc/group", user, g));
+            fmt::format("{} '{}': no group '{}' in the image's /etc/group", flag, user, g));
       gid = std::stoull(gr[2]);
     }
   }
   if (uid > UINT32_MAX || gid > UINT32_MAX)
-    return base::fail_msg(fmt::format("--user '{}': ids must fit in 32 bits", user));
+    return base::fail_msg(fmt::format("{} '{}': ids must fit in 32 bits", flag, user));
   nlohmann::json out = {{"uid", uid}, {"gid", gid}};
   // Supplementary groups: those of the group file that list the user by name.
   if (!user_name.empty()) {
@@ -109,6 +116,8 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
   return out;
 }
 
+namespace {
+
 // runc's default spec made as strict as a container engine's: /proc
 // nosuid, noexec, nodev (Docker's), /dev noexec as well, and the powercap
 // counters (an energy side channel, masked by Docker) hidden.
@@ -121,6 +130,45 @@ void harden_defaults(nlohmann::json& spec) {
 }
 
 }  // namespace
+
+namespace {
+
+// An image's /etc/passwd and /etc/group are small; a bigger one is refused.
+constexpr size_t kMaxImageUserFile = size_t{1} << 20;
+
+// The image's file at `path` ("etc/passwd"), from the topmost layer that has
+// it, read beneath that layer's directory: no symlink in the image reaches
+// a host file, and a device or FIFO is refused. "" when no layer has it or
+// a layer deleted it (an overlay whiteout).
+base::Result<std::string> image_file(const std::vector<std::string>& layers,
+                                     const std::string& path) {
+  std::string what = "the image's /" + path;
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    base::UniqueFd layer = TRY(base::sys::open(*it, O_PATH | O_DIRECTORY));
+    auto text = base::read_regular_beneath(layer.get(), path, kMaxImageUserFile, what);
+    if (text) return text;
+    // A whiteout (a 0:0 device) means a layer above the rest deleted it.
+    auto entry = base::sys::openat2(layer.get(), path, O_PATH | O_NOFOLLOW, 0,
+                                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, what);
+    auto st = entry ? base::sys::fstat(entry->get(), what) : base::fail(entry.error());
+    if (st && S_ISCHR(st->st_mode) && st->st_rdev == 0) return std::string();
+    if (text.error().code() != ENOENT) return text;
+  }
+  return std::string();
+}
+
+}  // namespace
+
+void read_accounts(const std::vector<std::string>& layers, SpecPaths& paths) {
+  if (auto passwd = image_file(layers, "etc/passwd"))
+    paths.passwd = *passwd;
+  else
+    paths.passwd_error = passwd.error().message();
+  if (auto group = image_file(layers, "etc/group"))
+    paths.group = *group;
+  else
+    paths.group_error = group.error().message();
+}
 
 base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json& image_config,
                                        const std::string& id, const SpecPaths& paths) {

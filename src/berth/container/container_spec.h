@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,18 @@ struct SpecPaths {
   // then fails with this; numeric ids need neither file.
   std::string passwd_error, group_error;
 };
+
+// The image's /etc/passwd and /etc/group into `paths`, read through its
+// layers (lowest first) from the topmost that has each, beneath that
+// layer's directory (no symlink reaches a host file; a device, a FIFO or a
+// file over 1 MiB is refused, and why goes to the *_error member).
+void read_accounts(const std::vector<std::string>& layers, SpecPaths& paths);
+
+// USER[:GROUP], each a number or a name from `files`' passwd and group:
+// {"uid", "gid", "additionalGids"} as an OCI process user. Errors name
+// `flag` ("--user", "--chown") and the value.
+base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& files,
+                                     std::string_view flag = "--user");
 
 base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json& image_config,
                                        const std::string& id, const SpecPaths& paths);

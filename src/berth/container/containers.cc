@@ -158,30 +158,6 @@ base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
       fmt::format("--restart '{}': expected no, always, on-failure or on-failure:N", text));
 }
 
-// An image's /etc/passwd and /etc/group are small; a bigger one is refused.
-constexpr size_t kMaxImageUserFile = size_t{1} << 20;
-
-// The image's file at `path` ("etc/passwd"), from the topmost layer that has
-// it, read beneath that layer's directory: no symlink in the image reaches
-// a host file, and a device or FIFO is refused. "" when no layer has it or
-// a layer deleted it (an overlay whiteout).
-base::Result<std::string> image_file(const std::vector<std::string>& layers,
-                                     const std::string& path) {
-  std::string what = "the image's /" + path;
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-    base::UniqueFd layer = TRY(base::sys::open(*it, O_PATH | O_DIRECTORY));
-    auto text = base::read_regular_beneath(layer.get(), path, kMaxImageUserFile, what);
-    if (text) return text;
-    // A whiteout (a 0:0 device) means a layer above the rest deleted it.
-    auto entry = base::sys::openat2(layer.get(), path, O_PATH | O_NOFOLLOW, 0,
-                                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, what);
-    auto st = entry ? base::sys::fstat(entry->get(), what) : base::fail(entry.error());
-    if (st && S_ISCHR(st->st_mode) && st->st_rdev == 0) return std::string();
-    if (text.error().code() != ENOENT) return text;
-  }
-  return std::string();
-}
-
 // Writes the container's files and bundle (nothing is mounted yet).
 base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   ContainerRecord& rec = h.record();
@@ -206,14 +182,7 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   auto layers = TRY(images.layer_dirs(manifest));
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
   if (rec.network["mode"] == "bridge") paths.netns = netns_path({p.root, p.run_root}, id);
-  if (auto passwd = image_file(layers, "etc/passwd"))
-    paths.passwd = *passwd;
-  else
-    paths.passwd_error = passwd.error().message();
-  if (auto group = image_file(layers, "etc/group"))
-    paths.group = *group;
-  else
-    paths.group_error = group.error().message();
+  read_accounts(layers, paths);
   auto spec = TRY(make_spec(o, image_config, id, paths));
   TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump(2)));
   std::string lower;
