@@ -16,6 +16,11 @@ namespace base {
 // zombie is left, which is gone for every purpose here).
 uint64_t process_start_time(pid_t pid);
 
+// The scheduler state of `pid` (field 3 of /proc/<pid>/stat: 'R' running or
+// runnable, 'S' sleeping, 'D' in uninterruptible wait, 'Z' a zombie, ...), or
+// 0 when there is no such process.
+char process_state(pid_t pid);
+
 struct ProcessIdentity {
   pid_t pid = 0;
   uint64_t start_time = 0;
