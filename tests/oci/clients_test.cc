@@ -12,52 +12,16 @@
 #include <gtest/gtest.h>
 
 #include "tests/oci/oci_harness.h"
+#include "tests/oci/podman_harness.h"
 
 namespace {
 namespace fs = std::filesystem;
 using ocitest::Bundle;
+using ocitest::Podman;
 
 bool have(const char* tool) {
   return e2e::exists(tool);
 }
-
-class Podman {
- public:
-  Podman() { e2e::write_file(dir_ / "containers.conf", "[engine]\nevents_logger = \"file\"\n"); }
-  ~Podman() {
-    run({"rm", "--all", "--force", "--time", "0"});
-    run({"rmi", "--all", "--force"});
-    ocitest::unmount_below(dir_.path());
-    std::error_code ec;
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      fs::remove(h.path() / "libpod_parent" / "conmon",
-                 ec);  // rmdir: only if no podman still uses it
-      fs::remove(h.path() / "libpod_parent", ec);
-    }
-  }
-  e2e::ProcResult run(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/podman",
-                                     "--root",
-                                     dir_ / "storage",
-                                     "--runroot",
-                                     dir_ / "run",
-                                     "--tmpdir",
-                                     dir_ / "tmp",
-                                     "--runtime",
-                                     ocitest::berth_oci_bin(),
-                                     "--cgroup-manager",
-                                     "cgroupfs",
-                                     "--events-backend",
-                                     "file"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return e2e::Process(argv, {"CONTAINERS_CONF=" + dir_ / "containers.conf"})
-        .wait(std::chrono::seconds(120));
-  }
-  const e2e::TempDir& dir() const { return dir_; }
-
- private:
-  e2e::TempDir dir_;
-};
 
 const std::vector<std::string> kLimits = {"--network",        "none",     "--ulimit",
                                           "nofile=1024:1024", "--ulimit", "nproc=1000:1000"};
