@@ -1,5 +1,6 @@
 // `berth build` on the real binary, with busybox (localhost/box) as the
-// base: a two-stage build whose result runs, the cache hit at every step
+// base: a two-stage build whose result runs, a C program compiled in a stage
+// whose compiler image needed no network, the cache hit at every step
 // and missed from a changed step on, .dockerignore, ARG/ENV expansion, USER
 // and WORKDIR in RUN and in the result, a failing RUN that leaves nothing,
 // and hostile input, each a one-line error naming it.
@@ -143,6 +144,47 @@ TEST_F(BerthBuild, ARebuildHitsTheCacheAndAChangeMissesFromItsStepOn) {
   auto fresh = build({"--no-cache", "-t", "localhost/cached", ctx()});
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
   EXPECT_EQ(count(fresh.err, " CACHED"), 0u) << fresh.err;
+}
+
+// A compiler image made here with no network (this host's gcc, binutils and
+// libc packages, by fixtures/make_compiler_root.sh, then `berth import`)
+// compiles a C program in one stage; the final stage is busybox with only
+// the program added.
+TEST_F(BerthBuild, ACompilerStageBuildsACProgramForABusyboxStage) {
+  std::string root = t / "cc-root";
+  auto made = e2e::Process({"/bin/sh", BERTH_TEST_FIXTURES "/make_compiler_root.sh", root})
+                  .wait(std::chrono::seconds(300));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto tar = e2e::Process({"/bin/tar", "-C", root, "-cf", t / "cc-root.tar", "."})
+                 .wait(std::chrono::seconds(300));
+  ASSERT_EQ(tar.exit_code, 0) << tar.err;
+  auto imported = e.berth({"import", t / "cc-root.tar", "localhost/cc"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+
+  write("hello.c",
+        "#include <stdio.h>\n"
+        "int main(int argc, char** argv) {\n"
+        "  printf(\"%s, %s\\n\", GREETING, argc > 1 ? argv[1] : \"nobody\");\n"
+        "  return 0;\n"
+        "}\n");
+  write("Dockerfile", R"(FROM localhost/cc AS compile
+WORKDIR /src
+COPY hello.c .
+ARG GREETING=hello
+RUN gcc -static -O2 -DGREETING="\"$GREETING\"" -o hello hello.c && ./hello compiler
+
+FROM localhost/box
+COPY --from=compile /src/hello /usr/local/bin/hello
+CMD ["/usr/local/bin/hello", "world"]
+)");
+  auto r = build({"-t", "localhost/hello-c", "--build-arg", "GREETING=hi", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The RUN's own output, in the build's progress.
+  EXPECT_NE(r.err.find("hi, compiler"), std::string::npos) << r.err;
+  EXPECT_EQ(run("localhost/hello-c", {}), "hi, world\n");
+  EXPECT_EQ(run("localhost/hello-c", {"sh", "-c", "test -e /usr/bin/gcc && echo gcc || echo none"}),
+            "none\n");
+  expect_no_build_leftovers();
 }
 
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
