@@ -22,6 +22,7 @@
 #include "berth/image/layer_decompressor.h"
 #include "berth/image/layer_writer.h"
 #include "berth/image/libarchive_calls.h"
+#include "berth/image/tar_unpack.h"
 
 namespace berth {
 namespace {
@@ -50,101 +51,10 @@ struct Decompressor {
   }
 };
 
-// Rejects absolute names and ".." components; returns the cleaned relative path.
-base::Result<std::string> clean_entry_path(const char* name) {
-  std::string p = name ? name : "";
-  while (p.rfind("./", 0) == 0) p = p.substr(2);
-  if (p.empty() || p == ".") return std::string();
-  if (p.front() == '/') return base::fail_msg(fmt::format("entry '{}' has an absolute path", p));
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    if (p.compare(start, end - start, "..") == 0)
-      return base::fail_msg(fmt::format("entry '{}' climbs out of the layer", p));
-    start = end + 1;
-  }
-  while (!p.empty() && p.back() == '/') p.pop_back();
-  return p;
-}
-
-// Copies the data of the current entry into `fd` (sparse entries keep their holes).
-base::Status copy_data(archive* tar, int fd, const std::string& rel) {
-  const void* buf;
-  size_t size;
-  la_int64_t offset;
-  int rc;
-  while ((rc = la().archive_read_data_block(tar, &buf, &size, &offset)) == ARCHIVE_OK)
-    TRY_STATUS(base::sys::pwrite_all(fd, buf, size, offset, rel));
-  if (rc != ARCHIVE_EOF) return base::fail_msg(la().archive_error_string(tar));
-  return {};
-}
-
-// Writes one entry through the layer writer.
-base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel, LayerWriter& out) {
-  auto slash = rel.rfind('/');
-  if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0)
-    return out.whiteout(rel);
-  EntryMeta m;
-  m.mode = la().archive_entry_perm(e);
-  m.uid = static_cast<uid_t>(la().archive_entry_uid(e));
-  m.gid = static_cast<gid_t>(la().archive_entry_gid(e));
-  m.mtime_sec = la().archive_entry_mtime(e);
-  m.mtime_nsec = la().archive_entry_mtime_nsec(e);
-  if (const char* link = la().archive_entry_hardlink(e))
-    return out.hardlink(rel, TRY(clean_entry_path(link)));
-  switch (la().archive_entry_filetype(e)) {
-    case AE_IFDIR:
-      return out.directory(rel, m);
-    case AE_IFLNK: {
-      const char* target = la().archive_entry_symlink(e);
-      return out.symlink(rel, target ? target : "", m);
-    }
-    case AE_IFCHR:
-    case AE_IFBLK:
-    case AE_IFIFO:
-      return out.special(rel, la().archive_entry_filetype(e), la().archive_entry_rdev(e), m);
-    case AE_IFREG: {
-      base::UniqueFd fd = TRY(out.file(rel, m));
-      TRY_STATUS(copy_data(tar, fd.get(), rel));
-      // Extended attributes (file capabilities, for one) travel with the file.
-      LayerWriter::Xattrs xattrs;
-      la().archive_entry_xattr_reset(e);
-      const char* name;
-      const void* value;
-      size_t size;
-      while (la().archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-        xattrs.emplace_back(name, std::string(static_cast<const char*>(value), size));
-      return out.finish_file(std::move(fd), m, static_cast<uint64_t>(la().archive_entry_size(e)),
-                             xattrs);
-    }
-    default:
-      return {};  // sockets and unknown kinds: nothing an image needs
-  }
-}
-
 // Unpacks the tar read from `fd` into `dir`.
 base::Status untar(int fd, const std::string& dir, const std::string& blob_path) {
-  archive_entry* e = nullptr;
-  ArchiveReader tar(la().archive_read_new());
-  la().archive_read_support_format_tar(tar.get());
-  la().archive_read_support_format_gnutar(tar.get());
-  if (la().archive_read_open_fd(tar.get(), fd, 1 << 20) != ARCHIVE_OK)
-    return base::fail_msg(
-        fmt::format("layer {}: {}", blob_path, la().archive_error_string(tar.get())));
   LayerWriter out = TRY(LayerWriter::open(dir));
-  for (;;) {
-    int rc = la().archive_read_next_header(tar.get(), &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN)
-      return base::fail_msg(
-          fmt::format("layer {}: {}", blob_path, la().archive_error_string(tar.get())));
-    std::string rel = TRY(clean_entry_path(la().archive_entry_pathname(e)));
-    if (rel.empty()) continue;
-    if (auto s = write_entry(tar.get(), e, rel, out); !s)
-      return base::fail(std::move(s).error().context(fmt::format("layer entry '{}'", rel)));
-  }
-  return out.finish();
+  return unpack_tar(fd, out, {}, "layer " + blob_path);
 }
 
 base::Status extract_into(int fd, const std::string& blob_path, const std::string& dir,
