@@ -1,6 +1,7 @@
 // `berth build` on the real binary, with busybox (localhost/box) as the
 // base: a two-stage build whose result runs, a C program compiled in a stage
-// whose compiler image needed no network, the cache hit at every step
+// whose compiler image needed no network, ADD of local archives (and hostile
+// ones), the cache hit at every step
 // and missed from a changed step on, .dockerignore, ARG/ENV expansion, USER
 // and WORKDIR in RUN and in the result, a failing RUN that leaves nothing,
 // and hostile input, each a one-line error naming it.
@@ -184,6 +185,69 @@ CMD ["/usr/local/bin/hello", "world"]
   EXPECT_EQ(run("localhost/hello-c", {}), "hi, world\n");
   EXPECT_EQ(run("localhost/hello-c", {"sh", "-c", "test -e /usr/bin/gcc && echo gcc || echo none"}),
             "none\n");
+  expect_no_build_leftovers();
+}
+
+// ADD unpacks a local tar archive, plain or compressed, into a directory;
+// a compressed file that is no tar, and an empty file, are copied as they
+// are. A hostile archive is a one-line error naming the entry, and writes
+// nothing outside the destination.
+TEST_F(BerthBuild, AddUnpacksLocalArchivesAndRefusesHostileEntries) {
+  write("tree/sub/a.txt", "hello\n");
+  ASSERT_EQ(::symlink("sub/a.txt", (ctx() + "/tree/link").c_str()), 0);
+  write("empty.tar", "");
+  auto sh = [&](const std::string& command) {
+    auto r = e2e::Process({"/bin/sh", "-c", fmt::format("cd '{}' && {}", ctx(), command)}).wait();
+    ASSERT_EQ(r.exit_code, 0) << command << ": " << r.err;
+  };
+  sh("tar -czf t.tgz tree && tar -cJf t.txz tree && tar -cf t.tar tree && "
+     "echo plain | gzip > notar.gz");
+  write(
+      "Dockerfile",
+      "FROM localhost/box\nADD t.tgz /gz\nADD t.txz /xz/\nADD t.tar notar.gz empty.tar /multi/\n");
+  auto r = build({"-t", "localhost/added", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run("localhost/added", {"sh", "-c",
+                                    "cat /gz/tree/sub/a.txt /xz/tree/link /multi/tree/sub/a.txt && "
+                                    "gzip -dc /multi/notar.gz && wc -c < /multi/empty.tar"}),
+            "hello\nhello\nhello\nplain\n0\n");
+
+  // Hostile archives, made with Python's tarfile (names GNU tar would not write).
+  auto hostile = [&](const std::string& name, const std::string& entries) {
+    sh(fmt::format(
+        "python3 -c 'import tarfile, io\n"
+        "with tarfile.open(\"{}\", \"w\") as t:\n"
+        "  for name, kind, arg in [{}]:\n"
+        "    i = tarfile.TarInfo(name)\n"
+        "    if kind == \"file\": i.size = len(arg); t.addfile(i, io.BytesIO(arg.encode()))\n"
+        "    else: i.type = kind == \"sym\" and tarfile.SYMTYPE or tarfile.LNKTYPE; "
+        "i.linkname = arg; t.addfile(i)'",
+        name, entries));
+  };
+  hostile("dotdot.tar", R"(("../evil", "file", "x"))");
+  hostile("abs.tar", R"(("/etc/evil", "file", "x"))");
+  hostile("wh.tar", R"(("d/.wh.passwd", "file", ""))");
+  hostile("hard.tar", R"(("h", "hard", "../../etc/passwd"))");
+  hostile("through.tar", R"(("esc", "sym", "/etc"), ("esc/passwd", "file", "owned\n"))");
+  for (auto [archive, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"dotdot.tar", "dotdot.tar: entry '../evil' climbs out of the archive"},
+           {"abs.tar", "abs.tar: entry '/etc/evil' has an absolute path"},
+           {"wh.tar", "entry 'd/.wh.passwd': a name starting with .wh. would read as a whiteout"},
+           {"hard.tar", "entry '../../etc/passwd' climbs out of the archive"}}) {
+    write("Dockerfile", fmt::format("FROM localhost/box\nADD {} /dest/\n", archive));
+    auto bad = build({"-t", "localhost/hostile", ctx()});
+    EXPECT_NE(bad.exit_code, 0) << archive;
+    EXPECT_EQ(count(bad.err, "berth: "), 1u) << bad.err;
+    EXPECT_NE(bad.err.find(expected), std::string::npos) << bad.err;
+  }
+  // A symlink entry is replaced by the directory a later entry needs: the
+  // file lands in the destination, not in the image's /etc.
+  write("Dockerfile", "FROM localhost/box\nADD through.tar /dest/\n");
+  auto through = build({"-t", "localhost/through", ctx()});
+  ASSERT_EQ(through.exit_code, 0) << through.err;
+  EXPECT_EQ(run("localhost/through",
+                {"sh", "-c", "cat /dest/esc/passwd; test -e /etc/passwd && echo etc || echo none"}),
+            "owned\nnone\n");
   expect_no_build_leftovers();
 }
 

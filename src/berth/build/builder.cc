@@ -17,6 +17,7 @@
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "base/timestamp.h"
+#include "berth/build/add_archives.h"
 #include "berth/build/build_cache.h"
 #include "berth/build/copy_files.h"
 #include "berth/build/dockerfile.h"
@@ -706,11 +707,8 @@ class Builder {
     }
     std::vector<ResolvedSource> sources = TRY(resolve_sources(source, req));
     std::string inputs = TRY(digest_sources(source, sources));
-    if (ins.keyword == "ADD")
-      for (const auto& src : sources)
-        if (!src.directory && looks_like_archive(source, src.path))
-          return base::fail_msg(
-              fmt::format("{}: unpacking archives is not supported by berth build yet", src.path));
+    std::vector<ResolvedSource> archives;
+    if (ins.keyword == "ADD") archives = TRY(take_archives(source, sources));
     std::string shown = fmt::format("{} {} {}", ins.keyword, text_of(req.sources), req.dest);
     std::string key_text = fmt::format("{}\nfrom {}\nchown {}\nchmod {}\ninputs {}", shown,
                                        from_text, chown_text, chmod_text, inputs);
@@ -718,24 +716,9 @@ class Builder {
         fmt::format("{} {} {} # buildkit", ins.keyword, fmt::join(req.sources, " "), words.back());
     return layer_step(st, key_text, created_by, [&](StepRoot& root) -> base::Status {
       base::UniqueFd dest = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
-      return copy_sources(source, sources, req, dest.get());
+      if (!sources.empty()) TRY_STATUS(copy_sources(source, sources, req, dest.get()));
+      return unpack_archives(source, archives, req.dest, dest.get());
     });
-  }
-
-  // gzip, bzip2, xz, zstd or a tar header: ADD would unpack it.
-  static bool looks_like_archive(const SourceRoot& from, const std::string& path) {
-    auto fd = sys::openat2(from.fd, path, O_RDONLY, 0,
-                           from.context ? RESOLVE_BENEATH : RESOLVE_IN_ROOT, path);
-    if (!fd) return false;
-    unsigned char head[512] = {};
-    auto n = sys::read(fd->get(), head, sizeof head, path);
-    if (!n || *n < 4) return false;
-    bool gzip = head[0] == 0x1f && head[1] == 0x8b;
-    bool bzip2 = head[0] == 'B' && head[1] == 'Z' && head[2] == 'h';
-    bool xz = head[0] == 0xfd && head[1] == '7' && head[2] == 'z' && head[3] == 'X';
-    bool zstd = head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd;
-    bool tar = *n >= 262 && std::string_view(reinterpret_cast<char*>(head) + 257, 5) == "ustar";
-    return gzip || bzip2 || xz || zstd || tar;
   }
 
   const Paths& paths_;

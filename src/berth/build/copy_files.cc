@@ -219,17 +219,15 @@ base::Result<ResolvedSource> resolve_one(const SourceRoot& from, const std::stri
   return out;
 }
 
-// A source file, opened to be read: O_NONBLOCK, so what became a FIFO
-// cannot hang the build, and checked to be a regular file still.
-base::Result<base::UniqueFd> open_file(const SourceRoot& from, const std::string& rel) {
+}  // namespace
+
+base::Result<base::UniqueFd> open_source_file(const SourceRoot& from, const std::string& rel) {
   base::UniqueFd fd = TRY(open_source(from, rel, O_RDONLY | O_NONBLOCK, rel));
   struct stat st = TRY(sys::fstat(fd.get(), rel));
   if (!S_ISREG(st.st_mode))
     return base::fail_msg(fmt::format("{}: not a regular file any more", rel));
   return fd;
 }
-
-}  // namespace
 
 base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from,
                                                           const CopyRequest& req) {
@@ -272,7 +270,7 @@ base::Result<std::string> digest_sources(const SourceRoot& from,
       base::UniqueFd dir = TRY(open_source(from, s.path, O_RDONLY | O_DIRECTORY, s.path));
       TRY_STATUS(hash_tree(from, dir.get(), s.path, h));
     } else {
-      base::UniqueFd in = TRY(open_file(from, s.path));
+      base::UniqueFd in = TRY(open_source_file(from, s.path));
       struct stat st = TRY(sys::fstat(in.get(), s.path));
       std::string meta = fmt::format("{:o} {}\n", st.st_mode, st.st_size);
       h.update(meta.data(), meta.size());
@@ -325,7 +323,7 @@ base::Status copy_sources(const SourceRoot& from, const std::vector<ResolvedSour
       return base::fail_msg(fmt::format("to {}: not a file name", req.dest));
     base::UniqueFd dir = TRY(make_parents(dest_root, "/" + parent, req));
     base::UniqueFd dir_rw = TRY(sys::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY, 0, parent));
-    base::UniqueFd in = TRY(open_file(from, s.path));
+    base::UniqueFd in = TRY(open_source_file(from, s.path));
     TRY_STATUS(copier.file(in.get(), "/" + target, dir_rw.get(), name));
   }
   return {};

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 #include "berth/build/dockerignore.h"
 
 namespace berth::build {
@@ -59,6 +60,10 @@ struct ResolvedSource {
 
 base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from,
                                                           const CopyRequest& req);
+// A resolved source file, opened to be read with the confinement above
+// (O_NONBLOCK, so what became a FIFO cannot hang the build); an error unless
+// it is still a regular file.
+base::Result<base::UniqueFd> open_source_file(const SourceRoot& from, const std::string& rel);
 // SHA-256 over every resolved input (relative path, type, mode, size,
 // bytes, symlink target): the cache's view of the inputs.
 base::Result<std::string> digest_sources(const SourceRoot& from,

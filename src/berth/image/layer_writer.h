@@ -33,6 +33,11 @@ struct EntryMeta {
 class LayerWriter {
  public:
   static base::Result<LayerWriter> open(const std::string& root);
+  // Writes beneath the directory `root` (an fd of it, O_PATH is enough);
+  // `shown` names it in messages.
+  static LayerWriter at(base::UniqueFd root, std::string shown) {
+    return LayerWriter(std::move(root), std::move(shown));
+  }
 
   base::Status directory(const std::string& rel, const EntryMeta& m);
   // A regular file to be filled through the returned fd, then finish_file().

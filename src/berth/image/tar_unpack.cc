@@ -35,10 +35,6 @@ const char* unit_of(const TarUnpackOptions& o) {
   return o.whiteouts ? "layer" : "archive";
 }
 
-std::string under(const std::string& prefix, const std::string& rel) {
-  return prefix.empty() ? rel : fmt::format("{}/{}", prefix, rel);
-}
-
 // Copies the data of the current entry into `fd` (sparse entries keep their holes).
 base::Status copy_data(archive* tar, int fd, const std::string& rel) {
   const void* buf;
@@ -56,10 +52,10 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
                          const TarUnpackOptions& o, LayerWriter& out) {
   auto slash = rel.rfind('/');
   if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0) {
-    if (o.whiteouts) return out.whiteout(under(o.prefix, rel));
+    if (o.whiteouts) return out.whiteout(rel);
     return base::fail_msg("a name starting with .wh. would read as a whiteout in a layer");
   }
-  std::string path = under(o.prefix, rel);
+  const std::string& path = rel;
   EntryMeta m;
   m.mode = la().archive_entry_perm(e);
   m.uid = static_cast<uid_t>(la().archive_entry_uid(e));
@@ -67,7 +63,7 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
   m.mtime_sec = la().archive_entry_mtime(e);
   m.mtime_nsec = la().archive_entry_mtime_nsec(e);
   if (const char* link = la().archive_entry_hardlink(e))
-    return out.hardlink(path, under(o.prefix, TRY(clean_entry_path(link, unit_of(o)))));
+    return out.hardlink(path, TRY(clean_entry_path(link, unit_of(o))));
   switch (la().archive_entry_filetype(e)) {
     case AE_IFDIR:
       return out.directory(path, m);

@@ -16,9 +16,6 @@
 namespace berth {
 
 struct TarUnpackOptions {
-  // Where below the writer's root every entry goes ("" for the root itself;
-  // relative, no "..").
-  std::string prefix;
   // An image layer: OCI whiteouts (".wh.NAME", ".wh..wh..opq") become
   // overlayfs ones. Otherwise a ".wh." name is an error: it would read as a
   // whiteout once the files are packed into a layer again.
