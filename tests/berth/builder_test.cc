@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <fmt/format.h>
@@ -249,6 +250,48 @@ TEST_F(BerthBuild, AddUnpacksLocalArchivesAndRefusesHostileEntries) {
                 {"sh", "-c", "cat /dest/esc/passwd; test -e /etc/passwd && echo etc || echo none"}),
             "owned\nnone\n");
   expect_no_build_leftovers();
+}
+
+// The inputs' digest cannot be forged: a file name or a symlink target
+// that spells out the bytes of other entries (names may hold newlines) is
+// still a different input, so the step misses (found by a hostile review).
+TEST_F(BerthBuild, NamesAndLinkTargetsCannotForgeACacheHit) {
+  // Each pair: `a` as built first, `b` with one entry whose name or target
+  // spells the bytes a's entries gave the old digest layout.
+  auto second_misses = [&](const std::string& case_name, const std::string& copy,
+                           const std::function<void(const std::string&, bool)>& fill) {
+    std::string a = t / (case_name + "-a"), b = t / (case_name + "-b");
+    for (const auto& [dir, second] : {std::pair{a, false}, std::pair{b, true}}) {
+      fs::create_directories(dir + "/d");
+      e2e::write_file(dir + "/Dockerfile", "FROM localhost/box\n" + copy + "\n");
+      fill(dir, second);
+    }
+    auto first = build({"-t", "localhost/forge-a", a});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    auto forged = build({"-t", "localhost/forge-b", b});
+    ASSERT_EQ(forged.exit_code, 0) << forged.err;
+    EXPECT_EQ(count(forged.err, " CACHED"), 0u) << case_name << ": " << forged.err;
+    EXPECT_EQ(run("localhost/forge-b", {"sh", "-c", "test -e /out/y && echo y || echo no-y"}),
+              "no-y\n")
+        << case_name;
+  };
+  second_misses("names", "COPY . /out/", [](const std::string& dir, bool forged) {
+    if (forged) {
+      e2e::write_file(dir + "/x\n100644 1\nXy", "Y");
+    } else {
+      e2e::write_file(dir + "/x", "X");
+      e2e::write_file(dir + "/y", "Y");
+    }
+    for (const auto& f : fs::directory_iterator(dir))
+      if (f.is_regular_file()) fs::permissions(f.path(), fs::perms(0644));
+  });
+  second_misses("links", "COPY d /out/", [](const std::string& dir, bool forged) {
+    ASSERT_EQ(::symlink(forged ? "Td/y\n100644 1\nY" : "T", (dir + "/d/l").c_str()), 0);
+    if (!forged) {
+      e2e::write_file(dir + "/d/y", "Y");
+      fs::permissions(dir + "/d/y", fs::perms(0644));
+    }
+  });
 }
 
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {

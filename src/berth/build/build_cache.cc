@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/dirs.h"
@@ -16,12 +17,17 @@ constexpr size_t kMaxEntryBytes = 64 << 10;
 
 BuildCache::BuildCache(const std::string& root) : dir_(root + "/build-cache") {}
 
-std::string BuildCache::key(const std::string& parent, const std::string& step) {
+std::string BuildCache::key(const std::string& parent, const std::vector<std::string>& step) {
   base::Sha256 h;
-  h.update(parent.data(), parent.size());
-  h.update("\n", 1);
-  h.update(step.data(), step.size());
+  std::string text = list_field({parent}) + list_field(step);
+  h.update(text.data(), text.size());
   return h.digest();
+}
+
+std::string BuildCache::list_field(const std::vector<std::string>& items) {
+  std::string out = fmt::format("{}[", items.size());
+  for (const auto& i : items) out += fmt::format("{}:{}", i.size(), i);
+  return out + "]";
 }
 
 std::optional<CacheEntry> BuildCache::find(ImageStore& store, const std::string& key) const {

@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "berth/image/image_store.h"
@@ -31,8 +32,12 @@ class BuildCache {
  public:
   explicit BuildCache(const std::string& root);  // berth's --root
 
-  // The key of a step after `parent`.
-  static std::string key(const std::string& parent, const std::string& step);
+  // The key of a step after `parent`, from the step's fields (the
+  // instruction and all that changes its result), each hashed after its
+  // length: no field, whatever bytes it holds, can pass for others.
+  static std::string key(const std::string& parent, const std::vector<std::string>& step);
+  // A list (argv, env) as one field: each element after its length.
+  static std::string list_field(const std::vector<std::string>& items);
   // The layer a step with `key` made, when the store still has it.
   std::optional<CacheEntry> find(ImageStore& store, const std::string& key) const;
   base::Status put(const std::string& key, const CacheEntry& entry);

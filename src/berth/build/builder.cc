@@ -470,7 +470,7 @@ class Builder {
   // A step that changes only the config: history, and the chain moves on.
   base::Status config_step(StageState& st, const std::string& shown) {
     st.image.record(shown, true);
-    st.image.chain = BuildCache::key(st.image.chain, shown);
+    st.image.chain = BuildCache::key(st.image.chain, {"config", shown});
     return {};
   }
 
@@ -507,11 +507,10 @@ class Builder {
 
   // A step that makes a layer: reused from the cache when its key is known.
   template <typename Work>
-  base::Status layer_step(StageState& st, const std::string& key_text,
+  base::Status layer_step(StageState& st, std::vector<std::string> key_fields,
                           const std::string& created_by, Work work) {
-    std::string key = BuildCache::key(
-        st.image.chain,
-        fmt::format("{}\ncompression {}", key_text, LayerCompressor::media_suffix(o_.compression)));
+    key_fields.emplace_back(LayerCompressor::media_suffix(o_.compression));
+    std::string key = BuildCache::key(st.image.chain, key_fields);
     auto started = Clock::now();
     if (!o_.no_cache) {
       if (auto hit = cache_.find(store_, key)) {
@@ -546,7 +545,7 @@ class Builder {
     path = clean_absolute(path);
     st.image.settings()["WorkingDir"] = path;
     std::string shown = "WORKDIR " + path;
-    return layer_step(st, shown, shown, [&](StepRoot& root) -> base::Status {
+    return layer_step(st, {"WORKDIR", path}, shown, [&](StepRoot& root) -> base::Status {
       base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       return make_directory(fd.get(), path);
     });
@@ -607,10 +606,13 @@ class Builder {
     std::string created_by =
         (st.args.empty() ? std::string() : fmt::format("|{}{} ", st.args.size(), arg_text)) +
         "RUN " + (ins.json ? text_of(req.args) : req.args.back()) + " # buildkit";
-    std::string key_text =
-        fmt::format("RUN {}\nenv {}\nuser {}\nworkdir {}\nnetwork {}", text_of(req.args),
-                    text_of(req.env), req.user, req.workdir, req.network);
-    return layer_step(st, key_text, created_by, [&](StepRoot& root) -> base::Status {
+    std::vector<std::string> key_fields = {"RUN",
+                                           BuildCache::list_field(req.args),
+                                           BuildCache::list_field(req.env),
+                                           req.user,
+                                           req.workdir,
+                                           req.network};
+    return layer_step(st, key_fields, created_by, [&](StepRoot& root) -> base::Status {
       base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       TRY_STATUS(make_directory(fd.get(), req.workdir));
       int status = TRY(run_in_step(paths_, root, req, o_.quiet ? -1 : STDERR_FILENO));
@@ -710,11 +712,13 @@ class Builder {
     std::vector<ResolvedSource> archives;
     if (ins.keyword == "ADD") archives = TRY(take_archives(source, sources));
     std::string shown = fmt::format("{} {} {}", ins.keyword, text_of(req.sources), req.dest);
-    std::string key_text = fmt::format("{}\nfrom {}\nchown {}\nchmod {}\ninputs {}", shown,
-                                       from_text, chown_text, chmod_text, inputs);
+    std::vector<std::string> key_fields = {ins.keyword, BuildCache::list_field(req.sources),
+                                           req.dest,    from_text,
+                                           chown_text,  chmod_text,
+                                           inputs};
     std::string created_by =
         fmt::format("{} {} {} # buildkit", ins.keyword, fmt::join(req.sources, " "), words.back());
-    return layer_step(st, key_text, created_by, [&](StepRoot& root) -> base::Status {
+    return layer_step(st, key_fields, created_by, [&](StepRoot& root) -> base::Status {
       base::UniqueFd dest = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       if (!sources.empty()) TRY_STATUS(copy_sources(source, sources, req, dest.get()));
       return unpack_archives(source, archives, req.dest, dest.get());

@@ -164,6 +164,32 @@ struct Copier {
   }
 };
 
+// One field of the inputs' digest, its length first: no name, symlink
+// target or content can pass for the fields that follow it.
+void add_field(base::Sha256& h, std::string_view value) {
+  unsigned char length[8];
+  for (size_t i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(value.size() >> (8 * i));
+  h.update(length, sizeof length);
+  h.update(value.data(), value.size());
+}
+
+// A regular file's size, then exactly that many bytes of it: a file that
+// grows or shrinks while it is read is an error, not a different digest.
+base::Status add_content(base::Sha256& h, int fd, uint64_t size, const std::string& shown) {
+  add_field(h, std::to_string(size));
+  std::vector<char> buf(1 << 16);
+  uint64_t seen = 0;
+  for (;;) {
+    size_t n = TRY(sys::read(fd, buf.data(), buf.size(), shown));
+    if (n == 0) break;
+    seen += n;
+    if (seen > size) break;
+    h.update(buf.data(), n);
+  }
+  if (seen != size) return base::fail_msg(fmt::format("{}: changed while it was read", shown));
+  return {};
+}
+
 base::Status hash_tree(const SourceRoot& from, int dir, const std::string& rel, base::Sha256& h) {
   for (const std::string& name : TRY(base::list_dir(dir, rel.empty() ? "." : rel))) {
     std::string child = join(rel, name);
@@ -171,24 +197,18 @@ base::Status hash_tree(const SourceRoot& from, int dir, const std::string& rel, 
     bool excluded = ignored(from, child);
     if (S_ISDIR(st.st_mode) && excluded && from.ignore->can_skip_dir(child)) continue;
     if (!S_ISDIR(st.st_mode) && excluded) continue;
-    std::string head =
-        fmt::format("{}\n{:o} {}\n", child, st.st_mode, S_ISREG(st.st_mode) ? st.st_size : 0);
-    h.update(head.data(), head.size());
+    add_field(h, child);
+    add_field(h, fmt::format("{:o}", st.st_mode));
     if (S_ISDIR(st.st_mode)) {
       base::UniqueFd sub =
           TRY(sys::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, child));
       TRY_STATUS(hash_tree(from, sub.get(), child, h));
+      add_field(h, "end of directory");
     } else if (S_ISREG(st.st_mode)) {
       base::UniqueFd in = TRY(sys::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, child));
-      std::vector<char> buf(1 << 16);
-      for (;;) {
-        size_t n = TRY(sys::read(in.get(), buf.data(), buf.size(), child));
-        if (n == 0) break;
-        h.update(buf.data(), n);
-      }
+      TRY_STATUS(add_content(h, in.get(), static_cast<uint64_t>(st.st_size), child));
     } else if (S_ISLNK(st.st_mode)) {
-      std::string target = TRY(sys::readlinkat(dir, name, child));
-      h.update(target.data(), target.size());
+      add_field(h, TRY(sys::readlinkat(dir, name, child)));
     }
   }
   return {};
@@ -263,23 +283,19 @@ base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from
 base::Result<std::string> digest_sources(const SourceRoot& from,
                                          const std::vector<ResolvedSource>& sources) {
   base::Sha256 h;
+  add_field(h, "berth build inputs v2");  // entries of another layout never match
   for (const auto& s : sources) {
-    std::string head = "source " + s.path + "\n";
-    h.update(head.data(), head.size());
+    add_field(h, s.directory ? "directory" : "file");
+    add_field(h, s.path);
     if (s.directory) {
       base::UniqueFd dir = TRY(open_source(from, s.path, O_RDONLY | O_DIRECTORY, s.path));
       TRY_STATUS(hash_tree(from, dir.get(), s.path, h));
+      add_field(h, "end of directory");
     } else {
       base::UniqueFd in = TRY(open_source_file(from, s.path));
       struct stat st = TRY(sys::fstat(in.get(), s.path));
-      std::string meta = fmt::format("{:o} {}\n", st.st_mode, st.st_size);
-      h.update(meta.data(), meta.size());
-      std::vector<char> buf(1 << 16);
-      for (;;) {
-        size_t n = TRY(sys::read(in.get(), buf.data(), buf.size(), s.path));
-        if (n == 0) break;
-        h.update(buf.data(), n);
-      }
+      add_field(h, fmt::format("{:o}", st.st_mode));
+      TRY_STATUS(add_content(h, in.get(), static_cast<uint64_t>(st.st_size), s.path));
     }
   }
   return h.digest();

@@ -65,7 +65,9 @@ base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from
 // it is still a regular file.
 base::Result<base::UniqueFd> open_source_file(const SourceRoot& from, const std::string& rel);
 // SHA-256 over every resolved input (relative path, type, mode, size,
-// bytes, symlink target): the cache's view of the inputs.
+// bytes, symlink target), each field prefixed with its length, so that no
+// name, target or content can pass for other entries: the cache's view of
+// the inputs. A file whose size changes while it is read is an error.
 base::Result<std::string> digest_sources(const SourceRoot& from,
                                          const std::vector<ResolvedSource>& sources);
 // mkdir -p of `path` (absolute) in the root `dest_root`; new directories
