@@ -294,6 +294,18 @@ TEST_F(BerthBuild, NamesAndLinkTargetsCannotForgeACacheHit) {
   });
 }
 
+// A symlink named as a source is read through, and the copy keeps the name
+// written in the Dockerfile, not its target's.
+TEST_F(BerthBuild, ASymlinkedSourceKeepsItsOwnName) {
+  write("target.txt", "through the link\n");
+  ASSERT_EQ(::symlink("target.txt", (ctx() + "/alias.txt").c_str()), 0);
+  write("Dockerfile", "FROM localhost/box\nCOPY alias.txt /out/\n");
+  auto r = build({"-t", "localhost/alias", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run("localhost/alias", {"sh", "-c", "ls /out && cat /out/alias.txt"}),
+            "alias.txt\nthrough the link\n");
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

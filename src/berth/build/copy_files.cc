@@ -222,7 +222,7 @@ base::Result<ResolvedSource> resolve_one(const SourceRoot& from, const std::stri
   struct stat st = TRY(sys::fstat(fd.get(), shown));
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
     return base::fail_msg(fmt::format("{}: not a regular file or directory", shown));
-  ResolvedSource out{rel, S_ISDIR(st.st_mode)};
+  ResolvedSource out{rel, S_ISDIR(st.st_mode), rel.substr(rel.rfind('/') + 1)};
   if (from.context && !from.real_root.empty()) {
     std::string real =
         TRY(sys::readlinkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", fd.get()), shown));
@@ -327,7 +327,7 @@ base::Status copy_sources(const SourceRoot& from, const std::vector<ResolvedSour
       continue;
     }
     std::string dest = req.dest;
-    std::string base_name = s.path.substr(s.path.rfind('/') + 1);
+    const std::string& base_name = s.name;
     auto existing = sys::openat2(dest_root, clean(dest).empty() ? "." : clean(dest),
                                  O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT, dest);
     if (dest_is_dir || existing) dest = fmt::format("{}/{}", clean(dest), base_name);

@@ -54,8 +54,9 @@ struct CopyRequest {
 
 // What the sources resolve to: each a path relative to the source root.
 struct ResolvedSource {
-  std::string path;
+  std::string path;  // what it resolves to (for the context: its real path in it)
   bool directory = false;
+  std::string name;  // its last component as written: a file copied into a directory keeps it
 };
 
 base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from,
