@@ -365,6 +365,11 @@ TEST_F(BerthBuild, HostileInputIsOneLineNamingIt) {
   one_line("FROM localhost/box\nCOPY missing.txt /\n", "missing.txt: not found");
   one_line("FROM localhost/box\nADD http://example.com/x /\n", "no network");
   one_line(std::string("FROM localhost/box\n# ") + std::string(1 << 20, 'x') + "\n", "larger than");
+  one_line("FROM localhost/box\nRUN --device=/dev/kvm ls\n", "RUN --device is not supported");
+  one_line("FROM localhost/box\nCOPY --chown=4294967295:4294967295 inside.txt /\n",
+           "ids must be below 4294967295");
+  one_line("FROM localhost/box\nHEALTHCHECK --interval=999999h999999h999999h CMD true\n",
+           "--interval=999999h999999h999999h: not a duration");
   expect_no_build_leftovers();
 }
 

@@ -60,7 +60,7 @@ base::Result<int64_t> duration_ns(const std::string& text, const std::string& fl
   static const std::map<std::string, int64_t> kUnits = {{"ns", 1},          {"us", 1000},
                                                         {"ms", 1000000},    {"s", 1000000000},
                                                         {"m", 60000000000}, {"h", 3600000000000}};
-  int64_t total = 0;
+  double total = 0;  // in nanoseconds; a double cannot overflow on the way
   size_t i = 0;
   auto bad = [&] {
     return base::fail_msg(
@@ -76,10 +76,11 @@ base::Result<int64_t> duration_ns(const std::string& text, const std::string& fl
     size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     auto unit = kUnits.find(text.substr(unit_start, i - unit_start));
-    if (unit == kUnits.end() || value > 1e6) return bad();
-    total += static_cast<int64_t>(value * static_cast<double>(unit->second));
+    if (unit == kUnits.end()) return bad();
+    total += value * static_cast<double>(unit->second);
+    if (total > 1e18) return bad();  // about 31 years: no health check waits longer
   }
-  return total;
+  return static_cast<int64_t>(total);
 }
 
 struct Stage {
@@ -552,9 +553,9 @@ class Builder {
   }
 
   base::Status run(StageState& st, const Instruction& ins) {
-    if (!ins.flag_values("mount").empty() || ins.flag("security"))
-      return base::fail_msg(fmt::format("RUN --{} is not supported by berth build yet",
-                                        ins.flag("security") ? "security" : "mount"));
+    for (const char* flag : {"mount", "security", "device"})
+      if (!ins.flag_values(flag).empty() || ins.flag(flag))
+        return base::fail_msg(fmt::format("RUN --{} is not supported by berth build yet", flag));
     std::string network = o_.network == "host" ? "host" : "none";
     if (const Flag* n = ins.flag("network")) {
       if (n->value != "none" && n->value != "host" && n->value != "default")

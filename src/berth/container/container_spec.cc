@@ -92,8 +92,9 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
       gid = std::stoull(gr[2]);
     }
   }
-  if (uid > UINT32_MAX || gid > UINT32_MAX)
-    return base::fail_msg(fmt::format("{} '{}': ids must fit in 32 bits", flag, user));
+  // 4294967295 is (uid_t)-1: "leave the owner as it is" to chown.
+  if (uid >= UINT32_MAX || gid >= UINT32_MAX)
+    return base::fail_msg(fmt::format("{} '{}': ids must be below 4294967295", flag, user));
   nlohmann::json out = {{"uid", uid}, {"gid", gid}};
   // Supplementary groups: those of the group file that list the user by name.
   if (!user_name.empty()) {
