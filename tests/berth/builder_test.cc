@@ -366,6 +366,15 @@ TEST_F(BerthBuild, HostileInputIsOneLineNamingIt) {
   one_line("FROM localhost/box\nADD http://example.com/x /\n", "no network");
   one_line(std::string("FROM localhost/box\n# ") + std::string(1 << 20, 'x') + "\n", "larger than");
   one_line("FROM localhost/box\nRUN --device=/dev/kvm ls\n", "RUN --device is not supported");
+  // Expansion that would grow without bound: doubling per line, and copies of
+  // a large value into many variables.
+  std::string doubling = "FROM localhost/box\nENV a=" + std::string(64, 'x') + "\n";
+  for (int i = 0; i < 30; ++i) doubling += "ENV a=$a$a\n";
+  one_line(doubling + "RUN true\n", "'$a$a': expands to more than 1 MiB");
+  std::string copies = "FROM localhost/box\nENV a=" + std::string(64, 'x') + "\n";
+  for (int i = 0; i < 13; ++i) copies += "ENV a=$a$a\n";
+  for (int i = 0; i < 100; ++i) copies += fmt::format("ENV b{}=$a\n", i);
+  one_line(copies, "the stage's ENV, ARG and LABEL values pass 4 MiB");
   one_line("FROM localhost/box\nCOPY --chown=4294967295:4294967295 inside.txt /\n",
            "ids must be below 4294967295");
   one_line("FROM localhost/box\nHEALTHCHECK --interval=999999h999999h999999h CMD true\n",

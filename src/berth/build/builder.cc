@@ -97,7 +97,19 @@ struct StageState {
   Variables args;  // the stage's ARGs that have a value
   std::vector<std::string> shell = {"/bin/sh", "-c"};
   bool cmd_set_here = false;
+  // Bytes of ENV, ARG and LABEL keys and values set so far (a value set
+  // again counts again). Bounded, since `ENV bN=$a` copies 1 MiB per line.
+  size_t variable_bytes = 0;
 };
+
+constexpr size_t kMaxVariableBytes = 4 << 20;
+
+base::Status count_variable(StageState& st, const std::string& key, const std::string& value) {
+  st.variable_bytes += key.size() + value.size();
+  if (st.variable_bytes > kMaxVariableBytes)
+    return base::fail_msg("the stage's ENV, ARG and LABEL values pass 4 MiB");
+  return {};
+}
 
 std::vector<std::string> env_list(StageImage& image) {
   std::vector<std::string> env;
@@ -376,6 +388,8 @@ class Builder {
         } else if (auto global = global_args_.find(kv.key); global != global_args_.end()) {
           st.args[kv.key] = global->second;  // a global ARG declared again
         }
+        if (auto set = st.args.find(kv.key); set != st.args.end())
+          TRY_STATUS(count_variable(st, kv.key, set->second));
       }
       return config_step(st, "ARG " + ins.raw);
     }
@@ -385,6 +399,7 @@ class Builder {
       for (const auto& kv : ins.pairs) {
         std::string key = TRY(expand_word(kv.key, before, file_.escape));
         std::string value = TRY(expand_word(kv.value, before, file_.escape));
+        TRY_STATUS(count_variable(st, key, value));
         set_env(st.image, key, value);
         shown += fmt::format(" {}={}", key, value);
       }
@@ -396,6 +411,7 @@ class Builder {
       for (const auto& kv : ins.pairs) {
         std::string key = TRY(expand_word(kv.key, vars, file_.escape));
         std::string value = TRY(expand_word(kv.value, vars, file_.escape));
+        TRY_STATUS(count_variable(st, key, value));
         cfg["Labels"][key] = value;
         shown += fmt::format(" {}={}", key, value);
       }

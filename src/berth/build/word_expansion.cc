@@ -8,6 +8,8 @@ namespace berth::build {
 namespace {
 
 constexpr int kMaxNesting = 32;
+// What one word may expand to: $a$a$a... would otherwise double per line.
+constexpr size_t kMaxExpandedBytes = 1 << 20;
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -75,12 +77,14 @@ class Expander {
       if (c == '$') {
         std::string value = TRY(dollar());
         result += value;
+        TRY_STATUS(within_limit(result.size()));
         words.add_string(value);
         continue;
       }
       if (c == '\'' || c == '"') {
         std::string quoted = TRY(c == '\'' ? single_quoted() : double_quoted());
         result += quoted;
+        TRY_STATUS(within_limit(result.size()));
         words.add_raw_string(quoted);
         continue;
       }
@@ -99,6 +103,11 @@ class Expander {
   }
 
  private:
+  static base::Status within_limit(size_t size) {
+    if (size > kMaxExpandedBytes) return base::fail_msg("expands to more than 1 MiB");
+    return {};
+  }
+
   base::Result<std::string> single_quoted() {
     size_t end = text_.find('\'', pos_ + 1);
     if (end == std::string_view::npos) return base::fail_msg("unterminated single quote");
@@ -119,6 +128,7 @@ class Expander {
       }
       if (c == '$') {
         s += TRY(dollar());
+        TRY_STATUS(within_limit(s.size()));
         continue;
       }
       ++pos_;

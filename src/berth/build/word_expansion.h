@@ -68,7 +68,8 @@ base::Result<std::vector<KeyValue>> split_assignments(std::string_view text, cha
 // ARG arguments: one or more `name` or `name=default`.
 base::Result<std::vector<KeyValue>> split_arg_declarations(std::string_view text, char escape);
 
-// One word: quotes removed, escapes applied, variables replaced.
+// One word: quotes removed, escapes applied, variables replaced. A word
+// that would expand to more than 1 MiB is an error (expand_words too).
 base::Result<std::string> expand_word(std::string_view word, const Variables& vars,
                                       char escape = '\\');
 
