@@ -306,6 +306,42 @@ TEST_F(BerthBuild, ASymlinkedSourceKeepsItsOwnName) {
             "alias.txt\nthrough the link\n");
 }
 
+// A base image is input too: a config setting of the wrong type (loaded from
+// an archive anyone could have written) is a one-line error naming it.
+TEST_F(BerthBuild, ABaseImageWithAMalformedConfigIsNamed) {
+  std::string saved = t / "box.tar", bad = t / "bad.tar";
+  ASSERT_EQ(e.berth({"save", "-o", saved, "localhost/box"}).exit_code, 0);
+  // The docker-archive half of the save, with "User": 5 in a new config blob.
+  auto edit = e2e::Process({"/usr/bin/python3", "-c", R"(import hashlib, io, json, sys, tarfile
+src = tarfile.open(sys.argv[1])
+files = {m.name: src.extractfile(m).read() for m in src.getmembers() if m.isfile()}
+manifest = json.loads(files["manifest.json"])
+config = json.loads(files[manifest[0]["Config"]])
+config["config"]["User"] = 5
+blob = json.dumps(config).encode()
+name = "blobs/sha256/" + hashlib.sha256(blob).hexdigest()
+files[name] = blob
+manifest[0]["Config"] = name
+manifest[0]["RepoTags"] = ["localhost/badconfig:latest"]
+files["manifest.json"] = json.dumps(manifest).encode()
+del files["index.json"], files["oci-layout"]
+with tarfile.open(sys.argv[2], "w") as out:
+    for n, data in files.items():
+        info = tarfile.TarInfo(n); info.size = len(data); out.addfile(info, io.BytesIO(data))
+)",
+                            saved, bad})
+                  .wait();
+  ASSERT_EQ(edit.exit_code, 0) << edit.err;
+  auto load = e.berth({"load", "-i", bad});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  write("Dockerfile", "FROM localhost/badconfig\nRUN true\n");
+  auto r = build({ctx()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(count(r.err, "berth: "), 1u) << r.err;
+  EXPECT_NE(r.err.find("config field User is not a string"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

@@ -1,5 +1,9 @@
 #include "berth/build/stage_image.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 namespace berth::build {
 
 nlohmann::json& StageImage::settings() {
@@ -40,11 +44,44 @@ StageImage scratch_image() {
   return s;
 }
 
+namespace {
+
+bool string_list(const nlohmann::json& v) {
+  return v.is_array() &&
+         std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
+}
+
+// The image's config settings a build reads, each of the type the image spec
+// gives it (or absent, or null): a base image from anywhere is input too.
+base::Status check_settings(const nlohmann::json& c, const std::string& image) {
+  if (!c.is_object())
+    return base::fail_msg(fmt::format("image {}: its config's \"config\" is not an object", image));
+  auto bad = [&](const char* field, const char* kind) {
+    return base::fail_msg(fmt::format("image {}: config field {} is not {}", image, field, kind));
+  };
+  for (const char* f : {"Env", "Cmd", "Entrypoint", "Shell", "OnBuild"})
+    if (c.contains(f) && !c[f].is_null() && !string_list(c[f])) return bad(f, "a list of strings");
+  for (const char* f : {"User", "WorkingDir", "StopSignal"})
+    if (c.contains(f) && !c[f].is_null() && !c[f].is_string()) return bad(f, "a string");
+  for (const char* f : {"Labels", "ExposedPorts", "Volumes", "Healthcheck"})
+    if (c.contains(f) && !c[f].is_null() && !c[f].is_object()) return bad(f, "an object");
+  if (c.contains("Labels") && c["Labels"].is_object())
+    for (const auto& [k, v] : c["Labels"].items())
+      if (!v.is_string()) return bad("Labels", "a map of strings");
+  return {};
+}
+
+}  // namespace
+
 base::Result<StageImage> stored_image(ImageStore& store, const std::string& name_or_id) {
   std::string manifest_digest = TRY(store.resolve(name_or_id));
   nlohmann::json manifest = TRY(store.manifest(manifest_digest));
   StageImage s;
   s.config = TRY(store.config(manifest_digest));
+  if (!s.config.is_object())
+    return base::fail_msg(fmt::format("image {}: its config is not an object", name_or_id));
+  if (s.config.contains("config") && !s.config["config"].is_null())
+    TRY_STATUS(check_settings(s.config["config"], name_or_id));
   if (!s.config.contains("rootfs") || !s.config["rootfs"].is_object())
     s.config["rootfs"] = {{"type", "layers"}, {"diff_ids", nlohmann::json::array()}};
   if (!s.config.contains("history") || !s.config["history"].is_array())

@@ -38,7 +38,10 @@ struct StageImage {
 
 // FROM scratch: no layers, linux/amd64, no settings.
 StageImage scratch_image();
-// FROM an image of the store (a name or an id prefix).
+// FROM an image of the store (a name or an id prefix). Its config settings
+// a build reads (Env, Cmd, Entrypoint, Shell, OnBuild, User, WorkingDir,
+// StopSignal, Labels, ExposedPorts, Volumes, Healthcheck) must have the
+// image spec's types, or it is an error naming the image and the field.
 base::Result<StageImage> stored_image(ImageStore& store, const std::string& name_or_id);
 // Stores the config (dated last_created) and an OCI manifest; returns the
 // manifest digest. The
