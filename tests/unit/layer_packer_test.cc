@@ -4,12 +4,15 @@
 // diff id and the same tree; packing the same files again gives the same
 // digest. Runs as root (devices, owners, trusted.* attributes).
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -152,7 +155,26 @@ TEST_P(LayerPacker, AnEmptyDirectoryIsAnEmptyLayer) {
   EXPECT_TRUE(store.layers().has(packed->diff_id));
 }
 
-TEST(LayerPackerErrors, ASocketOrAMissingDirectoryIsOneLineNamingIt) {
+// A socket a RUN left behind is left out, as docker's layer writer does.
+TEST(LayerPackerSockets, ASocketIsLeftOut) {
+  TempDir t;
+  berth::ImageStore store(t / "store");
+  fs::create_directories(t / "store/upper");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = t / "store/upper/left.sock";
+  ASSERT_LT(path.size(), sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
+  auto packed = berth::pack_layer(store, t / "store/upper", berth::LayerCompression::kGzip);
+  ASSERT_TRUE(packed) << packed.error().message();
+  EXPECT_TRUE(packed->empty);
+}
+
+TEST(LayerPackerErrors, AMissingDirectoryIsOneLineNamingIt) {
   TempDir t;
   berth::ImageStore store(t / "store");
   auto missing = berth::pack_layer(store, t / "store/none", berth::LayerCompression::kGzip);
