@@ -342,6 +342,44 @@ with tarfile.open(sys.argv[2], "w") as out:
   EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
 }
 
+// ONBUILD: the parent stores each trigger as written (flags too); a child
+// built FROM it runs them right after FROM, against its own context, and
+// does not pass them on.
+TEST_F(BerthBuild, OnbuildTriggersRunInTheChild) {
+  write("Dockerfile",
+        "FROM localhost/box\n"
+        "ONBUILD ENV FROM_TRIGGER=yes\n"
+        "ONBUILD COPY --chown=7:8 app.txt /app/\n"
+        "ONBUILD RUN echo \"ran with $FROM_TRIGGER\" > /app/ran.txt\n");
+  auto parent = build({"-t", "localhost/onbuild-parent", ctx()});
+  ASSERT_EQ(parent.exit_code, 0) << parent.err;
+  EXPECT_EQ(config_of("localhost/onbuild-parent")["OnBuild"],
+            json({"ENV FROM_TRIGGER=yes", "COPY --chown=7:8 app.txt /app/",
+                  "RUN echo \"ran with $FROM_TRIGGER\" > /app/ran.txt"}));
+  write("app.txt", "the child's own file\n");
+  write("Dockerfile",
+        "FROM localhost/onbuild-parent\nRUN cat /app/app.txt /app/ran.txt > /app/all\n");
+  auto child = build({"-t", "localhost/onbuild-child", ctx()});
+  ASSERT_EQ(child.exit_code, 0) << child.err;
+  EXPECT_NE(child.err.find("ONBUILD COPY --chown=7:8 app.txt /app/"), std::string::npos)
+      << child.err;
+  EXPECT_EQ(
+      run("localhost/onbuild-child",
+          {"sh", "-c", "cat /app/all; busybox stat -c %u:%g /app/app.txt; echo $FROM_TRIGGER"}),
+      "the child's own file\nran with yes\n7:8\nyes\n");
+  EXPECT_FALSE(config_of("localhost/onbuild-child").contains("OnBuild"));
+  // A trigger that fails stops the child's build, naming the FROM and the trigger.
+  write("Dockerfile", "FROM localhost/box\nONBUILD RUN exit 4\n");
+  ASSERT_EQ(build({"-t", "localhost/onbuild-failing", ctx()}).exit_code, 0);
+  write("Dockerfile", "FROM localhost/onbuild-failing\n");
+  auto failing = build({ctx()});
+  EXPECT_NE(failing.exit_code, 0);
+  EXPECT_NE(failing.err.find("FROM localhost/onbuild-failing: ONBUILD RUN exit 4"),
+            std::string::npos)
+      << failing.err;
+  expect_no_build_leftovers();
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

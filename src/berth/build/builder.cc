@@ -333,15 +333,9 @@ class Builder {
     // A stage starts with the image's settings but none of its history of
     // the previous stage's args; global ARGs must be declared again.
     progress_step(s, 0, fmt::format("FROM {}", s.from->raw));
-    // A base image's ONBUILD triggers are not run yet: say so, and do not
-    // pass them on (docker clears them in the child too).
-    if (st.image.settings().contains("OnBuild") && st.image.settings()["OnBuild"].is_array() &&
-        !st.image.settings()["OnBuild"].empty())
-      say(fmt::format("[warning] {}: the base image's ONBUILD triggers are not run by berth build",
-                      s.label()));
-    st.image.settings().erase("OnBuild");
     if (st.image.settings().contains("Shell") && st.image.settings()["Shell"].is_array())
       st.shell = st.image.settings()["Shell"].get<std::vector<std::string>>();
+    TRY_STATUS(run_triggers(s, st));
     for (size_t k = 0; k < s.body.size(); ++k) {
       const Instruction& ins = *s.body[k];
       std::string flags;
@@ -354,6 +348,34 @@ class Builder {
             fmt::format("Dockerfile:{}: {}", ins.line, ins.keyword)));
     }
     return st.image;
+  }
+
+  // The base image's ONBUILD triggers, right after FROM and in order, as
+  // docker runs them; they are not passed on (docker clears them in the
+  // child). Each is parsed again as the child's instruction.
+  base::Status run_triggers(const Stage& s, StageState& st) {
+    nlohmann::json triggers = st.image.settings().value("OnBuild", nlohmann::json::array());
+    st.image.settings().erase("OnBuild");
+    if (!triggers.is_array()) return {};
+    for (const auto& t : triggers) {
+      std::string text = t.get<std::string>();  // a list of strings (stored_image checked)
+      auto where = [&](const base::Error& e) {
+        return base::Error(e).context(
+            fmt::format("Dockerfile:{}: FROM {}: ONBUILD {}", s.from->line, s.from->raw, text));
+      };
+      auto parsed = parse_instruction(text, file_.escape);
+      if (!parsed) return base::fail(where(parsed.error()));
+      Instruction ins = std::move(*parsed);
+      ins.line = s.from->line;
+      if (ins.keyword == "FROM" || ins.keyword == "ONBUILD" || ins.keyword == "MAINTAINER")
+        return base::fail(
+            where(base::Error::msg(fmt::format("{} may not be a trigger", ins.keyword))));
+      if (!ins.heredocs.empty())
+        return base::fail(where(base::Error::msg("a trigger cannot carry a here-document")));
+      progress_step(s, 0, "ONBUILD " + text);
+      if (auto done = instruction(s, st, ins); !done) return base::fail(where(done.error()));
+    }
+    return {};
   }
 
   void progress_step(const Stage& s, size_t k, const std::string& text) {
@@ -474,9 +496,11 @@ class Builder {
     if (k == "HEALTHCHECK") return healthcheck(st, ins);
     if (k == "ONBUILD") {
       if (ins.inner.empty()) return base::fail_msg("ONBUILD needs an instruction");
-      const Instruction& trigger = ins.inner.front();
-      cfg["OnBuild"].push_back(trigger.keyword + " " + trigger.raw);
-      return config_step(st, "ONBUILD " + trigger.keyword + " " + trigger.raw);
+      if (!ins.inner.front().heredocs.empty())
+        return base::fail_msg("ONBUILD with a here-document is not supported by berth build yet");
+      // The trigger as written, flags included: a child build parses it again.
+      cfg["OnBuild"].push_back(ins.raw);
+      return config_step(st, "ONBUILD " + ins.raw);
     }
     if (k == "WORKDIR") return workdir(st, ins);
     if (k == "RUN") return run(st, ins);
