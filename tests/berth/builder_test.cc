@@ -5,6 +5,7 @@
 // and missed from a changed step on, .dockerignore, ARG/ENV expansion, USER
 // and WORKDIR in RUN and in the result, a failing RUN that leaves nothing,
 // and hostile input, each a one-line error naming it.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -378,6 +379,25 @@ TEST_F(BerthBuild, OnbuildTriggersRunInTheChild) {
             std::string::npos)
       << failing.err;
   expect_no_build_leftovers();
+}
+
+// Ctrl-C during a RUN whose program would ignore it (a container's pid 1
+// ignores SIGINT it has no handler for) ends the step at once, and the
+// build stops with nothing mounted, no step directory and no process left.
+TEST_F(BerthBuild, AnInterruptStopsARunningStepAndLeavesNothing) {
+  write("Dockerfile", "FROM localhost/box\nRUN sleep 4321\nRUN echo never\n");
+  e2e::Process p(e.command({"build", "--no-cache", ctx()}));
+  ASSERT_TRUE(e2e::eventually([&] { return p.err().find("RUN sleep 4321") != std::string::npos; },
+                              std::chrono::seconds(60), std::chrono::milliseconds(10)))
+      << p.err();
+  p.signal(SIGINT);
+  auto r = p.wait(std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("Dockerfile:2: RUN: interrupted by SIGINT"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("never"), std::string::npos) << r.err;
+  expect_no_build_leftovers();
+  auto left = e2e::Process({"/usr/bin/pgrep", "-f", "sleep 4321"}).wait();
+  EXPECT_EQ(left.out, "") << "the step's program outlived the build";
 }
 
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include "berth/container/container_spec.h"
 #include "berth/image/reference.h"
 #include "berth/registry/puller.h"
+#include "oci/wait_forwarding.h"
 
 namespace berth::build {
 namespace {
@@ -337,6 +339,7 @@ class Builder {
       st.shell = st.image.settings()["Shell"].get<std::vector<std::string>>();
     TRY_STATUS(run_triggers(s, st));
     for (size_t k = 0; k < s.body.size(); ++k) {
+      TRY_STATUS(not_interrupted());
       const Instruction& ins = *s.body[k];
       std::string flags;
       for (const Flag& f : ins.flags)
@@ -376,6 +379,16 @@ class Builder {
       if (auto done = instruction(s, st, ins); !done) return base::fail(where(done.error()));
     }
     return {};
+  }
+
+  // Ctrl-C (or TERM, HUP) ends a running RUN at once (oci::InterruptsKill)
+  // and the build at the next step, where returning releases its mounts and
+  // directories.
+  static base::Status not_interrupted() {
+    int sig = oci::interrupt_signal();
+    if (sig == 0) return {};
+    const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    return base::fail_msg(fmt::format("interrupted by {}", name));
   }
 
   void progress_step(const Stage& s, size_t k, const std::string& text) {
@@ -657,6 +670,7 @@ class Builder {
       base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       TRY_STATUS(make_directory(fd.get(), req.workdir));
       int status = TRY(run_in_step(paths_, root, req, o_.quiet ? -1 : STDERR_FILENO));
+      TRY_STATUS(not_interrupted());
       if (status != 0)
         return base::fail_msg(fmt::format("{} did not complete successfully: exit code {}",
                                           text_of(req.args), status));
@@ -787,6 +801,7 @@ class Builder {
 
 base::Result<BuildResult> build_image(const Paths& paths, const BuildOptions& options,
                                       std::FILE* progress) {
+  oci::InterruptsKill interrupts;
   Builder b(paths, options, progress);
   return b.run();
 }
