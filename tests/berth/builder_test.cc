@@ -400,6 +400,25 @@ TEST_F(BerthBuild, AnInterruptStopsARunningStepAndLeavesNothing) {
   EXPECT_EQ(left.out, "") << "the step's program outlived the build";
 }
 
+// COPY --from=IMAGE pulls an image the store does not have, as FROM does
+// (here from Debian's docker-registry on 127.0.0.1).
+TEST_F(BerthBuild, CopyFromAnImageNotInTheStorePullsIt) {
+  bt::Registry reg(bt::Registry::Kind::kPlainHttp);
+  bt::OciLayout layout(t / "layout");
+  fs::create_directories(t / "marker");
+  e2e::write_file(t / "marker/marker", "from the registry\n");
+  layout.tag(layout.add_image({layout.add_layer(t / "marker", "gzip")}, "amd64", {"cat"}), "1");
+  ASSERT_EQ(reg.push(t / "layout", "1", "marker:1").exit_code, 0);
+  e2e::write_file(e.store("registries.json"), json{{"insecure", {reg.host()}}}.dump());
+  std::string image = reg.host() + "/marker:1";
+  ASSERT_NE(e.berth({"inspect", image}).exit_code, 0) << "not in the store yet";
+  write("Dockerfile", fmt::format("FROM localhost/box\nCOPY --from={} /marker /m\n", image));
+  auto r = build({"-t", "localhost/copied-from-image", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("pulling " + image), std::string::npos) << r.err;
+  EXPECT_EQ(run("localhost/copied-from-image", {"cat", "/m"}), "from the registry\n");
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

@@ -31,6 +31,7 @@
 #include "berth/container/container_spec.h"
 #include "berth/image/reference.h"
 #include "berth/registry/puller.h"
+#include "berth/registry/registry_settings.h"
 #include "oci/wait_forwarding.h"
 
 namespace berth::build {
@@ -310,23 +311,27 @@ class Builder {
     }
     if (ascii_lower(name) == "scratch") return scratch_image();
     if (auto stage = stage_named(name, s.index)) return built_.at(*stage);
-    bool have = static_cast<bool>(store_.resolve(name));
-    if (o_.pull == "always" || (!have && o_.pull != "never")) {
-      auto ref = parse_reference(name);
-      if (!ref)
-        return base::fail_msg(
-            fmt::format("Dockerfile:{}: FROM {}: {}", from.line, name, ref.error().message()));
-      say(fmt::format("pulling {}", ref->full()));
-      auto pulled = pull_image(store_, *ref, PullOptions{});
-      if (!pulled)
-        return base::fail_msg(
-            fmt::format("Dockerfile:{}: FROM {}: {}", from.line, name, pulled.error().message()));
-    }
-    auto image = stored_image(store_, name);
+    auto image = image_named(name);
     if (!image)
       return base::fail_msg(
           fmt::format("Dockerfile:{}: FROM {}: {}", from.line, name, image.error().message()));
     return image;
+  }
+
+  // An image of the store, pulled first when missing (always, with
+  // --pull=always; never, with --pull=never) with the store's registry
+  // settings: what FROM and COPY --from=IMAGE name when it is no stage.
+  base::Result<StageImage> image_named(const std::string& name) {
+    bool have = static_cast<bool>(store_.resolve(name));
+    if (o_.pull == "always" || (!have && o_.pull != "never")) {
+      Reference ref = TRY(parse_reference(name));
+      say(fmt::format("pulling {}", ref.full()));
+      // As `berth pull` would: the store's insecure registries, CAs and logins.
+      PullOptions pull;
+      pull.registry = TRY(registry_options(paths_.root, ref.registry, false));
+      TRY(pull_image(store_, ref, pull));
+    }
+    return stored_image(store_, name);
   }
 
   base::Result<StageImage> build_stage(const Stage& s) {
@@ -745,7 +750,7 @@ class Builder {
         other = built_.at(*stage);
         source.what = "stage " + stages_[*stage].label();
       } else {
-        other = TRY(stored_image(store_, from_text));
+        other = TRY(image_named(from_text));
         source.what = "image " + from_text;
       }
       from_root.emplace(TRY(StepRoot::mount(paths_.root, other.layer_dirs)));
