@@ -419,6 +419,22 @@ TEST_F(BerthBuild, CopyFromAnImageNotInTheStorePullsIt) {
   EXPECT_EQ(run("localhost/copied-from-image", {"cat", "/m"}), "from the registry\n");
 }
 
+// WORKDIR after USER makes the directory as that user (BuildKit's rule), so
+// the user's RUN can write there.
+TEST_F(BerthBuild, WorkdirAfterUserBelongsToTheUser) {
+  write("Dockerfile",
+        "FROM localhost/box\n"
+        "RUN echo \"app:x:1234:1234::/home/app:/bin/sh\" >> /etc/passwd\n"
+        "USER app\n"
+        "WORKDIR /srv/new/deep\n"
+        "RUN id -u > mine\n");
+  auto r = build({"-t", "localhost/workdir-user", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      run("localhost/workdir-user", {"sh", "-c", "cat mine; busybox stat -c %u:%g /srv/new/deep"}),
+      "1234\n1234:1234\n");
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

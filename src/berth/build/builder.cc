@@ -604,9 +604,21 @@ class Builder {
     path = clean_absolute(path);
     st.image.settings()["WorkingDir"] = path;
     std::string shown = "WORKDIR " + path;
-    return layer_step(st, {"WORKDIR", path}, shown, [&](StepRoot& root) -> base::Status {
+    // Directories it makes belong to the stage's USER, as BuildKit makes them.
+    std::string user = st.image.settings().value("User", std::string());
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (!user.empty()) {
+      SpecPaths accounts;
+      read_accounts(st.image.layer_dirs, accounts);
+      nlohmann::json ids = TRY(user_of(user, accounts, "USER"));
+      uid = ids["uid"].get<uid_t>();
+      gid = ids["gid"].get<gid_t>();
+    }
+    std::vector<std::string> key = {"WORKDIR", path, std::to_string(uid), std::to_string(gid)};
+    return layer_step(st, key, shown, [&](StepRoot& root) -> base::Status {
       base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
-      return make_directory(fd.get(), path);
+      return make_directory(fd.get(), path, uid, gid);
     });
   }
 
