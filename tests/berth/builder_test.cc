@@ -84,7 +84,7 @@ RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && \
 USER app
 WORKDIR /home/app/work
 RUN id -u > uid.txt && pwd > pwd.txt
-EXPOSE 8080 53/udp
+EXPOSE 8080 53/udp 9000-9002/tcp
 LABEL org.example.kind="test image"
 CMD ["cat", "/srv/made.txt"]
 )";
@@ -109,6 +109,9 @@ TEST_F(BerthBuild, TwoStagesBuildAnImageThatRunsWithItsConfig) {
   EXPECT_EQ(c["Cmd"], json({"cat", "/srv/made.txt"}));
   EXPECT_TRUE(c["ExposedPorts"].contains("8080/tcp")) << c.dump();
   EXPECT_TRUE(c["ExposedPorts"].contains("53/udp")) << c.dump();
+  for (const char* p : {"9000/tcp", "9001/tcp", "9002/tcp"})
+    EXPECT_TRUE(c["ExposedPorts"].contains(p)) << c.dump();
+  EXPECT_EQ(c["ExposedPorts"].size(), 5u) << c.dump();
   EXPECT_EQ(c["Labels"]["org.example.kind"], "test image");
   // The builder stage's ENV stays in that stage.
   std::string env = c["Env"].dump();
@@ -495,6 +498,7 @@ TEST_F(BerthBuild, HostileInputIsOneLineNamingIt) {
   one_line("FROM localhost/box\nADD http://example.com/x /\n", "no network");
   one_line(std::string("FROM localhost/box\n# ") + std::string(1 << 20, 'x') + "\n", "larger than");
   one_line("FROM localhost/box\nRUN --device=/dev/kvm ls\n", "RUN --device is not supported");
+  one_line("FROM localhost/box\nEXPOSE 9-3\n", "'9-3/tcp': not a port");
   // Expansion that would grow without bound: doubling per line, and copies of
   // a large value into many variables.
   std::string doubling = "FROM localhost/box\nENV a=" + std::string(64, 'x') + "\n";

@@ -47,6 +47,14 @@ std::string text_of(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A port number (0-65535), or nullopt.
+std::optional<unsigned> port_number(const std::string& s) {
+  if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
+  unsigned n = static_cast<unsigned>(std::stoul(s));
+  if (n > 65535) return std::nullopt;
+  return n;
+}
+
 // A small decimal number, or nullopt (never an exception).
 std::optional<size_t> small_number(const std::string& s) {
   if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
@@ -476,12 +484,16 @@ class Builder {
           proto = ascii_lower(port.substr(slash + 1));
           port = port.substr(0, slash);
         }
-        bool digits = !port.empty() && std::all_of(port.begin(), port.end(), ::isdigit) &&
-                      port.size() <= 5 && std::stoul(port) <= 65535;
-        if (!digits || (proto != "tcp" && proto != "udp" && proto != "sctp"))
+        // A range (8000-8010) exposes each port in it, as docker's.
+        auto dash = port.find('-');
+        auto first = port_number(port.substr(0, dash));
+        auto last = dash == std::string::npos ? first : port_number(port.substr(dash + 1));
+        if (!first || !last || *last < *first ||
+            (proto != "tcp" && proto != "udp" && proto != "sctp"))
           return base::fail_msg(
-              fmt::format("'{}/{}': not a port (80, 80/tcp, 53/udp)", port, proto));
-        cfg["ExposedPorts"][fmt::format("{}/{}", port, proto)] = nlohmann::json::object();
+              fmt::format("'{}/{}': not a port (80, 80/tcp, 53/udp, 8000-8010)", port, proto));
+        for (unsigned p = *first; p <= *last; ++p)
+          cfg["ExposedPorts"][fmt::format("{}/{}", p, proto)] = nlohmann::json::object();
       }
       return config_step(st, "EXPOSE " + ins.raw);
     }
