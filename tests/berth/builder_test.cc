@@ -438,6 +438,24 @@ TEST_F(BerthBuild, WorkdirAfterUserBelongsToTheUser) {
       "1234\n1234:1234\n");
 }
 
+// docker's predefined proxy ARGs reach RUN from --build-arg without an ARG
+// line, and stay out of the history and the cache key.
+TEST_F(BerthBuild, ProxyArgsReachRunButNotHistoryOrCache) {
+  write("Dockerfile", "FROM localhost/box\nRUN echo \"proxy=$HTTP_PROXY\" > /p\n");
+  auto r =
+      build({"-t", "localhost/proxied", "--build-arg", "HTTP_PROXY=http://proxy.test:3128", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("not consumed"), std::string::npos) << r.err;
+  EXPECT_EQ(run("localhost/proxied", {"cat", "/p"}), "proxy=http://proxy.test:3128\n");
+  auto history = e.berth({"history", "localhost/proxied"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("RUN echo"), std::string::npos) << history.out;
+  EXPECT_EQ(history.out.find("proxy.test"), std::string::npos) << history.out;
+  auto again = build({"--build-arg", "HTTP_PROXY=http://other.test:8080", ctx()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(count(again.err, " CACHED"), 1u) << again.err;
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

@@ -47,6 +47,11 @@ std::string text_of(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The ARGs docker predefines (the Dockerfile reference, "Predefined ARGs").
+constexpr const char* kProxyArgs[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                      "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
+                                      "ALL_PROXY",  "all_proxy"};
+
 // A port number (0-65535), or nullopt.
 std::optional<unsigned> port_number(const std::string& s) {
   if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
@@ -166,7 +171,8 @@ class Builder {
     StageImage& final_image = built_[target];
     for (const auto& [k, v] : o_.labels) final_image.settings()["Labels"][k] = v;
     for (const auto& [name, value] : o_.build_args)
-      if (!used_args_.contains(name))
+      if (!used_args_.contains(name) &&
+          std::find(std::begin(kProxyArgs), std::end(kProxyArgs), name) == std::end(kProxyArgs))
         say(fmt::format("[warning] --build-arg {} was not consumed by any stage", name));
     BuildResult result;
     result.manifest_digest = TRY(write_image(store_, final_image, result.image_id));
@@ -695,6 +701,17 @@ class Builder {
                                            req.user,
                                            req.workdir,
                                            req.network};
+    // docker's predefined proxy ARGs reach RUN from --build-arg without an ARG
+    // line, and stay out of the history and the cache key, as docker's.
+    for (const char* name : kProxyArgs) {
+      auto given = o_.build_args.find(name);
+      if (given == o_.build_args.end() || st.args.contains(name)) continue;
+      used_args_.insert(name);
+      std::string prefix = fmt::format("{}=", name);
+      if (std::none_of(req.env.begin(), req.env.end(),
+                       [&](const std::string& e) { return e.rfind(prefix, 0) == 0; }))
+        req.env.push_back(prefix + given->second);
+    }
     return layer_step(st, key_fields, created_by, [&](StepRoot& root) -> base::Status {
       base::UniqueFd fd = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       TRY_STATUS(make_directory(fd.get(), req.workdir));
