@@ -456,6 +456,31 @@ TEST_F(BerthBuild, ProxyArgsReachRunButNotHistoryOrCache) {
   EXPECT_EQ(count(again.err, " CACHED"), 1u) << again.err;
 }
 
+// In a scratch-based stage the runtime makes its mount points (/proc, /dev,
+// /sys, /etc/hosts, ...) in the step's root; the RUN's layer holds only what
+// the program made.
+TEST_F(BerthBuild, ARunLayerHoldsNoMountPointsOfTheRuntime) {
+  fs::create_directories(ctx());
+  fs::copy_file("/bin/busybox", ctx() + "/busybox");
+  write("Dockerfile",
+        "FROM scratch\nCOPY busybox /bin/busybox\n"
+        "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox echo made > /made\"]\n");
+  auto r = build({"-t", "localhost/stubless", ctx()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string saved = t / "stubless.tar";
+  ASSERT_EQ(e.berth({"save", "-o", saved, "localhost/stubless"}).exit_code, 0);
+  auto listing = e2e::Process({"/usr/bin/python3", "-c", R"(import json, sys, tarfile
+image = tarfile.open(sys.argv[1])
+layers = json.load(image.extractfile("manifest.json"))[0]["Layers"]
+last = tarfile.open(fileobj=image.extractfile(layers[-1]))
+print(" ".join(sorted(m.name.rstrip("/") for m in last.getmembers())))
+)",
+                               saved})
+                     .wait();
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  EXPECT_EQ(listing.out, "made\n");
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

@@ -7,6 +7,7 @@
 
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "berth/build/mount_stubs.h"
 #include "berth/container/container_spec.h"
 #include "oci/lifecycle.h"
 
@@ -50,7 +51,17 @@ base::Result<int> run_in_step(const Paths& paths, StepRoot& step, const RunReque
   create.id = step.id();
   create.bundle = dir + "/bundle";
   create.stdio = {null_in.get(), out, out};
-  return TRY_CTX(oci::run_container(create, false), req.shown);
+  // The runtime's mount points are not the step's work: those it makes are
+  // taken out again.
+  std::vector<std::string> targets;
+  for (const auto& m : spec.value("mounts", nlohmann::json::array()))
+    if (m.contains("destination") && m["destination"].is_string())
+      targets.push_back(m["destination"].get<std::string>());
+  base::UniqueFd root = TRY(base::sys::open(step.rootfs(), O_PATH | O_DIRECTORY));
+  MountStubs stubs = MountStubs::missing(root.get(), targets);
+  int status = TRY_CTX(oci::run_container(create, false), req.shown);
+  TRY_STATUS(stubs.remove_empty(root.get()));
+  return status;
 }
 
 }  // namespace berth::build
