@@ -8,6 +8,7 @@
 
 namespace {
 
+using berth::build::expand_heredoc;
 using berth::build::expand_word;
 using berth::build::expand_words;
 using berth::build::KeyValue;
@@ -134,6 +135,20 @@ TEST(WordExpansion, NestingIsCapped) {
   std::string hostile;
   while (hostile.size() < (1u << 20)) hostile += "${U:-\"";
   EXPECT_NE(expanded(hostile).find("nested more than 32 deep"), std::string::npos);
+}
+
+// Here-document bodies of COPY/ADD: variables expand, quotes and escape
+// characters stay as written, and still decide what expands.
+TEST(WordExpansion, HeredocBodiesKeepQuotesAndEscapes) {
+  auto body = [](std::string_view text) {
+    auto r = expand_heredoc(text, kVars);
+    return r ? *r : "error: " + r.error().message();
+  };
+  EXPECT_EQ(body("home=$HOME\n"), "home=/root\n");
+  EXPECT_EQ(body("say \"$A\" and '$A'\n"), "say \"a\" and '$A'\n");
+  EXPECT_EQ(body("cost \\$5 \\\\ end"), "cost \\$5 \\\\ end");
+  EXPECT_EQ(body("in \"quo\\\"ted $A\""), "in \"quo\\\"ted a\"");
+  EXPECT_EQ(body("it's"), "error: here-document: unterminated single quote");
 }
 
 TEST(WordExpansion, ExpandWordsSplitsAfterExpansion) {

@@ -63,8 +63,11 @@ class WordBuilder {
 // ${...}; quotes and substitutions recurse, at most kMaxNesting deep.
 class Expander {
  public:
-  Expander(std::string_view text, const Variables& vars, char escape)
-      : text_(text), vars_(vars), escape_(escape) {}
+  // `raw`: quotes and escape characters stay in the result (BuildKit's
+  // RawQuotes and RawEscapes, for here-document bodies); they still decide
+  // what is expanded.
+  Expander(std::string_view text, const Variables& vars, char escape, bool raw = false)
+      : text_(text), vars_(vars), escape_(escape), raw_(raw) {}
 
   // Errors are bare ("missing '}'"); expand_word names the word.
   base::Status run(char stop, std::string& result, WordBuilder& words) {
@@ -83,6 +86,7 @@ class Expander {
       }
       if (c == '\'' || c == '"') {
         std::string quoted = TRY(c == '\'' ? single_quoted() : double_quoted());
+        if (raw_) quoted = c + quoted + c;
         result += quoted;
         TRY_STATUS(within_limit(result.size()));
         words.add_raw_string(quoted);
@@ -90,7 +94,11 @@ class Expander {
       }
       ++pos_;
       if (c == escape_) {
-        if (pos_ == text_.size()) break;  // an escape at the very end is dropped
+        if (pos_ == text_.size()) {  // an escape at the very end is dropped (kept raw)
+          if (raw_) result += c;
+          break;
+        }
+        if (raw_) result += c;
         c = text_[pos_++];
         words.add_raw_char(c);
       } else {
@@ -137,6 +145,7 @@ class Expander {
         // Only these are escaped inside double quotes; before anything else
         // the escape character stays, as in sh.
         if (next == '"' || next == '$' || next == escape_) {
+          if (raw_) s += c;
           c = next;
           ++pos_;
         }
@@ -222,6 +231,7 @@ class Expander {
   std::string_view text_;
   const Variables& vars_;
   char escape_;
+  bool raw_ = false;
   size_t pos_ = 0;
   int depth_ = 0;
 };
@@ -311,6 +321,16 @@ base::Result<std::string> expand_word(std::string_view word, const Variables& va
   Expander e(word, vars, escape);
   if (auto done = e.run(0, result, words); !done)
     return base::fail(std::move(done).error().context(shown(word)));
+  return result;
+}
+
+base::Result<std::string> expand_heredoc(std::string_view body, const Variables& vars,
+                                         char escape) {
+  std::string result;
+  WordBuilder words;
+  Expander e(body, vars, escape, true);
+  if (auto done = e.run(0, result, words); !done)
+    return base::fail(std::move(done).error().context("here-document"));
   return result;
 }
 

@@ -73,6 +73,13 @@ base::Result<std::vector<KeyValue>> split_arg_declarations(std::string_view text
 base::Result<std::string> expand_word(std::string_view word, const Variables& vars,
                                       char escape = '\\');
 
+// A here-document body of COPY or ADD whose delimiter was not quoted:
+// variables replaced as in a word, but quotes and escape characters stay as
+// written (BuildKit's RawQuotes and RawEscapes); an unterminated quote is
+// an error, as in BuildKit.
+base::Result<std::string> expand_heredoc(std::string_view body, const Variables& vars,
+                                         char escape = '\\');
+
 // Expands like expand_word, then splits into words at whitespace that was
 // neither quoted nor escaped (whitespace inside a variable's value splits
 // too). A word that is only an empty quote ("") yields no word, as in docker.
