@@ -481,6 +481,47 @@ print(" ".join(sorted(m.name.rstrip("/") for m in last.getmembers())))
   EXPECT_EQ(listing.out, "made\n");
 }
 
+// COPY of here-documents, with no context at all (the Dockerfile on
+// standard input): an unquoted delimiter expands variables and keeps quotes
+// and escapes as written; a quoted one keeps the body raw; <<- strips tabs.
+TEST_F(BerthBuild, CopyOfHeredocsWritesTheirBodies) {
+  std::string df = t / "heredoc.Dockerfile";
+  e2e::write_file(df,
+                  "FROM localhost/box\n"
+                  "ARG WHO=world\n"
+                  "COPY <<EOF /etc/greeting\n"
+                  "hello $WHO \"quoted $WHO\" 'single $WHO' \\$WHO\n"
+                  "EOF\n"
+                  "COPY --chmod=755 <<\"RAW\" <<-TABS /opt/\n"
+                  "raw $WHO\n"
+                  "RAW\n"
+                  "\ttabbed $WHO\n"
+                  "\tTABS\n"
+                  "COPY <<../escape /opt/\n"
+                  "x\n"
+                  "../escape\n");
+  auto stdin_build = [&](const std::string& path) {
+    return e2e::Process(
+               {"/bin/sh", "-c",
+                fmt::format("exec {} < {}",
+                            fmt::join(e.command({"build", "-t", "localhost/heredocs", "-"}), " "),
+                            path)})
+        .wait(std::chrono::seconds(120));
+  };
+  auto hostile = stdin_build(df);
+  EXPECT_NE(hostile.exit_code, 0);
+  EXPECT_NE(hostile.err.find("<<../escape: a here-document's delimiter names its file"),
+            std::string::npos)
+      << hostile.err;
+  std::string text = e2e::read_file(df);
+  e2e::write_file(df, text.substr(0, text.find("COPY <<../escape")));
+  auto r = stdin_build(df);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run("localhost/heredocs",
+                {"sh", "-c", "cat /etc/greeting /opt/RAW /opt/TABS; busybox stat -c %a /opt/RAW"}),
+            "hello world \"quoted world\" 'single $WHO' \\$WHO\nraw $WHO\ntabbed world\n755\n");
+}
+
 TEST_F(BerthBuild, DockerignoreLeavesFilesOut) {
   write("Dockerfile", "FROM localhost/box\nCOPY . /ctx/\n");
   write(".dockerignore", "# build junk\n*.log\nsecret/\n!secret/public.txt\n");

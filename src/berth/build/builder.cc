@@ -23,6 +23,7 @@
 #include "berth/build/copy_files.h"
 #include "berth/build/dockerfile.h"
 #include "berth/build/dockerignore.h"
+#include "berth/build/heredoc_files.h"
 #include "berth/build/run_step.h"
 #include "berth/build/stage_image.h"
 #include "berth/build/step_root.h"
@@ -740,12 +741,27 @@ class Builder {
     for (const char* flag : {"exclude", "parents", "checksum", "keep-git-dir"})
       if (ins.flag(flag))
         return base::fail_msg(fmt::format("--{} is not supported by berth build yet", flag));
-    if (!ins.heredocs.empty())
-      return base::fail_msg("COPY of here-documents is not supported by berth build yet");
     Variables vars = scope(st);
+    // Sources that open a here-document (<<EOF) become files of its body;
+    // the other words are expanded as usual.
     std::vector<std::string> words;
-    for (const auto& a : ins.args) words.push_back(TRY(expand_word(a, vars, file_.escape)));
-    if (words.size() < 2) return base::fail_msg("needs a source and a destination");
+    std::vector<HeredocFile> docs;
+    for (size_t i = 0; i < ins.args.size(); ++i) {
+      const std::string& a = ins.args[i];
+      if (i + 1 < ins.args.size() && a.rfind("<<", 0) == 0 && docs.size() < ins.heredocs.size()) {
+        const Heredoc& h = ins.heredocs[docs.size()];
+        TRY_STATUS(check_heredoc_name(h.name));
+        std::string content =
+            h.expand ? TRY(expand_heredoc(h.content, vars, file_.escape)) : h.content;
+        docs.push_back({h.name, std::move(content)});
+        continue;
+      }
+      words.push_back(TRY(expand_word(a, vars, file_.escape)));
+    }
+    if (words.empty() || words.size() + docs.size() < 2)
+      return base::fail_msg("needs a source and a destination");
+    if (!docs.empty() && ins.flag("from"))
+      return base::fail_msg("here-documents and --from do not go together");
     CopyRequest req;
     req.sources.assign(words.begin(), words.end() - 1);
     std::string dest = words.back();
@@ -798,18 +814,30 @@ class Builder {
       from_fd = TRY(sys::open(from_root->rootfs(), O_PATH | O_DIRECTORY));
       source.fd = from_fd.get();
       from_text += " " + other.chain;
-    } else {
-      if (!context_)
+    } else if (!context_) {
+      if (!req.sources.empty())
         return base::fail_msg(
             "there is no build context (the Dockerfile came on standard input): nothing to copy");
+    } else {
       source.fd = context_.get();
       source.context = true;
       source.real_root = TRY(sys::realpath(o_.context));
       source.ignore = ignore_ ? &*ignore_ : nullptr;
       source.what = "the build context";
     }
-    std::vector<ResolvedSource> sources = TRY(resolve_sources(source, req));
+    if (req.sources.size() + docs.size() > 1 && !req.dest.ends_with('/'))
+      return base::fail_msg(fmt::format(
+          "to {}: with more than one source the destination must be a directory ending in /",
+          req.dest));
+    std::vector<ResolvedSource> sources;
+    if (!req.sources.empty()) sources = TRY(resolve_sources(source, req));
     std::string inputs = TRY(digest_sources(source, sources));
+    std::vector<std::string> doc_fields;
+    for (const auto& d : docs) {
+      doc_fields.push_back(d.name);
+      doc_fields.push_back(d.content);
+    }
+    inputs += BuildCache::list_field(doc_fields);
     std::vector<ResolvedSource> archives;
     if (ins.keyword == "ADD") archives = TRY(take_archives(source, sources));
     std::string shown = fmt::format("{} {} {}", ins.keyword, text_of(req.sources), req.dest);
@@ -822,6 +850,8 @@ class Builder {
     return layer_step(st, key_fields, created_by, [&](StepRoot& root) -> base::Status {
       base::UniqueFd dest = TRY(sys::open(root.rootfs(), O_PATH | O_DIRECTORY));
       if (!sources.empty()) TRY_STATUS(copy_sources(source, sources, req, dest.get()));
+      if (!docs.empty())
+        TRY_STATUS(copy_heredoc_files(docs, root.dir() + "/heredocs", req, dest.get()));
       return unpack_archives(source, archives, req.dest, dest.get());
     });
   }
