@@ -16,7 +16,6 @@
 
 namespace {
 namespace fs = std::filesystem;
-using ocitest::Bundle;
 using ocitest::Podman;
 
 bool have(const char* tool) {

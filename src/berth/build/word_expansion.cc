@@ -86,7 +86,10 @@ class Expander {
       }
       if (c == '\'' || c == '"') {
         std::string quoted = TRY(c == '\'' ? single_quoted() : double_quoted());
-        if (raw_) quoted = c + quoted + c;
+        if (raw_) {
+          quoted.insert(quoted.begin(), c);
+          quoted.push_back(c);
+        }
         result += quoted;
         TRY_STATUS(within_limit(result.size()));
         words.add_raw_string(quoted);
