@@ -44,6 +44,14 @@ class BerthBuild : public testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return e.berth(argv);
   }
+  // `berth build -t TAG -` with the file `dockerfile` on standard input.
+  e2e::ProcResult build_from_stdin(const std::string& dockerfile, const std::string& tag) {
+    return e2e::Process(
+               {"/bin/sh", "-c",
+                fmt::format("exec {} < {}", fmt::join(e.command({"build", "-t", tag, "-"}), " "),
+                            dockerfile)})
+        .wait(std::chrono::seconds(120));
+  }
   std::string run(const std::string& image, std::vector<std::string> command) {
     std::vector<std::string> argv = {"run", "--rm", "--network", "none", image};
     argv.insert(argv.end(), command.begin(), command.end());
@@ -500,22 +508,14 @@ TEST_F(BerthBuild, CopyOfHeredocsWritesTheirBodies) {
                   "COPY <<../escape /opt/\n"
                   "x\n"
                   "../escape\n");
-  auto stdin_build = [&](const std::string& path) {
-    return e2e::Process(
-               {"/bin/sh", "-c",
-                fmt::format("exec {} < {}",
-                            fmt::join(e.command({"build", "-t", "localhost/heredocs", "-"}), " "),
-                            path)})
-        .wait(std::chrono::seconds(120));
-  };
-  auto hostile = stdin_build(df);
+  auto hostile = build_from_stdin(df, "localhost/heredocs");
   EXPECT_NE(hostile.exit_code, 0);
   EXPECT_NE(hostile.err.find("<<../escape: a here-document's delimiter names its file"),
             std::string::npos)
       << hostile.err;
   std::string text = e2e::read_file(df);
   e2e::write_file(df, text.substr(0, text.find("COPY <<../escape")));
-  auto r = stdin_build(df);
+  auto r = build_from_stdin(df, "localhost/heredocs");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(run("localhost/heredocs",
                 {"sh", "-c", "cat /etc/greeting /opt/RAW /opt/TABS; busybox stat -c %a /opt/RAW"}),
@@ -611,12 +611,7 @@ TEST_F(BerthBuild, PlatformArgsAreDockersAutomaticOnes) {
 TEST_F(BerthBuild, ADockerfileOnStandardInputNeedsNoContext) {
   std::string df = t / "stdin.Dockerfile";
   e2e::write_file(df, "FROM localhost/box\nRUN echo from stdin > /s\nCMD [\"cat\", \"/s\"]\n");
-  auto r =
-      e2e::Process(
-          {"/bin/sh", "-c",
-           fmt::format("exec {} < {}",
-                       fmt::join(e.command({"build", "-t", "localhost/stdin", "-"}), " "), df)})
-          .wait(std::chrono::seconds(120));
+  auto r = build_from_stdin(df, "localhost/stdin");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(run("localhost/stdin", {}), "from stdin\n");
 }
