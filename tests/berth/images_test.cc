@@ -156,6 +156,35 @@ TEST(BerthImages, AnEntryBeneathASymlinkStaysInsideTheLayer) {
   EXPECT_EQ(e2e::read_file(dir + "/link/evil"), "x");
 }
 
+// A file entry whose name an earlier entry holds replaces it, and is never
+// written through it: not into a FIFO (the pull would hang), a device node
+// (a block device would be the host's disk), or the file a hard link names.
+TEST(BerthImages, AFileEntryReplacesWhatHoldsItsName) {
+  Store s;
+  std::string tar = s.make_tar("replace.tar",
+                               "add('f', kind=tarfile.FIFOTYPE)\n"
+                               "add('f', b'data')\n"
+                               "i = tarfile.TarInfo('n'); i.type = tarfile.CHRTYPE\n"
+                               "i.devmajor = 1; i.devminor = 3; t.addfile(i)\n"
+                               "add('n', b'x')\n"
+                               "add('a', b'orig')\n"
+                               "add('b', kind=tarfile.LNKTYPE, link='a')\n"
+                               "add('b', b'new')");
+  auto r = s.berth({"import", tar, "localhost/replace"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string dir = json::parse(s.berth({"inspect", "localhost/replace"}).out)["LayerDirs"][0];
+  for (const char* name : {"f", "n", "a", "b"}) {
+    struct stat st {};
+    ASSERT_EQ(lstat((dir + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_TRUE(S_ISREG(st.st_mode)) << name << " is a regular file now";
+    EXPECT_EQ(st.st_nlink, 1u) << name;
+  }
+  EXPECT_EQ(e2e::read_file(dir + "/f"), "data");
+  EXPECT_EQ(e2e::read_file(dir + "/n"), "x");
+  EXPECT_EQ(e2e::read_file(dir + "/a"), "orig") << "written through the hard link";
+  EXPECT_EQ(e2e::read_file(dir + "/b"), "new");
+}
+
 TEST(BerthImages, BadReferencesAndMissingFiles) {
   Store s;
   auto bad = s.berth({"import", "/nonexistent.tar", "localhost/x"});

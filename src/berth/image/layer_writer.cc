@@ -101,14 +101,14 @@ base::Status LayerWriter::directory(const std::string& rel, const EntryMeta& m) 
 base::Result<base::UniqueFd> LayerWriter::file(const std::string& rel, const EntryMeta& m) {
   std::string name;
   int dir = TRY(parent_of(rel, name));
-  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+  // Always a new file: whatever holds the name already (a device node or a
+  // FIFO an earlier entry made, a hard link to another file) is removed
+  // first, never opened and written through.
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   auto fd = base::sys::openat(dir, name, flags, m.mode & 0777);
-  if (!fd) {
-    int code = fd.error().code();
-    if (code == ELOOP || code == EISDIR || code == ETXTBSY || code == EACCES) {
-      clear(dir, name);
-      fd = base::sys::openat(dir, name, flags, m.mode & 0777);
-    }
+  if (!fd && fd.error().code() == EEXIST) {
+    clear(dir, name);
+    fd = base::sys::openat(dir, name, flags, m.mode & 0777);
   }
   if (!fd) return base::fail(failed(fd.error(), "create", rel));
   return std::move(*fd);
