@@ -297,6 +297,12 @@ TEST_F(BerthBuild, NamesAndLinkTargetsCannotForgeACacheHit) {
     for (const auto& f : fs::directory_iterator(dir))
       if (f.is_regular_file()) fs::permissions(f.path(), fs::perms(0644));
   });
+  // A glob's matches are named as matched: l1 and l2 both leading to x are
+  // different inputs.
+  second_misses("globbed", "COPY l* /out/", [](const std::string& dir, bool forged) {
+    e2e::write_file(dir + "/x", "X");
+    ASSERT_EQ(::symlink("x", (dir + (forged ? "/l2" : "/l1")).c_str()), 0);
+  });
   second_misses("links", "COPY d /out/", [](const std::string& dir, bool forged) {
     ASSERT_EQ(::symlink(forged ? "Td/y\n100644 1\nY" : "T", (dir + "/d/l").c_str()), 0);
     if (!forged) {

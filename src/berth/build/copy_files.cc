@@ -283,10 +283,11 @@ base::Result<std::vector<ResolvedSource>> resolve_sources(const SourceRoot& from
 base::Result<std::string> digest_sources(const SourceRoot& from,
                                          const std::vector<ResolvedSource>& sources) {
   base::Sha256 h;
-  add_field(h, "berth build inputs v2");  // entries of another layout never match
+  add_field(h, "berth build inputs v3");  // entries of another layout never match
   for (const auto& s : sources) {
     add_field(h, s.directory ? "directory" : "file");
     add_field(h, s.path);
+    add_field(h, s.name);  // a file copied into a directory is named so
     if (s.directory) {
       base::UniqueFd dir = TRY(open_source(from, s.path, O_RDONLY | O_DIRECTORY, s.path));
       TRY_STATUS(hash_tree(from, dir.get(), s.path, h));
