@@ -241,11 +241,13 @@ TEST_F(BerthBuild, AddUnpacksLocalArchivesAndRefusesHostileEntries) {
   hostile("abs.tar", R"(("/etc/evil", "file", "x"))");
   hostile("wh.tar", R"(("d/.wh.passwd", "file", ""))");
   hostile("hard.tar", R"(("h", "hard", "../../etc/passwd"))");
+  hostile("whdir.tar", R"(("d/.wh.passwd/x", "file", ""))");
   hostile("through.tar", R"(("esc", "sym", "/etc"), ("esc/passwd", "file", "owned\n"))");
   for (auto [archive, expected] : std::vector<std::pair<std::string, std::string>>{
            {"dotdot.tar", "dotdot.tar: entry '../evil' climbs out of the archive"},
            {"abs.tar", "abs.tar: entry '/etc/evil' has an absolute path"},
            {"wh.tar", "entry 'd/.wh.passwd': a name starting with .wh. would read as a whiteout"},
+           {"whdir.tar", "entry 'd/.wh.passwd/x': a name starting with .wh. would read as"},
            {"hard.tar", "entry '../../etc/passwd' climbs out of the archive"}}) {
     write("Dockerfile", fmt::format("FROM localhost/box\nADD {} /dest/\n", archive));
     auto bad = build({"-t", "localhost/hostile", ctx()});
@@ -253,14 +255,25 @@ TEST_F(BerthBuild, AddUnpacksLocalArchivesAndRefusesHostileEntries) {
     EXPECT_EQ(count(bad.err, "berth: "), 1u) << bad.err;
     EXPECT_NE(bad.err.find(expected), std::string::npos) << bad.err;
   }
-  // A symlink entry is replaced by the directory a later entry needs: the
-  // file lands in the destination, not in the image's /etc.
+  // A symlink entry is followed as the container sees it, as docker's ADD
+  // does: esc/passwd lands in the image's /etc, never in the host's.
+  std::string host_passwd = e2e::read_file("/etc/passwd");
   write("Dockerfile", "FROM localhost/box\nADD through.tar /dest/\n");
   auto through = build({"-t", "localhost/through", ctx()});
   ASSERT_EQ(through.exit_code, 0) << through.err;
-  EXPECT_EQ(run("localhost/through",
-                {"sh", "-c", "cat /dest/esc/passwd; test -e /etc/passwd && echo etc || echo none"}),
-            "owned\nnone\n");
+  EXPECT_EQ(run("localhost/through", {"sh", "-c", "cat /etc/passwd; readlink /dest/esc"}),
+            "owned\n/etc\n");
+  EXPECT_EQ(e2e::read_file("/etc/passwd"), host_passwd);
+  // On a merged-/usr image an archive's lib/... goes into usr/lib, and /lib
+  // stays the link it was.
+  hostile("unit.tar", R"(("lib/systemd/app.service", "file", "[Unit]\n"))");
+  write("Dockerfile",
+        "FROM localhost/box\nRUN mkdir -p /usr/lib && ln -s usr/lib /lib\nADD unit.tar /\n");
+  auto merged = build({"-t", "localhost/merged-usr", ctx()});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(
+      run("localhost/merged-usr", {"sh", "-c", "readlink /lib; cat /usr/lib/systemd/app.service"}),
+      "usr/lib\n[Unit]\n");
   expect_no_build_leftovers();
 }
 

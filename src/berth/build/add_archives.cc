@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 
+#include <fmt/format.h>
+
 #include "base/sys.h"
 #include "berth/build/text.h"
 #include "berth/image/layer_writer.h"
@@ -29,14 +31,15 @@ base::Status unpack_archives(const SourceRoot& from, const std::vector<ResolvedS
                              const std::string& dest, int dest_root) {
   if (archives.empty()) return {};
   TRY_STATUS(make_directory(dest_root, dest));
-  std::string in_root = clean_path(dest);
-  base::UniqueFd dir = TRY(base::sys::openat2(dest_root, in_root == "/" ? "." : in_root.substr(1),
-                                              O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT, dest));
-  LayerWriter out = LayerWriter::at(std::move(dir), dest);
   TarUnpackOptions options;
+  options.prefix = clean_path(dest).substr(1);  // "" for the root
   options.whiteouts = false;
   options.decompress = true;
   for (const auto& a : archives) {
+    // A writer per archive: each sets its own directories' times at its end.
+    base::UniqueFd root(::fcntl(dest_root, F_DUPFD_CLOEXEC, 3));
+    if (!root) return base::fail_msg(fmt::format("{}: no descriptor left", a.path));
+    LayerWriter out = LayerWriter::in_root(std::move(root), dest);
     base::UniqueFd in = TRY(open_source_file(from, a.path));
     TRY_STATUS(unpack_tar(in.get(), out, options, a.path));
   }

@@ -15,9 +15,12 @@
 namespace berth {
 namespace {
 
-// Parents never go through symlinks: a layer's own symlink cannot redirect
-// later entries (as libarchive's secure-symlinks mode, and tar --unlink-first).
+// A layer's parents never go through symlinks: a layer's own symlink cannot
+// redirect later entries (as libarchive's secure-symlinks mode, and tar
+// --unlink-first).
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+// A container's root: symlinks are followed as the container sees them.
+constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
 // The error of a wrapper's failure, worded as this file's messages are.
 base::Error failed(const base::Error& e, const char* op, const std::string& rel) {
@@ -35,19 +38,27 @@ base::Result<LayerWriter> LayerWriter::open(const std::string& root) {
   return LayerWriter(std::move(fd), root);
 }
 
+LayerWriter LayerWriter::in_root(base::UniqueFd root, std::string shown) {
+  LayerWriter w(std::move(root), std::move(shown));
+  w.resolve_ = kInRoot;
+  return w;
+}
+
 base::Result<base::UniqueFd> LayerWriter::open_dir(const std::string& rel, bool create) {
   if (rel.empty()) return base::UniqueFd(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 3));
-  auto fd = base::sys::openat2(root_.get(), rel, O_PATH | O_DIRECTORY, 0, kBeneath);
+  const uint64_t resolve = resolve_ ? resolve_ : kBeneath;
+  auto fd = base::sys::openat2(root_.get(), rel, O_PATH | O_DIRECTORY, 0, resolve);
   if (fd || !create) return fd;
-  // Walk it component by component: make what is missing, and replace what
-  // is not a directory (a symlink, a file) with one.
+  // Walk it prefix by prefix from the root: make what is missing, and replace
+  // what is not a directory (a file; a symlink, unless it is followed) with one.
   base::UniqueFd at(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 3));
   for (size_t start = 0; start < rel.size();) {
     size_t slash = rel.find('/', start);
     std::string name =
         rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string prefix = rel.substr(0, slash);
     start = slash == std::string::npos ? rel.size() : slash + 1;
-    auto next = base::sys::openat2(at.get(), name, O_PATH | O_DIRECTORY, 0, kBeneath);
+    auto next = base::sys::openat2(root_.get(), prefix, O_PATH | O_DIRECTORY, 0, resolve);
     if (!next) {
       clear(at.get(), name);
       auto made = base::sys::mkdirat(at.get(), name, 0755);

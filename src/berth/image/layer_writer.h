@@ -1,7 +1,8 @@
 // Writes the entries of an image layer beneath one directory (the layer's
 // root) with a few system calls per entry: every parent is resolved with
-// openat2(RESOLVE_IN_ROOT) against the root, so no path in the layer, and no
-// symlink it made, can lead outside it; the last parent's fd is reused
+// openat2 against the root (beneath it, no symlinks; or, with in_root(), as
+// the container would), so no path in the layer, and no symlink it made,
+// can lead outside it; the last parent's fd is reused
 // (tar entries come directory by directory). Files get their mode, owner and
 // times; directories get their times at finish(), after their children.
 // Whiteouts become overlayfs ones (".wh.NAME": a 0:0 character device;
@@ -38,6 +39,12 @@ class LayerWriter {
   static LayerWriter at(base::UniqueFd root, std::string shown) {
     return LayerWriter(std::move(root), std::move(shown));
   }
+  // Writes into a container's root (`berth build`'s ADD): parents resolve as
+  // the container would see them (RESOLVE_IN_ROOT: its symlinks followed,
+  // never out of the root), so an archive's lib/x lands in usr/lib when
+  // /lib is a link to it, as docker's ADD does. What holds an entry's own
+  // name is still replaced, never written through.
+  static LayerWriter in_root(base::UniqueFd root, std::string shown);
 
   base::Status directory(const std::string& rel, const EntryMeta& m);
   // A regular file to be filled through the returned fd, then finish_file().
@@ -65,7 +72,8 @@ class LayerWriter {
   void clear(int dir, const std::string& name);
 
   base::UniqueFd root_;
-  std::string path_;  // for messages
+  std::string path_;      // for messages
+  uint64_t resolve_ = 0;  // openat2's RESOLVE_* for parents; 0: beneath, no symlinks
   std::string parent_rel_;
   base::UniqueFd parent_;
   struct DirTime {

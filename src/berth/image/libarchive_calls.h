@@ -25,7 +25,9 @@ namespace berth {
   X(archive_entry_set_perm) X(archive_entry_set_mtime) X(archive_entry_filetype)           \
   X(archive_read_new) X(archive_read_free) X(archive_read_open_fd)                         \
   X(archive_read_next_header) X(archive_read_data_block) X(archive_read_data)              \
-  X(archive_read_support_filter_all)                                                       \
+  X(archive_read_support_filter_all) X(archive_read_support_filter_gzip)                   \
+  X(archive_read_support_filter_bzip2) X(archive_read_support_filter_xz)                   \
+  X(archive_read_support_filter_zstd)                                                      \
   X(archive_read_support_format_tar) X(archive_read_support_format_gnutar)                 \
   X(archive_write_new) X(archive_write_free) X(archive_write_close) X(archive_write_header)\
   X(archive_write_data)                                                                    \

@@ -47,15 +47,21 @@ base::Status copy_data(archive* tar, int fd, const std::string& rel) {
   return {};
 }
 
+std::string under(const std::string& prefix, const std::string& rel) {
+  return prefix.empty() ? rel : fmt::format("{}/{}", prefix, rel);
+}
+
 // Writes one entry (`rel`: its cleaned name) through the writer.
 base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
                          const TarUnpackOptions& o, LayerWriter& out) {
   auto slash = rel.rfind('/');
-  if (rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0) {
-    if (o.whiteouts) return out.whiteout(rel);
+  if (o.whiteouts && rel.compare(slash == std::string::npos ? 0 : slash + 1, 4, ".wh.") == 0)
+    return out.whiteout(rel);
+  // Not a layer: no component may read as a whiteout once the files are
+  // packed into one (a directory ".wh.passwd" too).
+  if (!o.whiteouts && (rel.rfind(".wh.", 0) == 0 || rel.find("/.wh.") != std::string::npos))
     return base::fail_msg("a name starting with .wh. would read as a whiteout in a layer");
-  }
-  const std::string& path = rel;
+  std::string path = under(o.prefix, rel);
   EntryMeta m;
   m.mode = la().archive_entry_perm(e);
   m.uid = static_cast<uid_t>(la().archive_entry_uid(e));
@@ -63,7 +69,7 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
   m.mtime_sec = la().archive_entry_mtime(e);
   m.mtime_nsec = la().archive_entry_mtime_nsec(e);
   if (const char* link = la().archive_entry_hardlink(e))
-    return out.hardlink(path, TRY(clean_entry_path(link, unit_of(o))));
+    return out.hardlink(path, under(o.prefix, TRY(clean_entry_path(link, unit_of(o)))));
   switch (la().archive_entry_filetype(e)) {
     case AE_IFDIR:
       return out.directory(path, m);
@@ -97,7 +103,15 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
 // A reader of tar formats, with every decompression filter or none; not yet opened.
 ArchiveReader tar_reader(bool decompress) {
   ArchiveReader tar(la().archive_read_new());
-  if (decompress) la().archive_read_support_filter_all(tar.get());
+  // Docker's own list: gzip, bzip2, xz (and zstd, as BuildKit reads it);
+  // libarchive's others (compress, lz4, lzop, ...) are left alone, and some
+  // of them would run an outside program.
+  if (decompress) {
+    la().archive_read_support_filter_gzip(tar.get());
+    la().archive_read_support_filter_bzip2(tar.get());
+    la().archive_read_support_filter_xz(tar.get());
+    la().archive_read_support_filter_zstd(tar.get());
+  }
   la().archive_read_support_format_tar(tar.get());
   la().archive_read_support_format_gnutar(tar.get());
   return tar;

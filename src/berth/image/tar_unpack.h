@@ -16,12 +16,15 @@
 namespace berth {
 
 struct TarUnpackOptions {
+  // Where below the writer's root every entry goes ("" for the root itself;
+  // relative, no ".."): hard-link targets are taken as below it too.
+  std::string prefix;
   // An image layer: OCI whiteouts (".wh.NAME", ".wh..wh..opq") become
   // overlayfs ones. Otherwise a ".wh." name is an error: it would read as a
   // whiteout once the files are packed into a layer again.
   bool whiteouts = true;
-  // Any compression libarchive reads (gzip, bzip2, xz, zstd, ...) is undone
-  // here; without it the stream must be a plain tar.
+  // gzip, bzip2, xz or zstd compression is undone here (docker's list and
+  // zstd); without it the stream must be a plain tar.
   bool decompress = false;
 };
 
@@ -30,8 +33,8 @@ struct TarUnpackOptions {
 base::Status unpack_tar(int fd, LayerWriter& out, const TarUnpackOptions& options,
                         const std::string& what);
 
-// Whether the stream read from `fd` is a tar archive once decompressed (any
-// compression libarchive reads): its first header reads as one (an empty
+// Whether the stream read from `fd` is a tar archive once decompressed
+// (gzip, bzip2, xz or zstd): its first header reads as one (an empty
 // stream, or end-of-archive blocks alone, is not). Reads from
 // `fd`'s current offset; the caller reopens or seeks to unpack it.
 bool is_tar_archive(int fd);
