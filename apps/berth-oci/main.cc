@@ -1,6 +1,7 @@
 // berth-oci: an OCI runtime with runc's command line. Global options come
 // before the command, as conmon and containerd's shim pass them:
 //   berth-oci [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -90,6 +91,9 @@ std::vector<std::string> normalize(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace berth_oci;
+  // Children are waited for: a SIGCHLD ignored by whoever started us would
+  // have the kernel reap them, and every exit status read as a failure.
+  ::signal(SIGCHLD, SIG_DFL);
   Globals g;
   CLI::App app{"berth-oci: an OCI container runtime with runc's command line"};
   app.set_version_flag("-v,--version", "berth-oci version 0.1.0\nspec: 1.1.0");

@@ -1,6 +1,7 @@
 // berth: a daemonless container engine with a docker-like command line.
 //   berth [--root DIR] [--run-root DIR] COMMAND ...
 #include <fcntl.h>
+#include <signal.h>
 
 #include <cstdio>
 #include <exception>
@@ -33,6 +34,9 @@ void print_template(Globals& g, const std::string& format, const std::vector<nlo
 
 int main(int argc, char** argv) {
   using namespace berth_cli;
+  // Children are waited for: a SIGCHLD ignored by whoever started us would
+  // have the kernel reap them, and every exit status read as a failure.
+  ::signal(SIGCHLD, SIG_DFL);
   // Started with 0, 1 or 2 closed, the next pipe would take its number and
   // be mistaken for our stdio: /dev/null holds each closed one.
   for (int fd = 0; fd < 3; ++fd) {

@@ -655,6 +655,13 @@ Result<std::optional<int>> waitpid(pid_t pid, bool nohang) {
   return std::optional<int>(status);
 }
 
+Status wait_exited_unreaped(pid_t pid) {
+  siginfo_t info{};
+  if (retry([&] { return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT); }) != 0)
+    return fail(err("waitid", ""));
+  return {};
+}
+
 Status kill(pid_t pid, int sig) {
   if (::kill(pid, sig) != 0) return fail(err("kill", ""));
   return {};

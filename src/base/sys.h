@@ -222,6 +222,9 @@ Error execve(const std::string& path, char* const argv[], char* const envp[]);
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd);
 // waitpid(2): the raw status, or nullopt with `nohang` while it runs.
 Result<std::optional<int>> waitpid(pid_t pid, bool nohang);
+// waitid(P_PID, pid, WEXITED | WNOWAIT): blocks until `pid` has ended, and
+// leaves it unreaped (its pid stays its own until waitpid).
+Status wait_exited_unreaped(pid_t pid);
 Status kill(pid_t pid, int sig);
 // kill(2) for a signal handler: async-signal-safe, so no Error (it would
 // allocate); a failure is ignored and errno is left as it was.
