@@ -50,8 +50,10 @@ void add_build_commands(CLI::App& app, Globals& g) {
   build->add_option("--pull", o.pull, "missing (default), always or never")
       ->check(CLI::IsMember({"missing", "always", "never"}));
   build->add_option("--platform", o.platform, "linux/amd64 (the only one)");
-  build->add_option("--network", o.network, "RUN steps' network: none (default) or host")
-      ->check(CLI::IsMember({"none", "host", "default"}));
+  build
+      ->add_option("--network", o.network,
+                   "RUN steps' network: none (default), bridge (berth0) or host")
+      ->check(CLI::IsMember({"none", "bridge", "host", "default"}));
   build->add_option("--label", labels, "NAME=VALUE on the image (repeatable)");
   build->add_flag("-q,--quiet", o.quiet, "print only the image id");
   build->add_option("--iidfile", o.iidfile, "write the image id to this file");

@@ -635,4 +635,29 @@ TEST_F(BerthBuild, ADockerfileOnStandardInputNeedsNoContext) {
   EXPECT_EQ(run("localhost/stdin", {}), "from stdin\n");
 }
 
+// --network bridge: a RUN gets a namespace of its own on berth's default
+// bridge (eth0, an address, a default route), and is unwired when the step
+// ends; RUN --network=none still asks for less. In a network namespace of
+// the test's own.
+TEST(BerthBuildNetwork, BridgeWiresEachRunAndLeavesNothing) {
+  Engine net;  // own network namespace
+  e2e::TempDir t;
+  fs::create_directories(t / "ctx");
+  e2e::write_file(t / "ctx/Dockerfile",
+                  "FROM localhost/box\n"
+                  "RUN cat /proc/net/route > /routes.bridge\n"
+                  "RUN --network=none cat /proc/net/route > /routes.none\n");
+  auto r = net.berth({"build", "--network", "bridge", "-t", "localhost/bridged", t / "ctx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto seen = [&](const char* file) {
+    auto c = net.berth({"run", "--rm", "--network", "none", "localhost/bridged", "cat", file});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return c.out;
+  };
+  std::string bridged = seen("/routes.bridge");
+  EXPECT_NE(bridged.find("eth0\t00000000\t"), std::string::npos) << "a default route:\n" << bridged;
+  EXPECT_EQ(seen("/routes.none").find("eth0"), std::string::npos);
+  EXPECT_EQ(net.network_leftovers(), "");
+}
+
 }  // namespace

@@ -19,7 +19,7 @@ struct BuildOptions {
   bool no_cache = false;
   std::string pull = "missing";               // missing | always | never
   std::string platform;                       // "" or linux/amd64: the only one berth runs
-  std::string network = "none";               // none | host: the network RUN steps get
+  std::string network = "none";               // none | bridge | host: the network RUN steps get
   std::map<std::string, std::string> labels;  // --label, on the final image
   bool quiet = false;                         // -q: only the image id on stdout
   std::string iidfile;                        // --iidfile: the image id written there

@@ -158,9 +158,10 @@ class Builder {
     if (!o_.platform.empty() && o_.platform != "linux/amd64" && o_.platform != "linux")
       return base::fail_msg(
           fmt::format("--platform {}: berth builds for linux/amd64 only", o_.platform));
-    if (o_.network != "none" && o_.network != "host" && o_.network != "default")
-      return base::fail_msg(
-          fmt::format("--network {}: berth build gives RUN steps none or host only", o_.network));
+    if (o_.network != "none" && o_.network != "bridge" && o_.network != "host" &&
+        o_.network != "default")
+      return base::fail_msg(fmt::format(
+          "--network {}: berth build gives RUN steps none, bridge or host", o_.network));
     sweep_stale_steps(paths_);
     TRY_STATUS(load_inputs());
     TRY_STATUS(split_stages());
@@ -645,7 +646,8 @@ class Builder {
     for (const char* flag : {"mount", "security", "device"})
       if (!ins.flag_values(flag).empty() || ins.flag(flag))
         return base::fail_msg(fmt::format("RUN --{} is not supported by berth build yet", flag));
-    std::string network = o_.network == "host" ? "host" : "none";
+    // The build's network ("default" is none); a step may ask for less.
+    std::string network = o_.network == "default" ? "none" : o_.network;
     if (const Flag* n = ins.flag("network")) {
       if (n->value != "none" && n->value != "host" && n->value != "default")
         return base::fail_msg(fmt::format("--network={}: none, host or default", n->value));

@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "berth/build/mount_stubs.h"
+#include "berth/container/container_network.h"
+#include "berth/container/container_resources.h"
 #include "berth/container/container_spec.h"
 #include "oci/lifecycle.h"
 
@@ -31,9 +35,19 @@ base::Result<int> run_in_step(const Paths& paths, StepRoot& step, const RunReque
   o.workdir = req.workdir.empty() ? "/" : req.workdir;
   o.user = req.user;
   o.hostname = "buildkitsandbox";
-  o.network = req.network == "host" ? "host" : "none";
+  o.network = req.network;
   nlohmann::json image_config = {{"config", {{"Env", req.env}}}};
   SpecPaths sp{step.rootfs(), dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
+  // On the bridge: wired as a container is (its hosts and resolv.conf too),
+  // and unwired when the lease goes, whatever happens to the step.
+  std::optional<NetworkLease> lease;
+  if (req.network == "bridge") {
+    ContainerRecord rec;
+    rec.id = step.id();
+    rec.network = TRY(plan_network({paths.root, paths.run_root}, o, image_config));
+    lease.emplace(TRY(NetworkLease::take(paths, rec, dir)));
+    sp.netns = netns_path({paths.root, paths.run_root}, step.id());
+  }
   // User names are looked up in the stage's own /etc/passwd and /etc/group.
   read_accounts(req.layers, sp);
   nlohmann::json spec = TRY(make_spec(o, image_config, step.id(), sp));

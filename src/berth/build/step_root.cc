@@ -15,6 +15,13 @@ std::string build_dir(const std::string& berth_root) {
   return berth_root + "/build";
 }
 
+// A step's container id, from its directory's name ("step-" and a unique
+// suffix): the suffix first, so that what berth names after an id's first
+// 12 characters (a bridge veth, "vb<id>") is unique to the step too.
+std::string step_id(const std::string& dir_name) {
+  return dir_name.substr(dir_name.rfind('-') + 1) + "-build";
+}
+
 }  // namespace
 
 base::Result<StepRoot> StepRoot::mount(const std::string& berth_root,
@@ -30,7 +37,7 @@ base::Result<StepRoot> StepRoot::mount(const std::string& berth_root,
     lower += (lower.empty() ? "" : ":") + *it;
   if (lower.empty()) lower = dir.path() + "/empty";
   TRY_STATUS(base::replace_file(dir.path() + "/lowerdirs", lower));
-  std::string id = "berth-build-" + dir.path().substr(dir.path().rfind('-') + 1);
+  std::string id = step_id(dir.path());
   StepRoot root(std::move(dir), std::move(life), id);
   root.mount_.emplace(TRY(RootMount::mount(root.dir(), id)));
   return root;
@@ -52,7 +59,8 @@ void sweep_stale_steps(const Paths& paths) {
     if (name.rfind("step-", 0) != 0 || base::LifeLock::held(dir + "/life.lock") ||
         !base::path_exists(dir + "/lowerdirs"))
       continue;
-    (void)release_runtime(paths, "berth-build-" + name.substr(5));
+    (void)release_runtime(paths, step_id(name));
+    (void)release_network(paths, step_id(name));  // a RUN on the bridge
     (void)release_root(dir);
     (void)base::remove_tree(dir);
   }

@@ -33,7 +33,8 @@ class StepRoot {
   // The scratch directory (bundle/, upper/, ...) and the mounted root in it.
   const std::string& dir() const { return dir_.path(); }
   std::string rootfs() const { return dir_.path() + "/bundle/rootfs"; }
-  // A name for the runtime: "berth-build-<hex>".
+  // A name for the runtime: "<16 hex digits>-build", the hex of its directory
+  // (so its first 12 characters, which bridge veths are named after, are its own).
   const std::string& id() const { return id_; }
   // Unmounts, then packs the upper directory as a layer.
   base::Result<PackedLayer> commit(ImageStore& store, LayerCompression compression);
@@ -49,7 +50,8 @@ class StepRoot {
 };
 
 // Takes back step directories whose build is gone: the runtime container a
-// killed RUN left (its processes and cgroup), the mount, the directory.
+// killed RUN left (its processes and cgroup), its bridge attachment, the
+// mount, the directory.
 void sweep_stale_steps(const Paths& paths);
 
 }  // namespace berth::build
