@@ -660,4 +660,34 @@ TEST(BerthBuildNetwork, BridgeWiresEachRunAndLeavesNothing) {
   EXPECT_EQ(net.network_leftovers(), "");
 }
 
+// Independent stages run side by side: one stage waits for a connection and
+// another makes it, so both succeed only together (on the build's host
+// network, which is the test's own namespace). The listener waits 30 s at
+// most (the shell stays pid 1, so timeout's signal reaches nc): a build that
+// ran them one after the other fails instead of hanging.
+TEST(BerthBuildNetwork, IndependentStagesRunSideBySide) {
+  Engine net;
+  e2e::TempDir t;
+  fs::create_directories(t / "ctx");
+  int port = bt::free_port();
+  e2e::write_file(
+      t / "ctx/Dockerfile",
+      fmt::format("FROM localhost/box AS listener\n"
+                  "RUN busybox timeout 30 busybox nc -l -p {0} > /got; test -s /got\n"
+                  "FROM localhost/box AS talker\n"
+                  "RUN for i in $(busybox seq 300); do "
+                  "echo hello | busybox nc 127.0.0.1 {0} && echo sent > /sent && exit 0; "
+                  "sleep 0.1; done; exit 1\n"
+                  "FROM localhost/box\n"
+                  "COPY --from=listener /got /got\n"
+                  "COPY --from=talker /sent /sent\n",
+                  port));
+  auto r = net.berth(
+      {"build", "--no-cache", "--network", "host", "-t", "localhost/side-by-side", t / "ctx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto c = net.berth(
+      {"run", "--rm", "--network", "none", "localhost/side-by-side", "cat", "/got", "/sent"});
+  EXPECT_EQ(c.out, "hello\nsent\n") << c.err;
+}
+
 }  // namespace

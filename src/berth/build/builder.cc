@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,6 +29,7 @@
 #include "berth/build/heredoc_files.h"
 #include "berth/build/run_step.h"
 #include "berth/build/stage_image.h"
+#include "berth/build/stage_scheduler.h"
 #include "berth/build/step_root.h"
 #include "berth/build/text.h"
 #include "berth/build/word_expansion.h"
@@ -114,6 +118,7 @@ struct StageState {
   Variables args;  // the stage's ARGs that have a value
   std::vector<std::string> shell = {"/bin/sh", "-c"};
   bool cmd_set_here = false;
+  size_t step_no = 0;  // the progress number of the step running now
   // Bytes of ENV, ARG and LABEL keys and values set so far (a value set
   // again counts again). Bounded, since `ENV bN=$a` copies 1 MiB per line.
   size_t variable_bytes = 0;
@@ -166,14 +171,23 @@ class Builder {
     TRY_STATUS(load_inputs());
     TRY_STATUS(split_stages());
     size_t target = TRY(target_stage());
-    std::set<size_t> needed;
+    std::map<size_t, std::set<size_t>> needed;  // each stage, with the stages it needs
     TRY_STATUS(collect_needed(target, needed));
-    for (size_t i : needed) step_count_ += stages_[i].body.size() + 1;
-    for (size_t i : needed) built_[i] = TRY(build_stage(stages_[i]));
+    // Independent stages side by side, two at a time where there are two cores.
+    size_t width = std::min<size_t>(2, std::max(1U, std::thread::hardware_concurrency()));
+    TRY_STATUS(run_stages(
+        needed, width,
+        [&](size_t i) -> base::Status {
+          StageImage image = TRY(build_stage(stages_[i]));
+          std::lock_guard lock(mutex_);
+          built_[i] = std::move(image);
+          return {};
+        },
+        [&] { stopped_ = true; }));
     StageImage& final_image = built_[target];
     for (const auto& [k, v] : o_.labels) final_image.settings()["Labels"][k] = v;
     for (const auto& [name, value] : o_.build_args)
-      if (!used_args_.contains(name) &&
+      if (!used_args_.contains(name) &&  // (the stages are done: no lock needed)
           std::find(std::begin(kProxyArgs), std::end(kProxyArgs), name) == std::end(kProxyArgs))
         say(fmt::format("[warning] --build-arg {} was not consumed by any stage", name));
     BuildResult result;
@@ -259,7 +273,7 @@ class Builder {
           if (auto given = o_.build_args.find(kv.key); given != o_.build_args.end()) {
             value = given->second;
             set = true;
-            used_args_.insert(kv.key);
+            used_args_.insert(kv.key);  // before any stage runs
           } else if (kv.has_value) {
             value = TRY(at_line(ins, expand_word(kv.value, global_args_, file_.escape)));
             set = true;
@@ -289,18 +303,25 @@ class Builder {
     return std::nullopt;
   }
 
-  base::Status collect_needed(size_t i, std::set<size_t>& needed) {
-    if (!needed.insert(i).second) return {};
+  base::Status collect_needed(size_t i, std::map<size_t, std::set<size_t>>& needed) {
+    if (needed.contains(i)) return {};
+    std::set<size_t>& deps = needed[i];
     const Stage& s = stages_[i];
     std::string base =
         TRY(at_line(*s.from, expand_word(s.from->args.at(0), global_args_, file_.escape)));
-    if (auto dep = stage_named(base, i)) TRY_STATUS(collect_needed(*dep, needed));
+    if (auto dep = stage_named(base, i)) {
+      deps.insert(*dep);
+      TRY_STATUS(collect_needed(*dep, needed));
+    }
     for (const Instruction* ins : s.body) {
       const Flag* from = ins->flag("from");
       if ((ins->keyword == "COPY" || ins->keyword == "ADD") && from) {
         // Expanded with the global ARGs: a stage's own ARGs are not known yet.
         std::string name = TRY(at_line(*ins, expand_word(from->value, global_args_, file_.escape)));
-        if (auto dep = stage_named(name, i)) TRY_STATUS(collect_needed(*dep, needed));
+        if (auto dep = stage_named(name, i)) {
+          deps.insert(*dep);  // (map nodes stay put as the map grows)
+          TRY_STATUS(collect_needed(*dep, needed));
+        }
       }
     }
     return {};
@@ -326,7 +347,7 @@ class Builder {
                         from.line, p));
     }
     if (ascii_lower(name) == "scratch") return scratch_image();
-    if (auto stage = stage_named(name, s.index)) return built_.at(*stage);
+    if (auto stage = stage_named(name, s.index)) return built_stage(*stage);
     auto image = image_named(name);
     if (!image)
       return base::fail_msg(
@@ -355,7 +376,7 @@ class Builder {
     st.image = TRY(base_image(s));
     // A stage starts with the image's settings but none of its history of
     // the previous stage's args; global ARGs must be declared again.
-    progress_step(s, 0, fmt::format("FROM {}", s.from->raw));
+    progress_step(s, st, 0, fmt::format("FROM {}", s.from->raw));
     if (st.image.settings().contains("Shell") && st.image.settings()["Shell"].is_array())
       st.shell = st.image.settings()["Shell"].get<std::vector<std::string>>();
     TRY_STATUS(run_triggers(s, st));
@@ -365,7 +386,7 @@ class Builder {
       std::string flags;
       for (const Flag& f : ins.flags)
         flags += fmt::format("--{}{}{} ", f.name, f.has_value ? "=" : "", f.value);
-      progress_step(s, k + 1, fmt::format("{} {}{}", ins.keyword, flags, ins.raw));
+      progress_step(s, st, k + 1, fmt::format("{} {}{}", ins.keyword, flags, ins.raw));
       auto done = instruction(s, st, ins);
       if (!done)
         return base::fail(std::move(done).error().context(
@@ -396,7 +417,7 @@ class Builder {
             where(base::Error::msg(fmt::format("{} may not be a trigger", ins.keyword))));
       if (!ins.heredocs.empty())
         return base::fail(where(base::Error::msg("a trigger cannot carry a here-document")));
-      progress_step(s, 0, "ONBUILD " + text);
+      progress_step(s, st, 0, "ONBUILD " + text);
       if (auto done = instruction(s, st, ins); !done) return base::fail(where(done.error()));
     }
     return {};
@@ -405,17 +426,35 @@ class Builder {
   // Ctrl-C (or TERM, HUP) ends a running RUN at once (oci::InterruptsKill)
   // and the build at the next step, where returning releases its mounts and
   // directories.
-  static base::Status not_interrupted() {
+  // A stage side by side with one that failed stops the same way.
+  base::Status not_interrupted() const {
+    if (stopped_) return base::fail_msg("stopped: another stage failed");
     int sig = oci::interrupt_signal();
     if (sig == 0) return {};
     const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
     return base::fail_msg(fmt::format("interrupted by {}", name));
   }
 
-  void progress_step(const Stage& s, size_t k, const std::string& text) {
-    ++step_no_;
+  void progress_step(const Stage& s, StageState& st, size_t k, const std::string& text) {
+    st.step_no = ++step_no_;
     std::string shown = text.size() > 200 ? text.substr(0, 200) + "..." : text;
-    say(fmt::format("#{} [{} {}/{}] {}", step_no_, s.label(), k + 1, s.body.size() + 1, shown));
+    say(fmt::format("#{} [{} {}/{}] {}", st.step_no, s.label(), k + 1, s.body.size() + 1, shown));
+  }
+
+  // A stage built already (the scheduler ran it before any stage that names it).
+  bool has_built(size_t i) {
+    std::lock_guard lock(mutex_);
+    return built_.contains(i);
+  }
+
+  StageImage built_stage(size_t i) {
+    std::lock_guard lock(mutex_);
+    return built_.at(i);
+  }
+
+  void used_arg(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    used_args_.insert(name);
   }
 
   Variables scope(StageState& st) {
@@ -438,7 +477,7 @@ class Builder {
       for (const auto& kv : ins.pairs) {
         if (auto given = o_.build_args.find(kv.key); given != o_.build_args.end()) {
           st.args[kv.key] = given->second;
-          used_args_.insert(kv.key);
+          used_arg(kv.key);
         } else if (kv.has_value) {
           st.args[kv.key] = TRY(expand(st, kv.value));
         } else if (auto global = global_args_.find(kv.key); global != global_args_.end()) {
@@ -596,7 +635,7 @@ class Builder {
         st.image.add_layer(hit->layer, store_.layers().path(hit->layer.diff_id), created_by,
                            hit->created);
         st.image.chain = key;
-        say(fmt::format("#{} CACHED", step_no_));
+        say(fmt::format("#{} CACHED", st.step_no));
         return {};
       }
     }
@@ -607,7 +646,7 @@ class Builder {
     st.image.add_layer(made.layer, store_.layers().path(made.layer.diff_id), created_by,
                        made.created);
     st.image.chain = key;
-    say(fmt::format("#{} DONE {:.1f}s", step_no_,
+    say(fmt::format("#{} DONE {:.1f}s", st.step_no,
                     std::chrono::duration<double>(Clock::now() - started).count()));
     return {};
   }
@@ -709,7 +748,7 @@ class Builder {
     for (const char* name : kProxyArgs) {
       auto given = o_.build_args.find(name);
       if (given == o_.build_args.end() || st.args.contains(name)) continue;
-      used_args_.insert(name);
+      used_arg(name);
       std::string prefix = fmt::format("{}=", name);
       if (std::none_of(req.env.begin(), req.env.end(),
                        [&](const std::string& e) { return e.rfind(prefix, 0) == 0; }))
@@ -801,12 +840,12 @@ class Builder {
       from_text = TRY(expand_word(f->value, vars, file_.escape));
       StageImage other;
       if (auto stage = stage_named(from_text, s.index)) {
-        if (!built_.contains(*stage))
+        if (!has_built(*stage))
           return base::fail_msg(fmt::format(
               "--from={}: that stage was not built (its name came from a variable only this "
               "stage sets)",
               from_text));
-        other = built_.at(*stage);
+        other = built_stage(*stage);
         source.what = "stage " + stages_[*stage].label();
       } else {
         other = TRY(image_named(from_text));
@@ -871,8 +910,11 @@ class Builder {
   Variables global_args_;
   std::set<std::string> global_names_;
   std::set<std::string> used_args_;
-  size_t step_no_ = 0;
-  size_t step_count_ = 0;
+  // Stages run side by side (stage_scheduler.h): built_ and used_args_ are
+  // shared under mutex_; the step counter and the stop flag are atomic.
+  std::mutex mutex_;
+  std::atomic<size_t> step_no_ = 0;
+  std::atomic<bool> stopped_ = false;
 };
 
 }  // namespace
