@@ -533,7 +533,18 @@ TEST_F(BerthBuild, CopyOfHeredocsWritesTheirBodies) {
             std::string::npos)
       << hostile.err;
   std::string text = e2e::read_file(df);
-  e2e::write_file(df, text.substr(0, text.find("COPY <<../escape")));
+  std::string good = text.substr(0, text.find("COPY <<../escape"));
+  // A delimiter with a glob character would match other files as a source.
+  e2e::write_file(df, good + "COPY <<x* /opt/\nbody\nx*\n");
+  auto glob = build_from_stdin(df, "localhost/heredocs");
+  EXPECT_NE(glob.err.find("<<x*: a here-document's delimiter names its file"), std::string::npos)
+      << glob.err;
+  // An opener with a descriptor number is still an opener, in its place.
+  e2e::write_file(df, good + "COPY 2<<A <<B /fd/\na\nA\nb\nB\n");
+  auto fd = build_from_stdin(df, "localhost/heredoc-fd");
+  ASSERT_EQ(fd.exit_code, 0) << fd.err;
+  EXPECT_EQ(run("localhost/heredoc-fd", {"cat", "/fd/A", "/fd/B"}), "a\nb\n");
+  e2e::write_file(df, good);
   auto r = build_from_stdin(df, "localhost/heredocs");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(run("localhost/heredocs",

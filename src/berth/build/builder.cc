@@ -789,7 +789,10 @@ class Builder {
     std::vector<HeredocFile> docs;
     for (size_t i = 0; i < ins.args.size(); ++i) {
       const std::string& a = ins.args[i];
-      if (i + 1 < ins.args.size() && a.rfind("<<", 0) == 0 && docs.size() < ins.heredocs.size()) {
+      // An opener may carry a descriptor number (2<<EOF), as heredoc.h finds them.
+      size_t digits = a.find_first_not_of("0123456789");
+      bool opener = digits != std::string::npos && a.compare(digits, 2, "<<") == 0;
+      if (i + 1 < ins.args.size() && opener && docs.size() < ins.heredocs.size()) {
         const Heredoc& h = ins.heredocs[docs.size()];
         TRY_STATUS(check_heredoc_name(h.name));
         std::string content =

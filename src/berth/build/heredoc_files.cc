@@ -10,7 +10,9 @@
 namespace berth::build {
 
 base::Status check_heredoc_name(const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+  // No '/' (a path), and no glob character: the name is matched as a source.
+  if (name.empty() || name == "." || name == ".." ||
+      name.find_first_of("/*?[\\") != std::string::npos)
     return base::fail_msg(fmt::format(
         "<<{}: a here-document's delimiter names its file, so it must be a file name", name));
   return {};

@@ -19,7 +19,7 @@
 namespace berth::build {
 
 struct HeredocFile {
-  std::string name;     // the delimiter: a file name, no '/'
+  std::string name;     // the delimiter: a file name, no '/' and no glob character
   std::string content;  // as it will be written
 };
 
