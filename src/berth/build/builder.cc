@@ -184,6 +184,7 @@ class Builder {
           return {};
         },
         [&] { stopped_ = true; }));
+    TRY_STATUS(not_interrupted());  // a Ctrl-C during the last step tags nothing
     StageImage& final_image = built_[target];
     for (const auto& [k, v] : o_.labels) final_image.settings()["Labels"][k] = v;
     for (const auto& [name, value] : o_.build_args)
@@ -417,6 +418,7 @@ class Builder {
             where(base::Error::msg(fmt::format("{} may not be a trigger", ins.keyword))));
       if (!ins.heredocs.empty())
         return base::fail(where(base::Error::msg("a trigger cannot carry a here-document")));
+      TRY_STATUS(not_interrupted());
       progress_step(s, st, 0, "ONBUILD " + text);
       if (auto done = instruction(s, st, ins); !done) return base::fail(where(done.error()));
     }

@@ -4,6 +4,7 @@
 
 #include "base/sys.h"
 #include "berth/image/libarchive_calls.h"
+#include "oci/wait_forwarding.h"
 
 namespace berth {
 namespace {
@@ -131,6 +132,9 @@ base::Status unpack_tar(int fd, LayerWriter& out, const TarUnpackOptions& o,
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN)
       return base::fail_msg(fmt::format("{}: {}", what, la().archive_error_string(tar.get())));
+    // An archive may hold millions of entries: a build's Ctrl-C stops it
+    // here (oci::InterruptsKill; never set outside a build).
+    if (oci::interrupt_signal() != 0) return base::fail_msg(fmt::format("{}: interrupted", what));
     auto rel = clean_entry_path(la().archive_entry_pathname(e), unit_of(o));
     if (!rel) return base::fail(std::move(rel).error().context(what));
     if (rel->empty()) continue;
