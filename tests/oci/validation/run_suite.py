@@ -14,10 +14,16 @@ fully under berth-oci.
 Each runtime gets its own --root state directory; crun alone runs with this
 hybrid host's v2 cgroup.controllers hidden, or it refuses the host (see
 ../shared/conformance/README.md and write_wrapper). Needs root.
+
+The programs make their bundles as /tmp/ocitest<N>, and some runs leave them
+behind, runc's with the container's root still mounted in the host's mount
+namespace (the programs that share it). Whatever /tmp/ocitest* appeared during
+the run is unmounted and removed at its end.
 """
 
 import argparse
 import concurrent.futures
+import glob
 import hashlib
 import os
 import re
@@ -140,6 +146,26 @@ def run_program(src, program, runtime, log_dir):
     return count_tap(out, rc)
 
 
+def bundles_left():
+    return set(glob.glob("/tmp/ocitest*"))
+
+
+def remove_new_bundles(before):
+    """Unmounts (deepest first) and removes the bundles that appeared since `before`."""
+    new = sorted(bundles_left() - before)
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            if any(point == d or point.startswith(d + "/") for d in new):
+                mounts.append(point)
+    for point in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], stderr=subprocess.DEVNULL)
+    for d in new:
+        shutil.rmtree(d, ignore_errors=True)
+    return len(new), len(mounts)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--berth-oci", required=True)
@@ -170,6 +196,17 @@ def main():
     log_dir = os.path.join(args.work, "logs")
     os.makedirs(log_dir, exist_ok=True)
 
+    before = bundles_left()
+    try:
+        run_and_report(args, src, programs, names, wrappers, log_dir)
+    finally:
+        removed, unmounted = remove_new_bundles(before)
+        if removed:
+            print(f"removed {removed} bundles the programs left in /tmp "
+                  f"({unmounted} of their mounts)")
+
+
+def run_and_report(args, src, programs, names, wrappers, log_dir):
     results = {}
     # Runtimes alternate per program, so a slow moment of the machine hits all alike.
     jobs = [(p, n) for p in programs for n in names]
