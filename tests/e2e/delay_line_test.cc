@@ -126,7 +126,13 @@ TEST(DelayLine, SigintEndsItWithExitZero) {
   ::kill(path.pid(), SIGINT);
   auto r = path.stop();
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("b->a: 0 packets"), std::string::npos) << r.err;
+  // Nothing is sent on purpose, but the kernel may send a packet of its own
+  // as the links come up (CI once saw one of 48 B each way): the summary is
+  // checked, not its counts.
+  EXPECT_TRUE(std::regex_search(
+      r.err,
+      std::regex(R"(a->b: \d+ packets \(\d+ B\) forwarded, \d+ dropped; b->a: \d+ packets)")))
+      << r.err;
 }
 
 TEST(DelayLine, BadInputIsOneLineAndExitTwo) {
