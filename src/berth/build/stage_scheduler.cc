@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace berth::build {
 
@@ -28,7 +31,14 @@ base::Status run_stages(const std::map<size_t, std::set<size_t>>& deps, size_t w
       if (done.contains(stage) || running.contains(stage) || !ready(stage)) continue;
       running.insert(stage);
       threads.emplace_back([&, stage = stage] {
-        base::Status s = task(stage);
+        // An exception must not leave its thread (std::terminate): it becomes
+        // the stage's error, as berth's main turns one into "internal error".
+        base::Status s;
+        try {
+          s = task(stage);
+        } catch (const std::exception& e) {
+          s = base::fail_msg(fmt::format("internal error: {}", e.what()));
+        }
         std::lock_guard guard(m);
         running.erase(stage);
         if (s) {

@@ -3,7 +3,8 @@
 // --from=<stage>) has been built, on a thread of its own, at most `width` at
 // once. After the first failure no stage starts, `on_failure` is called once
 // (so running stages stop at their next step), and that first error is
-// returned when the running ones have ended.
+// returned when the running ones have ended. An exception a task throws is
+// its error ("internal error: ..."), never the end of the process.
 // Thread-safety: `task` runs on several threads at once; it must guard what
 // it shares.
 #pragma once
