@@ -16,9 +16,13 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
+#include "ferry/codec.h"
 #include "ferry/connection.h"
+#include "ferry/frame.h"
 #include "ferry/handshake.h"
+#include "ferry/messages.h"
 #include "ferry/transport.h"
 #include "net/socket.h"
 
@@ -216,6 +220,16 @@ std::unique_ptr<ferry::Channel> connect_authenticated(uint16_t port) {
   auto w = ferry::client_handshake(*ch, kToken);
   if (!w) throw std::runtime_error(w.error().message());
   return ch;
+}
+
+std::string raw_data_frame(uint32_t file_id, uint64_t offset, const std::string& data) {
+  std::string frame(ferry::kFrameHeaderSize + ferry::kDataPrefixSize, '\0');
+  auto* bytes = reinterpret_cast<uint8_t*>(frame.data());
+  ferry::encode_frame_header(bytes, ferry::FrameType::kData,
+                             static_cast<uint32_t>(ferry::kDataPrefixSize + data.size()));
+  ferry::encode_data_header(bytes + ferry::kFrameHeaderSize,
+                            {file_id, offset, XXH3_64bits(data.data(), data.size())});
+  return frame + data;
 }
 
 }  // namespace e2e

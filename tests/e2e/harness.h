@@ -74,6 +74,10 @@ class FakeServer {
 
 // A client connection to a server, through TLS keyed by `token` (no ferry
 // handshake yet).
+// The bytes of one DATA frame as they go on the wire (header, data prefix
+// with the XXH3 of `data`, then `data`), for a peer that sends it in pieces.
+std::string raw_data_frame(uint32_t file_id, uint64_t offset, const std::string& data);
+
 std::unique_ptr<ferry::Channel> connect_raw(uint16_t port, const std::string& token = kToken);
 // The same without TLS: for servers started with --plaintext, and for what a
 // TLS server says to a plaintext or old client.

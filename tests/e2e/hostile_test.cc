@@ -434,12 +434,7 @@ TEST_F(Hostile, ASlowButSteadyClientIsNotDropped) {
   auto want = ch->recv();
   ASSERT_TRUE(want && want->type == FrameType::kWant);
   // One DATA frame, its bytes sent 64 KiB at a time.
-  std::string frame(kFrameHeaderSize + kDataPrefixSize, '\0');
-  encode_frame_header(reinterpret_cast<uint8_t*>(frame.data()), FrameType::kData,
-                      static_cast<uint32_t>(kDataPrefixSize + data.size()));
-  encode_data_header(reinterpret_cast<uint8_t*>(frame.data()) + kFrameHeaderSize,
-                     {1, 0, XXH3_64bits(data.data(), data.size())});
-  frame += data;
+  std::string frame = e2e::raw_data_frame(1, 0, data);
   int fd = ch->transport().socket_fd();
   for (size_t at = 0; at < frame.size(); at += 64 << 10) {
     size_t n = std::min<size_t>(64 << 10, frame.size() - at);
