@@ -355,6 +355,13 @@ Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len, std::s
   return static_cast<size_t>(n);
 }
 
+Result<size_t> copy_file_range(int in_fd, off_t* in_off, int out_fd, off_t* out_off, size_t len,
+                               std::string_view what) {
+  ssize_t n = retry([&] { return ::copy_file_range(in_fd, in_off, out_fd, out_off, len, 0); });
+  if (n < 0) return fail(err("copy_file_range", what));
+  return static_cast<size_t>(n);
+}
+
 Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string_view what) {
   const char* p = static_cast<const char*>(buf);
   while (len > 0) {

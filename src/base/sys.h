@@ -114,6 +114,10 @@ Result<size_t> pwrite(int fd, const void* buf, size_t len, off_t offset,
                       std::string_view what = {});
 Result<size_t> sendfile(int out_fd, int in_fd, off_t* offset, size_t len,
                         std::string_view what = {});
+// copy_file_range(2) from `*in_off` of `in_fd` to `*out_off` of `out_fd`,
+// advancing both: the bytes copied, 0 at the end of `in_fd`.
+Result<size_t> copy_file_range(int in_fd, off_t* in_off, int out_fd, off_t* out_off, size_t len,
+                               std::string_view what = {});
 // Loops until all `len` bytes are written at `offset`.
 Status pwrite_all(int fd, const void* buf, size_t len, off_t offset, std::string_view what = {});
 // Loops until all bytes are written.
