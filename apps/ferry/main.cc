@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,7 @@
 #include "ferry/report_page.h"
 #include "ferry/server.h"
 #include "ferry/ssh_session.h"
+#include "filter_args.h"
 
 namespace {
 
@@ -125,7 +127,7 @@ int run_serve(ferry::ServeOptions o, const std::string& listen_text) {
 
 int run_cp(std::vector<std::string> args, const ferry::CopyOptions& o, bool json) {
   if (args.size() < 2) {
-    base::log::error("cp needs at least one source and a target");
+    base::log::error("cp and sync need at least one source and a target");
     return 2;
   }
   // A ferry:// server needs the token; over ssh a fresh one is made.
@@ -238,51 +240,93 @@ int ferry_main(int argc, char** argv) {
   std::string cp_token;
   bool json = false, quiet = false;
   int cp_timeout = 120;
+  std::string cp_sndbuf, cp_rcvbuf;
+  int interval_ms = 200;
+  if (const char* rsh = std::getenv("FERRY_RSH")) cp.ssh.rsh = rsh;
+  // What cp and sync share: the connection, the diagnosis and the summary.
+  auto add_transfer_options = [&](CLI::App* c) {
+    c->add_option("paths", cp_args,
+                  "SRC... DST; a remote side is [USER@]HOST:PATH (over ssh) or "
+                  "ferry://HOST[:PORT]/PATH (a ferry server and its token)")
+        ->required();
+    c->add_flag("--fsync", cp.fsync, "fsync every received file before it gets its final name");
+    c->add_option("--token", cp_token, "Shared secret (default: $FERRY_TOKEN)");
+    c->add_flag("--plaintext", cp.plaintext,
+                "No encryption: for benchmarks on a network you own (the server needs it too)");
+    c->add_option("-e,--rsh", cp.ssh.rsh,
+                  "Remote shell for HOST:PATH, with its options (default: $FERRY_RSH, else ssh)");
+    c->add_option("--remote-ferry", cp.ssh.remote_ferry,
+                  "The ferry program on the remote host (default: ferry, from its PATH)");
+    c->add_option("--timeout", cp_timeout, "Seconds a peer may stall before giving up")
+        ->check(CLI::Range(1, 86400));
+    c->add_option("--reconnects", cp.reconnects,
+                  "Reconnect and resume this many times if the connection drops")
+        ->check(CLI::Range(0, 100));
+    c->add_option("-P,--parallel", cp.streams,
+                  "TCP streams (1-16); default: 4 when the round trip is 10 ms or more, else 1")
+        ->check(CLI::Range(1, 16));
+    c->add_option("--sndbuf", cp_sndbuf,
+                  "Fixed socket send buffer (e.g. 256K); default: autotuned");
+    c->add_option("--rcvbuf", cp_rcvbuf,
+                  "Fixed socket receive buffer (e.g. 64K); default: autotuned");
+    c->add_option("--trace", cp.trace,
+                  "Write every interval's samples of both ends to FILE (JSON Lines)");
+    c->add_option("--interval", interval_ms,
+                  "Diagnosis sampling interval in milliseconds (default 200)")
+        ->check(CLI::Range(20, 60000));
+    c->add_flag("--json", json, "Print a machine-readable summary at the end");
+    c->add_flag("-q,--quiet", quiet, "No progress display");
+  };
   auto* c = app.add_subcommand("cp", "Copy files to or from a ferry server (scp-like)");
-  c->add_option("paths", cp_args,
-                "SRC... DST; a remote side is [USER@]HOST:PATH (over ssh) or "
-                "ferry://HOST[:PORT]/PATH (a ferry server and its token)")
-      ->required();
+  add_transfer_options(c);
   c->add_flag("-r,--recursive", cp.recursive, "Copy directories and their contents");
   c->add_flag("--resume", cp.resume,
               "Skip files already whole at the target (same size and mtime)");
-  c->add_flag("--fsync", cp.fsync, "fsync every received file before it gets its final name");
-  c->add_option("--token", cp_token, "Shared secret (default: $FERRY_TOKEN)");
-  c->add_flag("--plaintext", cp.plaintext,
-              "No encryption: for benchmarks on a network you own (the server needs it too)");
-  if (const char* rsh = std::getenv("FERRY_RSH")) cp.ssh.rsh = rsh;
-  c->add_option("-e,--rsh", cp.ssh.rsh,
-                "Remote shell for HOST:PATH, with its options (default: $FERRY_RSH, else ssh)");
-  c->add_option("--remote-ferry", cp.ssh.remote_ferry,
-                "The ferry program on the remote host (default: ferry, from its PATH)");
-  c->add_option("--timeout", cp_timeout, "Seconds a peer may stall before giving up")
-      ->check(CLI::Range(1, 86400));
-  c->add_option("--reconnects", cp.reconnects,
-                "Reconnect and resume this many times if the connection drops")
-      ->check(CLI::Range(0, 100));
-  c->add_option("-P,--parallel", cp.streams,
-                "TCP streams (1-16); default: 4 when the round trip is 10 ms or more, else 1")
-      ->check(CLI::Range(1, 16));
-  std::string cp_sndbuf, cp_rcvbuf;
-  int interval_ms = 200;
-  c->add_option("--sndbuf", cp_sndbuf, "Fixed socket send buffer (e.g. 256K); default: autotuned");
-  c->add_option("--rcvbuf", cp_rcvbuf,
-                "Fixed socket receive buffer (e.g. 64K); default: autotuned");
-  c->add_option("--trace", cp.trace,
-                "Write every interval's samples of both ends to FILE (JSON Lines)");
-  c->add_option("--interval", interval_ms,
-                "Diagnosis sampling interval in milliseconds (default 200)")
-      ->check(CLI::Range(20, 60000));
-  c->add_flag("--json", json, "Print a machine-readable summary at the end");
-  c->add_flag("-q,--quiet", quiet, "No progress display");
+
+  ferry::SyncSpec sync;
+  auto* sy = app.add_subcommand(
+      "sync", "Make a target identical to a source, sending only what changed (rsync-like)");
+  add_transfer_options(sy);
+  bool archive = false, recursive = false;
+  sy->add_flag("-a,--archive", archive,
+               "Accepted for rsync's sake: sync always keeps trees, "
+               "links, modes and times (owners as root)");
+  sy->add_flag("-r,--recursive", recursive, "Accepted for rsync's sake: sync is always recursive");
+  sy->add_flag("--delete", sync.delete_extraneous,
+               "Delete what the source does not have (not what the filter protects)");
+  bool delete_excluded = false;
+  sy->add_flag("--delete-excluded", delete_excluded,
+               "Delete excluded files on the target too (implies --delete)");
+  sy->add_flag("-c,--checksum", sync.checksum,
+               "Skip files by content (XXH3), not by size and modification time");
+  sy->add_flag("-n,--dry-run", sync.dry_run, "Change nothing; with -i, list what would be done");
+  sy->add_flag("-i,--itemize-changes", sync.itemize, "List each change as rsync -i does");
+  sy->footer(
+      "Filter options, in rsync's syntax and order: --exclude PATTERN, --include PATTERN, "
+      "--filter RULE (-f), --exclude-from FILE, --include-from FILE, -F (per-directory "
+      ".rsync-filter files; -FF also excludes them).");
 
   std::string report_trace, report_out = "report.html";
   auto* rp = app.add_subcommand("report", "Turn a --trace file into a self-contained HTML page");
   rp->add_option("trace", report_trace, "The trace file (from ferry cp --trace)")->required();
   rp->add_option("-o,--output", report_out, "The page to write (default report.html)");
 
+  // rsync's filter options keep their order: taken out before CLI11 parses.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto command = std::find_if(args.begin(), args.end(),
+                              [](const std::string& a) { return a.empty() || a[0] != '-'; });
+  if (auto at = command; at != args.end() && *at == "sync") {
+    std::vector<std::string> tail(at + 1, args.end());
+    if (auto st = filter_args::take_filter_options(tail, sync.filter); !st) {
+      base::log::error("{}", st.error().message());
+      return 2;
+    }
+    args.erase(at + 1, args.end());
+    args.insert(args.end(), tail.begin(), tail.end());
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     base::log::error("{}", e.what());
@@ -313,6 +357,13 @@ int ferry_main(int argc, char** argv) {
     serve.token = token_from(serve_token);
     serve.timeout = std::chrono::seconds(serve_timeout);
     return run_serve(serve, listen_text);
+  }
+  if (sy->parsed()) {
+    sync.delete_extraneous = sync.delete_extraneous || delete_excluded;
+    sync.delete_excluded = delete_excluded;
+    sync.filter.set_delete_excluded(delete_excluded);
+    cp.sync = std::move(sync);
+    cp.recursive = true;
   }
   cp.token = token_from(cp_token);
   cp.timeout = std::chrono::seconds(cp_timeout);

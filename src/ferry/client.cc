@@ -26,6 +26,7 @@
 #include "ferry/requested_tree.h"
 #include "ferry/sender.h"
 #include "ferry/ssh_session.h"
+#include "ferry/sync_messages.h"
 #include "ferry/tree_walk.h"
 #include "net/socket.h"
 
@@ -107,13 +108,19 @@ base::Result<std::vector<std::unique_ptr<Channel>>> join_streams(const net::Host
   return extra;
 }
 
-// Sends a request, waits for ACCEPT, and joins the extra streams it asked for.
+// Sends a request (with a sync's FILTER), waits for ACCEPT, and joins the
+// extra streams it asked for.
 base::Result<std::vector<std::unique_ptr<Channel>>> request(
-    Channel& ch, FrameType type, const std::string& payload, uint8_t streams,
+    Channel& ch, FrameType type, const std::string& payload, uint32_t flags, uint8_t streams,
     const net::HostPort& server, const CopyOptions& o, const Security& security) {
   TRY_STATUS(ch.send(type, payload));
+  if (flags & kFlagFilter)
+    TRY_STATUS(ch.send(FrameType::kFilter, encode(FilterMsg{o.sync->filter.wire_rules()})));
   TRY_STATUS(ch.flush());
   Accept accepted = TRY(await_accept(ch));
+  if ((flags & kFlagSync) && accepted.flags != flags)
+    return base::fail_msg(fmt::format(
+        "{} cannot sync: its ferry is older than this one (0.8); upgrade it", server.to_string()));
   return join_streams(server, o, security, accepted, streams);
 }
 
@@ -136,9 +143,34 @@ auto run_watched(Role& role, const char* name, Channel& primary,
   return result;
 }
 
-uint32_t request_flags(const CopyOptions& o, bool retrying) {
+uint32_t request_flags(const CopyOptions& o, bool retrying, bool contents) {
+  if (o.sync) {
+    const SyncSpec& s = *o.sync;
+    return kFlagRecursive | kFlagSync | (o.fsync ? kFlagFsync : 0) |
+           (s.delete_extraneous ? kFlagDelete : 0) | (s.checksum ? kFlagChecksum : 0) |
+           (s.dry_run ? kFlagDryRun : 0) | (s.itemize ? kFlagItemize : 0) |
+           (contents ? kFlagContents : 0) | (s.filter.empty() ? 0 : kFlagFilter) |
+           (s.delete_excluded ? kFlagDeleteExcluded : 0);
+  }
   return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
          (o.fsync ? kFlagFsync : 0);
+}
+
+// rsync's rule: a source ending in '/' means its contents (one source only).
+bool wants_contents(const std::vector<std::string>& sources, const CopyOptions& o) {
+  return o.sync && sources.size() == 1 && sources.front().size() > 1 &&
+         sources.front().back() == '/';
+}
+
+// Itemized lines go to standard output as they come; an upload's say '<'
+// (sent), as rsync's do.
+std::function<void(const std::string&)> item_printer(const CopyOptions& o, bool upload) {
+  if (!o.sync || !o.sync->itemize) return {};
+  return [upload](const std::string& line) {
+    std::string shown = line;
+    if (upload && !shown.empty() && shown[0] == '>') shown[0] = '<';
+    fmt::print("{}\n", shown);
+  };
 }
 
 base::Status upload_once(const std::vector<std::string>& sources, const Operand& target,
@@ -158,14 +190,17 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   auto ch = TRY(open_session(target.server, o, security));
   report.protection = ch->transport().protection();
   Put put;
-  put.flags = request_flags(o, retrying);
+  bool contents = wants_contents(sources, o);
+  put.flags = request_flags(o, retrying, contents);
   put.streams = choose_streams(*ch, o);
   put.source_count = static_cast<uint16_t>(sources.size());
   put.target = target.path;
-  auto extra =
-      TRY(request(*ch, FrameType::kPut, encode(put), put.streams, target.server, o, security));
-  TreeWalk walk(std::move(roots), o.recursive);
+  auto extra = TRY(request(*ch, FrameType::kPut, encode(put), put.flags, put.streams, target.server,
+                           o, security));
+  TreeWalk walk(std::move(roots), o.recursive || o.sync);
+  if (o.sync && !o.sync->filter.empty()) walk.set_filter(&o.sync->filter, contents);
   Sender sender(*ch, walk, counters, pointers(extra));
+  if (o.sync) sender.set_sync(SendSync{o.sync->checksum, item_printer(o, /*upload=*/true)});
   SendOutcome out = TRY(run_watched(sender, "sender", *ch, extra, counters, o, progress, report));
   report.files = out.receiver.files;
   report.errors = std::move(out.errors);
@@ -190,6 +225,8 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
     if (sources.size() != 1)
       return base::fail_msg("only one file can be written to standard output");
     dest = Destination::standard_output();
+  } else if (o.sync) {
+    dest = TRY(resolve_sync_destination(AT_FDCWD, target, /*confined=*/false, o.sync->dry_run));
   } else {
     dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
   }
@@ -197,18 +234,29 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
   auto ch = TRY(open_session(sources.front().server, o, security));
   report.protection = ch->transport().protection();
   Get get;
-  get.flags = request_flags(o, retrying);
-  get.streams = dest.stream_fd >= 0 ? 1 : choose_streams(*ch, o);  // a stream needs order
   for (const auto& s : sources) get.sources.push_back(s.path);
-  auto extra = TRY(
-      request(*ch, FrameType::kGet, encode(get), get.streams, sources.front().server, o, security));
-  ReceiveOptions ro{o.resume || retrying, o.fsync, /*keep_owners=*/true, {}};
+  bool contents = wants_contents(get.sources, o);
+  get.flags = request_flags(o, retrying, contents);
+  get.streams = dest.stream_fd >= 0 ? 1 : choose_streams(*ch, o);  // a stream needs order
+  auto extra = TRY(request(*ch, FrameType::kGet, encode(get), get.flags, get.streams,
+                           sources.front().server, o, security));
+  ReceiveOptions ro{o.resume || retrying, o.fsync, /*keep_owners=*/true, {}, {}};
+  if (o.sync) {
+    SyncReceive sr;
+    sr.delete_extraneous = o.sync->delete_extraneous;
+    sr.checksum = o.sync->checksum;
+    sr.dry_run = o.sync->dry_run;
+    sr.contents = contents;
+    sr.filter = std::make_shared<sync::FilterRules>(o.sync->filter);
+    sr.item = item_printer(o, /*upload=*/false);
+    ro.sync = std::move(sr);
+  }
   std::vector<std::string> shown;
   shown.reserve(sources.size());
   for (const auto& s : sources)
     shown.push_back(
         fmt::format("{}:{}", s.over_ssh ? s.ssh_destination : s.server.to_string(), s.path));
-  ro.requested = TRY(RequestedTree::from_request(get.sources, shown, o.recursive));
+  ro.requested = TRY(RequestedTree::from_request(get.sources, shown, o.recursive || o.sync));
   Receiver receiver(*ch, std::move(dest), ro, counters, pointers(extra));
   ReceiveOutcome out =
       TRY(run_watched(receiver, "receiver", *ch, extra, counters, o, progress, report));
@@ -243,6 +291,16 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
       return base::fail_msg("all remote sources must be on the same server");
   }
   if (sources.size() > 0xffff) return base::fail_msg("too many sources");
+  if (o.sync) {
+    if (target_arg == "-" ||
+        std::find(source_args.begin(), source_args.end(), "-") != source_args.end())
+      return base::fail_msg("sync works on files and directories, not standard input or output");
+    if (source_args.size() > 1)
+      for (const auto& s : source_args)
+        if (s.size() > 1 && s.back() == '/')
+          return base::fail_msg(fmt::format(
+              "{}: a trailing '/' (sync the directory's contents) needs a single source", s));
+  }
   const Operand& remote = upload ? target : sources.front();
   if (remote.over_ssh && o.plaintext)
     return base::fail_msg("--plaintext is for ferry:// servers; over ssh ferry always uses TLS");

@@ -8,14 +8,26 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "ferry/report.h"
 #include "ferry/ssh_session.h"
+#include "ferry/sync/filter_rules.h"
 
 namespace ferry {
+
+// `ferry sync`: rsync's job (docs/SYNC.md). Set in CopyOptions::sync.
+struct SyncSpec {
+  bool delete_extraneous = false;  // --delete
+  bool delete_excluded = false;    // --delete-excluded
+  bool checksum = false;           // -c: unchanged means the same content
+  bool dry_run = false;            // -n
+  bool itemize = false;            // -i: print rsync's itemized changes
+  sync::FilterRules filter;        // --exclude, --include, --filter, ...
+};
 
 struct CopyOptions {
   std::string token;
@@ -33,7 +45,8 @@ struct CopyOptions {
   std::chrono::milliseconds interval{200};  // diagnosis sampling interval
   std::string trace;                        // --trace FILE (JSON Lines)
   std::chrono::milliseconds timeout{120000};
-  SshOptions ssh;  // for [USER@]HOST:PATH operands
+  SshOptions ssh;                // for [USER@]HOST:PATH operands
+  std::optional<SyncSpec> sync;  // a sync, not a copy
 };
 
 base::Result<TransferReport> copy(const std::vector<std::string>& sources,

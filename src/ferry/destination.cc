@@ -109,4 +109,33 @@ base::Result<Destination> resolve_destination(int base_fd, const std::string& ta
   return d;
 }
 
+base::Result<Destination> resolve_sync_destination(int base_fd, const std::string& target,
+                                                   bool confined, bool dry_run) {
+  Destination d;
+  d.shown = target.empty() ? "." : target;
+  auto as_dir = open_dir(base_fd, target, confined);
+  if (as_dir) {
+    d.dir = std::move(*as_dir);
+    return d;
+  }
+  if (as_dir.error().code() != ENOENT)
+    return base::fail(std::move(as_dir).error().context("target"));
+  std::string path = target;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  auto [parent, leaf] = split_parent(path);
+  if (leaf.empty() || leaf == "." || leaf == "..")
+    return base::fail_msg(fmt::format("target {}: not a usable name", d.shown));
+  if (parent.empty() && !path.empty() && path.front() == '/') parent = "/";
+  auto up = TRY_CTX(open_dir(base_fd, parent, confined), "target's parent directory");
+  if (dry_run) {
+    d.dir = std::move(up);
+    d.missing = true;
+    return d;
+  }
+  auto made = sys::mkdirat(up.get(), leaf, 0755, d.shown);
+  if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
+  d.dir = TRY_CTX(open_dir(up.get(), leaf, /*confined=*/true), "target");
+  return d;
+}
+
 }  // namespace ferry

@@ -30,6 +30,7 @@ struct Destination {
   std::string shown;           // the target as the user wrote it, for messages
   int stream_fd = -1;          // instead of a directory: write the one file, in order, here
   base::UniqueFd stream_file;  // owns stream_fd when it is a device or FIFO opened here
+  bool missing = false;        // a dry-run sync's target that does not exist yet
 
   // Standard output as the stream.
   static Destination standard_output();
@@ -39,6 +40,12 @@ struct Destination {
 // beneath `base_fd` (a server's served directory).
 base::Result<Destination> resolve_destination(int base_fd, const std::string& target,
                                               size_t source_count, bool confined);
+
+// A sync's target (rsync's rules): always a directory, made if missing (its
+// parent must exist), never replaced. In a dry run a missing target is not
+// made: `missing` is set and `dir` is its parent.
+base::Result<Destination> resolve_sync_destination(int base_fd, const std::string& target,
+                                                   bool confined, bool dry_run);
 
 // Opens `rel` ("" or "." for `root` itself) as a directory beneath `root`.
 base::Result<base::UniqueFd> open_dir_beneath(int root, const std::string& rel);

@@ -23,7 +23,17 @@ uint32_t max_payload(uint8_t type) {
     case FrameType::kGet:
       return 1u << 20;  // up to 15 source paths of 64 KiB
     case FrameType::kAccept:
-      return 16;
+      return 20;  // 16 for a copy; a sync's ACCEPT adds the flags the server honours
+    case FrameType::kFilter:
+      return 1u << 20;
+    case FrameType::kSignature:
+      return kSignatureHeaderSize + kChunkSize;
+    case FrameType::kDelta:
+      return 4 + kChunkSize + 64;
+    case FrameType::kSum:
+      return 20;
+    case FrameType::kItem:
+      return 2 + 4096 + 16;
     case FrameType::kJoin:
       return 17;
     case FrameType::kDone:
@@ -66,6 +76,16 @@ const char* frame_name(FrameType type) {
       return "ACCEPT";
     case FrameType::kJoin:
       return "JOIN";
+    case FrameType::kFilter:
+      return "FILTER";
+    case FrameType::kSignature:
+      return "SIGNATURE";
+    case FrameType::kDelta:
+      return "DELTA";
+    case FrameType::kSum:
+      return "SUM";
+    case FrameType::kItem:
+      return "ITEM";
     case FrameType::kEntry:
       return "ENTRY";
     case FrameType::kWant:

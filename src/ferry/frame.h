@@ -15,6 +15,9 @@ inline constexpr size_t kFrameHeaderSize = 8;
 inline constexpr uint32_t kChunkSize = 1u << 20;
 // DATA payload prefix: id (u32), offset (u64), xxh3 (u64).
 inline constexpr size_t kDataPrefixSize = 20;
+// SIGNATURE payload prefix: id (u32), block size (u32), old size (u64),
+// first block (u64), strong length (u8).
+inline constexpr size_t kSignatureHeaderSize = 25;
 // Parallel TCP streams one transfer may use (-P).
 inline constexpr uint8_t kMaxStreams = 16;
 
@@ -28,6 +31,7 @@ enum class FrameType : uint8_t {
   kGet = 0x11,
   kAccept = 0x12,
   kJoin = 0x13,
+  kFilter = 0x14,
   kEntry = 0x20,
   kWant = 0x21,
   kData = 0x22,
@@ -35,6 +39,10 @@ enum class FrameType : uint8_t {
   kRetry = 0x24,
   kDone = 0x25,
   kResult = 0x26,
+  kSignature = 0x27,
+  kDelta = 0x28,
+  kSum = 0x29,
+  kItem = 0x2a,
   kStats = 0x30,
 };
 

@@ -27,12 +27,24 @@ base::Result<uint8_t> check_streams(uint8_t n) {
     return base::fail_msg(fmt::format("stream count {} outside 1..{}", n, kMaxStreams));
   return n;
 }
+
+// Unknown bits are refused, so a client never mistakes a server that ignored
+// a request (a sync's deletions, say) for one that did it.
+base::Status check_flags(uint32_t flags) {
+  if (flags & ~kKnownFlags)
+    return base::fail_msg(
+        fmt::format("request flags {:#x} are not known to this server", flags & ~kKnownFlags));
+  if ((flags & kSyncFlags) && !(flags & kFlagSync))
+    return base::fail_msg("sync flags without the sync flag");
+  return {};
+}
 }  // namespace
 
 std::string encode(const Accept& m) {
   std::string out;
   Encoder e(&out);
   put_array(e, m.session);
+  if (m.flags) e.u32(*m.flags);
   return out;
 }
 
@@ -40,6 +52,7 @@ base::Result<Accept> decode_accept(std::span<const uint8_t> p) {
   Decoder d(p);
   Accept m;
   TRY_STATUS(get_array(d, &m.session));
+  if (d.remaining() > 0) m.flags = TRY(d.u32());
   TRY_STATUS(d.finish("ACCEPT"));
   return m;
 }
@@ -177,6 +190,7 @@ base::Result<Put> decode_put(std::span<const uint8_t> p) {
   m.source_count = TRY(d.u16());
   m.target = TRY(d.str16());
   TRY_STATUS(d.finish("PUT"));
+  TRY_STATUS(check_flags(m.flags));
   if (m.source_count == 0) return base::fail_msg("PUT names no sources");
   return m;
 }
@@ -200,6 +214,7 @@ base::Result<Get> decode_get(std::span<const uint8_t> p) {
   if (n == 0) return base::fail_msg("GET names no sources");
   for (uint16_t i = 0; i < n; ++i) m.sources.push_back(TRY(d.str16()));
   TRY_STATUS(d.finish("GET"));
+  TRY_STATUS(check_flags(m.flags));
   return m;
 }
 
@@ -265,9 +280,10 @@ base::Result<Want> decode_want(std::span<const uint8_t> p) {
   Want m;
   m.id = TRY(d.u32());
   uint8_t how = TRY(d.u8());
-  if (how > 2) return base::fail_msg(fmt::format("WANT: unknown kind {}", how));
+  if (how > 3) return base::fail_msg(fmt::format("WANT: unknown kind {}", how));
   m.how = static_cast<WantHow>(how);
   uint32_t n = TRY(d.u32());
+  if (n > 0 && m.how != WantHow::kBlocks) return base::fail_msg("WANT: hashes with no BLOCKS");
   if (n > d.remaining() / 8) return base::fail_msg("WANT: block count exceeds message");
   m.have.reserve(n);
   for (uint32_t i = 0; i < n; ++i) m.have.push_back(TRY(d.u64()));

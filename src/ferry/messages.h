@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,20 @@ struct ErrorMsg {
 inline constexpr uint32_t kFlagRecursive = 1;
 inline constexpr uint32_t kFlagResume = 2;  // skip files already whole (same size and mtime)
 inline constexpr uint32_t kFlagFsync = 4;   // fsync each file before its rename
+// `ferry sync` (rsync's semantics; docs/PROTOCOL.md, "Sync"). A server that
+// honours them says so in its ACCEPT; any other bit is refused.
+inline constexpr uint32_t kFlagSync = 1u << 3;    // make the target identical: skip, delta, replace
+inline constexpr uint32_t kFlagDelete = 1u << 4;  // delete what the sender did not announce
+inline constexpr uint32_t kFlagChecksum = 1u << 5;  // unchanged means same content (SUM frames)
+inline constexpr uint32_t kFlagDryRun = 1u << 6;    // change nothing; report what would be done
+inline constexpr uint32_t kFlagItemize = 1u << 7;   // the receiver reports each change (ITEM)
+inline constexpr uint32_t kFlagContents = 1u << 8;  // the one source's contents are the target
+inline constexpr uint32_t kFlagFilter = 1u << 9;    // a FILTER frame follows the request
+inline constexpr uint32_t kFlagDeleteExcluded = 1u << 10;  // excluded files are not protected
+inline constexpr uint32_t kSyncFlags = kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun |
+                                       kFlagItemize | kFlagContents | kFlagFilter |
+                                       kFlagDeleteExcluded;
+inline constexpr uint32_t kKnownFlags = kFlagRecursive | kFlagResume | kFlagFsync | kSyncFlags;
 
 // PUT: the client sends `source_count` top-level entries into `target`.
 struct Put {
@@ -64,6 +79,9 @@ using SessionId = std::array<uint8_t, 16>;
 // extra connections quote in JOIN.
 struct Accept {
   SessionId session{};
+  // A sync request's answer: the request's flags, which the server honours
+  // (a server too old to sync sends none, and the client stops).
+  std::optional<uint32_t> flags;
 };
 
 // JOIN: instead of a request, an extra connection joins a session's streams.
@@ -97,7 +115,9 @@ struct Entry {
   std::string link_target;  // symlinks only: 1 to kMaxLinkTarget bytes, no NUL
 };
 
-enum class WantHow : uint8_t { kSkip = 0, kAll = 1, kBlocks = 2 };
+// kDelta (sync only): SIGNATURE frames of the receiver's old file follow; the
+// sender answers with DELTA frames instead of DATA.
+enum class WantHow : uint8_t { kSkip = 0, kAll = 1, kBlocks = 2, kDelta = 3 };
 
 // WANT: what the receiver needs of file `id`. For kBlocks, `have` lists the
 // XXH3 of each kChunkSize block the receiver already holds (from offset 0);

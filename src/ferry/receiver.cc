@@ -3,6 +3,7 @@
 #include <linux/falloc.h>
 #include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -18,7 +19,9 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "ferry/chunk_hash.h"
+#include "ferry/part_file.h"
 #include "ferry/peer_path.h"
+#include "ferry/sync_item.h"
 
 namespace ferry {
 namespace sys = base::sys;
@@ -29,12 +32,6 @@ constexpr size_t kMaxInFlight = 4096;
 // announced size at once: a peer that announces 1 TiB and leaves has made us
 // reserve at most this.
 constexpr uint64_t kPreallocateAhead = 64ull << 20;
-
-std::string part_name(const std::string& leaf) {
-  std::string name = "." + leaf + ".ferry-part";
-  if (name.size() <= kMaxNameBytes) return name;
-  return fmt::format(".ferry-part-{:016x}", chunk_hash(leaf.data(), leaf.size()));
-}
 
 bool is_fatal(int code) {
   return code == ENOSPC || code == EDQUOT || code == EIO || code == EROFS;
@@ -51,23 +48,6 @@ base::Error protocol(const std::string& text) {
   return base::Error::msg("protocol error: " + text);
 }
 
-// The part file `name` in `dir`, opened for writing. One that is not a plain
-// file of our own with a single link (a hard link to a file elsewhere, planted
-// by anyone who can write the directory) is replaced, never written through.
-base::Result<base::UniqueFd> open_part(const base::UniqueFd& dir, const std::string& name,
-                                       const std::string& shown) {
-  auto fd =
-      TRY(sys::openat(dir.get(), name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0600, shown));
-  struct stat st = TRY(sys::fstat(fd.get(), shown));
-  if (S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == ::geteuid()) return fd;
-  base::log::warn(
-      "{}: the part file {} is not a plain file of ours ({} links, owner {}); "
-      "replacing it",
-      shown, name, st.st_nlink, st.st_uid);
-  fd.reset();
-  TRY_STATUS(sys::unlinkat(dir.get(), name, 0, shown));
-  return sys::openat(dir.get(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, shown);
-}
 }  // namespace
 
 Receiver::Receiver(Channel& channel, Destination dest, ReceiveOptions options, Counters& counters,
@@ -98,6 +78,14 @@ base::Result<std::string> Receiver::local_path(const std::string& entry_path) {
   TRY_STATUS(check_entry_path(entry_path));
   size_t slash = entry_path.find('/');
   std::string first = entry_path.substr(0, slash);
+  if (options_.sync && options_.sync->contents) {
+    // The one source's contents are the target: its name goes, "" is the target.
+    if (first_root_.empty()) first_root_ = first;
+    if (first != first_root_)
+      return base::fail(
+          protocol(fmt::format("entry '{}' is outside the one tree announced", entry_path)));
+    return slash == std::string::npos ? std::string() : entry_path.substr(slash + 1);
+  }
   if (dest_.rename_root) {
     // One source renamed to the target: every entry must lie under it.
     if (first_root_.empty()) first_root_ = first;
@@ -133,7 +121,7 @@ base::Status Receiver::make_dir(const Entry& e, int parent, const std::string& l
 }
 
 base::Status Receiver::make_symlink(const Entry& e, int parent, const std::string& leaf) {
-  std::string tmp = part_name(leaf);
+  std::string tmp = part_name_for(leaf);
   (void)sys::unlinkat(parent, tmp, 0);  // a stale one from an interrupted run
   TRY_STATUS(sys::symlinkat(e.link_target, parent, tmp, leaf));
   auto renamed = sys::renameat(parent, tmp, parent, leaf, leaf);
@@ -179,9 +167,9 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.entry = e;
   in.parent = std::move(parent);
   in.leaf = leaf;
-  in.part = part_name(leaf);
+  in.part = part_name_for(leaf);
   const std::string& shown = rel;
-  in.fd = TRY(open_part(*in.parent, in.part, shown));
+  in.fd = TRY(open_part_file(*in.parent, in.part, shown));
   in.lock = TRY(PartLocks::process().lock(in.fd.get(), rel, liveness_));
   struct stat st = TRY(sys::fstat(in.fd.get(), shown));
   if (st.st_size > 0) {
@@ -231,9 +219,29 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   const auto split = split_parent(rel);
   const std::string& parent_rel = split.first;
   const std::string& leaf = split.second;
+  if (sweep_) sweep_->announced(rel, e.kind == EntryKind::kDir);
   auto work = [&]() -> base::Status {
     // Creating entries (mkdir, symlink, open, fallocate) is writing the sink.
     StageTimer t(&counters_.stages, Stage::kSinkWrite);
+    if (options_.sync && options_.sync->dry_run && dry_new_dirs_.count(parent_rel)) {
+      // Inside a directory a dry run did not make: all of it would be new.
+      item(item_new(e.kind, rel, e.link_target));
+      if (e.kind == EntryKind::kDir) dry_new_dirs_.insert(rel);
+      if (e.kind == EntryKind::kFile)
+        TRY_STATUS(ch_.send(FrameType::kWant, encode(Want{e.id, WantHow::kSkip, {}})));
+      counters_.files_done++;
+      return {};
+    }
+    if (options_.sync) {
+      auto parent = rel.empty() ? std::shared_ptr<base::UniqueFd>() : TRY(parent_dir(parent_rel));
+      if (e.kind == EntryKind::kFile) counters_.bytes_planned += e.size;
+      TRY_STATUS(sync_entry(e, std::move(parent), leaf, rel));
+      if (e.kind != EntryKind::kFile) {
+        counters_.files_done++;
+        outcome_.entries++;
+      }
+      return {};
+    }
     auto parent = TRY(parent_dir(parent_rel));
     switch (e.kind) {
       case EntryKind::kDir:
@@ -388,6 +396,8 @@ base::Status Receiver::on_file_end(std::span<const uint8_t> payload, bool primar
   if (in.ends_needed == 0 || in.ends_seen < in.ends_needed) return {};
   if (!in.bad_chunks.empty() && end.status == FileEndStatus::kOk) return {};
   base::Status st;
+  if (!in.failed && in.applier && !in.delta_ended && end.status == FileEndStatus::kOk)
+    st = file_failed(in, protocol(fmt::format("{} ended before its delta", in.entry.path)));
   if (!in.failed) {
     if (end.status != FileEndStatus::kOk) {
       // The sender reports this itself; drop the part file quietly.
@@ -429,6 +439,13 @@ base::Status Receiver::finish() {
     const std::string& parent_rel = split.first;
     const std::string& leaf = split.second;
     auto apply = [&]() -> base::Status {
+      if (d.path.empty()) {  // a sync's target itself
+        auto self = TRY(sys::openat(dest_.dir.get(), ".", O_RDONLY | O_DIRECTORY, 0, dest_.shown));
+        if (takes_owner(d.entry)) TRY_STATUS(sys::fchown(self.get(), d.entry.uid, d.entry.gid));
+        TRY_STATUS(sys::fchmod(self.get(), d.entry.mode, dest_.shown));
+        struct timespec times[2] = {to_timespec(d.entry), to_timespec(d.entry)};
+        return sys::futimens(self.get(), times, dest_.shown);
+      }
       auto parent = TRY(open_dir_beneath(dest_.dir.get(), parent_rel));
       struct stat st = TRY(sys::fstatat(parent.get(), leaf, AT_SYMLINK_NOFOLLOW, d.path));
       if (!S_ISDIR(st.st_mode)) return {};
@@ -475,6 +492,12 @@ base::Status Receiver::primary_loop() {
       case FrameType::kFileEnd:
         TRY_STATUS(on_file_end(f->payload, /*primary=*/true));
         break;
+      case FrameType::kSum:
+        TRY_STATUS(on_sum(f->payload));
+        break;
+      case FrameType::kDelta:
+        TRY_STATUS(on_delta(f->payload));
+        break;
       case FrameType::kDone: {
         std::lock_guard lock(mu_);
         if (done_) return base::fail(protocol("DONE twice"));
@@ -482,6 +505,7 @@ base::Status Receiver::primary_loop() {
         for (auto& [id, in] : incoming_)
           if (!in.ended_on_primary)
             return base::fail(protocol(fmt::format("DONE while {} was unfinished", in.entry.path)));
+        sweep_extraneous();
         TRY_STATUS(maybe_finish());
         break;
       }
@@ -549,6 +573,11 @@ void Receiver::drop_empty_parts() {
 
 base::Result<ReceiveOutcome> Receiver::run() {
   liveness_ = TRY(ReceiverLiveness::of_socket(ch_.transport().socket_fd()));
+  if (options_.sync && dest_.missing) dry_new_dirs_.insert("");  // all of it would be new
+  if (options_.sync && options_.sync->delete_extraneous && !dest_.missing)
+    sweep_.emplace(dest_.dir.get(),
+                   SweepOptions{options_.sync->dry_run, options_.sync->filter.get(),
+                                [this](const std::string& line) { item(line); }});
   std::vector<std::thread> streams;
   for (Channel* c : extra_) streams.emplace_back([this, c] { drain_stream(*c); });
   auto st = primary_loop();

@@ -16,13 +16,17 @@
 // one thread per extra stream; their shared state is guarded by one mutex.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/error.h"
@@ -34,8 +38,28 @@
 #include "ferry/monitor.h"
 #include "ferry/part_locks.h"
 #include "ferry/requested_tree.h"
+#include "ferry/sync/delta_apply.h"
+#include "ferry/sync/filter_rules.h"
+#include "ferry/sync_delete.h"
+#include "ferry/sync_messages.h"
 
 namespace ferry {
+
+// `ferry sync`'s receiving side (rsync's semantics): a file whose size and
+// mtime (or, with checksum, content) match is skipped and only its attributes
+// fixed; a changed file whose old copy is here comes as a delta against it;
+// something of another kind in the way is replaced; with delete, what the
+// sender did not announce goes (ExtraneousSweep). dry_run changes nothing.
+struct SyncReceive {
+  bool delete_extraneous = false;
+  bool checksum = false;
+  bool dry_run = false;
+  bool contents = false;  // the one source's contents are the target itself
+  std::shared_ptr<const sync::FilterRules> filter;  // protects from deletion
+  // Itemized changes (rsync's -i lines), or empty. Called with the
+  // receiver's lock held.
+  std::function<void(const std::string&)> item;
+};
 
 struct ReceiveOptions {
   bool skip_whole = false;  // --resume: skip files with the same size and mtime
@@ -48,11 +72,13 @@ struct ReceiveOptions {
   // A download's request: every announced entry is checked against it, and a
   // requested source nothing arrived for is an error in the outcome.
   std::optional<RequestedTree> requested;
+  std::optional<SyncReceive> sync;
 };
 
 struct ReceiveOutcome {
   uint64_t entries = 0;
   uint64_t bytes = 0;
+  uint64_t deleted = 0;  // sync --delete
   std::vector<std::string> errors;
 };
 
@@ -89,6 +115,10 @@ class Receiver {
     uint8_t ends_seen = 0;
     bool ended_on_primary = false;
     bool stream = false;  // written in order to Destination::stream_fd
+    // A sync's delta: built from the old file (`old`) and DELTA ops.
+    base::UniqueFd old;
+    std::unique_ptr<sync::DeltaApplier> applier;
+    bool delta_ended = false;
   };
   struct DirMeta {
     std::string path;
@@ -102,6 +132,25 @@ class Receiver {
   base::Status on_entry(std::span<const uint8_t> payload);
   base::Status on_data(std::span<const uint8_t> payload);
   base::Status on_file_end(std::span<const uint8_t> payload, bool primary);
+  // Sync (receiver_sync.cc).
+  base::Status on_sum(std::span<const uint8_t> payload);
+  base::Status on_delta(std::span<const uint8_t> payload);
+  void item(const std::string& line);
+  // A sync's entry in place of make_dir/make_symlink/open_file: decides
+  // against what is here, itemizes, and does (or, dry, skips) the work.
+  base::Status sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
+                          const std::string& leaf, const std::string& rel);
+  base::Status sync_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
+                         const std::string& leaf, const std::string& rel,
+                         const std::optional<struct stat>& local);
+  // Removes what is at `leaf` so an entry of another kind can take its place.
+  base::Status make_way(int parent, const std::string& leaf, const std::string& rel,
+                        const struct stat& local);
+  base::Status fix_attributes(const Entry& e, int parent, const std::string& leaf,
+                              const std::string& rel, const struct stat& local);
+  base::Status send_signature(uint32_t id, int old_fd, uint64_t old_size);
+  base::Status check_delta(Incoming& in);
+  void sweep_extraneous();
   // Sends RESULT once DONE came and every file is finished (under mu_).
   base::Status maybe_finish();
   base::Status finish();
@@ -144,6 +193,9 @@ class Receiver {
   uint32_t last_id_ = 0;
   bool dest_in_memory_ = false;  // tmpfs: no preallocation
   bool stream_used_ = false;
+  std::unordered_map<uint32_t, ContentHash> sums_;  // SUM frames awaiting their ENTRY
+  std::optional<ExtraneousSweep> sweep_;
+  std::unordered_set<std::string> dry_new_dirs_;  // a dry run's directories that would be made
   bool done_ = false;
   ReceiveOutcome outcome_;
 };

@@ -10,6 +10,23 @@ void ReplyQueue::push(Reply r) {
   cv_.notify_one();
 }
 
+void ReplyQueue::push_signature(SignatureBatch b) {
+  {
+    std::lock_guard lock(mu_);
+    signatures_.push_back(std::move(b));
+  }
+  cv_.notify_all();
+}
+
+std::optional<SignatureBatch> ReplyQueue::pop_signature_for(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, limit, [&] { return !signatures_.empty() || finished_; });
+  if (signatures_.empty()) return std::nullopt;
+  SignatureBatch b = std::move(signatures_.front());
+  signatures_.pop_front();
+  return b;
+}
+
 void ReplyQueue::finish(ResultMsg result) {
   {
     std::lock_guard lock(mu_);

@@ -14,6 +14,7 @@
 #include "ferry/chunk_hash.h"
 #include "ferry/codec.h"
 #include "ferry/frame.h"
+#include "ferry/sync_messages.h"
 #include "net/tcp_stats.h"
 
 namespace ferry {
@@ -127,6 +128,33 @@ void Sender::read_replies() {
                                          : "peer sent a malformed ERROR"));
         return;
       }
+      case FrameType::kSignature: {
+        auto sig = decode_signature(frame->payload);
+        if (!sig) {
+          st = base::fail(std::move(sig).error());
+          break;
+        }
+        SignatureBatch b{sig->id,          sig->block_size, sig->old_size,
+                         sig->first_block, sig->strong_len, {}};
+        size_t per = 4u + sig->strong_len;
+        b.sums.resize(sig->sums.size() / per);
+        for (size_t i = 0; i < b.sums.size(); ++i) {
+          const uint8_t* q = sig->sums.data() + i * per;
+          b.sums[i].weak = load_be32(q);
+          std::memcpy(b.sums[i].strong.data(), q + 4, sig->strong_len);
+        }
+        replies_.push_signature(std::move(b));
+        break;
+      }
+      case FrameType::kItem: {
+        auto item = decode_item(frame->payload);
+        if (!item) {
+          st = base::fail(std::move(item).error());
+        } else if (sync_ && sync_->on_item) {
+          sync_->on_item(item->line);
+        }
+        break;
+      }
       case FrameType::kStats: {
         auto j =
             nlohmann::json::parse(frame->payload.begin(), frame->payload.end(), nullptr, false);
@@ -172,6 +200,7 @@ base::Status Sender::announce_next(bool* walk_done) {
     errors_.push_back(fmt::format("{}: name too long; skipped", w.entry.path));
     return {};
   }
+  if (sync_ && sync_->checksum && w.entry.kind == EntryKind::kFile) TRY_STATUS(send_sum(w));
   TRY_STATUS(ch_.send(FrameType::kEntry, encode(w.entry)));
   counters_.files_seen++;
   if (w.entry.kind == EntryKind::kFile) {
@@ -362,6 +391,12 @@ base::Status Sender::serve(const Reply& reply) {
       counters_.files_done++;
       counters_.bytes_skipped += p.entry.size;
       return {};
+    }
+    if (w->how == WantHow::kDelta) {
+      if (!sync_ || (p.entry.flags & kEntryGrowing))
+        return base::fail_msg(
+            fmt::format("protocol error: {} wants a delta it was not offered", ch_.peer()));
+      return send_delta(p);
     }
     return send_file(p, *w);
   }

@@ -15,8 +15,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +33,14 @@
 #include "ferry/tree_walk.h"
 
 namespace ferry {
+
+// `ferry sync`'s sending side: SUM frames with --checksum, deltas for files
+// the receiver answers WANT DELTA, and the receiver's itemized changes.
+struct SendSync {
+  bool checksum = false;
+  // An ITEM line from the receiver (already made printable); may be empty.
+  std::function<void(const std::string&)> on_item;
+};
 
 struct SendOutcome {
   std::vector<std::string> errors;  // this side's per-entry problems
@@ -48,6 +58,7 @@ class Sender {
   // sample, sent on the primary stream at the next chance (any thread).
   void set_monitor(Monitor* monitor) { monitor_ = monitor; }
   void post_stats(const Sample& s);
+  void set_sync(SendSync sync) { sync_ = std::move(sync); }
 
  private:
   struct Pending {
@@ -63,6 +74,11 @@ class Sender {
   base::Status announce_next(bool* walk_done);
   base::Status serve(const Reply& reply);
   base::Status send_file(Pending& p, const Want& want);
+  // A sync's changed file as DELTA ops against the receiver's old copy
+  // (sender_delta.cc).
+  base::Status send_delta(Pending& p);
+  base::Result<SignatureBatch> next_signature(uint32_t id);
+  base::Status send_sum(const WalkItem& w);
   // A growing entry (a pipe): read until end of input, in order.
   base::Status send_stream(Pending& p);
   // Sends [offset, offset+len) as DATA chunks; returns bytes actually read
@@ -95,6 +111,7 @@ class Sender {
   std::unordered_map<uint32_t, Origin> origins_;  // for re-sends after RETRY
   std::vector<std::string> errors_;
   Monitor* monitor_ = nullptr;
+  std::optional<SendSync> sync_;
   std::mutex stats_mu_;
   std::string pending_stats_;
   std::atomic<bool> stats_waiting_{false};

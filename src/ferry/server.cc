@@ -20,6 +20,8 @@
 #include "ferry/peer_path.h"
 #include "ferry/receiver.h"
 #include "ferry/sender.h"
+#include "ferry/sync/filter_rules.h"
+#include "ferry/sync_messages.h"
 #include "ferry/tree_walk.h"
 #include "net/socket.h"
 
@@ -206,6 +208,29 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     return fail(base::Error::msg("this server was started for one transfer, and it has begun"),
                 true);
   TransferEnd end(options_.once, finished_);
+  uint32_t flags = std::visit(
+      [](const auto& r) -> uint32_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, Join>) {
+          return 0;
+        } else {
+          return r.flags;
+        }
+      },
+      *request);
+  // A sync's filter rules come right after its request.
+  std::shared_ptr<sync::FilterRules> filter = std::make_shared<sync::FilterRules>();
+  if (flags & kFlagFilter) {
+    auto rules = [&]() -> base::Result<sync::FilterRules> {
+      Frame f = TRY(ch->recv());
+      if (f.type != FrameType::kFilter)
+        return base::fail_msg(fmt::format("expected FILTER, got {}", frame_name(f.type)));
+      FilterMsg m = TRY(decode_filter(f.payload));
+      return sync::FilterRules::from_wire(m.rules);
+    }();
+    if (!rules) return fail(rules.error(), true);
+    *filter = std::move(*rules);
+  }
+  if (flags & kFlagDeleteExcluded) filter->set_delete_excluded(true);
   // Accepts the request and, for a parallel transfer, gathers its streams.
   uint8_t streams = std::visit(
       [](const auto& r) -> uint8_t {
@@ -218,6 +243,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
       *request);
   auto accept = [&]() -> base::Result<std::vector<std::unique_ptr<Channel>>> {
     Accept a;
+    if (flags & kFlagSync) a.flags = flags;  // this server honours them all
     if (streams > 1) a.session = TRY(rendezvous_.open(streams - 1u));
     TRY_STATUS(ch->send(FrameType::kAccept, encode(a)));
     TRY_STATUS(ch->flush());
@@ -229,15 +255,33 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     if (options_.read_only) return fail(base::Error::msg("this server is read-only"), true);
     auto target = request_path(put->target, options_.confined);
     if (!target) return fail(target.error(), true);
-    auto dest = resolve_destination(root_.get(), *target == "." ? "" : *target, put->source_count,
-                                    options_.confined);
+    bool sync = (put->flags & kFlagSync) != 0;
+    auto dest = sync ? resolve_sync_destination(root_.get(), *target == "." ? "" : *target,
+                                                options_.confined, (put->flags & kFlagDryRun) != 0)
+                     : resolve_destination(root_.get(), *target == "." ? "" : *target,
+                                           put->source_count, options_.confined);
     if (!dest) return fail(dest.error(), true);
     auto extra = accept();
     if (!extra) return fail(extra.error(), true);
     ReceiveOptions ro{(put->flags & kFlagResume) != 0,
                       options_.fsync || (put->flags & kFlagFsync),
                       options_.keep_owners,
+                      {},
                       {}};
+    if (sync) {
+      SyncReceive sr;
+      sr.delete_extraneous = (put->flags & kFlagDelete) != 0;
+      sr.checksum = (put->flags & kFlagChecksum) != 0;
+      sr.dry_run = (put->flags & kFlagDryRun) != 0;
+      sr.contents = (put->flags & kFlagContents) != 0;
+      sr.filter = filter;
+      // Itemized lines go back to the client, in order with the transfer.
+      if (put->flags & kFlagItemize)
+        sr.item = [c = ch.get()](const std::string& line) {
+          (void)c->send(FrameType::kItem, encode(ItemMsg{line}));
+        };
+      ro.sync = std::move(sr);
+    }
     Receiver receiver(*ch, std::move(*dest), ro, counters, pointers(*extra));
     Monitor monitor("receiver", counters, std::chrono::milliseconds(200));
     monitor.watch_streams(*ch, pointers(*extra));
@@ -253,7 +297,10 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   auto extra = accept();
   if (!extra) return fail(extra.error(), true);
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
+  if ((get.flags & kFlagSync) && !filter->empty())
+    walk.set_filter(filter.get(), (get.flags & kFlagContents) != 0);
   Sender sender(*ch, walk, counters, pointers(*extra));
+  if (get.flags & kFlagSync) sender.set_sync(SendSync{(get.flags & kFlagChecksum) != 0, {}});
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
   monitor.watch_streams(*ch, pointers(*extra));
   auto out = run_monitored(sender, monitor);

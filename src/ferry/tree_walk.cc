@@ -20,6 +20,23 @@ TreeWalk::~TreeWalk() {
   for (Level& l : stack_) closedir(l.dir);
 }
 
+void TreeWalk::set_filter(const sync::FilterRules* rules, bool contents) {
+  filter_.emplace(*rules, sync::FilterSide::sender);
+  contents_ = contents;
+}
+
+std::string TreeWalk::rule_path(const std::string& path_in_root) const {
+  if (contents_) return path_in_root;
+  const WalkRoot& root = roots_[next_root_ - 1];
+  return path_in_root.empty() ? root.send_as : root.send_as + "/" + path_in_root;
+}
+
+void TreeWalk::pop_level() {
+  closedir(stack_.back().dir);
+  stack_.pop_back();
+  if (filter_) filter_->leave();
+}
+
 namespace {
 void fill_times(Entry& e, const struct stat& st) {
   e.mode = st.st_mode & 07777;
@@ -42,6 +59,10 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
   item.path_in_root = path_in_root;
   item.entry.path = shown;
   struct stat st = TRY(sys::fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW, shown));
+  bool is_root_contents = contents_ && path_in_root.empty();
+  if (filter_ && !is_root_contents &&
+      filter_->excluded(rule_path(path_in_root), S_ISDIR(st.st_mode)))
+    return std::optional<WalkItem>();
   fill_times(item.entry, st);
   if (S_ISREG(st.st_mode)) {
     item.file = TRY(sys::openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, shown));
@@ -57,8 +78,13 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
       return base::fail_msg(fmt::format("{}: is a directory (use -r to copy trees)", shown));
     item.entry.kind = EntryKind::kDir;
     auto fd = TRY(sys::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown));
-    DIR* dir = TRY(sys::fdopendir(fd.get(), shown));
-    stack_.push_back({dir, fd.release(), path_in_root});
+    if (filter_) TRY_STATUS(filter_->enter(fd.get(), rule_path(path_in_root)));
+    auto dir = sys::fdopendir(fd.get(), shown);
+    if (!dir) {
+      if (filter_) filter_->leave();
+      return base::fail(std::move(dir).error());
+    }
+    stack_.push_back({*dir, fd.release(), path_in_root});
   } else if (S_ISLNK(st.st_mode)) {
     item.entry.kind = EntryKind::kSymlink;
     item.entry.link_target = TRY(sys::readlinkat(parent_fd, name, shown));
@@ -76,15 +102,16 @@ base::Result<std::optional<WalkItem>> TreeWalk::next() {
     auto read = sys::readdir(top.dir, top.path_in_root);
     struct dirent* de = read ? *read : nullptr;
     if (!de) {  // the end, or an error
-      closedir(top.dir);
-      stack_.pop_back();
+      pop_level();
       if (!read) return base::fail(std::move(read).error());
       continue;
     }
     std::string name = de->d_name;
     if (name == "." || name == "..") continue;
     std::string child = top.path_in_root.empty() ? name : top.path_in_root + "/" + name;
-    return visit(top.fd, name, child);
+    auto item = visit(top.fd, name, child);
+    if (item && !*item) continue;  // excluded
+    return item;
   }
   if (next_root_ >= roots_.size()) return std::optional<WalkItem>();
   WalkRoot& root = roots_[next_root_++];
@@ -102,7 +129,9 @@ base::Result<std::optional<WalkItem>> TreeWalk::next() {
     item.file = std::move(root.stream);
     return std::optional<WalkItem>(std::move(item));
   }
-  return visit(root.parent.get(), root.name, "");
+  auto item = visit(root.parent.get(), root.name, "");
+  if (item && !*item) return next();  // the root itself is excluded
+  return item;
 }
 
 base::Result<base::UniqueFd> TreeWalk::reopen(size_t root_index,

@@ -4,6 +4,11 @@
 // opened during the walk (O_NOFOLLOW), so the metadata sent is the metadata
 // of the very file that will be read.
 //
+// With a filter (ferry sync), entries the sender-side rules exclude are not
+// reported and excluded directories are not entered; rule paths are relative
+// to the transfer root: the root's name comes first, unless `contents` (the
+// root directory's contents are what is sent, as rsync's "src/").
+//
 // Each root is a path opened by the caller (a local path for uploads; a path
 // resolved beneath the served directory for downloads). An entry's path is
 // the root's name followed by its path inside the root.
@@ -20,6 +25,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "ferry/messages.h"
+#include "ferry/sync/filter_walk.h"
 
 namespace ferry {
 
@@ -40,6 +46,8 @@ struct WalkRoot {
 class TreeWalk {
  public:
   TreeWalk(std::vector<WalkRoot> roots, bool recursive);
+  // Applies `rules` (which must outlive the walk) from the next root on.
+  void set_filter(const sync::FilterRules* rules, bool contents);
   ~TreeWalk();
   TreeWalk(const TreeWalk&) = delete;
   TreeWalk& operator=(const TreeWalk&) = delete;
@@ -56,13 +64,18 @@ class TreeWalk {
     int fd = -1;  // owned by `dir`
     std::string path_in_root;
   };
+  // nullopt: excluded by the filter.
   base::Result<std::optional<WalkItem>> visit(int parent_fd, const std::string& name,
                                               const std::string& path_in_root);
+  std::string rule_path(const std::string& path_in_root) const;
+  void pop_level();
 
   std::vector<WalkRoot> roots_;
   bool recursive_;
   size_t next_root_ = 0;
   std::vector<Level> stack_;
+  std::optional<sync::FilterWalk> filter_;
+  bool contents_ = false;
 };
 
 }  // namespace ferry

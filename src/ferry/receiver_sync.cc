@@ -1,0 +1,384 @@
+// The receiver's half of `ferry sync` (see SyncReceive in receiver.h).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "base/log.h"
+#include "base/sys.h"
+#include "ferry/frame.h"
+#include "ferry/part_file.h"
+#include "ferry/receiver.h"
+#include "ferry/sync/delta_block_size.h"
+#include "ferry/sync/delta_signature.h"
+#include "ferry/sync_item.h"
+
+namespace ferry {
+namespace sys = base::sys;
+namespace {
+// Asked again after a delta that did not rebuild the file: ranges this long.
+constexpr uint64_t kResendPiece = 1ull << 30;
+
+bool same_mtime(const struct stat& st, const Entry& e) {
+  return st.st_mtim.tv_sec == e.mtime_sec &&
+         static_cast<uint32_t>(st.st_mtim.tv_nsec) == e.mtime_nsec;
+}
+
+struct timespec mtime_of(const Entry& e) {
+  struct timespec ts {};
+  ts.tv_sec = e.mtime_sec;
+  ts.tv_nsec = e.mtime_nsec;
+  return ts;
+}
+
+// How many bytes of each block's XXH3-128 to send, as rsync sizes its strong
+// sums: enough that a false match anywhere in the file is unlikely, given
+// that the whole file's hash is checked at the end and a mismatch re-sent.
+uint8_t strong_length(uint64_t size, uint32_t block) {
+  int bits = 10;  // rsync's bias
+  for (uint64_t l = size; l >>= 1;) bits += 2;
+  for (uint32_t b = block; (b >>= 1) && bits > 0;) --bits;
+  int bytes = (bits + 1 - 32 + 7) / 8;
+  return static_cast<uint8_t>(std::clamp(bytes, 2, 16));
+}
+
+base::Result<bool> directory_is_empty(int dir_fd, const std::string& shown) {
+  auto fd = TRY(sys::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY, 0, shown));
+  DIR* d = TRY(sys::fdopendir(fd.get(), shown));
+  fd.release();  // owned by `d`
+  struct Closer {
+    void operator()(DIR* dir) const { closedir(dir); }
+  };
+  std::unique_ptr<DIR, Closer> owned(d);
+  for (;;) {
+    struct dirent* e = TRY(sys::readdir(d, shown));
+    if (!e) return true;
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") return false;
+  }
+}
+
+base::Result<ContentHash> content_hash(int fd, uint64_t size, const std::string& shown) {
+  XXH3_state_t* state = XXH3_createState();
+  if (!state) return base::fail_msg("out of memory");
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> owned(state, XXH3_freeState);
+  XXH3_128bits_reset(state);
+  std::vector<uint8_t> buf(size_t{1} << 20);
+  uint64_t done = 0;
+  while (done < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - done));
+    size_t n = TRY(sys::pread(fd, buf.data(), want, static_cast<off_t>(done), shown));
+    if (n == 0) break;
+    XXH3_128bits_update(state, buf.data(), n);
+    done += n;
+  }
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state));
+  ContentHash h;
+  std::memcpy(h.data(), c.digest, h.size());
+  return h;
+}
+}  // namespace
+
+void Receiver::item(const std::string& line) {
+  if (options_.sync && options_.sync->item) options_.sync->item(line);
+}
+
+base::Status Receiver::on_sum(std::span<const uint8_t> payload) {
+  SumMsg m = TRY(decode_sum(payload));
+  std::lock_guard lock(mu_);
+  if (!options_.sync || !options_.sync->checksum)
+    return base::fail_msg("protocol error: SUM without --checksum");
+  if (m.id <= last_id_) return base::fail_msg("protocol error: SUM for an entry already seen");
+  if (sums_.size() > 1) return base::fail_msg("protocol error: SUM frames without their entries");
+  sums_[m.id] = m.hash;
+  return {};
+}
+
+base::Status Receiver::make_way(int parent, const std::string& leaf, const std::string& rel,
+                                const struct stat& local) {
+  bool dry = options_.sync->dry_run;
+  if (!S_ISDIR(local.st_mode)) return dry ? base::Status{} : sys::unlinkat(parent, leaf, 0, rel);
+  // A directory where a file or link is to go: rsync removes it with its
+  // contents when deleting, else only when it is empty.
+  auto fd = TRY(sys::openat(parent, leaf, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, rel));
+  if (!options_.sync->delete_extraneous) {
+    auto in_the_way = base::Error::msg(fmt::format(
+        "{}: a non-empty directory is in the way; not replaced (--delete replaces it)", rel));
+    if (dry) {
+      if (!TRY(directory_is_empty(fd.get(), rel))) return base::fail(in_the_way);
+      return {};
+    }
+    auto gone = sys::unlinkat(parent, leaf, AT_REMOVEDIR, rel);
+    if (!gone && gone.error().code() == ENOTEMPTY) return base::fail(in_the_way);
+    return gone;
+  }
+  ExtraneousSweep contents(fd.get(),
+                           SweepOptions{dry, nullptr, [&](const std::string& line) {
+                                          // "*deleting   NAME" inside `rel`
+                                          item(line.substr(0, 12) + rel + "/" + line.substr(12));
+                                        }});
+  contents.announced("", true);
+  std::vector<std::string> errors;
+  (void)contents.run(&errors);
+  if (!errors.empty()) return base::fail_msg(errors.front());
+  return dry ? base::Status{} : sys::unlinkat(parent, leaf, AT_REMOVEDIR, rel);
+}
+
+base::Status Receiver::fix_attributes(const Entry& e, int parent, const std::string& leaf,
+                                      const std::string& rel, const struct stat& local) {
+  if (takes_owner(e) && (local.st_uid != e.uid || local.st_gid != e.gid))
+    TRY_STATUS(sys::fchownat(parent, leaf, e.uid, e.gid, AT_SYMLINK_NOFOLLOW, rel));
+  mode_t mode = options_.keep_owners ? e.mode : e.mode & ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  if (!S_ISLNK(local.st_mode) && (local.st_mode & 07777) != mode)
+    TRY_STATUS(sys::fchmodat(parent, leaf, mode, rel));
+  if (!same_mtime(local, e)) {
+    struct timespec times[2] = {mtime_of(e), mtime_of(e)};
+    TRY_STATUS(sys::utimensat(parent, leaf, times, AT_SYMLINK_NOFOLLOW, rel));
+  }
+  return {};
+}
+
+base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
+                                  const std::string& leaf, const std::string& rel) {
+  const SyncReceive& so = *options_.sync;
+  std::optional<struct stat> local;
+  auto st = rel.empty() ? sys::fstat(dest_.dir.get(), dest_.shown)
+                        : sys::fstatat(parent->get(), leaf, AT_SYMLINK_NOFOLLOW, rel);
+  if (st) {
+    local = *st;
+  } else if (st.error().code() != ENOENT) {
+    return base::fail(std::move(st).error());
+  }
+  ItemChanges c;
+  if (local) {
+    c.time = !same_mtime(*local, e);
+    c.perms = !S_ISLNK(local->st_mode) && (local->st_mode & 07777) != e.mode;
+    c.owner = takes_owner(e) && local->st_uid != e.uid;
+    c.group = takes_owner(e) && local->st_gid != e.gid;
+  }
+  switch (e.kind) {
+    case EntryKind::kDir:
+      if (rel.empty()) {  // the target itself, in a sync of a directory's contents
+        if (c.any()) item(item_changed('.', e.kind, c, rel));
+        if (!so.dry_run) dirs_.push_back({rel, e});
+        return {};
+      }
+      if (local && S_ISDIR(local->st_mode)) {
+        if (c.any()) item(item_changed('.', e.kind, c, rel));
+        if (!so.dry_run) dirs_.push_back({rel, e});
+        return {};
+      }
+      if (local) TRY_STATUS(make_way(parent->get(), leaf, rel, *local));
+      item(item_new(e.kind, rel));
+      if (so.dry_run) {
+        dry_new_dirs_.insert(rel);
+        return {};
+      }
+      return make_dir(e, parent->get(), leaf, rel);
+    case EntryKind::kSymlink: {
+      if (local && S_ISLNK(local->st_mode)) {
+        std::string target = TRY(sys::readlinkat(parent->get(), leaf, rel));
+        if (target == e.link_target) {
+          c.perms = false;
+          if (c.any()) item(item_changed('.', e.kind, c, rel, e.link_target));
+          if (!so.dry_run && c.any())
+            TRY_STATUS(fix_attributes(e, parent->get(), leaf, rel, *local));
+          return {};
+        }
+        c.content = true;
+        item(item_changed('c', e.kind, c, rel, e.link_target));
+      } else {
+        if (local && S_ISDIR(local->st_mode))
+          TRY_STATUS(make_way(parent->get(), leaf, rel, *local));
+        item(item_new(e.kind, rel, e.link_target));
+      }
+      if (so.dry_run) return {};
+      return make_symlink(e, parent->get(), leaf);
+    }
+    case EntryKind::kFile:
+      return sync_file(e, std::move(parent), leaf, rel, local);
+  }
+  return {};
+}
+
+base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
+                                 const std::string& leaf, const std::string& rel,
+                                 const std::optional<struct stat>& local) {
+  const SyncReceive& so = *options_.sync;
+  if (rel.empty())
+    return base::fail_msg(
+        fmt::format("{}: a file cannot be synced as a directory's contents", e.path));
+  std::optional<ContentHash> sum;
+  if (so.checksum) {
+    auto it = sums_.find(e.id);
+    if (it == sums_.end())
+      return base::fail_msg(fmt::format("protocol error: no SUM came for {}", e.path));
+    sum = it->second;
+    sums_.erase(it);
+  }
+  auto skip = [&]() {
+    counters_.files_skipped++;
+    counters_.files_done++;
+    counters_.bytes_skipped += e.size;
+    return ch_.send(FrameType::kWant, encode(Want{e.id, WantHow::kSkip, {}}));
+  };
+  bool regular = local && S_ISREG(local->st_mode);
+  // A directory in the way goes first (or the file is not copied: the
+  // caller answers SKIP and reports why).
+  if (local && S_ISDIR(local->st_mode)) TRY_STATUS(make_way(parent->get(), leaf, rel, *local));
+  ItemChanges c;
+  if (local) {
+    c.time = !same_mtime(*local, e);
+    c.perms = regular && (local->st_mode & 07777) != e.mode;
+    c.owner = takes_owner(e) && local->st_uid != e.uid;
+    c.group = takes_owner(e) && local->st_gid != e.gid;
+  }
+  if (regular) {
+    c.size = static_cast<uint64_t>(local->st_size) != e.size;
+    bool same = !c.size && !c.time;
+    if (sum) {
+      // rsync's 'c': the content differs (a different size says so at once).
+      c.content = c.size;
+      if (!c.size) {
+        auto fd = TRY(sys::openat(parent->get(), leaf, O_RDONLY | O_NOFOLLOW, 0, rel));
+        c.content = TRY(content_hash(fd.get(), e.size, rel)) != *sum;
+      }
+      same = !c.content;
+    }
+    if (same) {
+      if (c.any()) {
+        item(item_changed('.', e.kind, c, rel));
+        if (!so.dry_run) TRY_STATUS(fix_attributes(e, parent->get(), leaf, rel, *local));
+      }
+      return skip();
+    }
+    item(item_changed('>', e.kind, c, rel));
+  } else {
+    item(item_new(e.kind, rel));
+  }
+  if (so.dry_run) return skip();
+  if (local && !regular) return open_file(e, std::move(parent), leaf, rel);
+  if (!regular || local->st_size == 0) return open_file(e, std::move(parent), leaf, rel);
+  // A delta against the old copy, built into a fresh part file.
+  Incoming in;
+  in.entry = e;
+  in.parent = std::move(parent);
+  in.leaf = leaf;
+  in.part = part_name_for(leaf);
+  in.old = TRY(sys::openat(in.parent->get(), leaf, O_RDONLY | O_NOFOLLOW, 0, rel));
+  struct stat old = TRY(sys::fstat(in.old.get(), rel));
+  if (!S_ISREG(old.st_mode)) return base::fail_msg(fmt::format("{}: replaced meanwhile", rel));
+  in.fd = TRY(open_part_file(*in.parent, in.part, rel));
+  in.lock = TRY(PartLocks::process().lock(in.fd.get(), rel, liveness_));
+  TRY_STATUS(sys::ftruncate(in.fd.get(), 0, rel));
+  auto old_size = static_cast<uint64_t>(old.st_size);
+  in.applier = std::make_unique<sync::DeltaApplier>(
+      in.old.get(), old_size, sync::block_size_for(old_size), in.fd.get(), e.size);
+  TRY_STATUS(ch_.send(FrameType::kWant, encode(Want{e.id, WantHow::kDelta, {}})));
+  int old_fd = in.old.get();
+  incoming_.emplace(e.id, std::move(in));
+  return send_signature(e.id, old_fd, old_size);
+}
+
+base::Status Receiver::send_signature(uint32_t id, int old_fd, uint64_t old_size) {
+  // Sent as it is read, so the sender matches while the rest is still read.
+  uint32_t block = sync::block_size_for(old_size);
+  SignatureMsg head{id, block, old_size, 0, strong_length(old_size, block), {}};
+  size_t per_sum = 4u + head.strong_len;
+  sync::SignatureReader reader(old_fd, old_size, block);
+  std::vector<sync::BlockSum> batch;
+  StageTimer t(&counters_.stages, Stage::kSinkWrite);  // reading our old copy is the sink's work
+  for (;;) {
+    size_t n = TRY(reader.next(batch, (64u << 10) / per_sum));
+    if (n == 0) break;
+    std::string payload = encode_signature_header(head);
+    payload.reserve(payload.size() + n * per_sum);
+    for (const auto& s : batch) {
+      uint8_t w[4] = {static_cast<uint8_t>(s.weak >> 24), static_cast<uint8_t>(s.weak >> 16),
+                      static_cast<uint8_t>(s.weak >> 8), static_cast<uint8_t>(s.weak)};
+      payload.append(reinterpret_cast<const char*>(w), 4);
+      payload.append(reinterpret_cast<const char*>(s.strong.data()), head.strong_len);
+    }
+    TRY_STATUS(ch_.send(FrameType::kSignature, payload));
+    TRY_STATUS(ch_.flush());
+    head.first_block += n;
+  }
+  return {};
+}
+
+base::Status Receiver::on_delta(std::span<const uint8_t> payload) {
+  DeltaReader r(payload);
+  uint32_t id = TRY(r.id());
+  std::lock_guard lock(mu_);
+  auto it = incoming_.find(id);
+  if (it == incoming_.end() || !it->second.applier || it->second.delta_ended)
+    return base::fail_msg(fmt::format("protocol error: DELTA for file {}, which awaits none", id));
+  Incoming& in = it->second;
+  StageTimer t(&counters_.stages, Stage::kSinkWrite);
+  for (;;) {
+    auto op = TRY(r.next());
+    if (!op) return {};
+    switch (*op) {
+      case DeltaOpCode::kCopy: {
+        DeltaCopy c = TRY(r.copy());
+        if (in.failed) break;
+        uint64_t before = in.applier->written();
+        if (auto st = in.applier->copy(c.block, c.blocks); !st) return file_failed(in, st.error());
+        counters_.bytes_skipped += in.applier->written() - before;
+        break;
+      }
+      case DeltaOpCode::kLiteral: {
+        auto bytes = TRY(r.literal());
+        if (in.failed) break;
+        if (auto st = in.applier->literal(bytes); !st) return file_failed(in, st.error());
+        counters_.bytes_moved += bytes.size();
+        outcome_.bytes += bytes.size();
+        break;
+      }
+      case DeltaOpCode::kEnd: {
+        DeltaEnd end = TRY(r.end());
+        in.delta_ended = true;
+        if (in.failed) return {};
+        in.high_water = in.applier->written();
+        auto built = content_hash(in.fd.get(), in.high_water, in.entry.path);
+        if (!built) return file_failed(in, built.error());
+        if (in.high_water == in.entry.size && *built == end.hash) return {};
+        return check_delta(in);
+      }
+    }
+  }
+}
+
+base::Status Receiver::check_delta(Incoming& in) {
+  // The rebuilt file is not the sender's (a block sum that matched falsely,
+  // or the old file changed under us): ask for all of it, as plain data.
+  base::log::warn("{}: the delta did not rebuild the file; asking for all of it", in.entry.path);
+  counters_.retries++;
+  if (++in.retries > kMaxRetries)
+    return file_failed(
+        in, base::Error::msg(fmt::format("{}: delta could not be applied", in.entry.path)));
+  in.applier.reset();
+  in.old.reset();
+  for (uint64_t off = 0; off < in.entry.size; off += kResendPiece) {
+    auto len = static_cast<uint32_t>(std::min<uint64_t>(kResendPiece, in.entry.size - off));
+    in.bad_chunks[off] = len;
+    TRY_STATUS(ch_.send(FrameType::kRetry, encode(Retry{in.entry.id, off, len})));
+  }
+  return ch_.flush();
+}
+
+void Receiver::sweep_extraneous() {
+  if (!sweep_) return;
+  std::vector<std::string> errors;
+  outcome_.deleted = sweep_->run(&errors);
+  for (const auto& e : errors) (void)note_error(base::Error::msg(e));
+}
+
+}  // namespace ferry

@@ -1,0 +1,175 @@
+// The sender's half of `ferry sync`: SUM frames and deltas (see SendSync).
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "base/sys.h"
+#include "ferry/frame.h"
+#include "ferry/sender.h"
+#include "ferry/sync/delta_block_size.h"
+#include "ferry/sync/delta_match.h"
+#include "ferry/sync_messages.h"
+
+namespace ferry {
+namespace sys = base::sys;
+namespace {
+// How far from its old place a block may move and still be matched: the
+// matcher holds the signatures of about twice this much of the old file.
+constexpr uint64_t kDeltaWindow = 4ull << 30;
+// A DELTA frame is sent once its ops reach this size.
+constexpr size_t kDeltaFrameTarget = kChunkSize;
+
+// XXH3-128 over data fed in pieces, canonical (big-endian) bytes at the end.
+class StreamHash {
+ public:
+  StreamHash() : state_(XXH3_createState(), XXH3_freeState) { XXH3_128bits_reset(state_.get()); }
+  bool valid() const { return state_ != nullptr; }
+  void update(const uint8_t* p, size_t n) { XXH3_128bits_update(state_.get(), p, n); }
+  ContentHash digest() const {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_.get()));
+    ContentHash h;
+    std::memcpy(h.data(), c.digest, h.size());
+    return h;
+  }
+
+ private:
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
+};
+
+base::Result<size_t> read_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
+                               const std::string& what) {
+  size_t done = 0;
+  while (done < len) {
+    size_t n = TRY(sys::pread(fd, buf + done, len - done, static_cast<off_t>(offset + done), what));
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+}  // namespace
+
+base::Status Sender::send_sum(const WalkItem& w) {
+  StreamHash h;
+  if (!h.valid()) return base::fail_msg("out of memory");
+  std::vector<uint8_t> buf(kChunkSize);
+  uint64_t off = 0;
+  {
+    StageTimer t(&counters_.stages, Stage::kSourceRead);
+    for (;;) {
+      size_t n = TRY(read_full(w.file.get(), buf.data(), buf.size(), off, w.entry.path));
+      if (n == 0) break;
+      h.update(buf.data(), n);
+      off += n;
+    }
+  }
+  return ch_.send(FrameType::kSum, encode(SumMsg{w.entry.id, h.digest()}));
+}
+
+base::Result<SignatureBatch> Sender::next_signature(uint32_t id) {
+  for (;;) {
+    if (auto b = replies_.pop_signature_for(std::chrono::milliseconds(50))) {
+      if (b->id != id)
+        return base::fail_msg(
+            fmt::format("protocol error: {} sent signatures of file {} while {} was due",
+                        ch_.peer(), b->id, id));
+      return std::move(*b);
+    }
+    if (replies_.finished()) {
+      if (auto e = replies_.error()) return base::fail(*e);
+      return base::fail_msg("protocol error: the receiver finished during a delta");
+    }
+    TRY_STATUS(ch_.flush());
+    TRY_STATUS(send_pending_stats());
+  }
+}
+
+base::Status Sender::send_delta(Pending& p) {
+  const Entry& e = p.entry;
+  int fd = p.file.get();
+  SignatureBatch first = TRY(next_signature(e.id));
+  if (first.first_block != 0 || !sync::block_size_acceptable(first.block_size))
+    return base::fail_msg(
+        fmt::format("protocol error: {} sent a malformed signature of {}", ch_.peer(), e.path));
+  sync::DeltaMatcher matcher(first.block_size, first.old_size, kDeltaWindow, first.strong_len);
+  auto add = [&](const SignatureBatch& b) -> base::Status {
+    if (b.block_size != first.block_size || b.old_size != first.old_size ||
+        b.strong_len != first.strong_len || b.first_block != matcher.blocks_added() ||
+        b.sums.size() > matcher.block_count() - matcher.blocks_added())
+      return base::fail_msg(fmt::format("protocol error: {} sent signatures of {} that do not fit",
+                                        ch_.peer(), e.path));
+    matcher.add_blocks(b.sums);
+    return {};
+  };
+  TRY_STATUS(add(first));
+
+  std::string frame;
+  begin_delta(frame, e.id);
+  auto send_frame = [&]() -> base::Status {
+    if (frame.size() <= 4) return {};
+    TRY_STATUS(ch_.send(FrameType::kDelta, frame));
+    begin_delta(frame, e.id);
+    return send_pending_stats();
+  };
+  const uint64_t block = first.block_size;
+  sync::DeltaSink sink = [&](const sync::DeltaOp& op) -> base::Status {
+    if (op.kind == sync::DeltaOp::Kind::copy) {
+      if (frame.size() + kDeltaCopySize > kDeltaFrameTarget) TRY_STATUS(send_frame());
+      append_copy(frame, {op.block, op.blocks});
+      counters_.bytes_skipped += std::min<uint64_t>(op.blocks * block, e.size);
+      return {};
+    }
+    if (frame.size() + kDeltaLiteralHead + op.literal.size() > kDeltaFrameTarget)
+      TRY_STATUS(send_frame());
+    append_literal(frame, op.literal);
+    counters_.bytes_moved += op.literal.size();
+    return {};
+  };
+
+  StreamHash hash;
+  if (!hash.valid()) return base::fail_msg("out of memory");
+  if (e.size > kChunkSize) (void)sys::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::vector<uint8_t> buf(kChunkSize);
+  uint64_t pos = 0;
+  bool shrank = false;
+  while (pos < e.size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), e.size - pos));
+    size_t got;
+    {
+      StageTimer t(&counters_.stages, Stage::kSourceRead);
+      got = TRY(read_full(fd, buf.data(), want, pos, e.path));
+    }
+    if (got < want) shrank = true;
+    if (got == 0) break;
+    hash.update(buf.data(), got);
+    while (!matcher.ready_for(pos + got)) TRY_STATUS(add(TRY(next_signature(e.id))));
+    TRY_STATUS(matcher.feed(std::span<const uint8_t>(buf.data(), got), sink));
+    pos += got;
+    if (shrank) break;
+  }
+  TRY_STATUS(matcher.finish(sink));
+  // Signatures the match no longer needed are still on their way: take them,
+  // so the next file's are not mistaken for this one's.
+  while (matcher.blocks_added() < matcher.block_count()) TRY_STATUS(add(TRY(next_signature(e.id))));
+  if (frame.size() + kDeltaEndSize > kDeltaFrameTarget) TRY_STATUS(send_frame());
+  append_end(frame, {hash.digest()});
+  TRY_STATUS(send_frame());
+
+  struct stat st = TRY(sys::fstat(fd, e.path));
+  bool changed = shrank || static_cast<uint64_t>(st.st_size) != e.size ||
+                 st.st_mtim.tv_sec != e.mtime_sec ||
+                 static_cast<uint32_t>(st.st_mtim.tv_nsec) != e.mtime_nsec;
+  counters_.files_done++;
+  if (changed) {
+    std::string msg = fmt::format("{}: changed while being sent; not copied", e.path);
+    errors_.push_back(msg);
+    return send_file_end(e.id, FileEndStatus::kChanged, msg, /*spread=*/false);
+  }
+  return send_file_end(e.id, FileEndStatus::kOk, "", /*spread=*/false);
+}
+
+}  // namespace ferry
