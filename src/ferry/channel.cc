@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <zstd.h>
 
 #include "ferry/codec.h"
 
@@ -21,9 +22,104 @@ constexpr size_t kInBuffer = (2u << 20) + kReadAhead;
 constexpr size_t kOutFlushAt = 2u << 20;
 }  // namespace
 
+// Frames packed together once this many bytes are waiting.
+constexpr size_t kPackAt = 64u << 10;
+
+// The packing state of both directions; its zstd contexts are its own.
+struct Channel::Packer {
+  struct FreeC {
+    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  };
+  struct FreeD {
+    void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+  };
+  std::unique_ptr<ZSTD_CCtx, FreeC> cctx{ZSTD_createCCtx()};
+  std::unique_ptr<ZSTD_DCtx, FreeD> dctx{ZSTD_createDCtx()};
+  std::string pending;            // whole frames waiting to be packed
+  std::vector<uint8_t> packed;    // compressed output, reused
+  std::vector<uint8_t> unpacked;  // the frames of the last PACKED received
+  size_t unpacked_len = 0;
+  size_t unpacked_pos = 0;
+};
+
 Channel::Channel(std::unique_ptr<Transport> transport)
     : transport_(std::move(transport)), in_(kInBuffer) {
   reserve_out(kOutFlushAt + kFrameHeaderSize + kDataPrefixSize + kChunkSize);
+}
+
+Channel::~Channel() = default;
+
+base::Status Channel::start_packing() {
+  auto p = std::make_unique<Packer>();
+  if (!p->cctx || !p->dctx) return base::fail_msg("out of memory for zstd");
+  // Level 3 gives file lists most of what higher levels would, at a cost a
+  // list of 20,000 entries does not notice; the window bounds a peer's memory.
+  if (ZSTD_isError(ZSTD_CCtx_setParameter(p->cctx.get(), ZSTD_c_compressionLevel, 3)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(p->cctx.get(), ZSTD_c_windowLog, 20)) ||
+      ZSTD_isError(ZSTD_DCtx_setParameter(p->dctx.get(), ZSTD_d_windowLogMax, 20)))
+    return base::fail_msg("zstd refused its parameters");
+  p->unpacked.resize(kMaxUnpacked);
+  p->packed.resize(ZSTD_compressBound(kPackAt + (64u << 10) + kFrameHeaderSize));
+  packer_ = std::move(p);
+  return {};
+}
+
+bool Channel::packable(FrameType type, size_t len) const {
+  if (!packer_ || len >= (64u << 10)) return false;
+  return type == FrameType::kEntry || type == FrameType::kWant || type == FrameType::kSum ||
+         type == FrameType::kItem || type == FrameType::kFileEnd;
+}
+
+base::Status Channel::pack_out() {
+  if (!packer_ || packer_->pending.empty()) return {};
+  std::string raw;
+  raw.swap(packer_->pending);
+  ZSTD_inBuffer in{raw.data(), raw.size(), 0};
+  ZSTD_outBuffer out{packer_->packed.data(), packer_->packed.size(), 0};
+  size_t left;
+  do {
+    left = ZSTD_compressStream2(packer_->cctx.get(), &out, &in, ZSTD_e_flush);
+    if (ZSTD_isError(left)) return base::fail_msg(fmt::format("zstd: {}", ZSTD_getErrorName(left)));
+    if (left != 0 && out.pos == out.size) return base::fail_msg("zstd: packed frame overflow");
+  } while (left != 0);
+  uint8_t* p = TRY(begin_frame(FrameType::kPacked, out.pos));
+  std::memcpy(p, packer_->packed.data(), out.pos);
+  return {};
+}
+
+base::Status Channel::unpack(std::span<const uint8_t> payload) {
+  ZSTD_inBuffer in{payload.data(), payload.size(), 0};
+  ZSTD_outBuffer out{packer_->unpacked.data(), packer_->unpacked.size(), 0};
+  while (in.pos < in.size) {
+    size_t r = ZSTD_decompressStream(packer_->dctx.get(), &out, &in);
+    if (ZSTD_isError(r))
+      return base::fail_msg(fmt::format("{} sent a PACKED message zstd cannot read: {}", peer(),
+                                        ZSTD_getErrorName(r)));
+    if (out.pos == out.size && in.pos < in.size)
+      return base::fail_msg(
+          fmt::format("{} sent a PACKED message of over {} bytes unpacked", peer(), kMaxUnpacked));
+  }
+  packer_->unpacked_len = out.pos;
+  packer_->unpacked_pos = 0;
+  return {};
+}
+
+base::Result<Frame> Channel::next_unpacked() {
+  Packer& p = *packer_;
+  size_t have = p.unpacked_len - p.unpacked_pos;
+  const uint8_t* h = p.unpacked.data() + p.unpacked_pos;
+  if (have < kFrameHeaderSize)
+    return base::fail_msg(fmt::format("{} sent a PACKED message with a frame cut short", peer()));
+  uint8_t type = h[0];
+  uint32_t len = load_be32(h + 4);
+  auto t = static_cast<FrameType>(type);
+  if (!packable(t, len) || h[1] != 0 || h[2] != 0 || h[3] != 0 || len > max_payload(type))
+    return base::fail_msg(
+        fmt::format("{} packed a frame that may not be packed (type 0x{:02x})", peer(), type));
+  if (len > have - kFrameHeaderSize)
+    return base::fail_msg(fmt::format("{} sent a PACKED message with a frame cut short", peer()));
+  p.unpacked_pos += kFrameHeaderSize + len;
+  return Frame{t, {h + kFrameHeaderSize, len}};
 }
 
 base::Status Channel::fill(size_t need) {
@@ -64,12 +160,23 @@ base::Status Channel::fill(size_t need) {
 }
 
 bool Channel::frame_buffered() const {
+  if (packer_ && packer_->unpacked_pos < packer_->unpacked_len) return true;
   size_t have = in_end_ - in_begin_;
   if (have < kFrameHeaderSize) return false;
   return have >= kFrameHeaderSize + load_be32(in_.data() + in_begin_ + 4);
 }
 
 base::Result<Frame> Channel::recv() {
+  for (;;) {
+    if (packer_ && packer_->unpacked_pos < packer_->unpacked_len) return next_unpacked();
+    Frame f = TRY(recv_raw());
+    if (f.type != FrameType::kPacked) return f;
+    if (!packer_) return base::fail_msg(fmt::format("{} sent PACKED outside a sync", peer()));
+    TRY_STATUS(unpack(f.payload));
+  }
+}
+
+base::Result<Frame> Channel::recv_raw() {
   TRY_STATUS(fill(kFrameHeaderSize));
   const uint8_t* h = in_.data() + in_begin_;
   uint8_t type = h[0];
@@ -97,12 +204,24 @@ base::Status Channel::flush_if_large(size_t incoming) {
 }
 
 base::Status Channel::send(FrameType type, std::string_view payload) {
+  if (packable(type, payload.size())) {
+    std::string& q = packer_->pending;
+    size_t at = q.size();
+    q.resize(at + kFrameHeaderSize);
+    encode_frame_header(reinterpret_cast<uint8_t*>(q.data() + at), type,
+                        static_cast<uint32_t>(payload.size()));
+    q.append(payload);
+    if (q.size() >= kPackAt) return pack_out();
+    return {};
+  }
+  TRY_STATUS(pack_out());  // what was packed goes first: order is kept
   TRY(begin_frame(type, payload.size()));
   std::memcpy(out_.get() + out_len_ - payload.size(), payload.data(), payload.size());
   return {};
 }
 
 base::Result<uint8_t*> Channel::begin_frame(FrameType type, size_t payload_len) {
+  if (type != FrameType::kPacked) TRY_STATUS(pack_out());
   TRY_STATUS(flush_if_large(kFrameHeaderSize + payload_len));
   reserve_out(out_len_ + kFrameHeaderSize + payload_len);
   last_frame_header_ = out_len_;
@@ -119,6 +238,7 @@ void Channel::shrink_last_frame(size_t unused) {
 }
 
 base::Status Channel::flush() {
+  TRY_STATUS(pack_out());
   if (out_len_ == 0) return {};
   {
     StageTimer t(times_, Stage::kSocketSend);

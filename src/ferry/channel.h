@@ -7,6 +7,12 @@
 // Sending: frames are appended to an output buffer and written in large
 // batches by flush() (or automatically once the buffer is large).
 // DATA payloads can be produced in place with begin_frame(), avoiding a copy.
+// Packing (a sync's primary stream, both sides): small control frames
+// (ENTRY, WANT, SUM, ITEM, FILE_END under 64 KiB) are gathered and sent as
+// PACKED frames, compressed with one zstd stream per direction, so a file
+// list costs a few bytes a file; recv() hands out the frames inside one by
+// one, checked like any other (types, caps; no PACKED inside PACKED), and
+// refuses one that unpacks to more than kMaxUnpacked bytes.
 //
 // Thread-safety: one thread may receive while another sends; neither side
 // may be used by two threads at once.
@@ -34,6 +40,7 @@ struct Frame {
 class Channel {
  public:
   explicit Channel(std::unique_ptr<Transport> transport);
+  ~Channel();
 
   Transport& transport() { return *transport_; }
   // Where to account time blocked in the socket (nullptr: nowhere).
@@ -57,6 +64,8 @@ class Channel {
   // Removes the frame begun last entirely.
   void cancel_last_frame() { set_out_len(last_frame_header_); }
   base::Status flush();
+  // From now on, in both directions (after a sync's ACCEPT).
+  base::Status start_packing();
   // Writes whole frames built elsewhere (encode_frame_header), after
   // anything queued: for a stream written by a StreamWriter.
   base::Status write_frames(const uint8_t* frames, size_t len);
@@ -66,7 +75,15 @@ class Channel {
 
  private:
   base::Status fill(size_t need);
+  base::Result<Frame> recv_raw();
   base::Status flush_if_large(size_t incoming);
+  // Packing (see above).
+  struct Packer;
+  bool packable(FrameType type, size_t len) const;
+  base::Status pack_out();
+  base::Status unpack(std::span<const uint8_t> payload);
+  base::Result<Frame> next_unpacked();
+  std::unique_ptr<Packer> packer_;
 
   std::unique_ptr<Transport> transport_;
   StageTimes* times_ = nullptr;

@@ -121,6 +121,7 @@ base::Result<std::vector<std::unique_ptr<Channel>>> request(
   if ((flags & kFlagSync) && accepted.flags != flags)
     return base::fail_msg(fmt::format(
         "{} cannot sync: its ferry is older than this one (0.8); upgrade it", server.to_string()));
+  if (flags & kFlagSync) TRY_STATUS(ch.start_packing());
   return join_streams(server, o, security, accepted, streams);
 }
 

@@ -34,6 +34,8 @@ uint32_t max_payload(uint8_t type) {
       return 20;
     case FrameType::kItem:
       return 2 + 4096 + 16;
+    case FrameType::kPacked:
+      return 2u << 20;
     case FrameType::kJoin:
       return 17;
     case FrameType::kDone:
@@ -86,6 +88,8 @@ const char* frame_name(FrameType type) {
       return "SUM";
     case FrameType::kItem:
       return "ITEM";
+    case FrameType::kPacked:
+      return "PACKED";
     case FrameType::kEntry:
       return "ENTRY";
     case FrameType::kWant:

@@ -18,6 +18,8 @@ inline constexpr size_t kDataPrefixSize = 20;
 // SIGNATURE payload prefix: id (u32), block size (u32), old size (u64),
 // first block (u64), strong length (u8).
 inline constexpr size_t kSignatureHeaderSize = 25;
+// PACKED: zstd-compressed small frames, unpacked at most this large.
+inline constexpr size_t kMaxUnpacked = 1u << 20;
 // Parallel TCP streams one transfer may use (-P).
 inline constexpr uint8_t kMaxStreams = 16;
 
@@ -43,6 +45,7 @@ enum class FrameType : uint8_t {
   kDelta = 0x28,
   kSum = 0x29,
   kItem = 0x2a,
+  kPacked = 0x2b,
   kStats = 0x30,
 };
 

@@ -247,6 +247,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     if (streams > 1) a.session = TRY(rendezvous_.open(streams - 1u));
     TRY_STATUS(ch->send(FrameType::kAccept, encode(a)));
     TRY_STATUS(ch->flush());
+    if (flags & kFlagSync) TRY_STATUS(ch->start_packing());
     if (streams == 1) return std::vector<std::unique_ptr<Channel>>{};
     return rendezvous_.wait(a.session, std::chrono::milliseconds(10000));
   };
