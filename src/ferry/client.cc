@@ -199,6 +199,7 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   auto extra = TRY(request(*ch, FrameType::kPut, encode(put), put.flags, put.streams, target.server,
                            o, security));
   TreeWalk walk(std::move(roots), o.recursive || o.sync);
+  walk.set_lazy_open(o.sync.has_value());
   if (o.sync && !o.sync->filter.empty()) walk.set_filter(&o.sync->filter, contents);
   Sender sender(*ch, walk, counters, pointers(extra));
   if (o.sync) sender.set_sync(SendSync{o.sync->checksum, item_printer(o, /*upload=*/true)});

@@ -331,6 +331,12 @@ base::Status Sender::send_stream(Pending& p) {
 base::Status Sender::send_file(Pending& p, const Want& want) {
   const Entry& e = p.entry;
   if (e.flags & kEntryGrowing) return send_stream(p);
+  if (!TRY(open_announced(p.file, e))) {
+    counters_.files_done++;
+    std::string msg = fmt::format("{}: changed before it was sent; not copied", e.path);
+    errors_.push_back(msg);
+    return send_file_end(e.id, FileEndStatus::kChanged, msg, /*spread=*/false);
+  }
   int fd = p.file.get();
   if (e.size > kChunkSize) (void)sys::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   uint64_t start = 0;

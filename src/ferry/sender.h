@@ -78,7 +78,10 @@ class Sender {
   // (sender_delta.cc).
   base::Status send_delta(Pending& p);
   base::Result<SignatureBatch> next_signature(uint32_t id);
-  base::Status send_sum(const WalkItem& w);
+  base::Status send_sum(WalkItem& w);
+  // A lazily walked file (TreeWalk::set_lazy_open), opened now: false when
+  // it is no longer the file announced (then reported as changed).
+  base::Result<bool> open_announced(base::UniqueFd& file, const Entry& e);
   // A growing entry (a pipe): read until end of input, in order.
   base::Status send_stream(Pending& p);
   // Sends [offset, offset+len) as DATA chunks; returns bytes actually read

@@ -53,7 +53,29 @@ base::Result<size_t> read_full(int fd, uint8_t* buf, size_t len, uint64_t offset
 }
 }  // namespace
 
-base::Status Sender::send_sum(const WalkItem& w) {
+base::Result<bool> Sender::open_announced(base::UniqueFd& file, const Entry& e) {
+  if (file) return true;
+  auto it = origins_.find(e.id);
+  if (it == origins_.end()) return base::fail_msg(fmt::format("{}: not announced", e.path));
+  auto fd = walk_.reopen(it->second.root_index, it->second.path_in_root);
+  if (!fd) {
+    errors_.push_back(fd.error().message());
+    return false;
+  }
+  struct stat st = TRY(sys::fstat(fd->get(), e.path));
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != e.size ||
+      st.st_mtim.tv_sec != e.mtime_sec || static_cast<uint32_t>(st.st_mtim.tv_nsec) != e.mtime_nsec)
+    return false;
+  file = std::move(*fd);
+  return true;
+}
+
+base::Status Sender::send_sum(WalkItem& w) {
+  if (!w.file) {
+    auto fd = walk_.reopen(w.root_index, w.path_in_root);
+    if (!fd) return base::fail(std::move(fd).error());
+    w.file = std::move(*fd);
+  }
   StreamHash h;
   if (!h.valid()) return base::fail_msg("out of memory");
   std::vector<uint8_t> buf(kChunkSize);
@@ -90,6 +112,17 @@ base::Result<SignatureBatch> Sender::next_signature(uint32_t id) {
 
 base::Status Sender::send_delta(Pending& p) {
   const Entry& e = p.entry;
+  if (!TRY(open_announced(p.file, e))) {
+    // Its signatures still come: take them before the next file's.
+    SignatureBatch b = TRY(next_signature(e.id));
+    uint64_t blocks = b.block_size == 0 ? 0 : (b.old_size + b.block_size - 1) / b.block_size;
+    for (uint64_t got = b.sums.size(); got < blocks; got += b.sums.size())
+      b = TRY(next_signature(e.id));
+    counters_.files_done++;
+    std::string msg = fmt::format("{}: changed before it was sent; not copied", e.path);
+    errors_.push_back(msg);
+    return send_file_end(e.id, FileEndStatus::kChanged, msg, /*spread=*/false);
+  }
   int fd = p.file.get();
   SignatureBatch first = TRY(next_signature(e.id));
   if (first.first_block != 0 || !sync::block_size_acceptable(first.block_size))

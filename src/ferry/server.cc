@@ -298,6 +298,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   auto extra = accept();
   if (!extra) return fail(extra.error(), true);
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
+  walk.set_lazy_open((get.flags & kFlagSync) != 0);
   if ((get.flags & kFlagSync) && !filter->empty())
     walk.set_filter(filter.get(), (get.flags & kFlagContents) != 0);
   Sender sender(*ch, walk, counters, pointers(*extra));

@@ -64,7 +64,12 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
       filter_->excluded(rule_path(path_in_root), S_ISDIR(st.st_mode)))
     return std::optional<WalkItem>();
   fill_times(item.entry, st);
-  if (S_ISREG(st.st_mode)) {
+  if (S_ISREG(st.st_mode) && lazy_open_) {
+    item.entry.kind = EntryKind::kFile;
+    item.entry.size = static_cast<uint64_t>(st.st_size);
+    if (static_cast<uint64_t>(st.st_blocks) * 512 < item.entry.size)
+      item.entry.flags |= kEntrySparse;
+  } else if (S_ISREG(st.st_mode)) {
     item.file = TRY(sys::openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, shown));
     st = TRY(sys::fstat(item.file.get(), shown));  // the file we will actually read
     if (!S_ISREG(st.st_mode)) return base::fail_msg(fmt::format("{}: replaced during walk", shown));

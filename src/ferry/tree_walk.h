@@ -48,6 +48,11 @@ class TreeWalk {
   TreeWalk(std::vector<WalkRoot> roots, bool recursive);
   // Applies `rules` (which must outlive the walk) from the next root on.
   void set_filter(const sync::FilterRules* rules, bool contents);
+  // Regular files are not opened during the walk (WalkItem::file stays
+  // empty): a sync that skips most files saves an open and close of each.
+  // The sender opens a file with reopen() when it needs its data and checks
+  // it is still the file announced.
+  void set_lazy_open(bool on) { lazy_open_ = on; }
   ~TreeWalk();
   TreeWalk(const TreeWalk&) = delete;
   TreeWalk& operator=(const TreeWalk&) = delete;
@@ -76,6 +81,7 @@ class TreeWalk {
   std::vector<Level> stack_;
   std::optional<sync::FilterWalk> filter_;
   bool contents_ = false;
+  bool lazy_open_ = false;
 };
 
 }  // namespace ferry
