@@ -404,11 +404,25 @@ base::Result<FilterRules> FilterRules::from_wire(const std::vector<std::string>&
     return base::fail_msg("peer sent " + std::to_string(lines.size()) + " filter rules (at most " +
                           std::to_string(kMaxWireFilterRules) + ")");
   }
+  // Every rule costs this side work per entry, and every dir-merge rule a
+  // read of each directory walked: a peer gets a bounded share.
+  size_t bytes = 0;
+  for (const std::string& line : lines) bytes += line.size();
+  if (bytes > kMaxWireFilterBytes)
+    return base::fail_msg("peer sent " + std::to_string(bytes) +
+                          " bytes of filter rules (at most " + std::to_string(kMaxWireFilterBytes) +
+                          ")");
   FilterRules out;
   for (const std::string& line : lines) {
     base::Status st = out.add_rule_text(line, 0, true);
     if (!st) return base::fail(std::move(st.error()).context("peer's filter rules"));
   }
+  size_t merges = 0;
+  for (const FilterRule& r : out.rules_) merges += r.type == FilterRule::Type::dir_merge;
+  if (merges > kMaxWireDirMerges)
+    return base::fail_msg("peer sent " + std::to_string(merges) +
+                          " dir-merge filter rules (at most " + std::to_string(kMaxWireDirMerges) +
+                          ")");
   return out;
 }
 

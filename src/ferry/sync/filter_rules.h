@@ -45,6 +45,8 @@ enum class FilterSide { sender, receiver };
 inline constexpr size_t kMaxFilterRuleBytes = 4096;
 // Most rules from_wire() accepts.
 inline constexpr size_t kMaxWireFilterRules = 10000;
+inline constexpr size_t kMaxWireFilterBytes = size_t{256} << 10;  // all of a peer's rules
+inline constexpr size_t kMaxWireDirMerges = 8;                    // of a peer's rules
 // Largest merge file read (a "." merge, a per-directory file, a -from file).
 inline constexpr size_t kMaxFilterFileBytes = size_t{1} << 20;
 
@@ -113,7 +115,8 @@ class FilterRules {
   // dir-merge rules kept: each side reads its own tree's files).
   std::vector<std::string> wire_rules() const;
   // The peer's lines, checked as hostile input: at most kMaxWireFilterRules
-  // lines of at most kMaxFilterRuleBytes, no "." merge (a peer must not make
+  // lines of at most kMaxFilterRuleBytes, kMaxWireFilterBytes in all, at most
+  // kMaxWireDirMerges dir-merge rules, no "." merge (a peer must not make
   // us read a local file). Errors are one line naming the bad rule.
   static base::Result<FilterRules> from_wire(const std::vector<std::string>& lines);
 
