@@ -134,13 +134,29 @@ uint64_t ExtraneousSweep::run(std::vector<std::string>* errors) {
     return 0;
   }
   stack.emplace_back("", std::move(*root));
+  // Announced directories in the order announced (a directory before its
+  // contents). One whose parent is not the directory last entered (or one of
+  // its ancestors) is skipped with its subtree: its parent was not announced,
+  // could not be opened, or was swept already, and its filter scopes would be
+  // wrong. A directory is swept once.
+  std::unordered_set<std::string> swept;
   for (const std::string& d : dirs_) {
-    std::string parent = split_parent(d).first;
-    if (!d.empty()) {
-      while (stack.size() > 1 && stack.back().first != parent) {
+    if (!swept.insert(d).second) continue;
+    if (d.empty()) {
+      while (stack.size() > 1) {
         w.leave();
         stack.pop_back();
       }
+    } else {
+      std::string parent = split_parent(d).first;
+      auto is_ancestor = [&](const std::string& a) {
+        return a.empty() || parent == a || parent.rfind(a + "/", 0) == 0;
+      };
+      while (stack.size() > 1 && !is_ancestor(stack.back().first)) {
+        w.leave();
+        stack.pop_back();
+      }
+      if (stack.back().first != parent) continue;
       auto fd = open_listing(root_, d);
       if (!fd) {
         // In a dry run a new directory is not there: nothing in it to delete.
