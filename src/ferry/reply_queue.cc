@@ -10,12 +10,16 @@ void ReplyQueue::push(Reply r) {
   cv_.notify_one();
 }
 
-void ReplyQueue::push_signature(SignatureBatch b) {
+bool ReplyQueue::push_signature(SignatureBatch b) {
   {
     std::lock_guard lock(mu_);
+    size_t bytes = b.sums.size() * sizeof(sync::BlockSum);
+    if (signature_bytes_ + bytes > kMaxQueuedSignatures) return false;
+    signature_bytes_ += bytes;
     signatures_.push_back(std::move(b));
   }
   cv_.notify_all();
+  return true;
 }
 
 std::optional<SignatureBatch> ReplyQueue::pop_signature_for(std::chrono::milliseconds limit) {
@@ -24,6 +28,7 @@ std::optional<SignatureBatch> ReplyQueue::pop_signature_for(std::chrono::millise
   if (signatures_.empty()) return std::nullopt;
   SignatureBatch b = std::move(signatures_.front());
   signatures_.pop_front();
+  signature_bytes_ -= b.sums.size() * sizeof(sync::BlockSum);
   return b;
 }
 

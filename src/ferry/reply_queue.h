@@ -22,6 +22,10 @@ namespace ferry {
 
 using Reply = std::variant<Want, Retry>;
 
+// Block sums waiting to be matched, at most (a receiver far ahead of the
+// sender, or one that sends what it was not asked for, is stopped here).
+inline constexpr size_t kMaxQueuedSignatures = size_t{256} << 20;
+
 // One SIGNATURE frame, decoded: strong sums past strong_len bytes are zero.
 struct SignatureBatch {
   uint32_t id = 0;
@@ -35,7 +39,8 @@ struct SignatureBatch {
 class ReplyQueue {
  public:
   void push(Reply r);
-  void push_signature(SignatureBatch b);
+  // False (and nothing queued) once kMaxQueuedSignatures bytes of sums wait.
+  bool push_signature(SignatureBatch b);
   // The next SIGNATURE batch, waiting at most `limit`; nullopt on timeout or
   // once finished.
   std::optional<SignatureBatch> pop_signature_for(std::chrono::milliseconds limit);
@@ -57,6 +62,7 @@ class ReplyQueue {
   std::condition_variable cv_;
   std::deque<Reply> replies_;
   std::deque<SignatureBatch> signatures_;
+  size_t signature_bytes_ = 0;
   bool finished_ = false;
   std::optional<ResultMsg> result_;
   std::optional<base::Error> error_;

@@ -14,6 +14,7 @@
 #include "ferry/chunk_hash.h"
 #include "ferry/codec.h"
 #include "ferry/frame.h"
+#include "ferry/sync/delta_block_size.h"
 #include "ferry/sync_messages.h"
 #include "net/tcp_stats.h"
 
@@ -100,6 +101,8 @@ void Sender::read_replies() {
         if (!w) {
           st = base::fail(std::move(w).error());
         } else {
+          // Its signatures follow: only they are taken (see kSignature).
+          if (w->how == WantHow::kDelta) signatures_due_[w->id] = kUnknownBlocks;
           replies_.push(std::move(*w));
         }
         break;
@@ -134,6 +137,25 @@ void Sender::read_replies() {
           st = base::fail(std::move(sig).error());
           break;
         }
+        // Only for a file the receiver answered WANT DELTA, no more blocks
+        // than its old copy has, at least rsync's smallest block: a receiver
+        // cannot make this side hold sums it did not ask for.
+        auto due = signatures_due_.find(sig->id);
+        if (!sync_ || due == signatures_due_.end() || sig->block_size < sync::kMinBlockSize) {
+          st = base::fail_msg(
+              fmt::format("{} sent signatures of file {} unasked", ch_.peer(), sig->id));
+          break;
+        }
+        if (due->second == kUnknownBlocks)
+          due->second = (sig->old_size + sig->block_size - 1) / sig->block_size;
+        size_t count = sig->sums.size() / (4u + sig->strong_len);
+        if (count > due->second) {
+          st = base::fail_msg(fmt::format("{} sent more signatures of file {} than it has blocks",
+                                          ch_.peer(), sig->id));
+          break;
+        }
+        due->second -= count;
+        if (due->second == 0) signatures_due_.erase(due);
         SignatureBatch b{sig->id,          sig->block_size, sig->old_size,
                          sig->first_block, sig->strong_len, {}};
         size_t per = 4u + sig->strong_len;
@@ -143,7 +165,10 @@ void Sender::read_replies() {
           b.sums[i].weak = load_be32(q);
           std::memcpy(b.sums[i].strong.data(), q + 4, sig->strong_len);
         }
-        replies_.push_signature(std::move(b));
+        if (!replies_.push_signature(std::move(b)))
+          st = base::fail_msg(
+              fmt::format("{} sent signatures faster than they are used (over {} MiB waiting)",
+                          ch_.peer(), kMaxQueuedSignatures >> 20));
         break;
       }
       case FrameType::kItem: {

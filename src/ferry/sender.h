@@ -115,6 +115,10 @@ class Sender {
   std::vector<std::string> errors_;
   Monitor* monitor_ = nullptr;
   std::optional<SendSync> sync_;
+  // The reader thread's: files answered WANT DELTA, and how many of their
+  // block sums are still due (kUnknownBlocks before the first SIGNATURE).
+  static constexpr uint64_t kUnknownBlocks = ~uint64_t{0};
+  std::unordered_map<uint32_t, uint64_t> signatures_due_;
   std::mutex stats_mu_;
   std::string pending_stats_;
   std::atomic<bool> stats_waiting_{false};

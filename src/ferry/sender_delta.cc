@@ -21,8 +21,11 @@ namespace {
 // sixteenth of the old file, at least 64 MiB. The matcher holds the sums of
 // about twice this much of the old file, and starts once the first window's
 // sums are in, while the receiver is still reading the rest of its copy.
-uint64_t delta_window(uint64_t old_size) {
-  return std::max<uint64_t>(64ull << 20, old_size / 16);
+// At most 2^21 blocks either side (64 MiB of sums), whatever block size the
+// receiver chose.
+uint64_t delta_window(uint64_t old_size, uint32_t block_size) {
+  return std::min<uint64_t>(std::max<uint64_t>(64ull << 20, old_size / 16),
+                            uint64_t{block_size} << 21);
 }
 // A DELTA frame is sent once its ops reach this size.
 constexpr size_t kDeltaFrameTarget = kChunkSize;
@@ -132,8 +135,8 @@ base::Status Sender::send_delta(Pending& p) {
   if (first.first_block != 0 || !sync::block_size_acceptable(first.block_size))
     return base::fail_msg(
         fmt::format("protocol error: {} sent a malformed signature of {}", ch_.peer(), e.path));
-  sync::DeltaMatcher matcher(first.block_size, first.old_size, delta_window(first.old_size),
-                             first.strong_len);
+  sync::DeltaMatcher matcher(first.block_size, first.old_size,
+                             delta_window(first.old_size, first.block_size), first.strong_len);
   auto add = [&](const SignatureBatch& b) -> base::Status {
     if (b.block_size != first.block_size || b.old_size != first.old_size ||
         b.strong_len != first.strong_len || b.first_block != matcher.blocks_added() ||
