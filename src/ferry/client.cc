@@ -20,6 +20,7 @@
 #include "ferry/destination.h"
 #include "ferry/handshake.h"
 #include "ferry/monitor.h"
+#include "ferry/peer_path.h"
 #include "ferry/progress.h"
 #include "ferry/receiver.h"
 #include "ferry/remote_spec.h"
@@ -168,7 +169,9 @@ bool wants_contents(const std::vector<std::string>& sources, const CopyOptions& 
 std::function<void(const std::string&)> item_printer(const CopyOptions& o, bool upload) {
   if (!o.sync || !o.sync->itemize) return {};
   return [upload](const std::string& line) {
-    std::string shown = line;
+    // The peer's names and link targets: control bytes escaped, so no name
+    // can move the cursor or forge a line.
+    std::string shown = printable(line, 2 * kMaxPathBytes + 64);
     if (upload && !shown.empty() && shown[0] == '>') shown[0] = '<';
     fmt::print("{}\n", shown);
   };
@@ -184,6 +187,12 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
       r.stream = base::UniqueFd(TRY(sys::dup(STDIN_FILENO)));
       r.send_as = "stdin";
       roots.push_back(std::move(r));
+      continue;
+    }
+    // A sync of "link/" syncs the contents of the directory it leads to, as
+    // rsync does; without the '/', the link itself.
+    if (wants_contents(sources, o)) {
+      roots.push_back(TRY(local_root(TRY(sys::realpath(s)))));
       continue;
     }
     roots.push_back(TRY(local_root(s)));

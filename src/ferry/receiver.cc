@@ -223,7 +223,8 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   auto work = [&]() -> base::Status {
     // Creating entries (mkdir, symlink, open, fallocate) is writing the sink.
     StageTimer t(&counters_.stages, Stage::kSinkWrite);
-    if (options_.sync && options_.sync->dry_run && dry_new_dirs_.count(parent_rel)) {
+    if (options_.sync && options_.sync->dry_run &&
+        (dest_.missing || dry_new_dirs_.count(parent_rel))) {
       // Inside a directory a dry run did not make: all of it would be new.
       item(item_new(e.kind, rel, e.link_target));
       if (e.kind == EntryKind::kDir) dry_new_dirs_.insert(rel);
@@ -261,6 +262,8 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
     return {};
   };
   auto st = work();
+  // A SUM is for the entry right after it: none outlives its entry.
+  std::erase_if(sums_, [&](const auto& kv) { return kv.first <= e.id; });
   if (!st) {
     // The sender still expects an answer for a file: tell it to skip.
     if (e.kind == EntryKind::kFile)
@@ -574,6 +577,21 @@ void Receiver::drop_empty_parts() {
 base::Result<ReceiveOutcome> Receiver::run() {
   liveness_ = TRY(ReceiverLiveness::of_socket(ch_.transport().socket_fd()));
   if (options_.sync && dest_.missing) dry_new_dirs_.insert("");  // all of it would be new
+  if (options_.sync)
+    signatures_ = std::make_unique<SignatureWorker>(
+        [this](const std::string& payload) -> base::Status {
+          std::lock_guard lock(mu_);
+          if (finished_ || stopping_) return {};
+          TRY_STATUS(ch_.send(FrameType::kSignature, payload));
+          return ch_.flush();
+        },
+        [this](const base::Error& e) {
+          {
+            std::lock_guard lock(mu_);
+            if (!fatal_ && !finished_) fatal_ = e;
+          }
+          ::shutdown(ch_.transport().socket_fd(), SHUT_RD);  // wake the primary stream
+        });
   if (options_.sync && options_.sync->delete_extraneous && !dest_.missing)
     sweep_.emplace(dest_.dir.get(),
                    SweepOptions{options_.sync->dry_run, options_.sync->filter.get(),
@@ -588,6 +606,7 @@ base::Result<ReceiveOutcome> Receiver::run() {
     if (ch_.send(FrameType::kError, encode(m))) (void)ch_.flush();
   }
   stopping_ = true;
+  if (signatures_) signatures_->stop();
   for (Channel* c : extra_) ::shutdown(c->transport().socket_fd(), SHUT_RDWR);
   for (auto& t : streams) t.join();
   if (!st) {

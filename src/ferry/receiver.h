@@ -38,6 +38,7 @@
 #include "ferry/monitor.h"
 #include "ferry/part_locks.h"
 #include "ferry/requested_tree.h"
+#include "ferry/signature_worker.h"
 #include "ferry/sync/delta_apply.h"
 #include "ferry/sync/filter_rules.h"
 #include "ferry/sync_delete.h"
@@ -136,6 +137,7 @@ class Receiver {
   base::Status on_sum(std::span<const uint8_t> payload);
   base::Status on_delta(std::span<const uint8_t> payload);
   void item(const std::string& line);
+  size_t deltas_in_flight() const;
   // A sync's entry in place of make_dir/make_symlink/open_file: decides
   // against what is here, itemizes, and does (or, dry, skips) the work.
   base::Status sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
@@ -148,7 +150,6 @@ class Receiver {
                         const struct stat& local);
   base::Status fix_attributes(const Entry& e, int parent, const std::string& leaf,
                               const std::string& rel, const struct stat& local);
-  base::Status send_signature(uint32_t id, int old_fd, uint64_t old_size);
   base::Status check_delta(Incoming& in);
   void sweep_extraneous();
   // Sends RESULT once DONE came and every file is finished (under mu_).
@@ -196,6 +197,8 @@ class Receiver {
   std::unordered_map<uint32_t, ContentHash> sums_;  // SUM frames awaiting their ENTRY
   std::optional<ExtraneousSweep> sweep_;
   std::unordered_set<std::string> dry_new_dirs_;  // a dry run's directories that would be made
+  // A sync's: reads old copies for deltas. Last, so it stops first.
+  std::unique_ptr<SignatureWorker> signatures_;
   bool done_ = false;
   ReceiveOutcome outcome_;
 };

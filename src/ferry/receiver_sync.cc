@@ -16,7 +16,6 @@
 #include "ferry/part_file.h"
 #include "ferry/receiver.h"
 #include "ferry/sync/delta_block_size.h"
-#include "ferry/sync/delta_signature.h"
 #include "ferry/sync_item.h"
 
 namespace ferry {
@@ -24,6 +23,10 @@ namespace sys = base::sys;
 namespace {
 // Asked again after a delta that did not rebuild the file: ranges this long.
 constexpr uint64_t kResendPiece = 1ull << 30;
+// Larger files are not asked for again whole (at most 1024 RETRYs).
+constexpr uint64_t kMaxResend = 1ull << 40;
+// Delta files in flight at once: each holds two descriptors; more are sent whole.
+constexpr size_t kMaxDeltasInFlight = 64;
 
 bool same_mtime(const struct stat& st, const Entry& e) {
   return st.st_mtim.tv_sec == e.mtime_sec &&
@@ -37,15 +40,15 @@ struct timespec mtime_of(const Entry& e) {
   return ts;
 }
 
-// How many bytes of each block's XXH3-128 to send, as rsync sizes its strong
-// sums: enough that a false match anywhere in the file is unlikely, given
-// that the whole file's hash is checked at the end and a mismatch re-sent.
-uint8_t strong_length(uint64_t size, uint32_t block) {
-  int bits = 10;  // rsync's bias
-  for (uint64_t l = size; l >>= 1;) bits += 2;
-  for (uint32_t b = block; (b >>= 1) && bits > 0;) --bits;
-  int bytes = (bits + 1 - 32 + 7) / 8;
-  return static_cast<uint8_t>(std::clamp(bytes, 2, 16));
+// `leaf` opened for reading, if it is still the regular file `seen` (same
+// device and inode): never a link followed, never a FIFO waited on.
+base::Result<base::UniqueFd> open_same(int parent, const std::string& leaf, const std::string& rel,
+                                       const struct stat& seen) {
+  auto fd = TRY(sys::openat(parent, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, rel));
+  struct stat st = TRY(sys::fstat(fd.get(), rel));
+  if (!S_ISREG(st.st_mode) || st.st_dev != seen.st_dev || st.st_ino != seen.st_ino)
+    return base::fail_msg(fmt::format("{}: replaced while being looked at", rel));
+  return fd;
 }
 
 base::Result<bool> directory_is_empty(int dir_fd, const std::string& shown) {
@@ -85,6 +88,12 @@ base::Result<ContentHash> content_hash(int fd, uint64_t size, const std::string&
   return h;
 }
 }  // namespace
+
+size_t Receiver::deltas_in_flight() const {
+  size_t n = 0;
+  for (const auto& [id, in] : incoming_) n += in.applier != nullptr;
+  return n;
+}
 
 void Receiver::item(const std::string& line) {
   if (options_.sync && options_.sync->item) options_.sync->item(line);
@@ -133,15 +142,22 @@ base::Status Receiver::make_way(int parent, const std::string& leaf, const std::
 
 base::Status Receiver::fix_attributes(const Entry& e, int parent, const std::string& leaf,
                                       const std::string& rel, const struct stat& local) {
-  if (takes_owner(e) && (local.st_uid != e.uid || local.st_gid != e.gid))
-    TRY_STATUS(sys::fchownat(parent, leaf, e.uid, e.gid, AT_SYMLINK_NOFOLLOW, rel));
-  mode_t mode = options_.keep_owners ? e.mode : e.mode & ~static_cast<mode_t>(S_ISUID | S_ISGID);
-  if (!S_ISLNK(local.st_mode) && (local.st_mode & 07777) != mode)
-    TRY_STATUS(sys::fchmodat(parent, leaf, mode, rel));
-  if (!same_mtime(local, e)) {
-    struct timespec times[2] = {mtime_of(e), mtime_of(e)};
-    TRY_STATUS(sys::utimensat(parent, leaf, times, AT_SYMLINK_NOFOLLOW, rel));
+  struct timespec times[2] = {mtime_of(e), mtime_of(e)};
+  if (S_ISLNK(local.st_mode)) {  // a link has no mode of its own; never followed
+    if (takes_owner(e) && (local.st_uid != e.uid || local.st_gid != e.gid))
+      TRY_STATUS(sys::fchownat(parent, leaf, e.uid, e.gid, AT_SYMLINK_NOFOLLOW, rel));
+    if (!same_mtime(local, e))
+      TRY_STATUS(sys::utimensat(parent, leaf, times, AT_SYMLINK_NOFOLLOW, rel));
+    return {};
   }
+  // Through a descriptor of the very file looked at: nothing swapped in
+  // between (a link to elsewhere, a FIFO) is changed instead.
+  auto fd = TRY(open_same(parent, leaf, rel, local));
+  if (takes_owner(e) && (local.st_uid != e.uid || local.st_gid != e.gid))
+    TRY_STATUS(sys::fchown(fd.get(), e.uid, e.gid, rel));
+  mode_t mode = options_.keep_owners ? e.mode : e.mode & ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  if ((local.st_mode & 07777) != mode) TRY_STATUS(sys::fchmod(fd.get(), mode, rel));
+  if (!same_mtime(local, e)) TRY_STATUS(sys::futimens(fd.get(), times, rel));
   return {};
 }
 
@@ -163,6 +179,10 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
     c.owner = takes_owner(e) && local->st_uid != e.uid;
     c.group = takes_owner(e) && local->st_gid != e.gid;
   }
+  if (rel.empty() && e.kind != EntryKind::kDir)
+    return base::fail_msg(
+        fmt::format("{}: only a directory's contents can be synced into a directory (it is a {})",
+                    e.path, e.kind == EntryKind::kFile ? "file" : "symbolic link"));
   switch (e.kind) {
     case EntryKind::kDir:
       if (rel.empty()) {  // the target itself, in a sync of a directory's contents
@@ -247,7 +267,7 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
       // rsync's 'c': the content differs (a different size says so at once).
       c.content = c.size;
       if (!c.size) {
-        auto fd = TRY(sys::openat(parent->get(), leaf, O_RDONLY | O_NOFOLLOW, 0, rel));
+        auto fd = TRY(open_same(parent->get(), leaf, rel, *local));
         c.content = TRY(content_hash(fd.get(), e.size, rel)) != *sum;
       }
       same = !c.content;
@@ -264,52 +284,30 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
     item(item_new(e.kind, rel));
   }
   if (so.dry_run) return skip();
-  if (local && !regular) return open_file(e, std::move(parent), leaf, rel);
-  if (!regular || local->st_size == 0) return open_file(e, std::move(parent), leaf, rel);
+  if (local && !regular) {
+    if (!S_ISDIR(local->st_mode)) TRY_STATUS(sys::unlinkat(parent->get(), leaf, 0, rel));
+    return open_file(e, std::move(parent), leaf, rel);
+  }
+  if (!regular || local->st_size == 0 || deltas_in_flight() >= kMaxDeltasInFlight)
+    return open_file(e, std::move(parent), leaf, rel);
   // A delta against the old copy, built into a fresh part file.
   Incoming in;
   in.entry = e;
   in.parent = std::move(parent);
   in.leaf = leaf;
   in.part = part_name_for(leaf);
-  in.old = TRY(sys::openat(in.parent->get(), leaf, O_RDONLY | O_NOFOLLOW, 0, rel));
+  in.old = TRY(open_same(in.parent->get(), leaf, rel, *local));
   struct stat old = TRY(sys::fstat(in.old.get(), rel));
-  if (!S_ISREG(old.st_mode)) return base::fail_msg(fmt::format("{}: replaced meanwhile", rel));
   in.fd = TRY(open_part_file(*in.parent, in.part, rel));
   in.lock = TRY(PartLocks::process().lock(in.fd.get(), rel, liveness_));
   TRY_STATUS(sys::ftruncate(in.fd.get(), 0, rel));
   auto old_size = static_cast<uint64_t>(old.st_size);
   in.applier = std::make_unique<sync::DeltaApplier>(
       in.old.get(), old_size, sync::block_size_for(old_size), in.fd.get(), e.size);
+  base::UniqueFd for_signature(TRY(sys::dup(in.old.get())));
   TRY_STATUS(ch_.send(FrameType::kWant, encode(Want{e.id, WantHow::kDelta, {}})));
-  int old_fd = in.old.get();
   incoming_.emplace(e.id, std::move(in));
-  return send_signature(e.id, old_fd, old_size);
-}
-
-base::Status Receiver::send_signature(uint32_t id, int old_fd, uint64_t old_size) {
-  // Sent as it is read, so the sender matches while the rest is still read.
-  uint32_t block = sync::block_size_for(old_size);
-  SignatureMsg head{id, block, old_size, 0, strong_length(old_size, block), {}};
-  size_t per_sum = 4u + head.strong_len;
-  sync::SignatureReader reader(old_fd, old_size, block);
-  std::vector<sync::BlockSum> batch;
-  StageTimer t(&counters_.stages, Stage::kSinkWrite);  // reading our old copy is the sink's work
-  for (;;) {
-    size_t n = TRY(reader.next(batch, (64u << 10) / per_sum));
-    if (n == 0) break;
-    std::string payload = encode_signature_header(head);
-    payload.reserve(payload.size() + n * per_sum);
-    for (const auto& s : batch) {
-      uint8_t w[4] = {static_cast<uint8_t>(s.weak >> 24), static_cast<uint8_t>(s.weak >> 16),
-                      static_cast<uint8_t>(s.weak >> 8), static_cast<uint8_t>(s.weak)};
-      payload.append(reinterpret_cast<const char*>(w), 4);
-      payload.append(reinterpret_cast<const char*>(s.strong.data()), head.strong_len);
-    }
-    TRY_STATUS(ch_.send(FrameType::kSignature, payload));
-    TRY_STATUS(ch_.flush());
-    head.first_block += n;
-  }
+  signatures_->queue(e.id, std::move(for_signature), old_size);
   return {};
 }
 
@@ -349,7 +347,11 @@ base::Status Receiver::on_delta(std::span<const uint8_t> payload) {
         in.high_water = in.applier->written();
         auto built = content_hash(in.fd.get(), in.high_water, in.entry.path);
         if (!built) return file_failed(in, built.error());
-        if (in.high_water == in.entry.size && *built == end.hash) return {};
+        if (in.high_water != in.entry.size)
+          return file_failed(in, base::Error::msg(fmt::format(
+                                     "protocol error: the delta of {} built {} bytes, not {}",
+                                     in.entry.path, in.high_water, in.entry.size)));
+        if (*built == end.hash) return {};
         return check_delta(in);
       }
     }
@@ -364,6 +366,11 @@ base::Status Receiver::check_delta(Incoming& in) {
   if (++in.retries > kMaxRetries)
     return file_failed(
         in, base::Error::msg(fmt::format("{}: delta could not be applied", in.entry.path)));
+  if (in.entry.size > kMaxResend)
+    return file_failed(in, base::Error::msg(fmt::format(
+                               "{}: the delta did not rebuild the file, and it is too large to "
+                               "ask for again whole",
+                               in.entry.path)));
   in.applier.reset();
   in.old.reset();
   for (uint64_t off = 0; off < in.entry.size; off += kResendPiece) {
