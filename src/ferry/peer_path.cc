@@ -1,5 +1,7 @@
 #include "ferry/peer_path.h"
 
+#include "base/printable.h"
+
 #include <vector>
 
 #include <fmt/format.h>
@@ -7,15 +9,7 @@
 namespace ferry {
 
 std::string printable(std::string_view s, size_t max) {
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+  return base::printable(s, max);
 }
 
 base::Status check_entry_path(std::string_view path) {

@@ -24,9 +24,7 @@ base::Status check_entry_path(std::string_view path);
 // dropped; ".." anywhere is refused. Returns "." for the served root.
 base::Result<std::string> normalize_request_path(std::string_view path);
 
-// Text from a peer made safe to print: its first `max` bytes, with control
-// bytes (escape sequences, CR, LF, ...) shown as \xNN so they cannot drive a
-// terminal or forge a line of output.
+// Text from a peer made safe to print (base::printable).
 std::string printable(std::string_view s, size_t max = 200);
 
 // Where a source a client names is read from: the directory and the name in

@@ -1,5 +1,7 @@
 #include "ferry/sync/filter_rules.h"
 
+#include "base/printable.h"
+
 #include <string>
 #include <utility>
 
@@ -13,18 +15,7 @@ constexpr int kMaxMergeDepth = 8;
 
 // `text` for a one-line message: at most 100 bytes, control bytes escaped.
 std::string shown(std::string_view text) {
-  std::string out;
-  for (const char ch : text.substr(0, 100)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
+  std::string out = base::printable(text, 100);
   if (text.size() > 100) out += "...";
   return out;
 }

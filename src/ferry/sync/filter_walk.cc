@@ -1,5 +1,7 @@
 #include "ferry/sync/filter_walk.h"
 
+#include "base/printable.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -23,19 +25,7 @@ namespace {
 
 // A path for a one-line message: control bytes escaped.
 std::string printable(std::string_view path) {
-  std::string out;
-  for (const char ch : path) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  return out;
+  return base::printable(path, path.size());
 }
 
 }  // namespace
