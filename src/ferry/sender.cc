@@ -24,8 +24,10 @@ namespace {
 // Files announced but not yet answered. Bounds open files on both sides.
 constexpr size_t kWindow = 256;
 
-base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
-                                const std::string& what) {
+}  // namespace
+
+base::Result<size_t> Sender::pread_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
+                                        const std::string& what) {
   size_t done = 0;
   while (done < len) {
     size_t n = TRY(sys::pread(fd, buf + done, len - done, static_cast<off_t>(offset + done), what));
@@ -34,7 +36,6 @@ base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offse
   }
   return done;
 }
-}  // namespace
 
 Sender::Sender(Channel& channel, TreeWalk& walk, Counters& counters, std::vector<Channel*> extra)
     : ch_(channel), walk_(walk), counters_(counters) {
@@ -396,6 +397,10 @@ base::Status Sender::send_file(Pending& p, const Want& want) {
     if (got < end - data) shrank = true;
     pos = end;
   }
+  return end_sent_file(fd, e, shrank, spread);
+}
+
+base::Status Sender::end_sent_file(int fd, const Entry& e, bool shrank, bool spread) {
   struct stat st = TRY(sys::fstat(fd, e.path));
   bool changed = shrank || static_cast<uint64_t>(st.st_size) != e.size ||
                  st.st_mtim.tv_sec != e.mtime_sec ||

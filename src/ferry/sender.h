@@ -97,10 +97,16 @@ class Sender {
   base::Result<size_t> read_chunk(int fd, const Entry& e, uint64_t offset, uint32_t chunk,
                                   uint8_t* payload);
   base::Status flush_all();
+  // Up to `len` bytes at `offset`; fewer only at the end of the file.
+  static base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
+                                         const std::string& what);
   base::Status send_pending_stats();
   base::Result<bool> send_block_if_changed(int fd, const Entry& e, uint64_t offset, uint32_t len,
                                            uint64_t have_hash);
   base::Status send_file_end(uint32_t id, FileEndStatus status, std::string message, bool spread);
+  // FILE_END for a file whose data went out: "changed" if it shrank while
+  // read or its size or mtime moved since it was announced.
+  base::Status end_sent_file(int fd, const Entry& e, bool shrank, bool spread);
 
   Channel& ch_;
   std::vector<Channel*> all_;                           // ch_ first, then the extra streams

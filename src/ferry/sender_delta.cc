@@ -48,16 +48,6 @@ class StreamHash {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
 };
 
-base::Result<size_t> read_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
-                               const std::string& what) {
-  size_t done = 0;
-  while (done < len) {
-    size_t n = TRY(sys::pread(fd, buf + done, len - done, static_cast<off_t>(offset + done), what));
-    if (n == 0) break;
-    done += n;
-  }
-  return done;
-}
 }  // namespace
 
 base::Result<bool> Sender::open_announced(base::UniqueFd& file, const Entry& e) {
@@ -90,7 +80,7 @@ base::Status Sender::send_sum(WalkItem& w) {
   {
     StageTimer t(&counters_.stages, Stage::kSourceRead);
     for (;;) {
-      size_t n = TRY(read_full(w.file.get(), buf.data(), buf.size(), off, w.entry.path));
+      size_t n = TRY(pread_full(w.file.get(), buf.data(), buf.size(), off, w.entry.path));
       if (n == 0) break;
       h.update(buf.data(), n);
       off += n;
@@ -182,7 +172,7 @@ base::Status Sender::send_delta(Pending& p) {
     size_t got;
     {
       StageTimer t(&counters_.stages, Stage::kSourceRead);
-      got = TRY(read_full(fd, buf.data(), want, pos, e.path));
+      got = TRY(pread_full(fd, buf.data(), want, pos, e.path));
     }
     if (got < want) shrank = true;
     if (got == 0) break;
@@ -200,17 +190,7 @@ base::Status Sender::send_delta(Pending& p) {
   append_end(frame, {hash.digest()});
   TRY_STATUS(send_frame());
 
-  struct stat st = TRY(sys::fstat(fd, e.path));
-  bool changed = shrank || static_cast<uint64_t>(st.st_size) != e.size ||
-                 st.st_mtim.tv_sec != e.mtime_sec ||
-                 static_cast<uint32_t>(st.st_mtim.tv_nsec) != e.mtime_nsec;
-  counters_.files_done++;
-  if (changed) {
-    std::string msg = fmt::format("{}: changed while being sent; not copied", e.path);
-    errors_.push_back(msg);
-    return send_file_end(e.id, FileEndStatus::kChanged, msg, /*spread=*/false);
-  }
-  return send_file_end(e.id, FileEndStatus::kOk, "", /*spread=*/false);
+  return end_sent_file(fd, e, shrank, /*spread=*/false);
 }
 
 }  // namespace ferry
