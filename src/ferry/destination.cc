@@ -65,6 +65,18 @@ std::string through_symlink(int base_fd, const std::string& target) {
 }
 }  // namespace
 
+namespace {
+// The directory a target is made in, and its name there.
+base::Result<std::pair<std::string, std::string>> target_place(const std::string& path,
+                                                               const std::string& shown) {
+  auto [parent, leaf] = split_parent(path);
+  if (leaf.empty() || leaf == "." || leaf == "..")
+    return base::fail_msg(fmt::format("target {}: not a usable name", shown));
+  if (parent.empty() && !path.empty() && path.front() == '/') parent = "/";
+  return std::pair{parent, leaf};
+}
+}  // namespace
+
 Destination Destination::standard_output() {
   Destination d;
   d.stream_fd = STDOUT_FILENO;
@@ -99,13 +111,9 @@ base::Result<Destination> resolve_destination(int base_fd, const std::string& ta
   }
   if (!target.empty() && target.back() == '/')
     return base::fail_msg(fmt::format("target {}: no such directory", d.shown));
-  std::string path = confined ? target : through_symlink(base_fd, target);
-  auto [parent, leaf] = split_parent(path);
-  if (leaf.empty() || leaf == "." || leaf == "..")
-    return base::fail_msg(fmt::format("target {}: not a usable name", d.shown));
-  if (parent.empty() && !path.empty() && path.front() == '/') parent = "/";
-  d.dir = TRY_CTX(open_dir(base_fd, parent, confined), "target's parent directory");
-  d.rename_root = leaf;
+  auto place = TRY(target_place(confined ? target : through_symlink(base_fd, target), d.shown));
+  d.dir = TRY_CTX(open_dir(base_fd, place.first, confined), "target's parent directory");
+  d.rename_root = place.second;
   return d;
 }
 
@@ -122,10 +130,7 @@ base::Result<Destination> resolve_sync_destination(int base_fd, const std::strin
     return base::fail(std::move(as_dir).error().context("target"));
   std::string path = target;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
-  auto [parent, leaf] = split_parent(path);
-  if (leaf.empty() || leaf == "." || leaf == "..")
-    return base::fail_msg(fmt::format("target {}: not a usable name", d.shown));
-  if (parent.empty() && !path.empty() && path.front() == '/') parent = "/";
+  auto [parent, leaf] = TRY(target_place(path, d.shown));
   auto up = TRY_CTX(open_dir(base_fd, parent, confined), "target's parent directory");
   if (dry_run) {
     d.dir = std::move(up);
