@@ -301,6 +301,8 @@ int ferry_main(int argc, char** argv) {
                "Skip files by content (XXH3), not by size and modification time");
   sy->add_flag("-n,--dry-run", sync.dry_run, "Change nothing; with -i, list what would be done");
   sy->add_flag("-i,--itemize-changes", sync.itemize, "List each change as rsync -i does");
+  sy->add_flag("-z,--compress", sync.compress,
+               "Compress data on the wire (zstd, chunk by chunk; for links slower than ~0.5 GB/s)");
   sy->footer(
       "Filter options, in rsync's syntax and order: --exclude PATTERN, --include PATTERN, "
       "--filter RULE (-f), --exclude-from FILE, --include-from FILE, -F (per-directory "

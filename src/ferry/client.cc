@@ -152,7 +152,7 @@ uint32_t request_flags(const CopyOptions& o, bool retrying, bool contents) {
            (s.delete_extraneous ? kFlagDelete : 0) | (s.checksum ? kFlagChecksum : 0) |
            (s.dry_run ? kFlagDryRun : 0) | (s.itemize ? kFlagItemize : 0) |
            (contents ? kFlagContents : 0) | (s.filter.empty() ? 0 : kFlagFilter) |
-           (s.delete_excluded ? kFlagDeleteExcluded : 0);
+           (s.delete_excluded ? kFlagDeleteExcluded : 0) | (s.compress ? kFlagCompress : 0);
   }
   return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
          (o.fsync ? kFlagFsync : 0);
@@ -211,7 +211,8 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   walk.set_lazy_open(o.sync.has_value());
   if (o.sync && !o.sync->filter.empty()) walk.set_filter(&o.sync->filter, contents);
   Sender sender(*ch, walk, counters, pointers(extra));
-  if (o.sync) sender.set_sync(SendSync{o.sync->checksum, item_printer(o, /*upload=*/true)});
+  if (o.sync)
+    sender.set_sync(SendSync{o.sync->checksum, o.sync->compress, item_printer(o, /*upload=*/true)});
   SendOutcome out = TRY(run_watched(sender, "sender", *ch, extra, counters, o, progress, report));
   report.files = out.receiver.files;
   report.errors = std::move(out.errors);
@@ -258,6 +259,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
     sr.checksum = o.sync->checksum;
     sr.dry_run = o.sync->dry_run;
     sr.contents = contents;
+    sr.compress = o.sync->compress;
     sr.filter = std::make_shared<sync::FilterRules>(o.sync->filter);
     sr.item = item_printer(o, /*upload=*/false);
     ro.sync = std::move(sr);

@@ -26,6 +26,7 @@ struct SyncSpec {
   bool checksum = false;           // -c: unchanged means the same content
   bool dry_run = false;            // -n
   bool itemize = false;            // -i: print rsync's itemized changes
+  bool compress = false;           // -z: data zstd-compressed on the wire
   sync::FilterRules filter;        // --exclude, --include, --filter, ...
 };
 

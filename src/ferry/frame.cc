@@ -36,6 +36,8 @@ uint32_t max_payload(uint8_t type) {
       return 2 + 4096 + 16;
     case FrameType::kPacked:
       return 2u << 20;
+    case FrameType::kDataZ:
+      return kDataZPrefixSize + kChunkSize + (64u << 10);  // incompressible chunks go as DATA
     case FrameType::kJoin:
       return 17;
     case FrameType::kDone:
@@ -90,6 +92,8 @@ const char* frame_name(FrameType type) {
       return "ITEM";
     case FrameType::kPacked:
       return "PACKED";
+    case FrameType::kDataZ:
+      return "DATA_Z";
     case FrameType::kEntry:
       return "ENTRY";
     case FrameType::kWant:

@@ -18,6 +18,8 @@ inline constexpr size_t kDataPrefixSize = 20;
 // SIGNATURE payload prefix: id (u32), block size (u32), old size (u64),
 // first block (u64), strong length (u8).
 inline constexpr size_t kSignatureHeaderSize = 25;
+// DATA_Z payload prefix: DATA's, then the data's length before compression (u32).
+inline constexpr size_t kDataZPrefixSize = kDataPrefixSize + 4;
 // PACKED: zstd-compressed small frames, unpacked at most this large.
 inline constexpr size_t kMaxUnpacked = 1u << 20;
 // Parallel TCP streams one transfer may use (-P).
@@ -46,6 +48,7 @@ enum class FrameType : uint8_t {
   kSum = 0x29,
   kItem = 0x2a,
   kPacked = 0x2b,
+  kDataZ = 0x2c,
   kStats = 0x30,
 };
 

@@ -54,9 +54,10 @@ inline constexpr uint32_t kFlagItemize = 1u << 7;   // the receiver reports each
 inline constexpr uint32_t kFlagContents = 1u << 8;  // the one source's contents are the target
 inline constexpr uint32_t kFlagFilter = 1u << 9;    // a FILTER frame follows the request
 inline constexpr uint32_t kFlagDeleteExcluded = 1u << 10;  // excluded files are not protected
+inline constexpr uint32_t kFlagCompress = 1u << 11;        // data may travel zstd-compressed (-z)
 inline constexpr uint32_t kSyncFlags = kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun |
                                        kFlagItemize | kFlagContents | kFlagFilter |
-                                       kFlagDeleteExcluded;
+                                       kFlagDeleteExcluded | kFlagCompress;
 inline constexpr uint32_t kKnownFlags = kFlagRecursive | kFlagResume | kFlagFsync | kSyncFlags;
 
 // PUT: the client sends `source_count` top-level entries into `target`.

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "ferry/chunk_hash.h"
+#include "ferry/codec.h"
 #include "ferry/part_file.h"
 #include "ferry/peer_path.h"
 #include "ferry/sync_item.h"
@@ -284,7 +285,20 @@ base::Status Receiver::file_failed(Incoming& in, const base::Error& e) {
 
 base::Status Receiver::on_data(std::span<const uint8_t> payload) {
   DataHeader h = TRY(decode_data_header(payload));
-  auto data = payload.subspan(kDataPrefixSize);
+  return take_data(h, payload.subspan(kDataPrefixSize));
+}
+
+base::Status Receiver::on_data_z(std::span<const uint8_t> payload) {
+  if (!options_.sync || !options_.sync->compress) return base::fail(protocol("DATA_Z without -z"));
+  if (payload.size() < kDataZPrefixSize) return base::fail(protocol("DATA_Z truncated"));
+  DataHeader h = TRY(decode_data_header(payload.first(kDataPrefixSize)));
+  uint32_t raw_len = load_be32(payload.data() + kDataPrefixSize);
+  auto raw = decompressor_.decompress(payload.subspan(kDataZPrefixSize), raw_len);
+  if (!raw) return base::fail(protocol(raw.error().message()));
+  return take_data(h, *raw);
+}
+
+base::Status Receiver::take_data(const DataHeader& h, std::span<const uint8_t> data) {
   bool intact = chunk_hash(data.data(), data.size()) == h.hash;  // outside the lock
   std::lock_guard lock(mu_);
   auto it = incoming_.find(h.id);
@@ -491,6 +505,9 @@ base::Status Receiver::primary_loop() {
         break;
       case FrameType::kData:
         TRY_STATUS(on_data(f->payload));
+        break;
+      case FrameType::kDataZ:
+        TRY_STATUS(on_data_z(f->payload));
         break;
       case FrameType::kFileEnd:
         TRY_STATUS(on_file_end(f->payload, /*primary=*/true));

@@ -32,6 +32,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "ferry/channel.h"
+#include "ferry/chunk_codec.h"
 #include "ferry/counters.h"
 #include "ferry/destination.h"
 #include "ferry/messages.h"
@@ -56,6 +57,7 @@ struct SyncReceive {
   bool checksum = false;
   bool dry_run = false;
   bool contents = false;  // the one source's contents are the target itself
+  bool compress = false;  // -z: DATA_Z and compressed delta literals may come
   std::shared_ptr<const sync::FilterRules> filter;  // protects from deletion
   // Itemized changes (rsync's -i lines), or empty. Called with the
   // receiver's lock held.
@@ -132,6 +134,9 @@ class Receiver {
   void drop_empty_parts();
   base::Status on_entry(std::span<const uint8_t> payload);
   base::Status on_data(std::span<const uint8_t> payload);
+  // A DATA_Z (stream 0 only): unpacked, then taken as DATA.
+  base::Status on_data_z(std::span<const uint8_t> payload);
+  base::Status take_data(const DataHeader& h, std::span<const uint8_t> data);
   base::Status on_file_end(std::span<const uint8_t> payload, bool primary);
   // Sync (receiver_sync.cc).
   base::Status on_sum(std::span<const uint8_t> payload);
@@ -199,6 +204,7 @@ class Receiver {
   std::unordered_set<std::string> dry_new_dirs_;  // a dry run's directories that would be made
   // A sync's: reads old copies for deltas. Last, so it stops first.
   std::unique_ptr<SignatureWorker> signatures_;
+  ChunkDecompressor decompressor_;  // -z; the primary stream's thread only
   bool done_ = false;
   ReceiveOutcome outcome_;
 };

@@ -312,6 +312,7 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
 }
 
 base::Status Receiver::on_delta(std::span<const uint8_t> payload) {
+  auto so_compress = [this] { return options_.sync && options_.sync->compress; };
   DeltaReader r(payload);
   uint32_t id = TRY(r.id());
   std::lock_guard lock(mu_);
@@ -338,6 +339,18 @@ base::Status Receiver::on_delta(std::span<const uint8_t> payload) {
         if (auto st = in.applier->literal(bytes); !st) return file_failed(in, st.error());
         counters_.bytes_moved += bytes.size();
         outcome_.bytes += bytes.size();
+        break;
+      }
+      case DeltaOpCode::kZLiteral: {
+        if (!so_compress())
+          return base::fail_msg("protocol error: a compressed literal without -z");
+        DeltaZLiteral z = TRY(r.zliteral());
+        auto bytes = decompressor_.decompress(z.packed, z.raw_len);
+        if (!bytes) return base::fail_msg("protocol error: " + bytes.error().message());
+        if (in.failed) break;
+        if (auto st = in.applier->literal(*bytes); !st) return file_failed(in, st.error());
+        counters_.bytes_moved += bytes->size();
+        outcome_.bytes += bytes->size();
         break;
       }
       case DeltaOpCode::kEnd: {

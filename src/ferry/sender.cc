@@ -268,11 +268,49 @@ base::Result<size_t> Sender::read_chunk(int fd, const Entry& e, uint64_t offset,
   return got;
 }
 
+void Sender::set_sync(SendSync sync) {
+  if (sync.compress) compressor_ = std::make_unique<ChunkCompressor>();
+  sync_ = std::move(sync);
+}
+
+base::Result<size_t> Sender::send_chunk_compressed(int fd, const Entry& e, uint64_t offset,
+                                                   uint32_t chunk) {
+  raw_chunk_.resize(kChunkSize);
+  size_t got;
+  {
+    StageTimer t(&counters_.stages, Stage::kSourceRead);
+    got = TRY(pread_full(fd, raw_chunk_.data(), chunk, offset, e.path));
+  }
+  if (got == 0) return got;
+  std::span<const uint8_t> raw(raw_chunk_.data(), got);
+  uint64_t hash = chunk_hash(raw.data(), raw.size());
+  auto packed = TRY(compressor_->compress(raw));
+  if (!packed) {
+    uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + got));
+    encode_data_header(p, {e.id, offset, hash});
+    std::memcpy(p + kDataPrefixSize, raw.data(), got);
+    return got;
+  }
+  uint8_t* p = TRY(ch_.begin_frame(FrameType::kDataZ, kDataZPrefixSize + packed->size()));
+  encode_data_header(p, {e.id, offset, hash});
+  store_be32(p + kDataPrefixSize, static_cast<uint32_t>(got));
+  std::memcpy(p + kDataZPrefixSize, packed->data(), packed->size());
+  return got;
+}
+
 base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offset, uint64_t len,
                                           bool spread) {
   uint64_t sent = 0;
   while (sent < len) {
     auto chunk = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, len - sent));
+    if (compressor_) {  // on stream 0 only: a compressed file is not spread
+      size_t got = TRY(send_chunk_compressed(fd, e, offset + sent, chunk));
+      TRY_STATUS(send_pending_stats());
+      sent += got;
+      counters_.bytes_moved += got;
+      if (got < chunk) break;
+      continue;
+    }
     size_t stream = pick(spread);
     size_t got;
     if (stream == 0) {
@@ -368,7 +406,7 @@ base::Status Sender::send_file(Pending& p, const Want& want) {
   uint64_t start = 0;
   bool shrank = false;
   // Spread a large file's chunks over every stream; small files stay on one.
-  bool spread = all_.size() > 1 && e.size >= 4 * uint64_t{kChunkSize};
+  bool spread = all_.size() > 1 && e.size >= 4 * uint64_t{kChunkSize} && !compressor_;
   if (want.how == WantHow::kBlocks) {
     uint64_t blocks = (e.size + kChunkSize - 1) / kChunkSize;
     if (want.have.size() > blocks)

@@ -25,6 +25,7 @@
 
 #include "base/error.h"
 #include "ferry/channel.h"
+#include "ferry/chunk_codec.h"
 #include "ferry/counters.h"
 #include "ferry/messages.h"
 #include "ferry/monitor.h"
@@ -38,6 +39,7 @@ namespace ferry {
 // the receiver answers WANT DELTA, and the receiver's itemized changes.
 struct SendSync {
   bool checksum = false;
+  bool compress = false;  // -z: DATA_Z chunks and compressed delta literals
   // An ITEM line from the receiver (already made printable); may be empty.
   std::function<void(const std::string&)> on_item;
 };
@@ -58,7 +60,7 @@ class Sender {
   // sample, sent on the primary stream at the next chance (any thread).
   void set_monitor(Monitor* monitor) { monitor_ = monitor; }
   void post_stats(const Sample& s);
-  void set_sync(SendSync sync) { sync_ = std::move(sync); }
+  void set_sync(SendSync sync);
 
  private:
   struct Pending {
@@ -97,6 +99,10 @@ class Sender {
   base::Result<size_t> read_chunk(int fd, const Entry& e, uint64_t offset, uint32_t chunk,
                                   uint8_t* payload);
   base::Status flush_all();
+  // With -z: the chunk at `offset` as DATA_Z, or as DATA when it does not
+  // shrink; the bytes read.
+  base::Result<size_t> send_chunk_compressed(int fd, const Entry& e, uint64_t offset,
+                                             uint32_t chunk);
   // Up to `len` bytes at `offset`; fewer only at the end of the file.
   static base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
                                          const std::string& what);
@@ -121,6 +127,8 @@ class Sender {
   std::vector<std::string> errors_;
   Monitor* monitor_ = nullptr;
   std::optional<SendSync> sync_;
+  std::unique_ptr<ChunkCompressor> compressor_;  // with -z
+  std::vector<uint8_t> raw_chunk_;               // a chunk read for compressing
   // The reader thread's: files answered WANT DELTA, and how many of their
   // block sums are still due (kUnknownBlocks before the first SIGNATURE).
   static constexpr uint64_t kUnknownBlocks = ~uint64_t{0};

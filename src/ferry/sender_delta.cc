@@ -154,9 +154,16 @@ base::Status Sender::send_delta(Pending& p) {
       counters_.bytes_skipped += std::min<uint64_t>(op.blocks * block, e.size);
       return {};
     }
-    if (frame.size() + kDeltaLiteralHead + op.literal.size() > kDeltaFrameTarget)
-      TRY_STATUS(send_frame());
-    append_literal(frame, op.literal);
+    std::optional<std::span<const uint8_t>> packed;
+    if (compressor_ && op.literal.size() >= 256) packed = TRY(compressor_->compress(op.literal));
+    size_t need =
+        packed ? kDeltaLiteralHead + 4 + packed->size() : kDeltaLiteralHead + op.literal.size();
+    if (frame.size() + need > kDeltaFrameTarget) TRY_STATUS(send_frame());
+    if (packed) {
+      append_zliteral(frame, static_cast<uint32_t>(op.literal.size()), *packed);
+    } else {
+      append_literal(frame, op.literal);
+    }
     counters_.bytes_moved += op.literal.size();
     return {};
   };

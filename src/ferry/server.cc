@@ -275,6 +275,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
       sr.checksum = (put->flags & kFlagChecksum) != 0;
       sr.dry_run = (put->flags & kFlagDryRun) != 0;
       sr.contents = (put->flags & kFlagContents) != 0;
+      sr.compress = (put->flags & kFlagCompress) != 0;
       sr.filter = filter;
       // Itemized lines go back to the client, in order with the transfer.
       if (put->flags & kFlagItemize)
@@ -302,7 +303,9 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   if ((get.flags & kFlagSync) && !filter->empty())
     walk.set_filter(filter.get(), (get.flags & kFlagContents) != 0);
   Sender sender(*ch, walk, counters, pointers(*extra));
-  if (get.flags & kFlagSync) sender.set_sync(SendSync{(get.flags & kFlagChecksum) != 0, {}});
+  if (get.flags & kFlagSync)
+    sender.set_sync(
+        SendSync{(get.flags & kFlagChecksum) != 0, (get.flags & kFlagCompress) != 0, {}});
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
   monitor.watch_streams(*ch, pointers(*extra));
   auto out = run_monitored(sender, monitor);

@@ -137,6 +137,25 @@ void append_end(std::string& payload, const DeltaEnd& end) {
   put_hash(e, end.hash);
 }
 
+void append_zliteral(std::string& payload, uint32_t raw_len, std::span<const uint8_t> packed) {
+  Encoder e(&payload);
+  e.u8(static_cast<uint8_t>(DeltaOpCode::kZLiteral));
+  e.u32(raw_len);
+  e.u32(static_cast<uint32_t>(packed.size()));
+  e.raw(std::string_view(reinterpret_cast<const char*>(packed.data()), packed.size()));
+}
+
+base::Result<DeltaZLiteral> DeltaReader::zliteral() {
+  auto head = TRY(take(8));
+  DeltaZLiteral z;
+  z.raw_len = load_be32(head.data());
+  uint32_t n = load_be32(head.data() + 4);
+  if (z.raw_len == 0 || z.raw_len > kChunkSize || n == 0)
+    return base::fail_msg("DELTA: a compressed literal of a bad length");
+  z.packed = TRY(take(n));
+  return z;
+}
+
 base::Result<std::span<const uint8_t>> DeltaReader::take(size_t n) {
   if (n > p_.size() - pos_) return base::fail_msg("DELTA: op truncated");
   auto s = p_.subspan(pos_, n);
@@ -151,7 +170,7 @@ base::Result<uint32_t> DeltaReader::id() {
 base::Result<std::optional<DeltaOpCode>> DeltaReader::next() {
   if (pos_ == p_.size()) return std::optional<DeltaOpCode>();
   uint8_t code = TRY(take(1))[0];
-  if (code < 1 || code > 3) return base::fail_msg(fmt::format("DELTA: unknown op {}", code));
+  if (code < 1 || code > 4) return base::fail_msg(fmt::format("DELTA: unknown op {}", code));
   return std::optional<DeltaOpCode>(static_cast<DeltaOpCode>(code));
 }
 

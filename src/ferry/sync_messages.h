@@ -46,7 +46,12 @@ struct SignatureMsg {
 
 // DELTA ops: copy `blocks` old blocks from `block`; literal bytes; the end,
 // with the new file's XXH3-128.
-enum class DeltaOpCode : uint8_t { kCopy = 1, kLiteral = 2, kEnd = 3 };
+// kZLiteral (with -z): a literal zstd-compressed; its length before, then after.
+enum class DeltaOpCode : uint8_t { kCopy = 1, kLiteral = 2, kEnd = 3, kZLiteral = 4 };
+struct DeltaZLiteral {
+  uint32_t raw_len = 0;
+  std::span<const uint8_t> packed;
+};
 struct DeltaCopy {
   uint64_t block = 0;
   uint32_t blocks = 0;
@@ -75,6 +80,7 @@ void begin_delta(std::string& payload, uint32_t id);
 void append_copy(std::string& payload, const DeltaCopy& c);
 void append_literal(std::string& payload, std::span<const uint8_t> bytes);
 void append_end(std::string& payload, const DeltaEnd& e);
+void append_zliteral(std::string& payload, uint32_t raw_len, std::span<const uint8_t> packed);
 inline constexpr size_t kDeltaCopySize = 13;    // op, block u64, blocks u32
 inline constexpr size_t kDeltaLiteralHead = 5;  // op, length u32
 inline constexpr size_t kDeltaEndSize = 17;     // op, hash
@@ -89,6 +95,7 @@ class DeltaReader {
   base::Result<DeltaCopy> copy();
   base::Result<std::span<const uint8_t>> literal();
   base::Result<DeltaEnd> end();
+  base::Result<DeltaZLiteral> zliteral();
 
  private:
   std::span<const uint8_t> p_;

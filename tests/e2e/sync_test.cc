@@ -187,6 +187,17 @@ TEST_P(SyncVsRsync, Checksum) {
   same_as_rsync({"--checksum"});
 }
 
+TEST_P(SyncVsRsync, Compress) {
+  // Text that compresses, new and changed, so whole chunks and delta literals go packed.
+  ASSERT_EQ(sh("cd " + dir_.path() +
+               "\nseq 1 400000 > src/docs/numbers.txt"
+               "\ntouch -d '2024-01-02 03:04:05.123456789' src/docs/numbers.txt src/docs")
+                .exit_code,
+            0);
+  same_as_rsync({"-z", "--delete"}, true,
+                "seq 1 390000 > ref/docs/numbers.txt; cp -a ref/docs/numbers.txt got/docs/");
+}
+
 TEST_P(SyncVsRsync, ExcludeProtectsFromDelete) {
   same_as_rsync({"--delete", "--exclude", "*.o", "--exclude", "/stale"});
 }
