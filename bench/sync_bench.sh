@@ -9,6 +9,10 @@
 #   bigdelta   a 1 GiB file (1 GiB / 512 MiB with --quick: BIG_SIZE), the
 #              target holding the old version: 1 MiB changed in the middle and
 #              100 bytes inserted near the start
+#   slowlink   a 1 GiB compressible text file (log lines; 256 MiB with --quick)
+#              into an empty target over a 200 mbit link: two network
+#              namespaces joined by a veth pair with tbf on both ends
+#              (10.205.0.0/30), every tool with -z (rsync: zlib; ferry: zstd)
 # Tools, each making the target identical with deletion on:
 #   rsync over ssh   rsync -a --delete -e ssh SRC/ root@127.0.0.1:DST/
 #   rsync daemon     rsync -a --delete SRC/ rsync://127.0.0.1:PORT/w/DST/
@@ -27,13 +31,14 @@ cd "$(dirname "$0")/.."
 source bench/lib/measure.sh
 trap 'echo "sync_bench: line $LINENO: \`$BASH_COMMAND\` failed" >&2' ERR
 
-CASES=(unchanged changed bigdelta)
+CASES=(unchanged changed bigdelta slowlink)
 REPS=5
 BIG_SIZE=1G
+TEXT_MB=1024
 ONLY=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --quick) REPS=3 BIG_SIZE=512M ;;
+    --quick) REPS=3 BIG_SIZE=512M TEXT_MB=256 ;;
     --only) ONLY+=("${2:?--only needs a case name}"); shift ;;
     --only=*) ONLY+=("${1#--only=}") ;;
     -h|--help) sed -n '2,/^set -/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
@@ -54,6 +59,8 @@ cleanup() {
   set +eE
   trap - ERR
   m_stop_all
+  ip netns del sb-a 2>/dev/null
+  ip netns del sb-b 2>/dev/null
   [ -n "$W" ] && rm -rf "$W"
   exit $rc
 }
@@ -65,14 +72,17 @@ mkdir -p "$W/dst"
 
 # --- the peers -----------------------------------------------------------------
 SSHD_PID='' SSH=''
+# On the slow link the clients run in sb-a (CLI) and the peers in sb-b (SRV)
+# at $HOST; elsewhere both here, on loopback.
+SRV=() CLI=() HOST=127.0.0.1 ZFLAG=()
 start_sshd() {
-  ssh-keygen -q -t ed25519 -N '' -f "$W/key"
-  ssh-keygen -q -t ed25519 -N '' -f "$W/hostkey"
+  [ -f "$W/key" ] || ssh-keygen -q -t ed25519 -N '' -f "$W/key"
+  [ -f "$W/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$W/hostkey"
   cp "$W/key.pub" "$W/authorized_keys"
   mkdir -p /run/sshd
   cat >"$W/sshd_config" <<CFG
 Port $SSH_PORT
-ListenAddress 127.0.0.1
+ListenAddress $HOST
 HostKey $W/hostkey
 AuthorizedKeysFile $W/authorized_keys
 PermitRootLogin yes
@@ -80,9 +90,9 @@ StrictModes no
 UsePAM no
 PidFile none
 CFG
-  /usr/sbin/sshd -D -f "$W/sshd_config" -E "$W/sshd.log" &
+  "${SRV[@]}" /usr/sbin/sshd -D -f "$W/sshd_config" -E "$W/sshd.log" &
   SSHD_PID=$!; m_track $SSHD_PID
-  m_wait_port $SSH_PORT $SSHD_PID || { echo "sync_bench: sshd did not start: $(m_err "$W/sshd.log")" >&2; return 1; }
+  m_wait_port $SSH_PORT $SSHD_PID "${SRV[@]}" || { echo "sync_bench: sshd did not start: $(m_err "$W/sshd.log")" >&2; return 1; }
   SSH="ssh -i $W/key -p $SSH_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 }
 start_rsyncd() {
@@ -94,40 +104,43 @@ use chroot = no
   uid = root
   gid = root
 CFG
-  rsync --daemon --no-detach --address=127.0.0.1 --port=$RSYNCD_PORT --config="$W/rsyncd.conf" \
+  "${SRV[@]}" rsync --daemon --no-detach --address=$HOST --port=$RSYNCD_PORT --config="$W/rsyncd.conf" \
     --log-file="$W/rsyncd.log" &
   local p=$!; m_track $p
-  m_wait_port $RSYNCD_PORT $p || { echo "sync_bench: rsync daemon did not start: $(m_err "$W/rsyncd.log")" >&2; return 1; }
+  m_wait_port $RSYNCD_PORT $p "${SRV[@]}" || { echo "sync_bench: rsync daemon did not start: $(m_err "$W/rsyncd.log")" >&2; return 1; }
 }
 start_ferry() {
-  "$FERRY" serve "$W/dst" --listen "127.0.0.1:$FERRY_PORT" >"$W/ferry.log" 2>&1 &
+  "${SRV[@]}" "$FERRY" serve "$W/dst" --listen "$HOST:$FERRY_PORT" >"$W/ferry.log" 2>&1 &
   local p=$!; m_track $p
-  m_wait_port $FERRY_PORT $p || { echo "sync_bench: ferry serve did not start: $(m_err "$W/ferry.log")" >&2; return 1; }
+  m_wait_port $FERRY_PORT $p "${SRV[@]}" || { echo "sync_bench: ferry serve did not start: $(m_err "$W/ferry.log")" >&2; return 1; }
 }
-start_sshd
-start_rsyncd
-start_ferry
+start_peers() { start_sshd && start_rsyncd && start_ferry; }
+start_peers
 
 # --- one run ---------------------------------------------------------------------
+# Bytes through the path: loopback's received bytes, or on the slow link both
+# directions of the client's veth end.
+WIRE=lo_bytes
 lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
+veth_bytes() { ip netns exec sb-a awk '$1 == "sb-va:" { print $2 + $10 }' /proc/net/dev; }
 # run CMD...: times CMD, records its wire bytes, checks the target against SRC.
 SRC_DIR='' OLD_DIR=''
 run() {
   local t0 w0 out
-  w0=$(lo_bytes)
+  w0=$($WIRE)
   t0=$EPOCHREALTIME
   if ! out=$("$@" 2>&1); then M_ERR=$(printf %s "$out" | head -n 3 | tr '\n' ' '); return 1; fi
   M_SEC=$(m_since "$t0")
-  M_S["$M_TOOL|wire"]+="$(($(lo_bytes) - w0)) "
+  M_S["$M_TOOL|wire"]+="$(($($WIRE) - w0)) "
   if ! out=$(diff -r "$SRC_DIR" "$W/dst/t" 2>&1); then M_ERR="target differs: ${out:0:200}"; return 1; fi
 }
 prepare() {  # the old state, as every tool finds it
   rm -rf "$W/dst/t" && cp -a "$OLD_DIR" "$W/dst/t" && sync
 }
-t_rsync_ssh() { run rsync -a --delete -e "$SSH" "$SRC_DIR/" "root@127.0.0.1:$W/dst/t/"; }
-t_rsync_daemon() { run rsync -a --delete "$SRC_DIR/" "rsync://127.0.0.1:$RSYNCD_PORT/w/t/"; }
-t_ferry_ssh() { run "$FERRY" sync -q --delete -e "$SSH" --remote-ferry "$FERRY" "$SRC_DIR/" "root@127.0.0.1:$W/dst/t"; }
-t_ferry_server() { run "$FERRY" sync -q --delete "$SRC_DIR/" "ferry://127.0.0.1:$FERRY_PORT/t"; }
+t_rsync_ssh() { run "${CLI[@]}" rsync -a --delete "${ZFLAG[@]}" -e "$SSH" "$SRC_DIR/" "root@$HOST:$W/dst/t/"; }
+t_rsync_daemon() { run "${CLI[@]}" rsync -a --delete "${ZFLAG[@]}" "$SRC_DIR/" "rsync://$HOST:$RSYNCD_PORT/w/t/"; }
+t_ferry_ssh() { run "${CLI[@]}" "$FERRY" sync -q --delete "${ZFLAG[@]}" -e "$SSH" --remote-ferry "$FERRY" "$SRC_DIR/" "root@$HOST:$W/dst/t"; }
+t_ferry_server() { run "${CLI[@]}" "$FERRY" sync -q --delete "${ZFLAG[@]}" "$SRC_DIR/" "ferry://$HOST:$FERRY_PORT/t"; }
 TOOLS=(t_rsync_ssh t_rsync_daemon t_ferry_ssh t_ferry_server)
 labels() {
   M_LABEL=([t_rsync_ssh]="rsync -a over ssh" [t_rsync_daemon]="rsync -a to rsync://"
@@ -198,6 +211,41 @@ case_bigdelta() {
   echo "== bigdelta: a $(numfmt --to=iec "$(stat -c %s "$W/big-new/f")") file, 1 MiB changed in the middle and 100 bytes inserted near the start; $REPS alternating rounds"
   m_rounds "$REPS" prepare "${TOOLS[@]}"
   report
+}
+
+case_slowlink() {
+  M_CASE=slowlink; m_reset; labels
+  if [ ! -d "$W/text" ]; then
+    mkdir -p "$W/text"
+    # Log lines: timestamps, hosts, paths and numbers; zstd -1 takes them to
+    # about a fifth.
+    awk -v mb="$TEXT_MB" 'BEGIN { srand(7); limit = mb * 1048576; n = 0
+      while (n < limit) {
+        line = sprintf("%d 2026-12-07T%02d:%02d:%02d.%03dZ host%02d GET /api/v%d/items/%d?page=%d status=%d bytes=%d ms=%.1f\n",
+          n, int(rand() * 24), int(rand() * 60), int(rand() * 60), int(rand() * 1000), int(rand() * 40),
+          1 + int(rand() * 3), int(rand() * 100000), int(rand() * 50), 200 + 100 * int(rand() * 4),
+          int(rand() * 90000), rand() * 300)
+        printf "%s", line; n += length(line) } }' >"$W/text/log.txt"
+    touch -d '2026-01-01' "$W/text/log.txt"
+  fi
+  mkdir -p "$W/empty"
+  # The link: two namespaces, a veth pair, tbf 200 mbit on both ends.
+  ip netns add sb-a && ip netns add sb-b
+  ip link add sb-va netns sb-a type veth peer name sb-vb netns sb-b
+  ip -n sb-a addr add 10.205.0.1/30 dev sb-va && ip -n sb-b addr add 10.205.0.2/30 dev sb-vb
+  ip -n sb-a link set sb-va up && ip -n sb-b link set sb-vb up
+  ip -n sb-a link set lo up && ip -n sb-b link set lo up
+  ip netns exec sb-a tc qdisc add dev sb-va root tbf rate 200mbit burst 256kb latency 50ms
+  ip netns exec sb-b tc qdisc add dev sb-vb root tbf rate 200mbit burst 256kb latency 50ms
+  local saved_host=$HOST
+  HOST=10.205.0.2 SRV=(ip netns exec sb-b)
+  start_peers
+  CLI=(ip netns exec sb-a) ZFLAG=(-z) WIRE=veth_bytes
+  SRC_DIR=$W/text OLD_DIR=$W/empty
+  echo "== slowlink: $(numfmt --to=iec "$(stat -c %s "$W/text/log.txt")") of log text into an empty target over 200 mbit (tbf), every tool with -z; $REPS alternating rounds"
+  m_rounds "$REPS" prepare "${TOOLS[@]}"
+  report
+  CLI=() ZFLAG=() WIRE=lo_bytes HOST=$saved_host SRV=()
 }
 
 echo "sync_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), rsync $(rsync --version | awk 'NR == 1 { print $3 }'), in $W"
