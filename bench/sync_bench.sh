@@ -122,7 +122,7 @@ start_peers
 # directions of the client's veth end.
 WIRE=lo_bytes
 lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
-veth_bytes() { ip netns exec sb-a awk '$1 == "sb-va:" { print $2 + $10 }' /proc/net/dev; }
+veth_bytes() { ip netns exec sb-a awk '$1 == "sb-va:" { printf "%.0f\n", $2 + $10 }' /proc/net/dev; }
 # run CMD...: times CMD, records its wire bytes, checks the target against SRC.
 SRC_DIR='' OLD_DIR=''
 run() {
