@@ -145,6 +145,48 @@ TEST_F(Ssh, ATreeGoesBothWaysWithR) {
   EXPECT_TRUE(trees_equal(t / "tree", t / "dl/tree"));
 }
 
+// ferry sync over ssh does what rsync -a does over the same ssh, both ways:
+// the first sync, then one after a change, an addition and a removal.
+TEST_F(Ssh, SyncMatchesRsyncOverTheSameSsh) {
+  make_every_kind_tree(t / "tree");
+  std::string remote = "root@" + sshd->addr() + ":";
+  auto rsync = [&](const std::string& from, const std::string& to) {
+    return Process(net.in_a({"/usr/bin/rsync", "-a", "--delete", "-e", sshd->rsh(), from, to}))
+        .wait();
+  };
+  auto sync = [&](const std::string& from, const std::string& to) {
+    return Process(net.in_a({ferry_bin(), "sync", "-q", "--delete", "-e", sshd->rsh(),
+                             "--remote-ferry", t / "ferry", from, to}))
+        .wait();
+  };
+  // Every mtime a second or more in the past: rsync leaves a directory or a
+  // link it made within the same second as the source's mtime at its own time.
+  auto age = [&] {
+    ASSERT_EQ(Process({"/usr/bin/find", t / "tree", "-exec", "touch", "-h", "-d",
+                       "2024-01-02 03:04:05.5", "{}", "+"})
+                  .wait()
+                  .exit_code,
+              0);
+  };
+  for (int round = 0; round < 2; ++round) {
+    if (round == 1) {
+      write_file(t / "tree/added.txt", "new\n");
+      write_file(t / "data.bin", "changed");
+      ASSERT_EQ(::rename((t / "data.bin").c_str(), (t / "tree/data.bin").c_str()), 0);
+    }
+    age();
+    auto r = rsync(t / "tree/", remote + t / "srv/ref/");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto up = sync(t / "tree/", remote + t / "srv/got");
+    ASSERT_EQ(up.exit_code, 0) << up.err << sshd->log();
+    EXPECT_TRUE(trees_equal(t / "srv/ref", t / "srv/got"));
+    auto down = sync(remote + t / "srv/got/", t / "dl/back");
+    ASSERT_EQ(down.exit_code, 0) << down.err;
+    EXPECT_TRUE(trees_equal(t / "srv/ref", t / "dl/back"));
+  }
+  EXPECT_TRUE(eventually([&] { return remote_servers(t / "ferry") == 0; }));
+}
+
 TEST_F(Ssh, AnOrdinaryUserNamesPathsFromItsHome) {
   TestUser user(t / "home");
   std::string remote = user.name() + "@" + sshd->addr() + ":";
