@@ -24,9 +24,9 @@ using ferry::FrameType;
 constexpr uint32_t kSyncGet = ferry::kFlagRecursive | ferry::kFlagSync;
 
 // The answer a real server gives a plain sync GET, then packing as it does.
-bool accept_sync(Channel& ch) {
+bool accept_sync(Channel& ch, uint32_t flags = kSyncGet) {
   ferry::Accept a;
-  a.flags = kSyncGet;
+  a.flags = flags;
   if (!ch.send(FrameType::kAccept, ferry::encode(a)) || !ch.flush()) return false;
   return static_cast<bool>(ch.start_packing());
 }
@@ -96,6 +96,106 @@ TEST(SyncHostileServer, ADeltaThatBuildsTheWrongSizeFailsTheFileNotTheMachine) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("built 0 bytes"), std::string::npos) << r.err;
   EXPECT_EQ(read_file(t / "dst/d/f"), "the old copy\n");
+}
+
+// A server announcing one new file, then sending `frame` as its data.
+FakeServer::Script one_file_then(uint32_t flags, FrameType type, std::string payload) {
+  return [=](Channel& ch) {
+    if (!accept_sync(ch, flags)) return;
+    (void)ch.send(FrameType::kEntry, ferry::encode(file_entry(1, "f", 100)));
+    (void)ch.flush();
+    auto want = ch.recv();
+    if (!want) return;
+    (void)ch.send(type, payload);
+    (void)ch.flush();
+    while (ch.recv()) {
+    }
+  };
+}
+
+std::string data_z(uint32_t raw_len, const std::string& raw) {
+  std::string packed(ZSTD_compressBound(raw.size()), '\0');
+  packed.resize(ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 1));
+  std::string p(ferry::kDataZPrefixSize, '\0');
+  auto* b = reinterpret_cast<uint8_t*>(p.data());
+  ferry::encode_data_header(b, {1, 0, 0});
+  b[20] = static_cast<uint8_t>(raw_len >> 24);
+  b[21] = static_cast<uint8_t>(raw_len >> 16);
+  b[22] = static_cast<uint8_t>(raw_len >> 8);
+  b[23] = static_cast<uint8_t>(raw_len);
+  return p + packed;
+}
+
+TEST(SyncHostileServer, CompressedDataNobodyAskedForIsRefused) {
+  TempDir t;
+  FakeServer fake(one_file_then(kSyncGet, FrameType::kDataZ, data_z(100, std::string(100, 'a'))));
+  auto r = ferry({"sync", "-q", "--reconnects", "0", fake.url("f"), t / "dst"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("DATA_Z without -z"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(t / "dst/f"));
+}
+
+TEST(SyncHostileServer, CompressedDataLongerThanAnnouncedIsRefused) {
+  TempDir t;
+  FakeServer fake(one_file_then(kSyncGet | ferry::kFlagCompress, FrameType::kDataZ,
+                                data_z(10, std::string(100, 'a'))));
+  auto r = ferry({"sync", "-q", "-z", "--reconnects", "0", fake.url("f"), t / "dst"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("does not unpack to the 10 bytes announced"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(t / "dst/f"));
+}
+
+TEST(SyncHostileServer, ASumWithoutChecksumIsRefused) {
+  TempDir t;
+  FakeServer fake([](Channel& ch) {
+    if (!accept_sync(ch)) return;
+    (void)ch.send(FrameType::kSum, ferry::encode(ferry::SumMsg{1, {}}));
+    (void)ch.flush();
+    while (ch.recv()) {
+    }
+  });
+  auto r = ferry({"sync", "-q", "--reconnects", "0", fake.url("f"), t / "dst"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("SUM without --checksum"), std::string::npos) << r.err;
+}
+
+// What a client sends the server first: a request and its FILTER.
+std::string server_answer(uint16_t port, uint32_t flags, const std::vector<std::string>& rules) {
+  auto ch = connect_authenticated(port);
+  if (!ch) return "no connection";
+  ferry::Put put;
+  put.flags = flags;
+  put.source_count = 1;
+  put.target = "t";
+  if (!ch->send(FrameType::kPut, ferry::encode(put))) return "send failed";
+  if (flags & ferry::kFlagFilter)
+    if (!ch->send(FrameType::kFilter, ferry::encode(ferry::FilterMsg{rules}))) return "send failed";
+  if (!ch->flush()) return "flush failed";
+  auto f = ch->recv();
+  if (!f) return f.error().message();
+  if (f->type != FrameType::kError) return ferry::frame_name(f->type);
+  auto e = ferry::decode_error(f->payload);
+  return e ? e->message : "malformed ERROR";
+}
+
+TEST(SyncHostileClient, UnknownFlagsAndForbiddenRulesAreRefusedByName) {
+  TempDir t;
+  std::filesystem::create_directories(t / "srv");
+  FerryServer server(t / "srv");
+  EXPECT_NE(server_answer(server.port(), kSyncGet | (1u << 30), {}).find("not known"),
+            std::string::npos);
+  EXPECT_NE(server_answer(server.port(), ferry::kFlagDelete, {}).find("without the sync flag"),
+            std::string::npos);
+  uint32_t with_filter = kSyncGet | ferry::kFlagFilter;
+  EXPECT_NE(server_answer(server.port(), with_filter, {". /etc/passwd"}).find("local merge file"),
+            std::string::npos);
+  std::vector<std::string> merges;
+  for (int i = 0; i < 9; ++i) merges.push_back(": .f" + std::to_string(i));
+  EXPECT_NE(server_answer(server.port(), with_filter, merges).find("dir-merge"), std::string::npos);
+  EXPECT_NE(server_answer(server.port(), with_filter, {std::string(300000, '*')}).find("bytes"),
+            std::string::npos);
+  EXPECT_TRUE(server.alive()) << server.log();
+  EXPECT_FALSE(exists(t / "srv/t"));
 }
 
 TEST(SyncHostileClient, SignaturesNobodyAskedForEndTheTransferAndTheServerLives) {
