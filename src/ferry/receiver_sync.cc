@@ -8,10 +8,10 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include "base/log.h"
 #include "base/sys.h"
+#include "ferry/content_hash.h"
 #include "ferry/frame.h"
 #include "ferry/part_file.h"
 #include "ferry/receiver.h"
@@ -67,26 +67,6 @@ base::Result<bool> directory_is_empty(int dir_fd, const std::string& shown) {
   }
 }
 
-base::Result<ContentHash> content_hash(int fd, uint64_t size, const std::string& shown) {
-  XXH3_state_t* state = XXH3_createState();
-  if (!state) return base::fail_msg("out of memory");
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> owned(state, XXH3_freeState);
-  XXH3_128bits_reset(state);
-  std::vector<uint8_t> buf(size_t{1} << 20);
-  uint64_t done = 0;
-  while (done < size) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - done));
-    size_t n = TRY(sys::pread(fd, buf.data(), want, static_cast<off_t>(done), shown));
-    if (n == 0) break;
-    XXH3_128bits_update(state, buf.data(), n);
-    done += n;
-  }
-  XXH128_canonical_t c;
-  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state));
-  ContentHash h;
-  std::memcpy(h.data(), c.digest, h.size());
-  return h;
-}
 }  // namespace
 
 size_t Receiver::deltas_in_flight() const {
@@ -232,9 +212,6 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
                                  const std::string& leaf, const std::string& rel,
                                  const std::optional<struct stat>& local) {
   const SyncReceive& so = *options_.sync;
-  if (rel.empty())
-    return base::fail_msg(
-        fmt::format("{}: a file cannot be synced as a directory's contents", e.path));
   std::optional<ContentHash> sum;
   if (so.checksum) {
     auto it = sums_.find(e.id);
@@ -268,7 +245,7 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
       c.content = c.size;
       if (!c.size) {
         auto fd = TRY(open_same(parent->get(), leaf, rel, *local));
-        c.content = TRY(content_hash(fd.get(), e.size, rel)) != *sum;
+        c.content = TRY(hash_file(fd.get(), e.size, rel)) != *sum;
       }
       same = !c.content;
     }
@@ -358,7 +335,7 @@ base::Status Receiver::on_delta(std::span<const uint8_t> payload) {
         in.delta_ended = true;
         if (in.failed) return {};
         in.high_water = in.applier->written();
-        auto built = content_hash(in.fd.get(), in.high_water, in.entry.path);
+        auto built = hash_file(in.fd.get(), in.high_water, in.entry.path);
         if (!built) return file_failed(in, built.error());
         if (in.high_water != in.entry.size)
           return file_failed(in, base::Error::msg(fmt::format(

@@ -5,9 +5,9 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include "base/sys.h"
+#include "ferry/content_hash.h"
 #include "ferry/frame.h"
 #include "ferry/sender.h"
 #include "ferry/sync/delta_block_size.h"
@@ -29,24 +29,6 @@ uint64_t delta_window(uint64_t old_size, uint32_t block_size) {
 }
 // A DELTA frame is sent once its ops reach this size.
 constexpr size_t kDeltaFrameTarget = kChunkSize;
-
-// XXH3-128 over data fed in pieces, canonical (big-endian) bytes at the end.
-class StreamHash {
- public:
-  StreamHash() : state_(XXH3_createState(), XXH3_freeState) { XXH3_128bits_reset(state_.get()); }
-  bool valid() const { return state_ != nullptr; }
-  void update(const uint8_t* p, size_t n) { XXH3_128bits_update(state_.get(), p, n); }
-  ContentHash digest() const {
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_.get()));
-    ContentHash h;
-    std::memcpy(h.data(), c.digest, h.size());
-    return h;
-  }
-
- private:
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
-};
 
 }  // namespace
 
@@ -73,20 +55,12 @@ base::Status Sender::send_sum(WalkItem& w) {
     if (!fd) return base::fail(std::move(fd).error());
     w.file = std::move(*fd);
   }
-  StreamHash h;
-  if (!h.valid()) return base::fail_msg("out of memory");
-  std::vector<uint8_t> buf(kChunkSize);
-  uint64_t off = 0;
+  ContentHash h;
   {
     StageTimer t(&counters_.stages, Stage::kSourceRead);
-    for (;;) {
-      size_t n = TRY(pread_full(w.file.get(), buf.data(), buf.size(), off, w.entry.path));
-      if (n == 0) break;
-      h.update(buf.data(), n);
-      off += n;
-    }
+    h = TRY(hash_file(w.file.get(), UINT64_MAX, w.entry.path));
   }
-  return ch_.send(FrameType::kSum, encode(SumMsg{w.entry.id, h.digest()}));
+  return ch_.send(FrameType::kSum, encode(SumMsg{w.entry.id, h}));
 }
 
 base::Result<SignatureBatch> Sender::next_signature(uint32_t id) {
@@ -168,8 +142,7 @@ base::Status Sender::send_delta(Pending& p) {
     return {};
   };
 
-  StreamHash hash;
-  if (!hash.valid()) return base::fail_msg("out of memory");
+  ContentHasher hash = TRY(ContentHasher::make());
   if (e.size > kChunkSize) (void)sys::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::vector<uint8_t> buf(kChunkSize);
   uint64_t pos = 0;
