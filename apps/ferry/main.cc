@@ -301,8 +301,12 @@ int ferry_main(int argc, char** argv) {
                "Skip files by content (XXH3), not by size and modification time");
   sy->add_flag("-n,--dry-run", sync.dry_run, "Change nothing; with -i, list what would be done");
   sy->add_flag("-i,--itemize-changes", sync.itemize, "List each change as rsync -i does");
-  sy->add_flag("-z,--compress", sync.compress,
-               "Compress data on the wire (zstd, chunk by chunk; for links slower than ~0.5 GB/s)");
+  bool compress = false, no_compress = false;
+  sy->add_flag("-z,--compress", compress,
+               "Always compress data on the wire (zstd, chunk by chunk). By default ferry "
+               "compresses only while the network is the limit and its CPU has room");
+  sy->add_flag("--no-compress", no_compress, "Never compress data on the wire")
+      ->excludes(sy->get_option("--compress"));
   sy->footer(
       "Filter options, in rsync's syntax and order: --exclude PATTERN, --include PATTERN, "
       "--filter RULE (-f), --exclude-from FILE, --include-from FILE, -F (per-directory "
@@ -361,6 +365,8 @@ int ferry_main(int argc, char** argv) {
     return run_serve(serve, listen_text);
   }
   if (sy->parsed()) {
+    if (compress) sync.compress = ferry::CompressMode::kOn;
+    if (no_compress) sync.compress = ferry::CompressMode::kOff;
     sync.delete_extraneous = sync.delete_extraneous || delete_excluded;
     sync.delete_excluded = delete_excluded;
     sync.filter.set_delete_excluded(delete_excluded);

@@ -152,7 +152,7 @@ uint32_t request_flags(const CopyOptions& o, bool retrying, bool contents) {
            (s.delete_extraneous ? kFlagDelete : 0) | (s.checksum ? kFlagChecksum : 0) |
            (s.dry_run ? kFlagDryRun : 0) | (s.itemize ? kFlagItemize : 0) |
            (contents ? kFlagContents : 0) | (s.filter.empty() ? 0 : kFlagFilter) |
-           (s.delete_excluded ? kFlagDeleteExcluded : 0) | (s.compress ? kFlagCompress : 0);
+           (s.delete_excluded ? kFlagDeleteExcluded : 0) | request_flags_for(s.compress);
   }
   return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
          (o.fsync ? kFlagFsync : 0);
@@ -259,7 +259,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
     sr.checksum = o.sync->checksum;
     sr.dry_run = o.sync->dry_run;
     sr.contents = contents;
-    sr.compress = o.sync->compress;
+    sr.compress = o.sync->compress != CompressMode::kOff;
     sr.filter = std::make_shared<sync::FilterRules>(o.sync->filter);
     sr.item = item_printer(o, /*upload=*/false);
     ro.sync = std::move(sr);
@@ -373,6 +373,9 @@ base::Result<TransferReport> copy(const std::vector<std::string>& source_args,
   report.bytes_skipped = counters.bytes_skipped;
   report.files_skipped = counters.files_skipped;
   report.retries = counters.retries;
+  if (o.sync) report.compression = name_of(o.sync->compress);
+  report.compressed_raw = counters.compressed_raw;
+  report.compressed_wire = counters.compressed_wire;
   return report;
 }
 

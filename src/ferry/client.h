@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "ferry/compression_policy.h"
 #include "ferry/report.h"
 #include "ferry/ssh_session.h"
 #include "ferry/sync/filter_rules.h"
@@ -26,8 +27,10 @@ struct SyncSpec {
   bool checksum = false;           // -c: unchanged means the same content
   bool dry_run = false;            // -n
   bool itemize = false;            // -i: print rsync's itemized changes
-  bool compress = false;           // -z: data zstd-compressed on the wire
-  sync::FilterRules filter;        // --exclude, --include, --filter, ...
+  // zstd on the wire: -z always, --no-compress never, by default while the
+  // network is the limit (CompressionPolicy).
+  CompressMode compress = CompressMode::kAuto;
+  sync::FilterRules filter;  // --exclude, --include, --filter, ...
 };
 
 struct CopyOptions {

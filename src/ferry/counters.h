@@ -18,6 +18,10 @@ struct Counters {
   std::atomic<uint64_t> bytes_moved{0};    // file data bytes sent or written
   std::atomic<uint64_t> bytes_skipped{0};  // file bytes the receiver already had
   std::atomic<uint64_t> retries{0};        // chunks re-sent after a checksum mismatch
+  // Data that travelled zstd-compressed (-z, or automatically): its bytes,
+  // and what they took on the wire.
+  std::atomic<uint64_t> compressed_raw{0};
+  std::atomic<uint64_t> compressed_wire{0};
   std::atomic<bool> walk_finished{false};
   StageTimes stages;
 };

@@ -55,9 +55,12 @@ inline constexpr uint32_t kFlagContents = 1u << 8;  // the one source's contents
 inline constexpr uint32_t kFlagFilter = 1u << 9;    // a FILTER frame follows the request
 inline constexpr uint32_t kFlagDeleteExcluded = 1u << 10;  // excluded files are not protected
 inline constexpr uint32_t kFlagCompress = 1u << 11;        // data may travel zstd-compressed (-z)
+// With kFlagCompress: the sender compresses only while the network is the
+// limit (CompressionPolicy, kAuto); without this bit, always.
+inline constexpr uint32_t kFlagCompressAuto = 1u << 12;
 inline constexpr uint32_t kSyncFlags = kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun |
                                        kFlagItemize | kFlagContents | kFlagFilter |
-                                       kFlagDeleteExcluded | kFlagCompress;
+                                       kFlagDeleteExcluded | kFlagCompress | kFlagCompressAuto;
 inline constexpr uint32_t kKnownFlags = kFlagRecursive | kFlagResume | kFlagFsync | kSyncFlags;
 
 // PUT: the client sends `source_count` top-level entries into `target`.

@@ -295,6 +295,8 @@ base::Status Receiver::on_data_z(std::span<const uint8_t> payload) {
   uint32_t raw_len = load_be32(payload.data() + kDataPrefixSize);
   auto raw = decompressor_.decompress(payload.subspan(kDataZPrefixSize), raw_len);
   if (!raw) return base::fail(protocol(raw.error().message()));
+  counters_.compressed_raw += raw_len;
+  counters_.compressed_wire += payload.size() - kDataZPrefixSize;
   return take_data(h, *raw);
 }
 

@@ -324,6 +324,8 @@ base::Status Receiver::on_delta(std::span<const uint8_t> payload) {
         DeltaZLiteral z = TRY(r.zliteral());
         auto bytes = decompressor_.decompress(z.packed, z.raw_len);
         if (!bytes) return base::fail_msg("protocol error: " + bytes.error().message());
+        counters_.compressed_raw += z.raw_len;
+        counters_.compressed_wire += z.packed.size();
         if (in.failed) break;
         if (auto st = in.applier->literal(*bytes); !st) return file_failed(in, st.error());
         counters_.bytes_moved += bytes->size();

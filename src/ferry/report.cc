@@ -16,6 +16,13 @@ std::string TransferReport::human() const {
   if (files_skipped > 0)
     s += fmt::format(", {} already present ({})", files_skipped, base::units::bytes(bytes_skipped));
   if (retries > 0) s += fmt::format(", {} chunks re-sent after checksum mismatch", retries);
+  if (compressed_raw > 0) {
+    s += fmt::format(", {} compressed to {}", base::units::bytes(compressed_raw),
+                     base::units::bytes(compressed_wire));
+    if (compression == "auto") s += " (automatically, while the network was the limit)";
+  } else if (compression == "auto") {
+    s += ", not compressed (automatic: the network was never the limit, or data did not shrink)";
+  }
   if (!errors.empty()) s += fmt::format(", {} errors", errors.size());
   if (!protection.empty()) s += fmt::format(", {}", protection);
   if (diagnosis.is_object() && diagnosis.contains("bottleneck"))
@@ -39,6 +46,9 @@ std::string TransferReport::json() const {
   j["seconds"] = seconds;
   j["bytes_per_second"] = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
   j["errors"] = errors;
+  if (!compression.empty())
+    j["compression"] = {
+        {"mode", compression}, {"raw_bytes", compressed_raw}, {"wire_bytes", compressed_wire}};
   if (diagnosis.is_object())
     for (auto& [k, v] : diagnosis.items()) j[k] = v;
   // Names may be any bytes; replace what is not UTF-8 rather than fail.

@@ -19,6 +19,11 @@ struct TransferReport {
   uint64_t bytes = 0;  // file data bytes moved
   uint64_t bytes_skipped = 0;
   uint64_t retries = 0;
+  // A sync's compression: its mode ("on", "off", "auto"; empty for a copy),
+  // and the data that travelled compressed, before and on the wire.
+  std::string compression;
+  uint64_t compressed_raw = 0;
+  uint64_t compressed_wire = 0;
   double seconds = 0;
   std::vector<std::string> errors;  // one line each
   nlohmann::json diagnosis;         // Monitor::summary(): bottleneck, evidence, advice, shares

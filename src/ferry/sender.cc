@@ -269,8 +269,19 @@ base::Result<size_t> Sender::read_chunk(int fd, const Entry& e, uint64_t offset,
 }
 
 void Sender::set_sync(SendSync sync) {
-  if (sync.compress) compressor_ = std::make_unique<ChunkCompressor>();
+  if (sync.compress != CompressMode::kOff) compressor_ = std::make_unique<ChunkCompressor>();
+  compression_ = CompressionPolicy(sync.compress);
   sync_ = std::move(sync);
+}
+
+bool Sender::compress_next() {
+  if (!compressor_) return false;
+  if (monitor_ && compression_.mode() == CompressMode::kAuto) {
+    auto [sender, receiver] = monitor_->latest();
+    if (sender && !compression_.seen(*sender))
+      compression_.observe(judge(sender, receiver), *sender);
+  }
+  return compression_.active();
 }
 
 base::Result<size_t> Sender::send_chunk_compressed(int fd, const Entry& e, uint64_t offset,
@@ -285,12 +296,15 @@ base::Result<size_t> Sender::send_chunk_compressed(int fd, const Entry& e, uint6
   std::span<const uint8_t> raw(raw_chunk_.data(), got);
   uint64_t hash = chunk_hash(raw.data(), raw.size());
   auto packed = TRY(compressor_->compress(raw));
+  compression_.record(got, packed ? packed->size() : got);
   if (!packed) {
     uint8_t* p = TRY(ch_.begin_frame(FrameType::kData, kDataPrefixSize + got));
     encode_data_header(p, {e.id, offset, hash});
     std::memcpy(p + kDataPrefixSize, raw.data(), got);
     return got;
   }
+  counters_.compressed_raw += got;
+  counters_.compressed_wire += packed->size();
   uint8_t* p = TRY(ch_.begin_frame(FrameType::kDataZ, kDataZPrefixSize + packed->size()));
   encode_data_header(p, {e.id, offset, hash});
   store_be32(p + kDataPrefixSize, static_cast<uint32_t>(got));
@@ -303,7 +317,7 @@ base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offse
   uint64_t sent = 0;
   while (sent < len) {
     auto chunk = static_cast<uint32_t>(std::min<uint64_t>(kChunkSize, len - sent));
-    if (compressor_) {  // on stream 0 only: a compressed file is not spread
+    if (compress_next()) {  // on stream 0 only: compressed chunks are not spread
       size_t got = TRY(send_chunk_compressed(fd, e, offset + sent, chunk));
       TRY_STATUS(send_pending_stats());
       sent += got;
@@ -334,6 +348,7 @@ base::Result<uint64_t> Sender::send_range(int fd, const Entry& e, uint64_t offse
       TRY_STATUS(w.push(std::move(b)));
     }
     TRY_STATUS(send_pending_stats());
+    compression_.record(got, got);
     sent += got;
     counters_.bytes_moved += got;
     if (got < chunk) break;
@@ -406,7 +421,8 @@ base::Status Sender::send_file(Pending& p, const Want& want) {
   uint64_t start = 0;
   bool shrank = false;
   // Spread a large file's chunks over every stream; small files stay on one.
-  bool spread = all_.size() > 1 && e.size >= 4 * uint64_t{kChunkSize} && !compressor_;
+  bool spread = all_.size() > 1 && e.size >= 4 * uint64_t{kChunkSize} &&
+                compression_.mode() != CompressMode::kOn;
   if (want.how == WantHow::kBlocks) {
     uint64_t blocks = (e.size + kChunkSize - 1) / kChunkSize;
     if (want.have.size() > blocks)

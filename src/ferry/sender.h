@@ -26,6 +26,7 @@
 #include "base/error.h"
 #include "ferry/channel.h"
 #include "ferry/chunk_codec.h"
+#include "ferry/compression_policy.h"
 #include "ferry/counters.h"
 #include "ferry/messages.h"
 #include "ferry/monitor.h"
@@ -36,10 +37,13 @@
 namespace ferry {
 
 // `ferry sync`'s sending side: SUM frames with --checksum, deltas for files
-// the receiver answers WANT DELTA, and the receiver's itemized changes.
+// the receiver answers WANT DELTA, compression, and the receiver's itemized
+// changes.
 struct SendSync {
   bool checksum = false;
-  bool compress = false;  // -z: DATA_Z chunks and compressed delta literals
+  // DATA_Z chunks and compressed delta literals: always (-z), never, or
+  // while the network is the limit (CompressionPolicy).
+  CompressMode compress = CompressMode::kOff;
   // An ITEM line from the receiver (already made printable); may be empty.
   std::function<void(const std::string&)> on_item;
 };
@@ -103,6 +107,9 @@ class Sender {
   // shrink; the bytes read.
   base::Result<size_t> send_chunk_compressed(int fd, const Entry& e, uint64_t offset,
                                              uint32_t chunk);
+  // Whether the next chunk or literal goes compressed: asks the policy,
+  // after showing it the monitor's latest verdict.
+  bool compress_next();
   // Up to `len` bytes at `offset`; fewer only at the end of the file.
   static base::Result<size_t> pread_full(int fd, uint8_t* buf, size_t len, uint64_t offset,
                                          const std::string& what);
@@ -127,8 +134,9 @@ class Sender {
   std::vector<std::string> errors_;
   Monitor* monitor_ = nullptr;
   std::optional<SendSync> sync_;
-  std::unique_ptr<ChunkCompressor> compressor_;  // with -z
-  std::vector<uint8_t> raw_chunk_;               // a chunk read for compressing
+  std::unique_ptr<ChunkCompressor> compressor_;  // unless compression is off
+  CompressionPolicy compression_;
+  std::vector<uint8_t> raw_chunk_;  // a chunk read for compressing
   // The reader thread's: files answered WANT DELTA, and how many of their
   // block sums are still due (kUnknownBlocks before the first SIGNATURE).
   static constexpr uint64_t kUnknownBlocks = ~uint64_t{0};

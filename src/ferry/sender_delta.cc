@@ -129,12 +129,19 @@ base::Status Sender::send_delta(Pending& p) {
       return {};
     }
     std::optional<std::span<const uint8_t>> packed;
-    if (compressor_ && op.literal.size() >= 256) packed = TRY(compressor_->compress(op.literal));
+    if (op.literal.size() >= 256 && compress_next()) {
+      packed = TRY(compressor_->compress(op.literal));
+      compression_.record(op.literal.size(), packed ? packed->size() : op.literal.size());
+    } else {
+      compression_.record(op.literal.size(), op.literal.size());
+    }
     size_t need =
         packed ? kDeltaLiteralHead + 4 + packed->size() : kDeltaLiteralHead + op.literal.size();
     if (frame.size() + need > kDeltaFrameTarget) TRY_STATUS(send_frame());
     if (packed) {
       append_zliteral(frame, static_cast<uint32_t>(op.literal.size()), *packed);
+      counters_.compressed_raw += op.literal.size();
+      counters_.compressed_wire += packed->size();
     } else {
       append_literal(frame, op.literal);
     }

@@ -304,8 +304,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     walk.set_filter(filter.get(), (get.flags & kFlagContents) != 0);
   Sender sender(*ch, walk, counters, pointers(*extra));
   if (get.flags & kFlagSync)
-    sender.set_sync(
-        SendSync{(get.flags & kFlagChecksum) != 0, (get.flags & kFlagCompress) != 0, {}});
+    sender.set_sync(SendSync{(get.flags & kFlagChecksum) != 0, compress_mode_of(get.flags), {}});
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
   monitor.watch_streams(*ch, pointers(*extra));
   auto out = run_monitored(sender, monitor);

@@ -13,7 +13,7 @@ int sh(const std::string& cmd) {
   return r.exit_code;
 }
 
-NetnsPair::NetnsPair(const std::string& tbf_rate) {
+NetnsPair::NetnsPair(const std::string& tbf_rate, bool both_ways) {
   static int seq = 0;
   id_ = fmt::format("fdt{}x{}", getpid() % 100000, seq++);
   int n = (getpid() + seq) % 250 + 1;
@@ -33,6 +33,9 @@ NetnsPair::NetnsPair(const std::string& tbf_rate) {
   if (!tbf_rate.empty())
     sh(fmt::format("ip netns exec {} tc qdisc add dev {}a root tbf rate {} burst 64kb latency 50ms",
                    a_, id_, tbf_rate));
+  if (!tbf_rate.empty() && both_ways)
+    sh(fmt::format("ip netns exec {} tc qdisc add dev {}b root tbf rate {} burst 64kb latency 50ms",
+                   b_, id_, tbf_rate));
 }
 
 NetnsPair::~NetnsPair() {

@@ -15,10 +15,11 @@ namespace e2e {
 int sh(const std::string& cmd);
 
 // Two network namespaces, "a" (10.203.N.1) and "b" (10.203.N.2), joined by
-// a veth pair; optionally a tbf rate limit on a's side. Removed on exit.
+// a veth pair; optionally a tbf rate limit on a's side (what a sends), or
+// on both sides. Removed on exit.
 class NetnsPair {
  public:
-  explicit NetnsPair(const std::string& tbf_rate = "");
+  explicit NetnsPair(const std::string& tbf_rate = "", bool both_ways = false);
   ~NetnsPair();
   NetnsPair(const NetnsPair&) = delete;
   NetnsPair& operator=(const NetnsPair&) = delete;

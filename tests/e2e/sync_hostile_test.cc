@@ -21,7 +21,9 @@ namespace {
 using ferry::Channel;
 using ferry::FrameType;
 
-constexpr uint32_t kSyncGet = ferry::kFlagRecursive | ferry::kFlagSync;
+// A plain sync GET's flags: compression off (--no-compress), and by default.
+constexpr uint32_t kSyncGetPlain = ferry::kFlagRecursive | ferry::kFlagSync;
+constexpr uint32_t kSyncGet = kSyncGetPlain | ferry::kFlagCompress | ferry::kFlagCompressAuto;
 
 // The answer a real server gives a plain sync GET, then packing as it does.
 bool accept_sync(Channel& ch, uint32_t flags = kSyncGet) {
@@ -128,8 +130,9 @@ std::string data_z(uint32_t raw_len, const std::string& raw) {
 
 TEST(SyncHostileServer, CompressedDataNobodyAskedForIsRefused) {
   TempDir t;
-  FakeServer fake(one_file_then(kSyncGet, FrameType::kDataZ, data_z(100, std::string(100, 'a'))));
-  auto r = ferry({"sync", "-q", "--reconnects", "0", fake.url("f"), t / "dst"});
+  FakeServer fake(
+      one_file_then(kSyncGetPlain, FrameType::kDataZ, data_z(100, std::string(100, 'a'))));
+  auto r = ferry({"sync", "-q", "--no-compress", "--reconnects", "0", fake.url("f"), t / "dst"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("DATA_Z without -z"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(t / "dst/f"));
@@ -137,7 +140,7 @@ TEST(SyncHostileServer, CompressedDataNobodyAskedForIsRefused) {
 
 TEST(SyncHostileServer, CompressedDataLongerThanAnnouncedIsRefused) {
   TempDir t;
-  FakeServer fake(one_file_then(kSyncGet | ferry::kFlagCompress, FrameType::kDataZ,
+  FakeServer fake(one_file_then(kSyncGetPlain | ferry::kFlagCompress, FrameType::kDataZ,
                                 data_z(10, std::string(100, 'a'))));
   auto r = ferry({"sync", "-q", "-z", "--reconnects", "0", fake.url("f"), t / "dst"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
