@@ -238,7 +238,9 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
       return base::fail_msg("only one file can be written to standard output");
     dest = Destination::standard_output();
   } else if (o.sync) {
-    dest = TRY(resolve_sync_destination(AT_FDCWD, target, /*confined=*/false, o.sync->dry_run));
+    dest = TRY(resolve_sync_destination(
+        AT_FDCWD, target, /*confined=*/false, o.sync->dry_run,
+        sources.size() == 1 && !wants_contents({sources.front().path}, o)));
   } else {
     dest = TRY(resolve_destination(AT_FDCWD, target, sources.size(), /*confined=*/false));
   }

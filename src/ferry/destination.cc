@@ -118,7 +118,7 @@ base::Result<Destination> resolve_destination(int base_fd, const std::string& ta
 }
 
 base::Result<Destination> resolve_sync_destination(int base_fd, const std::string& target,
-                                                   bool confined, bool dry_run) {
+                                                   bool confined, bool dry_run, bool one_source) {
   Destination d;
   d.shown = target.empty() ? "." : target;
   auto as_dir = open_dir(base_fd, target, confined);
@@ -126,12 +126,23 @@ base::Result<Destination> resolve_sync_destination(int base_fd, const std::strin
     d.dir = std::move(*as_dir);
     return d;
   }
-  if (as_dir.error().code() != ENOENT)
+  int code = as_dir.error().code();
+  bool undecided = one_source && !target.empty() && target.back() != '/';
+  if (code != ENOENT && !(code == ENOTDIR && undecided))
     return base::fail(std::move(as_dir).error().context("target"));
   std::string path = target;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   auto [parent, leaf] = TRY(target_place(path, d.shown));
   auto up = TRY_CTX(open_dir(base_fd, parent, confined), "target's parent directory");
+  if (undecided) {
+    auto st = sys::fstatat(up.get(), leaf, AT_SYMLINK_NOFOLLOW, d.shown);
+    if (st && is_special(st->st_mode))
+      return base::fail_msg(
+          fmt::format("target {}: not a regular file, link or directory; not replaced", d.shown));
+    d.dir = std::move(up);
+    d.undecided_leaf = leaf;
+    return d;
+  }
   if (dry_run) {
     d.dir = std::move(up);
     d.missing = true;

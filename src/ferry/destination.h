@@ -31,6 +31,12 @@ struct Destination {
   int stream_fd = -1;          // instead of a directory: write the one file, in order, here
   base::UniqueFd stream_file;  // owns stream_fd when it is a device or FIFO opened here
   bool missing = false;        // a dry-run sync's target that does not exist yet
+  // A sync's target that is not a directory (missing, a file or a link) with
+  // one source: rsync's rule makes it the copy of a file or link, or a new
+  // directory holding the source's directory, which only the first entry
+  // tells. Until then `dir` is the target's parent and this its name there
+  // (Receiver::place_target).
+  std::optional<std::string> undecided_leaf;
 
   // Standard output as the stream.
   static Destination standard_output();
@@ -41,11 +47,15 @@ struct Destination {
 base::Result<Destination> resolve_destination(int base_fd, const std::string& target,
                                               size_t source_count, bool confined);
 
-// A sync's target (rsync's rules): always a directory, made if missing (its
-// parent must exist), never replaced. In a dry run a missing target is not
-// made: `missing` is set and `dir` is its parent.
+// A sync's target (rsync's rules). An existing directory holds the copy.
+// Else, with one source (`one_source`: not its contents, and no '/' ending
+// the target), the target is left undecided (see undecided_leaf): a file or
+// link source becomes it, a directory source goes into it, made then. Else
+// the target is a directory, made if missing (its parent must exist). A
+// device, FIFO or socket is never a target. In a dry run a missing target
+// is not made: `missing` is set and `dir` is its parent.
 base::Result<Destination> resolve_sync_destination(int base_fd, const std::string& target,
-                                                   bool confined, bool dry_run);
+                                                   bool confined, bool dry_run, bool one_source);
 
 // Opens `rel` ("" or "." for `root` itself) as a directory beneath `root`.
 base::Result<base::UniqueFd> open_dir_beneath(int root, const std::string& rel);

@@ -216,6 +216,7 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
     counters_.bytes_planned += e.size;
     return open_file(e, nullptr, "", e.path);
   }
+  if (dest_.undecided_leaf) TRY_STATUS(place_target(e));
   std::string rel = TRY(local_path(e.path));
   const auto split = split_parent(rel);
   const std::string& parent_rel = split.first;
@@ -611,7 +612,8 @@ base::Result<ReceiveOutcome> Receiver::run() {
           }
           ::shutdown(ch_.transport().socket_fd(), SHUT_RD);  // wake the primary stream
         });
-  if (options_.sync && options_.sync->delete_extraneous && !dest_.missing)
+  // An undecided target is no directory yet: nothing in it to delete.
+  if (options_.sync && options_.sync->delete_extraneous && !dest_.missing && !dest_.undecided_leaf)
     sweep_.emplace(dest_.dir.get(),
                    SweepOptions{options_.sync->dry_run, options_.sync->filter.get(),
                                 [this](const std::string& line) { item(line); }});

@@ -133,6 +133,10 @@ class Receiver {
   // would only litter the target); those holding data stay, for a resume.
   void drop_empty_parts();
   base::Status on_entry(std::span<const uint8_t> payload);
+  // A sync's undecided target (Destination::undecided_leaf), placed by the
+  // first entry's kind: a file or link is named the target; a directory
+  // goes inside the target, made now.
+  base::Status place_target(const Entry& first);
   base::Status on_data(std::span<const uint8_t> payload);
   // A DATA_Z (stream 0 only): unpacked, then taken as DATA.
   base::Status on_data_z(std::span<const uint8_t> payload);
@@ -142,6 +146,8 @@ class Receiver {
   base::Status on_sum(std::span<const uint8_t> payload);
   base::Status on_delta(std::span<const uint8_t> payload);
   void item(const std::string& line);
+  // The name an itemized line gives entry `e`, at `rel` here.
+  const std::string& shown_as(const Entry& e, const std::string& rel) const;
   size_t deltas_in_flight() const;
   // A sync's entry in place of make_dir/make_symlink/open_file: decides
   // against what is here, itemizes, and does (or, dry, skips) the work.

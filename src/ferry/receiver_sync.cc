@@ -69,6 +69,10 @@ base::Result<bool> directory_is_empty(int dir_fd, const std::string& shown) {
 
 }  // namespace
 
+const std::string& Receiver::shown_as(const Entry& e, const std::string& rel) const {
+  return dest_.rename_root ? e.path : rel;  // rsync itemizes a renamed file by its own name
+}
+
 size_t Receiver::deltas_in_flight() const {
   size_t n = 0;
   for (const auto& [id, in] : incoming_) n += in.applier != nullptr;
@@ -166,17 +170,17 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
   switch (e.kind) {
     case EntryKind::kDir:
       if (rel.empty()) {  // the target itself, in a sync of a directory's contents
-        if (c.any()) item(item_changed('.', e.kind, c, rel));
+        if (c.any()) item(item_changed('.', e.kind, c, shown_as(e, rel)));
         if (!so.dry_run) dirs_.push_back({rel, e});
         return {};
       }
       if (local && S_ISDIR(local->st_mode)) {
-        if (c.any()) item(item_changed('.', e.kind, c, rel));
+        if (c.any()) item(item_changed('.', e.kind, c, shown_as(e, rel)));
         if (!so.dry_run) dirs_.push_back({rel, e});
         return {};
       }
       if (local) TRY_STATUS(make_way(parent->get(), leaf, rel, *local));
-      item(item_new(e.kind, rel));
+      item(item_new(e.kind, shown_as(e, rel)));
       if (so.dry_run) {
         dry_new_dirs_.insert(rel);
         return {};
@@ -187,17 +191,17 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
         std::string target = TRY(sys::readlinkat(parent->get(), leaf, rel));
         if (target == e.link_target) {
           c.perms = false;
-          if (c.any()) item(item_changed('.', e.kind, c, rel, e.link_target));
+          if (c.any()) item(item_changed('.', e.kind, c, shown_as(e, rel), e.link_target));
           if (!so.dry_run && c.any())
             TRY_STATUS(fix_attributes(e, parent->get(), leaf, rel, *local));
           return {};
         }
         c.content = true;
-        item(item_changed('c', e.kind, c, rel, e.link_target));
+        item(item_changed('c', e.kind, c, shown_as(e, rel), e.link_target));
       } else {
         if (local && S_ISDIR(local->st_mode))
           TRY_STATUS(make_way(parent->get(), leaf, rel, *local));
-        item(item_new(e.kind, rel, e.link_target));
+        item(item_new(e.kind, shown_as(e, rel), e.link_target));
       }
       if (so.dry_run) return {};
       return make_symlink(e, parent->get(), leaf);
@@ -251,14 +255,14 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
     }
     if (same) {
       if (c.any()) {
-        item(item_changed('.', e.kind, c, rel));
+        item(item_changed('.', e.kind, c, shown_as(e, rel)));
         if (!so.dry_run) TRY_STATUS(fix_attributes(e, parent->get(), leaf, rel, *local));
       }
       return skip();
     }
-    item(item_changed('>', e.kind, c, rel));
+    item(item_changed('>', e.kind, c, shown_as(e, rel)));
   } else {
-    item(item_new(e.kind, rel));
+    item(item_new(e.kind, shown_as(e, rel)));
   }
   if (so.dry_run) return skip();
   if (local && !regular) {
@@ -371,6 +375,35 @@ base::Status Receiver::check_delta(Incoming& in) {
     TRY_STATUS(ch_.send(FrameType::kRetry, encode(Retry{in.entry.id, off, len})));
   }
   return ch_.flush();
+}
+
+base::Status Receiver::place_target(const Entry& first) {
+  std::string leaf = std::move(*dest_.undecided_leaf);
+  dest_.undecided_leaf.reset();
+  if (first.kind != EntryKind::kDir) {
+    dest_.rename_root = leaf;
+    return {};
+  }
+  auto st = sys::fstatat(dest_.dir.get(), leaf, AT_SYMLINK_NOFOLLOW, dest_.shown);
+  if (st) {
+    if (!S_ISDIR(st->st_mode))
+      return base::fail_msg(fmt::format(
+          "target {}: not a directory; a directory is not synced over it", dest_.shown));
+  } else if (st.error().code() != ENOENT) {
+    return base::fail(std::move(st).error());
+  }
+  if (options_.sync->dry_run && !st) {
+    dest_.missing = true;  // all of it would be new
+    dry_new_dirs_.insert("");
+    return {};
+  }
+  if (!st) {
+    auto made = sys::mkdirat(dest_.dir.get(), leaf, 0755, dest_.shown);
+    if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
+  }
+  dest_.dir = TRY(open_dir_beneath(dest_.dir.get(), leaf));
+  dir_cache_.clear();
+  return {};
 }
 
 void Receiver::sweep_extraneous() {

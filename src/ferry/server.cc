@@ -257,8 +257,12 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     auto target = request_path(put->target, options_.confined);
     if (!target) return fail(target.error(), true);
     bool sync = (put->flags & kFlagSync) != 0;
+    // rsync's rule: one source into a target not ending in '/' may name it.
+    bool one_source = put->source_count == 1 && !(put->flags & kFlagContents) &&
+                      !put->target.empty() && put->target.back() != '/';
     auto dest = sync ? resolve_sync_destination(root_.get(), *target == "." ? "" : *target,
-                                                options_.confined, (put->flags & kFlagDryRun) != 0)
+                                                options_.confined, (put->flags & kFlagDryRun) != 0,
+                                                one_source)
                      : resolve_destination(root_.get(), *target == "." ? "" : *target,
                                            put->source_count, options_.confined);
     if (!dest) return fail(dest.error(), true);

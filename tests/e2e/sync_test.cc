@@ -251,6 +251,56 @@ TEST_P(SyncVsRsync, SecondRunChangesNothing) {
   EXPECT_EQ(f.out, "");
 }
 
+// One source and a target that is not a directory: rsync's rule names the
+// copy of a file or link after the target, and puts a directory inside it.
+TEST_P(SyncVsRsync, OneSourceAndATargetThatIsNoDirectory) {
+  ASSERT_EQ(sh("cd " + dir_.path() +
+               "\nrm -rf ref got; mkdir ref"
+               "\nprintf 'old contents\\n' > ref/existing.txt; printf 'x\\n' > ref/plain"
+               "\nln -s nowhere ref/old-link; cp -a ref got")
+                .exit_code,
+            0);
+  struct Case {
+    std::string source, target;
+  };
+  // A dry run names the file as rsync does: by the source's name.
+  Process dry_r({"/usr/bin/rsync", "-a", "-n", "-i", dir_ / "src/top.txt", dir_ / "ref/new.txt"});
+  auto dry_f = GetParam() == Direction::kUpload
+                   ? ferry({"sync", "-n", "-i", dir_ / "src/top.txt", server_.url("got/new.txt")})
+                   : ferry({"sync", "-n", "-i", server_.url("src/top.txt"), dir_ / "got/new.txt"});
+  EXPECT_EQ(lines_of(dry_f.out), lines_of(dry_r.wait().out)) << dry_f.out;
+  for (const Case& c : std::vector<Case>{{"top.txt", "new.txt"},
+                                         {"top.txt", "existing.txt"},
+                                         {"big.bin", "old-link"},
+                                         {"link-to-top", "new-link"},
+                                         {"a", "newdir"},
+                                         {"docs/README", "made/"}}) {
+    Process r({"/usr/bin/rsync", "-a", dir_ / ("src/" + c.source), dir_ / ("ref/" + c.target)});
+    auto rr = r.wait();
+    ASSERT_EQ(rr.exit_code, 0) << c.source << " -> " << c.target << ": " << rr.err;
+    auto f =
+        GetParam() == Direction::kUpload
+            ? ferry({"sync", "-q", dir_ / ("src/" + c.source), server_.url("got/" + c.target)})
+            : ferry({"sync", "-q", server_.url("src/" + c.source), dir_ / ("got/" + c.target)});
+    EXPECT_EQ(f.exit_code, 0) << c.source << " -> " << c.target << ": " << f.err;
+  }
+  // The directories each made for a target have the time they were made.
+  ASSERT_EQ(sh("cd " + dir_.path() + "\ntouch -r ref/made got/made; touch -r ref/newdir got/newdir")
+                .exit_code,
+            0);
+  EXPECT_TRUE(trees_equal(dir_ / "ref", dir_ / "got"));
+  EXPECT_EQ(listing(dir_ / "ref"), listing(dir_ / "got"));
+  // A directory is not synced over a file, by either.
+  Process r({"/usr/bin/rsync", "-a", dir_ / "src/a", dir_ / "ref/plain"});
+  EXPECT_NE(r.wait().exit_code, 0);
+  auto f = GetParam() == Direction::kUpload
+               ? ferry({"sync", "-q", dir_ / "src/a", server_.url("got/plain")})
+               : ferry({"sync", "-q", server_.url("src/a"), dir_ / "got/plain"});
+  EXPECT_EQ(f.exit_code, 1);
+  EXPECT_NE(f.err.find("not a directory"), std::string::npos) << f.err;
+  EXPECT_EQ(read_file(dir_ / "got/plain"), "x\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(BothDirections, SyncVsRsync,
                          testing::Values(Direction::kUpload, Direction::kDownload),
                          [](const auto& info) {
