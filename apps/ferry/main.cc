@@ -242,6 +242,7 @@ int ferry_main(int argc, char** argv) {
   int cp_timeout = 120;
   std::string cp_sndbuf, cp_rcvbuf;
   int interval_ms = 200;
+  std::string bwlimit_text;
   if (const char* rsh = std::getenv("FERRY_RSH")) cp.ssh.rsh = rsh;
   // What cp and sync share: the connection, the diagnosis and the summary.
   auto add_transfer_options = [&](CLI::App* c) {
@@ -269,6 +270,9 @@ int ferry_main(int argc, char** argv) {
                   "Fixed socket send buffer (e.g. 256K); default: autotuned");
     c->add_option("--rcvbuf", cp_rcvbuf,
                   "Fixed socket receive buffer (e.g. 64K); default: autotuned");
+    c->add_option("--bwlimit", bwlimit_text,
+                  "Read and write at most RATE bytes a second (rsync's units: KiB by default; "
+                  "suffixes K, M, G; 0 is no limit)");
     c->add_option("--trace", cp.trace,
                   "Write every interval's samples of both ends to FILE (JSON Lines)");
     c->add_option("--interval", interval_ms,
@@ -356,6 +360,17 @@ int ferry_main(int argc, char** argv) {
       !buffer_size(cp_rcvbuf, "--rcvbuf", &cp.rcvbuf))
     return 2;
   cp.interval = std::chrono::milliseconds(interval_ms);
+  if (!bwlimit_text.empty()) {
+    // rsync's units: a bare number is KiB a second.
+    bool bare = bwlimit_text.find_first_not_of("0123456789.") == std::string::npos;
+    auto v = base::units::parse_size(bare ? bwlimit_text + "K" : bwlimit_text);
+    if (!v || *v > (uint64_t{1} << 50)) {
+      base::log::error("--bwlimit: '{}' is not a rate such as 500 (KiB/s), 10M or 1.5G",
+                       bwlimit_text);
+      return 2;
+    }
+    cp.bwlimit = *v;
+  }
 
   if (rp->parsed()) return run_report(report_trace, report_out);
   if (sv->parsed()) {

@@ -143,8 +143,10 @@ base::Status Channel::fill(size_t need) {
     {
       StageTimer t(times_, Stage::kSocketRecv);
       size_t want = std::min(in_.size() - in_end_, need - have + kReadAhead);
+      if (limit_) want = std::min(want, limit_->slice());
       transport_->expect(need - have);
       n = TRY(transport_->read_some(in_.data() + in_end_, want));
+      if (limit_) limit_->pace(n);  // the next read waits for this one's turn
     }
     if (n == 0) {
       if (in_end_ == in_begin_)
@@ -242,7 +244,7 @@ base::Status Channel::flush() {
   if (out_len_ == 0) return {};
   {
     StageTimer t(times_, Stage::kSocketSend);
-    TRY_STATUS(transport_->write_all(out_.get(), out_len_));
+    TRY_STATUS(write_out(out_.get(), out_len_));
   }
   set_out_len(0);
   return {};
@@ -251,7 +253,18 @@ base::Status Channel::flush() {
 base::Status Channel::write_frames(const uint8_t* frames, size_t len) {
   TRY_STATUS(flush());
   StageTimer t(times_, Stage::kSocketSend);
-  return transport_->write_all(frames, len);
+  return write_out(frames, len);
+}
+
+base::Status Channel::write_out(const uint8_t* bytes, size_t len) {
+  if (!limit_) return transport_->write_all(bytes, len);
+  for (size_t done = 0; done < len;) {
+    size_t n = std::min(len - done, limit_->slice());
+    limit_->pace(n);
+    TRY_STATUS(transport_->write_all(bytes + done, n));
+    done += n;
+  }
+  return {};
 }
 
 void Channel::reserve_out(size_t total) {

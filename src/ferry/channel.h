@@ -27,6 +27,7 @@
 
 #include "base/error.h"
 #include "ferry/frame.h"
+#include "ferry/rate_limit.h"
 #include "ferry/stage_times.h"
 #include "ferry/transport.h"
 
@@ -45,6 +46,9 @@ class Channel {
   Transport& transport() { return *transport_; }
   // Where to account time blocked in the socket (nullptr: nowhere).
   void set_stage_times(StageTimes* times) { times_ = times; }
+  // --bwlimit: reads and writes from now on wait their turn (shared by all of
+  // a transfer's streams); the wait counts as time blocked in the socket.
+  void set_rate_limit(std::shared_ptr<RateLimit> limit) { limit_ = std::move(limit); }
   const std::string& peer() const { return transport_->peer(); }
 
   base::Result<Frame> recv();
@@ -77,6 +81,9 @@ class Channel {
   base::Status fill(size_t need);
   base::Result<Frame> recv_raw();
   base::Status flush_if_large(size_t incoming);
+  // Writes to the transport, slice by slice under a rate limit.
+  base::Status write_out(const uint8_t* bytes, size_t len);
+  std::shared_ptr<RateLimit> limit_;
   // Packing (see above).
   struct Packer;
   bool packable(FrameType type, size_t len) const;

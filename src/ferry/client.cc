@@ -134,6 +134,11 @@ auto run_watched(Role& role, const char* name, Channel& primary,
                  const std::vector<std::unique_ptr<Channel>>& extra, Counters& counters,
                  const CopyOptions& o, ProgressDisplay& progress, TransferReport& report)
     -> decltype(role.run()) {
+  if (o.bwlimit > 0) {
+    auto limit = std::make_shared<RateLimit>(o.bwlimit);
+    primary.set_rate_limit(limit);
+    for (const auto& c : extra) c->set_rate_limit(limit);
+  }
   Monitor monitor(name, counters, o.interval);
   monitor.watch_streams(primary, pointers(extra));
   if (!o.trace.empty()) TRY_STATUS(monitor.open_trace(o.trace));

@@ -45,6 +45,9 @@ struct CopyOptions {
   // (where one stream's window limits a fast path), else 1.
   int streams = 0;
   int sndbuf = 0;  // fixed socket buffer sizes in bytes; 0 keeps autotuning
+  // --bwlimit: bytes a second this end reads or writes, all streams
+  // together; 0 is no limit (rate_limit.h).
+  uint64_t bwlimit = 0;
   int rcvbuf = 0;
   std::chrono::milliseconds interval{200};  // diagnosis sampling interval
   std::string trace;                        // --trace FILE (JSON Lines)
