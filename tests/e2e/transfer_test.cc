@@ -293,6 +293,32 @@ TEST(Transfer, ParallelStreamsBothDirections) {
   EXPECT_TRUE(trees_equal(t / "tree", t / "back"));
 }
 
+// --bwlimit holds the whole transfer, all streams together, to its rate in
+// both directions. The check bounds the rate from above only: a slow
+// machine cannot fail it, a limit that does not hold does.
+TEST(Transfer, BwlimitHoldsBothDirectionsOverEveryStream) {
+  TempDir t;
+  mkdir((t / "srv").c_str(), 0755);
+  ASSERT_EQ(Process({gen_tree_bin(), "file", t / "six.bin", "6M"}).wait().exit_code, 0);
+  FerryServer server(t / "srv");
+  auto rate_of = [](const ProcResult& r) {
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_object() ? j.value("bytes_per_second", 1e12) : 1e12;
+  };
+  constexpr double kLimit = 2 << 20;  // --bwlimit 2048 (KiB/s, rsync's unit)
+  auto up = ferry({"cp", "-P", "2", "--json", "--bwlimit", "2048", t / "six.bin", server.url()});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_LT(rate_of(up), kLimit * 1.25) << up.out;
+  auto down = ferry(
+      {"sync", "-P", "2", "--json", "--bwlimit", "2M", server.url("six.bin"), t / "back.bin"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_LT(rate_of(down), kLimit * 1.25) << down.out;
+  EXPECT_EQ(read_file(t / "back.bin"), read_file(t / "six.bin"));
+  auto bad = ferry({"cp", "--bwlimit", "fast", t / "six.bin", server.url()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--bwlimit: 'fast'"), std::string::npos) << bad.err;
+}
+
 TEST(Transfer, ResumeFlagSkipsFilesAlreadyWhole) {
   TempDir t;
   mkdir((t / "srv").c_str(), 0755);
