@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -311,6 +312,15 @@ int ferry_main(int argc, char** argv) {
                "compresses only while the network is the limit and its CPU has room");
   sy->add_flag("--no-compress", no_compress, "Never compress data on the wire")
       ->excludes(sy->get_option("--compress"));
+  bool backup = false;
+  std::string backup_dir;
+  std::optional<std::string> backup_suffix;
+  sy->add_flag("-b,--backup", backup,
+               "Keep what is replaced or deleted, beside it as NAME~ (see --suffix, --backup-dir)");
+  sy->add_option("--backup-dir", backup_dir,
+                 "Keep backups in DIR (relative to the target), at each file's path (implies -b)");
+  sy->add_option("--suffix", backup_suffix,
+                 "The backup suffix (default ~, or none with --backup-dir)");
   sy->footer(
       "Filter options, in rsync's syntax and order: --exclude PATTERN, --include PATTERN, "
       "--filter RULE (-f), --exclude-from FILE, --include-from FILE, -F (per-directory "
@@ -380,6 +390,20 @@ int ferry_main(int argc, char** argv) {
     return run_serve(serve, listen_text);
   }
   if (sy->parsed()) {
+    if (backup || !backup_dir.empty()) {
+      ferry::BackupMsg b;
+      b.dir = backup_dir;
+      b.suffix = backup_suffix.value_or(backup_dir.empty() ? "~" : "");
+      if (b.suffix.find('/') != std::string::npos || b.suffix.size() > 255) {
+        base::log::error("--suffix: '{}' holds a '/' or is over 255 bytes", b.suffix);
+        return 2;
+      }
+      if (b.suffix.empty() && b.dir.empty()) {
+        base::log::error("--suffix: an empty suffix without --backup-dir would replace the file");
+        return 2;
+      }
+      sync.backup = std::move(b);
+    }
     if (compress) sync.compress = ferry::CompressMode::kOn;
     if (no_compress) sync.compress = ferry::CompressMode::kOff;
     sync.delete_extraneous = sync.delete_extraneous || delete_excluded;

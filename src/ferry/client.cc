@@ -117,6 +117,7 @@ base::Result<std::vector<std::unique_ptr<Channel>>> request(
   TRY_STATUS(ch.send(type, payload));
   if (flags & kFlagFilter)
     TRY_STATUS(ch.send(FrameType::kFilter, encode(FilterMsg{o.sync->filter.wire_rules()})));
+  if (flags & kFlagBackup) TRY_STATUS(ch.send(FrameType::kBackup, encode(*o.sync->backup)));
   TRY_STATUS(ch.flush());
   Accept accepted = TRY(await_accept(ch));
   if ((flags & kFlagSync) && accepted.flags != flags)
@@ -207,6 +208,7 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   Put put;
   bool contents = wants_contents(sources, o);
   put.flags = request_flags(o, retrying, contents);
+  if (o.sync && o.sync->backup) put.flags |= kFlagBackup;  // the server receives: it keeps
   put.streams = choose_streams(*ch, o);
   put.source_count = static_cast<uint16_t>(sources.size());
   put.target = target.path;
@@ -268,6 +270,16 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
     sr.contents = contents;
     sr.compress = o.sync->compress != CompressMode::kOff;
     sr.filter = std::make_shared<sync::FilterRules>(o.sync->filter);
+    if (o.sync->backup && !o.sync->dry_run) {
+      const BackupMsg& b = *o.sync->backup;
+      if (b.dir.empty()) {
+        sr.backups = std::make_shared<Backups>(Backups::beside(b.suffix));
+      } else {
+        auto dir = TRY(open_backup_dir(dest.dir.get(), b.dir));
+        sr.backups =
+            std::make_shared<Backups>(TRY(Backups::into(std::move(dir), dest.dir.get(), b.suffix)));
+      }
+    }
     sr.item = item_printer(o, /*upload=*/false);
     ro.sync = std::move(sr);
   }

@@ -17,6 +17,7 @@
 #include "ferry/report.h"
 #include "ferry/ssh_session.h"
 #include "ferry/sync/filter_rules.h"
+#include "ferry/sync_messages.h"
 
 namespace ferry {
 
@@ -31,6 +32,9 @@ struct SyncSpec {
   // network is the limit (CompressionPolicy).
   CompressMode compress = CompressMode::kAuto;
   sync::FilterRules filter;  // --exclude, --include, --filter, ...
+  // --backup: where the receiver keeps what it replaces or deletes (a
+  // suffix beside it, or a directory relative to the target); or none.
+  std::optional<BackupMsg> backup;
 };
 
 struct CopyOptions {

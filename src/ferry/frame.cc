@@ -26,6 +26,8 @@ uint32_t max_payload(uint8_t type) {
       return 20;  // 16 for a copy; a sync's ACCEPT adds the flags the server honours
     case FrameType::kFilter:
       return 1u << 20;
+    case FrameType::kBackup:
+      return 4 + 255 + 4096;
     case FrameType::kSignature:
       return kSignatureHeaderSize + kChunkSize;
     case FrameType::kDelta:
@@ -82,6 +84,8 @@ const char* frame_name(FrameType type) {
       return "JOIN";
     case FrameType::kFilter:
       return "FILTER";
+    case FrameType::kBackup:
+      return "BACKUP";
     case FrameType::kSignature:
       return "SIGNATURE";
     case FrameType::kDelta:

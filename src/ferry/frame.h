@@ -36,6 +36,7 @@ enum class FrameType : uint8_t {
   kAccept = 0x12,
   kJoin = 0x13,
   kFilter = 0x14,
+  kBackup = 0x15,
   kEntry = 0x20,
   kWant = 0x21,
   kData = 0x22,

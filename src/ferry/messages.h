@@ -58,9 +58,12 @@ inline constexpr uint32_t kFlagCompress = 1u << 11;        // data may travel zs
 // With kFlagCompress: the sender compresses only while the network is the
 // limit (CompressionPolicy, kAuto); without this bit, always.
 inline constexpr uint32_t kFlagCompressAuto = 1u << 12;
-inline constexpr uint32_t kSyncFlags = kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun |
-                                       kFlagItemize | kFlagContents | kFlagFilter |
-                                       kFlagDeleteExcluded | kFlagCompress | kFlagCompressAuto;
+// An upload's receiver keeps what it replaces or deletes (--backup); a
+// BACKUP frame follows the request (and its FILTER).
+inline constexpr uint32_t kFlagBackup = 1u << 13;
+inline constexpr uint32_t kSyncFlags =
+    kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun | kFlagItemize | kFlagContents |
+    kFlagFilter | kFlagDeleteExcluded | kFlagCompress | kFlagCompressAuto | kFlagBackup;
 inline constexpr uint32_t kKnownFlags = kFlagRecursive | kFlagResume | kFlagFsync | kSyncFlags;
 
 // PUT: the client sends `source_count` top-level entries into `target`.

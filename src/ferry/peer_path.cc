@@ -56,6 +56,35 @@ base::Result<std::string> normalize_request_path(std::string_view path) {
   return out.empty() ? std::string(".") : out;
 }
 
+base::Result<std::string> join_within(std::string_view base, std::string_view rel) {
+  if (!rel.empty() && rel.front() == '/')
+    return base::fail_msg(
+        fmt::format("'{}' is absolute, not relative to the target", printable(rel)));
+  std::vector<std::string_view> parts;
+  for (std::string_view whole : {base, rel}) {
+    size_t start = 0;
+    while (start <= whole.size()) {
+      size_t end = whole.find('/', start);
+      if (end == std::string_view::npos) end = whole.size();
+      std::string_view comp = whole.substr(start, end - start);
+      if (comp == "..") {
+        if (parts.empty())
+          return base::fail_msg(fmt::format("'{}' leaves the served directory", printable(rel)));
+        parts.pop_back();
+      } else if (!comp.empty() && comp != ".") {
+        parts.push_back(comp);
+      }
+      start = end + 1;
+    }
+  }
+  std::string out;
+  for (auto p : parts) {
+    if (!out.empty()) out += '/';
+    out += p;
+  }
+  return out;
+}
+
 SourcePlace source_place(std::string_view path) {
   bool absolute = !path.empty() && path.front() == '/';
   std::vector<std::string_view> parts;

@@ -42,6 +42,12 @@ SourcePlace source_place(std::string_view path);
 // "served" for a directory named itself. Client and server both use it.
 std::string announced_name(std::string_view path);
 
+// `rel` taken from the directory `base` (both relative to the served
+// directory, '/'-separated), with "." dropped and ".." taking away a
+// component, as a path that stays inside the served directory ("" for the
+// directory itself); an error when ".." would leave it, or `rel` is absolute.
+base::Result<std::string> join_within(std::string_view base, std::string_view rel);
+
 // Splits "a/b/c" into "a/b" and "c" ("" parent for a single component).
 std::pair<std::string, std::string> split_parent(std::string_view path);
 

@@ -168,6 +168,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.entry = e;
   in.parent = std::move(parent);
   in.leaf = leaf;
+  in.rel = rel;
   in.part = part_name_for(leaf);
   const std::string& shown = rel;
   in.fd = TRY(open_part_file(*in.parent, in.part, shown));
@@ -390,6 +391,7 @@ base::Status Receiver::finalize(Incoming& in) {
   }
   struct timespec times[2] = {to_timespec(e), to_timespec(e)};
   TRY_STATUS(sys::futimens(fd, times, e.path));
+  if (options_.sync) TRY_STATUS(keep_old(in.parent->get(), in.leaf, in.rel));
   TRY_STATUS(sys::renameat(in.parent->get(), in.part, in.parent->get(), in.leaf, e.path));
   in.fd.reset();
   return {};
@@ -614,9 +616,11 @@ base::Result<ReceiveOutcome> Receiver::run() {
         });
   // An undecided target is no directory yet: nothing in it to delete.
   if (options_.sync && options_.sync->delete_extraneous && !dest_.missing && !dest_.undecided_leaf)
-    sweep_.emplace(dest_.dir.get(),
-                   SweepOptions{options_.sync->dry_run, options_.sync->filter.get(),
-                                [this](const std::string& line) { item(line); }});
+    sweep_.emplace(dest_.dir.get(), SweepOptions{options_.sync->dry_run,
+                                                 options_.sync->filter.get(),
+                                                 [this](const std::string& line) { item(line); },
+                                                 options_.sync->backups.get(),
+                                                 {}});
   std::vector<std::thread> streams;
   for (Channel* c : extra_) streams.emplace_back([this, c] { drain_stream(*c); });
   auto st = primary_loop();

@@ -42,6 +42,7 @@
 #include "ferry/signature_worker.h"
 #include "ferry/sync/delta_apply.h"
 #include "ferry/sync/filter_rules.h"
+#include "ferry/sync_backup.h"
 #include "ferry/sync_delete.h"
 #include "ferry/sync_messages.h"
 
@@ -59,6 +60,8 @@ struct SyncReceive {
   bool contents = false;  // the one source's contents are the target itself
   bool compress = false;  // -z: DATA_Z and compressed delta literals may come
   std::shared_ptr<const sync::FilterRules> filter;  // protects from deletion
+  // --backup: what is replaced or deleted is kept there first; or null.
+  std::shared_ptr<Backups> backups;
   // Itemized changes (rsync's -i lines), or empty. Called with the
   // receiver's lock held.
   std::function<void(const std::string&)> item;
@@ -104,6 +107,7 @@ class Receiver {
     Entry entry;
     std::shared_ptr<base::UniqueFd> parent;
     std::string leaf;
+    std::string rel;  // where it goes, beneath the target
     std::string part;
     PartLocks::Held lock;  // before fd: its entry goes after the descriptor closes
     base::UniqueFd fd;
@@ -156,6 +160,11 @@ class Receiver {
   base::Status sync_file(const Entry& e, std::shared_ptr<base::UniqueFd> parent,
                          const std::string& leaf, const std::string& rel,
                          const std::optional<struct stat>& local);
+  // --backup: keeps the non-directory at `leaf` before it is replaced or
+  // removed (nothing there, or a directory: nothing to do).
+  base::Status keep_old(int parent, const std::string& leaf, const std::string& rel);
+  // Removes the non-directory at `leaf`, or with --backup keeps it.
+  base::Status remove_old(int parent, const std::string& leaf, const std::string& rel);
   // Removes what is at `leaf` so an entry of another kind can take its place.
   base::Status make_way(int parent, const std::string& leaf, const std::string& rel,
                         const struct stat& local);

@@ -94,10 +94,24 @@ base::Status Receiver::on_sum(std::span<const uint8_t> payload) {
   return {};
 }
 
+base::Status Receiver::keep_old(int parent, const std::string& leaf, const std::string& rel) {
+  Backups* backups = options_.sync->backups.get();
+  if (!backups) return {};
+  auto st = sys::fstatat(parent, leaf, AT_SYMLINK_NOFOLLOW, rel);
+  if (!st) return st.error().code() == ENOENT ? base::Status{} : base::fail(std::move(st).error());
+  if (S_ISDIR(st->st_mode)) return {};
+  return backups->keep(parent, leaf, rel);
+}
+
+base::Status Receiver::remove_old(int parent, const std::string& leaf, const std::string& rel) {
+  if (options_.sync->backups) return options_.sync->backups->keep(parent, leaf, rel);
+  return sys::unlinkat(parent, leaf, 0, rel);
+}
+
 base::Status Receiver::make_way(int parent, const std::string& leaf, const std::string& rel,
                                 const struct stat& local) {
   bool dry = options_.sync->dry_run;
-  if (!S_ISDIR(local.st_mode)) return dry ? base::Status{} : sys::unlinkat(parent, leaf, 0, rel);
+  if (!S_ISDIR(local.st_mode)) return dry ? base::Status{} : remove_old(parent, leaf, rel);
   // A directory where a file or link is to go: rsync removes it with its
   // contents when deleting, else only when it is empty.
   auto fd = TRY(sys::openat(parent, leaf, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, rel));
@@ -113,10 +127,12 @@ base::Status Receiver::make_way(int parent, const std::string& leaf, const std::
     return gone;
   }
   ExtraneousSweep contents(fd.get(),
-                           SweepOptions{dry, nullptr, [&](const std::string& line) {
+                           SweepOptions{dry, nullptr,
+                                        [&](const std::string& line) {
                                           // "*deleting   NAME" inside `rel`
                                           item(line.substr(0, 12) + rel + "/" + line.substr(12));
-                                        }});
+                                        },
+                                        options_.sync->backups.get(), rel});
   contents.announced("", true);
   std::vector<std::string> errors;
   (void)contents.run(&errors);
@@ -204,6 +220,7 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
         item(item_new(e.kind, shown_as(e, rel), e.link_target));
       }
       if (so.dry_run) return {};
+      TRY_STATUS(keep_old(parent->get(), leaf, rel));
       return make_symlink(e, parent->get(), leaf);
     }
     case EntryKind::kFile:
@@ -266,7 +283,7 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   }
   if (so.dry_run) return skip();
   if (local && !regular) {
-    if (!S_ISDIR(local->st_mode)) TRY_STATUS(sys::unlinkat(parent->get(), leaf, 0, rel));
+    if (!S_ISDIR(local->st_mode)) TRY_STATUS(remove_old(parent->get(), leaf, rel));
     return open_file(e, std::move(parent), leaf, rel);
   }
   if (!regular || local->st_size == 0 || deltas_in_flight() >= kMaxDeltasInFlight)
@@ -276,6 +293,7 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.entry = e;
   in.parent = std::move(parent);
   in.leaf = leaf;
+  in.rel = rel;
   in.part = part_name_for(leaf);
   in.old = TRY(open_same(in.parent->get(), leaf, rel, *local));
   struct stat old = TRY(sys::fstat(in.old.get(), rel));

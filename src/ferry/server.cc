@@ -172,6 +172,30 @@ class TransferEnd {
 };
 }  // namespace
 
+base::Result<std::shared_ptr<Backups>> Server::backups_for(const BackupMsg& b,
+                                                           const Destination& dest,
+                                                           const std::string& target) const {
+  if (b.dir.empty()) return std::make_shared<Backups>(Backups::beside(b.suffix));
+  base::UniqueFd dir;
+  if (!options_.confined) {  // started over ssh: the user's own account
+    dir = TRY(open_backup_dir(dest.dir.get(), b.dir));
+  } else {
+    // Relative to the directory the copy lands in, and inside the served one.
+    std::string base = dest.undecided_leaf ? split_parent(target).first : target;
+    std::string path = TRY(join_within(base, b.dir));
+    auto opened = open_dir_beneath(root_.get(), path);
+    if (!opened && opened.error().code() == ENOENT) {
+      auto [parent, leaf] = split_parent(path);
+      auto up = TRY(open_dir_beneath(root_.get(), parent));
+      auto made = sys::mkdirat(up.get(), leaf, 0755, "--backup-dir " + printable(b.dir));
+      if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
+      opened = open_dir_beneath(up.get(), leaf);
+    }
+    dir = TRY(std::move(opened));
+  }
+  return std::make_shared<Backups>(TRY(Backups::into(std::move(dir), dest.dir.get(), b.suffix)));
+}
+
 void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket) {
   int sock = fd.get();
   auto opened = open_server_channel(std::move(fd), peer, options_.timeout, security_);
@@ -231,6 +255,20 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
     *filter = std::move(*rules);
   }
   if (flags & kFlagDeleteExcluded) filter->set_delete_excluded(true);
+  // An upload's backup place comes next (a download's receiver is the client).
+  std::optional<BackupMsg> backup;
+  if (flags & kFlagBackup) {
+    auto m = [&]() -> base::Result<BackupMsg> {
+      if (!std::holds_alternative<Put>(*request))
+        return base::fail_msg("BACKUP on a download: the client keeps its own backups");
+      Frame f = TRY(ch->recv());
+      if (f.type != FrameType::kBackup)
+        return base::fail_msg(fmt::format("expected BACKUP, got {}", frame_name(f.type)));
+      return decode_backup(f.payload);
+    }();
+    if (!m) return fail(m.error(), true);
+    backup = std::move(*m);
+  }
   // Accepts the request and, for a parallel transfer, gathers its streams.
   uint8_t streams = std::visit(
       [](const auto& r) -> uint8_t {
@@ -266,6 +304,12 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
                      : resolve_destination(root_.get(), *target == "." ? "" : *target,
                                            put->source_count, options_.confined);
     if (!dest) return fail(dest.error(), true);
+    std::shared_ptr<Backups> backups;
+    if (backup && !(put->flags & kFlagDryRun)) {
+      auto kept = backups_for(*backup, *dest, *target == "." ? "" : *target);
+      if (!kept) return fail(kept.error(), true);
+      backups = std::move(*kept);
+    }
     auto extra = accept();
     if (!extra) return fail(extra.error(), true);
     ReceiveOptions ro{(put->flags & kFlagResume) != 0,
@@ -281,6 +325,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
       sr.contents = (put->flags & kFlagContents) != 0;
       sr.compress = (put->flags & kFlagCompress) != 0;
       sr.filter = filter;
+      sr.backups = std::move(backups);
       // Itemized lines go back to the client, in order with the transfer.
       if (put->flags & kFlagItemize)
         sr.item = [c = ch.get()](const std::string& line) {

@@ -15,8 +15,11 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "ferry/connection.h"
+#include "ferry/destination.h"
 #include "ferry/handshake_gate.h"
 #include "ferry/rendezvous.h"
+#include "ferry/sync_backup.h"
+#include "ferry/sync_messages.h"
 #include "net/address.h"
 
 namespace ferry {
@@ -57,6 +60,10 @@ class Server {
   base::Status run();
 
  private:
+  // An upload's --backup place: beside each file, or a directory relative
+  // to the target that, on a confining server, stays in the served one.
+  base::Result<std::shared_ptr<Backups>> backups_for(const BackupMsg& b, const Destination& dest,
+                                                     const std::string& target) const;
   Server(ServeOptions options, Security security, base::UniqueFd root, base::UniqueFd listener,
          net::SocketAddress address);
   void serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate::Ticket ticket);

@@ -98,6 +98,10 @@ bool ExtraneousSweep::remove(Walk& w, int dir, const std::string& name, const st
     for (const auto& n : *names) {
       std::string child = join(rel, n);
       auto cst = sys::fstatat(sub->get(), n, AT_SYMLINK_NOFOLLOW, child);
+      if (cst && options_.backups && options_.backups->is_backup(n, *cst)) {
+        emptied = false;
+        continue;
+      }
       bool child_dir = cst && S_ISDIR(cst->st_mode);
       if (w.excluded(child, child_dir)) {
         emptied = false;
@@ -111,6 +115,15 @@ bool ExtraneousSweep::remove(Walk& w, int dir, const std::string& name, const st
   if (options_.item) options_.item(item_deleting(rel, is_dir));
   deleted_++;
   if (options_.dry_run) return true;
+  if (!is_dir && options_.backups) {
+    auto kept = options_.backups->keep(dir, name,
+                                       options_.within.empty() ? rel : options_.within + "/" + rel);
+    if (!kept) {
+      errors->push_back(kept.error().message());
+      return false;
+    }
+    return options_.backups->moves_out();  // a backup beside it keeps its directory
+  }
   auto gone = sys::unlinkat(dir, name, is_dir ? AT_REMOVEDIR : 0, rel);
   if (!gone) {
     errors->push_back(gone.error().message());
@@ -180,6 +193,7 @@ uint64_t ExtraneousSweep::run(std::vector<std::string>* errors) {
       if (announced_.count(rel) || is_part_file(n)) continue;
       auto st = sys::fstatat(dir, n, AT_SYMLINK_NOFOLLOW, rel);
       if (!st) continue;  // gone meanwhile
+      if (options_.backups && options_.backups->is_backup(n, *st)) continue;
       if (w.excluded(rel, S_ISDIR(st->st_mode))) continue;
       (void)remove(w, dir, n, rel, errors);
     }

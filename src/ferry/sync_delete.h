@@ -5,7 +5,9 @@
 // protect (an excluded name is protected unless --delete-excluded) and
 // ferry's own part files. An extraneous directory goes with its contents,
 // unless something inside is protected; then it stays, with that inside.
-// With dry_run nothing is removed; each deletion is only reported.
+// With dry_run nothing is removed; each deletion is only reported. With
+// backups, a deleted file is kept (moved aside) instead; a directory then
+// goes only once its contents have left it.
 //
 // Safety: every directory is opened beneath the target with
 // openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), and entries are removed with
@@ -22,6 +24,7 @@
 
 #include "base/error.h"
 #include "ferry/sync/filter_rules.h"
+#include "ferry/sync_backup.h"
 
 namespace ferry {
 
@@ -30,6 +33,11 @@ struct SweepOptions {
   const sync::FilterRules* filter = nullptr;  // may be null: nothing protected
   // Each deletion, as an itemized line ("*deleting   a/b"); may be empty.
   std::function<void(const std::string&)> item;
+  // --backup: a deleted non-directory is kept there instead, and what it
+  // made (backups, its directory) is never deleted; may be null.
+  Backups* backups = nullptr;
+  // Where the swept directory lies beneath the target, for backups' paths.
+  std::string within;
 };
 
 class ExtraneousSweep {

@@ -48,6 +48,31 @@ base::Result<FilterMsg> decode_filter(std::span<const uint8_t> p) {
   return m;
 }
 
+std::string encode(const BackupMsg& m) {
+  std::string out;
+  Encoder e(&out);
+  e.str16(m.suffix);
+  e.str16(m.dir);
+  return out;
+}
+
+base::Result<BackupMsg> decode_backup(std::span<const uint8_t> p) {
+  Decoder d(p);
+  BackupMsg m;
+  m.suffix = TRY_CTX(d.str16(), "BACKUP");
+  m.dir = TRY_CTX(d.str16(), "BACKUP");
+  TRY_STATUS(d.finish("BACKUP"));
+  if (m.suffix.size() > 255 || m.suffix.find_first_of(std::string("/\0", 2)) != std::string::npos)
+    return base::fail_msg("BACKUP: the suffix is over 255 bytes or holds a '/' or NUL");
+  if (m.dir.size() > kMaxBackupDir || m.dir.find('\0') != std::string::npos)
+    return base::fail_msg("BACKUP: the directory is over 4096 bytes or holds a NUL");
+  if (m.dir.empty() && m.suffix.empty())
+    return base::fail_msg("BACKUP: an empty suffix without a directory would replace the file");
+  if (!m.dir.empty() && m.dir.front() == '/')
+    return base::fail_msg("BACKUP: the directory must be relative to the target");
+  return m;
+}
+
 std::string encode(const SumMsg& m) {
   std::string out;
   Encoder e(&out);

@@ -26,6 +26,15 @@ struct FilterMsg {
   std::vector<std::string> rules;
 };
 
+// BACKUP: where an upload's receiver keeps what it replaces or deletes:
+// beside it with `suffix` (dir empty), or in `dir` (relative to the target,
+// never absolute, ".." allowed while it stays in the served directory).
+inline constexpr size_t kMaxBackupDir = 4096;
+struct BackupMsg {
+  std::string suffix;  // at most 255 bytes, no '/'; not empty without a dir
+  std::string dir;
+};
+
 // SUM: the XXH3-128 of file `id`'s content, sent just before its ENTRY.
 struct SumMsg {
   uint32_t id = 0;
@@ -67,6 +76,8 @@ struct ItemMsg {
 
 std::string encode(const FilterMsg& m);
 base::Result<FilterMsg> decode_filter(std::span<const uint8_t> p);
+std::string encode(const BackupMsg& m);
+base::Result<BackupMsg> decode_backup(std::span<const uint8_t> p);
 std::string encode(const SumMsg& m);
 base::Result<SumMsg> decode_sum(std::span<const uint8_t> p);
 // The header; the sums follow (append them after it).

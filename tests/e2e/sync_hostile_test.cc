@@ -162,17 +162,26 @@ TEST(SyncHostileServer, ASumWithoutChecksumIsRefused) {
   EXPECT_NE(r.err.find("SUM without --checksum"), std::string::npos) << r.err;
 }
 
-// What a client sends the server first: a request and its FILTER.
-std::string server_answer(uint16_t port, uint32_t flags, const std::vector<std::string>& rules) {
+// What a client sends the server first: a request (a PUT, or a GET), its
+// FILTER and its BACKUP (`backup` as encoded; any bytes).
+std::string server_answer(uint16_t port, uint32_t flags, const std::vector<std::string>& rules,
+                          const std::string& backup = "", bool get = false) {
   auto ch = connect_authenticated(port);
   if (!ch) return "no connection";
   ferry::Put put;
   put.flags = flags;
   put.source_count = 1;
   put.target = "t";
-  if (!ch->send(FrameType::kPut, ferry::encode(put))) return "send failed";
+  ferry::Get g;
+  g.flags = flags;
+  g.sources = {"t"};
+  if (!(get ? ch->send(FrameType::kGet, ferry::encode(g))
+            : ch->send(FrameType::kPut, ferry::encode(put))))
+    return "send failed";
   if (flags & ferry::kFlagFilter)
     if (!ch->send(FrameType::kFilter, ferry::encode(ferry::FilterMsg{rules}))) return "send failed";
+  if (flags & ferry::kFlagBackup)
+    if (!ch->send(FrameType::kBackup, backup)) return "send failed";
   if (!ch->flush()) return "flush failed";
   auto f = ch->recv();
   if (!f) return f.error().message();
@@ -199,6 +208,52 @@ TEST(SyncHostileClient, UnknownFlagsAndForbiddenRulesAreRefusedByName) {
             std::string::npos);
   EXPECT_TRUE(server.alive()) << server.log();
   EXPECT_FALSE(exists(t / "srv/t"));
+}
+
+// A client's BACKUP place: never outside the served directory (by "..",
+// an absolute path or a link), never an empty suffix alone, never on a
+// download; each refused by name, and the server lives on.
+TEST(SyncHostileClient, BackupPlacesOutsideTheServedDirectoryAreRefused) {
+  TempDir t;
+  std::filesystem::create_directories(t / "srv/t");
+  std::filesystem::create_directories(t / "outside");
+  std::filesystem::create_symlink(t / "outside", t / "srv/t/out");
+  FerryServer server(t / "srv");
+  uint32_t flags = kSyncGet | ferry::kFlagBackup;
+  auto answer = [&](const std::string& suffix, const std::string& dir, bool get = false) {
+    return server_answer(server.port(), flags, {}, ferry::encode(ferry::BackupMsg{suffix, dir}),
+                         get);
+  };
+  EXPECT_NE(answer("", "../../x").find("leaves the served directory"), std::string::npos);
+  EXPECT_NE(answer("", "/tmp").find("relative to the target"), std::string::npos);
+  EXPECT_NE(answer("", "").find("empty suffix"), std::string::npos);
+  EXPECT_NE(answer("a/b", "").find("'/'"), std::string::npos);
+  EXPECT_NE(answer("~", "", /*get=*/true).find("BACKUP on a download"), std::string::npos);
+  std::string through_link = answer("", "out/bk");
+  EXPECT_EQ(through_link.find("ACCEPT"), std::string::npos) << through_link;
+  std::string cut = server_answer(server.port(), flags, {}, "\x01", false);
+  EXPECT_NE(cut.find("BACKUP"), std::string::npos) << cut;
+  EXPECT_TRUE(server.alive()) << server.log();
+  EXPECT_FALSE(exists(t / "outside/bk"));
+}
+
+// A link planted inside the backup directory leads no backup out of it: the
+// file is neither kept there nor replaced, and the sync says why.
+TEST(SyncHostileClient, ALinkInsideTheBackupDirectoryIsNotFollowed) {
+  TempDir t;
+  std::filesystem::create_directories(t / "srv/d/sub");
+  std::filesystem::create_directories(t / "srv/bk");
+  std::filesystem::create_directories(t / "outside");
+  std::filesystem::create_symlink(t / "outside", t / "srv/bk/sub");
+  write_file(t / "srv/d/sub/f", "old\n");
+  std::filesystem::create_directories(t / "src/sub");
+  write_file(t / "src/sub/f", "new contents\n");
+  FerryServer server(t / "srv");
+  auto r = ferry({"sync", "-q", "--backup-dir", "../bk", t / "src/", server.url("d")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(t / "outside"));
+  EXPECT_EQ(read_file(t / "srv/d/sub/f"), "old\n");
+  EXPECT_TRUE(server.alive()) << server.log();
 }
 
 TEST(SyncHostileClient, SignaturesNobodyAskedForEndTheTransferAndTheServerLives) {

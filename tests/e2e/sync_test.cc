@@ -148,6 +148,8 @@ class SyncVsRsync : public testing::TestWithParam<Direction> {
                     .exit_code,
                 0);
     }
+    for (const auto& d : made_now_)
+      ASSERT_EQ(sh("cd " + dir_.path() + "\ntouch -r ref/" + d + " got/" + d).exit_code, 0);
     EXPECT_TRUE(trees_equal(dir_ / "ref", dir_ / "got"));
     EXPECT_EQ(listing(dir_ / "ref"), listing(dir_ / "got"));
   }
@@ -169,6 +171,9 @@ class SyncVsRsync : public testing::TestWithParam<Direction> {
   TempDir dir_;
   FerryServer server_{dir_.path()};
   bool dir_times_from_source_ = false;
+  // Directories each tool makes itself (a backup directory): their mtimes
+  // are the times they were made.
+  std::vector<std::string> made_now_;
 };
 
 TEST_P(SyncVsRsync, IntoAnEmptyTarget) {
@@ -242,6 +247,27 @@ TEST_P(SyncVsRsync, DryRunItemsWithDelete) {
 
 TEST_P(SyncVsRsync, DryRunItemsWithChecksumAndFilters) {
   same_items({"--checksum", "--delete", "--exclude", "*.o"});
+}
+
+// What is replaced or deleted is kept: beside it (NAME~; a deleted
+// directory then stays, holding its files' backups), or in a backup
+// directory inside the target, which --delete leaves alone. (rsync leaves
+// the time of a directory it kept a deleted file in at the time it did so;
+// ferry keeps the source's, so those times are taken from the source.)
+TEST_P(SyncVsRsync, BackupBeside) {
+  dir_times_from_source_ = true;
+  made_now_ = {"a/two.h", "stale/dir"};  // directories kept for the backups in them
+  same_as_rsync({"--delete", "-b"});
+}
+
+TEST_P(SyncVsRsync, BackupDirWithSuffix) {
+  dir_times_from_source_ = true;
+  made_now_ = {"BK", "BK/a", "BK/a/b", "BK/a/two.h", "BK/stale", "BK/stale/dir"};
+  same_as_rsync({"--delete", "--backup-dir", "BK", "--suffix", ".old"});
+}
+
+TEST_P(SyncVsRsync, DryRunItemsWithBackup) {
+  same_items({"--delete", "--backup"});
 }
 
 TEST_P(SyncVsRsync, SecondRunChangesNothing) {
