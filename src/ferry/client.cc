@@ -158,7 +158,8 @@ uint32_t request_flags(const CopyOptions& o, bool retrying, bool contents) {
            (s.delete_extraneous ? kFlagDelete : 0) | (s.checksum ? kFlagChecksum : 0) |
            (s.dry_run ? kFlagDryRun : 0) | (s.itemize ? kFlagItemize : 0) |
            (contents ? kFlagContents : 0) | (s.filter.empty() ? 0 : kFlagFilter) |
-           (s.delete_excluded ? kFlagDeleteExcluded : 0) | request_flags_for(s.compress);
+           (s.delete_excluded ? kFlagDeleteExcluded : 0) | (s.hard_links ? kFlagHardLinks : 0) |
+           request_flags_for(s.compress);
   }
   return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
          (o.fsync ? kFlagFsync : 0);
@@ -216,6 +217,7 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
                            o, security));
   TreeWalk walk(std::move(roots), o.recursive || o.sync);
   walk.set_lazy_open(o.sync.has_value());
+  walk.set_hard_links(o.sync && o.sync->hard_links);
   if (o.sync && !o.sync->filter.empty()) walk.set_filter(&o.sync->filter, contents);
   Sender sender(*ch, walk, counters, pointers(extra));
   if (o.sync)
@@ -266,6 +268,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
     SyncReceive sr;
     sr.delete_extraneous = o.sync->delete_extraneous;
     sr.checksum = o.sync->checksum;
+    sr.hard_links = o.sync->hard_links;
     sr.dry_run = o.sync->dry_run;
     sr.contents = contents;
     sr.compress = o.sync->compress != CompressMode::kOff;

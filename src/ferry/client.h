@@ -28,6 +28,7 @@ struct SyncSpec {
   bool checksum = false;           // -c: unchanged means the same content
   bool dry_run = false;            // -n
   bool itemize = false;            // -i: print rsync's itemized changes
+  bool hard_links = false;         // -H: a file's several names stay one file
   // zstd on the wire: -z always, --no-compress never, by default while the
   // network is the limit (CompressionPolicy).
   CompressMode compress = CompressMode::kAuto;

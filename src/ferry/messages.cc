@@ -240,7 +240,7 @@ base::Result<Entry> decode_entry(std::span<const uint8_t> p) {
   Entry m;
   m.id = TRY(d.u32());
   uint8_t kind = TRY(d.u8());
-  if (kind < 1 || kind > 3) return base::fail_msg(fmt::format("ENTRY: unknown kind {}", kind));
+  if (kind < 1 || kind > 4) return base::fail_msg(fmt::format("ENTRY: unknown kind {}", kind));
   m.kind = static_cast<EntryKind>(kind);
   m.flags = TRY(d.u8());
   m.mode = TRY(d.u32());
@@ -260,8 +260,10 @@ base::Result<Entry> decode_entry(std::span<const uint8_t> p) {
       (m.link_target.empty() || m.link_target.size() > kMaxLinkTarget ||
        m.link_target.find('\0') != std::string::npos))
     return base::fail_msg("ENTRY: a symlink's target must be 1 to 4095 bytes without NUL");
-  if (m.kind != EntryKind::kSymlink && !m.link_target.empty())
-    return base::fail_msg("ENTRY: only a symlink has a link target");
+  if (m.kind == EntryKind::kHardLink && m.link_target.empty())
+    return base::fail_msg("ENTRY: a hard link names the file it links to");
+  if (m.kind != EntryKind::kSymlink && m.kind != EntryKind::kHardLink && !m.link_target.empty())
+    return base::fail_msg("ENTRY: only a link has a link target");
   return m;
 }
 

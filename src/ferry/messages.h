@@ -61,9 +61,12 @@ inline constexpr uint32_t kFlagCompressAuto = 1u << 12;
 // An upload's receiver keeps what it replaces or deletes (--backup); a
 // BACKUP frame follows the request (and its FILTER).
 inline constexpr uint32_t kFlagBackup = 1u << 13;
-inline constexpr uint32_t kSyncFlags =
-    kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun | kFlagItemize | kFlagContents |
-    kFlagFilter | kFlagDeleteExcluded | kFlagCompress | kFlagCompressAuto | kFlagBackup;
+// -H: a file's further names come as HARDLINK entries (EntryKind::kHardLink).
+inline constexpr uint32_t kFlagHardLinks = 1u << 14;
+inline constexpr uint32_t kSyncFlags = kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun |
+                                       kFlagItemize | kFlagContents | kFlagFilter |
+                                       kFlagDeleteExcluded | kFlagCompress | kFlagCompressAuto |
+                                       kFlagBackup | kFlagHardLinks;
 inline constexpr uint32_t kKnownFlags = kFlagRecursive | kFlagResume | kFlagFsync | kSyncFlags;
 
 // PUT: the client sends `source_count` top-level entries into `target`.
@@ -97,13 +100,17 @@ struct Join {
   uint8_t index = 0;  // 1..streams-1
 };
 
-enum class EntryKind : uint8_t { kFile = 1, kDir = 2, kSymlink = 3 };
+// kHardLink (sync with -H only): another name of the file entry whose path
+// is `link_target`, announced earlier with kEntryHasLinks; no data follows.
+enum class EntryKind : uint8_t { kFile = 1, kDir = 2, kSymlink = 3, kHardLink = 4 };
 
 inline constexpr uint8_t kEntrySparse = 1;  // the file has holes; don't preallocate
 inline constexpr uint8_t kEntryOwner = 2;   // uid/gid are meaningful (sender ran as root)
 // The size is not known in advance (a pipe): `size` is 0, data may run to
 // 2^62, and the file ends where the data ends.
 inline constexpr uint8_t kEntryGrowing = 4;
+// (-H) More names of this file follow, as kHardLink entries naming it.
+inline constexpr uint8_t kEntryHasLinks = 8;
 
 // The longest symlink target Linux stores (PATH_MAX less its NUL).
 inline constexpr size_t kMaxLinkTarget = 4095;
@@ -119,7 +126,7 @@ struct Entry {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::string path;         // relative, '/'-separated, first component is the source's name
-  std::string link_target;  // symlinks only: 1 to kMaxLinkTarget bytes, no NUL
+  std::string link_target;  // symlinks: 1 to kMaxLinkTarget bytes, no NUL; hard links: a path
 };
 
 // kDelta (sync only): SIGNATURE frames of the receiver's old file follow; the

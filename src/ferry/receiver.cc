@@ -222,6 +222,19 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   const auto split = split_parent(rel);
   const std::string& parent_rel = split.first;
   const std::string& leaf = split.second;
+  // -H: a file with more names is remembered; a further name must name one.
+  std::string link_rel;
+  bool hard_links = options_.sync && options_.sync->hard_links;
+  if (e.kind == EntryKind::kHardLink) {
+    if (!hard_links) return base::fail(protocol("a hard link without -H"));
+    auto leader = link_leaders_.find(e.link_target);
+    if (leader == link_leaders_.end() || rel.empty())
+      return base::fail(protocol(fmt::format(
+          "hard link {} names {}, not a file announced as linked", e.path, e.link_target)));
+    link_rel = leader->second;
+  } else if (hard_links && e.kind == EntryKind::kFile && (e.flags & kEntryHasLinks)) {
+    link_leaders_.emplace(e.path, rel);
+  }
   if (sweep_) sweep_->announced(rel, e.kind == EntryKind::kDir);
   auto work = [&]() -> base::Status {
     // Creating entries (mkdir, symlink, open, fallocate) is writing the sink.
@@ -229,7 +242,7 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
     if (options_.sync && options_.sync->dry_run &&
         (dest_.missing || dry_new_dirs_.count(parent_rel))) {
       // Inside a directory a dry run did not make: all of it would be new.
-      item(item_new(e.kind, rel, e.link_target));
+      item(item_new(e.kind, rel, e.kind == EntryKind::kHardLink ? link_rel : e.link_target));
       if (e.kind == EntryKind::kDir) dry_new_dirs_.insert(rel);
       if (e.kind == EntryKind::kFile)
         TRY_STATUS(ch_.send(FrameType::kWant, encode(Want{e.id, WantHow::kSkip, {}})));
@@ -239,7 +252,11 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
     if (options_.sync) {
       auto parent = rel.empty() ? std::shared_ptr<base::UniqueFd>() : TRY(parent_dir(parent_rel));
       if (e.kind == EntryKind::kFile) counters_.bytes_planned += e.size;
-      TRY_STATUS(sync_entry(e, std::move(parent), leaf, rel));
+      if (e.kind == EntryKind::kHardLink) {
+        pending_links_.push_back({rel, link_rel, e});  // once every file is in place
+      } else {
+        TRY_STATUS(sync_entry(e, std::move(parent), leaf, rel));
+      }
       if (e.kind != EntryKind::kFile) {
         counters_.files_done++;
         outcome_.entries++;
@@ -261,6 +278,8 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
       case EntryKind::kFile:
         counters_.bytes_planned += e.size;
         return open_file(e, std::move(parent), leaf, rel);
+      case EntryKind::kHardLink:  // refused above: sync only
+        return base::fail(protocol("a hard link outside a sync"));
     }
     return {};
   };
@@ -451,6 +470,7 @@ base::Status Receiver::maybe_finish() {
 }
 
 base::Status Receiver::finish() {
+  if (options_.sync) make_hard_links();
   // Deepest first, so setting a parent's mtime comes after its children change it.
   std::stable_sort(dirs_.begin(), dirs_.end(), [](const DirMeta& a, const DirMeta& b) {
     return std::count(a.path.begin(), a.path.end(), '/') >

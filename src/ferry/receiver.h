@@ -65,6 +65,7 @@ struct SyncReceive {
   // Itemized changes (rsync's -i lines), or empty. Called with the
   // receiver's lock held.
   std::function<void(const std::string&)> item;
+  bool hard_links = false;  // -H: kHardLink entries may come
 };
 
 struct ReceiveOptions {
@@ -172,6 +173,15 @@ class Receiver {
                               const std::string& rel, const struct stat& local);
   base::Status check_delta(Incoming& in);
   void sweep_extraneous();
+  // -H: each further name of a file, made once every file is in place
+  // (the first name may still be arriving when the link is announced).
+  struct PendingLink {
+    std::string rel;    // the new name, beneath the target
+    std::string first;  // the file's first name, beneath the target
+    Entry entry;
+  };
+  void make_hard_links();
+  base::Status make_hard_link(const PendingLink& l);
   // Sends RESULT once DONE came and every file is finished (under mu_).
   base::Status maybe_finish();
   base::Status finish();
@@ -216,6 +226,8 @@ class Receiver {
   bool stream_used_ = false;
   std::unordered_map<uint32_t, ContentHash> sums_;  // SUM frames awaiting their ENTRY
   std::optional<ExtraneousSweep> sweep_;
+  std::unordered_map<std::string, std::string> link_leaders_;  // -H: entry path -> rel
+  std::vector<PendingLink> pending_links_;
   std::unordered_set<std::string> dry_new_dirs_;  // a dry run's directories that would be made
   // A sync's: reads old copies for deltas. Last, so it stops first.
   std::unique_ptr<SignatureWorker> signatures_;

@@ -14,6 +14,7 @@
 #include "ferry/content_hash.h"
 #include "ferry/frame.h"
 #include "ferry/part_file.h"
+#include "ferry/peer_path.h"
 #include "ferry/receiver.h"
 #include "ferry/sync/delta_block_size.h"
 #include "ferry/sync_item.h"
@@ -225,6 +226,8 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
     }
     case EntryKind::kFile:
       return sync_file(e, std::move(parent), leaf, rel, local);
+    case EntryKind::kHardLink:  // on_entry keeps these for make_hard_links()
+      break;
   }
   return {};
 }
@@ -421,6 +424,55 @@ base::Status Receiver::place_target(const Entry& first) {
   }
   dest_.dir = TRY(open_dir_beneath(dest_.dir.get(), leaf));
   dir_cache_.clear();
+  return {};
+}
+
+void Receiver::make_hard_links() {
+  for (const PendingLink& l : pending_links_)
+    if (auto st = make_hard_link(l); !st) (void)note_error(st.error());
+  pending_links_.clear();
+}
+
+base::Status Receiver::make_hard_link(const PendingLink& l) {
+  const auto [first_dir, first_leaf] = split_parent(l.first);
+  auto first_parent = TRY(parent_dir(first_dir));
+  struct stat first =
+      TRY(sys::fstatat(first_parent->get(), first_leaf, AT_SYMLINK_NOFOLLOW, l.first));
+  if (!S_ISREG(first.st_mode))
+    return base::fail_msg(
+        fmt::format("{}: not linked: {} is not a regular file here", l.rel, l.first));
+  const auto [dir, leaf] = split_parent(l.rel);
+  auto parent = TRY(parent_dir(dir));
+  std::optional<struct stat> local;
+  if (auto st = sys::fstatat(parent->get(), leaf, AT_SYMLINK_NOFOLLOW, l.rel); st) {
+    local = *st;
+  } else if (st.error().code() != ENOENT) {
+    return base::fail(std::move(st).error());
+  }
+  if (local && local->st_dev == first.st_dev && local->st_ino == first.st_ino) return {};
+  if (local && S_ISREG(local->st_mode)) {
+    ItemChanges c;
+    c.size = local->st_size != first.st_size;
+    c.time = !same_mtime(*local, l.entry);
+    c.perms = (local->st_mode & 07777) != l.entry.mode;
+    item(item_changed('h', EntryKind::kHardLink, c, l.rel, l.first));
+  } else {
+    item(item_new(EntryKind::kHardLink, l.rel, l.first));
+  }
+  if (options_.sync->dry_run) return {};
+  if (local && S_ISDIR(local->st_mode)) TRY_STATUS(make_way(parent->get(), leaf, l.rel, *local));
+  if (local && !S_ISDIR(local->st_mode)) TRY_STATUS(keep_old(parent->get(), leaf, l.rel));
+  // Made under a part name and renamed over the old one: the name is never
+  // missing, and never half made.
+  std::string tmp = part_name_for(leaf);
+  (void)sys::unlinkat(parent->get(), tmp, 0);
+  TRY_STATUS(sys::linkat(first_parent->get(), first_leaf, parent->get(), tmp, 0, l.rel));
+  auto renamed = sys::renameat(parent->get(), tmp, parent->get(), leaf, l.rel);
+  if (!renamed) {
+    (void)sys::unlinkat(parent->get(), tmp, 0);
+    return base::fail(std::move(renamed).error());
+  }
+  outcome_.entries++;
   return {};
 }
 

@@ -321,6 +321,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
       SyncReceive sr;
       sr.delete_extraneous = (put->flags & kFlagDelete) != 0;
       sr.checksum = (put->flags & kFlagChecksum) != 0;
+      sr.hard_links = (put->flags & kFlagHardLinks) != 0;
       sr.dry_run = (put->flags & kFlagDryRun) != 0;
       sr.contents = (put->flags & kFlagContents) != 0;
       sr.compress = (put->flags & kFlagCompress) != 0;
@@ -349,6 +350,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   if (!extra) return fail(extra.error(), true);
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
   walk.set_lazy_open((get.flags & kFlagSync) != 0);
+  walk.set_hard_links((get.flags & kFlagHardLinks) != 0);
   if ((get.flags & kFlagSync) && !filter->empty())
     walk.set_filter(filter.get(), (get.flags & kFlagContents) != 0);
   Sender sender(*ch, walk, counters, pointers(*extra));

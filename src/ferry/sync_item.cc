@@ -9,6 +9,7 @@ char item_kind(EntryKind kind) {
     case EntryKind::kSymlink:
       return 'L';
     case EntryKind::kFile:
+    case EntryKind::kHardLink:
       break;
   }
   return 'f';
@@ -17,11 +18,12 @@ char item_kind(EntryKind kind) {
 std::string item_name(const std::string& rel, EntryKind kind, const std::string& link) {
   if (rel.empty()) return "./";
   if (kind == EntryKind::kSymlink && !link.empty()) return rel + " -> " + link;
+  if (kind == EntryKind::kHardLink) return rel + " => " + link;
   return kind == EntryKind::kDir ? rel + "/" : rel;
 }
 
 std::string item_new(EntryKind kind, const std::string& rel, const std::string& link) {
-  std::string line(1, kind == EntryKind::kFile ? '>' : 'c');
+  std::string line(1, kind == EntryKind::kFile ? '>' : kind == EntryKind::kHardLink ? 'h' : 'c');
   line += item_kind(kind);
   line += "+++++++++ ";
   return line + item_name(rel, kind, link);

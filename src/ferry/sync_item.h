@@ -1,7 +1,8 @@
 // rsync's itemized-change lines (-i), so people and scripts that read
 // rsync's output read ferry's: "YXcstpoguax NAME". Y is what happens ('>'
 // the file's content comes, 'c' a local change such as a new directory or
-// link, '.' only attributes change, '*' a message such as "*deleting"); X the
+// link, 'h' a hard link to a file named after "=>", '.' only attributes
+// change, '*' a message such as "*deleting"); X the
 // kind ('f' file, 'd' directory, 'L' symlink); then one letter per attribute
 // that differs (c content/link value, s size, t mtime, p permissions, o owner,
 // g group; u a x are always '.'), or "+++++++++" for something new.

@@ -64,6 +64,15 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
       filter_->excluded(rule_path(path_in_root), S_ISDIR(st.st_mode)))
     return std::optional<WalkItem>();
   fill_times(item.entry, st);
+  if (S_ISREG(st.st_mode) && hard_links_ && st.st_nlink > 1) {
+    auto [at, first] = first_names_.try_emplace({st.st_dev, st.st_ino}, shown);
+    if (!first) {  // another name of a file already announced
+      item.entry.kind = EntryKind::kHardLink;
+      item.entry.link_target = at->second;
+      return std::optional<WalkItem>(std::move(item));
+    }
+    item.entry.flags |= kEntryHasLinks;
+  }
   if (S_ISREG(st.st_mode) && lazy_open_) {
     item.entry.kind = EntryKind::kFile;
     item.entry.size = static_cast<uint64_t>(st.st_size);

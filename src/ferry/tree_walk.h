@@ -16,10 +16,13 @@
 #pragma once
 
 #include <dirent.h>
+#include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -53,6 +56,9 @@ class TreeWalk {
   // The sender opens a file with reopen() when it needs its data and checks
   // it is still the file announced.
   void set_lazy_open(bool on) { lazy_open_ = on; }
+  // -H: a regular file's second and later names (same device and inode)
+  // come as kHardLink entries naming the first, which gets kEntryHasLinks.
+  void set_hard_links(bool on) { hard_links_ = on; }
   ~TreeWalk();
   TreeWalk(const TreeWalk&) = delete;
   TreeWalk& operator=(const TreeWalk&) = delete;
@@ -82,6 +88,10 @@ class TreeWalk {
   std::optional<sync::FilterWalk> filter_;
   bool contents_ = false;
   bool lazy_open_ = false;
+  bool hard_links_ = false;
+  // -H: the entry path of the first name seen of each (device, inode) with
+  // more than one link.
+  std::map<std::pair<dev_t, ino_t>, std::string> first_names_;
 };
 
 }  // namespace ferry

@@ -115,6 +115,61 @@ FakeServer::Script one_file_then(uint32_t flags, FrameType type, std::string pay
   };
 }
 
+// A server announcing a directory "d", an empty file "d/f" (flags
+// `file_flags`), then a hard link "d/l" naming `first`.
+FakeServer::Script hard_link_to(uint32_t flags, uint8_t file_flags, std::string first) {
+  return [=](Channel& ch) {
+    if (!accept_sync(ch, flags)) return;
+    ferry::Entry d = file_entry(1, "d", 0);
+    d.kind = ferry::EntryKind::kDir;
+    d.mode = 0755;
+    ferry::Entry f = file_entry(2, "d/f", 0);
+    f.flags = file_flags;
+    ferry::Entry l = file_entry(3, "d/l", 0);
+    l.kind = ferry::EntryKind::kHardLink;
+    l.link_target = first;
+    (void)ch.send(FrameType::kEntry, ferry::encode(d));
+    (void)ch.send(FrameType::kEntry, ferry::encode(f));
+    (void)ch.send(FrameType::kEntry, ferry::encode(l));
+    (void)ch.flush();
+    while (ch.recv()) {
+    }
+  };
+}
+
+// A hard link from a server is taken only with -H, and only to a file the
+// same transfer announced as having more names: never to a file of the
+// client's own, never out of the target.
+TEST(SyncHostileServer, HardLinksToAnythingButAnAnnouncedFileAreRefused) {
+  TempDir t;
+  std::filesystem::create_directories(t / "dst");
+  write_file(t / "dst/secret", "the client's own\n");
+  uint32_t with_h = kSyncGet | ferry::kFlagHardLinks;
+  struct Case {
+    uint32_t flags;
+    uint8_t file_flags;
+    std::string first;
+    std::vector<std::string> extra;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {kSyncGet, ferry::kEntryHasLinks, "d/f", {}, "hard link without -H"},
+           {with_h, 0, "d/f", {"-H"}, "not a file announced as linked"},
+           {with_h, ferry::kEntryHasLinks, "secret", {"-H"}, "not a file announced as linked"},
+           {with_h, ferry::kEntryHasLinks, "../../etc/passwd", {"-H"}, "not a file announced"}}) {
+    FakeServer fake(hard_link_to(c.flags, c.file_flags, c.first));
+    std::vector<std::string> argv{"sync", "-q", "--reconnects", "0"};
+    argv.insert(argv.end(), c.extra.begin(), c.extra.end());
+    argv.push_back(fake.url("d"));
+    argv.push_back(t / "dst");
+    auto r = ferry(argv);
+    EXPECT_EQ(r.exit_code, 1) << c.first << ": " << r.err;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << c.first << ": " << r.err;
+    EXPECT_FALSE(exists(t / "dst/d/l")) << c.first;
+  }
+  EXPECT_EQ(read_file(t / "dst/secret"), "the client's own\n");
+}
+
 std::string data_z(uint32_t raw_len, const std::string& raw) {
   std::string packed(ZSTD_compressBound(raw.size()), '\0');
   packed.resize(ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 1));

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -88,6 +89,17 @@ std::string joined(const std::set<std::string>& s) {
   std::string out;
   for (const auto& l : s) out += "  " + l + "\n";
   return out;
+}
+
+// The names of each file with several in `dir`, a group per file.
+std::set<std::set<std::string>> link_groups(const std::string& dir) {
+  auto r = sh("find " + dir + " -type f -links +1 -printf '%i %P\\n'");
+  std::map<std::string, std::set<std::string>> by_inode;
+  std::istringstream in(r.out);
+  for (std::string inode, name; in >> inode >> name;) by_inode[inode].insert(name);
+  std::set<std::set<std::string>> groups;
+  for (auto& [inode, names] : by_inode) groups.insert(names);
+  return groups;
 }
 
 enum class Direction { kUpload, kDownload };
@@ -268,6 +280,24 @@ TEST_P(SyncVsRsync, BackupDirWithSuffix) {
 
 TEST_P(SyncVsRsync, DryRunItemsWithBackup) {
   same_items({"--delete", "--backup"});
+}
+
+// -H: a file's names stay one file: new groups, a name added to a group,
+// an old separate copy turned into a link, a directory in a link's way.
+TEST_P(SyncVsRsync, HardLinks) {
+  const std::string links =
+      "ln src/top.txt src/a/hl-top; ln src/big.bin src/docs/hl-big; ln src/big.bin src/hl-big2\n"
+      "ln src/a/b/c/deep.c src/a/b/c/deep-too.c\n"
+      "for t in ref got; do printf 'hello\\n' > $t/a/hl-top; mkdir $t/hl-big2;"
+      " ln $t/a/b/c/deep.c $t/a/b/c/deep-too.c; done\n"
+      "touch -d '2024-01-02 03:04:05.123456789' src/a src/docs src src/a/b/c";
+  same_as_rsync({"-H", "--delete"}, true, links);
+  auto want = link_groups(dir_ / "ref");
+  EXPECT_EQ(want.size(), 3u);
+  EXPECT_EQ(link_groups(dir_ / "got"), want);
+  auto again = ferry_sync({"-H", "--delete", "-i"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "");
 }
 
 TEST_P(SyncVsRsync, SecondRunChangesNothing) {

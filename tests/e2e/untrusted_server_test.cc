@@ -92,7 +92,7 @@ TEST_F(UntrustedServer, ASymlinkTargetThatSymlinkCannotHoldWholeIsRefused) {
   // And a target on something that is not a symlink.
   Entry file = entry(1, EntryKind::kFile, "wanted.txt");
   file.link_target = "/etc/passwd";
-  expect_refused(announcing({file}), {"URL"}, "only a symlink has a link target");
+  expect_refused(announcing({file}), {"URL"}, "only a link has a link target");
 }
 
 TEST_F(UntrustedServer, AMissingSourceIsAnErrorNotOk) {
