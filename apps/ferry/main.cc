@@ -306,6 +306,8 @@ int ferry_main(int argc, char** argv) {
                "Skip files by content (XXH3), not by size and modification time");
   sy->add_flag("-n,--dry-run", sync.dry_run, "Change nothing; with -i, list what would be done");
   sy->add_flag("-i,--itemize-changes", sync.itemize, "List each change as rsync -i does");
+  sy->add_flag("-X,--xattrs", sync.xattrs,
+               "Keep extended attributes (user.*; as root trusted.* and security.* too)");
   sy->add_flag("-H,--hard-links", sync.hard_links,
                "Keep hard links: a file's names in the source stay one file in the target");
   bool compress = false, no_compress = false;

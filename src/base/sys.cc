@@ -247,6 +247,65 @@ Status lremovexattr(const std::string& path, const std::string& name, std::strin
   return {};
 }
 
+namespace {
+// A list of NUL-terminated names, as the list*xattr calls give it.
+std::vector<std::string> split_names(const std::string& buf) {
+  std::vector<std::string> names;
+  for (size_t at = 0; at < buf.size();) {
+    size_t end = buf.find('\0', at);
+    if (end == std::string::npos) end = buf.size();
+    if (end > at) names.emplace_back(buf, at, end - at);
+    at = end + 1;
+  }
+  return names;
+}
+
+template <typename List>
+Result<std::vector<std::string>> list_names(List list, const std::string& shown) {
+  std::string buf(1024, '\0');
+  for (;;) {
+    ssize_t n = list(buf.data(), buf.size());
+    if (n >= 0) {
+      buf.resize(static_cast<size_t>(n));
+      return split_names(buf);
+    }
+    if (errno == ENOTSUP) return std::vector<std::string>();
+    if (errno != ERANGE || buf.size() >= (1u << 20)) return fail(err("listxattr", shown));
+    buf.resize(buf.size() * 4);
+  }
+}
+}  // namespace
+
+Result<std::vector<std::string>> llistxattr(const std::string& path, std::string_view what) {
+  return list_names([&](char* b, size_t n) { return ::llistxattr(path.c_str(), b, n); },
+                    std::string(name_or(what, path)));
+}
+
+Result<std::vector<std::string>> flistxattr(int fd, std::string_view what) {
+  return list_names([&](char* b, size_t n) { return ::flistxattr(fd, b, n); }, std::string(what));
+}
+
+Result<std::optional<std::string>> fgetxattr(int fd, const std::string& name,
+                                             std::string_view what) {
+  std::string buf(256, '\0');
+  for (;;) {
+    ssize_t n = ::fgetxattr(fd, name.c_str(), buf.data(), buf.size());
+    if (n >= 0) {
+      buf.resize(static_cast<size_t>(n));
+      return std::optional<std::string>(std::move(buf));
+    }
+    if (errno == ENODATA || errno == ENOTSUP) return std::optional<std::string>();
+    if (errno != ERANGE || buf.size() >= (1u << 16)) return fail(err("getxattr " + name, what));
+    buf.resize(buf.size() * 4);
+  }
+}
+
+Status fremovexattr(int fd, const std::string& name, std::string_view what) {
+  if (::fremovexattr(fd, name.c_str()) != 0 && errno != ENODATA)
+    return fail(err("removexattr " + name, what));
+  return {};
+}
+
 Status fsetxattr(int fd, const std::string& name, const void* value, size_t size, int flags,
                  std::string_view what) {
   if (::fsetxattr(fd, name.c_str(), value, size, flags) != 0) return fail(err("setxattr", what));

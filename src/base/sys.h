@@ -76,6 +76,15 @@ Status fsetxattr(int fd, const std::string& name, const void* value, size_t size
 // file has no such attribute or its filesystem none at all.
 Result<std::optional<std::string>> lgetxattr(const std::string& path, const std::string& name,
                                              std::string_view what = {});
+// llistxattr(2) and flistxattr(2): the attributes' names; none where the
+// filesystem has no attributes.
+Result<std::vector<std::string>> llistxattr(const std::string& path, std::string_view what = {});
+Result<std::vector<std::string>> flistxattr(int fd, std::string_view what = {});
+// fgetxattr(2): the value, or nullopt when there is no such attribute.
+Result<std::optional<std::string>> fgetxattr(int fd, const std::string& name,
+                                             std::string_view what = {});
+// fremovexattr(2); a missing attribute is fine.
+Status fremovexattr(int fd, const std::string& name, std::string_view what = {});
 // lremovexattr(2); a missing attribute is fine.
 Status lremovexattr(const std::string& path, const std::string& name, std::string_view what = {});
 Result<struct statfs> statfs(const std::string& path);

@@ -67,7 +67,7 @@ base::Status Channel::start_packing() {
 bool Channel::packable(FrameType type, size_t len) const {
   if (!packer_ || len >= (64u << 10)) return false;
   return type == FrameType::kEntry || type == FrameType::kWant || type == FrameType::kSum ||
-         type == FrameType::kItem || type == FrameType::kFileEnd;
+         type == FrameType::kItem || type == FrameType::kFileEnd || type == FrameType::kXattrs;
 }
 
 base::Status Channel::pack_out() {

@@ -8,7 +8,7 @@
 // batches by flush() (or automatically once the buffer is large).
 // DATA payloads can be produced in place with begin_frame(), avoiding a copy.
 // Packing (a sync's primary stream, both sides): small control frames
-// (ENTRY, WANT, SUM, ITEM, FILE_END under 64 KiB) are gathered and sent as
+// (ENTRY, WANT, SUM, ITEM, FILE_END, XATTRS under 64 KiB) are gathered and sent as
 // PACKED frames, compressed with one zstd stream per direction, so a file
 // list costs a few bytes a file; recv() hands out the frames inside one by
 // one, checked like any other (types, caps; no PACKED inside PACKED), and

@@ -159,7 +159,7 @@ uint32_t request_flags(const CopyOptions& o, bool retrying, bool contents) {
            (s.dry_run ? kFlagDryRun : 0) | (s.itemize ? kFlagItemize : 0) |
            (contents ? kFlagContents : 0) | (s.filter.empty() ? 0 : kFlagFilter) |
            (s.delete_excluded ? kFlagDeleteExcluded : 0) | (s.hard_links ? kFlagHardLinks : 0) |
-           request_flags_for(s.compress);
+           (s.xattrs ? kFlagXattrs : 0) | request_flags_for(s.compress);
   }
   return (o.recursive ? kFlagRecursive : 0) | (o.resume || retrying ? kFlagResume : 0) |
          (o.fsync ? kFlagFsync : 0);
@@ -218,10 +218,12 @@ base::Status upload_once(const std::vector<std::string>& sources, const Operand&
   TreeWalk walk(std::move(roots), o.recursive || o.sync);
   walk.set_lazy_open(o.sync.has_value());
   walk.set_hard_links(o.sync && o.sync->hard_links);
+  walk.set_xattrs(o.sync && o.sync->xattrs, geteuid() == 0);
   if (o.sync && !o.sync->filter.empty()) walk.set_filter(&o.sync->filter, contents);
   Sender sender(*ch, walk, counters, pointers(extra));
   if (o.sync)
-    sender.set_sync(SendSync{o.sync->checksum, o.sync->compress, item_printer(o, /*upload=*/true)});
+    sender.set_sync(SendSync{o.sync->checksum, o.sync->compress, o.sync->xattrs,
+                             item_printer(o, /*upload=*/true)});
   SendOutcome out = TRY(run_watched(sender, "sender", *ch, extra, counters, o, progress, report));
   report.files = out.receiver.files;
   report.errors = std::move(out.errors);
@@ -269,6 +271,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
     sr.delete_extraneous = o.sync->delete_extraneous;
     sr.checksum = o.sync->checksum;
     sr.hard_links = o.sync->hard_links;
+    sr.xattrs = o.sync->xattrs;
     sr.dry_run = o.sync->dry_run;
     sr.contents = contents;
     sr.compress = o.sync->compress != CompressMode::kOff;

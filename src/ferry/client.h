@@ -29,6 +29,7 @@ struct SyncSpec {
   bool dry_run = false;            // -n
   bool itemize = false;            // -i: print rsync's itemized changes
   bool hard_links = false;         // -H: a file's several names stay one file
+  bool xattrs = false;             // -X: extended attributes (xattrs.h)
   // zstd on the wire: -z always, --no-compress never, by default while the
   // network is the limit (CompressionPolicy).
   CompressMode compress = CompressMode::kAuto;

@@ -38,6 +38,8 @@ uint32_t max_payload(uint8_t type) {
       return 2 + 4096 + 16;
     case FrameType::kPacked:
       return 2u << 20;
+    case FrameType::kXattrs:
+      return 256u << 10;
     case FrameType::kDataZ:
       return kDataZPrefixSize + kChunkSize + (64u << 10);  // incompressible chunks go as DATA
     case FrameType::kJoin:
@@ -98,6 +100,8 @@ const char* frame_name(FrameType type) {
       return "PACKED";
     case FrameType::kDataZ:
       return "DATA_Z";
+    case FrameType::kXattrs:
+      return "XATTRS";
     case FrameType::kEntry:
       return "ENTRY";
     case FrameType::kWant:

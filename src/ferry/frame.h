@@ -50,6 +50,7 @@ enum class FrameType : uint8_t {
   kItem = 0x2a,
   kPacked = 0x2b,
   kDataZ = 0x2c,
+  kXattrs = 0x2d,
   kStats = 0x30,
 };
 

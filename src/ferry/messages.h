@@ -63,10 +63,12 @@ inline constexpr uint32_t kFlagCompressAuto = 1u << 12;
 inline constexpr uint32_t kFlagBackup = 1u << 13;
 // -H: a file's further names come as HARDLINK entries (EntryKind::kHardLink).
 inline constexpr uint32_t kFlagHardLinks = 1u << 14;
+// -X: XATTRS frames carry files' and directories' extended attributes.
+inline constexpr uint32_t kFlagXattrs = 1u << 15;
 inline constexpr uint32_t kSyncFlags = kFlagSync | kFlagDelete | kFlagChecksum | kFlagDryRun |
                                        kFlagItemize | kFlagContents | kFlagFilter |
                                        kFlagDeleteExcluded | kFlagCompress | kFlagCompressAuto |
-                                       kFlagBackup | kFlagHardLinks;
+                                       kFlagBackup | kFlagHardLinks | kFlagXattrs;
 inline constexpr uint32_t kKnownFlags = kFlagRecursive | kFlagResume | kFlagFsync | kSyncFlags;
 
 // PUT: the client sends `source_count` top-level entries into `target`.

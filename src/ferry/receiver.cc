@@ -169,6 +169,7 @@ base::Status Receiver::open_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.parent = std::move(parent);
   in.leaf = leaf;
   in.rel = rel;
+  if (options_.sync) in.xattrs = entry_xattrs_;
   in.part = part_name_for(leaf);
   const std::string& shown = rel;
   in.fd = TRY(open_part_file(*in.parent, in.part, shown));
@@ -222,6 +223,12 @@ base::Status Receiver::on_entry(std::span<const uint8_t> payload) {
   const auto split = split_parent(rel);
   const std::string& parent_rel = split.first;
   const std::string& leaf = split.second;
+  if (options_.sync && options_.sync->xattrs) {
+    auto it = xattrs_.find(e.id);
+    entry_xattrs_ = it == xattrs_.end() ? Xattrs{} : std::move(it->second);
+    if (it != xattrs_.end()) xattrs_.erase(it);
+  }
+  if (!xattrs_.empty()) return base::fail(protocol("XATTRS for an entry that did not follow"));
   // -H: a file with more names is remembered; a further name must name one.
   std::string link_rel;
   bool hard_links = options_.sync && options_.sync->hard_links;
@@ -409,6 +416,10 @@ base::Status Receiver::finalize(Incoming& in) {
     TRY_STATUS(sys::fsync(fd, e.path));
   }
   struct timespec times[2] = {to_timespec(e), to_timespec(e)};
+  if (options_.sync && options_.sync->xattrs) {
+    Xattrs have = TRY(read_xattrs(fd, xattrs_privileged(), in.rel));
+    TRY_STATUS(write_xattrs(fd, have, in.xattrs, xattrs_privileged(), in.rel));
+  }
   TRY_STATUS(sys::futimens(fd, times, e.path));
   if (options_.sync) TRY_STATUS(keep_old(in.parent->get(), in.leaf, in.rel));
   TRY_STATUS(sys::renameat(in.parent->get(), in.part, in.parent->get(), in.leaf, e.path));
@@ -539,6 +550,9 @@ base::Status Receiver::primary_loop() {
         break;
       case FrameType::kSum:
         TRY_STATUS(on_sum(f->payload));
+        break;
+      case FrameType::kXattrs:
+        TRY_STATUS(on_xattrs(f->payload));
         break;
       case FrameType::kDelta:
         TRY_STATUS(on_delta(f->payload));

@@ -66,6 +66,7 @@ struct SyncReceive {
   // receiver's lock held.
   std::function<void(const std::string&)> item;
   bool hard_links = false;  // -H: kHardLink entries may come
+  bool xattrs = false;      // -X: XATTRS frames may come; attributes are made the sender's
 };
 
 struct ReceiveOptions {
@@ -127,6 +128,7 @@ class Receiver {
     base::UniqueFd old;
     std::unique_ptr<sync::DeltaApplier> applier;
     bool delta_ended = false;
+    Xattrs xattrs;  // -X: set on the part file before it takes its name
   };
   struct DirMeta {
     std::string path;
@@ -149,6 +151,12 @@ class Receiver {
   base::Status on_file_end(std::span<const uint8_t> payload, bool primary);
   // Sync (receiver_sync.cc).
   base::Status on_sum(std::span<const uint8_t> payload);
+  base::Status on_xattrs(std::span<const uint8_t> payload);
+  // -X: whether this side may set the privileged namespaces.
+  bool xattrs_privileged() const;
+  // -X: `fd`'s attributes against the entry's; made the same unless a dry
+  // run. Returns whether they differed.
+  base::Result<bool> sync_xattrs(int fd, const std::string& rel);
   base::Status on_delta(std::span<const uint8_t> payload);
   void item(const std::string& line);
   // The name an itemized line gives entry `e`, at `rel` here.
@@ -225,6 +233,8 @@ class Receiver {
   bool dest_in_memory_ = false;  // tmpfs: no preallocation
   bool stream_used_ = false;
   std::unordered_map<uint32_t, ContentHash> sums_;  // SUM frames awaiting their ENTRY
+  std::unordered_map<uint32_t, Xattrs> xattrs_;     // XATTRS frames awaiting their ENTRY
+  Xattrs entry_xattrs_;                             // the current ENTRY's (-X)
   std::optional<ExtraneousSweep> sweep_;
   std::unordered_map<std::string, std::string> link_leaders_;  // -H: entry path -> rel
   std::vector<PendingLink> pending_links_;

@@ -109,6 +109,33 @@ base::Status Receiver::remove_old(int parent, const std::string& leaf, const std
   return sys::unlinkat(parent, leaf, 0, rel);
 }
 
+base::Status Receiver::on_xattrs(std::span<const uint8_t> payload) {
+  XattrsMsg m = TRY(decode_xattrs(payload));
+  std::lock_guard lock(mu_);
+  if (!options_.sync || !options_.sync->xattrs)
+    return base::fail_msg("protocol error: XATTRS without -X");
+  if (m.id <= last_id_) return base::fail_msg("protocol error: XATTRS for an entry already seen");
+  if (!xattrs_.empty())
+    return base::fail_msg("protocol error: XATTRS frames without their entries");
+  // What this side may not set is not the sender's to decide: dropped here.
+  std::erase_if(m.attrs,
+                [&](const auto& a) { return !xattr_carried(a.first, xattrs_privileged()); });
+  xattrs_[m.id] = std::move(m.attrs);
+  return {};
+}
+
+bool Receiver::xattrs_privileged() const {
+  return options_.keep_owners && geteuid() == 0;
+}
+
+base::Result<bool> Receiver::sync_xattrs(int fd, const std::string& rel) {
+  Xattrs have = TRY(read_xattrs(fd, xattrs_privileged(), rel));
+  if (have == entry_xattrs_) return false;
+  if (!options_.sync->dry_run)
+    TRY_STATUS(write_xattrs(fd, have, entry_xattrs_, xattrs_privileged(), rel));
+  return true;
+}
+
 base::Status Receiver::make_way(int parent, const std::string& leaf, const std::string& rel,
                                 const struct stat& local) {
   bool dry = options_.sync->dry_run;
@@ -185,13 +212,15 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
         fmt::format("{}: only a directory's contents can be synced into a directory (it is a {})",
                     e.path, e.kind == EntryKind::kFile ? "file" : "symbolic link"));
   switch (e.kind) {
-    case EntryKind::kDir:
-      if (rel.empty()) {  // the target itself, in a sync of a directory's contents
-        if (c.any()) item(item_changed('.', e.kind, c, shown_as(e, rel)));
-        if (!so.dry_run) dirs_.push_back({rel, e});
-        return {};
-      }
-      if (local && S_ISDIR(local->st_mode)) {
+    case EntryKind::kDir: {
+      if (rel.empty() || (local && S_ISDIR(local->st_mode))) {
+        // The target itself (a sync of a directory's contents), or one here.
+        if (so.xattrs) {
+          auto fd = rel.empty() ? sys::openat(dest_.dir.get(), ".", O_RDONLY | O_DIRECTORY, 0, rel)
+                                : sys::openat(parent->get(), leaf,
+                                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, rel);
+          c.xattrs = TRY(sync_xattrs(TRY(std::move(fd)).get(), rel));
+        }
         if (c.any()) item(item_changed('.', e.kind, c, shown_as(e, rel)));
         if (!so.dry_run) dirs_.push_back({rel, e});
         return {};
@@ -202,7 +231,14 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
         dry_new_dirs_.insert(rel);
         return {};
       }
-      return make_dir(e, parent->get(), leaf, rel);
+      TRY_STATUS(make_dir(e, parent->get(), leaf, rel));
+      if (so.xattrs && !entry_xattrs_.empty()) {
+        auto fd =
+            TRY(sys::openat(parent->get(), leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, rel));
+        (void)TRY(sync_xattrs(fd.get(), rel));
+      }
+      return {};
+    }
     case EntryKind::kSymlink: {
       if (local && S_ISLNK(local->st_mode)) {
         std::string target = TRY(sys::readlinkat(parent->get(), leaf, rel));
@@ -273,6 +309,13 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
       }
       same = !c.content;
     }
+    if (so.xattrs) {
+      auto fd = TRY(open_same(parent->get(), leaf, rel, *local));
+      Xattrs have = TRY(read_xattrs(fd.get(), xattrs_privileged(), rel));
+      c.xattrs = have != entry_xattrs_;
+      if (same && c.xattrs && !so.dry_run)  // a replaced file gets them on its part file
+        TRY_STATUS(write_xattrs(fd.get(), have, entry_xattrs_, xattrs_privileged(), rel));
+    }
     if (same) {
       if (c.any()) {
         item(item_changed('.', e.kind, c, shown_as(e, rel)));
@@ -297,6 +340,7 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   in.parent = std::move(parent);
   in.leaf = leaf;
   in.rel = rel;
+  in.xattrs = entry_xattrs_;
   in.part = part_name_for(leaf);
   in.old = TRY(open_same(in.parent->get(), leaf, rel, *local));
   struct stat old = TRY(sys::fstat(in.old.get(), rel));

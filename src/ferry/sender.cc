@@ -226,6 +226,8 @@ base::Status Sender::announce_next(bool* walk_done) {
     errors_.push_back(fmt::format("{}: name too long; skipped", w.entry.path));
     return {};
   }
+  if (sync_ && sync_->xattrs && !w.xattrs.empty())
+    TRY_STATUS(ch_.send(FrameType::kXattrs, encode(XattrsMsg{w.entry.id, std::move(w.xattrs)})));
   if (sync_ && sync_->checksum && w.entry.kind == EntryKind::kFile) TRY_STATUS(send_sum(w));
   TRY_STATUS(ch_.send(FrameType::kEntry, encode(w.entry)));
   counters_.files_seen++;

@@ -44,6 +44,7 @@ struct SendSync {
   // DATA_Z chunks and compressed delta literals: always (-z), never, or
   // while the network is the limit (CompressionPolicy).
   CompressMode compress = CompressMode::kOff;
+  bool xattrs = false;  // -X: XATTRS frames before the entries that have some
   // An ITEM line from the receiver (already made printable); may be empty.
   std::function<void(const std::string&)> on_item;
 };

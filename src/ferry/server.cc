@@ -322,6 +322,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
       sr.delete_extraneous = (put->flags & kFlagDelete) != 0;
       sr.checksum = (put->flags & kFlagChecksum) != 0;
       sr.hard_links = (put->flags & kFlagHardLinks) != 0;
+      sr.xattrs = (put->flags & kFlagXattrs) != 0;
       sr.dry_run = (put->flags & kFlagDryRun) != 0;
       sr.contents = (put->flags & kFlagContents) != 0;
       sr.compress = (put->flags & kFlagCompress) != 0;
@@ -351,11 +352,15 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   TreeWalk walk(std::move(*roots), (get.flags & kFlagRecursive) != 0);
   walk.set_lazy_open((get.flags & kFlagSync) != 0);
   walk.set_hard_links((get.flags & kFlagHardLinks) != 0);
+  walk.set_xattrs((get.flags & kFlagXattrs) != 0, geteuid() == 0);
   if ((get.flags & kFlagSync) && !filter->empty())
     walk.set_filter(filter.get(), (get.flags & kFlagContents) != 0);
   Sender sender(*ch, walk, counters, pointers(*extra));
   if (get.flags & kFlagSync)
-    sender.set_sync(SendSync{(get.flags & kFlagChecksum) != 0, compress_mode_of(get.flags), {}});
+    sender.set_sync(SendSync{(get.flags & kFlagChecksum) != 0,
+                             compress_mode_of(get.flags),
+                             (get.flags & kFlagXattrs) != 0,
+                             {}});
   Monitor monitor("sender", counters, std::chrono::milliseconds(200));
   monitor.watch_streams(*ch, pointers(*extra));
   auto out = run_monitored(sender, monitor);

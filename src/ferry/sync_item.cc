@@ -38,7 +38,8 @@ std::string item_changed(char update, EntryKind kind, const ItemChanges& c, cons
   line += c.perms ? 'p' : '.';
   line += c.owner ? 'o' : '.';
   line += c.group ? 'g' : '.';
-  line += "... ";
+  line += "..";
+  line += c.xattrs ? "x " : ". ";
   return line + item_name(rel, kind, link);
 }
 

@@ -5,7 +5,8 @@
 // change, '*' a message such as "*deleting"); X the
 // kind ('f' file, 'd' directory, 'L' symlink); then one letter per attribute
 // that differs (c content/link value, s size, t mtime, p permissions, o owner,
-// g group; u a x are always '.'), or "+++++++++" for something new.
+// g group, x extended attributes; u and a are always '.'), or "+++++++++" for
+// something new.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -22,7 +23,8 @@ struct ItemChanges {
   bool perms = false;
   bool owner = false;
   bool group = false;
-  bool any() const { return content || size || time || perms || owner || group; }
+  bool xattrs = false;  // 'x' (-X)
+  bool any() const { return content || size || time || perms || owner || group || xattrs; }
 };
 
 char item_kind(EntryKind kind);

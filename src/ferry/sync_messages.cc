@@ -73,6 +73,40 @@ base::Result<BackupMsg> decode_backup(std::span<const uint8_t> p) {
   return m;
 }
 
+std::string encode(const XattrsMsg& m) {
+  std::string out;
+  Encoder e(&out);
+  e.u32(m.id);
+  e.u16(static_cast<uint16_t>(m.attrs.size()));
+  for (const auto& [name, value] : m.attrs) {
+    e.str16(name);
+    e.u32(static_cast<uint32_t>(value.size()));
+    e.raw(value);
+  }
+  return out;
+}
+
+base::Result<XattrsMsg> decode_xattrs(std::span<const uint8_t> p) {
+  Decoder d(p);
+  XattrsMsg m;
+  m.id = TRY(d.u32());
+  uint16_t n = TRY(d.u16());
+  if (n > kMaxXattrs)
+    return base::fail_msg(fmt::format("XATTRS: {} attributes, at most {}", n, kMaxXattrs));
+  for (uint16_t i = 0; i < n; ++i) {
+    std::string name = TRY_CTX(d.str16(), "XATTRS");
+    uint32_t len = TRY_CTX(d.u32(), "XATTRS");
+    if (name.empty() || name.size() > kMaxXattrName || name.find('\0') != std::string::npos)
+      return base::fail_msg("XATTRS: a name is empty, over 255 bytes or holds a NUL");
+    if (len > kMaxXattrValue) return base::fail_msg("XATTRS: a value over 64 KiB");
+    if (!m.attrs.empty() && m.attrs.back().first >= name)
+      return base::fail_msg("XATTRS: names not sorted, or repeated");
+    m.attrs.emplace_back(std::move(name), TRY_CTX(d.raw(len), "XATTRS"));
+  }
+  TRY_STATUS(d.finish("XATTRS"));
+  return m;
+}
+
 std::string encode(const SumMsg& m) {
   std::string out;
   Encoder e(&out);

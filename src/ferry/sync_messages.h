@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "ferry/xattrs.h"
 
 namespace ferry {
 
@@ -33,6 +34,14 @@ inline constexpr size_t kMaxBackupDir = 4096;
 struct BackupMsg {
   std::string suffix;  // at most 255 bytes, no '/'; not empty without a dir
   std::string dir;
+};
+
+// XATTRS (-X): the extended attributes of entry `id`, sent just before its
+// ENTRY (and SUM). Names are 1 to 255 bytes with no NUL, values at most
+// 64 KiB, at most 1024 pairs, sorted by name without repeats.
+struct XattrsMsg {
+  uint32_t id = 0;
+  Xattrs attrs;
 };
 
 // SUM: the XXH3-128 of file `id`'s content, sent just before its ENTRY.
@@ -78,6 +87,8 @@ std::string encode(const FilterMsg& m);
 base::Result<FilterMsg> decode_filter(std::span<const uint8_t> p);
 std::string encode(const BackupMsg& m);
 base::Result<BackupMsg> decode_backup(std::span<const uint8_t> p);
+std::string encode(const XattrsMsg& m);
+base::Result<XattrsMsg> decode_xattrs(std::span<const uint8_t> p);
 std::string encode(const SumMsg& m);
 base::Result<SumMsg> decode_sum(std::span<const uint8_t> p);
 // The header; the sums follow (append them after it).

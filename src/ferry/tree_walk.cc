@@ -73,6 +73,8 @@ base::Result<std::optional<WalkItem>> TreeWalk::visit(int parent_fd, const std::
     }
     item.entry.flags |= kEntryHasLinks;
   }
+  if (xattrs_ && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+    item.xattrs = TRY(read_xattrs_at(parent_fd, name, xattrs_privileged_, shown));
   if (S_ISREG(st.st_mode) && lazy_open_) {
     item.entry.kind = EntryKind::kFile;
     item.entry.size = static_cast<uint64_t>(st.st_size);

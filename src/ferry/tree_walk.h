@@ -29,12 +29,14 @@
 #include "base/unique_fd.h"
 #include "ferry/messages.h"
 #include "ferry/sync/filter_walk.h"
+#include "ferry/xattrs.h"
 
 namespace ferry {
 
 struct WalkItem {
   Entry entry;          // id is left 0; the sender numbers entries
   base::UniqueFd file;  // open for reading when entry.kind == kFile
+  Xattrs xattrs;        // with set_xattrs(), a file's or directory's
   size_t root_index = 0;
   std::string path_in_root;  // "" for the root itself
 };
@@ -59,6 +61,12 @@ class TreeWalk {
   // -H: a regular file's second and later names (same device and inode)
   // come as kHardLink entries naming the first, which gets kEntryHasLinks.
   void set_hard_links(bool on) { hard_links_ = on; }
+  // -X: each file's and directory's extended attributes (xattrs.h; the
+  // privileged namespaces too when `privileged`).
+  void set_xattrs(bool on, bool privileged) {
+    xattrs_ = on;
+    xattrs_privileged_ = privileged;
+  }
   ~TreeWalk();
   TreeWalk(const TreeWalk&) = delete;
   TreeWalk& operator=(const TreeWalk&) = delete;
@@ -89,6 +97,7 @@ class TreeWalk {
   bool contents_ = false;
   bool lazy_open_ = false;
   bool hard_links_ = false;
+  bool xattrs_ = false, xattrs_privileged_ = false;
   // -H: the entry path of the first name seen of each (device, inode) with
   // more than one link.
   std::map<std::pair<dev_t, ino_t>, std::string> first_names_;

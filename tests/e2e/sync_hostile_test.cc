@@ -170,6 +170,21 @@ TEST(SyncHostileServer, HardLinksToAnythingButAnAnnouncedFileAreRefused) {
   EXPECT_EQ(read_file(t / "dst/secret"), "the client's own\n");
 }
 
+// XATTRS only with -X, and only well formed.
+TEST(SyncHostileServer, AttributesNobodyAskedForOrMalformedAreRefused) {
+  TempDir t;
+  std::string one = ferry::encode(ferry::XattrsMsg{1, {{"user.a", "1"}}});
+  FakeServer unasked(one_file_then(kSyncGet, FrameType::kXattrs, one));
+  auto r = ferry({"sync", "-q", "--reconnects", "0", unasked.url("f"), t / "dst"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("XATTRS without -X"), std::string::npos) << r.err;
+  std::string unsorted = ferry::encode(ferry::XattrsMsg{2, {{"user.b", "1"}, {"user.a", "2"}}});
+  FakeServer bad(one_file_then(kSyncGet | ferry::kFlagXattrs, FrameType::kXattrs, unsorted));
+  r = ferry({"sync", "-q", "-X", "--reconnects", "0", bad.url("f"), t / "dst"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("not sorted"), std::string::npos) << r.err;
+}
+
 std::string data_z(uint32_t raw_len, const std::string& raw) {
   std::string packed(ZSTD_compressBound(raw.size()), '\0');
   packed.resize(ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 1));
@@ -308,6 +323,31 @@ TEST(SyncHostileClient, ALinkInsideTheBackupDirectoryIsNotFollowed) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(std::filesystem::is_empty(t / "outside"));
   EXPECT_EQ(read_file(t / "srv/d/sub/f"), "old\n");
+  EXPECT_TRUE(server.alive()) << server.log();
+}
+
+// A client's trusted.* and security.* attributes (a security.capability is
+// a set-id bit by another name) are not set by a server that does not trust
+// its token holders with root's powers; user.* ones are.
+TEST(SyncHostileClient, PrivilegedAttributesNeedKeepOwners) {
+  TempDir t;
+  std::filesystem::create_directories(t / "src");
+  std::filesystem::create_directories(t / "srv");
+  write_file(t / "src/f", "data\n");
+  ASSERT_EQ(Process({"/usr/bin/python3", "-c",
+                     "import os, sys; os.setxattr(sys.argv[1], 'user.a', b'1');"
+                     "os.setxattr(sys.argv[1], 'trusted.b', b'2')",
+                     t / "src/f"})
+                .wait()
+                .exit_code,
+            0);
+  FerryServer server(t / "srv");
+  auto r = ferry({"sync", "-q", "-X", t / "src/", server.url("d")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto names = Process({"/usr/bin/python3", "-c",
+                        "import os, sys; print(sorted(os.listxattr(sys.argv[1])))", t / "srv/d/f"})
+                   .wait();
+  EXPECT_EQ(names.out, "['user.a']\n");
   EXPECT_TRUE(server.alive()) << server.log();
 }
 

@@ -102,6 +102,35 @@ std::set<std::set<std::string>> link_groups(const std::string& dir) {
   return groups;
 }
 
+// Every file's and directory's user.* attributes in `dir`, one line each.
+std::string xattr_listing(const std::string& dir) {
+  return sh("cd " + dir +
+            " && python3 -c 'import os\n"
+            "for root, dirs, files in sorted(os.walk(\".\")):\n"
+            "  for n in sorted([root] + [os.path.join(root, f) for f in files]):\n"
+            "    if os.path.islink(n): continue\n"
+            "    a = {k: os.getxattr(n, k) for k in os.listxattr(n) if k.startswith(\"user.\")}\n"
+            "    print(n, sorted(a.items()))'")
+      .out;
+}
+
+// Attributes for the -X tests: new, changed, removed and unchanged ones,
+// on files and directories, one value long.
+const char* kXattrSetup = R"(python3 - <<'PY'
+import os
+def put(p, k, v): os.setxattr(p, k, v, follow_symlinks=False)
+put('src/top.txt', 'user.color', b'blue')
+put('src/big.bin', 'user.long', b'x' * 3000)
+put('src/a', 'user.dir', b'yes')
+put('src/docs/medium.bin', 'user.same', b'1')
+for t in ('ref', 'got'):
+    put(t + '/docs/medium.bin', 'user.same', b'1')
+    put(t + '/a', 'user.stale', b'gone')
+    put(t + '/top.txt', 'user.color', b'red')
+    put(t + '/a/one.c', 'user.extra', b'drop me')
+PY
+)";
+
 enum class Direction { kUpload, kDownload };
 
 class SyncVsRsync : public testing::TestWithParam<Direction> {
@@ -165,8 +194,11 @@ class SyncVsRsync : public testing::TestWithParam<Direction> {
     EXPECT_TRUE(trees_equal(dir_ / "ref", dir_ / "got"));
     EXPECT_EQ(listing(dir_ / "ref"), listing(dir_ / "got"));
   }
-  void same_items(const std::vector<std::string>& flags) {
+  void same_items(const std::vector<std::string>& flags, const std::string& setup = "") {
     start_targets(true);
+    if (!setup.empty()) {
+      ASSERT_EQ(sh("cd " + dir_.path() + "\n" + setup).exit_code, 0);
+    }
     std::vector<std::string> with = flags;
     with.push_back("-n");
     with.push_back("-i");
@@ -298,6 +330,19 @@ TEST_P(SyncVsRsync, HardLinks) {
   auto again = ferry_sync({"-H", "--delete", "-i"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, "");
+}
+
+// -X: extended attributes made the source's, on files (sent or skipped)
+// and directories; the -n -i listing marks them with 'x' as rsync does.
+TEST_P(SyncVsRsync, Xattrs) {
+  same_as_rsync({"-X", "--delete"}, true, kXattrSetup);
+  std::string want = xattr_listing(dir_ / "ref");
+  EXPECT_NE(want.find("user.long"), std::string::npos) << want;
+  EXPECT_EQ(xattr_listing(dir_ / "got"), want);
+}
+
+TEST_P(SyncVsRsync, DryRunItemsWithXattrs) {
+  same_items({"-X"}, kXattrSetup);
 }
 
 TEST_P(SyncVsRsync, SecondRunChangesNothing) {
