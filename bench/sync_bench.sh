@@ -12,7 +12,9 @@
 #   slowlink   a 1 GiB compressible text file (log lines; 256 MiB with --quick)
 #              into an empty target over a 200 mbit link: two network
 #              namespaces joined by a veth pair with tbf on both ends
-#              (10.205.0.0/30), every tool with -z (rsync: zlib; ferry: zstd)
+#              (10.205.0.0/30), every tool with -z (rsync and ferry: zstd),
+#              and ferry once more without -z: its default, compressing only
+#              while the network is the limit
 # Tools, each making the target identical with deletion on:
 #   rsync over ssh   rsync -a --delete -e ssh SRC/ root@127.0.0.1:DST/
 #   rsync daemon     rsync -a --delete SRC/ rsync://127.0.0.1:PORT/w/DST/
@@ -141,10 +143,13 @@ t_rsync_ssh() { run "${CLI[@]}" rsync -a --delete "${ZFLAG[@]}" -e "$SSH" "$SRC_
 t_rsync_daemon() { run "${CLI[@]}" rsync -a --delete "${ZFLAG[@]}" "$SRC_DIR/" "rsync://$HOST:$RSYNCD_PORT/w/t/"; }
 t_ferry_ssh() { run "${CLI[@]}" "$FERRY" sync -q --delete "${ZFLAG[@]}" -e "$SSH" --remote-ferry "$FERRY" "$SRC_DIR/" "root@$HOST:$W/dst/t"; }
 t_ferry_server() { run "${CLI[@]}" "$FERRY" sync -q --delete "${ZFLAG[@]}" "$SRC_DIR/" "ferry://$HOST:$FERRY_PORT/t"; }
+# ferry's default: compression only while the network is the limit (no -z).
+t_ferry_auto() { run "${CLI[@]}" "$FERRY" sync -q --delete "$SRC_DIR/" "ferry://$HOST:$FERRY_PORT/t"; }
 TOOLS=(t_rsync_ssh t_rsync_daemon t_ferry_ssh t_ferry_server)
 labels() {
   M_LABEL=([t_rsync_ssh]="rsync -a over ssh" [t_rsync_daemon]="rsync -a to rsync://"
-    [t_ferry_ssh]="ferry sync over ssh" [t_ferry_server]="ferry sync to ferry://")
+    [t_ferry_ssh]="ferry sync over ssh" [t_ferry_server]="ferry sync to ferry://"
+    [t_ferry_auto]="ferry sync, no -z (auto)")
 }
 
 report() {  # CASE TITLE
@@ -159,6 +164,10 @@ report() {  # CASE TITLE
   m_ratio "wall: ferry server / rsync daemon" "t_ferry_server|sec" "t_rsync_daemon|sec"
   m_ratio "wire: ferry over ssh / rsync over ssh" "t_ferry_ssh|wire" "t_rsync_ssh|wire"
   m_ratio "wire: ferry server / rsync daemon" "t_ferry_server|wire" "t_rsync_daemon|wire"
+  if [[ " ${TOOLS[*]} " == *" t_ferry_auto "* ]]; then
+    m_ratio "wall: ferry server, auto / rsync daemon -z" "t_ferry_auto|sec" "t_rsync_daemon|sec"
+    m_ratio "wire: ferry server, auto / rsync daemon -z" "t_ferry_auto|wire" "t_rsync_daemon|wire"
+  fi
 }
 
 need_tree() {
@@ -242,9 +251,12 @@ case_slowlink() {
   start_peers
   CLI=(ip netns exec sb-a) ZFLAG=(-z) WIRE=veth_bytes
   SRC_DIR=$W/text OLD_DIR=$W/empty
-  echo "== slowlink: $(numfmt --to=iec "$(stat -c %s "$W/text/log.txt")") of log text into an empty target over 200 mbit (tbf), every tool with -z; $REPS alternating rounds"
+  echo "== slowlink: $(numfmt --to=iec "$(stat -c %s "$W/text/log.txt")") of log text into an empty target over 200 mbit (tbf), every tool with -z, and ferry without it (compressing by itself); $REPS alternating rounds"
+  local saved_tools=("${TOOLS[@]}")
+  TOOLS+=(t_ferry_auto)
   m_rounds "$REPS" prepare "${TOOLS[@]}"
   report
+  TOOLS=("${saved_tools[@]}")
   CLI=() ZFLAG=() WIRE=lo_bytes HOST=$saved_host SRV=()
 }
 
