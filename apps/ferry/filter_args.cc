@@ -1,5 +1,9 @@
 #include "filter_args.h"
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace filter_args {
@@ -36,7 +40,34 @@ base::Status add(ferry::sync::FilterRules& rules, Kind kind, const std::string& 
 }
 }  // namespace
 
+namespace {
+// rsync's users group short flags ("-aFH"). CLI11 splits groups of the flags
+// it knows; a group holding -F is split here, so -F is taken in its place.
+constexpr std::string_view kPlainShortFlags = "arnicHXbqzvF";
+
+void split_groups_with_f(std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      out.insert(out.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    bool group = a.size() > 2 && a[0] == '-' && a[1] != '-' && a != "-FF" &&
+                 a.find('F') != std::string::npos &&
+                 a.find_first_not_of(kPlainShortFlags, 1) == std::string::npos;
+    if (!group) {
+      out.push_back(a);
+      continue;
+    }
+    for (size_t k = 1; k < a.size(); ++k) out.push_back(std::string{'-', a[k]});
+  }
+  args = std::move(out);
+}
+}  // namespace
+
 base::Status take_filter_options(std::vector<std::string>& args, ferry::sync::FilterRules& rules) {
+  split_groups_with_f(args);
   std::vector<std::string> rest;
   int dash_f = 0;
   for (size_t i = 0; i < args.size(); ++i) {

@@ -4,7 +4,8 @@
 // one "- .rsync-filter"), as PATTERN or =PATTERN. Their order is their
 // meaning (the first matching rule wins), which an option parser that
 // groups options by name would lose, so they are removed from `args` before
-// it runs. Scanning stops at "--".
+// it runs. A group of short flags holding F ("-aFH") is split into single
+// flags first. Scanning stops at "--".
 // Thread-safety: pure function.
 #pragma once
 

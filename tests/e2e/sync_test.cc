@@ -279,6 +279,7 @@ TEST_P(SyncVsRsync, PerDirectoryFilterFiles) {
   dir_times_from_source_ = true;
   same_as_rsync({"--delete", "-F"}, true, no_conflict);
   same_as_rsync({"--delete", "-FF"}, true, no_conflict);
+  same_as_rsync({"--delete", "-aFrF"}, true, no_conflict);  // flags grouped, as rsync users type
 }
 
 TEST_P(SyncVsRsync, DryRunItemsAsRsync) {
