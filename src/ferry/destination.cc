@@ -150,6 +150,7 @@ base::Result<Destination> resolve_sync_destination(int base_fd, const std::strin
   }
   auto made = sys::mkdirat(up.get(), leaf, 0755, d.shown);
   if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
+  d.made = static_cast<bool>(made);
   d.dir = TRY_CTX(open_dir(up.get(), leaf, /*confined=*/true), "target");
   return d;
 }

@@ -31,6 +31,7 @@ struct Destination {
   int stream_fd = -1;          // instead of a directory: write the one file, in order, here
   base::UniqueFd stream_file;  // owns stream_fd when it is a device or FIFO opened here
   bool missing = false;        // a dry-run sync's target that does not exist yet
+  bool made = false;           // a sync's target that resolving it made
   // A sync's target that is not a directory (missing, a file or a link) with
   // one source: rsync's rule makes it the copy of a file or link, or a new
   // directory holding the source's directory, which only the first entry

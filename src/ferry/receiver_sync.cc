@@ -221,7 +221,11 @@ base::Status Receiver::sync_entry(const Entry& e, std::shared_ptr<base::UniqueFd
                                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, rel);
           c.xattrs = TRY(sync_xattrs(TRY(std::move(fd)).get(), rel));
         }
-        if (c.any()) item(item_changed('.', e.kind, c, shown_as(e, rel)));
+        if (rel.empty() && dest_.made) {
+          item(item_new(e.kind, rel));  // rsync: "cd+++++++++ ./" for a target it made
+        } else if (c.any()) {
+          item(item_changed('.', e.kind, c, shown_as(e, rel)));
+        }
         if (!so.dry_run) dirs_.push_back({rel, e});
         return {};
       }

@@ -224,6 +224,20 @@ TEST_P(SyncVsRsync, IntoAnEmptyTarget) {
   same_as_rsync({}, /*old_state=*/false);
 }
 
+// A target the sync makes is itemized as new ("cd+++++++++ ./"), by a dry
+// run and by a real one.
+TEST_P(SyncVsRsync, ItemsOfATargetItMakes) {
+  for (const char* dry : {"-n", "-i"}) {
+    start_targets(/*old_state=*/false);
+    auto r = rsync({dry, "-i"});
+    auto f = ferry_sync({dry, "-i"});
+    same_outcome(r, f);
+    auto want = lines_of(r.out), got = lines_of(f.out);
+    EXPECT_TRUE(want.count("cd+++++++++ ./")) << r.out;
+    EXPECT_EQ(want, got) << "rsync:\n" << joined(want) << "ferry:\n" << joined(got);
+  }
+}
+
 TEST_P(SyncVsRsync, OverAnOlderCopy) {
   same_as_rsync({});
 }
