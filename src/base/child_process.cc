@@ -1,5 +1,6 @@
 #include "base/child_process.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,13 @@ Result<int> ChildProcess::wait() {
   auto status = TRY(sys::waitpid(pid_, false));
   pid_ = -1;
   return exit_code_of(*status);
+}
+
+Result<std::optional<int>> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
+  if (pid_ < 0) return fail(Error::msg("the process was already reaped"));
+  auto pidfd = TRY(sys::pidfd_open(pid_));
+  TRY(sys::poll_one(pidfd.get(), POLLIN, static_cast<int>(timeout.count())));
+  return poll();
 }
 
 Result<std::optional<int>> ChildProcess::poll() {

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ class ChildProcess {
   Result<int> wait();
   // The same without blocking: nullopt while it runs.
   Result<std::optional<int>> poll();
+  // Waits at most `timeout` for it to exit (woken the moment it does, by a
+  // pidfd): its exit code, or nullopt if it still runs.
+  Result<std::optional<int>> wait_for(std::chrono::milliseconds timeout);
   // Lets it run on unowned: this object forgets it.
   void release() { pid_ = -1; }
 

@@ -60,8 +60,10 @@ base::Result<std::unique_ptr<Server>> Server::open(ServeOptions options) {
   // segment on (the window scale is fixed in the handshake).
   TRY_STATUS(net::set_buffer_sizes(listener.get(), options.sndbuf, options.rcvbuf));
   auto addr = TRY(net::local_address(listener.get()));
-  return std::unique_ptr<Server>(new Server(std::move(options), std::move(security),
-                                            std::move(root), std::move(listener), addr));
+  auto server = std::unique_ptr<Server>(new Server(std::move(options), std::move(security),
+                                                   std::move(root), std::move(listener), addr));
+  server->ended_ = TRY(sys::pipe("server wake-up"));
+  return server;
 }
 
 base::Status Server::run() {
@@ -79,15 +81,19 @@ base::Status Server::run() {
     if (options_.once && requests_.load() == 0 &&
         std::chrono::steady_clock::now() - started > options_.first_request_deadline)
       return base::fail_msg("no client came to this one-transfer server");
-    if (options_.watch_fd >= 0) {
-      // The ssh session that started this server: its end is ours.
-      short r = TRY(sys::poll_one(options_.watch_fd, POLLIN, 0));
+    // A client, the transfer's end, or the end of the ssh session that
+    // started this server (its end is ours); at least every 200 ms for a
+    // one-transfer server, to keep its deadline.
+    struct pollfd fds[3] = {{listener_.get(), POLLIN, 0},
+                            {ended_.read.get(), POLLIN, 0},
+                            {options_.watch_fd, POLLIN, 0}};
+    if (TRY(sys::poll(fds, options_.once ? 200 : -1)) == 0) continue;
+    if (fds[2].revents != 0) {
       char byte;
-      if (r != 0 && TRY(sys::read(options_.watch_fd, &byte, 1)) == 0)
+      if (TRY(sys::read(options_.watch_fd, &byte, 1)) == 0)
         return base::fail_msg("the session that started this server has ended");
     }
-    short ready = TRY(sys::poll_one(listener_.get(), POLLIN, options_.once ? 200 : -1));
-    if (ready == 0) continue;
+    if (fds[0].revents == 0) continue;
     auto conn = net::accept(listener_.get());
     if (!conn) {
       base::log::warn("{}", conn.error().message());
@@ -157,9 +163,17 @@ void close_after_error(int sock) {
 // In a one-shot server, marks its one transfer over, as it ends.
 class TransferEnd {
  public:
-  TransferEnd(bool once, std::atomic<int>& state) : once_(once), state_(state) {}
+  // `wake`: written to once the state is set, so run() returns at once.
+  TransferEnd(bool once, std::atomic<int>& state, int wake)
+      : once_(once), state_(state), wake_(wake) {}
   ~TransferEnd() {
-    if (once_) state_ = ok_ ? 1 : 2;
+    if (!once_) return;
+    // The byte first: once the state is set, run() may return and the
+    // server (the pipe with it) go. Until then run() finds the pipe ready
+    // and the state unset, and looks again.
+    char byte = 1;
+    (void)sys::write_all(wake_, &byte, 1, "server wake-up");
+    state_ = ok_ ? 1 : 2;
   }
   TransferEnd(const TransferEnd&) = delete;
   TransferEnd& operator=(const TransferEnd&) = delete;
@@ -168,6 +182,7 @@ class TransferEnd {
  private:
   bool once_;
   std::atomic<int>& state_;
+  int wake_;
   bool ok_ = false;
 };
 }  // namespace
@@ -231,7 +246,7 @@ void Server::serve_connection(base::UniqueFd fd, std::string peer, HandshakeGate
   if (options_.once && requests_.fetch_add(1) > 0)
     return fail(base::Error::msg("this server was started for one transfer, and it has begun"),
                 true);
-  TransferEnd end(options_.once, finished_);
+  TransferEnd end(options_.once, finished_, ended_.write.get());
   uint32_t flags = std::visit(
       [](const auto& r) -> uint32_t {
         if constexpr (std::is_same_v<std::decay_t<decltype(r)>, Join>) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 #include "ferry/connection.h"
 #include "ferry/destination.h"
@@ -76,6 +77,7 @@ class Server {
   std::atomic<size_t> active_{0};  // authenticated connections
   std::atomic<int> requests_{0};   // PUT and GET requests seen
   std::atomic<int> finished_{0};   // once: 1 the transfer succeeded, 2 it failed
+  base::sys::Pipe ended_;          // written to once finished_ is set
   HandshakeGate gate_;             // connections still in the handshake
   StreamRendezvous rendezvous_;
 };

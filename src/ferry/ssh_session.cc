@@ -159,12 +159,8 @@ base::Status SshSession::read_ready_line(const std::string& destination, const s
 
 SshSession::~SshSession() {
   to_remote_ = base::UniqueFd();  // EOF: the remote server stops waiting
-  for (int i = 0; i < 100 && ssh_.pid() >= 0; ++i) {
-    auto done = ssh_.poll();
-    if (!done || *done) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  // Still running after 5 s: ChildProcess ends it.
+  // Reaped the moment it exits; still running after 5 s: ChildProcess ends it.
+  if (ssh_.pid() >= 0) (void)ssh_.wait_for(std::chrono::seconds(5));
 }
 
 }  // namespace ferry
