@@ -317,7 +317,7 @@ int ferry_main(int argc, char** argv) {
   sy->add_flag("--no-compress", no_compress, "Never compress data on the wire")
       ->excludes(sy->get_option("--compress"));
   bool backup = false;
-  std::string backup_dir;
+  std::optional<std::string> backup_dir;
   std::optional<std::string> backup_suffix;
   sy->add_flag("-b,--backup", backup,
                "Keep what is replaced or deleted, beside it as NAME~ (see --suffix, --backup-dir)");
@@ -383,6 +383,10 @@ int ferry_main(int argc, char** argv) {
                        bwlimit_text);
       return 2;
     }
+    if (*v > 0 && *v < 512) {  // as rsync: a few bytes a second is a hang, not a limit
+      base::log::error("--bwlimit: '{}' is under 512 bytes a second (0 is no limit)", bwlimit_text);
+      return 2;
+    }
     cp.bwlimit = *v;
   }
 
@@ -394,10 +398,14 @@ int ferry_main(int argc, char** argv) {
     return run_serve(serve, listen_text);
   }
   if (sy->parsed()) {
-    if (backup || !backup_dir.empty()) {
+    if (backup_dir && backup_dir->empty()) {
+      base::log::error("--backup-dir: an empty name");
+      return 2;
+    }
+    if (backup || backup_dir) {
       ferry::BackupMsg b;
-      b.dir = backup_dir;
-      b.suffix = backup_suffix.value_or(backup_dir.empty() ? "~" : "");
+      b.dir = backup_dir.value_or("");
+      b.suffix = backup_suffix.value_or(b.dir.empty() ? "~" : "");
       if (b.suffix.find('/') != std::string::npos || b.suffix.size() > 255) {
         base::log::error("--suffix: '{}' holds a '/' or is over 255 bytes", b.suffix);
         return 2;

@@ -281,7 +281,7 @@ base::Status download_once(const std::vector<Operand>& sources, const std::strin
       if (b.dir.empty()) {
         sr.backups = std::make_shared<Backups>(Backups::beside(b.suffix));
       } else {
-        auto dir = TRY(open_backup_dir(dest.dir.get(), b.dir));
+        auto dir = TRY(open_backup_dir(dest.dir.get(), b.dir, /*beneath=*/false));
         sr.backups =
             std::make_shared<Backups>(TRY(Backups::into(std::move(dir), dest.dir.get(), b.suffix)));
       }

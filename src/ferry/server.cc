@@ -193,20 +193,12 @@ base::Result<std::shared_ptr<Backups>> Server::backups_for(const BackupMsg& b,
   if (b.dir.empty()) return std::make_shared<Backups>(Backups::beside(b.suffix));
   base::UniqueFd dir;
   if (!options_.confined) {  // started over ssh: the user's own account
-    dir = TRY(open_backup_dir(dest.dir.get(), b.dir));
+    dir = TRY(open_backup_dir(dest.dir.get(), b.dir, /*beneath=*/false));
   } else {
     // Relative to the directory the copy lands in, and inside the served one.
     std::string base = dest.undecided_leaf ? split_parent(target).first : target;
     std::string path = TRY(join_within(base, b.dir));
-    auto opened = open_dir_beneath(root_.get(), path);
-    if (!opened && opened.error().code() == ENOENT) {
-      auto [parent, leaf] = split_parent(path);
-      auto up = TRY(open_dir_beneath(root_.get(), parent));
-      auto made = sys::mkdirat(up.get(), leaf, 0755, "--backup-dir " + printable(b.dir));
-      if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
-      opened = open_dir_beneath(up.get(), leaf);
-    }
-    dir = TRY(std::move(opened));
+    dir = TRY(open_backup_dir(root_.get(), path.empty() ? "." : path, /*beneath=*/true));
   }
   return std::make_shared<Backups>(TRY(Backups::into(std::move(dir), dest.dir.get(), b.suffix)));
 }

@@ -24,6 +24,11 @@ base::Result<Backups> Backups::into(base::UniqueFd dir, int target, std::string 
   Backups b;
   b.target_ = base::UniqueFd(TRY(sys::dup(target)));
   struct stat st = TRY(sys::fstat(dir.get(), "backup directory"));
+  struct stat there = TRY(sys::fstat(target, "target"));
+  if (suffix.empty() && st.st_dev == there.st_dev && st.st_ino == there.st_ino)
+    return base::fail_msg(
+        "--backup-dir is the target itself: a backup would be the file it keeps (give a "
+        "--suffix, or another directory)");
   b.dir_dev_ = st.st_dev;
   b.dir_ino_ = st.st_ino;
   b.dir_ = std::move(dir);
@@ -63,6 +68,13 @@ base::Status Backups::keep(int parent, const std::string& leaf, const std::strin
     where = at.get();
     start = end + 1;
   }
+  // Never onto itself (a backup directory that is, through a link, where
+  // the file lies): rename(2) would do nothing and say it did.
+  struct stat from = TRY(sys::fstat(parent, rel));
+  struct stat to = TRY(sys::fstat(where, rel));
+  if (from.st_dev == to.st_dev && from.st_ino == to.st_ino && name + suffix_ == leaf)
+    return base::fail_msg(
+        fmt::format("{}: not backed up (nor replaced): its backup would be the file itself", rel));
   auto moved = sys::renameat(parent, leaf, where, name + suffix_, rel);
   if (!moved && moved.error().code() == EXDEV)
     return base::fail_msg(
@@ -72,12 +84,30 @@ base::Status Backups::keep(int parent, const std::string& leaf, const std::strin
   return moved;
 }
 
-base::Result<base::UniqueFd> open_backup_dir(int base, const std::string& path) {
-  auto fd = sys::openat(base, path, O_PATH | O_DIRECTORY, 0, "--backup-dir " + path);
-  if (fd || fd.error().code() != ENOENT) return fd;
-  auto made = sys::mkdirat(base, path, 0755, "--backup-dir " + path);
-  if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
-  return sys::openat(base, path, O_PATH | O_DIRECTORY, 0, "--backup-dir " + path);
+base::Result<base::UniqueFd> open_backup_dir(int base, const std::string& path, bool beneath) {
+  std::string shown = "--backup-dir " + path;
+  if (path.empty()) return base::fail_msg("--backup-dir: an empty name");
+  uint64_t resolve = beneath ? RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS : 0;
+  if (beneath && path.front() == '/') return base::fail_msg(shown + ": not relative to the target");
+  base::UniqueFd at =
+      TRY(sys::openat2(path.front() == '/' ? AT_FDCWD : base, path.front() == '/' ? "/" : ".",
+                       O_PATH | O_DIRECTORY, 0, 0, shown));
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string comp = path.substr(start, end - start);
+    start = end + 1;
+    if (comp.empty() || comp == ".") continue;
+    auto next = sys::openat2(at.get(), comp, O_PATH | O_DIRECTORY, 0, resolve, shown);
+    if (!next && next.error().code() == ENOENT) {
+      auto made = sys::mkdirat(at.get(), comp, 0755, shown);
+      if (!made && made.error().code() != EEXIST) return base::fail(std::move(made).error());
+      next = sys::openat2(at.get(), comp, O_PATH | O_DIRECTORY, 0, resolve, shown);
+    }
+    at = TRY(std::move(next));
+  }
+  return at;
 }
 
 }  // namespace ferry

@@ -29,7 +29,8 @@ class Backups {
   static Backups beside(std::string suffix);
   // Into `dir` at each entry's path beneath `target` (the sync's target
   // directory; its directories' modes are given to the ones made in `dir`),
-  // plus `suffix`.
+  // plus `suffix`. Refused when `dir` is the target and `suffix` empty: each
+  // backup would be the file itself (rsync refuses it too).
   static base::Result<Backups> into(base::UniqueFd dir, int target, std::string suffix);
 
   // Moves the non-directory `leaf` of `parent` (at `rel` beneath the
@@ -52,9 +53,10 @@ class Backups {
   ino_t dir_ino_ = 0;
 };
 
-// rsync's --backup-dir for the receiver: `path`, absolute or relative to the
-// directory `base` (the sync's target), opened as a directory and made (one
-// level) if missing. Unconfined: the receiver's own machine.
-base::Result<base::UniqueFd> open_backup_dir(int base, const std::string& path);
+// rsync's --backup-dir for the receiver: `path` relative to the directory
+// `base` (or absolute, unless `beneath`), opened as a directory, each
+// missing directory on the way made. `beneath` (a server's served
+// directory as `base`): every step stays beneath it and follows no link.
+base::Result<base::UniqueFd> open_backup_dir(int base, const std::string& path, bool beneath);
 
 }  // namespace ferry

@@ -423,6 +423,34 @@ INSTANTIATE_TEST_SUITE_P(BothDirections, SyncVsRsync,
                            return info.param == Direction::kUpload ? "Upload" : "Download";
                          });
 
+// Backup places that would lose the old file are refused, as rsync refuses
+// them; a backup directory several levels deep is made.
+TEST(SyncBackup, APlaceThatWouldLoseTheOldFileIsRefused) {
+  TempDir t;
+  ASSERT_EQ(sh("cd " + t.path() +
+               "\nmkdir -p src/d srv/t/d local/d"
+               "\necho new > src/d/f; echo old > srv/t/d/f; echo old > local/d/f"
+               "\ntouch -d 2020-01-01 srv/t/d/f local/d/f")
+                .exit_code,
+            0);
+  FerryServer server(t / "srv");
+  auto up = ferry({"sync", "-q", "--backup-dir", ".", t / "src/", server.url("t")});
+  EXPECT_EQ(up.exit_code, 1);
+  EXPECT_NE(up.err.find("the target itself"), std::string::npos) << up.err;
+  EXPECT_EQ(read_file(t / "srv/t/d/f"), "old\n");
+  auto down = ferry({"sync", "-q", "--backup-dir", ".", server.url("src/"), t / "local"});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find("the target itself"), std::string::npos) << down.err;
+  EXPECT_EQ(read_file(t / "local/d/f"), "old\n");
+  auto empty = ferry({"sync", "-q", "--backup-dir", "", t / "src/", server.url("t")});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("--backup-dir: an empty name"), std::string::npos) << empty.err;
+  auto deep = ferry({"sync", "-q", "--backup-dir", "x/y/z", t / "src/", server.url("t")});
+  ASSERT_EQ(deep.exit_code, 0) << deep.err;
+  EXPECT_EQ(read_file(t / "srv/t/x/y/z/d/f"), "old\n");
+  EXPECT_EQ(read_file(t / "srv/t/d/f"), "new\n");
+}
+
 // A changed big file travels as a delta: far fewer bytes than the file.
 TEST(SyncDelta, SendsOnlyWhatChanged) {
   TempDir dir;

@@ -317,6 +317,10 @@ TEST(Transfer, BwlimitHoldsBothDirectionsOverEveryStream) {
   auto bad = ferry({"cp", "--bwlimit", "fast", t / "six.bin", server.url()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--bwlimit: 'fast'"), std::string::npos) << bad.err;
+  // A few bytes a second would be a hang, not a limit (rsync's floor too).
+  auto crawl = ferry({"cp", "--bwlimit", "0.4", t / "six.bin", server.url()});
+  EXPECT_EQ(crawl.exit_code, 2);
+  EXPECT_NE(crawl.err.find("under 512 bytes"), std::string::npos) << crawl.err;
 }
 
 TEST(Transfer, ResumeFlagSkipsFilesAlreadyWhole) {
