@@ -1,6 +1,7 @@
 #include "ferry/frame.h"
 
 #include "ferry/codec.h"
+#include "ferry/xattrs.h"
 
 namespace ferry {
 
@@ -39,13 +40,13 @@ uint32_t max_payload(uint8_t type) {
     case FrameType::kPacked:
       return 2u << 20;
     case FrameType::kXattrs:
-      return 256u << 10;
+      return kMaxXattrsPayload;
     case FrameType::kDataZ:
       return kDataZPrefixSize + kChunkSize + (64u << 10);  // incompressible chunks go as DATA
     case FrameType::kJoin:
       return 17;
     case FrameType::kDone:
-      return 0;
+      return 1;  // a sync's: 1 when the sender could not read every entry
     case FrameType::kEntry:
       return 32 + 2 * 65536;
     case FrameType::kWant:

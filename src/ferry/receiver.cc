@@ -564,6 +564,14 @@ base::Status Receiver::primary_loop() {
         for (auto& [id, in] : incoming_)
           if (!in.ended_on_primary)
             return base::fail(protocol(fmt::format("DONE while {} was unfinished", in.entry.path)));
+        if (f->payload.size() > 1 || (f->payload.size() == 1 && f->payload[0] > 1))
+          return base::fail(protocol("DONE with an unknown payload"));
+        if (f->payload.size() == 1 && f->payload[0] == 1 && sweep_) {
+          // As rsync: what the sender could not read may be what we hold.
+          sweep_.reset();
+          TRY_STATUS(note_error(
+              base::Error::msg("the sender could not read every entry: nothing was deleted")));
+        }
         sweep_extraneous();
         TRY_STATUS(maybe_finish());
         break;

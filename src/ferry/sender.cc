@@ -213,6 +213,10 @@ base::Status Sender::announce_next(bool* walk_done) {
   if (!item) {
     base::log::warn("{}", item.error().message());
     errors_.push_back(item.error().message());
+    // Not read (EACCES, EIO, ...), as opposed to a vanished entry or a
+    // FIFO, device or socket (skipped, as rsync skips them).
+    int code = item.error().code();
+    walk_failed_ = walk_failed_ || (code != 0 && code != ENOENT);
     return {};
   }
   if (!item->has_value()) {
@@ -224,6 +228,7 @@ base::Status Sender::announce_next(bool* walk_done) {
   w.entry.id = next_id_++;
   if (w.entry.path.size() > 65535 || w.entry.link_target.size() > 65535) {
     errors_.push_back(fmt::format("{}: name too long; skipped", w.entry.path));
+    walk_failed_ = true;
     return {};
   }
   if (sync_ && sync_->xattrs && !w.xattrs.empty())
@@ -534,7 +539,9 @@ base::Result<SendOutcome> Sender::run() {
     }
     // The receiver ended the transfer (its ERROR, reported below): no DONE after that.
     if (replies_.error()) return base::fail_msg("the receiver ended the transfer");
-    TRY_STATUS(ch_.send(FrameType::kDone, ""));
+    // A sync's DONE says whether some entries could not be read: the
+    // receiver then deletes nothing (what it has may be what we missed).
+    TRY_STATUS(ch_.send(FrameType::kDone, sync_ && walk_failed_ ? std::string(1, '\1') : ""));
     TRY_STATUS(flush_all());
     // Serve re-sends until the receiver reports its result.
     while (!replies_.finished()) {

@@ -133,6 +133,7 @@ class Sender {
   std::unordered_map<uint32_t, Pending> awaiting_;
   std::unordered_map<uint32_t, Origin> origins_;  // for re-sends after RETRY
   std::vector<std::string> errors_;
+  bool walk_failed_ = false;  // an entry could not be read (nor announced)
   Monitor* monitor_ = nullptr;
   std::optional<SendSync> sync_;
   std::unique_ptr<ChunkCompressor> compressor_;  // unless compression is off

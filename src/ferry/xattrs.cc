@@ -1,6 +1,7 @@
 #include "ferry/xattrs.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,12 @@ base::Result<Xattrs> values_of(const std::vector<std::string>& names, bool privi
   if (out.size() > kMaxXattrs)
     return base::fail_msg(
         fmt::format("{}: {} extended attributes, at most {}", shown, out.size(), kMaxXattrs));
+  size_t encoded = 6;  // XATTRS: id, count, then each name and value with their lengths
+  for (const auto& [n, v] : out) encoded += 2 + n.size() + 4 + v.size();
+  if (encoded > kMaxXattrsPayload)
+    return base::fail(base::Error::coded(
+        E2BIG, fmt::format("{}: extended attributes of {} bytes, at most {}; not sent", shown,
+                           encoded, kMaxXattrsPayload)));
   std::sort(out.begin(), out.end());
   return out;
 }

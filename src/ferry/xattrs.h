@@ -23,6 +23,9 @@ using Xattrs = std::vector<std::pair<std::string, std::string>>;
 inline constexpr size_t kMaxXattrName = 255;     // XATTR_NAME_MAX
 inline constexpr size_t kMaxXattrValue = 65536;  // XATTR_SIZE_MAX
 inline constexpr size_t kMaxXattrs = 1024;       // per entry
+// The most an entry's attributes may take encoded (an XATTRS frame); an
+// entry with more is not sent (an error for that entry alone).
+inline constexpr uint32_t kMaxXattrsPayload = 16u << 20;
 
 bool xattr_carried(std::string_view name, bool privileged);
 

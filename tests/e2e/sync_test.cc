@@ -451,6 +451,29 @@ TEST(SyncBackup, APlaceThatWouldLoseTheOldFileIsRefused) {
   EXPECT_EQ(read_file(t / "srv/t/d/f"), "new\n");
 }
 
+// As rsync: when the sender could not read every entry, the receiver
+// deletes nothing (what it holds may be what the sender missed) and the
+// sync fails. The unreadable entry: a file whose attributes are over the
+// 16 MiB an XATTRS frame may carry (tmpfs allows it).
+TEST(SyncDelete, NothingIsDeletedWhenTheSenderCouldNotReadEverything) {
+  TempDir t("/dev/shm");
+  ASSERT_EQ(sh("cd " + t.path() +
+               "\nmkdir -p src srv/t; echo a > src/a; echo big > src/big"
+               "\necho old > srv/t/big; echo extra > srv/t/extra"
+               "\npython3 -c \"import os\nfor i in range(260): "
+               "os.setxattr('src/big', 'user.v%03d' % i, b'x' * 65536)\"")
+                .exit_code,
+            0);
+  FerryServer server(t / "srv");
+  auto r = ferry({"sync", "-q", "-X", "--delete", t / "src/", server.url("t")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not sent"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was deleted"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(t / "srv/t/extra"), "extra\n");
+  EXPECT_EQ(read_file(t / "srv/t/big"), "old\n");
+  EXPECT_EQ(read_file(t / "srv/t/a"), "a\n");
+}
+
 // A changed big file travels as a delta: far fewer bytes than the file.
 TEST(SyncDelta, SendsOnlyWhatChanged) {
   TempDir dir;
