@@ -225,20 +225,31 @@ Status setxattr(const std::string& path, const std::string& name, const void* va
   return {};
 }
 
-Result<std::optional<std::string>> lgetxattr(const std::string& path, const std::string& name,
-                                             std::string_view what) {
+namespace {
+// An attribute's value by `get` (a get*xattr call), its buffer grown until
+// the value fits (at most XATTR_SIZE_MAX); nullopt when there is none.
+template <typename Get>
+Result<std::optional<std::string>> attribute_value(Get get, const std::string& name,
+                                                   std::string_view shown) {
   std::string buf(256, '\0');
   for (;;) {
-    ssize_t n = ::lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    ssize_t n = get(buf.data(), buf.size());
     if (n >= 0) {
       buf.resize(static_cast<size_t>(n));
       return std::optional<std::string>(std::move(buf));
     }
     if (errno == ENODATA || errno == ENOTSUP) return std::optional<std::string>();
-    if (errno != ERANGE || buf.size() >= (1u << 16))
-      return fail(err("getxattr " + name, name_or(what, path)));
+    if (errno != ERANGE || buf.size() >= (1u << 16)) return fail(err("getxattr " + name, shown));
     buf.resize(buf.size() * 4);
   }
+}
+}  // namespace
+
+Result<std::optional<std::string>> lgetxattr(const std::string& path, const std::string& name,
+                                             std::string_view what) {
+  return attribute_value(
+      [&](char* b, size_t n) { return ::lgetxattr(path.c_str(), name.c_str(), b, n); }, name,
+      name_or(what, path));
 }
 
 Status lremovexattr(const std::string& path, const std::string& name, std::string_view what) {
@@ -287,17 +298,8 @@ Result<std::vector<std::string>> flistxattr(int fd, std::string_view what) {
 
 Result<std::optional<std::string>> fgetxattr(int fd, const std::string& name,
                                              std::string_view what) {
-  std::string buf(256, '\0');
-  for (;;) {
-    ssize_t n = ::fgetxattr(fd, name.c_str(), buf.data(), buf.size());
-    if (n >= 0) {
-      buf.resize(static_cast<size_t>(n));
-      return std::optional<std::string>(std::move(buf));
-    }
-    if (errno == ENODATA || errno == ENOTSUP) return std::optional<std::string>();
-    if (errno != ERANGE || buf.size() >= (1u << 16)) return fail(err("getxattr " + name, what));
-    buf.resize(buf.size() * 4);
-  }
+  return attribute_value([&](char* b, size_t n) { return ::fgetxattr(fd, name.c_str(), b, n); },
+                         name, what);
 }
 
 Status fremovexattr(int fd, const std::string& name, std::string_view what) {

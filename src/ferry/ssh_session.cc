@@ -3,7 +3,6 @@
 #include <poll.h>
 
 #include <charconv>
-#include <thread>
 
 #include <fmt/format.h>
 
