@@ -304,21 +304,23 @@ base::Status Receiver::sync_file(const Entry& e, std::shared_ptr<base::UniqueFd>
   if (regular) {
     c.size = static_cast<uint64_t>(local->st_size) != e.size;
     bool same = !c.size && !c.time;
+    // The very file looked at, opened once for what needs more than its stat.
+    base::UniqueFd seen;
+    auto seen_fd = [&]() -> base::Result<int> {
+      if (seen.get() < 0) seen = TRY(open_same(parent->get(), leaf, rel, *local));
+      return seen.get();
+    };
     if (sum) {
       // rsync's 'c': the content differs (a different size says so at once).
-      c.content = c.size;
-      if (!c.size) {
-        auto fd = TRY(open_same(parent->get(), leaf, rel, *local));
-        c.content = TRY(hash_file(fd.get(), e.size, rel)) != *sum;
-      }
+      c.content = c.size || TRY(hash_file(TRY(seen_fd()), e.size, rel)) != *sum;
       same = !c.content;
     }
     if (so.xattrs) {
-      auto fd = TRY(open_same(parent->get(), leaf, rel, *local));
-      Xattrs have = TRY(read_xattrs(fd.get(), xattrs_privileged(), rel));
+      int fd = TRY(seen_fd());
+      Xattrs have = TRY(read_xattrs(fd, xattrs_privileged(), rel));
       c.xattrs = have != entry_xattrs_;
       if (same && c.xattrs && !so.dry_run)  // a replaced file gets them on its part file
-        TRY_STATUS(write_xattrs(fd.get(), have, entry_xattrs_, xattrs_privileged(), rel));
+        TRY_STATUS(write_xattrs(fd, have, entry_xattrs_, xattrs_privileged(), rel));
     }
     if (same) {
       if (c.any()) {
