@@ -117,7 +117,7 @@ FakeServer::Script one_file_then(uint32_t flags, FrameType type, std::string pay
 
 // A server announcing a directory "d", an empty file "d/f" (flags
 // `file_flags`), then a hard link "d/l" naming `first`.
-FakeServer::Script hard_link_to(uint32_t flags, uint8_t file_flags, std::string first) {
+FakeServer::Script hard_link_to(uint32_t flags, uint8_t file_flags, const std::string& first) {
   return [=](Channel& ch) {
     if (!accept_sync(ch, flags)) return;
     ferry::Entry d = file_entry(1, "d", 0);
@@ -386,6 +386,86 @@ TEST(SyncHostileClient, SignaturesNobodyAskedForEndTheTransferAndTheServerLives)
   auto r = ferry({"sync", "-q", server.url("d"), t / "copy"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_file(t / "copy/d/f"), "data\n");
+}
+
+// What an uploading client announces after its request, frame by frame;
+// the server's ERROR message (or what ended the conversation).
+std::string server_error_after(uint16_t port, uint32_t flags,
+                               const std::vector<std::pair<FrameType, std::string>>& frames) {
+  auto ch = connect_authenticated(port);
+  if (!ch) return "no connection";
+  ferry::Put put;
+  put.flags = flags;
+  put.source_count = 1;
+  put.target = "t";
+  if (!ch->send(FrameType::kPut, ferry::encode(put)) || !ch->flush()) return "send failed";
+  auto accepted = ch->recv();
+  if (!accepted || accepted->type != FrameType::kAccept) return "no ACCEPT";
+  if (!ch->start_packing()) return "no packing";
+  for (const auto& [type, payload] : frames)
+    if (!ch->send(type, payload)) return "send failed";
+  if (!ch->flush()) return "flush failed";
+  for (;;) {
+    auto f = ch->recv();
+    if (!f) return f.error().message();
+    if (f->type == FrameType::kError) {
+      auto e = ferry::decode_error(f->payload);
+      return e ? e->message : "malformed ERROR";
+    }
+  }
+}
+
+// An uploading client's hard links and DONE are judged as a server's are:
+// a HARDLINK only with -H and only to a file it announced as linked (never
+// to one of the server's own files, never out of the target); a DONE only
+// with the one byte the protocol knows. Refused by name; the server lives.
+TEST(SyncHostileClient, HardLinksAndDoneFromAClientAreJudgedToo) {
+  TempDir t;
+  std::filesystem::create_directories(t / "srv/t");
+  write_file(t / "srv/secret", "the server's own\n");
+  FerryServer server(t / "srv");
+  uint32_t with_h = kSyncGetPlain | ferry::kFlagHardLinks;
+  ferry::Entry d = file_entry(1, "d", 0);
+  d.kind = ferry::EntryKind::kDir;
+  d.mode = 0755;
+  ferry::Entry f = file_entry(2, "d/f", 0);
+  f.flags = ferry::kEntryHasLinks;
+  auto link_to = [](const std::string& first) {
+    ferry::Entry l = file_entry(3, "d/l", 0);
+    l.kind = ferry::EntryKind::kHardLink;
+    l.link_target = first;
+    return std::pair{FrameType::kEntry, ferry::encode(l)};
+  };
+  auto entry = [](const ferry::Entry& e) { return std::pair{FrameType::kEntry, ferry::encode(e)}; };
+  EXPECT_NE(server_error_after(server.port(), kSyncGetPlain, {entry(d), entry(f), link_to("d/f")})
+                .find("hard link without -H"),
+            std::string::npos);
+  for (const char* first : {"../secret", "../../etc/passwd", "d"})
+    EXPECT_NE(server_error_after(server.port(), with_h, {entry(d), entry(f), link_to(first)})
+                  .find("not a file announced as linked"),
+              std::string::npos)
+        << first;
+  EXPECT_NE(server_error_after(server.port(), kSyncGetPlain, {{FrameType::kDone, "\x02"}})
+                .find("DONE with an unknown payload"),
+            std::string::npos);
+  EXPECT_TRUE(server.alive()) << server.log();
+  EXPECT_EQ(read_file(t / "srv/secret"), "the server's own\n");
+  EXPECT_FALSE(exists(t / "srv/t/d/l"));
+}
+
+// A server's DONE with a payload the protocol does not know is refused.
+TEST(SyncHostileServer, ADoneWithAnUnknownPayloadIsRefused) {
+  TempDir t;
+  FakeServer fake([](Channel& ch) {
+    if (!accept_sync(ch)) return;
+    (void)ch.send(FrameType::kDone, std::string("\x01\x01", 2));
+    (void)ch.flush();
+    while (ch.recv()) {
+    }
+  });
+  auto r = ferry({"sync", "-q", "--reconnects", "0", fake.url("d"), t / "dst"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("DONE"), std::string::npos) << r.err;
 }
 
 TEST(SyncHostileClient, AContentsSyncOfALinkIsRefusedAndTheServerLives) {
