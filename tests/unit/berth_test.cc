@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "berth/container/container_spec.h"
+#include "berth/docker_args.h"
 #include "berth/image/layer_decompressor.h"
 #include "berth/network/port_mapping.h"
 #include "berth/output_template.h"
@@ -229,3 +230,52 @@ TEST(ContainerSpec, DefaultsAreAsStrictAsDockers) {
   EXPECT_TRUE(saw_ro);
   EXPECT_TRUE(saw_rw);
 }
+
+namespace {
+
+constexpr berth::FlagSpec kTestFlags[] = {
+    {"detach", 'd', false, ""}, {"interactive", 'i', false, ""}, {"env", 'e', true, ""},
+    {"publish", 'p', true, ""}, {"name", 0, true, ""},           {"rm", 0, false, ""}};
+
+std::string parsed(std::vector<std::string> words) {
+  auto a = berth::parse_docker_args(kTestFlags, words);
+  if (!a) return "error: " + a.error().message();
+  std::string out;
+  for (const auto& [name, values] : a->values)
+    for (const auto& v : values) out += name + "=" + v + " ";
+  out += "|";
+  for (const auto& p : a->positional) out += " " + p;
+  return out;
+}
+
+TEST(DockerArgs, ReadsFlagsAsPflagDoesAndStopsAtTheFirstWord) {
+  EXPECT_EQ(parsed({"-d", "--name", "web", "img", "ls", "-l"}), "detach=true name=web | img ls -l");
+  EXPECT_EQ(parsed({"--name=a=b", "img"}), "name=a=b | img");
+  EXPECT_EQ(parsed({"-di", "img"}), "detach=true interactive=true | img");
+  EXPECT_EQ(parsed({"-dp", "80:80", "img"}), "detach=true publish=80:80 | img");
+  EXPECT_EQ(parsed({"-p80", "-p=81", "-e", "A=1", "-eB=2", "img"}),
+            "env=A=1 env=B=2 publish=80 publish=81 | img");
+  EXPECT_EQ(parsed({"--rm=false", "-d=0", "img"}), "detach=false rm=false | img");
+  EXPECT_EQ(parsed({"--name", "--rm", "img"}), "name=--rm | img");  // a value may look like a flag
+  EXPECT_EQ(parsed({"--", "-img", "-x"}), "| -img -x");
+  EXPECT_EQ(parsed({"-", "x"}), "| - x");
+  EXPECT_EQ(parsed({"img", "--name", "x"}), "| img --name x");
+  EXPECT_EQ(parsed({}), "|");
+}
+
+TEST(DockerArgs, MistakesAreNamedInDockersWords) {
+  EXPECT_EQ(parsed({"--nope", "img"}), "error: unknown flag: --nope");
+  EXPECT_EQ(parsed({"-dx", "img"}), "error: unknown shorthand flag: 'x' in -x");
+  EXPECT_EQ(parsed({"--name"}), "error: flag needs an argument: --name");
+  EXPECT_EQ(parsed({"-de"}), "error: flag needs an argument: 'e' in -e");
+  EXPECT_EQ(parsed({"--rm=yes", "img"}),
+            "error: invalid argument \"yes\" for \"--rm\" flag: not a boolean");
+  EXPECT_EQ(parsed({"---rm", "img"}), "error: bad flag syntax: ---rm");
+  EXPECT_EQ(parsed({"--=x", "img"}), "error: bad flag syntax: --=x");
+  EXPECT_EQ(parsed({"--n\x1b[2Jope", "img"}), "error: unknown flag: --n\\x1b[2Jope");
+  auto help = berth::parse_docker_args(kTestFlags, std::vector<std::string>{"--help", "img"});
+  ASSERT_TRUE(help);
+  EXPECT_TRUE(help->help);
+}
+
+}  // namespace
