@@ -331,6 +331,9 @@ base::Status Networks::allocate(Network& n, Attachment& a) {
   std::string ips = dir_ + "/" + n.name + ".ips";
   TRY_STATUS(base::make_dirs(ips));
   a.network = n.name;
+  // Checked and reserved under one lock: two starts never both take a port.
+  auto ports_lock = TRY(base::FileLock::acquire(dir_ + "/.ports.lock"));
+  TRY_STATUS(check_ports_free(a));
   // The record is written whole to a temporary, then link()ed under the
   // address's name: that fails if the address is taken, and a reserved
   // address never has a partial record, whenever berth is killed.
@@ -354,6 +357,26 @@ base::Status Networks::allocate(Network& n, Attachment& a) {
   }
   a.address.clear();
   return base::fail_msg(fmt::format("network '{}' has no free address left", n.name));
+}
+
+base::Status Networks::check_ports_free(const Attachment& a) const {
+  auto same_address = [](const std::string& x, const std::string& y) {
+    auto any = [](const std::string& ip) { return ip.empty() || ip == "0.0.0.0"; };
+    return any(x) || any(y) || x == y;
+  };
+  for (const auto& other_network : list())
+    for (const auto& other : attachments(other_network.name)) {
+      if (other.container_id == a.container_id) continue;
+      for (const auto& mine : a.ports)
+        for (const auto& theirs : other.ports)
+          if (mine.host_port == theirs.host_port && mine.protocol == theirs.protocol &&
+              same_address(mine.host_ip, theirs.host_ip))
+            return base::fail_msg(
+                fmt::format("-p {}: host port {}/{} is already published by container {} ({})",
+                            mine.text(), mine.host_port, mine.protocol, other.container_name,
+                            other.container_id.substr(0, 12)));
+    }
+  return {};
 }
 
 base::Status Networks::release(const std::string& network, const std::string& address) {

@@ -88,7 +88,9 @@ class Networks {
   // Refused while containers are attached; the bridge is the caller's to delete.
   base::Status remove(const std::string& name);
 
-  // Reserves the lowest free address for `a` (a.address is set).
+  // Reserves the lowest free address for `a` (a.address is set). Refused,
+  // naming the holder, when another attachment of any network publishes one
+  // of a's host ports (same protocol, and the same or an any address).
   base::Status allocate(Network& n, Attachment& a);
   base::Status release(const std::string& network, const std::string& address);
   std::vector<Attachment> attachments(const std::string& network) const;
@@ -100,6 +102,7 @@ class Networks {
   std::optional<Attachment> attachment_of(const std::string& container_id) const;
 
  private:
+  base::Status check_ports_free(const Attachment& a) const;
   std::string dir_;
   std::string root_;  // canonical, as other roots' subnet claims name it
   HostNames names_;
