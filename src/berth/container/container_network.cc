@@ -38,27 +38,24 @@ base::Status ensure_bridge(Netlink& host, const Network& n, int prefix) {
   return write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
 }
 
-// The host's resolv.conf without loopback name servers, which a container
-// cannot reach; on a user-defined network, the network's responder instead
-// of the host's servers.
-std::string container_resolv_conf(const Network& n) {
-  std::istringstream in(base::read_text("/etc/resolv.conf").value_or(""));
-  std::string out = n.is_default() ? "" : "nameserver " + n.gateway + "\n";
-  for (std::string line; std::getline(in, line);) {
-    bool server = line.rfind("nameserver", 0) == 0;
-    if (server && (!n.is_default() || line.find(" 127.") != std::string::npos)) continue;
-    out += line + "\n";
-  }
+// The lines of a record's "Network" list `key` (--dns, --add-host ...).
+std::vector<std::string> listed(const nlohmann::json& record_network, const char* key) {
+  std::vector<std::string> out;
+  if (record_network.contains(key) && record_network[key].is_array())
+    for (const auto& v : record_network[key])
+      if (v.is_string()) out.push_back(v.get<std::string>());
   return out;
 }
 
-base::Status write_name_files(const std::string& dir, const Network& n, const Attachment& a) {
+base::Status write_name_files(const std::string& dir, const Network& n, const Attachment& a,
+                              const nlohmann::json& record_network) {
   std::string hostname = base::read_text(dir + "/hostname").value_or("");
   while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-  TRY_STATUS(base::replace_file(
-      dir + "/hosts",
-      fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n", a.address, hostname)));
-  TRY_STATUS(base::replace_file(dir + "/resolv.conf", container_resolv_conf(n)));
+  TRY_STATUS(base::replace_file(dir + "/hosts", hosts_text(a.address, hostname, record_network)));
+  TRY_STATUS(
+      base::replace_file(dir + "/resolv.conf",
+                         resolv_conf_text(base::read_text("/etc/resolv.conf").value_or(""), false,
+                                          n.is_default() ? "" : n.gateway, record_network)));
   for (const char* f : {"/hosts", "/resolv.conf"}) ::chmod((dir + f).c_str(), 0644);
   return {};
 }
@@ -87,7 +84,7 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
   TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));
   TRY_STATUS(inside.set_up("eth0"));
   TRY_STATUS(inside.add_default_route(n.gateway, "eth0"));
-  TRY_STATUS(write_name_files(dir, n, a));
+  TRY_STATUS(write_name_files(dir, n, a, record_network));
   if (!n.is_default())
     TRY_STATUS(ensure_dns_responder(p.root, p.run_root + "/network", n.name, n.gateway));
   TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
@@ -95,6 +92,47 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
 }
 
 }  // namespace
+
+std::string hosts_text(const std::string& address, const std::string& hostname,
+                       const nlohmann::json& record_network) {
+  std::string out = fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n",
+                                address.empty() ? "127.0.1.1" : address, hostname);
+  for (const auto& entry : listed(record_network, "ExtraHosts")) {
+    auto colon = entry.find(':');  // HOST:IP; an IPv6 address has colons of its own
+    out += fmt::format("{}\t{}\n", entry.substr(colon + 1), entry.substr(0, colon));
+  }
+  return out;
+}
+
+std::string resolv_conf_text(const std::string& host_conf, bool host_network,
+                             const std::string& responder, const nlohmann::json& record_network) {
+  auto servers = listed(record_network, "Dns");
+  auto search = listed(record_network, "DnsSearch");
+  auto options = listed(record_network, "DnsOptions");
+  std::string out = responder.empty() ? "" : "nameserver " + responder + "\n";
+  for (const auto& s : servers) out += "nameserver " + s + "\n";
+  std::istringstream in(host_conf);
+  for (std::string line; std::getline(in, line);) {
+    auto kind = [&](std::string_view word) {
+      return line.rfind(word, 0) == 0 && line.size() > word.size() &&
+             (line[word.size()] == ' ' || line[word.size()] == '\t');
+    };
+    if (kind("nameserver") && (!servers.empty() || !responder.empty() ||
+                               (!host_network && line.find(" 127.") != std::string::npos)))
+      continue;
+    if ((kind("search") || kind("domain")) && !search.empty()) continue;
+    if (kind("options") && !options.empty()) continue;
+    out += line + "\n";
+  }
+  auto joined = [](const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& w : words) text += " " + w;
+    return text;
+  };
+  if (!search.empty()) out += "search" + joined(search) + "\n";
+  if (!options.empty()) out += "options" + joined(options) + "\n";
+  return out;
+}
 
 std::string netns_path(const NetworkPaths& p, const std::string& id) {
   return p.run_root + "/netns/" + id;
@@ -135,7 +173,9 @@ base::Status join_network_of(const NetworkPaths& p, const ContainerRecord& rec,
   return {};
 }
 
-base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOptions& o,
+namespace {
+
+base::Result<nlohmann::json> network_mode(const NetworkPaths& p, const RunOptions& o,
                                           const nlohmann::json& image_config) {
   if (o.network == "none" || o.network == "host") {
     if (!o.publish.empty() || o.publish_all)
@@ -159,6 +199,35 @@ base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOption
     for (auto& e : TRY(exposed_ports(image_config))) mapped.push_back(e);
   for (const auto& m : mapped) ports.push_back(to_json(m));
   return nlohmann::json{{"mode", "bridge"}, {"name", n.name}, {"ports", ports}};
+}
+
+}  // namespace
+
+base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOptions& o,
+                                          const nlohmann::json& image_config) {
+  nlohmann::json out = TRY(network_mode(p, o, image_config));
+  bool shared = out["mode"] == "container";
+  if (shared &&
+      (!o.add_hosts.empty() || !o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
+    return base::fail_msg(
+        "--add-host/--dns: a container sharing another's network has that one's files");
+  for (const auto& h : o.add_hosts) {
+    auto colon = h.find(':');
+    std::string host = h.substr(0, colon);
+    if (colon == std::string::npos || host.empty() || colon + 1 == h.size() ||
+        h.find_first_of(" \t\n\r#") != std::string::npos)
+      return base::fail_msg(fmt::format("--add-host '{}': must be HOST:IP", h));
+  }
+  for (const auto& [key, values, flag] : {std::tuple{"Dns", &o.dns, "--dns"},
+                                          {"DnsSearch", &o.dns_search, "--dns-search"},
+                                          {"DnsOptions", &o.dns_options, "--dns-option"},
+                                          {"ExtraHosts", &o.add_hosts, "--add-host"}}) {
+    for (const auto& v : *values)
+      if (v.empty() || v.find_first_of(" \t\n\r#;") != std::string::npos)
+        return base::fail_msg(fmt::format("{} '{}': not a single word", flag, v));
+    if (!values->empty()) out[key] = *values;
+  }
+  return out;
 }
 
 base::Result<Attachment> attach_network(const NetworkPaths& p, const std::string& id,

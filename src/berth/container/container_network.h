@@ -37,9 +37,22 @@ struct NetworkPaths {
 
 std::string netns_path(const NetworkPaths& p, const std::string& id);
 
+// A container's /etc/hosts: localhost, its address (127.0.1.1 without one)
+// under its hostname, and the record's ExtraHosts (--add-host HOST:IP).
+std::string hosts_text(const std::string& address, const std::string& hostname,
+                       const nlohmann::json& record_network);
+// A container's /etc/resolv.conf from the host's `host_conf`: loopback name
+// servers dropped unless it shares the host's network; `responder` (a
+// user-defined network's DNS, or "") first; the record's Dns, DnsSearch and
+// DnsOptions (--dns ...) in place of the host's lines of that kind.
+std::string resolv_conf_text(const std::string& host_conf, bool host_network,
+                             const std::string& responder, const nlohmann::json& record_network);
+
 // The record's "Network" for these run options: {"mode": "none"|"host"},
 // {"mode": "container", "container": ID}, or {"mode": "bridge", "name": N,
-// "ports": [...]} (the network must exist; berth0 is defined on first use).
+// "ports": [...]} (the network must exist; berth0 is defined on first use),
+// with ExtraHosts, Dns, DnsSearch, DnsOptions when given (each value one
+// word, so no value can add a line of its own to those files).
 base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOptions& o,
                                           const nlohmann::json& image_config);
 // --network container:ID, at each start: the bundle's config names that

@@ -36,6 +36,9 @@ base::Status save_container(const std::string& root, const ContainerRecord& r) {
       {"RestartCount", r.restart_count},
       {"StopRequested", r.stop_requested},
       {"Started", r.started},
+      {"Labels", r.labels},
+      {"StopSignal", r.stop_signal},
+      {"StopTimeout", r.stop_timeout},
       {"Network", r.network}};
   return base::replace_file(container_dir(root, r.id) + "/container.json", j.dump(2));
 }
@@ -69,6 +72,9 @@ base::Result<ContainerRecord> load_container(const std::string& root, const std:
     r.oom_killed = j.value("OOMKilled", false);
     r.stop_requested = j.value("StopRequested", false);
     r.started = j.value("Started", "");
+    r.labels = j.value("Labels", std::map<std::string, std::string>{});
+    r.stop_signal = j.value("StopSignal", "SIGTERM");
+    r.stop_timeout = j.value("StopTimeout", 10);
   } catch (const nlohmann::json::exception&) {
     return base::fail_msg(fmt::format("container {}: record is damaged", id.substr(0, 12)));
   }

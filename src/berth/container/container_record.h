@@ -11,6 +11,7 @@
 // through a ContainerHandle (container_handle.h), under the container's lock.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct ContainerRecord {
   int restart_count = 0;
   bool stop_requested = false;  // set by stop/kill: the monitor does not restart it
   std::string started;
+  std::map<std::string, std::string> labels;  // --label
+  std::string stop_signal = "SIGTERM";        // --stop-signal: what stop sends first
+  int stop_timeout = 10;                      // --stop-timeout: seconds before SIGKILL
   nlohmann::json network = {{"mode", "none"}};
 };
 

@@ -12,6 +12,7 @@
 #include "base/text_file.h"
 #include "base/unique_fd.h"
 #include "berth/container/default_seccomp.h"
+#include "berth/container/spec_options.h"
 #include "oci/default_spec.h"
 
 namespace berth {
@@ -214,9 +215,8 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
     return base::fail_msg("-w: must be an absolute path");
   std::string user = !o.user.empty() ? o.user : ic.value("User", std::string());
   if (!user.empty()) p["user"] = TRY(user_of(user, paths));
-  p["capabilities"] = {{"bounding", kDockerCapabilities},
-                       {"effective", kDockerCapabilities},
-                       {"permitted", kDockerCapabilities}};
+  auto caps = TRY(capabilities_of(o, kDockerCapabilities));
+  p["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
   p.erase("rlimits");
   p["noNewPrivileges"] = o.no_new_privileges;
 
@@ -278,6 +278,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
   // podman's default: a fork bomb stops at 2048 processes; -1 (or 0) for none.
   int64_t pids = o.pids_limit.value_or(kDefaultPidsLimit);
   if (pids > 0) l["resources"]["pids"] = {{"limit", pids}};
+  TRY_STATUS(apply_spec_options(o, paths, spec));
   return spec;
 }
 

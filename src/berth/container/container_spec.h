@@ -4,6 +4,7 @@
 // Thread-safety: pure function.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,26 @@ struct RunOptions {
   std::string restart = "no";      // no | on-failure[:N] | always
   bool seccomp = true;             // false: --security-opt seccomp=unconfined
   bool no_new_privileges = false;  // --security-opt no-new-privileges: setuid gains nothing
+  // Docker's other run flags (spec_options.h turns them into the spec).
+  std::vector<std::string> cap_add, cap_drop;  // names, with or without CAP_; ALL
+  bool privileged = false;
+  std::vector<std::string> devices;     // HOST[:CONTAINER[:rwm]]
+  std::vector<std::string> tmpfs;       // PATH[:OPTIONS]
+  std::vector<std::string> sysctls;     // NAME=VALUE
+  std::vector<std::string> ulimits;     // NAME=SOFT[:HARD]
+  std::vector<std::string> group_add;   // names (the image's /etc/group) or numbers
+  std::optional<int64_t> shm_size;      // bytes of /dev/shm
+  std::string ipc, pid, uts, cgroupns;  // "" (private), or "host"
+  std::string domainname;
+  std::optional<int> oom_score_adj;
+  std::optional<int64_t> cpu_shares;
+  std::string cpuset_cpus, cpuset_mems;
+  // Kept in the record and its files, not the spec:
+  std::vector<std::string> add_hosts;                     // HOST:IP lines for /etc/hosts
+  std::vector<std::string> dns, dns_search, dns_options;  // /etc/resolv.conf
+  std::map<std::string, std::string> labels;
+  std::string stop_signal;          // "" : SIGTERM
+  std::optional<int> stop_timeout;  // seconds; default 10
 };
 
 // Reads a docker --env-file: NAME=VALUE lines; "#" comments and blank lines

@@ -29,6 +29,7 @@
 #include "berth/container/monitor.h"
 #include "berth/image/image_store.h"
 #include "oci/lifecycle.h"
+#include "oci/names.h"
 #include "oci/sync_socket.h"
 
 namespace berth {
@@ -171,12 +172,11 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
     TRY_STATUS(base::make_dirs(dir + "/" + sub));
   std::string hostname = o.hostname.empty() ? id.substr(0, 12) : o.hostname;
   TRY_STATUS(base::replace_file(dir + "/hostname", hostname + "\n"));
-  TRY_STATUS(base::replace_file(
-      dir + "/hosts",
-      fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{}\n", hostname)));
-  std::string resolv = base::read_text("/etc/resolv.conf").value_or("");
-  TRY_STATUS(base::replace_file(dir + "/resolv.conf", o.network == "host" ? resolv : ""));
   rec.network = TRY(plan_network({p.root, p.run_root}, o, image_config));
+  TRY_STATUS(base::replace_file(dir + "/hosts", hosts_text("", hostname, rec.network)));
+  std::string resolv = o.network == "host" ? base::read_text("/etc/resolv.conf").value_or("") : "";
+  TRY_STATUS(base::replace_file(dir + "/resolv.conf",
+                                resolv_conf_text(resolv, o.network == "host", "", rec.network)));
   for (const char* f : {"hostname", "hosts", "resolv.conf"})
     TRY_STATUS(base::sys::fchmodat(AT_FDCWD, dir + "/" + f, 0644));
   auto layers = TRY(images.layer_dirs(manifest));
@@ -275,6 +275,17 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   rec.interactive = o.interactive;
   rec.tty = o.tty;
   TRY_STATUS(parse_restart(o.restart, rec));
+  rec.labels = o.labels;
+  if (!o.stop_signal.empty()) {
+    int sig = TRY_CTX(oci::signal_from_name(o.stop_signal), "--stop-signal");
+    rec.stop_signal = o.stop_signal;
+    if (sig <= 0) return base::fail_msg("--stop-signal: not a signal");
+  }
+  if (o.stop_timeout) {
+    if (*o.stop_timeout < -1 || *o.stop_timeout > 86400)
+      return base::fail_msg("--stop-timeout: seconds from 0 to 86400, or -1 for none");
+    rec.stop_timeout = *o.stop_timeout;
+  }
   if (rec.auto_remove && rec.restart != "no")
     return base::fail_msg("--rm and --restart cannot be used together");
   std::optional<ContainerHandle> h;
@@ -360,8 +371,11 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
   return removed;
 }
 
-base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds) {
+base::Status stop_container(const Paths& p, const std::string& id_or_name,
+                            std::optional<int> timeout) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  int timeout_seconds = timeout.value_or(rec.stop_timeout);
+  int stop_signal = oci::signal_from_name(rec.stop_signal).value_or(SIGTERM);
   std::string dir = container_dir(p.root, rec.id);
   // A monitor at work means a container to stop, whatever the record says
   // yet (a start in progress records "running" under the lock we wait for).
@@ -369,10 +383,10 @@ base::Status stop_container(const Paths& p, const std::string& id_or_name, int t
   TRY_STATUS(base::inject("stop.request"));
   TRY_STATUS(request_stop(p, rec.id));
   // Through the runtime, which knows the init by pid and start time.
-  (void)oci::kill_container(p.run_root, rec.id, SIGTERM, false);
+  (void)oci::kill_container(p.run_root, rec.id, stop_signal, false);
   auto stopped = [&] { return !monitor_alive(dir); };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (timeout_seconds < 0 || std::chrono::steady_clock::now() < deadline) {  // -1: no limit
     if (stopped()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

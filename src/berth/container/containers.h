@@ -5,6 +5,7 @@
 // Thread-safety: safe across processes (a lock per store of containers).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,10 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p);
 // Creates and starts the container. Attached (no --detach): waits and returns
 // the container's exit status. Detached: returns 0 once it runs; `id` is set.
 base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o, std::string* id);
-base::Status stop_container(const Paths& p, const std::string& id_or_name, int timeout_seconds);
+// Sends the container's stop signal (--stop-signal, SIGTERM), then SIGKILL
+// after `timeout` seconds (none given: its --stop-timeout, 10; -1: never).
+base::Status stop_container(const Paths& p, const std::string& id_or_name,
+                            std::optional<int> timeout = std::nullopt);
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force);
 // The record, as JSON, with the OCI config it runs with.
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name);

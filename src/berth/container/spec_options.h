@@ -1,0 +1,31 @@
+// Docker's run flags that shape a container's OCI spec beyond the image's
+// config: --cap-add/--cap-drop, --privileged, --device, --tmpfs, --shm-size,
+// --sysctl, --ulimit, --group-add, --ipc/--pid/--uts/--cgroupns host,
+// --domainname, --oom-score-adj, --cpu-shares, --cpuset-cpus/--cpuset-mems.
+// Each is checked as docker checks it (an unknown capability, a sysctl that
+// is not namespaced, a ulimit that is not NAME=SOFT[:HARD]), and a bad one is
+// an error naming the flag and the value.
+// Thread-safety: pure, but for stat() of --device paths and /dev (privileged).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "berth/container/container_spec.h"
+
+namespace berth {
+
+// The capability set: docker's defaults with --cap-drop, then --cap-add
+// (ALL in either as docker reads it), or every capability the kernel has
+// when privileged. Names are "CAP_X" or "x", any case.
+base::Result<std::vector<std::string>> capabilities_of(const RunOptions& o,
+                                                       const std::vector<std::string>& defaults);
+
+// Applies the flags above to `spec` (made by make_spec: process, mounts,
+// linux); `files` gives the image's /etc/group for --group-add names.
+base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlohmann::json& spec);
+
+}  // namespace berth
