@@ -17,6 +17,8 @@ struct Globals {
   std::string root = "/var/lib/berth";  // images and containers
   std::string run_root = "/run/berth";  // runtime state (berth-oci records)
   int exit_code = 0;
+  // The words after `run` or `create`, which read them themselves (run_args.h).
+  std::vector<std::string> command_words;
 };
 
 void fail(Globals& g, const base::Error& e);
@@ -25,6 +27,16 @@ void fail(Globals& g, const base::Error& e);
 // `headers` names table columns by field. A bad template fails the command.
 void print_template(Globals& g, const std::string& format, const std::vector<nlohmann::json>& rows,
                     const std::map<std::string, std::string>& headers = {});
+
+struct PullFlags {
+  std::string platform;  // os/arch[/variant]; "" : this host's
+  bool insecure = false;
+  bool quiet = false;  // no progress, no summary
+  int parallel = 3;    // layers at once
+};
+// Pulls NAME[:TAG|@DIGEST] into g.root with progress on stderr; returns the image id.
+base::Result<std::string> pull_named(const Globals& g, const std::string& name,
+                                     const PullFlags& flags);
 
 // import, images, tag, rmi, inspect (images).
 void add_image_commands(CLI::App& app, Globals& g);

@@ -1,6 +1,7 @@
 // Container commands: ps, logs, stop, rm, top, container prune.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -159,11 +160,14 @@ void add_container_commands(CLI::App& app, Globals& g) {
 
   auto* stop =
       app.add_subcommand("stop", "stop a container: SIGTERM, then SIGKILL after the timeout");
-  stop->add_option("-t,--time", timeout, "seconds to wait before SIGKILL");
+  stop->add_option("-t,--time", timeout,
+                   "seconds to wait before SIGKILL (default: the container's --stop-timeout, 10)");
   stop->add_option("containers", words, "ids or names")->required();
-  stop->callback([&g] {
+  stop->callback([&g, stop] {
+    // Without -t, each container's own --stop-timeout.
+    std::optional<int> wait = stop->count("--time") ? std::optional<int>(timeout) : std::nullopt;
     for (const auto& w : words) {
-      if (auto s = berth::stop_container({g.root, g.run_root}, w, timeout); !s)
+      if (auto s = berth::stop_container({g.root, g.run_root}, w, wait); !s)
         fail(g, s.error());
       else
         std::printf("%s\n", w.c_str());

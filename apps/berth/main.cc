@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -67,8 +68,23 @@ int main(int argc, char** argv) {
   add_container_commands(app, g);
   add_container_control_commands(app, g);
   add_network_commands(app, g);
+  // run and create read their words as docker does (run_args.h): CLI11
+  // sees the words up to the command's name, and the command the rest.
+  std::vector<char*> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string_view w = args[i];
+    if (w == "--root" || w == "--run-root") {
+      ++i;
+    } else if (w.rfind("--root=", 0) != 0 && w.rfind("--run-root=", 0) != 0) {
+      if (w == "run" || w == "create") {
+        g.command_words.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+        args.resize(i + 1);
+      }
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "berth: %s\n", e.what());

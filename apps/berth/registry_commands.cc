@@ -26,6 +26,26 @@ std::string registry_name(const std::string& text) {
 
 }  // namespace
 
+base::Result<std::string> pull_named(const Globals& g, const std::string& name,
+                                     const PullFlags& flags) {
+  auto ref = TRY(berth::parse_reference(name));
+  berth::PullOptions o;
+  o.registry = TRY(berth::registry_options(g.root, ref.registry, flags.insecure));
+  if (!flags.platform.empty()) o.platform = TRY(berth::parse_platform(flags.platform));
+  o.parallel_layers = flags.parallel;
+  berth::PullProgress progress(stderr, berth::PullProgress::mode_for(stderr, flags.quiet));
+  o.progress = &progress;
+  berth::ImageStore store(g.root);
+  auto pulled = TRY(berth::pull_image(store, ref, o));
+  if (!flags.quiet) {
+    std::fprintf(
+        stderr, "Digest: %s\n",
+        (pulled.index_digest.empty() ? pulled.manifest_digest : pulled.index_digest).c_str());
+    std::fprintf(stderr, "Pulled: %s\n", pulled.name.c_str());
+  }
+  return pulled.image_id;
+}
+
 void add_registry_commands(CLI::App& app, Globals& g) {
   static std::string name, platform, registry, username, password;
   static bool insecure = false, quiet = false, password_stdin = false;
@@ -40,30 +60,9 @@ void add_registry_commands(CLI::App& app, Globals& g) {
       ->check(CLI::Range(1, 32));
   pull->add_flag("-q,--quiet", quiet, "print only the image id");
   pull->callback([&g] {
-    auto ref = berth::parse_reference(name);
-    if (!ref) return fail(g, ref.error());
-    berth::PullOptions o;
-    auto reg = berth::registry_options(g.root, ref->registry, insecure);
-    if (!reg) return fail(g, reg.error());
-    o.registry = std::move(*reg);
-    if (!platform.empty()) {
-      auto p = berth::parse_platform(platform);
-      if (!p) return fail(g, p.error());
-      o.platform = *p;
-    }
-    o.parallel_layers = parallel;
-    berth::PullProgress progress(stderr, berth::PullProgress::mode_for(stderr, quiet));
-    o.progress = &progress;
-    berth::ImageStore store(g.root);
-    auto pulled = berth::pull_image(store, *ref, o);
+    auto pulled = pull_named(g, name, {platform, insecure, quiet, parallel});
     if (!pulled) return fail(g, pulled.error());
-    if (!quiet) {
-      std::fprintf(
-          stderr, "Digest: %s\n",
-          (pulled->index_digest.empty() ? pulled->manifest_digest : pulled->index_digest).c_str());
-      std::fprintf(stderr, "Pulled: %s\n", pulled->name.c_str());
-    }
-    std::printf("%s\n", pulled->image_id.c_str());
+    std::printf("%s\n", pulled->c_str());
   });
 
   auto* login = app.add_subcommand("login", "save credentials for a registry");

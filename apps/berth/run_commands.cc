@@ -1,105 +1,57 @@
 // Commands that make and start containers: run, create, start.
-#include <unistd.h>
-
 #include <cstdio>
 
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
-#include "base/units.h"
-#include "berth/container/container_spec.h"
+#include "apps/berth/run_args.h"
 #include "berth/container/containers.h"
+#include "berth/image/image_store.h"
 
 namespace berth_cli {
 namespace {
 
-struct RunFlags {
-  berth::RunOptions o;
-  std::string entrypoint, memory;
-  std::vector<std::string> env_files;
-  std::vector<std::string> security_opts;
-};
-
-// The options `run` and `create` share.
-void add_run_options(CLI::App* cmd, RunFlags& f) {
-  auto& o = f.o;
-  cmd->add_flag("--rm", o.remove, "remove the container when it exits");
-  cmd->add_flag("-i,--interactive", o.interactive, "keep standard input open to the container");
-  cmd->add_flag("-t,--tty", o.tty, "give the container a terminal (with -i: yours, raw, resized)");
-  cmd->add_option("--name", o.name, "a name for the container");
-  cmd->add_option("-e,--env", o.env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
-  cmd->add_option("--env-file", f.env_files, "a file of NAME=VALUE lines (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_option("-v,--volume", o.volumes, "HOST:CONTAINER[:ro] (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_option("-w,--workdir", o.workdir, "working directory inside");
-  cmd->add_option("-u,--user", o.user, "USER[:GROUP], names or numbers");
-  cmd->add_option("--security-opt", f.security_opts,
-                  "seccomp=unconfined (no default profile), no-new-privileges")
-      ->allow_extra_args(false);
-  cmd->add_option("--entrypoint", f.entrypoint, "replace the image's entrypoint");
-  cmd->add_option("--hostname", o.hostname, "the container's hostname");
-  cmd->add_option("-m,--memory", f.memory, "memory limit (e.g. 64m, 1g)");
-  cmd->add_option("--cpus", o.cpus, "CPUs (e.g. 0.5)");
-  cmd->add_option("--pids-limit", o.pids_limit,
-                  "maximum number of processes (default 2048, as podman; -1: none)");
-  cmd->add_flag("--read-only", o.read_only, "read-only root filesystem");
-  cmd->add_option("--network", o.network,
-                  "a bridge network (default berth0), none, host or container:ID")
-      ->capture_default_str();
-  cmd->add_option("-p,--publish", o.publish, "[HOSTIP:]HOSTPORT:PORT[/udp], or PORT (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_flag("-P,--publish-all", o.publish_all, "publish the image's exposed ports");
-  cmd->add_option("--restart", o.restart, "no, on-failure[:N] or always")->capture_default_str();
-  cmd->add_option("image", o.image, "image")->required();
-  cmd->prefix_command();  // everything after the image is the command
+// The words after `run`/`create`, read as docker reads them (run_args.h).
+// false when nothing is left to do: --help printed, or an error reported
+// (exit 125, docker's "the command line was wrong").
+bool read_args(CLI::App* cmd, bool is_run, Globals& g, RunArgs& out) {
+  auto parsed = read_run_args(g.command_words, is_run);
+  if (!parsed) {
+    std::fprintf(stderr, "berth %s: %s\n", cmd->get_name().c_str(),
+                 parsed.error().message().c_str());
+    g.exit_code = 125;
+    return false;
+  }
+  out = std::move(*parsed);
+  if (out.help) {
+    std::fputs(run_usage(cmd->get_name()).c_str(), stdout);
+    return false;
+  }
+  return true;
 }
 
-// Completes the options after parsing; false (with the error reported) on bad input.
-bool finish_options(CLI::App* cmd, RunFlags& f, Globals& g) {
-  auto& o = f.o;
-  o.command = cmd->remaining();
-  if (!o.command.empty() && o.command.front() == "--") o.command.erase(o.command.begin());
-  if (cmd->count("--entrypoint")) o.entrypoint = f.entrypoint;
-  if (!f.memory.empty()) {
-    auto bytes = base::units::parse_size(f.memory);
-    if (!bytes) {
-      fail(g, base::Error::msg(fmt::format("--memory '{}': not a size such as 64m", f.memory)));
-      return false;
-    }
-    o.memory = static_cast<int64_t>(*bytes);
+// docker's --pull: the image is pulled when missing (or always), with the
+// pull's progress on stderr, before the container is made.
+bool pull_if_needed(Globals& g, const RunArgs& a) {
+  const std::string& image = a.options.image;
+  if (a.pull == "never") return true;
+  if (a.pull == "missing") {
+    if (berth::ImageStore(g.root).resolve(image)) return true;
+    std::fprintf(stderr, "Unable to find image '%s' locally\n", image.c_str());
   }
-  if (o.cpus) {
-    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-    if (!(*o.cpus >= 0.01) || *o.cpus > static_cast<double>(cpus)) {
-      fail(g, base::Error::msg(fmt::format(
-                  "--cpus {}: must be from 0.01 to {}, the CPUs this host has", *o.cpus, cpus)));
-      return false;
-    }
-  }
-  for (const auto& opt : f.security_opts) {
-    if (opt == "seccomp=unconfined") {
-      o.seccomp = false;
-    } else if (opt == "no-new-privileges" || opt == "no-new-privileges=true") {
-      o.no_new_privileges = true;
-    } else if (opt != "no-new-privileges=false") {
-      fail(g, base::Error::msg(fmt::format(
-                  "--security-opt '{}': supported are seccomp=unconfined and no-new-privileges",
-                  opt)));
-      return false;
-    }
-  }
-  std::vector<std::string> env;
-  for (const auto& file : f.env_files) {
-    auto lines = berth::read_env_file(file);
-    if (!lines) {
-      fail(g, lines.error());
-      return false;
-    }
-    env.insert(env.end(), lines->begin(), lines->end());
-  }
-  o.env.insert(o.env.begin(), env.begin(), env.end());  // -e wins over the files
-  return true;
+  auto pulled = pull_named(g, image, {});
+  if (pulled) return true;
+  std::fprintf(stderr, "berth: %s\n", pulled.error().message().c_str());
+  g.exit_code = 125;
+  return false;
+}
+
+// run and create take every word themselves, as docker's parser does:
+// main() hands them over in g.command_words, and CLI11 sees none.
+CLI::App* add_docker_style_command(CLI::App& app, const char* name, const char* what) {
+  auto* cmd = app.add_subcommand(name, what);
+  cmd->set_help_flag();  // --help is read by run_args; -h is --hostname
+  return cmd;
 }
 
 // An attached container the kernel's OOM killer ended: docker's status (137),
@@ -115,32 +67,30 @@ void report_oom(const berth::ContainerExit& e) {
 }  // namespace
 
 void add_run_commands(CLI::App& app, Globals& g) {
-  static RunFlags run_flags, create_flags;
   static std::string target;
   static bool attach = false;
 
-  auto* run = app.add_subcommand("run", "run a command in a new container");
-  run->add_flag("-d,--detach", run_flags.o.detach, "run in the background and print the id");
-  add_run_options(run, run_flags);
+  auto* run = add_docker_style_command(app, "run", "run a command in a new container");
   run->callback([&g, run] {
-    if (!finish_options(run, run_flags, g)) return;
+    RunArgs a;
+    if (!read_args(run, true, g, a) || !pull_if_needed(g, a)) return;
     std::string id;
-    auto r = berth::run_container({g.root, g.run_root}, run_flags.o, &id);
+    auto r = berth::run_container({g.root, g.run_root}, a.options, &id);
     if (!r) {
       g.exit_code = 125;  // docker's "the engine failed", not the program's status
       std::fprintf(stderr, "berth: %s\n", r.error().message().c_str());
       return;
     }
-    if (run_flags.o.detach) std::printf("%s\n", id.c_str());
+    if (a.options.detach) std::printf("%s\n", id.c_str());
     report_oom(*r);
     g.exit_code = r->status;
   });
 
-  auto* create = app.add_subcommand("create", "make a container without starting it");
-  add_run_options(create, create_flags);
+  auto* create = add_docker_style_command(app, "create", "make a container without starting it");
   create->callback([&g, create] {
-    if (!finish_options(create, create_flags, g)) return;
-    auto id = berth::create_container({g.root, g.run_root}, create_flags.o);
+    RunArgs a;
+    if (!read_args(create, false, g, a) || !pull_if_needed(g, a)) return;
+    auto id = berth::create_container({g.root, g.run_root}, a.options);
     if (!id) {
       g.exit_code = 125;
       std::fprintf(stderr, "berth: %s\n", id.error().message().c_str());

@@ -173,7 +173,7 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
     const char* error;
   };
   for (const Case& c : std::initializer_list<Case>{
-           {{"run", "localhost/nope", "true"}, "no such image: localhost/nope"},
+           {{"run", "--pull", "never", "localhost/nope", "true"}, "no such image: localhost/nope"},
            {{"run", "-v", "/does/not/exist:/x", "localhost/box", "true"},
             "/does/not/exist does not exist"},
            {{"run", "localhost/box"}, "the image has no command"},

@@ -1,0 +1,210 @@
+// berth's command line against docker's: the same words given to Debian's
+// docker.io (a private dockerd with runc, tests/oci/docker_harness.h) and to
+// berth, on a busybox image each, and what each did compared: exit status,
+// output, and the words of a refusal.
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/berth/berth_harness.h"
+#include "tests/oci/docker_harness.h"
+
+namespace {
+
+using e2e::ProcResult;
+
+// A berth engine and a dockerd side by side; `run(words)` runs `run --rm
+// WORDS` on both, with "IMG" in the words standing for each one's image.
+struct SideBySide {
+  bt::Engine berth;
+  dockertest::Dockerd docker;
+  SideBySide() {
+    EXPECT_TRUE(docker.ready()) << docker.log();
+    auto imported = docker.import_image();
+    EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  }
+  static std::vector<std::string> with_image(std::vector<std::string> words, const char* image) {
+    std::replace(words.begin(), words.end(), std::string("IMG"), std::string(image));
+    return words;
+  }
+  ProcResult ours(const std::vector<std::string>& words) {
+    return berth.berth(with_image(words, "localhost/box"));
+  }
+  ProcResult theirs(const std::vector<std::string>& words) {
+    return docker.docker(with_image(words, dockertest::kImage));
+  }
+};
+
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
+
+std::string sorted_lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty() && l[0] != '#') lines.push_back(l);
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+TEST(DockerCli, FlagsEndAtTheImageAndUnknownOnesAreRefusedAsDockerRefusesThem) {
+  SideBySide s;
+  struct Case {
+    std::vector<std::string> words;
+    const char* error;  // what both say; nullptr: both succeed with the same output
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {{"run", "--rm", "--foo", "IMG", "true"}, "unknown flag: --foo"},
+           {{"run", "--rm", "-x", "IMG", "true"}, "unknown shorthand flag: 'x' in -x"},
+           {{"run", "--rm", "-ix", "IMG", "true"}, "unknown shorthand flag: 'x' in -x"},
+           {{"run", "--rm", "--name"}, "flag needs an argument: --name"},
+           {{"run", "--rm", "-e"}, "flag needs an argument: 'e' in -e"},
+           {{"run", "--rm", "--rm=maybe", "IMG", "true"},
+            "invalid argument \"maybe\" for \"--rm\""},
+           {{"create", "-d", "IMG", "true"}, "unknown shorthand flag: 'd' in -d"},
+           {{"run", "--rm", "-h", "myhost", "IMG", "hostname"}, nullptr},
+           {{"run", "--rm", "--hostname=other", "IMG", "hostname"}, nullptr},
+           {{"run", "--rm", "IMG", "echo", "--rm", "-h", "--", "x"}, nullptr},
+           {{"run", "--rm", "--", "IMG", "echo", "after --"}, nullptr},
+           {{"run", "--rm", "-e=A=one", "-eB=two", "-e", "C=three", "IMG", "sh", "-c",
+             "echo $A $B $C"},
+            nullptr},
+           {{"run", "--rm", "-ie", "A=x", "IMG", "sh", "-c", "echo $A"}, nullptr},
+           {{"run", "--rm=true", "--read-only=false", "IMG", "sh", "-c", "touch /ok && echo yes"},
+            nullptr},
+       }) {
+    std::string what = ::testing::PrintToString(c.words);
+    auto theirs = s.theirs(c.words);
+    auto ours = s.ours(c.words);
+    if (c.error) {
+      EXPECT_EQ(theirs.exit_code, 125) << what << theirs.err;
+      EXPECT_NE(theirs.err.find(c.error), std::string::npos) << what << theirs.err;
+      EXPECT_EQ(ours.exit_code, 125) << what << ours.err;
+      EXPECT_NE(ours.err.find(c.error), std::string::npos) << what << ours.err;
+      EXPECT_EQ(ours.err.find('\n'), ours.err.size() - 1) << what << ": one line: " << ours.err;
+    } else {
+      EXPECT_EQ(theirs.exit_code, 0) << what << theirs.err;
+      EXPECT_EQ(ours.exit_code, theirs.exit_code) << what << ours.err;
+      EXPECT_EQ(ours.out, theirs.out) << what;
+    }
+  }
+  // --help prints usage and succeeds; -h is the hostname, never help.
+  auto help = s.berth.berth({"run", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("-h, --hostname"), std::string::npos) << help.out;
+  // Flags docker has and berth does not are refused by name, never misread.
+  for (std::vector<std::string> words :
+       {std::vector<std::string>{"run", "--gpus", "all", "localhost/box", "true"},
+        {"run", "--health-cmd", "true", "localhost/box", "true"},
+        {"run", "--platform", "linux/s390x", "localhost/box", "true"},
+        {"run", "--log-driver", "syslog", "localhost/box", "true"}}) {
+    auto r = s.berth.berth(words);
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_EQ(first_line(r.err).find("berth run: " + words[1]), 0u) << r.err;
+  }
+  EXPECT_EQ(s.berth.berth({"ps", "-a", "-q"}).out, "");
+}
+
+TEST(DockerCli, RunFlagsShapeTheContainerAsDockersDo) {
+  SideBySide s;
+  const std::string caps = "grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status";
+  struct Case {
+    std::vector<std::string> flags;
+    std::string script;
+    bool sort = false;  // the same lines in any order
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {{}, caps},
+           {{"--cap-add", "NET_ADMIN", "--cap-add", "cap_sys_time"}, caps},
+           {{"--cap-drop", "chown", "--cap-drop", "CAP_KILL"}, caps},
+           {{"--cap-drop", "ALL", "--cap-add", "chown"}, caps},
+           {{"--ulimit", "nofile=100:200", "--ulimit", "nproc=50"},
+            "ulimit -n; ulimit -Hn; ulimit -u"},
+           {{"--group-add", "50", "--group-add", "60"}, "id -G"},
+           {{"--add-host", "foo:1.2.3.4", "--add-host", "bar.example:10.0.0.9"},
+            "grep -E 'foo|bar' /etc/hosts",
+            true},
+           {{"--dns", "9.9.9.9", "--dns", "1.0.0.1", "--dns-search", "ex.com", "--dns-option",
+             "ndots:2"},
+            "cat /etc/resolv.conf",
+            true},
+           {{"--tmpfs", "/scratch", "--tmpfs", "/big:size=2m,exec"},
+            "grep -E ' /(scratch|big) ' /proc/mounts | sed 's/^[^ ]* //'",
+            true},
+           {{"--shm-size", "3m"}, "grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9a-z]*'"},
+           {{"--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmni=1234"},
+            "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni"},
+           {{"--domainname", "example.org"}, "cat /proc/sys/kernel/domainname"},
+           {{"--pid", "host"}, "cat /proc/1/comm"},
+           {{"--uts", "host"}, "hostname"},
+           {{"--ipc", "host"}, "readlink /proc/self/ns/ipc"},
+           {{"--oom-score-adj", "500"}, "cat /proc/self/oom_score_adj"},
+           {{"--user", "0:0", "--group-add", "7"}, "id -u; id -G"},
+       }) {
+    std::vector<std::string> words = {"run", "--rm"};
+    words.insert(words.end(), c.flags.begin(), c.flags.end());
+    for (const char* w : {"IMG", "sh", "-c"}) words.emplace_back(w);
+    words.push_back(c.script);
+    std::string what = ::testing::PrintToString(c.flags);
+    auto theirs = s.theirs(words);
+    auto ours = s.ours(words);
+    ASSERT_EQ(theirs.exit_code, 0) << what << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << what << ours.err;
+    if (c.sort)
+      EXPECT_EQ(sorted_lines(ours.out), sorted_lines(theirs.out)) << what;
+    else
+      EXPECT_EQ(ours.out, theirs.out) << what;
+  }
+}
+
+// The CapBnd line of /proc/self/status text, as a number.
+uint64_t bounding_set(const std::string& status) {
+  auto at = status.find("CapBnd:\t");
+  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 8, 16), nullptr, 16);
+}
+
+TEST(DockerCli, AllCapabilitiesAreTheOnesTheHostCanGrant) {
+  SideBySide s;
+  const std::vector<std::string> status = {"cat", "/proc/self/status"};
+  // This host withholds CAP_SYS_RESOURCE, so runc fails with ALL unless it
+  // is dropped; docker 20.10 knows capabilities up to CAP_AUDIT_READ (37),
+  // berth every one the kernel has (PERFMON, BPF, CHECKPOINT_RESTORE too,
+  // as docker 23 does).
+  std::vector<std::string> all = {"run",   "--rm",       "--cap-add",    "ALL", "--cap-drop",
+                                  "mknod", "--cap-drop", "sys_resource", "IMG"};
+  all.insert(all.end(), status.begin(), status.end());
+  auto theirs = s.theirs(all);
+  auto ours = s.ours(all);
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  const uint64_t docker_known = (uint64_t{1} << 38) - 1;
+  EXPECT_EQ(bounding_set(ours.out) & docker_known, bounding_set(theirs.out));
+  uint64_t host = bounding_set(e2e::read_file("/proc/self/status"));
+  const uint64_t mknod = uint64_t{1} << 27;
+  EXPECT_EQ(bounding_set(ours.out), host & ~mknod);
+  // --privileged: docker's runc fails here (it asks for CAP_SYS_RESOURCE);
+  // berth grants what the host has, with the host's devices and a writable /sys.
+  std::vector<std::string> privileged = {"run",
+                                         "--rm",
+                                         "--privileged",
+                                         "localhost/box",
+                                         "sh",
+                                         "-c",
+                                         "cat /proc/self/status; test -c /dev/loop-control && "
+                                         "echo DEVICES; grep -c ' /sys sysfs rw' /proc/mounts"};
+  auto p = s.berth.berth(privileged);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(bounding_set(p.out), host);
+  if (::access("/dev/loop-control", F_OK) == 0) {
+    EXPECT_NE(p.out.find("DEVICES"), std::string::npos);
+  }
+  EXPECT_EQ(p.out.substr(p.out.rfind('\n', p.out.size() - 2) + 1), "1\n");
+}
+
+}  // namespace
