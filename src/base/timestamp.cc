@@ -20,4 +20,42 @@ std::string now_rfc3339() {
   return fmt::format("{}.{:09}Z", buf, nanos);
 }
 
+std::optional<int64_t> parse_rfc3339(const std::string& text) {
+  struct tm tm {};
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end) return std::nullopt;
+  if (*end == '.')
+    for (++end; *end >= '0' && *end <= '9';) ++end;
+  if (*end == 'Z') ++end;
+  if (*end != '\0') return std::nullopt;
+  return static_cast<int64_t>(::timegm(&tm));
+}
+
+std::string human_duration(int64_t seconds) {
+  if (seconds < 1) return "Less than a second";
+  if (seconds == 1) return "1 second";
+  if (seconds < 60) return fmt::format("{} seconds", seconds);
+  int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return fmt::format("{} minutes", minutes);
+  int64_t hours = (seconds + 1800) / 3600;  // rounded, as go-units does
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return fmt::format("{} hours", hours);
+  if (hours < 24 * 7 * 2) return fmt::format("{} days", hours / 24);
+  if (hours < 24 * 30 * 2) return fmt::format("{} weeks", hours / 24 / 7);
+  if (hours < 24 * 365 * 2) return fmt::format("{} months", hours / 24 / 30);
+  return fmt::format("{} years", seconds / 3600 / 24 / 365);
+}
+
+std::string docker_time(const std::string& rfc3339) {
+  auto secs = parse_rfc3339(rfc3339);
+  if (!secs) return "";
+  time_t t = static_cast<time_t>(*secs);
+  struct tm tm {};
+  ::gmtime_r(&t, &tm);
+  char buf[48];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  return buf;
+}
+
 }  // namespace base

@@ -2,11 +2,26 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace base {
 
 // The current time as RFC 3339 with nanoseconds, UTC: "2026-12-06T09:24:51.123456789Z".
 std::string now_rfc3339();
+
+// Seconds since the epoch of an RFC 3339 UTC time as now_rfc3339() writes
+// it (fraction and "Z" optional); nullopt for anything else.
+std::optional<int64_t> parse_rfc3339(const std::string& text);
+
+// docker's words for a span (go-units HumanDuration): "Less than a second",
+// "1 second", "5 seconds", "About a minute", "3 minutes", "About an hour",
+// "5 hours", "3 days", "2 weeks", "4 months", "2 years".
+std::string human_duration(int64_t seconds);
+
+// "2026-12-06 09:24:51 +0000 UTC", docker's CreatedAt, from an RFC 3339 time
+// ("" when it cannot be read).
+std::string docker_time(const std::string& rfc3339);
 
 }  // namespace base

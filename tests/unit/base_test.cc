@@ -12,6 +12,7 @@
 #include "base/child_process.h"
 #include "base/error.h"
 #include "base/sys.h"
+#include "base/timestamp.h"
 #include "base/units.h"
 #include "net/address.h"
 
@@ -223,4 +224,27 @@ TEST(ChildProcess, StdinAndStdoutCanBePipes) {
   ASSERT_TRUE(n);
   EXPECT_EQ(std::string(buf, *n), "hello");
   EXPECT_EQ(*cat->wait(), 0);
+}
+
+TEST(Timestamp, DockersHumanDurationsAndTimes) {
+  EXPECT_EQ(base::human_duration(0), "Less than a second");
+  EXPECT_EQ(base::human_duration(1), "1 second");
+  EXPECT_EQ(base::human_duration(59), "59 seconds");
+  EXPECT_EQ(base::human_duration(60), "About a minute");
+  EXPECT_EQ(base::human_duration(119), "About a minute");
+  EXPECT_EQ(base::human_duration(120), "2 minutes");
+  EXPECT_EQ(base::human_duration(3599), "59 minutes");
+  EXPECT_EQ(base::human_duration(3600), "About an hour");
+  EXPECT_EQ(base::human_duration(5400), "2 hours");  // rounded, as go-units
+  EXPECT_EQ(base::human_duration(47 * 3600), "47 hours");
+  EXPECT_EQ(base::human_duration(48 * 3600), "2 days");
+  EXPECT_EQ(base::human_duration(14 * 86400), "2 weeks");
+  EXPECT_EQ(base::human_duration(60 * 86400), "2 months");
+  EXPECT_EQ(base::human_duration(800 * 86400), "2 years");
+  EXPECT_EQ(base::parse_rfc3339("1970-01-01T00:01:00.5Z"), 60);
+  EXPECT_EQ(base::parse_rfc3339("2026-12-06T09:24:51.123456789Z"), 1796549091);
+  EXPECT_EQ(base::parse_rfc3339("yesterday"), std::nullopt);
+  EXPECT_EQ(base::parse_rfc3339("2026-12-06T09:24:51Zjunk"), std::nullopt);
+  EXPECT_EQ(base::docker_time("2026-12-06T09:24:51.1Z"), "2026-12-06 09:24:51 +0000 UTC");
+  EXPECT_EQ(base::docker_time(""), "");
 }
