@@ -231,13 +231,13 @@ TEST(BerthFaults, RacingRemovalsOfOneContainerRemoveItOnce) {
 TEST(BerthFaults, HundredRoundsOfRunThenStartOnTheBridge) {
   Engine e;
   for (int round = 0; round < 100; ++round) {
-    auto run = e.berth({"run", "--name", "x", "localhost/box", "echo", "hi"});
+    auto run = e.berth({"run", "--name", "xx", "localhost/box", "echo", "hi"});
     ASSERT_EQ(run.exit_code, 0) << "round " << round << ": " << run.err;
     ASSERT_EQ(run.out, "hi\n") << "round " << round;
-    auto start = e.berth({"start", "-a", "x"});
+    auto start = e.berth({"start", "-a", "xx"});
     ASSERT_EQ(start.exit_code, 0) << "round " << round << ": " << start.err;
     ASSERT_EQ(start.out, "hi\n") << "round " << round;
-    auto rm = e.berth({"rm", "x"});
+    auto rm = e.berth({"rm", "xx"});
     ASSERT_EQ(rm.exit_code, 0) << "round " << round << ": " << rm.err;
   }
   EXPECT_TRUE(e2e::eventually([&] { return e.host_traces({}).empty(); })) << e.host_traces({});
@@ -264,13 +264,13 @@ TEST(BerthFaults, ALiveContainerIsLiveFromAnotherPidNamespace) {
 TEST(BerthFaults, RmForceRacingAStartNeverHangs) {
   Engine e;
   for (int delay_ms : {0, 5, 10, 15, 20, 25, 30, 40}) {
-    ASSERT_EQ(e.berth({"create", "--name", "r", "localhost/box", "sleep", "1000"}).exit_code, 0);
-    e2e::Process start(e.command({"start", "r"}));
+    ASSERT_EQ(e.berth({"create", "--name", "rr", "localhost/box", "sleep", "1000"}).exit_code, 0);
+    e2e::Process start(e.command({"start", "rr"}));
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    auto rm = e2e::Process(e.command({"rm", "-f", "r"})).wait(std::chrono::seconds(60));
+    auto rm = e2e::Process(e.command({"rm", "-f", "rr"})).wait(std::chrono::seconds(60));
     EXPECT_EQ(rm.exit_code, 0) << delay_ms << " ms: " << rm.err;
     start.wait(std::chrono::seconds(60));
-    e.berth({"rm", "-f", "r"});  // when the start came after the removal
+    e.berth({"rm", "-f", "rr"});  // when the start came after the removal
   }
   expect_rm_cleans_fully(e, {});
 }

@@ -295,11 +295,11 @@ TEST(BerthTerminal, ExecItAndExecI) {
 TEST(BerthTerminal, DetachedTtyOutputIsLogged) {
   Engine e;
   ASSERT_EQ(
-      e.berth({"run", "-d", "-t", "--name", "t", "localhost/box", "sh", "-c", "tty; echo done"})
+      e.berth({"run", "-d", "-t", "--name", "tt", "localhost/box", "sh", "-c", "tty; echo done"})
           .exit_code,
       0);
-  ASSERT_EQ(e.berth({"wait", "t"}).exit_code, 0);
-  std::string logs = e.berth({"logs", "t"}).out;
+  ASSERT_EQ(e.berth({"wait", "tt"}).exit_code, 0);
+  std::string logs = e.berth({"logs", "tt"}).out;
   EXPECT_NE(logs.find("/dev/pts/0"), std::string::npos) << logs;
   EXPECT_NE(logs.find("done"), std::string::npos) << logs;
 }

@@ -131,13 +131,14 @@ ContainerRecord reconcile(const Paths& p, ContainerRecord r) {
 // long, so a name can never forge a row of `ps` or a path.
 base::Status check_name(const std::string& name) {
   auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  bool ok = !name.empty() && name.size() <= 128 && word(name[0]) &&
+  bool ok = name.size() >= 2 && name.size() <= 128 && word(name[0]) &&
             std::all_of(name.begin(), name.end(),
                         [&](char c) { return word(c) || c == '_' || c == '.' || c == '-'; });
   if (ok) return {};
   return base::fail_msg(fmt::format(
-      "--name {}: a name is letters, digits, '_', '.' and '-', starting with a letter or digit "
-      "(at most 128)",
+      "--name {}: not a valid container name: a name is letters, digits, '_', '.' and '-', "
+      "starting with a letter or digit "
+      "(2 to 128, as docker's)",
       nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
