@@ -1,6 +1,7 @@
 // Container commands: ps, logs, stop, rm, top, container prune.
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <optional>
 #include <thread>
 
@@ -8,6 +9,7 @@
 
 #include "apps/berth/commands.h"
 #include "base/text_file.h"
+#include "base/timestamp.h"
 #include "base/units.h"
 #include "berth/container/container_logs.h"
 #include "berth/container/containers.h"
@@ -19,13 +21,27 @@
 namespace berth_cli {
 namespace {
 
+// "a=1,b=2", as docker's ps shows labels.
+std::string label_text(const std::map<std::string, std::string>& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out;
+}
+
 // A container as `ps --format` templates see it: docker's field names.
 nlohmann::json ps_row(const berth::ContainerRecord& c) {
   std::string cmd;
   for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
   if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
-  std::string status = c.state == "exited"    ? fmt::format("Exited ({})", c.exit_code)
-                       : c.state == "running" ? "Up"
+  // docker's words: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created".
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  auto since = [&](const std::string& when) {
+    auto t = base::parse_rfc3339(when);
+    return base::human_duration(t ? now - *t : 0);
+  };
+  std::string status = c.state == "exited"
+                           ? fmt::format("Exited ({}) {} ago", c.exit_code, since(c.finished))
+                       : c.state == "running" ? "Up " + since(c.started)
                        : c.state == "created" ? "Created"
                                               : c.state;
   std::string ports;
@@ -39,7 +55,9 @@ nlohmann::json ps_row(const berth::ContainerRecord& c) {
           {"Names", c.name},
           {"Image", c.image},
           {"Command", "\"" + cmd + "\""},
-          {"CreatedAt", c.created},
+          {"CreatedAt", base::docker_time(c.created)},
+          {"RunningFor", since(c.created) + " ago"},
+          {"Labels", label_text(c.labels)},
           {"State", c.state},
           {"Status", status},
           {"ExitCode", c.exit_code},
@@ -77,13 +95,16 @@ void add_container_commands(CLI::App& app, Globals& g) {
     }
     std::string format = !ps_format.empty() ? ps_format
                          : quiet            ? "{{.ID}}"
-                                 : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedAt}}\t"
+                                 : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
                                    "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     std::vector<nlohmann::json> rows;
     for (const auto& c : list)
       if (all || c.state == "running") rows.push_back(ps_row(c));
     print_template(g, format, rows,
-                   {{"ID", "CONTAINER ID"}, {"CreatedAt", "CREATED"}, {"ExitCode", "EXIT CODE"}});
+                   {{"ID", "CONTAINER ID"},
+                    {"CreatedAt", "CREATED AT"},
+                    {"RunningFor", "CREATED"},
+                    {"ExitCode", "EXIT CODE"}});
   });
 
   static std::string target;
@@ -152,6 +173,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
   auto* container = app.add_subcommand("container", "container housekeeping");
   auto* prune = container->add_subcommand("prune", "remove every container that is not running");
   container->require_subcommand(1);
+  static bool prune_force = false;
+  prune->add_flag("-f,--force", prune_force, "do not ask (berth never asks)");
   prune->callback([&g] {
     auto removed = berth::prune_containers({g.root, g.run_root});
     if (!removed) return fail(g, removed.error());
