@@ -44,28 +44,42 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
     g.exit_code = *code;
   });
 
-  auto* kill = app.add_subcommand("kill", "send a signal to a container");
+  static std::vector<std::string> targets;
+  auto* kill = app.add_subcommand("kill", "send a signal to containers");
   kill->add_option("-s,--signal", signal_name, "signal name or number");
-  kill->add_option("container", target, "id or name")->required();
+  kill->add_option("containers", targets, "ids or names")->required();
   kill->callback([&g] {
-    auto rec = berth::find_container(g.root, target);
-    if (!rec) return fail(g, rec.error());
     auto sig = oci::signal_from_name(signal_name);
     if (!sig) return fail(g, sig.error());
-    // Killed on purpose: the restart policy does not bring it back.
-    if (*sig == SIGKILL || *sig == SIGTERM || *sig == SIGINT)
-      (void)berth::request_stop({g.root, g.run_root}, rec->id);
-    if (auto s = oci::kill_container(g.run_root, rec->id, *sig, false); !s)
-      return fail(g, s.error());
-    std::printf("%s\n", target.c_str());
+    for (const auto& t : targets) {
+      auto rec = berth::find_container(g.root, t);
+      if (!rec) {
+        fail(g, rec.error());
+        continue;
+      }
+      // Killed on purpose: the restart policy does not bring it back.
+      if (*sig == SIGKILL || *sig == SIGTERM || *sig == SIGINT)
+        (void)berth::request_stop({g.root, g.run_root}, rec->id);
+      if (auto s = oci::kill_container(g.run_root, rec->id, *sig, false); !s) {
+        fail(g, s.error());
+        continue;
+      }
+      std::printf("%s\n", t.c_str());
+    }
   });
 
-  auto* wait = app.add_subcommand("wait", "wait for a container to exit; print its exit status");
-  wait->add_option("container", target, "id or name")->required();
+  auto* wait = app.add_subcommand("wait", "wait for containers to exit; print their exit statuses");
+  wait->add_option("containers", targets, "ids or names")->required();
   wait->callback([&g] {
-    auto code = berth::wait_container({g.root, g.run_root}, target);
-    if (!code) return fail(g, code.error());
-    std::printf("%d\n", *code);
+    for (const auto& t : targets) {
+      auto code = berth::wait_container({g.root, g.run_root}, t);
+      if (!code) {
+        fail(g, code.error());
+        continue;
+      }
+      std::printf("%d\n", *code);
+      std::fflush(stdout);
+    }
   });
 }
 

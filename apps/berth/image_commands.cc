@@ -163,6 +163,8 @@ void add_image_commands(CLI::App& app, Globals& g) {
   auto* prune =
       image->add_subcommand("prune", "delete data no image needs (-a: and unused images)");
   prune->add_flag("-a,--all", prune_all, "also remove images no container uses");
+  static bool image_force = false;
+  prune->add_flag("-f,--force", image_force, "do not ask (berth never asks)");
   prune->callback([&g] {
     // Also sweeps containers' trash, which pins layers until it goes.
     auto listed = berth::containers({g.root, g.run_root});

@@ -24,12 +24,45 @@ void fail(Globals& g, const base::Error& e) {
 
 void print_template(Globals& g, const std::string& format, const std::vector<nlohmann::json>& rows,
                     const std::map<std::string, std::string>& headers) {
-  auto parsed = berth::OutputTemplate::parse(format, headers);
+  // docker's --format json: each row as one line of JSON.
+  auto parsed = berth::OutputTemplate::parse(format == "json" ? "{{json .}}" : format, headers);
   if (!parsed) return fail(g, parsed.error());
   auto text = parsed->render(rows);
   if (!text) return fail(g, text.error());
   std::fputs(text->c_str(), stdout);
 }
+
+namespace {
+
+// `container ls` -> "ps", `image rm` -> "rmi": docker's management
+// commands, where berth has the command under its short name. nullptr
+// for the others (`container prune`, `image prune` are commands of their own).
+const char* short_form_of(std::string_view group, std::string_view command) {
+  struct Alias {
+    std::string_view group, command;
+    const char* short_form;
+  };
+  static constexpr Alias kAliases[] = {
+      {"container", "ls", "ps"},         {"container", "list", "ps"},
+      {"container", "ps", "ps"},         {"container", "run", "run"},
+      {"container", "create", "create"}, {"container", "start", "start"},
+      {"container", "stop", "stop"},     {"container", "rm", "rm"},
+      {"container", "kill", "kill"},     {"container", "wait", "wait"},
+      {"container", "logs", "logs"},     {"container", "inspect", "inspect"},
+      {"container", "exec", "exec"},     {"container", "top", "top"},
+      {"container", "port", "port"},     {"image", "ls", "images"},
+      {"image", "list", "images"},       {"image", "rm", "rmi"},
+      {"image", "pull", "pull"},         {"image", "tag", "tag"},
+      {"image", "inspect", "inspect"},   {"image", "save", "save"},
+      {"image", "load", "load"},         {"image", "import", "import"},
+      {"image", "history", "history"},   {"image", "build", "build"},
+  };
+  for (const auto& a : kAliases)
+    if (a.group == group && a.command == command) return a.short_form;
+  return nullptr;
+}
+
+}  // namespace
 
 }  // namespace berth_cli
 
@@ -70,12 +103,20 @@ int main(int argc, char** argv) {
   add_network_commands(app, g);
   // run and create read their words as docker does (run_args.h): CLI11
   // sees the words up to the command's name, and the command the rest.
+  // docker's long forms (`container ls`, `image rm`) are their short ones.
   std::vector<char*> args(argv, argv + argc);
   for (size_t i = 1; i < args.size(); ++i) {
     std::string_view w = args[i];
     if (w == "--root" || w == "--run-root") {
       ++i;
     } else if (w.rfind("--root=", 0) != 0 && w.rfind("--run-root=", 0) != 0) {
+      if (i + 1 < args.size()) {
+        if (const char* short_form = short_form_of(w, args[i + 1])) {
+          args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+          args[i] = const_cast<char*>(short_form);
+          w = args[i];
+        }
+      }
       if (w == "run" || w == "create") {
         g.command_words.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
         args.resize(i + 1);

@@ -67,7 +67,6 @@ void report_oom(const berth::ContainerExit& e) {
 }  // namespace
 
 void add_run_commands(CLI::App& app, Globals& g) {
-  static std::string target;
   static bool attach = false;
 
   auto* run = add_docker_style_command(app, "run", "run a command in a new container");
@@ -99,17 +98,25 @@ void add_run_commands(CLI::App& app, Globals& g) {
     std::printf("%s\n", id->c_str());
   });
 
-  auto* start = app.add_subcommand("start", "start a created or exited container");
+  static std::vector<std::string> targets;
+  auto* start = app.add_subcommand("start", "start created or exited containers");
   start->add_flag("-a,--attach", attach, "wait for it, with its output; exit with its status");
-  start->add_option("container", target, "id or name")->required();
+  start->add_option("containers", targets, "ids or names")->required();
   start->callback([&g] {
-    auto r = berth::start_container({g.root, g.run_root}, target, attach);
-    if (!r) return fail(g, r.error());
-    report_oom(*r);
-    if (attach)
-      g.exit_code = r->status;
-    else
-      std::printf("%s\n", target.c_str());
+    if (attach && targets.size() > 1)
+      return fail(g, base::Error::msg("start: you cannot attach to several containers at once"));
+    for (const auto& target : targets) {
+      auto r = berth::start_container({g.root, g.run_root}, target, attach);
+      if (!r) {
+        fail(g, r.error());
+        continue;
+      }
+      report_oom(*r);
+      if (attach)
+        g.exit_code = r->status;
+      else
+        std::printf("%s\n", target.c_str());
+    }
   });
 }
 

@@ -68,6 +68,7 @@ TEST(DockerCli, FlagsEndAtTheImageAndUnknownOnesAreRefusedAsDockerRefusesThem) {
            {{"run", "--rm", "--rm=maybe", "IMG", "true"},
             "invalid argument \"maybe\" for \"--rm\""},
            {{"create", "-d", "IMG", "true"}, "unknown shorthand flag: 'd' in -d"},
+           {{"run", "--rm", "--name", "a", "IMG", "true"}, "alid container name"},
            {{"run", "--rm", "-h", "myhost", "IMG", "hostname"}, nullptr},
            {{"run", "--rm", "--hostname=other", "IMG", "hostname"}, nullptr},
            {{"run", "--rm", "IMG", "echo", "--rm", "-h", "--", "x"}, nullptr},
@@ -205,6 +206,113 @@ TEST(DockerCli, AllCapabilitiesAreTheOnesTheHostCanGrant) {
     EXPECT_NE(p.out.find("DEVICES"), std::string::npos);
   }
   EXPECT_EQ(p.out.substr(p.out.rfind('\n', p.out.size() - 2) + 1), "1\n");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DockerCli, AHostPortIsPublishedOnceAndStopUsesTheStopSignal) {
+  SideBySide s;
+  std::string port = std::to_string(bt::free_port());
+  std::vector<std::string> first = {"run",        "-d",  "--name", "first", "-p",
+                                    port + ":80", "IMG", "sleep",  "1000"};
+  std::vector<std::string> second = {"run",        "-d",  "--name", "second", "-p",
+                                     port + ":81", "IMG", "sleep",  "1000"};
+  ASSERT_EQ(s.theirs(first).exit_code, 0);
+  ASSERT_EQ(s.ours(first).exit_code, 0);
+  auto theirs = s.theirs(second);
+  auto ours = s.ours(second);
+  EXPECT_EQ(theirs.exit_code, 125) << theirs.err;
+  EXPECT_NE(theirs.err.find("port is already allocated"), std::string::npos) << theirs.err;
+  EXPECT_EQ(ours.exit_code, 125) << ours.err;
+  EXPECT_NE(ours.err.find("already published by container first"), std::string::npos) << ours.err;
+  // Once the holder is gone, the port is free again.
+  EXPECT_EQ(s.ours({"rm", "-f", "first"}).exit_code, 0);
+  std::vector<std::string> third = {"run",        "-d",  "--name", "third", "-p",
+                                    port + ":82", "IMG", "sleep",  "1000"};
+  auto freed = s.ours(third);
+  EXPECT_EQ(freed.exit_code, 0) << freed.err;
+
+  // --stop-signal: a shell that traps it says so and exits 3; stop waits for that.
+  std::vector<std::string> trapped = {
+      "run",
+      "-d",
+      "--name",
+      "trapped",
+      "--stop-signal",
+      "USR1",
+      "--stop-timeout",
+      "30",
+      "IMG",
+      "sh",
+      "-c",
+      "trap 'echo got USR1; exit 3' USR1; echo ready; while :; do sleep 0.1; done"};
+  ASSERT_EQ(s.theirs(trapped).exit_code, 0);
+  ASSERT_EQ(s.ours(trapped).exit_code, 0);
+  ASSERT_TRUE(dockertest::poll_until([&] {
+    return s.ours({"logs", "trapped"}).out.find("ready") != std::string::npos;
+  }));
+  ASSERT_TRUE(dockertest::poll_until([&] {
+    return s.theirs({"logs", "trapped"}).out.find("ready") != std::string::npos;
+  }));
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    EXPECT_EQ(engine({"stop", "trapped"}).exit_code, 0) << docker;
+    EXPECT_EQ(engine({"wait", "trapped"}).out, "3\n") << docker;
+    EXPECT_EQ(engine({"logs", "trapped"}).out, "ready\ngot USR1\n") << docker;
+  }
+  EXPECT_EQ(s.ours({"rm", "-f", "third", "trapped"}).exit_code, 0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DockerCli, LongFormsAndSeveralContainersPerCommand) {
+  SideBySide s;
+  for (const char* name : {"one", "two"}) {
+    auto theirs = s.theirs({"run", "-d", "--name", name, "IMG", "sleep", "1000"});
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+    auto ours = s.ours({"run", "-d", "--name", name, "IMG", "sleep", "1000"});
+    ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  }
+  for (std::vector<std::string> words : {
+           std::vector<std::string>{"container", "ls", "--format", "{{.Names}} {{.Image}}"},
+           {"kill", "one", "two"},
+           {"wait", "one", "two"},
+           {"container", "ls", "-a", "--format", "{{.Names}} {{.Status}}"},
+           {"start", "one", "two"},
+           {"container", "kill", "-s", "KILL", "one", "two"},
+           {"container", "wait", "one", "two"},
+           {"container", "rm", "one", "two"},
+           {"container", "prune", "-f"},
+           {"image", "prune", "-f"},
+           {"image", "ls", "-q"},
+       }) {
+    auto theirs = s.theirs(words);
+    auto ours = s.ours(words);
+    std::string what = ::testing::PrintToString(words);
+    EXPECT_EQ(theirs.exit_code, 0) << what << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << what << ours.err;
+    if (words[1] == "ls" && words.back() != "-q") {
+      // Each names its own image; the rows are the same otherwise.
+      std::string mine = ours.out, image = "localhost/box";
+      for (size_t at; (at = mine.find(image)) != std::string::npos;)
+        mine.replace(at, image.size(), dockertest::kImage);
+      EXPECT_EQ(sorted_lines(mine), sorted_lines(theirs.out)) << what;
+    } else if (words[1] != "prune" && words[1] != "ls") {
+      EXPECT_EQ(ours.out, theirs.out) << what;
+    }
+  }
+  // docker 23's --format json (20.10 prints the word): one object per line.
+  auto networks = s.ours({"network", "ls", "--format", "json"});
+  ASSERT_EQ(networks.exit_code, 0) << networks.err;
+  auto row = nlohmann::json::parse(first_line(networks.out), nullptr, false);
+  ASSERT_TRUE(row.is_object()) << networks.out;
+  EXPECT_EQ(row["Name"], "berth0");
 }
 
 }  // namespace
