@@ -1,13 +1,10 @@
-// `--format` templates, as docker and podman take them, over a JSON value.
-//
-// The subset of Go's text/template that people type at those tools:
-//   {{.Field.Sub}}         a field (`.` is the whole value)
-//   {{json .Field}}        the value as JSON; also {{.Field | json}}
-//   {{upper .F}} {{lower .F}} {{len .List}} {{join .List ", "}}
-//   "table ..."            a header row first, then every column aligned
-// "\t" and "\n" written in the format are a tab and a newline, as in
-// docker's CLI. A field the value lacks, an unknown function, or an
-// unclosed action is an error naming it; nothing is printed then.
+// `--format` templates, as docker and podman take them, over JSON rows:
+// Go's text/template as go_template.h has it (fields, range, if, with,
+// index, printf, eq ...), plus docker's own conventions:
+//   "table ..."   a header row first, then every column aligned
+//   "\t" "\n"     written in the format, are a tab and a newline
+// A field the value lacks, an unknown function, or an unclosed action is
+// an error naming it; nothing is printed then.
 #pragma once
 
 #include <map>
@@ -18,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "berth/go_template.h"
 
 namespace berth {
 
@@ -32,15 +30,9 @@ class OutputTemplate {
   // and column alignment when the format began with "table".
   base::Result<std::string> render(const std::vector<nlohmann::json>& rows) const;
 
-  struct Piece {
-    bool is_action = false;
-    std::string text;                            // literal text, or the action as written
-    std::vector<std::vector<std::string>> pipe;  // commands, each a list of words
-  };
-
  private:
   bool table_ = false;
-  std::vector<Piece> pieces_;
+  GoTemplate template_;
   std::string header_;
 };
 

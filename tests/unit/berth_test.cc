@@ -46,6 +46,74 @@ TEST(OutputTemplate, FunctionsAndPipes) {
   EXPECT_EQ(render("{{.Args}} {{.Labels}}", {kContainer}), "[sh -c true] map[a:1 b:2]\n");
 }
 
+TEST(OutputTemplate, GoBlocksVariablesAndFunctions) {
+  const json v = {
+      {"Name", "web"},
+      {"Env", {"A=1", "B=2"}},
+      {"Mounts", json::array({{{"Source", "/a"}, {"Destination", "/x"}},
+                              {{"Source", "/b"}, {"Destination", "/y"}}})},
+      {"Networks", {{"front", {{"IPAddress", "10.0.0.2"}}}, {"back", {{"IPAddress", "10.1.0.2"}}}}},
+      {"Ports", {{"80/tcp", json::array({{{"HostPort", "8080"}}})}}},
+      {"ExitCode", 3},
+      {"Running", false},
+      {"Empty", json::array()},
+      {"Health", nullptr}};
+  auto one = [&](const std::string& f) { return render(f, {v}); };
+  EXPECT_EQ(one("{{range .Env}}[{{.}}]{{end}}"), "[A=1][B=2]\n");
+  EXPECT_EQ(one("{{range $i, $e := .Env}}{{$i}}={{$e}} {{end}}"), "0=A=1 1=B=2 \n");
+  EXPECT_EQ(one("{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}"), "/a:/x /b:/y \n");
+  EXPECT_EQ(one("{{range $k, $v := .Networks}}{{$k}} {{$v.IPAddress}};{{end}}"),
+            "back 10.1.0.2;front 10.0.0.2;\n");
+  EXPECT_EQ(one("{{range .Empty}}x{{else}}none{{end}}"), "none\n");
+  EXPECT_EQ(one("{{(index (index .Ports \"80/tcp\") 0).HostPort}}"), "8080\n");
+  EXPECT_EQ(one("{{index .Env 1}} {{index .Networks \"nope\"}}"), "B=2 <no value>\n");
+  EXPECT_EQ(one("{{if .Running}}up{{else if eq .ExitCode 3}}three{{else}}other{{end}}"), "three\n");
+  EXPECT_EQ(one("{{if and (not .Running) (gt .ExitCode 2) (ne .Name \"db\")}}y{{end}}"), "y\n");
+  EXPECT_EQ(one("{{if or .Health .Empty}}y{{else}}n{{end}}"), "n\n");
+  EXPECT_EQ(one("{{with .Networks.front}}{{.IPAddress}}{{end}}{{with .Health}}h{{end}}"),
+            "10.0.0.2\n");
+  EXPECT_EQ(one("{{$n := .Name}}{{range .Env}}{{$n}}:{{.}} {{end}}{{$.ExitCode}}"),
+            "web:A=1 web:B=2 3\n");
+  EXPECT_EQ(
+      one("{{printf \"%s=%05d|%-4s|%x|%q|%.2f|%v\" .Name .ExitCode \"ab\" 255 \"q\" 1.5 .Env}}"),
+      "web=00003|ab  |ff|\"q\"|1.50|[A=1 B=2]\n");
+  EXPECT_EQ(one("{{print 1 2 \"a\" \"b\"}}|{{println .Name 1}}"), "1 2ab|web 1\n\n");
+  EXPECT_EQ(one("{{eq .Name \"db\" \"web\"}} {{lt 1 2.5}} {{le \"a\" \"b\"}} {{ge 2 3}}"),
+            "true true true false\n");
+  EXPECT_EQ(one("{{len .Env}} {{slice .Name 1}} {{split \"a,b\" \",\"}} {{title \"hi there\"}}"),
+            "2 eb [a b] Hi There\n");
+  EXPECT_EQ(one("{{- /* a comment */ -}}  {{.Name -}}  ,  {{- .ExitCode}}"), "web,3\n");
+  // "\\n" typed in a format is a newline before the template is read (docker's CLI).
+  EXPECT_EQ(one("{{`raw \\n`}} {{\"esc\\t\\u00e9\"}}"), "raw \n esc\t\u00e9\n");
+  EXPECT_EQ(one("{{json .Mounts}}"),
+            "[{\"Destination\":\"/x\",\"Source\":\"/a\"},"
+            "{\"Destination\":\"/y\",\"Source\":\"/b\"}]\n");
+}
+
+TEST(OutputTemplate, GoTemplateMistakesAreNamed) {
+  const json v = {{"Name", "web"}, {"Env", {"A=1"}}, {"N", 1}};
+  auto one = [&](const std::string& f) { return render(f, {v}); };
+  EXPECT_EQ(one("{{range .Env}}x"), "parse error: --format: a block has no {{end}}");
+  EXPECT_EQ(one("{{end}}"), "parse error: --format: {{end}}: unexpected end");
+  EXPECT_EQ(one("{{if}}x{{end}}"), "parse error: --format: {{if}}: missing value for if");
+  EXPECT_EQ(one("{{range .Name}}x{{end}}"),
+            "render error: --format: {{range .Name}}: range over string");
+  EXPECT_EQ(one("{{index .Env 5}}"),
+            "render error: --format: {{index .Env 5}}: index out of range: 5");
+  EXPECT_EQ(one("{{eq .Name 1}}"),
+            "render error: --format: {{eq .Name 1}}: eq: cannot compare "
+            "string with number");
+  EXPECT_EQ(one("{{$x}}"), "render error: --format: {{$x}}: undefined variable $x");
+  EXPECT_EQ(
+      one("{{.Name .N}}"),
+      "render error: --format: {{.Name .N}}: a value is not a function: it takes no arguments");
+  EXPECT_EQ(one("{{template \"x\"}}"),
+            "parse error: --format: {{template \"x\"}}: template is not "
+            "supported");
+  EXPECT_EQ(one("{{\"open}}"), "parse error: --format: unclosed action at '{{\"open}}'");
+  EXPECT_EQ(one("{{(len .Env}}"), "parse error: --format: {{(len .Env}}: unclosed '('");
+}
+
 TEST(OutputTemplate, TableAlignsColumnsUnderHeaders) {
   std::vector<json> rows = {{{"ID", "abc"}, {"Names", "a-long-name"}},
                             {{"ID", "abcdef012345"}, {"Names", "b"}}};
@@ -61,13 +129,13 @@ TEST(OutputTemplate, MistakesAreNamed) {
   EXPECT_EQ(render("{{.State.Nope}}", {kContainer}),
             "render error: --format: {{.State.Nope}}: no field 'Nope'");
   EXPECT_EQ(render("{{frob .Names}}", {kContainer}),
-            "render error: --format: {{frob .Names}}: unknown function 'frob'");
+            "parse error: --format: {{frob .Names}}: unknown function 'frob'");
   EXPECT_EQ(render("{{.Names", {kContainer}),
             "parse error: --format: unclosed action at '{{.Names'");
   EXPECT_EQ(render("{{json}}", {kContainer}),
             "render error: --format: {{json}}: json takes 1 argument");
   EXPECT_EQ(render("{{ | json}}", {kContainer}),
-            "parse error: --format: {{ | json}}: empty command");
+            "parse error: --format: {{| json}}: empty command");
 }
 
 }  // namespace
