@@ -181,8 +181,10 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
       o.entrypoint ? (o.entrypoint->empty() ? std::vector<std::string>{}
                                             : std::vector<std::string>{*o.entrypoint})
                    : strings_of(ic.value("Entrypoint", nlohmann::json()));
-  std::vector<std::string> cmd =
-      o.command.empty() ? strings_of(ic.value("Cmd", nlohmann::json())) : o.command;
+  // --entrypoint drops the image's Cmd as well, as docker's does.
+  std::vector<std::string> cmd = !o.command.empty() ? o.command
+                                 : o.entrypoint     ? std::vector<std::string>{}
+                                                    : strings_of(ic.value("Cmd", nlohmann::json()));
   args.insert(args.end(), cmd.begin(), cmd.end());
   if (args.empty())
     return base::fail_msg(
