@@ -38,8 +38,10 @@ struct PullFlags {
 base::Result<std::string> pull_named(const Globals& g, const std::string& name,
                                      const PullFlags& flags);
 
-// import, images, tag, rmi, inspect (images).
+// import, images, tag, rmi, save, load, image prune.
 void add_image_commands(CLI::App& app, Globals& g);
+// inspect: containers and images, in docker's schema.
+void add_inspect_command(CLI::App& app, Globals& g);
 // pull, login, logout.
 void add_registry_commands(CLI::App& app, Globals& g);
 // run, create, start.

@@ -142,7 +142,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
     }
     while (follow) {
       auto rec = berth::inspect_container(p, target);
-      bool running = rec && (*rec)["State"] == "running";
+      bool running = rec && (*rec)["State"]["Status"] == "running";
       auto more = berth::read_logs(p, target, &offset);
       if (!more) return fail(g, more.error());
       print(*more, 0);
@@ -156,7 +156,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
   top->callback([&g] {
     auto rec = berth::inspect_container({g.root, g.run_root}, target);
     if (!rec) return fail(g, rec.error());
-    if ((*rec)["State"] != "running")
+    if ((*rec)["State"]["Status"] != "running")
       return fail(g, base::Error::msg(fmt::format("container {} is not running", target)));
     auto pids = oci::container_pids(g.run_root, (*rec)["Id"].get<std::string>());
     if (!pids) return fail(g, pids.error());

@@ -1,4 +1,4 @@
-// Image commands: import, images, tag, rmi, inspect (containers too), save, load, image prune.
+// Image commands: import, images, tag, rmi, save, load, image prune.
 #include <unistd.h>
 
 #include <algorithm>
@@ -107,35 +107,6 @@ void add_image_commands(CLI::App& app, Globals& g) {
       }
       for (const auto& r : *removed) std::printf("Untagged: %s\n", r.c_str());
     }
-  });
-
-  auto* inspect = app.add_subcommand(
-      "inspect", "show a container's record, or an image's manifest, config and layers, as JSON");
-  inspect->add_option("target", name, "container or image: name or id")->required();
-  static std::string inspect_format;
-  inspect->add_option("-f,--format", inspect_format, "a template: {{.State}}, {{json .Config}}");
-  inspect->callback([&g] {
-    auto print = [&g](const nlohmann::json& record) {
-      if (inspect_format.empty()) {
-        std::printf("%s\n", record.dump(2).c_str());
-      } else {
-        print_template(g, inspect_format, {record});
-      }
-    };
-    if (auto c = berth::inspect_container({g.root, g.run_root}, name)) return print(*c);
-    berth::ImageStore store(g.root);
-    auto digest = store.resolve(name);
-    if (!digest) return fail(g, digest.error());
-    auto m = store.manifest(*digest);
-    auto c = store.config(*digest);
-    auto dirs = store.layer_dirs(*digest);
-    if (!m || !c || !dirs) return fail(g, !m ? m.error() : !c ? c.error() : dirs.error());
-    nlohmann::json out = {{"Id", (*m)["config"]["digest"]},
-                          {"ManifestDigest", *digest},
-                          {"Manifest", *m},
-                          {"Config", *c},
-                          {"LayerDirs", *dirs}};
-    print(out);
   });
 
   static std::string output = "-", input = "-";

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
     }
   });
   add_image_commands(app, g);
+  add_inspect_command(app, g);
   add_build_commands(app, g);
   add_registry_commands(app, g);
   add_run_commands(app, g);

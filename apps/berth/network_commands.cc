@@ -82,9 +82,9 @@ void add_network_commands(CLI::App& app, Globals& g) {
   auto* port = app.add_subcommand("port", "a container's published ports");
   port->add_option("container", target, "id or name")->required();
   port->callback([&g] {
-    auto rec = berth::inspect_container({g.root, g.run_root}, target);
+    auto rec = berth::find_container(g.root, target);
     if (!rec) return fail(g, rec.error());
-    const auto& net = (*rec)["Network"];
+    const auto& net = rec->network;
     if (!net.contains("ports")) return;
     for (const auto& j : net["ports"]) {
       auto p = berth::port_from_json(j);

@@ -71,7 +71,7 @@ TEST(BuildInterop, DockerAndPodmanRunABuiltImageWithItsConfig) {
   ASSERT_EQ(ours_run.out, expected);
   auto inspected = e.berth({"inspect", kImage});
   ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
-  json ours = json::parse(inspected.out)["Config"]["config"];
+  json ours = json::parse(inspected.out)[0]["Config"];
   std::string archive = t / "image.tar";
   auto saved = e.berth({"save", "-o", archive, kImage});
   ASSERT_EQ(saved.exit_code, 0) << saved.err;

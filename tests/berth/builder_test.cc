@@ -62,7 +62,7 @@ class BerthBuild : public testing::Test {
   json config_of(const std::string& image) {
     auto r = e.berth({"inspect", image});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return json::parse(r.out, nullptr, false)["Config"]["config"];
+    return json::parse(r.out, nullptr, false)[0]["Config"];
   }
   // Nothing of a build stays mounted or in <root>/build.
   void expect_no_build_leftovers() {

@@ -186,7 +186,7 @@ TEST(BerthContainers, BadInputFailsClearlyAndLeavesNothing) {
            {{"run", "--env-file", e.path("nul.env"), "localhost/box", "true"},
             "contains a NUL byte"},
            {{"run", "--name", "bad\nname", "localhost/box", "true"}, "--name \"bad\\nname\""},
-           {{"run", "--name", "-x", "localhost/box", "true"}, "--name \"-x\": a name is"},
+           {{"run", "--name", "-x", "localhost/box", "true"}, "--name \"-x\": not a valid"},
            {{"run", "--name", "../up", "localhost/box", "true"}, "a name is letters"},
            {{"run", "--memory", "1.5.5m", "localhost/box", "true"}, "--memory '1.5.5m'"},
            {{"run", "--cpus", "1000", "localhost/box", "true"}, "--cpus 1000: must be from 0.01"},
@@ -373,13 +373,13 @@ TEST(BerthContainers, AnOomKillIsReportedAndRecorded) {
   EXPECT_EQ(oom.exit_code, 137) << oom.err;
   EXPECT_NE(oom.err.find("ran out of memory"), std::string::npos) << oom.err;
   auto big = nlohmann::json::parse(e.berth({"inspect", "big"}).out, nullptr, false);
-  EXPECT_EQ(big.value("OOMKilled", false), true) << big.dump();
+  EXPECT_EQ(big[0]["State"].value("OOMKilled", false), true) << big.dump();
   auto fits = e.berth({"run", "--name", "small", "--memory", "16m", "localhost/box", "busybox",
                        "dd", "if=/dev/zero", "of=/dev/null", "bs=1M", "count=1"});
   EXPECT_EQ(fits.exit_code, 0) << fits.err;
   EXPECT_EQ(fits.err.find("ran out of memory"), std::string::npos) << fits.err;
   auto small = nlohmann::json::parse(e.berth({"inspect", "small"}).out, nullptr, false);
-  EXPECT_EQ(small.value("OOMKilled", true), false) << small.dump();
+  EXPECT_EQ(small[0]["State"].value("OOMKilled", true), false) << small.dump();
 }
 
 }  // namespace

@@ -316,3 +316,91 @@ TEST(DockerCli, LongFormsAndSeveralContainersPerCommand) {
 }
 
 }  // namespace
+
+namespace {
+
+// The keys of `theirs` that `ours` lacks, as "path.key" words.
+std::string missing_keys(const nlohmann::json& theirs, const nlohmann::json& ours,
+                         const std::string& path) {
+  std::string out;
+  for (const auto& [k, v] : theirs.items())
+    if (!ours.is_object() || !ours.contains(k)) out += " " + path + k;
+  return out;
+}
+
+TEST(DockerCli, InspectHasDockersSchemaAndItsTemplatesReadTheSame) {
+  SideBySide s;
+  e2e::TempDir shared;
+  std::string port = std::to_string(bt::free_port());
+  std::vector<std::string> run = {
+      "run",       "-d",           "--name",    "web",       "-p",    port + ":80",
+      "-l",        "k=v",          "-e",        "X=1",       "-v",    shared.path() + ":/host:ro",
+      "--restart", "on-failure:3", "--cap-add", "NET_ADMIN", "--dns", "9.9.9.9",
+      "-w",        "/tmp",         "IMG",       "sleep",     "1000"};
+  auto theirs_run = s.theirs(run);
+  ASSERT_EQ(theirs_run.exit_code, 0) << theirs_run.err;
+  auto ours_run = s.ours(run);
+  ASSERT_EQ(ours_run.exit_code, 0) << ours_run.err;
+
+  auto whole_theirs = nlohmann::json::parse(s.theirs({"inspect", "web"}).out, nullptr, false);
+  auto whole_ours = nlohmann::json::parse(s.ours({"inspect", "web"}).out, nullptr, false);
+  ASSERT_TRUE(whole_ours.is_array() && whole_ours.size() == 1) << whole_ours.dump();
+  ASSERT_TRUE(whole_theirs.is_array() && whole_theirs.size() == 1);
+  const auto &t = whole_theirs[0], &o = whole_ours[0];
+  std::string missing =
+      missing_keys(t, o, "") + missing_keys(t["State"], o["State"], "State.") +
+      missing_keys(t["Config"], o["Config"], "Config.") +
+      missing_keys(t["NetworkSettings"], o["NetworkSettings"], "NetworkSettings.") +
+      missing_keys(t["NetworkSettings"]["Networks"]["bridge"],
+                   o["NetworkSettings"]["Networks"]["bridge"], "Networks.bridge.");
+  EXPECT_EQ(missing, "");
+
+  for (const char* format : {
+           "{{.State.Status}} {{.State.Running}} {{.State.Paused}} {{.State.ExitCode}} "
+           "{{.State.OOMKilled}} {{.State.Dead}} {{.State.Restarting}}",
+           "{{.Name}} {{.Config.Cmd}} {{.Path}} {{.Args}}",
+           "{{range .Config.Env}}{{if eq . \"X=1\"}}found{{end}}{{end}}",
+           "{{index .Config.Labels \"k\"}} {{json .Config.Labels}}",
+           "{{json .HostConfig.PortBindings}}",
+           "{{(index (index .NetworkSettings.Ports \"80/tcp\") 0).HostPort}}",
+           "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+           "{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.RW}} {{.Mode}}{{end}}",
+           "{{.HostConfig.CapAdd}} {{.HostConfig.Dns}} {{.HostConfig.Privileged}} "
+           "{{.HostConfig.AutoRemove}} {{.HostConfig.ReadonlyRootfs}}",
+           "{{with .NetworkSettings}}{{if .IPAddress}}has-ip {{end}}{{.IPPrefixLen}}{{end}}",
+           "{{range $name, $n := .NetworkSettings.Networks}}{{$name}} {{if $n.IPAddress}}ip{{end}}"
+           "{{end}}",
+           "{{len .Id}} {{printf \"%.12s\" .Id | len}} {{.Config.Hostname | len}}",
+           "{{.Config.Tty}} {{.Config.OpenStdin}} {{.Config.WorkingDir}} {{.Config.AttachStdout}}",
+           "{{if and .State.Running (not .State.Paused)}}up{{else}}down{{end}}",
+       }) {
+    auto theirs = s.theirs({"inspect", "-f", format, "web"});
+    auto ours = s.ours({"inspect", "-f", format, "web"});
+    EXPECT_EQ(theirs.exit_code, 0) << format << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << format << ours.err;
+    EXPECT_EQ(ours.out, theirs.out) << format;
+  }
+  // Once killed: the state docker shows, and two names at once.
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    ASSERT_EQ(engine({"kill", "web"}).exit_code, 0);
+    ASSERT_EQ(engine({"wait", "web"}).out, "137\n");
+  }
+  auto theirs = s.theirs(
+      {"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}}", "web", "web"});
+  auto ours = s.ours(
+      {"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}}", "web", "web"});
+  EXPECT_EQ(ours.out, theirs.out);
+  // A name that is neither: the others are shown, and the exit status is 1.
+  theirs = s.theirs({"inspect", "-f", "{{.Name}}", "web", "nosuch"});
+  ours = s.ours({"inspect", "-f", "{{.Name}}", "web", "nosuch"});
+  EXPECT_EQ(theirs.exit_code, 1);
+  EXPECT_EQ(ours.exit_code, 1);
+  EXPECT_EQ(ours.out, theirs.out);
+  EXPECT_NE(ours.err.find("no such object: nosuch"), std::string::npos) << ours.err;
+  EXPECT_EQ(s.ours({"rm", "web"}).exit_code, 0);
+}
+
+}  // namespace

@@ -73,7 +73,7 @@ TEST(BerthImages, ImportListTagInspectAndRemove) {
   EXPECT_NE(table.find("\nlocalhost/app     1\n"), std::string::npos) << table;
   EXPECT_NE(table.find("\nlocalhost/other   latest\n"), std::string::npos) << table;
   ASSERT_EQ(s.berth({"tag", "localhost/app:1", "app2"}).exit_code, 0);
-  auto inspect = json::parse(s.berth({"inspect", "docker.io/library/app2:latest"}).out);
+  auto inspect = json::parse(s.berth({"inspect", "docker.io/library/app2:latest"}).out)[0];
   EXPECT_EQ(inspect["Id"], a.out.substr(0, a.out.size() - 1));
   std::string layer_dir = inspect["LayerDirs"][0];
   EXPECT_EQ(e2e::read_file(layer_dir + "/bin/hello"), "hi\n");
@@ -87,7 +87,7 @@ TEST(BerthImages, ImportListTagInspectAndRemove) {
   EXPECT_TRUE(fs::is_empty(s.path("store/blobs/sha256")));
   auto gone = s.berth({"inspect", "localhost/other"});
   EXPECT_NE(gone.exit_code, 0);
-  EXPECT_NE(gone.err.find("no such image: localhost/other"), std::string::npos) << gone.err;
+  EXPECT_NE(gone.err.find("no such object: localhost/other"), std::string::npos) << gone.err;
 }
 
 TEST(BerthImages, GzipLayersAndWhiteoutsForOverlayfs) {
@@ -99,7 +99,7 @@ TEST(BerthImages, GzipLayersAndWhiteoutsForOverlayfs) {
                  "w:gz");
   auto r = s.berth({"import", tar, "localhost/wh"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto inspect = json::parse(s.berth({"inspect", "localhost/wh"}).out);
+  auto inspect = json::parse(s.berth({"inspect", "localhost/wh"}).out)[0];
   std::string dir = inspect["LayerDirs"][0];
   struct stat st {};
   ASSERT_EQ(lstat((dir + "/etc/passwd").c_str(), &st), 0);
@@ -110,7 +110,7 @@ TEST(BerthImages, GzipLayersAndWhiteoutsForOverlayfs) {
   EXPECT_EQ(getxattr((dir + "/var").c_str(), "trusted.overlay.opaque", v, sizeof v), 1);
   EXPECT_EQ(v[0], 'y');
   EXPECT_EQ(e2e::read_file(dir + "/var/new"), "x");
-  EXPECT_NE(inspect["Manifest"]["layers"][0]["digest"], inspect["Config"]["rootfs"]["diff_ids"][0])
+  EXPECT_NE(inspect["Manifest"]["layers"][0]["digest"], inspect["RootFS"]["Layers"][0])
       << "a compressed layer's digest differs from its diff id";
 }
 
@@ -149,7 +149,7 @@ TEST(BerthImages, AnEntryBeneathASymlinkStaysInsideTheLayer) {
   auto r = s.berth({"import", tar, "localhost/link"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::is_empty(outside.path())) << "written through the symlink";
-  auto inspect = json::parse(s.berth({"inspect", "localhost/link"}).out);
+  auto inspect = json::parse(s.berth({"inspect", "localhost/link"}).out)[0];
   std::string dir = inspect["LayerDirs"][0];
   // The later entry replaces the link with a directory inside the layer, as tar --unlink-first
   // does.
@@ -172,7 +172,7 @@ TEST(BerthImages, AFileEntryReplacesWhatHoldsItsName) {
                                "add('b', b'new')");
   auto r = s.berth({"import", tar, "localhost/replace"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::string dir = json::parse(s.berth({"inspect", "localhost/replace"}).out)["LayerDirs"][0];
+  std::string dir = json::parse(s.berth({"inspect", "localhost/replace"}).out)[0]["LayerDirs"][0];
   for (const char* name : {"f", "n", "a", "b"}) {
     struct stat st {};
     ASSERT_EQ(lstat((dir + "/" + name).c_str(), &st), 0) << name;

@@ -18,14 +18,15 @@ using nlohmann::json;
 json inspect(const Engine& e, const std::string& what) {
   auto r = e.berth({"inspect", what});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return json::parse(r.out, nullptr, false);
+  json all = json::parse(r.out, nullptr, false);
+  return all.is_array() && all.size() == 1 ? all[0] : all;  // docker's: one object per name
 }
 
 TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
   Engine e;
   auto created = e.berth({"create", "--name", "web", "localhost/box", "sleep", "1000"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
-  EXPECT_EQ(inspect(e, "web")["State"], "created");
+  EXPECT_EQ(inspect(e, "web")["State"]["Status"], "created");
   EXPECT_NE(e.berth({"ps", "-a"}).out.find("Created"), std::string::npos);  // as docker shows it
   EXPECT_EQ(e.berth({"ps", "-q"}).out, "") << "not running yet";
   json listed = json::parse(e.berth({"ps", "-a", "--format", "json"}).out);
@@ -41,9 +42,10 @@ TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
 
   ASSERT_EQ(e.berth({"start", "web"}).exit_code, 0);
   json j = inspect(e, created.out.substr(0, 12));  // an id prefix works as well as the name
-  EXPECT_EQ(j["State"], "running");
-  EXPECT_EQ(j["Config"]["process"]["args"], json({"sleep", "1000"}));
-  EXPECT_EQ(e.berth({"inspect", "-f", "{{.State}} {{json .Config.process.args}}", "web"}).out,
+  EXPECT_EQ(j["State"]["Status"], "running");
+  EXPECT_EQ(j["Path"], "sleep");
+  EXPECT_EQ(j["Args"], json({"1000"}));
+  EXPECT_EQ(e.berth({"inspect", "-f", "{{.State.Status}} {{json .Config.Cmd}}", "web"}).out,
             "running [\"sleep\",\"1000\"]\n");
   auto top = e.berth({"top", "web"});
   EXPECT_EQ(top.exit_code, 0) << top.err;
@@ -63,7 +65,7 @@ TEST(BerthLifecycle, CreateStartInspectTopStopAndPrune) {
   EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
   EXPECT_EQ(pruned.out, created.out) << "only the stopped one";
   EXPECT_NE(e.berth({"inspect", "web"}).exit_code, 0);
-  EXPECT_EQ(inspect(e, "keep")["State"], "running");
+  EXPECT_EQ(inspect(e, "keep")["State"]["Status"], "running");
 }
 
 TEST(BerthLifecycle, RestartOnFailureRunsUpToTheLimit) {
@@ -74,9 +76,9 @@ TEST(BerthLifecycle, RestartOnFailureRunsUpToTheLimit) {
   // The policy runs out after two restarts.
   ASSERT_TRUE(e2e::eventually([&] {
     json j = inspect(e, "flaky");
-    return j["State"] == "exited" && j["RestartCount"] == 2;
+    return j["State"]["Status"] == "exited" && j["RestartCount"] == 2;
   }));
-  EXPECT_EQ(inspect(e, "flaky")["ExitCode"], 3);
+  EXPECT_EQ(inspect(e, "flaky")["State"]["ExitCode"], 3);
   EXPECT_EQ(e.berth({"logs", "flaky"}).out, "attempt\nattempt\nattempt\n");
   auto bad = e.berth({"run", "--restart", "sometimes", "localhost/box", "true"});
   EXPECT_EQ(bad.exit_code, 125);
@@ -91,7 +93,7 @@ TEST(BerthLifecycle, RestartAlwaysEndsWithStop) {
             0);
   ASSERT_EQ(e.berth({"stop", "-t", "1", "svc"}).exit_code, 0);
   json j = inspect(e, "svc");
-  EXPECT_EQ(j["State"], "exited");
+  EXPECT_EQ(j["State"]["Status"], "exited");
   EXPECT_EQ(j["RestartCount"], 0) << "a stop is not a failure to recover from";
 }
 
@@ -193,10 +195,10 @@ TEST(BerthLifecycle, SigkillOfAnAttachedBerthLeavesAWorkingContainer) {
   attached.signal(SIGKILL);
   attached.wait();
   // The monitor holds the container: the state reads correctly and commands work.
-  EXPECT_EQ(inspect(e, "survivor")["State"], "running");
+  EXPECT_EQ(inspect(e, "survivor")["State"]["Status"], "running");
   EXPECT_EQ(e.berth({"exec", "survivor", "true"}).exit_code, 0);
   EXPECT_EQ(e.berth({"stop", "-t", "1", "survivor"}).exit_code, 0);
-  EXPECT_EQ(inspect(e, "survivor")["State"], "exited");
+  EXPECT_EQ(inspect(e, "survivor")["State"]["Status"], "exited");
   EXPECT_EQ(e.berth({"rm", "survivor"}).exit_code, 0);
 }
 

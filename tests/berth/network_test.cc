@@ -27,7 +27,8 @@ e2e::ProcResult in_ns(const Engine& e, std::vector<std::string> argv) {
 }
 
 std::string address_of(const Engine& e, const std::string& name) {
-  auto r = e.berth({"inspect", "-f", "{{.Network.address}}", name});
+  auto r =
+      e.berth({"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out.substr(0, r.out.find('\n'));
 }
@@ -348,13 +349,13 @@ TEST(BerthNetwork, AfterSigkillTheNextCommandCleansUp) {
   Engine e;
   ASSERT_EQ(start_echo_server(e, "victim", "x", {"-p", "8090:80"}).exit_code, 0);
   EXPECT_FALSE(leftovers(e).empty()) << "a veth, an address and a rule while it runs";
-  auto rec = nlohmann::json::parse(e.berth({"inspect", "victim"}).out);
+  auto rec = nlohmann::json::parse(e.berth({"inspect", "victim"}).out)[0];
   // The monitor and the container die at once, as in a crash.
   // kill(0) or kill(-1) would hit the test itself: a record must name real processes.
-  ASSERT_GT(rec["MonitorPid"].get<int>(), 0);
-  ASSERT_GT(rec["Pid"].get<int>(), 0);
-  ::kill(rec["MonitorPid"].get<int>(), SIGKILL);
-  ::kill(rec["Pid"].get<int>(), SIGKILL);
+  ASSERT_GT(rec["Berth"]["MonitorPid"].get<int>(), 0);
+  ASSERT_GT(rec["State"]["Pid"].get<int>(), 0);
+  ::kill(rec["Berth"]["MonitorPid"].get<int>(), SIGKILL);
+  ::kill(rec["State"]["Pid"].get<int>(), SIGKILL);
   EXPECT_TRUE(e2e::eventually([&] {
     return e.berth({"ps", "-a"}).out.find("Exited (-1)") != std::string::npos;
   }));

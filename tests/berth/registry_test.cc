@@ -58,7 +58,7 @@ TEST(BerthRegistry, PullsOverPlainHttpWithGzipAndZstdLayersAndRunsTheImage) {
   auto pulled = e.berth({"pull", "--insecure", name});
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
   EXPECT_NE(pulled.err.find("pull complete"), std::string::npos) << pulled.err;
-  auto inspect = json::parse(e.berth({"inspect", name}).out);
+  auto inspect = json::parse(e.berth({"inspect", name}).out)[0];
   EXPECT_EQ(inspect["ManifestDigest"], box.image["digest"]);
   EXPECT_EQ(inspect["Id"].get<std::string>() + "\n", pulled.out);
   ASSERT_EQ(inspect["LayerDirs"].size(), 2u);
@@ -109,14 +109,14 @@ TEST(BerthRegistry, ManifestListPicksThePlatform) {
   ASSERT_EQ(host.exit_code, 0) << host.err;
   EXPECT_NE(host.err.find("Digest: " + list["digest"].get<std::string>()), std::string::npos)
       << host.err;
-  auto inspect = json::parse(e.berth({"inspect", name}).out);
-  EXPECT_EQ(inspect["Config"]["architecture"], "amd64");
+  auto inspect = json::parse(e.berth({"inspect", name}).out)[0];
+  EXPECT_EQ(inspect["Architecture"], "amd64");
   EXPECT_EQ(inspect["ManifestDigest"], images[0]["digest"]);
 
   auto arm = e.berth({"pull", "--insecure", "--platform", "linux/arm64", name});
   ASSERT_EQ(arm.exit_code, 0) << arm.err;
-  inspect = json::parse(e.berth({"inspect", name}).out);
-  EXPECT_EQ(inspect["Config"]["architecture"], "arm64");
+  inspect = json::parse(e.berth({"inspect", name}).out)[0];
+  EXPECT_EQ(inspect["Architecture"], "arm64");
   std::string arm_layer = inspect["LayerDirs"][1];
   EXPECT_EQ(e2e::read_file(arm_layer + "/arch"), "arm64");
 

@@ -39,6 +39,8 @@ base::Status save_container(const std::string& root, const ContainerRecord& r) {
       {"Labels", r.labels},
       {"StopSignal", r.stop_signal},
       {"StopTimeout", r.stop_timeout},
+      {"DockerConfig", r.config},
+      {"HostConfig", r.host_config},
       {"Network", r.network}};
   return base::replace_file(container_dir(root, r.id) + "/container.json", j.dump(2));
 }
@@ -75,6 +77,8 @@ base::Result<ContainerRecord> load_container(const std::string& root, const std:
     r.labels = j.value("Labels", std::map<std::string, std::string>{});
     r.stop_signal = j.value("StopSignal", "SIGTERM");
     r.stop_timeout = j.value("StopTimeout", 10);
+    r.config = j.value("DockerConfig", nlohmann::json::object());
+    r.host_config = j.value("HostConfig", nlohmann::json::object());
   } catch (const nlohmann::json::exception&) {
     return base::fail_msg(fmt::format("container {}: record is damaged", id.substr(0, 12)));
   }

@@ -52,6 +52,9 @@ struct ContainerRecord {
   std::string stop_signal = "SIGTERM";        // --stop-signal: what stop sends first
   int stop_timeout = 10;                      // --stop-timeout: seconds before SIGKILL
   nlohmann::json network = {{"mode", "none"}};
+  // docker's Config and HostConfig for `inspect` (docker_view.h), made at create.
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json host_config = nlohmann::json::object();
 };
 
 std::string containers_dir(const std::string& root);

@@ -26,6 +26,7 @@
 #include "berth/container/container_handle.h"
 #include "berth/container/container_network.h"
 #include "berth/container/container_resources.h"
+#include "berth/container/docker_view.h"
 #include "berth/container/monitor.h"
 #include "berth/image/image_store.h"
 #include "oci/lifecycle.h"
@@ -192,6 +193,8 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   TRY_STATUS(base::replace_file(dir + "/lowerdirs", lower));
   rec.image_id = TRY(images.manifest(manifest))["config"]["digest"];
   rec.command = spec["process"]["args"].get<std::vector<std::string>>();
+  rec.config = docker_config(o, image_config, spec);
+  rec.host_config = docker_host_config(o, rec.network.value("ports", nlohmann::json::array()));
   return h.save();
 }
 
@@ -425,14 +428,7 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
 
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
-  std::string dir = container_dir(p.root, rec.id);
-  auto record =
-      nlohmann::json::parse(TRY(base::read_text(dir + "/container.json")), nullptr, false);
-  auto config =
-      nlohmann::json::parse(TRY(base::read_text(dir + "/bundle/config.json")), nullptr, false);
-  record["Config"] = config;
-  record["LogPath"] = dir + "/log";
-  return record;
+  return docker_inspect(p, rec, container_dir(p.root, rec.id));
 }
 
 base::Result<int> wait_container(const Paths& p, const std::string& id_or_name) {

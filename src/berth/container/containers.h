@@ -40,7 +40,7 @@ base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o, s
 base::Status stop_container(const Paths& p, const std::string& id_or_name,
                             std::optional<int> timeout = std::nullopt);
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force);
-// The record, as JSON, with the OCI config it runs with.
+// The container as `docker inspect` shows it (docker_view.h).
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name);
 // Blocks until the container is not running (its monitor is gone: with a
 // restart policy, until it stops for good); returns its exit status.
