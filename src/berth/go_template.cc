@@ -206,6 +206,13 @@ bool split_fields(const std::string& chain, std::vector<std::string>& out) {
   return true;
 }
 
+// Parentheses and blocks nest at most this deep: a hostile template must
+// not overflow the stack while it is parsed, run or freed.
+constexpr int kMaxDepth = 100;
+
+// What a template may print at most.
+constexpr size_t kMaxOutput = size_t{16} << 20;
+
 class ActionParser {
  public:
   ActionParser(const std::string& action, std::vector<Token> tokens)
@@ -274,8 +281,10 @@ class ActionParser {
         return o;
       }
       case Token::kOpen: {
+        if (++depth_ > kMaxDepth) return base::fail(error_at(action_, "nested too deep"));
         o.kind = Operand::kPipe;
         o.pipe = std::make_shared<Pipeline>(TRY(pipeline(false, true)));
+        --depth_;
         if (!at_close()) return base::fail(error_at(action_, "unclosed '('"));
         ++next_;
         // (pipe).Field
@@ -321,6 +330,7 @@ class ActionParser {
   const std::string& action_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
+  int depth_ = 0;
 };
 
 // The template's text cut into literal text and actions, with {{- -}} trims done.
@@ -429,6 +439,7 @@ class TreeBuilder {
   }
 
   base::Result<Node> block(const std::string& action, const std::string& keyword) {
+    if (++depth_ > kMaxDepth) return base::fail(error_at(action, "blocks nested too deep"));
     Node n{keyword == "if"      ? Tree::kIf
            : keyword == "range" ? Tree::kRange
                                 : Tree::kWith,
@@ -448,6 +459,7 @@ class TreeBuilder {
       if (first != std::string::npos && keyword == "if" && after.substr(first, 2) == "if") {
         // else if ...: an if of its own, ending at the same {{end}}.
         n.otherwise.push_back(TRY(block(after.substr(first), "if")));
+        --depth_;
         return n;
       }
       if (first != std::string::npos)
@@ -455,12 +467,24 @@ class TreeBuilder {
       n.otherwise = TRY(nodes(&stop));
       if (stop != "end") return base::fail(error_at(stop, "a second else"));
     }
+    --depth_;
     return n;
   }
 
   std::vector<Piece> pieces_;
   size_t next_ = 0;
+  int depth_ = 0;
 };
+
+// An object whose keys all begin with a capital letter stands for one of
+// docker's structs: a field it lacks is a mistake. Any other (labels, ports,
+// networks: docker's maps, empty ones included) gives <no value> for a key it lacks.
+bool struct_like(const json& v) {
+  if (v.empty()) return false;
+  for (const auto& [k, item] : v.items())
+    if (k.empty() || !std::isupper(static_cast<unsigned char>(k.front()))) return false;
+  return true;
+}
 
 // Execution state: the variables in scope, innermost last.
 class Executor {
@@ -469,7 +493,11 @@ class Executor {
 
   base::Status run(const std::vector<Node>& nodes, const json& dot, std::string& out) {
     size_t scope = vars_.size();
-    for (const Node& n : nodes) TRY_STATUS(run_node(n, dot, out));
+    for (const Node& n : nodes) {
+      TRY_STATUS(run_node(n, dot, out));
+      if (out.size() > kMaxOutput)
+        return base::fail(error_at(n.text, "the output is larger than 16 MiB"));
+    }
     vars_.resize(scope);
     return {};
   }
@@ -534,6 +562,7 @@ class Executor {
   base::Result<json> fields_of(json v, const std::vector<std::string>& fields,
                                const std::string& action) {
     for (const auto& f : fields) {
+      if (v.is_object() && !v.contains(f) && !struct_like(v)) return json();  // a map's missing key
       if (!v.is_object() || !v.contains(f))
         return base::fail(error_at(action, fmt::format("no field '{}'", f)));
       json next = v[f];
@@ -634,7 +663,8 @@ std::string go_print(const json& v) {
   }
   if (v.is_number_float()) {
     double d = v.get<double>();
-    if (std::floor(d) == d && std::abs(d) < 1e21) return fmt::format("{}", static_cast<int64_t>(d));
+    if (std::floor(d) == d && std::abs(d) < 9e18) return fmt::format("{}", static_cast<int64_t>(d));
+    if (std::floor(d) == d && std::abs(d) < 1e21) return fmt::format("{:.0f}", d);
     return fmt::format("{}", d);
   }
   return v.dump();

@@ -29,7 +29,8 @@ std::string type_of(const json& v) {
 
 base::Result<int64_t> integer(std::string_view what, const json& v) {
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())
+  if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>() &&
+      std::abs(v.get<double>()) < 9e18)
     return static_cast<int64_t>(v.get<double>());
   return base::fail_msg(fmt::format("{}: {} is not an integer", what, type_of(v)));
 }
@@ -67,9 +68,9 @@ std::string format_verb(char verb, const std::string& flags, int width, int prec
   const json& v = *arg;
   switch (verb) {
     case 'd':
-      body = v.is_number() ? fmt::format("{}", static_cast<int64_t>(v.get<double>()))
-                           : fmt::format("%!d({}={})", type_of(v), go_print(v));
-      if (v.is_number_integer()) body = fmt::format("{}", v.get<int64_t>());
+      body = v.is_number_integer() ? fmt::format("{}", v.get<int64_t>())
+             : v.is_number()       ? fmt::format("{:.0f}", std::trunc(v.get<double>()))
+                                   : fmt::format("%!d({}={})", type_of(v), go_print(v));
       if (flags.find('+') != std::string::npos && v.is_number() && v.get<double>() >= 0)
         body = "+" + body;
       break;
@@ -99,7 +100,7 @@ std::string format_verb(char verb, const std::string& flags, int width, int prec
       break;
     }
     case 'q':
-      body = json(go_print(v)).dump();
+      body = json(go_print(v)).dump(-1, ' ', false, json::error_handler_t::replace);
       break;
     case 't':
       body = v.is_boolean() ? (v.get<bool>() ? "true" : "false")
@@ -140,15 +141,14 @@ std::string printf_text(const std::string& format, const std::vector<json>& args
     while (j < format.size() && std::string("-+ 0#").find(format[j]) != std::string::npos)
       flags += format[j++];
     int width = 0, precision = -1;
-    while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j])) &&
-           width < 10000)
-      width = width * 10 + (format[j++] - '0');
+    // Widths and precisions past 9999 are cut there: no template asks for more.
+    while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j])))
+      width = std::min(width * 10 + (format[j++] - '0'), 9999);
     if (j < format.size() && format[j] == '.') {
       precision = 0;
       ++j;
-      while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j])) &&
-             precision < 10000)
-        precision = precision * 10 + (format[j++] - '0');
+      while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j])))
+        precision = std::min(precision * 10 + (format[j++] - '0'), 9999);
     }
     if (j >= format.size()) {
       out += "%!(NOVERB)";
@@ -195,7 +195,9 @@ base::Result<json> index_of(const std::vector<json>& args) {
       if (!args[i].is_string())
         return base::fail_msg(fmt::format("index of a map with a {}", type_of(args[i])));
       auto it = at.find(args[i].get<std::string>());
-      json next = it == at.end() ? json() : *it;  // a missing key: Go's zero value
+      // A missing key: Go's zero value, "" for a map of strings (labels).
+      bool strings = std::all_of(at.begin(), at.end(), [](const json& x) { return x.is_string(); });
+      json next = it != at.end() ? *it : strings ? json("") : json();
       at = std::move(next);
     } else if (at.is_string()) {
       int64_t k = TRY(integer("index", args[i]));

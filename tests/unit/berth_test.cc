@@ -112,6 +112,31 @@ TEST(OutputTemplate, GoTemplateMistakesAreNamed) {
             "supported");
   EXPECT_EQ(one("{{\"open}}"), "parse error: --format: unclosed action at '{{\"open}}'");
   EXPECT_EQ(one("{{(len .Env}}"), "parse error: --format: {{(len .Env}}: unclosed '('");
+  // Hostile sizes: deep nesting is refused before the stack is at risk,
+  // and no template prints more than 16 MiB.
+  std::string deep = "{{" + std::string(200, '(') + "1" + std::string(200, ')') + "}}";
+  EXPECT_NE(one(deep).find("nested too deep"), std::string::npos);
+  std::string blocks;
+  for (int i = 0; i < 200; ++i) blocks += "{{if 1}}";
+  for (int i = 0; i < 200; ++i) blocks += "{{end}}";
+  EXPECT_NE(one(blocks).find("blocks nested too deep"), std::string::npos);
+  EXPECT_EQ(one("{{printf \"%99999999999d\" 1 | len}}"), "9999\n");
+  std::string big = "{{range $a := split (printf \"%9999s\" \"\") \"\"}}";
+  big += "{{range $b := split (printf \"%9999s\" \"\") \"\"}}xx{{end}}{{end}}";
+  EXPECT_NE(one(big).find("larger than 16 MiB"), std::string::npos);
+}
+
+TEST(OutputTemplate, MapsGiveNoValueForAMissingKeyAsDockersDo) {
+  const json v = {{"Config", {{"Labels", {{"k", "v"}}}, {"Env", json::array()}}},
+                  {"Empty", json::object()}};
+  EXPECT_EQ(render("{{.Config.Labels.nope}}|{{.Empty.x}}|{{index .Config.Labels \"nope\"}}|"
+                   "{{if .Config.Labels.nope}}y{{else}}n{{end}}",
+                   {v}),
+            "<no value>|<no value>||n\n");
+  EXPECT_EQ(render("{{.Config.Nope}}", {v}),
+            "render error: --format: {{.Config.Nope}}: no field 'Nope'");
+  EXPECT_EQ(render("{{printf \"%q\" \"\\xff\"}} {{1e20}} {{printf \"%d\" 1e20}}", {v}),
+            "\"\ufffd\" 100000000000000000000 100000000000000000000\n");
 }
 
 TEST(OutputTemplate, TableAlignsColumnsUnderHeaders) {
