@@ -1,5 +1,6 @@
 #include "berth/container/container_network.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -51,7 +52,8 @@ base::Status write_name_files(const std::string& dir, const Network& n, const At
                               const nlohmann::json& record_network) {
   std::string hostname = base::read_text(dir + "/hostname").value_or("");
   while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-  TRY_STATUS(base::replace_file(dir + "/hosts", hosts_text(a.address, hostname, record_network)));
+  TRY_STATUS(base::replace_file(dir + "/hosts",
+                                hosts_text(a.address, hostname, record_network, n.gateway)));
   TRY_STATUS(
       base::replace_file(dir + "/resolv.conf",
                          resolv_conf_text(base::read_text("/etc/resolv.conf").value_or(""), false,
@@ -94,12 +96,14 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
 }  // namespace
 
 std::string hosts_text(const std::string& address, const std::string& hostname,
-                       const nlohmann::json& record_network) {
+                       const nlohmann::json& record_network, const std::string& gateway) {
   std::string out = fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n",
                                 address.empty() ? "127.0.1.1" : address, hostname);
   for (const auto& entry : listed(record_network, "ExtraHosts")) {
     auto colon = entry.find(':');  // HOST:IP; an IPv6 address has colons of its own
-    out += fmt::format("{}\t{}\n", entry.substr(colon + 1), entry.substr(0, colon));
+    std::string ip = entry.substr(colon + 1);
+    if (ip == "host-gateway") ip = gateway;  // docker's name for the host, from inside
+    if (!ip.empty()) out += fmt::format("{}\t{}\n", ip, entry.substr(0, colon));
   }
   return out;
 }
@@ -211,13 +215,25 @@ base::Result<nlohmann::json> plan_network(const NetworkPaths& p, const RunOption
       (!o.add_hosts.empty() || !o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
     return base::fail_msg(
         "--add-host/--dns: a container sharing another's network has that one's files");
+  auto is_address = [](const std::string& ip) {
+    in6_addr a{};
+    return ::inet_pton(AF_INET, ip.c_str(), &a) == 1 || ::inet_pton(AF_INET6, ip.c_str(), &a) == 1;
+  };
   for (const auto& h : o.add_hosts) {
     auto colon = h.find(':');
     std::string host = h.substr(0, colon);
-    if (colon == std::string::npos || host.empty() || colon + 1 == h.size() ||
-        h.find_first_of(" \t\n\r#") != std::string::npos)
+    std::string ip = colon == std::string::npos ? "" : h.substr(colon + 1);
+    bool name_ok = !host.empty() && host.size() <= 253;
+    for (char c : host)
+      name_ok = name_ok &&
+                (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_');
+    if (ip == "host-gateway" && out["mode"] != "bridge")
+      return base::fail_msg(fmt::format("--add-host '{}': host-gateway needs a bridge network", h));
+    if (!name_ok || (ip != "host-gateway" && !is_address(ip)))
       return base::fail_msg(fmt::format("--add-host '{}': must be HOST:IP", h));
   }
+  for (const auto& d : o.dns)
+    if (!is_address(d)) return base::fail_msg(fmt::format("--dns '{}': not an IP address", d));
   for (const auto& [key, values, flag] : {std::tuple{"Dns", &o.dns, "--dns"},
                                           {"DnsSearch", &o.dns_search, "--dns-search"},
                                           {"DnsOptions", &o.dns_options, "--dns-option"},

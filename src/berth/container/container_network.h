@@ -38,9 +38,10 @@ struct NetworkPaths {
 std::string netns_path(const NetworkPaths& p, const std::string& id);
 
 // A container's /etc/hosts: localhost, its address (127.0.1.1 without one)
-// under its hostname, and the record's ExtraHosts (--add-host HOST:IP).
+// under its hostname, and the record's ExtraHosts (--add-host HOST:IP;
+// IP "host-gateway" is `gateway`, the bridge's address, or left out without one).
 std::string hosts_text(const std::string& address, const std::string& hostname,
-                       const nlohmann::json& record_network);
+                       const nlohmann::json& record_network, const std::string& gateway = "");
 // A container's /etc/resolv.conf from the host's `host_conf`: loopback name
 // servers dropped unless it shares the host's network; `responder` (a
 // user-defined network's DNS, or "") first; the record's Dns, DnsSearch and

@@ -42,7 +42,9 @@ base::Status save_container(const std::string& root, const ContainerRecord& r) {
       {"DockerConfig", r.config},
       {"HostConfig", r.host_config},
       {"Network", r.network}};
-  return base::replace_file(container_dir(root, r.id) + "/container.json", j.dump(2));
+  // Labels and commands may hold bytes that are not UTF-8: replaced, never a throw.
+  return base::replace_file(container_dir(root, r.id) + "/container.json",
+                            j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 base::Result<ContainerRecord> load_container(const std::string& root, const std::string& id) {

@@ -143,6 +143,20 @@ base::Status check_name(const std::string& name) {
       nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
+// A hostname or domain name as the kernel and /etc/hosts take it: RFC 1123
+// labels (letters, digits, '-'), dot-separated, 64 bytes at most; never a
+// space or a newline that would add a line of its own to /etc/hosts.
+base::Status check_host_name(const std::string& name, std::string_view flag) {
+  bool ok = !name.empty() && name.size() <= 64 && name.front() != '.' && name.back() != '.' &&
+            name.front() != '-' && name.find("..") == std::string::npos;
+  for (char c : name)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
+  if (ok) return {};
+  return base::fail_msg(fmt::format(
+      "{} {}: not a valid host name: letters, digits, '-' and '.', at most 64", flag,
+      nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
 // "no", "always", "on-failure" or "on-failure:N".
 base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
   if (text == "no" || text == "always" || text == "on-failure") {
@@ -279,6 +293,8 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   rec.interactive = o.interactive;
   rec.tty = o.tty;
   TRY_STATUS(parse_restart(o.restart, rec));
+  if (!o.hostname.empty()) TRY_STATUS(check_host_name(o.hostname, "--hostname"));
+  if (!o.domainname.empty()) TRY_STATUS(check_host_name(o.domainname, "--domainname"));
   rec.labels = o.labels;
   if (!o.stop_signal.empty()) {
     int sig = TRY_CTX(oci::signal_from_name(o.stop_signal), "--stop-signal");

@@ -24,6 +24,19 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// An absolute path of plain names: no "..", ".", empty name or trailing "/"
+// (what the runtime refuses, refused here before anything is made).
+bool plain_absolute(const std::string& path) {
+  if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
+  for (size_t start = 1; start <= path.size();) {
+    size_t slash = path.find('/', start);
+    std::string name = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    if (name.empty() || name == "." || name == "..") return false;
+    start = slash == std::string::npos ? path.size() + 1 : slash + 1;
+  }
+  return true;
+}
+
 // "net_admin", "CAP_NET_ADMIN", "all" -> "CAP_NET_ADMIN", "ALL" (docker's normalization).
 base::Result<std::vector<std::string>> normalized_caps(const std::vector<std::string>& names,
                                                        std::string_view flag) {
@@ -89,8 +102,8 @@ base::Status add_device(const std::string& value, nlohmann::json& spec) {
     perms = parts.back();
     parts.pop_back();
   }
-  if (parts.size() > 2 || !is_perms(perms) || parts[0].empty() || parts[0].front() != '/' ||
-      (parts.size() == 2 && (parts[1].empty() || parts[1].front() != '/')))
+  if (parts.size() > 2 || !is_perms(perms) || !plain_absolute(parts[0]) ||
+      (parts.size() == 2 && !plain_absolute(parts[1])))
     return base::fail_msg(
         fmt::format("--device '{}': must be /HOST[:/CONTAINER][:PERMISSIONS of rwm]", value));
   auto found = base::sys::fstatat(AT_FDCWD, parts[0], 0);
@@ -114,12 +127,29 @@ base::Status add_device(const std::string& value, nlohmann::json& spec) {
   return {};
 }
 
+// The options a tmpfs may take (docker's list): mount flags, and these with values.
+bool tmpfs_option(const std::string& opt) {
+  static const char* const kFlags[] = {
+      "ro",         "rw",       "exec",       "noexec",      "suid",         "nosuid",  "dev",
+      "nodev",      "sync",     "async",      "dirsync",     "atime",        "noatime", "diratime",
+      "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime"};
+  for (const char* f : kFlags)
+    if (opt == f) return true;
+  auto eq = opt.find('=');
+  if (eq == std::string::npos || eq + 1 == opt.size()) return false;
+  std::string key = opt.substr(0, eq), value = opt.substr(eq + 1);
+  for (const char* k : {"size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"})
+    if (key == k) return value.find_first_of(",\n") == std::string::npos;
+  return false;
+}
+
 // --tmpfs PATH[:OPTIONS]; docker's defaults are noexec, nosuid, nodev.
 base::Status add_tmpfs(const std::string& value, nlohmann::json& mounts) {
   auto colon = value.find(':');
   std::string path = value.substr(0, colon);
-  if (path.empty() || path.front() != '/')
-    return base::fail_msg(fmt::format("--tmpfs '{}': the path must be absolute", value));
+  if (!plain_absolute(path))
+    return base::fail_msg(
+        fmt::format("--tmpfs '{}': the path must be absolute, without '..' or '.'", value));
   nlohmann::json options = {"noexec", "nosuid", "nodev"};
   if (colon != std::string::npos) {
     std::string rest = value.substr(colon + 1);
@@ -128,6 +158,11 @@ base::Status add_tmpfs(const std::string& value, nlohmann::json& mounts) {
       std::string opt = rest.substr(start, comma == std::string::npos ? comma : comma - start);
       start = comma == std::string::npos ? rest.size() + 1 : comma + 1;
       if (opt.empty()) continue;
+      if (!tmpfs_option(opt))
+        return base::fail_msg(fmt::format(
+            "--tmpfs '{}': option '{}' is not one a tmpfs takes (size=, mode=, uid=, gid=, "
+            "nr_inodes=, mpol=, and mount flags such as ro, exec, noatime)",
+            value, opt));
       // A later word wins over a default it contradicts, as in mount(8).
       for (const auto& pair : {std::pair{"exec", "noexec"}, {"suid", "nosuid"}, {"dev", "nodev"}})
         if (opt == pair.first || opt == pair.second)
@@ -246,6 +281,29 @@ std::vector<std::string> grantable_capabilities() {
   return out;
 }
 
+// The mounts after the runtime's own (/proc, /dev ...) in docker's order:
+// fewer path names first, so `--tmpfs /data` never hides `-v X:/data/db`
+// nor a tmpfs on /etc the engine's /etc/hosts (a stable sort: ties keep
+// the order they were given in).
+void sort_mounts(nlohmann::json& mounts) {
+  static const std::vector<std::string> kRuntime = {
+      "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"};
+  std::vector<nlohmann::json> head, rest;
+  for (auto& m : mounts)
+    (rest.empty() && contains(kRuntime, m.value("destination", "")) ? head : rest)
+        .push_back(std::move(m));
+  auto depth = [](const nlohmann::json& m) {
+    std::string d = m.value("destination", "");
+    return std::count(d.begin(), d.end(), '/');
+  };
+  std::stable_sort(rest.begin(), rest.end(), [&](const nlohmann::json& a, const nlohmann::json& b) {
+    return depth(a) < depth(b);
+  });
+  mounts = nlohmann::json::array();
+  for (auto& m : head) mounts.push_back(std::move(m));
+  for (auto& m : rest) mounts.push_back(std::move(m));
+}
+
 }  // namespace
 
 base::Result<std::vector<std::string>> capabilities_of(const RunOptions& o,
@@ -294,6 +352,16 @@ base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlo
             opt = fmt::format("size={}k", (*o.shm_size + 1023) / 1024);
   }
   TRY_STATUS(namespace_mode(o.ipc, "--ipc", "ipc", spec));
+  if (o.ipc == "host") {  // the host's IPC objects, /dev/shm's files among them
+    if (o.shm_size)
+      return base::fail_msg("--shm-size: a container with --ipc host has the host's /dev/shm");
+    for (auto& m : mounts)
+      if (m["destination"] == "/dev/shm")
+        m = {{"destination", "/dev/shm"},
+             {"type", "bind"},
+             {"source", "/dev/shm"},
+             {"options", {"rbind", "nosuid", "noexec", "nodev"}}};
+  }
   TRY_STATUS(namespace_mode(o.pid, "--pid", "pid", spec));
   TRY_STATUS(namespace_mode(o.uts, "--uts", "uts", spec));
   TRY_STATUS(namespace_mode(o.cgroupns, "--cgroupns", "cgroup", spec));
@@ -306,7 +374,9 @@ base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlo
     if (eq == std::string::npos || eq == 0)
       return base::fail_msg(fmt::format("--sysctl '{}': must be NAME=VALUE", s));
     std::string name = s.substr(0, eq);
-    std::replace(name.begin(), name.end(), '/', '.');
+    if (name.find('/') != std::string::npos || name.find("..") != std::string::npos ||
+        name.front() == '.' || name.back() == '.')
+      return base::fail_msg(fmt::format("--sysctl '{}': write the name with dots: net.ipv4.x", s));
     TRY_STATUS(check_sysctl(name, o));
     linux_section["sysctl"][name] = s.substr(eq + 1);
   }
@@ -339,11 +409,22 @@ base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlo
   for (const auto& [value, key, flag] : {std::tuple{o.cpuset_cpus, "cpus", "--cpuset-cpus"},
                                          {o.cpuset_mems, "mems", "--cpuset-mems"}}) {
     if (value.empty()) continue;
-    if (value.find_first_not_of("0123456789,-") != std::string::npos)
+    bool ok = true;
+    for (size_t start = 0; ok && start <= value.size();) {
+      size_t comma = value.find(',', start);
+      std::string item = value.substr(start, comma == std::string::npos ? comma : comma - start);
+      start = comma == std::string::npos ? value.size() + 1 : comma + 1;
+      auto dash = item.find('-');
+      std::string lo = item.substr(0, dash),
+                  hi = dash == std::string::npos ? lo : item.substr(dash + 1);
+      ok = numeric(lo) && numeric(hi) && std::stoull(lo) <= std::stoull(hi);
+    }
+    if (!ok)
       return base::fail_msg(fmt::format("{} '{}': must be a list such as 0-3,5", flag, value));
     cpu[key] = value;
   }
   if (cpu.empty()) linux_section["resources"].erase("cpu");
+  sort_mounts(mounts);
   return {};
 }
 
