@@ -364,6 +364,14 @@ base::Status Networks::check_ports_free(const Attachment& a) const {
     auto any = [](const std::string& ip) { return ip.empty() || ip == "0.0.0.0"; };
     return any(x) || any(y) || x == y;
   };
+  for (size_t i = 0; i < a.ports.size(); ++i)  // one container asking twice
+    for (size_t j = i + 1; j < a.ports.size(); ++j)
+      if (a.ports[i].host_port == a.ports[j].host_port &&
+          a.ports[i].protocol == a.ports[j].protocol &&
+          same_address(a.ports[i].host_ip, a.ports[j].host_ip))
+        return base::fail_msg(fmt::format("-p {}: host port {}/{} is published twice",
+                                          a.ports[j].text(), a.ports[j].host_port,
+                                          a.ports[j].protocol));
   for (const auto& other_network : list())
     for (const auto& other : attachments(other_network.name)) {
       if (other.container_id == a.container_id) continue;
