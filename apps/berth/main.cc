@@ -113,8 +113,14 @@ int main(int argc, char** argv) {
     } else if (w.rfind("--root=", 0) != 0 && w.rfind("--run-root=", 0) != 0) {
       if (i + 1 < args.size()) {
         if (const char* short_form = short_form_of(w, args[i + 1])) {
+          // `image inspect` and `container inspect` look at their kind only.
+          static char type_flag[] = "--type", image[] = "image", container[] = "container";
+          bool typed = std::string_view(short_form) == "inspect";
+          char* kind = w == "image" ? image : container;
           args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
           args[i] = const_cast<char*>(short_form);
+          if (typed)
+            args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, {type_flag, kind});
           w = args[i];
         }
       }
