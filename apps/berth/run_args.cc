@@ -192,8 +192,10 @@ base::Status read_security_opts(const berth::DockerArgs& a, berth::RunOptions& o
 base::Status read_limits(const berth::DockerArgs& a, berth::RunOptions& o) {
   if (a.given("memory")) o.memory = TRY(size(a, "memory"));
   if (a.given("shm-size")) o.shm_size = TRY(size(a, "shm-size"));
+  if (o.shm_size == 0) o.shm_size.reset();  // docker: 0 is the default, 64 MiB
   if (a.given("pids-limit")) o.pids_limit = TRY(integer(a, "pids-limit"));
   if (a.given("cpu-shares")) o.cpu_shares = TRY(integer(a, "cpu-shares"));
+  if (o.cpu_shares == 0) o.cpu_shares.reset();  // docker: 0 is the default weight
   if (a.given("oom-score-adj")) {
     int64_t v = TRY(integer(a, "oom-score-adj"));
     if (v < -1000 || v > 1000)
@@ -284,8 +286,7 @@ base::Result<RunArgs> read_run_args(std::span<const std::string> words, bool is_
   o.user = a.last("user");
   o.hostname = a.last("hostname");
   o.domainname = a.last("domainname");
-  if (a.given("network") || a.given("net"))
-    o.network = a.given("network") ? a.last("network") : a.last("net");
+  if (a.given("network") || a.given("net")) o.network = a.last_of({"network", "net"});
   if (a.given("restart")) o.restart = a.last("restart");
   if (a.given("entrypoint")) o.entrypoint = a.last("entrypoint");
   if (a.given("pull")) out.pull = a.last("pull");

@@ -62,6 +62,7 @@ struct Parser {
       out.help = value == "true";
       return {};
     }
+    out.in_order.emplace_back(std::string(f.name), value);
     out.values[std::string(f.name)].push_back(std::move(value));
     return {};
   }
@@ -127,6 +128,13 @@ struct Parser {
 std::string DockerArgs::last(const std::string& name) const {
   auto it = values.find(name);
   return it == values.end() || it->second.empty() ? std::string() : it->second.back();
+}
+
+std::string DockerArgs::last_of(std::initializer_list<std::string_view> names) const {
+  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it)
+    for (auto n : names)
+      if (it->first == n) return it->second;
+  return {};
 }
 
 std::vector<std::string> DockerArgs::all(const std::string& name) const {

@@ -13,6 +13,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <span>
 #include <string>
@@ -34,7 +35,8 @@ struct DockerArgs {
   // Every value given, in order, by long name; a switch given without a
   // value holds "true". Booleans are normalized to "true"/"false".
   std::map<std::string, std::vector<std::string>> values;
-  std::vector<std::string> positional;  // IMAGE, then the command
+  std::vector<std::pair<std::string, std::string>> in_order;  // (name, value) as given
+  std::vector<std::string> positional;                        // IMAGE, then the command
   bool help = false;
 
   bool given(const std::string& name) const { return values.contains(name); }
@@ -42,6 +44,8 @@ struct DockerArgs {
   std::string last(const std::string& name) const;
   // Every value, in order (a list flag: -e, -v, -p ...).
   std::vector<std::string> all(const std::string& name) const;
+  // The value given last of any of `names` (aliases: --net and --network).
+  std::string last_of(std::initializer_list<std::string_view> names) const;
   // A switch: its last value is "true".
   bool on(const std::string& name) const { return last(name) == "true"; }
 };
