@@ -404,3 +404,84 @@ TEST(DockerCli, InspectHasDockersSchemaAndItsTemplatesReadTheSame) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerCli, HostileRunValuesAreRefusedByName) {
+  bt::Engine e;
+  struct Case {
+    std::vector<std::string> flags;
+    const char* error;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {{"-h", "x\n10.6.6.6 registry-1.docker.io"}, "not a valid host name"},
+           {{"--domainname", "a b"}, "not a valid host name"},
+           {{"-h", std::string(65, 'a')}, "not a valid host name"},
+           {{"--add-host", "a:b"}, "--add-host 'a:b': must be HOST:IP"},
+           {{"--add-host", "a\vevil.com:1.2.3.4"}, "must be HOST:IP"},
+           {{"--add-host", "gw:host-gateway", "--network", "none"}, "needs a bridge network"},
+           {{"--dns", "foo"}, "--dns 'foo': not an IP address"},
+           {{"--tmpfs", "/x:rbind"}, "option 'rbind' is not one a tmpfs takes"},
+           {{"--tmpfs", "/x:size=1m,shared"}, "option 'shared'"},
+           {{"--tmpfs", "/a/../b"}, "without '..'"},
+           {{"--device", "/dev/null:/dev/../x"}, "--device '/dev/null:/dev/../x'"},
+           {{"--device", "/etc/passwd"}, "is not a device on this host"},
+           {{"--sysctl", "net/ipv4/ip_forward=1"}, "write the name with dots"},
+           {{"--sysctl", "vm.swappiness=1"}, "not allowed"},
+           {{"--cpuset-cpus", ",-,"}, "must be a list such as 0-3,5"},
+           {{"--ulimit", "nofile=10:5"}, "soft limit is above the hard limit"},
+           {{"--cap-add", "NOT_A_CAP"}, "unknown capability"},
+           {{"-p", "18200:80", "-p", "18200:81"}, "host port 18200/tcp is published twice"},
+           {{"--ipc", "host", "--shm-size", "1m"}, "--shm-size"},
+           {{"--stop-signal", "NOPE"}, "--stop-signal"},
+       }) {
+    std::vector<std::string> words = {"run", "--rm"};
+    words.insert(words.end(), c.flags.begin(), c.flags.end());
+    for (const char* w : {"localhost/box", "true"}) words.emplace_back(w);
+    auto r = e.berth(words);
+    std::string what = ::testing::PrintToString(c.flags);
+    EXPECT_EQ(r.exit_code, 125) << what << r.err;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << what << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << r.err;
+  }
+  EXPECT_EQ(e.berth({"ps", "-a", "-q"}).out, "") << "nothing was left behind";
+}
+
+TEST(DockerCli, MountsStackAsDockersAndHostGatewayIsTheBridge) {
+  SideBySide s;
+  e2e::TempDir data;
+  // A tmpfs on a parent never hides a volume below it, whatever the order given.
+  std::vector<std::string> words = {"run",     "--rm",
+                                    "-v",      data.path() + ":/data/db",
+                                    "--tmpfs", "/data",
+                                    "IMG",     "sh",
+                                    "-c",      "echo kept > /data/db/file && ls /data"};
+  auto theirs = s.theirs(words);
+  auto ours = s.ours(words);
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  EXPECT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(ours.out, theirs.out);
+  EXPECT_EQ(e2e::read_file(data / "file"), "kept\n");
+  // host-gateway: the bridge's own address.
+  auto gw = s.ours({"run", "--rm", "--add-host", "gw:host-gateway", "IMG", "sh", "-c",
+                    "grep -w gw /etc/hosts | cut -f1; ip route | grep default | cut -d' ' -f3"});
+  ASSERT_EQ(gw.exit_code, 0) << gw.err;
+  auto lines = bt::Engine::split(gw.out);
+  ASSERT_EQ(lines.size(), 2u) << gw.out;
+  EXPECT_EQ(lines[0], lines[1]);
+  // --ipc host: the host's /dev/shm, as docker gives it.
+  std::string marker = "berth-ipc-" + std::to_string(::getpid());
+  e2e::write_file("/dev/shm/" + marker, "x");
+  auto shm = s.ours({"run", "--rm", "--ipc", "host", "IMG", "ls", "/dev/shm/" + marker});
+  ::unlink(("/dev/shm/" + marker).c_str());
+  EXPECT_EQ(shm.exit_code, 0) << shm.err;
+  // `image inspect` looks at images only, though a container has the name.
+  ASSERT_EQ(s.ours({"create", "--name", "box", "IMG", "true"}).exit_code, 0);
+  EXPECT_EQ(s.ours({"image", "inspect", "-f", "{{.RepoTags}}", "localhost/box"}).out,
+            "[localhost/box:latest]\n");
+  EXPECT_EQ(s.ours({"container", "inspect", "-f", "{{.Name}}", "box"}).out, "/box\n");
+  EXPECT_NE(s.ours({"image", "inspect", "box"}).exit_code, 0);
+  EXPECT_EQ(s.ours({"rm", "box"}).exit_code, 0);
+}
+
+}  // namespace
