@@ -82,13 +82,13 @@ iperf3 -c 127.0.0.1 -p 5299 -t "$SECONDS_PER_TEST" -J >"$W/loopback.json"
 pkill -f "iperf3 -s -p 5299" || true
 # Container to container over the bridge, and a published port.
 $BERTH run -d --name iperf-server -p 5202:5201 localhost/net iperf3 -s >/dev/null
-server_ip=$($BERTH inspect -f '{{.Network.address}}' iperf-server)
+server_ip=$($BERTH inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' iperf-server)
 sleep 0.3
 $BERTH run --rm localhost/net iperf3 -c "$server_ip" -t "$SECONDS_PER_TEST" -J >"$W/bridge.json"
 # The same over a network whose MTU is loopback's size.
 $BERTH network create --mtu 65535 jumbo >/dev/null
 $BERTH run -d --name iperf-jumbo --network jumbo localhost/net iperf3 -s >/dev/null
-jumbo_ip=$($BERTH inspect -f '{{.Network.address}}' iperf-jumbo)
+jumbo_ip=$($BERTH inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' iperf-jumbo)
 sleep 0.3
 $BERTH run --rm --network jumbo localhost/net iperf3 -c "$jumbo_ip" -t "$SECONDS_PER_TEST" -J \
   >"$W/jumbo.json"

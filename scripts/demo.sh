@@ -55,7 +55,7 @@ mkdir -p "$work/share" "$work/received"
 export FERRY_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 berth run -d --name ferry-server -e FERRY_TOKEN -v "$work/share:/srv:ro" localhost/ferry-demo \
   ferry serve --listen 0.0.0.0:7077 /srv >/dev/null
-server_ip=$(berth inspect -f '{{.Network.address}}' ferry-server)
+server_ip=$(berth inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ferry-server)
 echo "== ferry serve in container ferry-server at $server_ip (the default bridge network)"
 echo "== ferry cp in a second container; its program reads the output at 16 MB/s (pv -L 16m)"
 berth run --rm -e FERRY_TOKEN -v "$work/received:/out" localhost/ferry-demo \
