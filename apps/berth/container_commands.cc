@@ -29,7 +29,7 @@ std::string label_text(const std::map<std::string, std::string>& labels) {
 }
 
 // A container as `ps --format` templates see it: docker's field names.
-nlohmann::json ps_row(const berth::ContainerRecord& c) {
+nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused) {
   std::string cmd;
   for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
   if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
@@ -39,7 +39,8 @@ nlohmann::json ps_row(const berth::ContainerRecord& c) {
     auto t = base::parse_rfc3339(when);
     return base::human_duration(t ? now - *t : 0);
   };
-  std::string status = c.state == "exited"
+  std::string status = paused ? "Up " + since(c.started) + " (Paused)"
+                       : c.state == "exited"
                            ? fmt::format("Exited ({}) {} ago", c.exit_code, since(c.finished))
                        : c.state == "running" ? "Up " + since(c.started)
                        : c.state == "created" ? "Created"
@@ -58,7 +59,7 @@ nlohmann::json ps_row(const berth::ContainerRecord& c) {
           {"CreatedAt", base::docker_time(c.created)},
           {"RunningFor", since(c.created) + " ago"},
           {"Labels", label_text(c.labels)},
-          {"State", c.state},
+          {"State", paused ? "paused" : c.state},
           {"Status", status},
           {"ExitCode", c.exit_code},
           {"Pid", c.pid}};
@@ -99,7 +100,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
                                    "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     std::vector<nlohmann::json> rows;
     for (const auto& c : list)
-      if (all || c.state == "running") rows.push_back(ps_row(c));
+      if (all || c.state == "running")
+        rows.push_back(ps_row(c, berth::is_paused({g.root, g.run_root}, c)));
     print_template(g, format, rows,
                    {{"ID", "CONTAINER ID"},
                     {"CreatedAt", "CREATED AT"},
@@ -196,6 +198,26 @@ void add_container_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n", w.c_str());
     }
   });
+  static int restart_timeout = 10;
+  auto* restart = app.add_subcommand("restart", "stop containers, then start them again");
+  restart->add_option("-t,--time", restart_timeout,
+                      "seconds to wait before SIGKILL (default: the container's --stop-timeout)");
+  restart->add_option("containers", words, "ids or names")->required();
+  restart->callback([&g, restart] {
+    std::optional<int> wait =
+        restart->count("--time") ? std::optional<int>(restart_timeout) : std::nullopt;
+    berth::Paths p{g.root, g.run_root};
+    for (const auto& w : words) {
+      auto s = berth::stop_container(p, w, wait);
+      auto started = s ? berth::start_container(p, w, false) : base::fail(std::move(s).error());
+      if (!started) {
+        fail(g, started.error());
+        continue;
+      }
+      std::printf("%s\n", w.c_str());
+    }
+  });
+
   auto* rm = app.add_subcommand("rm", "remove containers");
   rm->add_flag("-f,--force", force, "stop running ones first");
   rm->add_option("containers", words, "ids or names")->required();

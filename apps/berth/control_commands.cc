@@ -1,4 +1,4 @@
-// Commands on a running container: exec (-i, -t), kill, wait.
+// Commands on a container: exec (-i, -t), kill, pause, unpause, rename, wait.
 #include <signal.h>
 
 #include <chrono>
@@ -66,6 +66,31 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
       }
       std::printf("%s\n", t.c_str());
     }
+  });
+
+  for (bool pause : {true, false}) {
+    auto* cmd =
+        app.add_subcommand(pause ? "pause" : "unpause",
+                           pause ? "freeze every process of containers" : "thaw paused containers");
+    cmd->add_option("containers", targets, "ids or names")->required();
+    cmd->callback([&g, pause] {
+      for (const auto& t : targets) {
+        if (auto s = berth::pause_container({g.root, g.run_root}, t, pause); !s) {
+          fail(g, s.error());
+          continue;
+        }
+        std::printf("%s\n", t.c_str());
+      }
+    });
+  }
+
+  static std::string new_name;
+  auto* rename = app.add_subcommand("rename", "give a container another name");
+  rename->add_option("container", target, "id or name")->required();
+  rename->add_option("new-name", new_name, "the new name")->required();
+  rename->callback([&g] {
+    if (auto s = berth::rename_container({g.root, g.run_root}, target, new_name); !s)
+      fail(g, s.error());
   });
 
   auto* wait = app.add_subcommand("wait", "wait for containers to exit; print their exit statuses");

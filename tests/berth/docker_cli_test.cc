@@ -485,3 +485,47 @@ TEST(DockerCli, MountsStackAsDockersAndHostGatewayIsTheBridge) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerCli, PauseUnpauseRenameAndRestart) {
+  SideBySide s;
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    const char* who = docker ? "docker" : "berth";
+    ASSERT_EQ(engine({"run", "-d", "--name", "life", "IMG", "sleep", "1000"}).exit_code, 0) << who;
+    EXPECT_EQ(engine({"pause", "life"}).out, "life\n") << who;
+    EXPECT_EQ(
+        engine({"inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "life"})
+            .out,
+        "paused true true\n")
+        << who;
+    EXPECT_NE(engine({"ps", "--format", "{{.Status}}"}).out.find("(Paused)"), std::string::npos)
+        << who;
+    EXPECT_EQ(engine({"pause", "life"}).exit_code, 1) << who << ": already paused";
+    EXPECT_EQ(engine({"unpause", "life"}).out, "life\n") << who;
+    EXPECT_EQ(engine({"unpause", "life"}).exit_code, 1) << who << ": not paused";
+    auto renamed = engine({"rename", "life", "life2"});
+    EXPECT_EQ(renamed.exit_code, 0) << who << renamed.err;
+    EXPECT_EQ(renamed.out, "") << who;
+    EXPECT_EQ(engine({"inspect", "-f", "{{.Name}}", "life2"}).out, "/life2\n") << who;
+    EXPECT_NE(engine({"inspect", "life"}).exit_code, 0) << who;
+    EXPECT_EQ(engine({"restart", "-t", "0", "life2"}).out, "life2\n") << who;
+    EXPECT_EQ(engine({"inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "life2"}).out,
+              "running 0\n")
+        << who;
+    EXPECT_EQ(engine({"rm", "-f", "life2"}).exit_code, 0) << who;
+  }
+  ASSERT_EQ(s.ours({"run", "-d", "--name", "one", "IMG", "sleep", "1000"}).exit_code, 0);
+  ASSERT_EQ(s.ours({"create", "--name", "two", "IMG", "true"}).exit_code, 0);
+  auto taken = s.ours({"rename", "two", "one"});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("the name 'one' is already in use"), std::string::npos) << taken.err;
+  EXPECT_NE(s.ours({"rename", "two", "bad name"}).exit_code, 0);
+  EXPECT_NE(s.ours({"pause", "two"}).exit_code, 0) << "not running";
+  EXPECT_EQ(s.ours({"rm", "-f", "one", "two"}).exit_code, 0);
+}
+
+}  // namespace

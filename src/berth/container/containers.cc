@@ -444,7 +444,36 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
 
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
-  return docker_inspect(p, rec, container_dir(p.root, rec.id));
+  return docker_inspect(p, rec, container_dir(p.root, rec.id), is_paused(p, rec));
+}
+
+base::Status pause_container(const Paths& p, const std::string& id_or_name, bool pause) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  if (rec.state != "running")
+    return base::fail_msg(fmt::format("container {} is not running", rec.name));
+  if (is_paused(p, rec) == pause)
+    return base::fail_msg(
+        fmt::format("container {} is {}paused", rec.name, pause ? "already " : "not "));
+  return oci::pause_container(p.run_root, rec.id, pause);
+}
+
+bool is_paused(const Paths& p, const ContainerRecord& rec) {
+  if (rec.state != "running") return false;
+  auto state = oci::container_state(p.run_root, rec.id);
+  return state && state->value("status", "") == "paused";
+}
+
+base::Status rename_container(const Paths& p, const std::string& id_or_name,
+                              const std::string& new_name) {
+  TRY_STATUS(check_name(new_name));
+  auto names_lock = TRY(base::FileLock::acquire(p.root + "/containers.lock"));
+  ContainerRecord found = TRY(find_container(p.root, id_or_name));
+  for (const auto& other : list_containers(p.root))
+    if (other.name == new_name)
+      return base::fail_msg(fmt::format("the name '{}' is already in use", new_name));
+  auto h = TRY(ContainerHandle::lock(p.root, found.id));
+  h.record().name = new_name;
+  return h.save();
 }
 
 base::Result<int> wait_container(const Paths& p, const std::string& id_or_name) {

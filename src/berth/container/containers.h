@@ -45,6 +45,14 @@ base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string
 // Blocks until the container is not running (its monitor is gone: with a
 // restart policy, until it stops for good); returns its exit status.
 base::Result<int> wait_container(const Paths& p, const std::string& id_or_name);
+// pause/unpause: freezes or thaws a running container's processes.
+base::Status pause_container(const Paths& p, const std::string& id_or_name, bool pause);
+// Whether a running container is frozen now (the runtime's state says so).
+bool is_paused(const Paths& p, const ContainerRecord& rec);
+// Gives a container another name: one no other container has, under the
+// lock that create takes to check names.
+base::Status rename_container(const Paths& p, const std::string& id_or_name,
+                              const std::string& new_name);
 // Records with monitors that no longer exist are marked exited first.
 std::vector<ContainerRecord> containers(const Paths& p);
 

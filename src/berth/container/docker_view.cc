@@ -46,11 +46,11 @@ std::string time_or_zero(const std::string& t) {
   return t.empty() ? "0001-01-01T00:00:00Z" : t;
 }
 
-json state_of(const ContainerRecord& rec) {
+json state_of(const ContainerRecord& rec, bool paused) {
   bool running = rec.state == "running";
-  return {{"Status", rec.state},
+  return {{"Status", paused ? "paused" : rec.state},
           {"Running", running},
-          {"Paused", false},
+          {"Paused", paused},
           {"Restarting", false},
           {"OOMKilled", rec.oom_killed},
           {"Dead", false},
@@ -256,7 +256,8 @@ json docker_host_config(const RunOptions& o, const json& ports) {
           {"Sysctls", o.sysctls.empty() ? json() : map_of(o.sysctls)}};
 }
 
-json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::string& dir) {
+json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::string& dir,
+                    bool paused) {
   std::vector<std::string> args = rec.command;
   std::string path = args.empty() ? "" : args.front();
   if (!args.empty()) args.erase(args.begin());
@@ -268,7 +269,7 @@ json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::strin
           {"Created", rec.created},
           {"Path", path},
           {"Args", args},
-          {"State", state_of(rec)},
+          {"State", state_of(rec, paused)},
           {"Image", rec.image_id},
           {"ResolvConfPath", dir + "/resolv.conf"},
           {"HostnamePath", dir + "/hostname"},

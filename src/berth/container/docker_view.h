@@ -31,7 +31,9 @@ nlohmann::json docker_config(const RunOptions& o, const nlohmann::json& image_co
 // Ulimits, Sysctls, Devices. `ports` is the record's planned ports.
 nlohmann::json docker_host_config(const RunOptions& o, const nlohmann::json& ports);
 
-// The whole object for one container; `dir` is its directory.
-nlohmann::json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::string& dir);
+// The whole object for one container; `dir` is its directory; `paused`:
+// the runtime has it frozen.
+nlohmann::json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::string& dir,
+                              bool paused);
 
 }  // namespace berth
