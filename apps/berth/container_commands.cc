@@ -1,4 +1,5 @@
 // Container commands: ps, logs, stop, rm, top, container prune.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "apps/berth/container_filter.h"
 #include "base/text_file.h"
 #include "base/timestamp.h"
 #include "base/units.h"
@@ -76,12 +78,33 @@ void add_container_commands(CLI::App& app, Globals& g) {
   static std::string ps_format;
   ps->add_option("--format", ps_format,
                  "json (one array of the records), or a template: table {{.ID}}\\t{{.Names}}");
+  static std::vector<std::string> filters;
+  static int last = -1;
+  static bool latest = false, no_trunc = false;
+  ps->add_option("-f,--filter", filters,
+                 "KEY=VALUE: id, name, label, status, exited, ancestor, network (repeatable)")
+      ->allow_extra_args(false);
+  ps->add_option("-n,--last", last, "the N containers made last (any state)");
+  ps->add_flag("-l,--latest", latest, "the container made last (any state)");
+  ps->add_flag("--no-trunc", no_trunc, "whole ids and commands");
   ps->callback([&g] {
-    auto list = berth::containers({g.root, g.run_root});
+    auto filter = ContainerFilter::parse(filters);
+    if (!filter) return fail(g, filter.error());
+    berth::Paths p{g.root, g.run_root};
+    auto list = berth::containers(p);
+    std::stable_sort(list.begin(), list.end(),
+                     [](const auto& a, const auto& b) { return a.created > b.created; });
+    if (latest) last = 1;
+    if (last >= 0 && static_cast<size_t>(last) < list.size())
+      list.resize(static_cast<size_t>(last));
+    bool any_state = all || last >= 0 || filter->names_status();
+    std::erase_if(list, [&](const berth::ContainerRecord& c) {
+      bool paused = berth::is_paused(p, c);
+      return (!any_state && c.state != "running") || !filter->matches(c, paused);
+    });
     if (ps_format == "json") {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& c : list) {
-        if (!all && c.state != "running") continue;
         out.push_back({{"Id", c.id},
                        {"Name", c.name},
                        {"Image", c.image},
@@ -99,9 +122,15 @@ void add_container_commands(CLI::App& app, Globals& g) {
                                  : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
                                    "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     std::vector<nlohmann::json> rows;
-    for (const auto& c : list)
-      if (all || c.state == "running")
-        rows.push_back(ps_row(c, berth::is_paused({g.root, g.run_root}, c)));
+    for (const auto& c : list) {
+      rows.push_back(ps_row(c, berth::is_paused(p, c)));
+      if (no_trunc) {
+        std::string cmd;
+        for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
+        rows.back()["ID"] = c.id;
+        rows.back()["Command"] = "\"" + cmd + "\"";
+      }
+    }
     print_template(g, format, rows,
                    {{"ID", "CONTAINER ID"},
                     {"CreatedAt", "CREATED AT"},

@@ -529,3 +529,53 @@ TEST(DockerCli, PauseUnpauseRenameAndRestart) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerCli, PsFiltersLastAndLatest) {
+  SideBySide s;
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    ASSERT_EQ(
+        engine({"run", "-d", "--name", "f1", "-l", "tier=web", "IMG", "sleep", "1000"}).exit_code,
+        0);
+    ASSERT_EQ(engine({"run", "--name", "f2", "-l", "tier=db", "IMG", "true"}).exit_code, 0);
+    ASSERT_EQ(engine({"run", "--name", "f3", "IMG", "sh", "-c", "exit 3"}).exit_code, 3);
+  }
+  for (std::vector<std::string> words : {
+           std::vector<std::string>{"ps", "-a", "--filter", "status=exited"},
+           {"ps", "--filter", "status=exited"},
+           {"ps", "-a", "-f", "label=tier"},
+           {"ps", "-a", "-f", "label=tier=web"},
+           {"ps", "-a", "-f", "exited=3"},
+           {"ps", "-a", "-f", "name=f", "-f", "status=running"},
+           {"ps", "-a", "-f", "name=f2", "-f", "name=f3"},
+           {"ps", "-n", "2"},
+           {"ps", "-l"},
+           {"ps", "-a", "-q", "-f", "status=created"},
+       }) {
+    words.insert(words.end(), {"--format", "{{.Names}} {{.State}}"});  // Status has times
+    auto theirs = s.theirs(words);
+    auto ours = s.ours(words);
+    std::string what = ::testing::PrintToString(words);
+    EXPECT_EQ(theirs.exit_code, 0) << what << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << what << ours.err;
+    EXPECT_EQ(ours.out, theirs.out) << what;
+  }
+  auto bad_theirs = s.theirs({"ps", "-f", "bogus=1"});
+  auto bad_ours = s.ours({"ps", "-f", "bogus=1"});
+  EXPECT_NE(bad_theirs.exit_code, 0);
+  EXPECT_NE(bad_ours.exit_code, 0);
+  EXPECT_NE(bad_ours.err.find("invalid filter 'bogus'"), std::string::npos) << bad_ours.err;
+  auto ancestor = s.ours({"ps", "-a", "-q", "-f", "ancestor=localhost/box"});
+  EXPECT_EQ(bt::Engine::split(ancestor.out).size(), 3u) << ancestor.out;
+  EXPECT_EQ(s.ours({"ps", "-a", "-q", "-f", "ancestor=localhost/other"}).out, "");
+  auto full = s.ours({"ps", "-l", "--no-trunc", "--format", "{{.ID}} {{.Command}}"});
+  EXPECT_EQ(full.out.find(' '), 64u) << full.out;
+  EXPECT_NE(full.out.find("\"sh -c exit 3\""), std::string::npos) << full.out;
+  EXPECT_EQ(s.ours({"rm", "-f", "f1", "f2", "f3"}).exit_code, 0);
+}
+
+}  // namespace

@@ -1,0 +1,56 @@
+#include "apps/berth/container_filter.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace berth_cli {
+
+base::Result<ContainerFilter> ContainerFilter::parse(const std::vector<std::string>& words) {
+  static const std::vector<std::string> kKeys = {"id",     "name",     "label",  "status",
+                                                 "exited", "ancestor", "network"};
+  static const std::vector<std::string> kStatuses = {"created",    "running",  "paused", "exited",
+                                                     "restarting", "removing", "dead"};
+  ContainerFilter f;
+  for (const auto& w : words) {
+    auto eq = w.find('=');
+    std::string key = w.substr(0, eq);
+    if (eq == std::string::npos || std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
+      return base::fail_msg(fmt::format("--filter '{}': invalid filter '{}'", w, key));
+    std::string value = w.substr(eq + 1);
+    if (key == "status" && std::find(kStatuses.begin(), kStatuses.end(), value) == kStatuses.end())
+      return base::fail_msg(fmt::format("--filter '{}': invalid filter 'status={}'", w, value));
+    if (key == "exited" &&
+        (value.empty() || value.find_first_not_of("-0123456789") != std::string::npos))
+      return base::fail_msg(fmt::format("--filter '{}': exited takes a number", w));
+    f.by_key_[key].push_back(value);
+  }
+  return f;
+}
+
+bool ContainerFilter::matches(const berth::ContainerRecord& c, bool paused) const {
+  std::string status = paused ? "paused" : c.state;
+  auto one = [&](const std::string& key, const std::string& v) {
+    if (key == "id") return c.id.rfind(v, 0) == 0;
+    if (key == "name") return c.name.find(v) != std::string::npos;
+    if (key == "status") return status == v;
+    if (key == "exited") return c.state == "exited" && std::to_string(c.exit_code) == v;
+    if (key == "ancestor")
+      return c.image == v || c.image == v + ":latest" ||
+             (v.size() >= 4 &&
+              (c.image_id.rfind(v, 0) == 0 || c.image_id.rfind("sha256:" + v, 0) == 0));
+    if (key == "network") return c.network.value("name", c.network.value("mode", "")) == v;
+    if (key == "label") {
+      auto eq = v.find('=');
+      auto it = c.labels.find(v.substr(0, eq));
+      return it != c.labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
+    }
+    return false;
+  };
+  for (const auto& [key, values] : by_key_)
+    if (std::none_of(values.begin(), values.end(), [&](const auto& v) { return one(key, v); }))
+      return false;
+  return true;
+}
+
+}  // namespace berth_cli

@@ -1,0 +1,29 @@
+// docker ps --filter: KEY=VALUE words, values of one key OR'd, keys AND'd.
+// Keys: id (a prefix), name (a part of it), label (KEY or KEY=VALUE),
+// status (created, running, paused, exited), exited (a status code),
+// ancestor (the image as named, or an id prefix), network (its name).
+// An unknown key or status is an error naming it, as docker's.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "berth/container/container_record.h"
+
+namespace berth_cli {
+
+class ContainerFilter {
+ public:
+  static base::Result<ContainerFilter> parse(const std::vector<std::string>& words);
+  // Whether `c` passes; `paused` is its frozen state now.
+  bool matches(const berth::ContainerRecord& c, bool paused) const;
+  // A status filter lists containers that are not running without -a, as docker's.
+  bool names_status() const { return by_key_.contains("status") || by_key_.contains("exited"); }
+
+ private:
+  std::map<std::string, std::vector<std::string>> by_key_;
+};
+
+}  // namespace berth_cli
