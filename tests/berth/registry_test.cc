@@ -51,11 +51,16 @@ TEST(BerthRegistry, PullsOverPlainHttpWithGzipAndZstdLayersAndRunsTheImage) {
   PushedBox p(bt::Registry::Kind::kPlainHttp, "tools/box:1");
   auto& [reg, box, e, name] = p;
 
-  auto refused = e.berth({"pull", name});
+  // A registry elsewhere that is not reached over HTTPS says how to allow HTTP
+  // (asked from an empty network namespace: no packet leaves).
+  std::vector<std::string> argv = {"/usr/bin/unshare", "--net"};
+  for (auto& w : e.command({"pull", "10.255.255.1:1/tools/box:1"})) argv.push_back(w);
+  auto refused = e2e::Process(argv).wait(std::chrono::seconds(60));
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("--insecure"), std::string::npos) << refused.err;
 
-  auto pulled = e.berth({"pull", "--insecure", name});
+  // One on 127.0.0.0/8 may answer over plain HTTP unasked, as docker has it.
+  auto pulled = e.berth({"pull", name});
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
   EXPECT_NE(pulled.err.find("pull complete"), std::string::npos) << pulled.err;
   auto inspect = json::parse(e.berth({"inspect", name}).out)[0];
@@ -72,6 +77,18 @@ TEST(BerthRegistry, PullsOverPlainHttpWithGzipAndZstdLayersAndRunsTheImage) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
   EXPECT_EQ(again.out, pulled.out);
+
+  // run pulls an image it does not have (--pull missing, docker's default);
+  // --pull never does not.
+  bt::Engine fresh{false, false};
+  auto never = fresh.berth({"run", "--rm", "--pull", "never", "--network", "none", name});
+  EXPECT_EQ(never.exit_code, 125);
+  EXPECT_NE(never.err.find("no such image"), std::string::npos) << never.err;
+  auto first_run = fresh.berth({"run", "--rm", "--network", "none", name});
+  EXPECT_EQ(first_run.exit_code, 0) << first_run.err;
+  EXPECT_EQ(first_run.out, "from the registry\n");
+  EXPECT_NE(first_run.err.find("Unable to find image '" + name + "' locally"), std::string::npos)
+      << first_run.err;
 }
 
 TEST(BerthRegistry, InsecureRegistriesCanBeListedInTheStoreSettings) {

@@ -60,24 +60,28 @@ base::Result<std::string> fetch_token(const std::string& registry, const Challen
 base::Result<std::pair<std::string, HttpResponse>> ping(const std::string& registry,
                                                         const RegistryOptions& o) {
   std::vector<std::string> schemes = {"https"};
-  if (o.insecure) schemes.push_back("http");
-  base::Error last;
+  if (o.insecure || o.plain_http) schemes.push_back("http");
+  std::optional<base::Error> first;  // HTTPS's, reported when plain HTTP fails too
   for (const auto& scheme : schemes) {
     std::string base = fmt::format("{}://{}/v2/", scheme, host_of(registry));
     HttpClient http(http_options(o));
     auto r = http.get(base, {});
+    base::Error e;
     if (!r) {
-      last = std::move(r).error();
-      continue;
-    }
-    if (r->status != 200 && r->status != 401)
-      return base::fail_msg(
+      e = std::move(r).error();
+    } else if (r->status != 200 && r->status != 401) {
+      e = base::Error::msg(
           fmt::format("registry {}: GET {}: {}", registry, base, registry_error_text(*r)));
-    return std::make_pair(base, std::move(*r));
+      if (scheme == "https" || !first) return base::fail(std::move(e));
+    } else {
+      return std::make_pair(base, std::move(*r));
+    }
+    if (!first) first = std::move(e);
   }
-  return base::fail(std::move(last).context(
+  bool plain_allowed = o.insecure || o.plain_http;
+  return base::fail(std::move(*first).context(
       fmt::format("registry {}{}", registry,
-                  o.insecure ? "" : " (if it serves plain HTTP, pull with --insecure)")));
+                  plain_allowed ? "" : " (if it serves plain HTTP, pull with --insecure)")));
 }
 
 }  // namespace

@@ -23,8 +23,9 @@
 namespace berth {
 
 struct RegistryOptions {
-  bool insecure = false;  // plain HTTP allowed and TLS not verified
-  std::string ca_file;    // an extra CA for this registry (certs.d/<host>/ca.crt)
+  bool insecure = false;    // plain HTTP allowed and TLS not verified
+  bool plain_http = false;  // plain HTTP allowed when HTTPS is not served; TLS still verified
+  std::string ca_file;      // an extra CA for this registry (certs.d/<host>/ca.crt)
   std::optional<Credentials> credentials;
 };
 

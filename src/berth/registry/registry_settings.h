@@ -14,7 +14,9 @@
 
 namespace berth {
 
-// `insecure` (the --insecure flag) adds to what registries.json says.
+// `insecure` (the --insecure flag) adds to what registries.json says. A
+// registry on 127.0.0.0/8 or localhost may answer over plain HTTP without
+// either (docker's default), but one that serves HTTPS is still verified.
 base::Result<RegistryOptions> registry_options(const std::string& root, const std::string& registry,
                                                bool insecure);
 
