@@ -2,6 +2,7 @@
 // docker.io (a private dockerd with runc, tests/oci/docker_harness.h) and to
 // berth, on a busybox image each, and what each did compared: exit status,
 // output, and the words of a refusal.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -233,6 +234,17 @@ TEST(DockerCli, AHostPortIsPublishedOnceAndStopUsesTheStopSignal) {
                                     port + ":82", "IMG", "sleep",  "1000"};
   auto freed = s.ours(third);
   EXPECT_EQ(freed.exit_code, 0) << freed.err;
+  // A holder that died with its monitor (a crash): the port is taken back
+  // at the next start that asks for it, with no listing in between.
+  auto rec = nlohmann::json::parse(s.ours({"inspect", "third"}).out, nullptr, false);
+  ASSERT_TRUE(rec.is_array()) << rec.dump();
+  ::kill(rec[0]["Berth"]["MonitorPid"].get<int>(), SIGKILL);
+  ::kill(rec[0]["State"]["Pid"].get<int>(), SIGKILL);
+  std::vector<std::string> fourth = {"run",        "-d",  "--name", "fourth", "-p",
+                                     port + ":83", "IMG", "sleep",  "1000"};
+  auto after_crash = s.ours(fourth);
+  EXPECT_EQ(after_crash.exit_code, 0) << after_crash.err;
+  EXPECT_EQ(s.ours({"rm", "-f", "fourth"}).exit_code, 0);
 
   // --stop-signal: a shell that traps it says so and exits 3; stop waits for that.
   std::vector<std::string> trapped = {

@@ -339,6 +339,10 @@ base::Result<ContainerExit> start_container(const Paths& p, const std::string& i
   // A monitor that recorded the exit may still be taking back the network:
   // the new one starts after it is gone (never while holding the lock it needs).
   TRY_STATUS(base::LifeLock::wait_released(monitor_lock_path(dir)));
+  // Ports a dead container still holds (its berth killed) are taken back
+  // first, so the port check names only live holders. No lock is held here:
+  // the sweep takes other containers' locks.
+  if (!found.network.value("ports", nlohmann::json::array()).empty()) sweep_network_attachments(p);
   base::UniqueFd channel;
   {
     auto h = TRY(ContainerHandle::lock(p.root, found.id));
