@@ -26,7 +26,10 @@ namespace {
 // "a=1,b=2", as docker's ps shows labels.
 std::string label_text(const std::map<std::string, std::string>& labels) {
   std::string out;
-  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  for (const auto& [k, v] : labels) {
+    if (!out.empty()) out += ',';
+    out.append(k).append("=").append(v);
+  }
   return out;
 }
 

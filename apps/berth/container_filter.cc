@@ -47,8 +47,9 @@ bool ContainerFilter::matches(const berth::ContainerRecord& c, bool paused) cons
     }
     return false;
   };
-  for (const auto& [key, values] : by_key_)
-    if (std::none_of(values.begin(), values.end(), [&](const auto& v) { return one(key, v); }))
+  for (const auto& entry : by_key_)
+    if (std::none_of(entry.second.begin(), entry.second.end(),
+                     [&](const auto& v) { return one(entry.first, v); }))
       return false;
   return true;
 }

@@ -41,9 +41,9 @@ std::string human_duration(int64_t seconds) {
   int64_t hours = (seconds + 1800) / 3600;  // rounded, as go-units does
   if (hours == 1) return "About an hour";
   if (hours < 48) return fmt::format("{} hours", hours);
-  if (hours < 24 * 7 * 2) return fmt::format("{} days", hours / 24);
-  if (hours < 24 * 30 * 2) return fmt::format("{} weeks", hours / 24 / 7);
-  if (hours < 24 * 365 * 2) return fmt::format("{} months", hours / 24 / 30);
+  if (hours < int64_t{24} * 7 * 2) return fmt::format("{} days", hours / 24);
+  if (hours < int64_t{24} * 30 * 2) return fmt::format("{} weeks", hours / 24 / 7);
+  if (hours < int64_t{24} * 365 * 2) return fmt::format("{} months", hours / 24 / 30);
   return fmt::format("{} years", seconds / 3600 / 24 / 365);
 }
 
