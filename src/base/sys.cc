@@ -622,6 +622,13 @@ Status block_signals(std::span<const int> signals) {
   return {};
 }
 
+Status unblock_signals(std::span<const int> signals) {
+  sigset_t set = signal_set(signals);
+  int rc = ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  if (rc != 0) return fail(Error::sys(rc, "sigprocmask", ""));
+  return {};
+}
+
 Result<UniqueFd> signalfd(std::span<const int> signals, std::string_view what) {
   sigset_t set = signal_set(signals);
   int fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -721,6 +728,14 @@ Result<std::optional<int>> waitpid(pid_t pid, bool nohang) {
   if (r < 0) return fail(err("waitpid", ""));
   if (r == 0) return std::optional<int>();
   return std::optional<int>(status);
+}
+
+Result<std::optional<std::pair<pid_t, int>>> wait_any(bool nohang) {
+  int status = 0;
+  pid_t r = retry([&] { return ::waitpid(-1, &status, nohang ? WNOHANG : 0); });
+  if (r < 0) return fail(err("waitpid", ""));
+  if (r == 0) return std::optional<std::pair<pid_t, int>>();
+  return std::optional<std::pair<pid_t, int>>(std::pair{r, status});
 }
 
 Status wait_exited_unreaped(pid_t pid) {

@@ -201,6 +201,8 @@ Status timerfd_settime_abs(int fd, const struct timespec& when, std::string_view
 // pthread_sigmask(3) SIG_BLOCK: `signals` stay pending for this thread
 // (to be read from a signalfd) instead of being delivered.
 Status block_signals(std::span<const int> signals);
+// pthread_sigmask(3) SIG_UNBLOCK: the opposite (a child before its exec).
+Status unblock_signals(std::span<const int> signals);
 // signalfd(2) with SFD_CLOEXEC | SFD_NONBLOCK: readable while one of
 // `signals` (blocked first, by block_signals) is pending.
 Result<UniqueFd> signalfd(std::span<const int> signals, std::string_view what = {});
@@ -235,6 +237,9 @@ Error execve(const std::string& path, char* const argv[], char* const envp[]);
 Result<pid_t> spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd);
 // waitpid(2): the raw status, or nullopt with `nohang` while it runs.
 Result<std::optional<int>> waitpid(pid_t pid, bool nohang);
+// waitpid(-1): any child's pid and raw status (ECHILD when none is left),
+// or nullopt with `nohang` while all run.
+Result<std::optional<std::pair<pid_t, int>>> wait_any(bool nohang);
 // waitid(P_PID, pid, WEXITED | WNOWAIT): blocks until `pid` has ended, and
 // leaves it unreaped (its pid stays its own until waitpid).
 Status wait_exited_unreaped(pid_t pid);
