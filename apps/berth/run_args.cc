@@ -1,5 +1,6 @@
 #include "apps/berth/run_args.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sys.h"
 #include "base/text_file.h"
 #include "base/units.h"
 #include "berth/docker_args.h"
@@ -39,6 +41,7 @@ constexpr auto kFlags = std::to_array<FlagSpec>({
     {"env-file", 0, true, "a file of NAME=VALUE lines (repeatable)"},
     {"group-add", 0, true, "another group (name or number; repeatable)"},
     {"hostname", 'h', true, "the container's hostname"},
+    {"init", 0, false, "berth-init as pid 1: passes signals on, reaps orphans"},
     {"interactive", 'i', false, "keep standard input open to the container"},
     {"ipc", 0, true, "host or private"},
     {"label", 'l', true, "KEY=VALUE on the container (repeatable)"},
@@ -103,7 +106,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"health-retries", 0, true}, "health checks are not supported yet"},
     {{"health-start-period", 0, true}, "health checks are not supported yet"},
     {{"health-timeout", 0, true}, "health checks are not supported yet"},
-    {{"init", 0, false}, "not supported yet"},
     {{"ip", 0, true}, "addresses are assigned by berth"},
     {{"ip6", 0, true}, "IPv6 is not supported"},
     {{"isolation", 0, true}, "Windows only"},
@@ -222,6 +224,15 @@ base::Status read_limits(const berth::DockerArgs& a, berth::RunOptions& o) {
   return {};
 }
 
+// berth-init, installed beside the berth binary that runs.
+base::Result<std::string> init_binary() {
+  std::string self = TRY(base::sys::readlinkat(AT_FDCWD, "/proc/self/exe"));
+  std::string path = self.substr(0, self.rfind('/') + 1) + "berth-init";
+  if (!base::sys::access(path, X_OK))
+    return base::fail_msg(fmt::format("--init: {} is missing (it is built with berth)", path));
+  return path;
+}
+
 // The flags whose only accepted value is berth's own way.
 base::Status check_fixed_values(const berth::DockerArgs& a) {
   if (a.given("log-driver") && a.last("log-driver") != "json-file")
@@ -311,6 +322,7 @@ base::Result<RunArgs> read_run_args(std::span<const std::string> words, bool is_
   o.stop_signal = a.last("stop-signal");
   o.cpuset_cpus = a.last("cpuset-cpus");
   o.cpuset_mems = a.last("cpuset-mems");
+  if (a.on("init")) o.init_path = TRY(init_binary());
   TRY_STATUS(read_limits(a, o));
   TRY_STATUS(read_security_opts(a, o));
   TRY_STATUS(add_labels(a, o));

@@ -591,3 +591,46 @@ TEST(DockerCli, PsFiltersLastAndLatest) {
 }
 
 }  // namespace
+
+namespace {
+
+// --init: an init of the engine's own as pid 1 (docker's is tini, berth's
+// berth-init): a shell that ignores SIGTERM as pid 1 now stops at once.
+TEST(DockerCli, InitPassesSignalsOnAndReapsOrphans) {
+  SideBySide s;
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    const char* who = docker ? "docker" : "berth";
+    auto status = engine({"run", "--rm", "--init", "IMG", "sh", "-c", "exit 5"});
+    EXPECT_EQ(status.exit_code, 5) << who << status.err;
+    // pid 1 is the init, the program its child.
+    auto ps = engine({"run", "--rm", "--init", "IMG", "sh", "-c",
+                      "cat /proc/1/comm; [ $$ != 1 ] && echo child"});
+    EXPECT_EQ(ps.out, std::string(docker ? "docker-init" : "berth-init") + "\nchild\n") << who;
+    // SIGTERM reaches the shell (pid 1 would ignore it): stop ends it with 143 at once.
+    ASSERT_EQ(engine({"run", "-d", "--name", "inited", "--init", "--stop-timeout", "600", "IMG",
+                      "sh", "-c", "echo up; sleep 1000"})
+                  .exit_code,
+              0)
+        << who;
+    ASSERT_TRUE(dockertest::poll_until([&] {
+      return engine({"logs", "inited"}).out.find("up") != std::string::npos;
+    }));
+    EXPECT_EQ(engine({"stop", "inited"}).exit_code, 0) << who;
+    EXPECT_EQ(engine({"wait", "inited"}).out, "143\n") << who;
+    // An orphan whose parent exits is reaped: no zombie stays.
+    auto zombies = engine({"run", "--rm", "--init", "IMG", "sh", "-c",
+                           "sh -c 'sleep 0.2 &'; sleep 1; grep -l '^State:.*Z' /proc/[0-9]*/status "
+                           "| wc -l"});
+    EXPECT_EQ(zombies.out, "0\n") << who << zombies.err;
+    EXPECT_EQ(engine({"rm", "inited"}).exit_code, 0) << who;
+  }
+  ASSERT_EQ(s.ours({"run", "--init", "--name", "seen", "IMG", "true"}).exit_code, 0);
+  EXPECT_EQ(s.ours({"inspect", "-f", "{{.HostConfig.Init}} {{.Path}}", "seen"}).out,
+            "true /sbin/berth-init\n");
+  EXPECT_EQ(s.ours({"rm", "seen"}).exit_code, 0);
+}
+
+}  // namespace

@@ -54,6 +54,7 @@ struct RunOptions {
   std::optional<int> oom_score_adj;
   std::optional<int64_t> cpu_shares;
   std::string cpuset_cpus, cpuset_mems;
+  std::string init_path;  // --init: berth-init on the host, run as the container's pid 1
   // Kept in the record and its files, not the spec:
   std::vector<std::string> add_hosts;                     // HOST:IP lines for /etc/hosts
   std::vector<std::string> dns, dns_search, dns_options;  // /etc/resolv.conf

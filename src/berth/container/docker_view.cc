@@ -245,6 +245,7 @@ json docker_host_config(const RunOptions& o, const json& ports) {
           {"UTSMode", o.uts},
           {"ShmSize", o.shm_size.value_or(int64_t{64} << 20)},
           {"Runtime", "berth-oci"},
+          {"Init", o.init_path.empty() ? nlohmann::json() : nlohmann::json(true)},
           {"CpuShares", o.cpu_shares.value_or(0)},
           {"Memory", o.memory.value_or(0)},
           {"NanoCpus", o.cpus ? static_cast<int64_t>(*o.cpus * 1e9) : 0},

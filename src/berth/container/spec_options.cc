@@ -16,6 +16,9 @@
 namespace berth {
 namespace {
 
+// Where --init's berth-init appears inside (docker's is /sbin/docker-init).
+constexpr const char* kInitPath = "/sbin/berth-init";
+
 bool numeric(const std::string& s) {
   return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string::npos;
 }
@@ -342,6 +345,15 @@ base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlo
       }
   }
   for (const auto& d : o.devices) TRY_STATUS(add_device(d, spec));
+  if (!o.init_path.empty()) {  // docker's --init: our init runs the program as its child
+    mounts.push_back({{"destination", kInitPath},
+                      {"type", "bind"},
+                      {"source", o.init_path},
+                      {"options", {"rbind", "ro", "nosuid", "nodev"}}});
+    auto& args = process["args"];
+    args.insert(args.begin(), "--");
+    args.insert(args.begin(), kInitPath);
+  }
   for (const auto& t : o.tmpfs) TRY_STATUS(add_tmpfs(t, mounts));
   if (o.shm_size) {
     if (*o.shm_size <= 0) return base::fail_msg("--shm-size: must be above 0");

@@ -1,7 +1,8 @@
 // Docker's run flags that shape a container's OCI spec beyond the image's
 // config: --cap-add/--cap-drop, --privileged, --device, --tmpfs, --shm-size,
 // --sysctl, --ulimit, --group-add, --ipc/--pid/--uts/--cgroupns host,
-// --domainname, --oom-score-adj, --cpu-shares, --cpuset-cpus/--cpuset-mems.
+// --domainname, --oom-score-adj, --cpu-shares, --cpuset-cpus/--cpuset-mems,
+// --init (berth-init bound at /sbin/berth-init, the program its argument).
 // Each is checked as docker checks it (an unknown capability, a sysctl that
 // is not namespaced, a ulimit that is not NAME=SOFT[:HARD]), and a bad one is
 // an error naming the flag and the value.
