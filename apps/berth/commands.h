@@ -40,6 +40,8 @@ base::Result<std::string> pull_named(const Globals& g, const std::string& name,
 
 // import, images, tag, rmi, save, load, image prune.
 void add_image_commands(CLI::App& app, Globals& g);
+// stats: CPU, memory, network, block I/O and pids of containers.
+void add_stats_command(CLI::App& app, Globals& g);
 // inspect: containers and images, in docker's schema.
 void add_inspect_command(CLI::App& app, Globals& g);
 // pull, login, logout.

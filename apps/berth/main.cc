@@ -43,19 +43,37 @@ const char* short_form_of(std::string_view group, std::string_view command) {
     const char* short_form;
   };
   static constexpr Alias kAliases[] = {
-      {"container", "ls", "ps"},         {"container", "list", "ps"},
-      {"container", "ps", "ps"},         {"container", "run", "run"},
-      {"container", "create", "create"}, {"container", "start", "start"},
-      {"container", "stop", "stop"},     {"container", "rm", "rm"},
-      {"container", "kill", "kill"},     {"container", "wait", "wait"},
-      {"container", "logs", "logs"},     {"container", "inspect", "inspect"},
-      {"container", "exec", "exec"},     {"container", "top", "top"},
-      {"container", "port", "port"},     {"image", "ls", "images"},
-      {"image", "list", "images"},       {"image", "rm", "rmi"},
-      {"image", "pull", "pull"},         {"image", "tag", "tag"},
-      {"image", "inspect", "inspect"},   {"image", "save", "save"},
-      {"image", "load", "load"},         {"image", "import", "import"},
-      {"image", "history", "history"},   {"image", "build", "build"},
+      {"container", "ls", "ps"},
+      {"container", "list", "ps"},
+      {"container", "ps", "ps"},
+      {"container", "run", "run"},
+      {"container", "create", "create"},
+      {"container", "start", "start"},
+      {"container", "stop", "stop"},
+      {"container", "rm", "rm"},
+      {"container", "kill", "kill"},
+      {"container", "wait", "wait"},
+      {"container", "logs", "logs"},
+      {"container", "inspect", "inspect"},
+      {"container", "exec", "exec"},
+      {"container", "top", "top"},
+      {"container", "port", "port"},
+      {"container", "stats", "stats"},
+      {"container", "pause", "pause"},
+      {"container", "unpause", "unpause"},
+      {"container", "rename", "rename"},
+      {"container", "restart", "restart"},
+      {"image", "ls", "images"},
+      {"image", "list", "images"},
+      {"image", "rm", "rmi"},
+      {"image", "pull", "pull"},
+      {"image", "tag", "tag"},
+      {"image", "inspect", "inspect"},
+      {"image", "save", "save"},
+      {"image", "load", "load"},
+      {"image", "import", "import"},
+      {"image", "history", "history"},
+      {"image", "build", "build"},
   };
   for (const auto& a : kAliases)
     if (a.group == group && a.command == command) return a.short_form;
@@ -96,6 +114,7 @@ int main(int argc, char** argv) {
   });
   add_image_commands(app, g);
   add_inspect_command(app, g);
+  add_stats_command(app, g);
   add_build_commands(app, g);
   add_registry_commands(app, g);
   add_run_commands(app, g);

@@ -634,3 +634,53 @@ TEST(DockerCli, InitPassesSignalsOnAndReapsOrphans) {
 }
 
 }  // namespace
+
+namespace {
+
+// The words of a table's header line (columns are two or more spaces apart).
+std::vector<std::string> header_words(const std::string& out) {
+  std::string line = out.substr(0, out.find('\n'));
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start < line.size()) {
+    size_t gap = line.find("  ", start);
+    words.push_back(line.substr(start, gap == std::string::npos ? gap : gap - start));
+    if (gap == std::string::npos) break;
+    start = line.find_first_not_of(' ', gap);
+  }
+  return words;
+}
+
+TEST(DockerCli, StatsShowDockersColumnsFromTheCgroup) {
+  SideBySide s;
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    ASSERT_EQ(engine({"run", "-d", "--name", "busy", "-m", "64m", "IMG", "sh", "-c",
+                      "sleep 1000 & while :; do :; done"})
+                  .exit_code,
+              0);
+  }
+  auto theirs = s.theirs({"stats", "--no-stream"});
+  auto ours = s.ours({"stats", "--no-stream"});
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(header_words(ours.out), header_words(theirs.out)) << ours.out << theirs.out;
+  const std::string format = "{{.Name}} {{.PIDs}} {{.MemUsage}}";
+  auto theirs_row = s.theirs({"stats", "--no-stream", "--format", format, "busy"});
+  auto ours_row = s.ours({"container", "stats", "--no-stream", "--format", format, "busy"});
+  // Two processes, and the 64 MiB limit, on both.
+  EXPECT_NE(theirs_row.out.find("busy 2 "), std::string::npos) << theirs_row.out;
+  EXPECT_NE(ours_row.out.find("busy 2 "), std::string::npos) << ours_row.out;
+  EXPECT_NE(ours_row.out.find(" / 64MiB\n"), std::string::npos) << ours_row.out;
+  EXPECT_NE(theirs_row.out.find(" / 64MiB\n"), std::string::npos) << theirs_row.out;
+  // A spinning shell uses CPU (however busy the machine, some), at most 2 CPUs' worth.
+  auto cpu = s.ours({"stats", "--no-stream", "--format", "{{.CPUPerc}}", "busy"});
+  double percent = std::atof(cpu.out.c_str());
+  EXPECT_GT(percent, 0.5) << cpu.out;
+  EXPECT_LE(percent, 201.0) << cpu.out;
+  EXPECT_EQ(s.ours({"rm", "-f", "busy"}).exit_code, 0);
+}
+
+}  // namespace
