@@ -453,6 +453,31 @@ TEST(SyncHostileClient, HardLinksAndDoneFromAClientAreJudgedToo) {
   EXPECT_FALSE(exists(t / "srv/t/d/l"));
 }
 
+// An uploading client's XATTRS and compressed data are judged as a
+// server's are: XATTRS only with -X and well formed, DATA_Z only with -z.
+TEST(SyncHostileClient, AttributesAndCompressedDataFromAClientAreJudgedToo) {
+  TempDir t;
+  std::filesystem::create_directories(t / "srv/t");
+  FerryServer server(t / "srv");
+  auto frame = [](FrameType type, std::string payload) { return std::pair{type, payload}; };
+  std::string one = ferry::encode(ferry::XattrsMsg{1, {{"user.a", "1"}}});
+  std::string unsorted = ferry::encode(ferry::XattrsMsg{1, {{"user.b", "1"}, {"user.a", "2"}}});
+  std::string entry = ferry::encode(file_entry(1, "f", 100));
+  EXPECT_NE(server_error_after(server.port(), kSyncGetPlain, {frame(FrameType::kXattrs, one)})
+                .find("XATTRS without -X"),
+            std::string::npos);
+  EXPECT_NE(server_error_after(server.port(), kSyncGetPlain | ferry::kFlagXattrs,
+                               {frame(FrameType::kXattrs, unsorted)})
+                .find("not sorted"),
+            std::string::npos);
+  auto z = server_error_after(server.port(), kSyncGetPlain,
+                              {frame(FrameType::kEntry, entry),
+                               frame(FrameType::kDataZ, data_z(100, std::string(100, 'a')))});
+  EXPECT_NE(z.find("DATA_Z without -z"), std::string::npos) << z;
+  EXPECT_TRUE(server.alive()) << server.log();
+  EXPECT_FALSE(exists(t / "srv/t/f"));
+}
+
 // A server's DONE with a payload the protocol does not know is refused.
 TEST(SyncHostileServer, ADoneWithAnUnknownPayloadIsRefused) {
   TempDir t;
