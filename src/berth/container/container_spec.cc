@@ -59,6 +59,17 @@ std::vector<std::string> entry_named(const std::string& file, const std::string&
 
 }  // namespace
 
+base::Result<uint64_t> group_id_of(const std::string& group, const SpecPaths& files,
+                                   std::string_view what) {
+  if (numeric(group)) return std::stoull(group);
+  if (!files.group_error.empty())
+    return base::fail_msg(fmt::format("{}: {}", what, files.group_error));
+  auto gr = entry_named(files.group, group);
+  if (group.empty() || gr.empty() || !numeric(gr[2]))
+    return base::fail_msg(fmt::format("{}: no group '{}' in the image's /etc/group", what, group));
+  return std::stoull(gr[2]);
+}
+
 // USER[:GROUP], each a number or a name from the image's passwd/group files.
 base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& files,
                                      std::string_view flag) {
@@ -81,17 +92,7 @@ base::Result<nlohmann::json> user_of(const std::string& user, const SpecPaths& f
     user_name = u;
   }
   if (!g.empty()) {
-    if (numeric(g)) {
-      gid = std::stoull(g);
-    } else {
-      if (!files.group_error.empty())
-        return base::fail_msg(fmt::format("{} '{}': {}", flag, user, files.group_error));
-      auto gr = entry_named(files.group, g);
-      if (gr.empty() || !numeric(gr[2]))
-        return base::fail_msg(
-            fmt::format("{} '{}': no group '{}' in the image's /etc/group", flag, user, g));
-      gid = std::stoull(gr[2]);
-    }
+    gid = TRY(group_id_of(g, files, fmt::format("{} '{}'", flag, user)));
   }
   // 4294967295 is (uid_t)-1: "leave the owner as it is" to chown.
   if (uid >= UINT32_MAX || gid >= UINT32_MAX)

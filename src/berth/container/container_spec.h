@@ -85,6 +85,11 @@ struct SpecPaths {
 // file over 1 MiB is refused, and why goes to the *_error member).
 void read_accounts(const std::vector<std::string>& layers, SpecPaths& paths);
 
+// A group number, or a name from `files`' group file, as an id; errors
+// begin with `what` ("--group-add 'staff'").
+base::Result<uint64_t> group_id_of(const std::string& group, const SpecPaths& files,
+                                   std::string_view what);
+
 // USER[:GROUP], each a number or a name from `files`' passwd and group:
 // {"uid", "gid", "additionalGids"} as an OCI process user. Errors name
 // `flag` ("--user", "--chown") and the value.

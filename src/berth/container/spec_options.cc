@@ -225,31 +225,6 @@ base::Result<nlohmann::json> rlimit_of(const std::string& value) {
   return nlohmann::json{{"type", "RLIMIT_" + name}, {"soft", *soft}, {"hard", *hard}};
 }
 
-base::Result<uint64_t> group_id(const std::string& g, const SpecPaths& files) {
-  if (numeric(g)) {
-    uint64_t id = std::stoull(g);
-    if (id < UINT32_MAX) return id;
-  } else if (!g.empty()) {
-    if (!files.group_error.empty())
-      return base::fail_msg(fmt::format("--group-add '{}': {}", g, files.group_error));
-    size_t start = 0;
-    while (start < files.group.size()) {
-      size_t nl = files.group.find('\n', start);
-      std::string line = files.group.substr(start, nl == std::string::npos ? nl : nl - start);
-      start = nl == std::string::npos ? files.group.size() : nl + 1;
-      auto c1 = line.find(':');
-      auto c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
-      auto c3 = c2 == std::string::npos ? c2 : line.find(':', c2 + 1);
-      if (c3 == std::string::npos || line.substr(0, c1) != g) continue;
-      std::string id = line.substr(c2 + 1, c3 - c2 - 1);
-      if (numeric(id) && std::stoull(id) < UINT32_MAX) return std::stoull(id);
-    }
-    return base::fail_msg(
-        fmt::format("--group-add '{}': no such group in the image's /etc/group", g));
-  }
-  return base::fail_msg(fmt::format("--group-add '{}': not a group name or id", g));
-}
-
 void drop_namespace(nlohmann::json& spec, std::string_view type) {
   auto& ns = spec["linux"]["namespaces"];
   nlohmann::json kept = nlohmann::json::array();
@@ -403,7 +378,12 @@ base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlo
   if (!o.group_add.empty()) {
     auto& user = process["user"];
     if (!user.contains("uid")) user = {{"uid", 0}, {"gid", 0}};
-    for (const auto& g : o.group_add) user["additionalGids"].push_back(TRY(group_id(g, files)));
+    for (const auto& g : o.group_add) {
+      uint64_t id = TRY(group_id_of(g, files, fmt::format("--group-add '{}'", g)));
+      if (id >= UINT32_MAX)
+        return base::fail_msg(fmt::format("--group-add '{}': ids must be below 4294967295", g));
+      user["additionalGids"].push_back(id);
+    }
   }
   if (o.oom_score_adj) {
     if (*o.oom_score_adj < -1000 || *o.oom_score_adj > 1000)
