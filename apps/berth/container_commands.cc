@@ -101,13 +101,16 @@ void add_container_commands(CLI::App& app, Globals& g) {
     if (last >= 0 && static_cast<size_t>(last) < list.size())
       list.resize(static_cast<size_t>(last));
     bool any_state = all || last >= 0 || filter->names_status();
-    std::erase_if(list, [&](const berth::ContainerRecord& c) {
+    // Each container's frozen state, asked of the runtime once.
+    std::vector<std::pair<berth::ContainerRecord, bool>> shown;
+    for (auto& c : list) {
+      if (!any_state && c.state != "running") continue;
       bool paused = berth::is_paused(p, c);
-      return (!any_state && c.state != "running") || !filter->matches(c, paused);
-    });
+      if (filter->matches(c, paused)) shown.emplace_back(std::move(c), paused);
+    }
     if (ps_format == "json") {
       nlohmann::json out = nlohmann::json::array();
-      for (const auto& c : list) {
+      for (const auto& [c, paused] : shown) {
         out.push_back({{"Id", c.id},
                        {"Name", c.name},
                        {"Image", c.image},
@@ -125,8 +128,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
                                  : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
                                    "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     std::vector<nlohmann::json> rows;
-    for (const auto& c : list) {
-      rows.push_back(ps_row(c, berth::is_paused(p, c)));
+    for (const auto& [c, paused] : shown) {
+      rows.push_back(ps_row(c, paused));
       if (no_trunc) {
         std::string cmd;
         for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
