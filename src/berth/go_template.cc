@@ -533,10 +533,8 @@ class Executor {
 
   base::Status range(const Node& n, const json& dot, std::string& out) {
     size_t scope = vars_.size();
-    Pipeline p = n.pipe;
-    std::vector<std::string> names = p.variables;
-    p.variables.clear();
-    json v = TRY(pipeline(p, dot, n.text));
+    const std::vector<std::string>& names = n.pipe.variables;  // bound per element below
+    json v = TRY(pipeline(n.pipe, dot, n.text, /*bind=*/false));
     if (!v.is_null() && !v.is_array() && !v.is_object())
       return base::fail(error_at(n.text, fmt::format("range over {}", v.type_name())));
     if (!go_template::truth(v)) {
@@ -615,14 +613,16 @@ class Executor {
     return operand(head, dot, action);
   }
 
-  base::Result<json> pipeline(const Pipeline& p, const json& dot, const std::string& action) {
+  // `bind`: a declaration's variable takes the value (not range's: it binds each element).
+  base::Result<json> pipeline(const Pipeline& p, const json& dot, const std::string& action,
+                              bool bind = true) {
     json v;
     bool have = false;
     for (const auto& c : p.commands) {
       v = TRY(command(c, dot, have ? &v : nullptr, action));
       have = true;
     }
-    if (!p.variables.empty()) {
+    if (bind && !p.variables.empty()) {
       const std::string& name = p.variables.back();
       if (p.declare) {
         vars_.push_back({name, v});
