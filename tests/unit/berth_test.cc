@@ -146,6 +146,11 @@ TEST(OutputTemplate, TableAlignsColumnsUnderHeaders) {
             "CONTAINER ID   NAMES\n"
             "abc            a-long-name\n"
             "abcdef012345   b\n");
+  // docker's tabwriter: a narrow column is still 10 wide.
+  EXPECT_EQ(render("table {{.Driver}}\\t{{.Name}}", {{{"Driver", "local"}, {"Name", "v"}}},
+                   {{"Driver", "DRIVER"}, {"Name", "VOLUME NAME"}}),
+            "DRIVER    VOLUME NAME\n"
+            "local     v\n");
 }
 
 TEST(OutputTemplate, MistakesAreNamed) {
