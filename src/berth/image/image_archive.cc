@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/dirs.h"
+#include "base/pending_file.h"
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "berth/image/digest.h"
@@ -283,17 +285,19 @@ base::Status save_images(ImageStore& store, const std::vector<std::string>& imag
     blobs.insert(digest);
     blobs.insert(m["config"]["digest"]);
   }
-  std::string tmp = out_path == "-" ? "" : out_path + ".berth-part";
+  // A file is written under a temporary name: never a partial one under its own.
+  std::optional<base::PendingFile> file;
   base::UniqueFd out;
   if (out_path == "-") {
-    out = base::UniqueFd(::dup(1));
+    out = base::UniqueFd(TRY(base::sys::dup(1)));
   } else {
-    out = TRY(base::sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    file.emplace(TRY(base::PendingFile::create(out_path)));
   }
+  int out_fd = file ? file->fd() : out.get();
   auto written = [&]() -> base::Status {
     ArchiveWriter w(la.archive_write_new());
     la.archive_write_set_format_pax_restricted(w.get());
-    if (la.archive_write_open_fd(w.get(), out.get()) != ARCHIVE_OK)
+    if (la.archive_write_open_fd(w.get(), out_fd) != ARCHIVE_OK)
       return archive_failed(w.get(), "save");
     TRY_STATUS(add_bytes(w.get(), "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
     TRY_STATUS(add_entry(w.get(), "blobs", true, 0, {}));
@@ -305,9 +309,8 @@ base::Status save_images(ImageStore& store, const std::vector<std::string>& imag
     if (la.archive_write_close(w.get()) != ARCHIVE_OK) return archive_failed(w.get(), "save");
     return {};
   }();
-  if (written && !tmp.empty()) written = base::sys::renameat(AT_FDCWD, tmp, AT_FDCWD, out_path);
-  if (!written && !tmp.empty()) ::unlink(tmp.c_str());
-  return written;
+  TRY_STATUS(written);
+  return file ? file->commit() : base::Status{};
 }
 
 base::Result<std::vector<std::string>> load_images(ImageStore& store, const std::string& in_path) {
