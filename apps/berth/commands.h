@@ -28,6 +28,10 @@ void fail(Globals& g, const base::Error& e);
 void print_template(Globals& g, const std::string& format, const std::vector<nlohmann::json>& rows,
                     const std::map<std::string, std::string>& headers = {});
 
+// `inspect`'s output: the objects as one JSON array, or each through the
+// --format template; a failure already reported keeps its exit code.
+void print_inspected(Globals& g, const std::string& format, std::vector<nlohmann::json> found);
+
 struct PullFlags {
   std::string platform;  // os/arch[/variant]; "" : this host's
   bool insecure = false;
@@ -56,5 +60,7 @@ void add_container_control_commands(CLI::App& app, Globals& g);
 void add_build_commands(CLI::App& app, Globals& g);
 // network create/ls/inspect/rm, port.
 void add_network_commands(CLI::App& app, Globals& g);
+// volume create/ls/inspect/rm/prune.
+void add_volume_commands(CLI::App& app, Globals& g);
 
 }  // namespace berth_cli

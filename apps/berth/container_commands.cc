@@ -255,10 +255,12 @@ void add_container_commands(CLI::App& app, Globals& g) {
 
   auto* rm = app.add_subcommand("rm", "remove containers");
   rm->add_flag("-f,--force", force, "stop running ones first");
+  static bool volumes = false;
+  rm->add_flag("-v,--volumes", volumes, "their anonymous volumes too");
   rm->add_option("containers", words, "ids or names")->required();
   rm->callback([&g] {
     for (const auto& w : words) {
-      if (auto s = berth::remove_container({g.root, g.run_root}, w, force); !s)
+      if (auto s = berth::remove_container({g.root, g.run_root}, w, force, volumes); !s)
         fail(g, s.error());
       else
         std::printf("%s\n", w.c_str());

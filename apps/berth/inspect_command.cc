@@ -1,4 +1,4 @@
-// inspect: containers and images as `docker inspect` shows them: a JSON
+// inspect: containers, images and volumes as `docker inspect` shows them: a JSON
 // array of one object per name (containers first, as docker looks them up),
 // or each through a --format template.
 #include <cstdio>
@@ -7,6 +7,7 @@
 
 #include "apps/berth/commands.h"
 #include "berth/container/containers.h"
+#include "berth/container/volumes.h"
 #include "berth/image/image_inspect.h"
 
 namespace berth_cli {
@@ -19,21 +20,27 @@ void add_inspect_command(CLI::App& app, Globals& g) {
   inspect->add_option("targets", targets, "containers or images: names or ids")->required();
   inspect->add_option("-f,--format", format,
                       "a Go template: {{.State.Status}}, {{json .Config}}, {{range .Mounts}}..");
-  inspect->add_option("--type", type, "container or image (default: either)");
+  inspect->add_option("--type", type, "container, image or volume (default: any)");
   inspect->callback([&g] {
-    if (!type.empty() && type != "container" && type != "image")
-      return fail(g, base::Error::msg(fmt::format("--type {}: must be container or image", type)));
+    if (!type.empty() && type != "container" && type != "image" && type != "volume")
+      return fail(
+          g, base::Error::msg(fmt::format("--type {}: must be container, image or volume", type)));
     std::vector<nlohmann::json> found;
     berth::ImageStore store(g.root);
     for (const auto& t : targets) {
-      if (type != "image")
+      if (type.empty() || type == "container")
         if (auto c = berth::inspect_container({g.root, g.run_root}, t)) {
           found.push_back(std::move(*c));
           continue;
         }
-      if (type != "container")
+      if (type.empty() || type == "image")
         if (auto i = berth::inspect_image(store, t)) {
           found.push_back(std::move(*i));
+          continue;
+        }
+      if (type.empty() || type == "volume")
+        if (auto v = berth::find_volume(g.root, t)) {
+          found.push_back(berth::volume_json(*v));
           continue;
         }
       // docker's words, after the rest are shown.
@@ -41,15 +48,7 @@ void add_inspect_command(CLI::App& app, Globals& g) {
                    t.c_str());
       g.exit_code = 1;
     }
-    int failed = g.exit_code;
-    if (!format.empty()) {
-      print_template(g, format, found);
-    } else {
-      nlohmann::json out = nlohmann::json::array();
-      for (auto& f : found) out.push_back(std::move(f));
-      std::printf("%s\n", out.dump(4).c_str());
-    }
-    if (failed) g.exit_code = failed;
+    print_inspected(g, format, std::move(found));
   });
 }
 

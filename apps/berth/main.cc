@@ -32,6 +32,18 @@ void print_template(Globals& g, const std::string& format, const std::vector<nlo
   std::fputs(text->c_str(), stdout);
 }
 
+void print_inspected(Globals& g, const std::string& format, std::vector<nlohmann::json> found) {
+  int failed = g.exit_code;
+  if (!format.empty()) {
+    print_template(g, format, found);
+  } else {
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& f : found) out.push_back(std::move(f));
+    std::printf("%s\n", out.dump(4).c_str());
+  }
+  if (failed) g.exit_code = failed;
+}
+
 namespace {
 
 // `container ls` -> "ps", `image rm` -> "rmi": docker's management
@@ -121,6 +133,7 @@ int main(int argc, char** argv) {
   add_container_commands(app, g);
   add_container_control_commands(app, g);
   add_network_commands(app, g);
+  add_volume_commands(app, g);
   // run and create read their words as docker does (run_args.h): CLI11
   // sees the words up to the command's name, and the command the rest.
   // docker's long forms (`container ls`, `image rm`) are their short ones.

@@ -74,7 +74,8 @@ constexpr auto kFlags = std::to_array<FlagSpec>({
     {"ulimit", 0, true, "NAME=SOFT[:HARD] (repeatable)"},
     {"user", 'u', true, "USER[:GROUP], names or numbers"},
     {"uts", 0, true, "host or private"},
-    {"volume", 'v', true, "/HOST:/CONTAINER[:ro] (repeatable)"},
+    {"volume", 'v', true, "/HOST:/CONTAINER[:MODES], NAME:/CONTAINER, /CONTAINER (repeatable)"},
+    {"mount", 0, true, "type=bind|volume|tmpfs,source=S,target=T[,readonly] (repeatable)"},
     {"workdir", 'w', true, "working directory inside"},
 });
 
@@ -117,7 +118,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"memory-reservation", 0, true}, "not supported; use --memory"},
     {{"memory-swap", 0, true}, "not supported; use --memory"},
     {{"memory-swappiness", 0, true}, "not supported"},
-    {{"mount", 0, true}, "not supported yet; use -v or --tmpfs"},
     {{"network-alias", 0, true}, "not supported; containers are found by name"},
     {{"no-healthcheck", 0, false}, "health checks are not supported yet"},
     {{"oom-kill-disable", 0, false}, "not supported"},
@@ -303,6 +303,7 @@ base::Result<RunArgs> read_run_args(std::span<const std::string> words, bool is_
   if (a.given("pull")) out.pull = a.last("pull");
   o.env = a.all("env");
   o.volumes = a.all("volume");
+  o.mounts = a.all("mount");
   o.publish = a.all("publish");
   o.cap_add = a.all("cap-add");
   o.cap_drop = a.all("cap-drop");

@@ -10,49 +10,15 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/berth/berth_harness.h"
-#include "tests/oci/docker_harness.h"
+#include "tests/berth/side_by_side.h"
 
 namespace {
 
 using e2e::ProcResult;
 
-// A berth engine and a dockerd side by side; `run(words)` runs `run --rm
-// WORDS` on both, with "IMG" in the words standing for each one's image.
-struct SideBySide {
-  bt::Engine berth;
-  dockertest::Dockerd docker;
-  SideBySide() {
-    EXPECT_TRUE(docker.ready()) << docker.log();
-    auto imported = docker.import_image();
-    EXPECT_EQ(imported.exit_code, 0) << imported.err;
-  }
-  static std::vector<std::string> with_image(std::vector<std::string> words, const char* image) {
-    std::replace(words.begin(), words.end(), std::string("IMG"), std::string(image));
-    return words;
-  }
-  ProcResult ours(const std::vector<std::string>& words) {
-    return berth.berth(with_image(words, "localhost/box"));
-  }
-  ProcResult theirs(const std::vector<std::string>& words) {
-    return docker.docker(with_image(words, dockertest::kImage));
-  }
-};
-
-std::string first_line(const std::string& s) {
-  return s.substr(0, s.find('\n'));
-}
-
-std::string sorted_lines(const std::string& s) {
-  std::vector<std::string> lines;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty() && l[0] != '#') lines.push_back(l);
-  std::sort(lines.begin(), lines.end());
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
+using bt::first_line;
+using bt::SideBySide;
+using bt::sorted_lines;
 
 TEST(DockerCli, FlagsEndAtTheImageAndUnknownOnesAreRefusedAsDockerRefusesThem) {
   SideBySide s;

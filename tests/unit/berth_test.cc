@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "berth/container/container_mounts.h"
 #include "berth/container/container_spec.h"
 #include "berth/docker_args.h"
 #include "berth/image/layer_decompressor.h"
@@ -308,6 +309,9 @@ TEST(ContainerSpec, DefaultsAreAsStrictAsDockers) {
   o.volumes = {"/tmp:/data:ro", "/tmp:/rw"};  // sources must exist
   berth::SpecPaths paths;
   paths.rootfs = "/x";
+  auto plan = berth::plan_mounts("/nonexistent-root", o, nlohmann::json::object());
+  ASSERT_TRUE(plan) << plan.error().message();
+  paths.mounts = plan->oci;
   auto spec = berth::make_spec(o, nlohmann::json::object(), "id", paths);
   ASSERT_TRUE(spec) << spec.error().message();
   auto masked = (*spec)["linux"]["maskedPaths"].get<std::vector<std::string>>();

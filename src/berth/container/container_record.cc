@@ -41,6 +41,7 @@ base::Status save_container(const std::string& root, const ContainerRecord& r) {
       {"StopTimeout", r.stop_timeout},
       {"DockerConfig", r.config},
       {"HostConfig", r.host_config},
+      {"Mounts", r.mounts},
       {"Network", r.network}};
   // Labels and commands may hold bytes that are not UTF-8: replaced, never a throw.
   return base::replace_file(container_dir(root, r.id) + "/container.json",
@@ -81,6 +82,7 @@ base::Result<ContainerRecord> load_container(const std::string& root, const std:
     r.stop_timeout = j.value("StopTimeout", 10);
     r.config = j.value("DockerConfig", nlohmann::json::object());
     r.host_config = j.value("HostConfig", nlohmann::json::object());
+    r.mounts = j.value("Mounts", nlohmann::json::array());
   } catch (const nlohmann::json::exception&) {
     return base::fail_msg(fmt::format("container {}: record is damaged", id.substr(0, 12)));
   }

@@ -55,6 +55,9 @@ struct ContainerRecord {
   // docker's Config and HostConfig for `inspect` (docker_view.h), made at create.
   nlohmann::json config = nlohmann::json::object();
   nlohmann::json host_config = nlohmann::json::object();
+  // docker's Mounts: binds, volumes ({"Type":"volume","Name",...}) and their
+  // targets; volumes.h reads it to know which volumes are in use.
+  nlohmann::json mounts = nlohmann::json::array();
 };
 
 std::string containers_dir(const std::string& root);

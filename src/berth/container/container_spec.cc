@@ -233,29 +233,7 @@ base::Result<nlohmann::json> make_spec(const RunOptions& o, const nlohmann::json
                       {"type", "bind"},
                       {"source", file},
                       {"options", {"rbind", "rprivate"}}});
-  for (const auto& v : o.volumes) {
-    auto first = v.find(':');
-    if (first == std::string::npos || first == 0)
-      return base::fail_msg(fmt::format("-v '{}': must be HOST:CONTAINER[:ro]", v));
-    std::string host = v.substr(0, first), rest = v.substr(first + 1), mode = "rw";
-    if (auto second = rest.find(':'); second != std::string::npos) {
-      mode = rest.substr(second + 1);
-      rest = rest.substr(0, second);
-    }
-    if (host.front() != '/' || rest.empty() || rest.front() != '/' ||
-        (mode != "ro" && mode != "rw"))
-      return base::fail_msg(fmt::format("-v '{}': must be /HOST:/CONTAINER[:ro]", v));
-    struct stat st {};
-    if (::stat(host.c_str(), &st) != 0)
-      return base::fail_msg(fmt::format("-v '{}': {} does not exist", v, host));
-    mounts.push_back(
-        {{"destination", rest},
-         {"type", "bind"},
-         {"source", host},
-         // ro is recursive (rro), as docker 25's: a mount below the source is no way to write.
-         {"options",
-          mode == "ro" ? nlohmann::json{"rbind", "ro", "rro"} : nlohmann::json{"rbind", mode}}});
-  }
+  for (const auto& m : paths.mounts) mounts.push_back(m);
 
   auto& l = spec["linux"];
   l["cgroupsPath"] = "/berth/" + id;

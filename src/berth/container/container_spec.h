@@ -22,7 +22,8 @@ struct RunOptions {
   std::optional<std::string> entrypoint;
   std::string name;
   std::vector<std::string> env;      // NAME=VALUE
-  std::vector<std::string> volumes;  // HOST:CONTAINER[:ro]
+  std::vector<std::string> volumes;  // -v values (mount_options.h)
+  std::vector<std::string> mounts;   // --mount values
   std::string workdir;
   std::string user;  // UID[:GID]
   std::string hostname;
@@ -77,6 +78,8 @@ struct SpecPaths {
   // Why a file could not be read (a device, too large): a name lookup in it
   // then fails with this; numeric ids need neither file.
   std::string passwd_error, group_error;
+  // The binds and volumes as OCI mounts (container_mounts.h plan_mounts).
+  nlohmann::json mounts = nlohmann::json::array();
 };
 
 // The image's /etc/passwd and /etc/group into `paths`, read through its

@@ -24,10 +24,12 @@
 #include "base/text_file.h"
 #include "base/timestamp.h"
 #include "berth/container/container_handle.h"
+#include "berth/container/container_mounts.h"
 #include "berth/container/container_network.h"
 #include "berth/container/container_resources.h"
 #include "berth/container/docker_view.h"
 #include "berth/container/monitor.h"
+#include "berth/container/volumes.h"
 #include "berth/image/image_store.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
@@ -199,7 +201,13 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   SpecPaths paths{dir + "/bundle/rootfs", dir + "/hosts", dir + "/hostname", dir + "/resolv.conf"};
   if (rec.network["mode"] == "bridge") paths.netns = netns_path({p.root, p.run_root}, id);
   read_accounts(layers, paths);
-  auto spec = TRY(make_spec(o, image_config, id, paths));
+  // Held (its volumes lock) until the record that names the volumes is saved.
+  MountPlan mounts = TRY(plan_mounts(p.root, o, image_config));
+  paths.mounts = mounts.oci;
+  rec.mounts = mounts.docker;
+  RunOptions with_tmpfs = o;
+  for (auto& t : mounts.tmpfs) with_tmpfs.tmpfs.push_back(std::move(t));
+  auto spec = TRY(make_spec(with_tmpfs, image_config, id, paths));
   TRY_STATUS(base::replace_file(dir + "/bundle/config.json", spec.dump(2)));
   std::string lower;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it)
@@ -240,6 +248,7 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
   // What a monitor that died left (runtime state, cgroup, mount, network) goes first.
   TRY_STATUS(release_host_resources(p, rec.id, dir));
   RootMount root = TRY(RootMount::mount(dir, rec.id));
+  TRY_STATUS(fill_volumes(p.root, rec.mounts, dir + "/bundle/rootfs"));
   NetworkLease network = TRY(NetworkLease::take(p, rec, dir));
   auto [ours, theirs] = TRY(base::sys::socketpair(AF_UNIX, SOCK_SEQPACKET));
   TRY_STATUS(base::inject("start.monitor"));
@@ -325,6 +334,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   }
   if (auto s = prepare(p, o, *h); !s) {
     (void)remove_files(p, id);
+    remove_anonymous_volumes(p.root, h->record().mounts);
     return base::fail(std::move(s).error());
   }
   return id;
@@ -373,7 +383,7 @@ base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o,
     // A run that never started leaves nothing: no record, mount or directory.
     // One that ran (its monitor lost its attached reader) is left to be seen.
     if (auto rec = load_container(p.root, id); rec && rec->state == "created")
-      (void)remove_container(p, id, true);
+      (void)remove_container(p, id, true, true);
     return base::fail(std::move(started).error());
   }
   return *started;
@@ -423,7 +433,8 @@ base::Status stop_container(const Paths& p, const std::string& id_or_name,
       fmt::format("container {}: killed, but its monitor is still at work after 10 s", rec.name));
 }
 
-base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force) {
+base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force,
+                              bool volumes) {
   // With --force, a container started again while we stopped it is stopped again.
   for (int attempt = 0;; ++attempt) {
     ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
@@ -442,7 +453,9 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
       return base::fail_msg(fmt::format("container {} was started again meanwhile", rec.name));
     }
     TRY_STATUS(release_host_resources(p, rec.id, dir));
-    return remove_files(p, rec.id);
+    TRY_STATUS(remove_files(p, rec.id));
+    if (volumes) remove_anonymous_volumes(p.root, rec.mounts);
+    return {};
   }
 }
 

@@ -39,7 +39,9 @@ base::Result<ContainerExit> run_container(const Paths& p, const RunOptions& o, s
 // after `timeout` seconds (none given: its --stop-timeout, 10; -1: never).
 base::Status stop_container(const Paths& p, const std::string& id_or_name,
                             std::optional<int> timeout = std::nullopt);
-base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force);
+// With `volumes` (rm -v), its anonymous volumes go too.
+base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force,
+                              bool volumes = false);
 // The container as `docker inspect` shows it (docker_view.h).
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name);
 // Blocks until the container is not running (its monitor is gone: with a

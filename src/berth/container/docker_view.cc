@@ -4,6 +4,7 @@
 
 #include "base/text_file.h"
 #include "berth/container/container_network.h"
+#include "berth/container/mount_options.h"
 #include "berth/network/networks.h"
 #include "berth/network/port_mapping.h"
 
@@ -116,27 +117,6 @@ json network_settings(const Paths& p, const ContainerRecord& rec) {
   return out;
 }
 
-json mounts_of(const ContainerRecord& rec) {
-  json out = json::array();
-  for (const auto& bind : rec.host_config.value("Binds", json::array())) {
-    if (!bind.is_string()) continue;
-    std::string v = bind.get<std::string>();
-    auto first = v.find(':');
-    std::string rest = v.substr(first + 1), mode;
-    if (auto second = rest.find(':'); second != std::string::npos) {
-      mode = rest.substr(second + 1);
-      rest = rest.substr(0, second);
-    }
-    out.push_back({{"Type", "bind"},
-                   {"Source", v.substr(0, first)},
-                   {"Destination", rest},
-                   {"Mode", mode},
-                   {"RW", mode != "ro"},
-                   {"Propagation", "rprivate"}});
-  }
-  return out;
-}
-
 }  // namespace
 
 json docker_config(const RunOptions& o, const json& image_config, const json& spec) {
@@ -219,7 +199,18 @@ json docker_host_config(const RunOptions& o, const json& ports) {
   std::vector<std::string> security;
   if (!o.seccomp) security.emplace_back("seccomp=unconfined");
   if (o.no_new_privileges) security.emplace_back("no-new-privileges");
+  json mounts = json::array();
+  for (const auto& value : o.mounts) {
+    auto m = parse_mount_flag(value);
+    if (!m) continue;
+    const char* type = m->kind == MountRequest::Kind::kBind     ? "bind"
+                       : m->kind == MountRequest::Kind::kVolume ? "volume"
+                                                                : "tmpfs";
+    mounts.push_back({{"Type", type}, {"Source", m->source}, {"Target", m->target}});
+    if (m->readonly) mounts.back()["ReadOnly"] = true;
+  }
   return {{"Binds", list_or_null(o.volumes)},
+          {"Mounts", mounts.empty() ? json() : mounts},
           {"ContainerIDFile", ""},
           {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}},
           {"NetworkMode", o.network == kDefaultNetwork ? "default" : o.network},
@@ -292,7 +283,7 @@ json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::strin
               {"MergedDir", dir + "/bundle/rootfs"},
               {"UpperDir", dir + "/upper"},
               {"WorkDir", dir + "/work"}}}}},
-          {"Mounts", mounts_of(rec)},
+          {"Mounts", rec.mounts},
           {"Config", config},
           {"NetworkSettings", network_settings(p, rec)},
           {"Berth",

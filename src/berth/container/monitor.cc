@@ -24,6 +24,7 @@
 #include "berth/container/container_resources.h"
 #include "berth/container/container_stdio.h"
 #include "berth/container/terminal.h"
+#include "berth/container/volumes.h"
 #include "oci/lifecycle.h"
 #include "oci/sync_socket.h"
 #include "oci/wait_forwarding.h"
@@ -271,7 +272,11 @@ int Monitor::finish(int code, const std::string& error) {
       // Out of sight at once (a rename), so `berth run --rm` can return;
       // the files go after the exit status is out.
       std::string to = containers_dir(o_.root) + "/.removing-" + o_.id;
-      if (base::sys::renameat(AT_FDCWD, dir_, AT_FDCWD, to)) trash = to;
+      if (base::sys::renameat(AT_FDCWD, dir_, AT_FDCWD, to)) {
+        trash = to;
+        // Gone before `run --rm` returns, as docker's are (none: no cost).
+        remove_anonymous_volumes(o_.root, rec.mounts);
+      }
     } else {
       (void)handle->save();
     }

@@ -11,6 +11,7 @@
 
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "berth/container/mount_options.h"
 #include "oci/names.h"
 
 namespace berth {
@@ -25,19 +26,6 @@ bool numeric(const std::string& s) {
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-// An absolute path of plain names: no "..", ".", empty name or trailing "/"
-// (what the runtime refuses, refused here before anything is made).
-bool plain_absolute(const std::string& path) {
-  if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
-  for (size_t start = 1; start <= path.size();) {
-    size_t slash = path.find('/', start);
-    std::string name = path.substr(start, slash == std::string::npos ? slash : slash - start);
-    if (name.empty() || name == "." || name == "..") return false;
-    start = slash == std::string::npos ? path.size() + 1 : slash + 1;
-  }
-  return true;
 }
 
 // "net_admin", "CAP_NET_ADMIN", "all" -> "CAP_NET_ADMIN", "ALL" (docker's normalization).

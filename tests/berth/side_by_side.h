@@ -1,0 +1,55 @@
+// berth and a private dockerd (Debian's docker.io with runc,
+// tests/oci/docker_harness.h) given the same words: `ours(words)` and
+// `theirs(words)` run them, "IMG" in the words standing for each one's
+// busybox image (localhost/box and dockertest::kImage).
+#pragma once
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/berth/berth_harness.h"
+#include "tests/oci/docker_harness.h"
+
+namespace bt {
+
+struct SideBySide {
+  Engine berth;
+  dockertest::Dockerd docker;
+  SideBySide() {
+    EXPECT_TRUE(docker.ready()) << docker.log();
+    auto imported = docker.import_image();
+    EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  }
+  static std::vector<std::string> with_image(std::vector<std::string> words, const char* image) {
+    std::replace(words.begin(), words.end(), std::string("IMG"), std::string(image));
+    return words;
+  }
+  e2e::ProcResult ours(const std::vector<std::string>& words) {
+    return berth.berth(with_image(words, "localhost/box"));
+  }
+  e2e::ProcResult theirs(const std::vector<std::string>& words) {
+    return docker.docker(with_image(words, dockertest::kImage));
+  }
+};
+
+inline std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
+
+// The non-empty lines not starting with '#', sorted.
+inline std::string sorted_lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty() && l[0] != '#') lines.push_back(l);
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+}  // namespace bt
