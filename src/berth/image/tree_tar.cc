@@ -116,7 +116,9 @@ base::Status TreeTar::header(const std::string& name, const std::string& rel, co
   la.archive_entry_set_perm(e.get(), whiteout ? 0600 : st.st_mode & 07777);
   la.archive_entry_set_uid(e.get(), st.st_uid);
   la.archive_entry_set_gid(e.get(), st.st_gid);
-  la.archive_entry_set_mtime(e.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  // A plain tar has whole seconds, as tar(1) writes them: no pax header
+  // for every entry, which GNU tar would warn about.
+  la.archive_entry_set_mtime(e.get(), st.st_mtim.tv_sec, options_.layer ? st.st_mtim.tv_nsec : 0);
   la.archive_entry_set_size(e.get(), static_cast<la_int64_t>(size));
   if (!symlink.empty()) la.archive_entry_set_symlink(e.get(), symlink.c_str());
   if (!hardlink.empty()) {
@@ -178,9 +180,9 @@ base::Status write_tree_tar(int fd, int path_fd, const std::string& top, const s
     return base::fail_msg(fmt::format("{}: not a directory", shown));
   FdOut out{fd, {}};
   ArchiveWriter w(la.archive_write_new());
+  // Names in UTF-8 where they are; a name that is not gets a pax header
+  // saying it is bytes (libarchive's fallback), only that entry.
   la.archive_write_set_format_pax_restricted(w.get());
-  if (la.archive_write_set_options(w.get(), "pax:hdrcharset=BINARY") != ARCHIVE_OK)
-    return base::fail_msg("libarchive cannot write binary pax names");
   if (la.archive_write_open(w.get(), &out, nullptr, write_fd, nullptr) != ARCHIVE_OK)
     return base::fail_msg(fmt::format("{}: cannot start the tar", shown));
   if (S_ISDIR(st.st_mode)) {

@@ -9,7 +9,8 @@
 // berth's own overlayfs upper directories: whiteouts become OCI ones, an
 // opaque directory gets ".wh..wh..opq", a file's security.capability is
 // kept, and overlayfs's bookkeeping attributes are removed on the way.
-// write_tree_tar() writes a whole tar (`berth export`, `berth cp ... -`).
+// write_tree_tar() writes a whole tar (`berth export`, `berth cp ... -`),
+// with whole-second times and pax headers only where a name needs one.
 // Thread-safety: one walk per writer, on one thread.
 #pragma once
 
