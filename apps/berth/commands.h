@@ -60,6 +60,8 @@ void add_container_control_commands(CLI::App& app, Globals& g);
 void add_build_commands(CLI::App& app, Globals& g);
 // network create/ls/inspect/rm, port.
 void add_network_commands(CLI::App& app, Globals& g);
+// cp, export, diff.
+void add_filesystem_commands(CLI::App& app, Globals& g);
 // volume create/ls/inspect/rm/prune.
 void add_volume_commands(CLI::App& app, Globals& g);
 

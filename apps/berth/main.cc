@@ -54,6 +54,8 @@ const char* short_form_of(std::string_view group, std::string_view command) {
     std::string_view group, command;
     const char* short_form;
   };
+  // One alias a line.
+  // clang-format off
   static constexpr Alias kAliases[] = {
       {"container", "ls", "ps"},
       {"container", "list", "ps"},
@@ -75,6 +77,9 @@ const char* short_form_of(std::string_view group, std::string_view command) {
       {"container", "unpause", "unpause"},
       {"container", "rename", "rename"},
       {"container", "restart", "restart"},
+      {"container", "cp", "cp"},
+      {"container", "export", "export"},
+      {"container", "diff", "diff"},
       {"image", "ls", "images"},
       {"image", "list", "images"},
       {"image", "rm", "rmi"},
@@ -87,6 +92,7 @@ const char* short_form_of(std::string_view group, std::string_view command) {
       {"image", "history", "history"},
       {"image", "build", "build"},
   };
+  // clang-format on
   for (const auto& a : kAliases)
     if (a.group == group && a.command == command) return a.short_form;
   return nullptr;
@@ -134,6 +140,7 @@ int main(int argc, char** argv) {
   add_container_control_commands(app, g);
   add_network_commands(app, g);
   add_volume_commands(app, g);
+  add_filesystem_commands(app, g);
   // run and create read their words as docker does (run_args.h): CLI11
   // sees the words up to the command's name, and the command the rest.
   // docker's long forms (`container ls`, `image rm`) are their short ones.

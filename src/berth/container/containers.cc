@@ -459,6 +459,21 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
   }
 }
 
+base::Status with_container_root(const Paths& p, const std::string& id_or_name,
+                                 const std::function<base::Status(const std::string&)>& fn) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  std::string rootfs = container_dir(p.root, rec.id) + "/bundle/rootfs";
+  {
+    auto h = TRY(ContainerHandle::lock(p.root, rec.id));
+    if (!monitor_alive(h.dir())) {
+      RootMount root = TRY(RootMount::mount(h.dir(), rec.id));
+      return fn(rootfs);
+    }
+  }
+  // Its monitor holds the mount; a slow reader must not hold up its stop.
+  return fn(rootfs);
+}
+
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   return docker_inspect(p, rec, container_dir(p.root, rec.id), is_paused(p, rec));

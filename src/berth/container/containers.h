@@ -5,6 +5,7 @@
 // Thread-safety: safe across processes (a lock per store of containers).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,12 @@ bool is_paused(const Paths& p, const ContainerRecord& rec);
 // lock that create takes to check names.
 base::Status rename_container(const Paths& p, const std::string& id_or_name,
                               const std::string& new_name);
+// Calls `fn` with the path of the container's root filesystem, mounted:
+// a running container's own mount, or for one that is not running, a mount
+// made for the call (under the container's lock: a start waits for it).
+// What the container mounts inside (volumes, binds, /proc) is not there.
+base::Status with_container_root(const Paths& p, const std::string& id_or_name,
+                                 const std::function<base::Status(const std::string&)>& fn);
 // Records with monitors that no longer exist are marked exited first.
 std::vector<ContainerRecord> containers(const Paths& p);
 
