@@ -14,6 +14,7 @@
 
 #include "apps/berth/commands.h"
 #include "base/text_file.h"
+#include "base/units.h"
 #include "berth/container/containers.h"
 #include "oci/lifecycle.h"
 
@@ -22,18 +23,9 @@ namespace {
 
 using nlohmann::json;
 
-// go-units' CustomSize: "%.4g" of binary units (BytesSize), "%.3g" of decimal ones.
+// go-units' CustomSize: 4 digits of binary units, 3 of decimal ones.
 std::string sized(double bytes, bool binary) {
-  static const char* const kBinary[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  static const char* const kDecimal[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double base = binary ? 1024 : 1000;
-  size_t i = 0;
-  while (bytes >= base && i < 5) {
-    bytes /= base;
-    ++i;
-  }
-  if (binary) return fmt::format("{:.4g}{}", bytes, kBinary[i]);
-  return fmt::format("{:.3g}{}", bytes, kDecimal[i]);
+  return base::units::go_size(bytes, binary, binary ? 4 : 3);
 }
 
 // All CPUs' time since boot, in nanoseconds (/proc/stat's first line).

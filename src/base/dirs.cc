@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <system_error>
 #include <utility>
 
@@ -44,6 +46,37 @@ Result<std::vector<std::string>> list_dir(int dir_fd, std::string_view what) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+namespace {
+
+uint64_t size_below(int dir, const std::string& what, std::set<std::pair<dev_t, ino_t>>& seen) {
+  uint64_t total = 0;
+  auto names = list_dir(dir, what);
+  if (!names) return 0;
+  for (const auto& name : *names) {
+    auto st = sys::fstatat(dir, name, AT_SYMLINK_NOFOLLOW, what);
+    if (!st) continue;
+    if (S_ISREG(st->st_mode) && seen.emplace(st->st_dev, st->st_ino).second) {
+      total += static_cast<uint64_t>(st->st_size);
+    } else if (S_ISDIR(st->st_mode)) {
+      auto sub = sys::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, what);
+      if (sub) total += size_below(sub->get(), what, seen);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<uint64_t> tree_size(const std::string& path) {
+  auto st = sys::fstatat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, path);
+  if (!st) return st.error().code() == ENOENT ? Result<uint64_t>(0) : fail(std::move(st).error());
+  if (S_ISREG(st->st_mode)) return static_cast<uint64_t>(st->st_size);
+  if (!S_ISDIR(st->st_mode)) return 0;
+  UniqueFd dir = TRY(sys::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  std::set<std::pair<dev_t, ino_t>> seen;
+  return size_below(dir.get(), path, seen);
 }
 
 Result<OwnedDir> OwnedDir::make(const std::string& parent, const std::string& prefix) {

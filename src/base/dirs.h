@@ -41,6 +41,10 @@ class OwnedDir {
   std::string path_;
 };
 
+// The bytes of the regular files at or below `path` (du --apparent-size;
+// a file of several hard links counted once, symlinks never followed); a
+// missing path is 0. Entries that go while it counts are skipped.
+Result<uint64_t> tree_size(const std::string& path);
 // The size of the regular file at `path`.
 Result<uint64_t> file_size(const std::string& path);
 

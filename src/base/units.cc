@@ -22,6 +22,18 @@ std::string bytes(uint64_t n) {
   return fmt::format("{:.{}f} {}", v, v < 10 ? 2 : v < 100 ? 1 : 0, kUnits[u]);
 }
 
+std::string go_size(double bytes, bool binary, int precision) {
+  static const char* const kBinary[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  static const char* const kDecimal[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double base = binary ? 1024 : 1000;
+  size_t i = 0;
+  while (bytes >= base && i < 5) {
+    bytes /= base;
+    ++i;
+  }
+  return fmt::format("{:.{}g}{}", bytes, precision, binary ? kBinary[i] : kDecimal[i]);
+}
+
 std::string rate(double bps) {
   static const char* kUnits[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s"};
   int u = 0;
