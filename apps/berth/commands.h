@@ -42,6 +42,9 @@ struct PullFlags {
 base::Result<std::string> pull_named(const Globals& g, const std::string& name,
                                      const PullFlags& flags);
 
+// `image prune`: data no image needs; with `all`, every image no container
+// uses too (each name removed printed as "Untagged: NAME").
+base::Status prune_images(Globals& g, bool all);
 // import, images, tag, rmi, save, load, image prune.
 void add_image_commands(CLI::App& app, Globals& g);
 // stats: CPU, memory, network, block I/O and pids of containers.

@@ -1,4 +1,5 @@
 // Image commands: import, images, tag, rmi, save, load, image prune.
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "base/timestamp.h"
 #include "base/units.h"
 #include "berth/container/containers.h"
 #include "berth/image/image_archive.h"
@@ -23,7 +25,85 @@ std::string short_id(const std::string& digest) {
   return digest.substr(7, 12);
 }
 
+// `images --filter`: reference=PATTERN (a glob on REPOSITORY or
+// REPOSITORY:TAG), dangling=true|false, label=KEY[=VALUE], before=IMAGE,
+// since=IMAGE; all must hold.
+base::Result<std::vector<berth::ImageInfo>> filter_images(berth::ImageStore& store,
+                                                          const std::vector<berth::ImageInfo>& list,
+                                                          const std::vector<std::string>& filters) {
+  std::vector<berth::ImageInfo> out;
+  struct Filter {
+    std::string key, value, created;  // created: before/since's image
+  };
+  std::vector<Filter> parsed;
+  for (const auto& f : filters) {
+    auto eq = f.find('=');
+    if (eq == std::string::npos)
+      return base::fail_msg(fmt::format("--filter '{}': must be KEY=VALUE", f));
+    Filter p{f.substr(0, eq), f.substr(eq + 1), {}};
+    if (p.key == "before" || p.key == "since") {
+      std::string digest = TRY_CTX(store.resolve(p.value), "--filter " + f);
+      for (const auto& i : list)
+        if (i.manifest_digest == digest) p.created = i.created;
+    } else if (p.key == "dangling") {
+      if (p.value != "true" && p.value != "false")
+        return base::fail_msg(fmt::format("--filter '{}': dangling is true or false", f));
+    } else if (p.key != "reference" && p.key != "label") {
+      return base::fail_msg(fmt::format(
+          "--filter '{}': no such filter (reference, dangling, label, before, since)", f));
+    }
+    parsed.push_back(std::move(p));
+  }
+  for (const auto& i : list) {
+    bool keep = true;
+    for (const auto& f : parsed) {
+      if (f.key == "reference") {
+        bool any = false;
+        for (const auto& n : i.names) {
+          std::string repo = n.substr(0, n.rfind(':'));
+          any = any || ::fnmatch(f.value.c_str(), n.c_str(), 0) == 0 ||
+                ::fnmatch(f.value.c_str(), repo.c_str(), 0) == 0;
+        }
+        keep = keep && any;
+      } else if (f.key == "dangling") {
+        keep = keep && (f.value == "true") == i.names.empty();
+      } else if (f.key == "label") {
+        auto config = store.config(i.manifest_digest);
+        auto labels = config ? config->value("config", nlohmann::json::object())
+                                   .value("Labels", nlohmann::json::object())
+                             : nlohmann::json::object();
+        auto eq = f.value.find('=');
+        std::string key = f.value.substr(0, eq);
+        keep = keep && labels.is_object() && labels.contains(key) &&
+               (eq == std::string::npos || labels[key] == f.value.substr(eq + 1));
+      } else if (f.key == "before") {
+        keep = keep && i.created < f.created;
+      } else if (f.key == "since") {
+        keep = keep && i.created > f.created;
+      }
+    }
+    if (keep) out.push_back(i);
+  }
+  return out;
+}
+
 }  // namespace
+
+base::Status prune_images(Globals& g, bool all) {
+  // Also sweeps containers' trash, which pins layers until it goes.
+  auto listed = berth::containers({g.root, g.run_root});
+  berth::ImageStore store(g.root);
+  if (all) {
+    std::set<std::string> used;
+    for (const auto& c : listed) used.insert(c.image_id);
+    for (const auto& i : store.list()) {
+      if (used.count(i.id)) continue;
+      auto removed = TRY(store.remove(i.id));
+      for (const auto& r : removed) std::printf("Untagged: %s\n", r.c_str());
+    }
+  }
+  return store.prune();
+}
 
 void add_image_commands(CLI::App& app, Globals& g) {
   static std::string tar, name, source, target, format;
@@ -41,44 +121,57 @@ void add_image_commands(CLI::App& app, Globals& g) {
     std::printf("%s\n", id->c_str());
   });
 
+  static std::vector<std::string> filters;
   auto* images = app.add_subcommand("images", "list images");
   images->add_flag("-q,--quiet", quiet, "ids only");
   images->add_option("--format", format, "json, or a template: table {{.Repository}}\\t{{.ID}}");
+  images->add_option("-f,--filter", filters,
+                     "reference=PATTERN, dangling=true|false, label=K[=V], before=, since=");
+  images->add_option("reference", name, "only images of this repository (a pattern)");
   images->callback([&g] {
     berth::ImageStore store(g.root);
     auto list = store.list();
-    if (format == "json") {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& i : list)
-        out.push_back({{"Id", i.id}, {"Names", i.names}, {"Size", i.size}, {"Created", i.created}});
-      std::printf("%s\n", out.dump().c_str());
-      return;
-    }
+    std::vector<std::string> all = filters;
+    if (!name.empty()) all.push_back("reference=" + name);
+    auto kept = filter_images(store, list, all);
+    if (!kept) return fail(g, kept.error());
+    int64_t now = base::parse_rfc3339(base::now_rfc3339()).value_or(0);
     std::vector<nlohmann::json> rows;
-    for (const auto& i : list) {
+    for (const auto& i : *kept) {
+      auto created = base::parse_rfc3339(i.created);
+      std::string size = base::units::go_size(static_cast<double>(i.size), false, 3);
       auto row = [&](const std::string& repository, const std::string& tag) {
-        rows.push_back({{"Repository", repository},
-                        {"Tag", tag},
-                        {"ID", short_id(i.id)},
-                        {"Digest", i.id},
-                        {"CreatedAt", i.created},
-                        {"Size", base::units::bytes(i.size)}});
+        rows.push_back(
+            {{"Repository", repository},
+             {"Tag", tag},
+             {"ID", short_id(i.id)},
+             {"Digest", "<none>"},
+             {"CreatedAt", base::docker_time(i.created)},
+             {"CreatedSince", created ? base::human_duration(now - *created) + " ago" : "N/A"},
+             {"Created", i.created},
+             {"Size", size},
+             {"VirtualSize", size},
+             {"Containers", "N/A"},
+             {"SharedSize", "N/A"},
+             {"UniqueSize", "N/A"}});
       };
       for (const auto& n : i.names) row(n.substr(0, n.rfind(':')), n.substr(n.rfind(':') + 1));
       if (i.names.empty()) row("<none>", "<none>");
     }
     std::sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-      return std::tie(b["CreatedAt"], a["Repository"], a["Tag"]) <
-             std::tie(a["CreatedAt"], b["Repository"], b["Tag"]);  // newest first, then by name
+      return std::tie(b["Created"], a["Repository"], a["Tag"]) <
+             std::tie(a["Created"], b["Repository"], b["Tag"]);  // newest first, then by name
     });
-    if (quiet) {  // one line per image, not per name
+    if (quiet && format.empty()) {  // one line per image, not per name; --format wins, as docker's
       rows.clear();
-      for (const auto& i : list) rows.push_back({{"ID", short_id(i.id)}});
+      for (const auto& i : *kept) rows.push_back({{"ID", short_id(i.id)}});
     }
-    std::string fmt = !format.empty() ? format
-                      : quiet         ? "{{.ID}}"
-                                      : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}";
-    print_template(g, fmt, rows, {{"ID", "IMAGE ID"}, {"CreatedAt", "CREATED"}});
+    std::string fmt =
+        !format.empty() ? format
+        : quiet         ? "{{.ID}}"
+                        : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+    print_template(g, fmt, rows,
+                   {{"ID", "IMAGE ID"}, {"CreatedAt", "CREATED AT"}, {"CreatedSince", "CREATED"}});
   });
 
   auto* tag = app.add_subcommand("tag", "give an image another name");
@@ -137,20 +230,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
   static bool image_force = false;
   prune->add_flag("-f,--force", image_force, "do not ask (berth never asks)");
   prune->callback([&g] {
-    // Also sweeps containers' trash, which pins layers until it goes.
-    auto listed = berth::containers({g.root, g.run_root});
-    berth::ImageStore store(g.root);
-    if (prune_all) {
-      std::set<std::string> used;
-      for (const auto& c : listed) used.insert(c.image_id);
-      for (const auto& i : store.list()) {
-        if (used.count(i.id)) continue;
-        auto removed = store.remove(i.id);
-        if (!removed) return fail(g, removed.error());
-        for (const auto& r : *removed) std::printf("Untagged: %s\n", r.c_str());
-      }
-    }
-    if (auto s = store.prune(); !s) fail(g, s.error());
+    if (auto s = prune_images(g, prune_all); !s) fail(g, s.error());
   });
 }
 
