@@ -45,6 +45,8 @@ base::Result<std::string> pull_named(const Globals& g, const std::string& name,
 // `image prune`: data no image needs; with `all`, every image no container
 // uses too (each name removed printed as "Untagged: NAME").
 base::Status prune_images(Globals& g, bool all);
+// version, info, system info/df/prune.
+void add_system_commands(CLI::App& app, Globals& g);
 // import, images, tag, rmi, save, load, image prune.
 void add_image_commands(CLI::App& app, Globals& g);
 // stats: CPU, memory, network, block I/O and pids of containers.

@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
   add_network_commands(app, g);
   add_volume_commands(app, g);
   add_filesystem_commands(app, g);
+  add_system_commands(app, g);
   // run and create read their words as docker does (run_args.h): CLI11
   // sees the words up to the command's name, and the command the rest.
   // docker's long forms (`container ls`, `image rm`) are their short ones.

@@ -650,3 +650,48 @@ TEST(DockerCli, StatsShowDockersColumnsFromTheCgroup) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerCli, VersionInfoDfAndSystemPrune) {
+  SideBySide s;
+  auto same = [&](const std::vector<std::string>& words) {
+    auto theirs = s.theirs(words), ours = s.ours(words);
+    EXPECT_EQ(theirs.exit_code, 0) << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << ours.err;
+    EXPECT_EQ(ours.out, theirs.out) << ::testing::PrintToString(words);
+  };
+  same({"version", "-f", "{{.Server.Os}} {{.Server.Arch}} {{.Client.Os}}"});
+  for (const char* name : {"stopped-a", "stopped-b"}) same({"run", "--name", name, "IMG", "true"});
+  same({"info", "-f",
+        "{{.Containers}} {{.ContainersRunning}} {{.ContainersStopped}} {{.Images}} {{.OSType}} "
+        "{{.Architecture}} {{.NCPU}} {{.CgroupVersion}} {{.KernelVersion}}"});
+  same({"system", "info", "-f", "{{.OperatingSystem}} {{.MemTotal}}"});
+  same({"system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"});
+  EXPECT_EQ(first_line(s.ours({"system", "df"}).out), first_line(s.theirs({"system", "df"}).out));
+  // Prune: the stopped containers go; images a container used stay dangling-free.
+  for (auto side : {&SideBySide::ours, &SideBySide::theirs}) {
+    auto r = (s.*side)({"system", "prune", "-f"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("Deleted Containers:\n", 0), 0u) << r.out;
+  }
+  same({"ps", "-aq"});
+  // images: --format wins over -q; filters; docker's columns.
+  same({"images", "-q", "--format", "{{.Tag}}"});
+  same({"images", "--filter", "dangling=false", "--filter", "reference=localhost/b*", "--format",
+        "{{.Tag}} {{.Digest}} {{.Containers}}"});
+  same({"images", "--filter", "reference=nothing-here*", "-q"});
+  same({"images", "--filter", "dangling=true", "-q"});
+  auto header = [](const std::string& out) {
+    std::istringstream in(first_line(out));
+    std::string words, w;
+    while (in >> w) words += w + " ";
+    return words;
+  };
+  EXPECT_EQ(header(s.ours({"images"}).out), header(s.theirs({"images"}).out));
+  auto bad = s.ours({"images", "--filter", "color=red"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("no such filter"), std::string::npos) << bad.err;
+}
+
+}  // namespace
