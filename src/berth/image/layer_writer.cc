@@ -101,9 +101,14 @@ base::Status LayerWriter::directory(const std::string& rel, const EntryMeta& m) 
         return base::fail(failed(again.error(), "mkdir", rel));
     }
   }
-  if (auto s = base::sys::fchownat(dir, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW); !s)
+  // Owner and mode through an fd of the directory itself: a name that a
+  // running container swapped for a symlink meanwhile is refused, never
+  // followed to whatever it names.
+  auto made = base::sys::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (!made) return base::fail(failed(made.error(), "open", rel));
+  if (auto s = base::sys::fchown(made->get(), m.uid, m.gid); !s)
     return base::fail(failed(s.error(), "chown", rel));
-  if (auto s = base::sys::fchmodat(dir, name, m.mode & 07777); !s)
+  if (auto s = base::sys::fchmod(made->get(), m.mode & 07777); !s)
     return base::fail(failed(s.error(), "chmod", rel));
   dir_times_.push_back({rel, m});
   return {};
@@ -187,10 +192,19 @@ base::Status LayerWriter::special(const std::string& rel, mode_t type, dev_t rde
   clear(dir, name);
   if (auto s = base::sys::mknodat(dir, name, type | (m.mode & 07777), rdev); !s)
     return base::fail(failed(s.error(), "mknod", rel));
-  if (auto s = base::sys::fchownat(dir, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW); !s)
+  // Owner and mode on the node made, held as an O_PATH fd (never opened:
+  // a device's driver is not called), and only while it is still that
+  // node: a symlink swapped in meanwhile is refused, not followed.
+  auto node = base::sys::openat(dir, name, O_PATH | O_NOFOLLOW);
+  if (!node) return base::fail(failed(node.error(), "open", rel));
+  auto st = base::sys::fstat(node->get());
+  if (!st || (st->st_mode & S_IFMT) != type)
+    return base::fail_msg(fmt::format("{}: {}: replaced while it was written", path_, rel));
+  if (auto s = base::sys::fchownat(node->get(), "", m.uid, m.gid, AT_EMPTY_PATH); !s)
     return base::fail(failed(s.error(), "chown", rel));
   // The mode as the layer says, not as the umask left it; then its time.
-  if (auto s = base::sys::fchmodat(dir, name, m.mode & 07777); !s)
+  std::string self = fmt::format("/proc/self/fd/{}", node->get());
+  if (auto s = base::sys::fchmodat(AT_FDCWD, self, m.mode & 07777); !s)
     return base::fail(failed(s.error(), "chmod", rel));
   timespec t[2] = {times_of(m), times_of(m)};
   (void)base::sys::utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW);

@@ -5,7 +5,9 @@
 // can lead outside it; the last parent's fd is reused
 // (tar entries come directory by directory). Files get their mode, owner and
 // times; directories get their times at finish(), after their children.
-// Whiteouts become overlayfs ones (".wh.NAME": a 0:0 character device;
+// Owners and modes are set through an fd of the entry made, so a name that
+// a running container swaps for a symlink meanwhile is refused, never
+// followed. Whiteouts become overlayfs ones (".wh.NAME": a 0:0 character device;
 // ".wh..wh..opq": the trusted.overlay.opaque xattr on the directory).
 // Paths are relative, already checked to hold no ".." (layer_store).
 // Thread-safety: one writer per layer, on one thread.
