@@ -11,6 +11,8 @@
 #include <system_error>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "base/sys.h"
 #include "base/unique_fd.h"
 
@@ -77,6 +79,17 @@ Result<uint64_t> tree_size(const std::string& path) {
   UniqueFd dir = TRY(sys::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
   std::set<std::pair<dev_t, ino_t>> seen;
   return size_below(dir.get(), path, seen);
+}
+
+Result<UniqueFd> open_checked(int dir_fd, const std::string& name, bool directory,
+                              std::string_view what) {
+  UniqueFd path = TRY(sys::openat(dir_fd, name, O_PATH | O_NOFOLLOW, 0, what));
+  struct stat st = TRY(sys::fstat(path.get(), what));
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+    return fail(Error::msg(fmt::format("{}: not a {} (changed meanwhile?)", what,
+                                       directory ? "directory" : "regular file")));
+  return sys::open(fmt::format("/proc/self/fd/{}", path.get()),
+                   O_RDONLY | O_NOCTTY | (directory ? O_DIRECTORY : 0));
 }
 
 Result<OwnedDir> OwnedDir::make(const std::string& parent, const std::string& prefix) {

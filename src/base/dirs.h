@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 
 namespace base {
 
@@ -45,6 +46,13 @@ class OwnedDir {
 // a file of several hard links counted once, symlinks never followed); a
 // missing path is 0. Entries that go while it counts are skipped.
 Result<uint64_t> tree_size(const std::string& path);
+// `name` in `dir_fd` opened O_RDONLY only if it is a regular file or a
+// directory (`directory` says which) when opened: held as an O_PATH fd
+// (O_NOFOLLOW) and checked first, so a device node or FIFO put in its
+// place, even between a check and this call, is never opened (no driver
+// is called) and is an error instead.
+Result<UniqueFd> open_checked(int dir_fd, const std::string& name, bool directory,
+                              std::string_view what);
 // The size of the regular file at `path`.
 Result<uint64_t> file_size(const std::string& path);
 

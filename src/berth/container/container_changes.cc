@@ -34,6 +34,8 @@ class ChangeWalk {
   };
 
   base::Result<Seen> directory(int dir, const std::string& rel) {
+    if (std::count(rel.begin(), rel.end(), '/') >= 256)
+      return base::fail_msg(fmt::format("/{}: deeper than 256 directories", rel));
     Seen seen;
     for (const std::string& name : TRY(base::list_dir(dir, "/" + rel))) {
       std::string child = rel.empty() ? name : fmt::format("{}/{}", rel, name);

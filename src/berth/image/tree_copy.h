@@ -1,12 +1,14 @@
 // A directory tree copied through a LayerWriter (layer_writer.h), so the
 // writer's confinement holds for every entry: what `src` holds (not `src`
-// itself) lands below `prefix` in the writer's root. Owners (or the
-// `owner` given instead), modes, mtimes, symlinks (copied as links, never
-// followed), devices and FIFOs are kept; sockets are skipped; a file with
-// several hard links is copied once per name. Each entry is opened with
-// O_NOFOLLOW below the fd it came from, so a symlink placed in `src`
-// meanwhile is copied as a link, never read through.
-// Thread-safety: one call per writer; `src` must not change meanwhile.
+// itself) lands below `prefix` in the writer's root. Modes, mtimes,
+// symlinks (copied as links, never followed), FIFOs and owners are kept,
+// and devices unless the rules say not; sockets are skipped; a file with
+// several hard links is copied once per name. Each entry is opened only as
+// the regular file or directory it was seen to be (base::open_checked), so
+// neither a symlink nor a device node put in its place meanwhile is ever
+// read through. A file is copied to exactly the size it had, or the copy
+// fails ("changed while it was copied"). At most 256 directories deep.
+// Thread-safety: one call per writer.
 #pragma once
 
 #include <sys/stat.h>
@@ -24,13 +26,20 @@ struct CopyOwner {
   gid_t gid = 0;
 };
 
+struct CopyRules {
+  // Replaces every entry's owner; setuid and setgid bits are then dropped,
+  // as a file that changed hands must not keep them.
+  std::optional<CopyOwner> owner;
+  bool devices = true;  // false: device nodes are left out (copies to the host)
+};
+
 // `src` is an open directory (O_RDONLY); `shown` names it in errors.
 base::Status copy_tree(int src, LayerWriter& out, const std::string& prefix,
-                       const std::string& shown, const std::optional<CopyOwner>& owner = {});
+                       const std::string& shown, const CopyRules& rules = {});
 
 // One entry, open as `fd` (O_RDONLY; `st` its fstat), as `rel` in the
 // writer's root: a directory with all below it, or a regular file.
 base::Status copy_entry(int fd, const struct stat& st, LayerWriter& out, const std::string& rel,
-                        const std::string& shown, const std::optional<CopyOwner>& owner = {});
+                        const std::string& shown, const CopyRules& rules = {});
 
 }  // namespace berth

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -16,6 +18,7 @@
 namespace berth {
 namespace {
 
+constexpr int kMaxDepth = 256;
 constexpr const char* kOpaque = "trusted.overlay.opaque";
 constexpr const char* kCapability = "security.capability";
 
@@ -26,6 +29,8 @@ struct EntryFree {
 }  // namespace
 
 base::Status TreeTar::directory(int dir_fd, const std::string& rel) {
+  if (std::count(rel.begin(), rel.end(), '/') >= kMaxDepth)
+    return base::fail_msg(fmt::format("{}: deeper than {} directories", path_of(rel), kMaxDepth));
   for (const std::string& name : TRY(base::list_dir(dir_fd, path_of(rel)))) {
     std::string child = rel.empty() ? name : fmt::format("{}/{}", rel, name);
     struct stat st = TRY(base::sys::fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW, path_of(child)));
@@ -60,9 +65,8 @@ base::Status TreeTar::directory(int dir_fd, const std::string& rel) {
           continue;
         }
       }
-      // O_NONBLOCK: what was a file a moment ago may be a FIFO now.
-      base::UniqueFd fd = TRY(
-          base::sys::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, path_of(child)));
+      // Opened only as the file it still is: never a device or FIFO put in its place.
+      base::UniqueFd fd = TRY(base::open_checked(dir_fd, name, false, path_of(child)));
       TRY_STATUS(file(fd.get(), child, st));
     } else if (S_ISLNK(st.st_mode)) {
       TRY_STATUS(header(child, child, st, AE_IFLNK, 0,
@@ -82,6 +86,11 @@ base::Status TreeTar::top_directory(const struct stat& st) {
 base::Status TreeTar::single_file(int fd, const struct stat& st) {
   ++entries_;
   return file(fd, "", st);
+}
+
+base::Status TreeTar::single_symlink(const std::string& target, const struct stat& st) {
+  ++entries_;
+  return header("", "", st, AE_IFLNK, 0, target);
 }
 
 base::Status TreeTar::file(int fd, const std::string& rel, const struct stat& st) {
@@ -168,16 +177,11 @@ la_ssize_t write_fd(archive*, void* data, const void* buf, size_t len) {
   return static_cast<la_ssize_t>(len);
 }
 
-}  // namespace
-
-base::Status write_tree_tar(int fd, int path_fd, const std::string& top, const std::string& shown) {
+// A plain tar on `fd`, its entries written by `body`.
+base::Status write_tar(int fd, const std::string& shown,
+                       const std::function<base::Status(archive*, const base::Status&)>& body) {
   const LibArchive& la = libarchive();
   if (!la.error.empty()) return base::fail_msg(la.error);
-  struct stat st = TRY(base::sys::fstat(path_fd, shown));
-  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-    return base::fail_msg(fmt::format("{}: not a file or a directory", shown));
-  if (!S_ISDIR(st.st_mode) && top.empty())
-    return base::fail_msg(fmt::format("{}: not a directory", shown));
   FdOut out{fd, {}};
   ArchiveWriter w(la.archive_write_new());
   // Names in UTF-8 where they are; a name that is not gets a pax header
@@ -185,19 +189,39 @@ base::Status write_tree_tar(int fd, int path_fd, const std::string& top, const s
   la.archive_write_set_format_pax_restricted(w.get());
   if (la.archive_write_open(w.get(), &out, nullptr, write_fd, nullptr) != ARCHIVE_OK)
     return base::fail_msg(fmt::format("{}: cannot start the tar", shown));
-  if (S_ISDIR(st.st_mode)) {
-    TreeTar tar(w.get(), shown, {false, top.empty() ? "" : top + "/"}, out.failed);
-    if (!top.empty()) TRY_STATUS(tar.top_directory(st));
-    TRY_STATUS(tar.directory(path_fd, ""));
-  } else {
-    TreeTar tar(w.get(), shown, {false, top}, out.failed);
-    TRY_STATUS(tar.single_file(path_fd, st));
-  }
+  TRY_STATUS(body(w.get(), out.failed));
   if (la.archive_write_close(w.get()) != ARCHIVE_OK) {
     if (!out.failed) return out.failed;
     return base::fail_msg(fmt::format("{}: ending the tar failed", shown));
   }
   return {};
+}
+
+}  // namespace
+
+base::Status write_tree_tar(int fd, int path_fd, const std::string& top, const std::string& shown) {
+  struct stat st = TRY(base::sys::fstat(path_fd, shown));
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    return base::fail_msg(fmt::format("{}: not a file or a directory", shown));
+  if (!S_ISDIR(st.st_mode) && top.empty())
+    return base::fail_msg(fmt::format("{}: not a directory", shown));
+  return write_tar(fd, shown, [&](archive* a, const base::Status& sink) -> base::Status {
+    if (S_ISDIR(st.st_mode)) {
+      TreeTar tar(a, shown, {false, top.empty() ? "" : top + "/"}, sink);
+      if (!top.empty()) TRY_STATUS(tar.top_directory(st));
+      return tar.directory(path_fd, "");
+    }
+    TreeTar tar(a, shown, {false, top}, sink);
+    return tar.single_file(path_fd, st);
+  });
+}
+
+base::Status write_symlink_tar(int fd, const std::string& name, const std::string& target,
+                               const struct stat& st, const std::string& shown) {
+  return write_tar(fd, shown, [&](archive* a, const base::Status& sink) {
+    TreeTar tar(a, shown, {false, name}, sink);
+    return tar.single_symlink(target, st);
+  });
 }
 
 }  // namespace berth

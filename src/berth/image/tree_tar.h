@@ -3,14 +3,18 @@
 // give the same bytes): owners, modes, mtimes, devices, FIFOs, symlinks
 // (as links, never followed) and hard links (the first path of an inode is
 // the file, later ones link to it); sockets are left out. Each entry is
-// opened with O_NOFOLLOW below the fd of its directory, so a tree that a
-// running container changes meanwhile cannot lead the walk elsewhere.
+// opened below the fd of its directory, and only as the regular file or
+// directory it was seen to be (base::open_checked), so a tree that a
+// running container changes meanwhile cannot lead the walk elsewhere nor
+// have it open a device.
 // As a layer (TreeTarOptions::layer; layer_packer.h), the tree is one of
 // berth's own overlayfs upper directories: whiteouts become OCI ones, an
 // opaque directory gets ".wh..wh..opq", a file's security.capability is
 // kept, and overlayfs's bookkeeping attributes are removed on the way.
-// write_tree_tar() writes a whole tar (`berth export`, `berth cp ... -`),
-// with whole-second times and pax headers only where a name needs one.
+// write_tree_tar() writes a whole plain tar (`berth export`, `berth cp ...
+// -`): whole-second times, names in UTF-8, and a pax header saying a name
+// is bytes only where one is not UTF-8. A layer's names are bytes always.
+// At most 256 directories deep: deeper is an error, never an exhausted stack.
 // Thread-safety: one walk per writer, on one thread.
 #pragma once
 
@@ -46,6 +50,7 @@ class TreeTar {
   // itself) or a single regular file read from `fd`.
   base::Status top_directory(const struct stat& st);
   base::Status single_file(int fd, const struct stat& st);
+  base::Status single_symlink(const std::string& target, const struct stat& st);
   size_t entries() const { return entries_; }
   // A layer's root carries no entry of its own: only overlayfs's notes go.
   base::Status strip_root() { return strip_overlay_attributes(root_); }
@@ -74,5 +79,8 @@ class TreeTar {
 // regular file as the one entry `top`. `path` is opened with O_NOFOLLOW;
 // `shown` names it in errors.
 base::Status write_tree_tar(int fd, int path_fd, const std::string& top, const std::string& shown);
+// A tar of the one symlink `name` -> `target` (`st`: the link's lstat).
+base::Status write_symlink_tar(int fd, const std::string& name, const std::string& target,
+                               const struct stat& st, const std::string& shown);
 
 }  // namespace berth
