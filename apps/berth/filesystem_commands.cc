@@ -35,7 +35,7 @@ void add_filesystem_commands(CLI::App& app, Globals& g) {
       "copy files between a container and the host: CONTAINER:SRC DEST|- or SRC|- "
       "CONTAINER:DEST");
   cp->add_flag("-a,--archive", archive, "keep the owners of what is copied in");
-  cp->add_flag("-L,--follow-link", follow, "follow a symlink SRC (berth always does)");
+  cp->add_flag("-L,--follow-link", follow, "copy what a symlink SRC names, not the link");
   cp->add_option("from", from, "CONTAINER:SRC, a host path, or -")->required();
   cp->add_option("to", to, "CONTAINER:DEST, a host path, or -")->required();
   cp->callback([&g] {
@@ -48,7 +48,7 @@ void add_filesystem_commands(CLI::App& app, Globals& g) {
     if (in) {
       if (to == "-" && ::isatty(1))
         return fail(g, base::Error::msg("cp: refusing to write a tar to a terminal"));
-      if (auto s = berth::copy_from_container(p, in->first, in->second, to, 1); !s)
+      if (auto s = berth::copy_from_container(p, in->first, in->second, to, follow, 1); !s)
         fail(g, s.error());
       return;
     }

@@ -202,3 +202,76 @@ TEST(DockerFiles, ATarIntoAContainerCannotLeaveItsRoot) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerFiles, CopiesOutLeaveDevicesAndSetuidBehindAndLinksStayLinks) {
+  Files s;
+  auto more = s.ours({"run", "--name", "fd", "--cap-add", "MKNOD", "IMG", "sh", "-c",
+                      "mkdir /w && mknod /w/null c 1 3 && echo x > /w/suid && chmod 4755 /w/suid "
+                      "&& ln -s suid /w/link"});
+  ASSERT_EQ(more.exit_code, 0) << more.err;
+  auto out = s.ours_in({"cp", "fd:/w", "DIR/w"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(s.our_dir + "/w/null")));
+  EXPECT_EQ(fs::status(s.our_dir + "/w/suid").permissions(), fs::perms(0755));
+  // A symlink source is the link, as docker copies it; -L copies what it names.
+  for (auto side : {&Files::ours_in, &Files::theirs_in}) {
+    auto r = (s.*side)({"cp", "fc:/work/link", "DIR/link"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_EQ(fs::read_symlink(s.our_dir + "/link"), "/etc");
+  EXPECT_EQ(fs::read_symlink(s.their_dir + "/link"), "/etc");
+  auto followed = s.ours_in({"cp", "-L", "fd:/w/link", "DIR/followed"});
+  EXPECT_EQ(followed.exit_code, 0) << followed.err;
+  EXPECT_EQ(e2e::read_file(s.our_dir + "/followed"), "x\n");
+}
+
+TEST(DockerFiles, ATarCopiedInBelongsToRootWithoutArchiveMode) {
+  bt::Engine e;
+  ASSERT_EQ(e.berth({"create", "--name", "fc", "localhost/box", "true"}).exit_code, 0);
+  e2e::TempDir dir;
+  e2e::write_file(dir.path() + "/prog", "#!/bin/sh\n", 04755);
+  auto tar = e2e::Process({"/bin/sh", "-c",
+                           "cd " + dir.path() +
+                               " && chmod 4755 prog && tar --owner=1234 "
+                               "--group=1234 -cf t.tar prog"})
+                 .wait();
+  ASSERT_EQ(tar.exit_code, 0) << tar.err;
+  for (bool archive : {false, true}) {
+    std::vector<std::string> argv = e.command({"cp", "-", "fc:/tmp"});
+    if (archive) argv.insert(argv.end() - 2, "-a");
+    auto r = with_stdin(dir.path() + "/t.tar", argv);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto listed = e.berth({"cp", "fc:/tmp/prog", "-"});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    e2e::write_file(dir.path() + "/out.tar", listed.out);
+    auto entry = e2e::Process({"/bin/sh", "-c",
+                               "tar --numeric-owner -tvf " + dir.path() +
+                                   "/out.tar | awk "
+                                   "'{print $1, $2}'"})
+                     .wait();
+    EXPECT_EQ(entry.out, archive ? "-rwsr-xr-x 1234/1234\n" : "-rwxr-xr-x 0/0\n");
+  }
+}
+
+TEST(DockerFiles, ARunningContainerSwappingNamesForSymlinksNeverReachesTheHost) {
+  bt::Engine e;
+  // A host file the container names by its host path, and a container that
+  // keeps turning /t/d (where cp makes a directory) into a symlink to it.
+  e2e::TempDir host;
+  std::string canary = host.path() + "/canary";
+  e2e::write_file(canary, "keep\n", 0600);
+  auto started = e.berth(
+      {"run", "-d", "--name", "racer", "localhost/box", "sh", "-c",
+       "mkdir -p /t; while true; do rm -rf /t/d; ln -s " + canary + " /t/d; rm -f /t/d; done"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  fs::create_directories(host.path() + "/d/inner");
+  fs::permissions(host.path() + "/d", fs::perms(0777));
+  for (int i = 0; i < 150; ++i) (void)e.berth({"cp", host.path() + "/d", "racer:/t"});
+  EXPECT_EQ(fs::status(canary).permissions(), fs::perms(0600));
+  EXPECT_EQ(e2e::read_file(canary), "keep\n");
+  EXPECT_EQ(e.berth({"rm", "-f", "racer"}).exit_code, 0);
+}
+
+}  // namespace

@@ -11,10 +11,13 @@
 // Paths in the container are resolved as the container sees them (its
 // symlinks followed, never out of its root: RESOLVE_IN_ROOT) and written
 // through a LayerWriter, so no name in the container, and no tar entry,
-// leads a write elsewhere. Copies out belong to the user running berth;
-// copies in to root, or with `archive` (-a) keep their owners. The root is
-// the container's overlay (containers.h with_container_root): its volumes
-// and binds are not reached.
+// leads a write elsewhere; what is read in the container is opened only as
+// the regular file or directory it was seen to be, never a device. Copies
+// out belong to the user running berth, without device nodes or setuid and
+// setgid bits, and a single file lands whole (a temporary name, then a
+// rename); copies in (a tar's entries too) belong to root, or with
+// `archive` (-a) keep their owners. The root is the container's overlay
+// (containers.h with_container_root): its volumes and binds are not reached.
 // Thread-safety: as with_container_root.
 #pragma once
 
@@ -25,9 +28,11 @@
 
 namespace berth {
 
-// CONTAINER:SRC -> host DEST (or "-": a tar on `out`).
+// CONTAINER:SRC -> host DEST (or "-": a tar on `out`). A symlink SRC is
+// copied as the link unless `follow` (-L).
 base::Status copy_from_container(const Paths& p, const std::string& container,
-                                 const std::string& src, const std::string& dest, int out);
+                                 const std::string& src, const std::string& dest, bool follow,
+                                 int out);
 // host SRC (or "-": a tar read from `in`) -> CONTAINER:DEST.
 base::Status copy_to_container(const Paths& p, const std::string& src, const std::string& container,
                                const std::string& dest, bool archive, int in);

@@ -463,15 +463,24 @@ base::Status with_container_root(const Paths& p, const std::string& id_or_name,
                                  const std::function<base::Status(const std::string&)>& fn) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   std::string rootfs = container_dir(p.root, rec.id) + "/bundle/rootfs";
-  {
+  for (int attempt = 0;; ++attempt) {
+    // Held throughout: the root is neither unmounted by a monitor that
+    // ends, nor removed, nor mounted again by a start while `fn` works in it.
     auto h = TRY(ContainerHandle::lock(p.root, rec.id));
     if (!monitor_alive(h.dir())) {
-      RootMount root = TRY(RootMount::mount(h.dir(), rec.id));
+      RootMount mounted = TRY(RootMount::mount(h.dir(), rec.id));
       return fn(rootfs);
     }
+    auto root_st = TRY(base::sys::fstatat(AT_FDCWD, rootfs, 0));
+    auto bundle_st = TRY(base::sys::fstatat(AT_FDCWD, h.dir() + "/bundle", 0));
+    if (root_st.st_dev != bundle_st.st_dev) return fn(rootfs);  // the running container's
+    // A monitor that is ending, or restarting the container, has no root
+    // mounted for a moment: let it go on (it may need the lock), then look again.
+    if (attempt == 250)
+      return base::fail_msg(
+          fmt::format("container {} is between two runs: its root is not mounted", rec.name));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Its monitor holds the mount; a slow reader must not hold up its stop.
-  return fn(rootfs);
 }
 
 base::Result<nlohmann::json> inspect_container(const Paths& p, const std::string& id_or_name) {

@@ -58,7 +58,8 @@ base::Status rename_container(const Paths& p, const std::string& id_or_name,
                               const std::string& new_name);
 // Calls `fn` with the path of the container's root filesystem, mounted:
 // a running container's own mount, or for one that is not running, a mount
-// made for the call (under the container's lock: a start waits for it).
+// made for the call. The container's lock is held throughout: a start, a
+// stop's bookkeeping and an rm wait for `fn`.
 // What the container mounts inside (volumes, binds, /proc) is not there.
 base::Status with_container_root(const Paths& p, const std::string& id_or_name,
                                  const std::function<base::Status(const std::string&)>& fn);

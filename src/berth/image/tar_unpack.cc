@@ -1,5 +1,7 @@
 #include "berth/image/tar_unpack.h"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "base/sys.h"
@@ -67,6 +69,11 @@ base::Status write_entry(archive* tar, archive_entry* e, const std::string& rel,
   m.mode = la().archive_entry_perm(e);
   m.uid = static_cast<uid_t>(la().archive_entry_uid(e));
   m.gid = static_cast<gid_t>(la().archive_entry_gid(e));
+  if (o.owner) {  // a file that changes hands keeps no setuid or setgid bit
+    m.uid = o.owner->first;
+    m.gid = o.owner->second;
+    m.mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  }
   m.mtime_sec = la().archive_entry_mtime(e);
   m.mtime_nsec = la().archive_entry_mtime_nsec(e);
   if (const char* link = la().archive_entry_hardlink(e))

@@ -8,7 +8,11 @@
 // Thread-safety: one call per writer, on one thread.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "base/error.h"
 #include "berth/image/layer_writer.h"
@@ -26,6 +30,9 @@ struct TarUnpackOptions {
   // gzip, bzip2, xz or zstd compression is undone here (docker's list and
   // zstd); without it the stream must be a plain tar.
   bool decompress = false;
+  // Every entry's owner (uid, gid) instead of the archive's; setuid and
+  // setgid bits are then dropped. `berth cp -` into a container, without -a.
+  std::optional<std::pair<uid_t, gid_t>> owner;
 };
 
 // Unpacks the tar read from `fd` (to its end-of-archive blocks); `what` names
