@@ -140,14 +140,16 @@ void add_volume_commands(CLI::App& app, Globals& g) {
     }
   });
 
-  auto* prune = volume->add_subcommand("prune", "remove every volume no container uses");
+  static bool all = false;
+  auto* prune = volume->add_subcommand("prune", "remove the anonymous volumes no container uses");
+  prune->add_flag("-a,--all", all, "named ones too");
   prune->add_flag("-f,--force", force, "do not ask (berth never asks)");
   prune->add_option("--filter", filters, "label=K[=V]: only these");
   prune->callback([&g] {
     for (const auto& f : filters)
       if (f.rfind("label=", 0) != 0)
         return fail(g, base::Error::msg(fmt::format("--filter '{}': only label= here", f)));
-    auto removed = berth::prune_volumes(g.root, filters);
+    auto removed = berth::prune_volumes(g.root, all, filters);
     if (!removed) return fail(g, removed.error());
     std::printf("Deleted Volumes:\n");
     for (const auto& n : *removed) std::printf("%s\n", n.c_str());

@@ -48,6 +48,11 @@ base::Result<MountPlan> plan_mounts(const std::string& root, const RunOptions& o
                                     const nlohmann::json& image_config) {
   auto requests = TRY(mount_requests(o.volumes, o.mounts));
   for (auto& m : image_volumes(image_config, requests)) requests.push_back(std::move(m));
+  // Every check first: a refusal leaves no volume made for nothing.
+  for (const auto& m : requests)
+    if (m.kind == Kind::kBind && !base::sys::fstatat(AT_FDCWD, m.source, 0))
+      return base::fail_msg(
+          fmt::format("-v '{}:{}': {} does not exist", m.source, m.target, m.source));
   MountPlan plan;
   for (const auto& m : requests) {
     if (m.kind == Kind::kTmpfs) {
@@ -57,9 +62,6 @@ base::Result<MountPlan> plan_mounts(const std::string& root, const RunOptions& o
     std::string source = m.source, mode = m.from_volume_flag ? "z" : "";
     nlohmann::json entry = {{"Type", m.kind == Kind::kBind ? "bind" : "volume"}};
     if (m.kind == Kind::kBind) {
-      if (!base::sys::fstatat(AT_FDCWD, m.source, 0))
-        return base::fail_msg(
-            fmt::format("-v '{}:{}': {} does not exist", m.source, m.target, m.source));
       mode = m.readonly ? "ro" : "";
     } else {
       if (!plan.lock) plan.lock.emplace(TRY(lock_volumes(root)));

@@ -139,13 +139,13 @@ base::Status remove_volume(const std::string& root, const std::string& name) {
   return delete_volume(root, name);
 }
 
-base::Result<std::vector<std::string>> prune_volumes(const std::string& root,
+base::Result<std::vector<std::string>> prune_volumes(const std::string& root, bool all,
                                                      const std::vector<std::string>& labels) {
   auto lock = TRY(lock_volumes(root));
   std::vector<std::string> removed;
   auto records = list_containers(root);
   for (const auto& v : list_volumes(root)) {
-    bool used = std::any_of(records.begin(), records.end(), [&](const ContainerRecord& r) {
+    bool used = (!all && !v.anonymous) || std::any_of(records.begin(), records.end(), [&](const ContainerRecord& r) {
       return mounts_volume(r.mounts, v.name);
     });
     for (const auto& filter : labels) {

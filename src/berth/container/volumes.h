@@ -44,10 +44,11 @@ std::vector<std::string> volume_users(const std::string& root, const std::string
 
 // `volume rm`: refused while a container uses it ("volume is in use - [id]").
 base::Status remove_volume(const std::string& root, const std::string& name);
-// `volume prune`: every volume no container uses (and, when `labels` are
-// given, "label=KEY" or "label=KEY=VALUE", only those it has); returns
-// their names.
-base::Result<std::vector<std::string>> prune_volumes(const std::string& root,
+// `volume prune`: the anonymous volumes no container uses, or with `all`
+// every unused one, as docker 23 (20.10 pruned named ones too: a user's
+// database lost to a routine prune). With `labels` ("label=KEY" or
+// "label=KEY=VALUE"), only those that have them. Returns their names.
+base::Result<std::vector<std::string>> prune_volumes(const std::string& root, bool all = false,
                                                      const std::vector<std::string>& labels = {});
 // The anonymous volumes in `mounts` (a removed container's record) that no
 // other container uses, deleted (--rm, rm -v).
