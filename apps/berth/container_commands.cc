@@ -5,6 +5,7 @@
 #include <ctime>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -153,12 +154,31 @@ void add_container_commands(CLI::App& app, Globals& g) {
   logs->add_flag("-f,--follow", follow, "keep printing new output until the container exits");
   logs->add_option("-n,--tail", tail, "only the last N lines");
   logs->add_flag("-t,--timestamps", timestamps, "prefix each line with when it was written");
+  static std::string since, until;
+  logs->add_option("--since", since,
+                   "only lines from then on: 2026-12-07T10:00:00Z, 10m, a Unix time");
+  logs->add_option("--until", until, "only lines before then (same forms)");
   logs->add_option("container", target, "id or name")->required();
   logs->callback([&g] {
     berth::Paths p{g.root, g.run_root};
     uint64_t offset = 0;
-    auto print = [](const std::vector<berth::LogLine>& lines, size_t from) {
+    double now = static_cast<double>(base::parse_rfc3339(base::now_rfc3339()).value_or(0));
+    std::optional<double> from_time, to_time;
+    for (const auto& [flag, text, out] :
+         {std::tuple{"--since", &since, &from_time}, std::tuple{"--until", &until, &to_time}}) {
+      if (text->empty()) continue;
+      *out = base::parse_docker_since(*text, now);
+      if (!*out)
+        return fail(g, base::Error::msg(fmt::format(
+                           "{} '{}': not a time (RFC 3339, a Unix time, or a duration such as 10m)",
+                           flag, *text)));
+    }
+    auto print = [&](const std::vector<berth::LogLine>& lines, size_t from) {
       for (size_t i = from; i < lines.size(); ++i) {
+        if (from_time || to_time) {
+          auto at = base::parse_docker_since(lines[i].time, now);
+          if (!at || (from_time && *at < *from_time) || (to_time && *at > *to_time)) continue;
+        }
         std::FILE* out = lines[i].stream == "stderr" ? stderr : stdout;
         if (timestamps) std::fprintf(out, "%s ", lines[i].time.c_str());
         std::fputs(lines[i].text.c_str(), out);

@@ -2,7 +2,10 @@
 
 #include <time.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -29,6 +32,43 @@ std::optional<int64_t> parse_rfc3339(const std::string& text) {
   if (*end == 'Z') ++end;
   if (*end != '\0') return std::nullopt;
   return static_cast<int64_t>(::timegm(&tm));
+}
+
+std::optional<double> parse_docker_since(const std::string& text, double now) {
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  if (auto t = parse_rfc3339(text)) {
+    auto dot = text.find('.');
+    double fraction = dot == std::string::npos ? 0 : std::strtod(text.c_str() + dot, nullptr);
+    return static_cast<double>(*t) + fraction;
+  }
+  struct tm tm {};
+  if (const char* end = ::strptime(text.c_str(), "%Y-%m-%d", &tm); end && *end == '\0')
+    return static_cast<double>(::timegm(&tm));
+  if (text.find_first_not_of("0123456789.") == std::string::npos &&
+      std::count(text.begin(), text.end(), '.') <= 1 && text.front() != '.')
+    return std::strtod(text.c_str(), nullptr);
+  // A Go duration: numbers with units, largest first or not ("1h30m", "90s").
+  double total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+    if (i == start) return std::nullopt;
+    double n = std::strtod(text.substr(start, i - start).c_str(), nullptr);
+    size_t unit = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string u = text.substr(unit, i - unit);
+    double scale = u == "h"    ? 3600
+                   : u == "m"  ? 60
+                   : u == "s"  ? 1
+                   : u == "ms" ? 1e-3
+                   : u == "us" ? 1e-6
+                   : u == "ns" ? 1e-9
+                               : -1;
+    if (scale < 0) return std::nullopt;
+    total += n * scale;
+  }
+  return now - total;
 }
 
 std::string human_duration(int64_t seconds) {

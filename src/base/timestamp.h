@@ -15,6 +15,12 @@ std::string now_rfc3339();
 // it (fraction and "Z" optional); nullopt for anything else.
 std::optional<int64_t> parse_rfc3339(const std::string& text);
 
+// A time as docker's --since and --until take it, in seconds since the
+// epoch: RFC 3339 ("2026-12-07T10:00:00Z", fraction optional; or a date
+// alone), a Unix time ("1765101600", fraction optional), or a Go duration
+// before `now` ("10m", "1h30m", "2.5s"); nullopt for anything else.
+std::optional<double> parse_docker_since(const std::string& text, double now);
+
 // docker's words for a span (go-units HumanDuration): "Less than a second",
 // "1 second", "5 seconds", "About a minute", "3 minutes", "About an hour",
 // "5 hours", "3 days", "2 weeks", "4 months", "2 years".
