@@ -58,6 +58,7 @@ constexpr auto kFlags = std::to_array<FlagSpec>({
     {"privileged", 0, false, "every capability and host device, no seccomp, no masked paths"},
     {"publish", 'p', true, "[HOSTIP:]HOSTPORT:PORT[/udp], or PORT (repeatable)"},
     {"publish-all", 'P', false, "publish the image's exposed ports"},
+    {"expose", 0, true, "PORT[-END][/PROTO]: expose (-P publishes it) (repeatable)"},
     {"pull", 0, true, "missing (default), always or never"},
     {"read-only", 0, false, "read-only root filesystem"},
     {"restart", 0, true, "no, on-failure[:N] or always"},
@@ -100,7 +101,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"device-read-iops", 0, true}, "device I/O limits are not supported"},
     {{"device-write-bps", 0, true}, "device I/O limits are not supported"},
     {{"device-write-iops", 0, true}, "device I/O limits are not supported"},
-    {{"expose", 0, true}, "not supported yet; publish with -p"},
     {{"gpus", 0, true}, "GPUs are not supported"},
     {{"health-cmd", 0, true}, "health checks are not supported yet"},
     {{"health-interval", 0, true}, "health checks are not supported yet"},
@@ -305,6 +305,7 @@ base::Result<RunArgs> read_run_args(std::span<const std::string> words, bool is_
   o.volumes = a.all("volume");
   o.mounts = a.all("mount");
   o.publish = a.all("publish");
+  o.expose = a.all("expose");
   o.cap_add = a.all("cap-add");
   o.cap_drop = a.all("cap-drop");
   o.devices = a.all("device");

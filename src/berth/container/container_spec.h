@@ -33,6 +33,7 @@ struct RunOptions {
   bool read_only = false;
   std::string network = "berth0";    // none | host | a bridge network's name
   std::vector<std::string> publish;  // -p values
+  std::vector<std::string> expose;   // --expose: PORT[-END][/PROTO], added to the image's
   bool publish_all = false;          // -P
   bool detach = false;
   bool remove = false;

@@ -31,6 +31,7 @@
 #include "berth/container/monitor.h"
 #include "berth/container/volumes.h"
 #include "berth/image/image_store.h"
+#include "berth/network/port_mapping.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
 #include "oci/sync_socket.h"
@@ -185,6 +186,7 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   ImageStore images(p.root);
   std::string manifest = TRY(images.resolve(o.image));
   auto image_config = TRY(images.config(manifest));
+  TRY_STATUS(add_exposed_ports(image_config, o.expose));
   std::string dir = container_dir(p.root, id);
   for (const char* sub : {"bundle/rootfs", "upper", "work"})
     TRY_STATUS(base::make_dirs(dir + "/" + sub));

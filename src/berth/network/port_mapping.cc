@@ -100,6 +100,29 @@ base::Result<PortMapping> parse_port_mapping(const std::string& text) {
   return p;
 }
 
+base::Status add_exposed_ports(nlohmann::json& image_config, const std::vector<std::string>& expose) {
+  for (const auto& text : expose) {
+    auto slash = text.find('/');
+    std::string ports = text.substr(0, slash);
+    std::string proto = slash == std::string::npos ? "tcp" : text.substr(slash + 1);
+    if (proto != "tcp" && proto != "udp")
+      return base::fail_msg(fmt::format("--expose '{}': the protocol is tcp or udp", text));
+    auto dash = ports.find('-');
+    auto first = parse_port(ports.substr(0, dash), text);
+    auto last = dash == std::string::npos ? first : parse_port(ports.substr(dash + 1), text);
+    if (!first || !last || *first == 0 || *last < *first || *last - *first >= 4096)
+      return base::fail_msg(fmt::format(
+          "--expose '{}': must be PORT[-END][/tcp|udp], ports 1-65535, at most 4096", text));
+    auto& config = image_config["config"];
+    if (!config.is_object()) config = nlohmann::json::object();
+    if (!config.contains("ExposedPorts") || !config["ExposedPorts"].is_object())
+      config["ExposedPorts"] = nlohmann::json::object();
+    for (unsigned port = *first; port <= *last; ++port)
+      config["ExposedPorts"][fmt::format("{}/{}", port, proto)] = nlohmann::json::object();
+  }
+  return {};
+}
+
 base::Result<std::vector<PortMapping>> exposed_ports(const nlohmann::json& image_config) {
   std::vector<PortMapping> out;
   const auto* config = image_config.contains("config") ? &image_config["config"] : nullptr;
