@@ -1,4 +1,5 @@
 // Commands on a container: exec (-i, -t), kill, pause, unpause, rename, wait.
+#include <fcntl.h>
 #include <signal.h>
 
 #include <chrono>
@@ -8,7 +9,10 @@
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "base/child_process.h"
+#include "base/sys.h"
 #include "berth/container/container_exec.h"
+#include "berth/container/container_spec.h"
 #include "berth/container/containers.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
@@ -22,19 +26,55 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
   exec->add_option("-e,--env", env, "NAME=VALUE (repeatable)")->allow_extra_args(false);
   exec->add_option("-w,--workdir", workdir, "working directory inside");
   exec->add_option("-u,--user", user, "UID[:GID]");
-  static bool interactive = false, tty = false;
+  static bool interactive = false, tty = false, detach = false, privileged = false;
+  static std::vector<std::string> env_files;
+  exec->add_flag("-d,--detach", detach, "leave the command running in the background");
+  exec->add_option("--env-file", env_files, "a file of NAME=VALUE lines (repeatable)")
+      ->allow_extra_args(false);
+  exec->add_flag("--privileged", privileged, "not supported: refused");
   exec->add_flag("-i,--interactive", interactive, "give the command our standard input");
   exec->add_flag("-t,--tty", tty, "run it on a terminal (with -i: ours, raw, resized)");
   exec->add_option("container", target, "id or name")->required();
   exec->prefix_command();
   exec->callback([&g, exec] {
+    if (privileged)
+      return fail(g, base::Error::msg("exec --privileged: not supported (an exec gets the "
+                                      "container's own capabilities)"));
+    if (detach && (interactive || tty))
+      return fail(g, base::Error::msg("exec -d: cannot be used with -i or -t"));
     berth::ExecRequest r;
     r.args = exec->remaining();
-    r.env = env;
+    for (const auto& file : env_files) {  // docker's order: files first, then -e
+      auto more = berth::read_env_file(file);
+      if (!more) return fail(g, more.error());
+      r.env.insert(r.env.end(), more->begin(), more->end());
+    }
+    r.env.insert(r.env.end(), env.begin(), env.end());
     r.cwd = workdir;
     r.user = user;
     r.interactive = interactive;
     r.tty = tty;
+    if (detach) {
+      // Checked here, so a stopped container is an error now, not in the background.
+      auto rec = berth::find_container(g.root, target);
+      if (!rec) return fail(g, rec.error());
+      if (berth::inspect_container({g.root, g.run_root}, rec->id)
+              .value_or(nlohmann::json())["State"]["Status"] != "running")
+        return fail(g, base::Error::msg(fmt::format("container {} is not running", target)));
+      // The command's own process: a new session, no terminal, no output of
+      // ours; it is the container's once started, and outlives this command.
+      auto child = base::ChildProcess::fork([&] {
+        if (!base::sys::setsid()) return 126;
+        auto null_fd = base::sys::open("/dev/null", O_RDWR);
+        if (!null_fd) return 126;
+        for (int fd = 0; fd < 3; ++fd) (void)base::sys::dup2(null_fd->get(), fd);
+        auto code = berth::exec_in_container({g.root, g.run_root}, target, r);
+        return code ? *code : 126;
+      });
+      if (!child) return fail(g, child.error());
+      child->release();
+      return;
+    }
     auto code = berth::exec_in_container({g.root, g.run_root}, target, r);
     if (!code) {
       std::fprintf(stderr, "berth: %s\n", code.error().message().c_str());

@@ -695,3 +695,56 @@ TEST(DockerCli, VersionInfoDfAndSystemPrune) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerCli, ExposeLogsSinceUntilAndDetachedExec) {
+  SideBySide s;
+  auto same = [&](const std::vector<std::string>& words, int exit = 0) {
+    auto theirs = s.theirs(words), ours = s.ours(words);
+    EXPECT_EQ(theirs.exit_code, exit) << ::testing::PrintToString(words) << theirs.err;
+    EXPECT_EQ(ours.exit_code, exit) << ::testing::PrintToString(words) << ours.err;
+    if (exit == 0) {
+      EXPECT_EQ(ours.out, theirs.out) << ::testing::PrintToString(words);
+    }
+  };
+  auto both_ok = [&](const std::vector<std::string>& words) {
+    EXPECT_EQ(s.theirs(words).exit_code, 0) << ::testing::PrintToString(words);
+    EXPECT_EQ(s.ours(words).exit_code, 0) << ::testing::PrintToString(words);
+  };
+  both_ok(
+      {"create", "--name", "ex", "--expose", "8080", "--expose", "9000-9001/udp", "IMG", "true"});
+  same({"inspect", "-f", "{{json .Config.ExposedPorts}}", "ex"});
+  same({"run", "--rm", "--expose", "http", "IMG", "true"}, 125);
+  // logs --since/--until: times, dates and durations, either side of the lines.
+  same({"run", "--name", "lg", "IMG", "sh", "-c", "echo one; echo two >&2; echo three"});
+  for (const std::vector<std::string>& range :
+       {std::vector<std::string>{"--since", "2000-01-01T00:00:00Z"},
+        {"--until", "2000-01-01T00:00:00Z"},
+        {"--since", "1h"},
+        {"--until", "1h"},
+        {"--since", "946684800"},
+        {"--since", "2000-01-01"}}) {
+    std::vector<std::string> words = {"logs"};
+    words.insert(words.end(), range.begin(), range.end());
+    words.push_back("lg");
+    same(words);
+  }
+  auto bad = s.ours({"logs", "--since", "yesterday", "lg"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--since 'yesterday': not a time"), std::string::npos) << bad.err;
+  // exec -d runs on in the background; --env-file as run's.
+  both_ok({"run", "-d", "--name", "ed", "IMG", "sleep", "60"});
+  both_ok({"exec", "-d", "ed", "sh", "-c", "echo detached > /tmp/x"});
+  for (auto side : {&SideBySide::ours, &SideBySide::theirs})
+    EXPECT_TRUE(e2e::eventually([&] {
+      return (s.*side)({"exec", "ed", "cat", "/tmp/x"}).out == "detached\n";
+    }));
+  e2e::TempDir dir;
+  e2e::write_file(dir.path() + "/env", "# a comment\nA=from-file\nB=b\n");
+  same({"exec", "--env-file", dir.path() + "/env", "-e", "B=flag", "ed", "sh", "-c", "echo $A $B"});
+  same({"exec", "-d", "nope", "true"}, 1);
+  both_ok({"rm", "-f", "ed"});
+}
+
+}  // namespace
