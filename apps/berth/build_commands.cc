@@ -9,6 +9,7 @@
 #include "base/units.h"
 #include "berth/build/build_cache.h"
 #include "berth/build/builder.h"
+#include "berth/build/container_commit.h"
 #include "berth/image/image_store.h"
 
 namespace berth_cli {
@@ -54,7 +55,8 @@ void add_build_commands(CLI::App& app, Globals& g) {
       ->add_option("--network", o.network,
                    "RUN steps' network: none (default), bridge (berth0) or host")
       ->check(CLI::IsMember({"none", "bridge", "host", "default"}));
-  build->add_option("--label", labels, "NAME=VALUE on the image (repeatable)");
+  build->add_option("--label", labels, "NAME=VALUE on the image (repeatable)")
+      ->allow_extra_args(false);
   build->add_flag("-q,--quiet", o.quiet, "print only the image id");
   build->add_option("--iidfile", o.iidfile, "write the image id to this file");
   build->add_option("--compress", compress, "layer compression: gzip (default) or zstd")
@@ -95,6 +97,26 @@ void add_build_commands(CLI::App& app, Globals& g) {
     }
     print_template(g, "table {{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", rows,
                    {{"CreatedAt", "CREATED"}, {"CreatedBy", "CREATED BY"}});
+  });
+
+  static berth::build::CommitOptions commit_options;
+  static std::string container;
+  auto* commit = app.add_subcommand("commit", "a container's changes as a new image");
+  commit->add_option("-a,--author", commit_options.author, "the image's author");
+  commit->add_option("-m,--message", commit_options.message, "a comment in its history");
+  commit
+      ->add_option("-c,--change", commit_options.changes,
+                   "a Dockerfile instruction: CMD, ENTRYPOINT, ENV, LABEL, EXPOSE, USER, "
+                   "WORKDIR, STOPSIGNAL, VOLUME (repeatable)")
+      ->allow_extra_args(false);
+  commit->add_flag("-p,--pause", commit_options.pause,
+                   "freeze the container while its changes are copied (default true)");
+  commit->add_option("container", container, "id or name")->required();
+  commit->add_option("repository", commit_options.name, "REPOSITORY[:TAG] of the new image");
+  commit->callback([&g] {
+    auto id = berth::build::commit_container({g.root, g.run_root}, container, commit_options);
+    if (!id) return fail(g, id.error());
+    std::printf("%s\n", id->c_str());
   });
 
   auto* builder = app.add_subcommand("builder", "the build cache");

@@ -80,6 +80,7 @@ const char* short_form_of(std::string_view group, std::string_view command) {
       {"container", "cp", "cp"},
       {"container", "export", "export"},
       {"container", "diff", "diff"},
+      {"container", "commit", "commit"},
       {"image", "ls", "images"},
       {"image", "list", "images"},
       {"image", "rm", "rmi"},

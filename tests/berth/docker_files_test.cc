@@ -275,3 +275,39 @@ TEST(DockerFiles, ARunningContainerSwappingNamesForSymlinksNeverReachesTheHost) 
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerFiles, CommitMakesAnImageOfTheChangesAndTheContainersConfig) {
+  Files s;  // fc: /work added, /bin/wc deleted, /tmp/t added
+  for (auto side : {&Files::ours_in, &Files::theirs_in}) {
+    auto r = (s.*side)({"commit", "-m", "a note", "-c", "CMD [\"cat\", \"/work/a\"]", "-c",
+                        "ENV B=2", "fc", "localhost/committed:1"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("sha256:", 0), 0u) << r.out;
+  }
+  s.same({"run", "--rm", "localhost/committed:1"});
+  s.same({"run", "--rm", "localhost/committed:1", "sh", "-c",
+          "echo $B; cat /tmp/t; ls /bin/wc 2>/dev/null || echo wc gone; ls -ln /work | "
+          "cut -c1-10,15-25"});
+  s.same({"inspect", "-f", "{{json .Config.Cmd}}", "localhost/committed:1"});
+  s.same({"commit", "-c", "RUN true", "fc", "localhost/x"}, 1);
+  s.same({"commit", "nope", "localhost/x"}, 1);
+  // A running container is frozen while its changes are copied, then runs on.
+  for (auto side : {&Files::ours_in, &Files::theirs_in}) {
+    auto r = (s.*side)(
+        {"run", "-d", "--name", "live", "IMG", "sh", "-c", "echo live > /live; sleep 60"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  for (auto side : {&Files::ours_in, &Files::theirs_in})
+    EXPECT_TRUE(e2e::eventually([&] {
+      return (s.*side)({"exec", "live", "cat", "/live"}).out == "live\n";
+    }));
+  for (auto side : {&Files::ours_in, &Files::theirs_in})
+    EXPECT_EQ((s.*side)({"commit", "live", "localhost/live"}).exit_code, 0);
+  s.same({"run", "--rm", "localhost/live", "cat", "/live"});
+  s.same({"inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "live"});
+  s.same({"rm", "-f", "live"});
+}
+
+}  // namespace
