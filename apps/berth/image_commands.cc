@@ -125,8 +125,10 @@ void add_image_commands(CLI::App& app, Globals& g) {
   auto* images = app.add_subcommand("images", "list images");
   images->add_flag("-q,--quiet", quiet, "ids only");
   images->add_option("--format", format, "json, or a template: table {{.Repository}}\\t{{.ID}}");
-  images->add_option("-f,--filter", filters,
-                     "reference=PATTERN, dangling=true|false, label=K[=V], before=, since=");
+  images
+      ->add_option("-f,--filter", filters,
+                   "reference=PATTERN, dangling=true|false, label=K[=V], before=, since=")
+      ->allow_extra_args(false);
   images->add_option("reference", name, "only images of this repository (a pattern)");
   images->callback([&g] {
     berth::ImageStore store(g.root);

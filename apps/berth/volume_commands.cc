@@ -55,8 +55,8 @@ void add_volume_commands(CLI::App& app, Globals& g) {
 
   auto* create = volume->add_subcommand("create", "a volume (a random name when none is given)");
   create->add_option("-d,--driver", driver, "local, the only driver");
-  create->add_option("--label", labels, "KEY=VALUE (repeatable)");
-  create->add_option("-o,--opt", opts, "driver options: not supported");
+  create->add_option("--label", labels, "KEY=VALUE (repeatable)")->allow_extra_args(false);
+  create->add_option("-o,--opt", opts, "driver options: not supported")->allow_extra_args(false);
   create->add_option("name", name, "the volume's name");
   create->callback([&g] {
     if (driver != "local")
@@ -79,7 +79,8 @@ void add_volume_commands(CLI::App& app, Globals& g) {
   auto* ls = volume->add_subcommand("ls", "list volumes");
   ls->alias("list");
   ls->add_flag("-q,--quiet", quiet, "names only");
-  ls->add_option("-f,--filter", filters, "dangling=true, name=X, label=K[=V], driver=local");
+  ls->add_option("-f,--filter", filters, "dangling=true, name=X, label=K[=V], driver=local")
+      ->allow_extra_args(false);
   ls->add_option("--format", format, "a template: {{.Name}}\\t{{.Mountpoint}}");
   ls->callback([&g] {
     std::vector<std::string> in_use;
@@ -144,7 +145,7 @@ void add_volume_commands(CLI::App& app, Globals& g) {
   auto* prune = volume->add_subcommand("prune", "remove the anonymous volumes no container uses");
   prune->add_flag("-a,--all", all, "named ones too");
   prune->add_flag("-f,--force", force, "do not ask (berth never asks)");
-  prune->add_option("--filter", filters, "label=K[=V]: only these");
+  prune->add_option("--filter", filters, "label=K[=V]: only these")->allow_extra_args(false);
   prune->callback([&g] {
     for (const auto& f : filters)
       if (f.rfind("label=", 0) != 0)
