@@ -256,8 +256,6 @@ int Monitor::finish(int code, const std::string& error) {
       tell("error", error);
   };
   auto handle = ContainerHandle::lock(o_.root, o_.id);
-  (void)release_runtime(p, o_.id);
-  (void)release_root(dir_);
   std::string trash;
   // A start berth never recorded (it failed or died before "go") leaves
   // the record as it was: only what the container held is taken back.
@@ -282,9 +280,13 @@ int Monitor::finish(int code, const std::string& error) {
     }
   }
   tell_end();
-  // After the report: deleting a veth waits for the kernel (~20 ms), which
-  // `berth run` need not wait for. The lock is still held, so a new start
-  // of this container waits for it.
+  // After the report: deleting the runtime's cgroups, unmounting the root
+  // (an RCU grace period) and deleting a veth (~20 ms) all wait for the
+  // kernel, and `berth run` need not wait for them. The lock is still held, so a new start of this
+  // container, a listing that finds its root mounted, an rm or a cp wait
+  // for both. (A renamed --rm directory keeps its mount: it moves with it.)
+  (void)release_runtime(p, o_.id);
+  (void)release_root(trash.empty() ? dir_ : trash);
   (void)release_network(p, o_.id);
   if (!trash.empty()) (void)base::remove_tree(trash);
   return code;
