@@ -16,6 +16,7 @@
 #include "base/units.h"
 #include "berth/container/container_logs.h"
 #include "berth/container/containers.h"
+#include "berth/container/health.h"
 #include "berth/network/port_mapping.h"
 #include "oci/exec_process.h"
 #include "oci/lifecycle.h"
@@ -35,7 +36,7 @@ std::string label_text(const std::map<std::string, std::string>& labels) {
 }
 
 // A container as `ps --format` templates see it: docker's field names.
-nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused) {
+nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused, const std::string& root) {
   std::string cmd;
   for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
   if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
@@ -51,6 +52,15 @@ nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused) {
                        : c.state == "running" ? "Up " + since(c.started)
                        : c.state == "created" ? "Created"
                                               : c.state;
+  // docker's health words after a running container's: "(healthy)",
+  // "(unhealthy)", "(health: starting)".
+  std::string health;
+  if (c.state == "running" &&
+      berth::has_health_checks(c.config.value("Healthcheck", nlohmann::json()))) {
+    auto h = berth::health_state(berth::container_dir(root, c.id));
+    health = h.is_null() ? "starting" : h.value("Status", "starting");
+    status += health == "starting" ? " (health: starting)" : " (" + health + ")";
+  }
   std::string ports;
   if (c.network.contains("ports"))
     for (const auto& j : c.network["ports"])
@@ -130,7 +140,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
                                    "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     std::vector<nlohmann::json> rows;
     for (const auto& [c, paused] : shown) {
-      rows.push_back(ps_row(c, paused));
+      rows.push_back(ps_row(c, paused, g.root));
       if (no_trunc) {
         std::string cmd;
         for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;

@@ -69,6 +69,12 @@ constexpr auto kFlags = std::to_array<FlagSpec>({
     {"sig-proxy", 0, false, "accepted when true: signals to berth reach the container"},
     {"stop-signal", 0, true, "what stop sends first (default SIGTERM)"},
     {"stop-timeout", 0, true, "seconds stop waits before SIGKILL (default 10)"},
+    {"health-cmd", 0, true, "a shell command that says whether the container is healthy"},
+    {"health-interval", 0, true, "between two checks (30s)"},
+    {"health-timeout", 0, true, "a check that runs longer fails (30s)"},
+    {"health-start-period", 0, true, "failures then do not count (0s)"},
+    {"health-retries", 0, true, "failures in a row that make it unhealthy (3)"},
+    {"no-healthcheck", 0, false, "no health checks, not even the image's"},
     {"sysctl", 0, true, "NAME=VALUE of the container's namespaces (repeatable)"},
     {"tmpfs", 0, true, "PATH[:OPTIONS]: a tmpfs mount (repeatable)"},
     {"tty", 't', false, "give the container a terminal"},
@@ -102,11 +108,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"device-write-bps", 0, true}, "device I/O limits are not supported"},
     {{"device-write-iops", 0, true}, "device I/O limits are not supported"},
     {{"gpus", 0, true}, "GPUs are not supported"},
-    {{"health-cmd", 0, true}, "health checks are not supported yet"},
-    {{"health-interval", 0, true}, "health checks are not supported yet"},
-    {{"health-retries", 0, true}, "health checks are not supported yet"},
-    {{"health-start-period", 0, true}, "health checks are not supported yet"},
-    {{"health-timeout", 0, true}, "health checks are not supported yet"},
     {{"ip", 0, true}, "addresses are assigned by berth"},
     {{"ip6", 0, true}, "IPv6 is not supported"},
     {{"isolation", 0, true}, "Windows only"},
@@ -119,7 +120,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"memory-swap", 0, true}, "not supported; use --memory"},
     {{"memory-swappiness", 0, true}, "not supported"},
     {{"network-alias", 0, true}, "not supported; containers are found by name"},
-    {{"no-healthcheck", 0, false}, "health checks are not supported yet"},
     {{"oom-kill-disable", 0, false}, "not supported"},
     {{"storage-opt", 0, true}, "not supported"},
     {{"userns", 0, true}, "user namespaces are not supported by berth"},
@@ -203,6 +203,17 @@ base::Status read_limits(const berth::DockerArgs& a, berth::RunOptions& o) {
     if (v < -1000 || v > 1000)
       return base::fail_msg(fmt::format("--oom-score-adj {}: must be from -1000 to 1000", v));
     o.oom_score_adj = static_cast<int>(v);
+  }
+  if (a.given("health-cmd")) o.health_cmd = a.last("health-cmd");
+  o.health_interval = a.last("health-interval");
+  o.health_timeout = a.last("health-timeout");
+  o.health_start_period = a.last("health-start-period");
+  o.no_healthcheck = a.on("no-healthcheck");
+  if (a.given("health-retries")) {
+    int64_t v = TRY(integer(a, "health-retries"));
+    if (v < 0 || v > 1000000)
+      return base::fail_msg(fmt::format("--health-retries {}: must be from 0 to 1000000", v));
+    o.health_retries = static_cast<int>(v);
   }
   if (a.given("stop-timeout")) {
     int64_t v = TRY(integer(a, "stop-timeout"));

@@ -47,7 +47,13 @@ std::optional<double> parse_docker_since(const std::string& text, double now) {
   if (text.find_first_not_of("0123456789.") == std::string::npos &&
       std::count(text.begin(), text.end(), '.') <= 1 && text.front() != '.')
     return std::strtod(text.c_str(), nullptr);
-  // A Go duration: numbers with units, largest first or not ("1h30m", "90s").
+  auto ago = parse_go_duration(text);
+  if (!ago) return std::nullopt;
+  return now - *ago;
+}
+
+std::optional<double> parse_go_duration(const std::string& text) {
+  if (text.empty() || text.size() > 64) return std::nullopt;
   double total = 0;
   size_t i = 0;
   while (i < text.size()) {
@@ -68,7 +74,7 @@ std::optional<double> parse_docker_since(const std::string& text, double now) {
     if (scale < 0) return std::nullopt;
     total += n * scale;
   }
-  return now - total;
+  return total;
 }
 
 std::string human_duration(int64_t seconds) {

@@ -15,6 +15,10 @@ std::string now_rfc3339();
 // it (fraction and "Z" optional); nullopt for anything else.
 std::optional<int64_t> parse_rfc3339(const std::string& text);
 
+// A Go duration ("10m", "1h30m", "2.5s", "500ms") in seconds; nullopt for
+// anything else (a bare number too: Go wants a unit).
+std::optional<double> parse_go_duration(const std::string& text);
+
 // A time as docker's --since and --until take it, in seconds since the
 // epoch: RFC 3339 ("2026-12-07T10:00:00Z", fraction optional; or a date
 // alone), a Unix time ("1765101600", fraction optional), or a Go duration

@@ -748,3 +748,49 @@ TEST(DockerCli, ExposeLogsSinceUntilAndDetachedExec) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerCli, HealthChecksTurnHealthyOrUnhealthyAsDockersDo) {
+  SideBySide s;
+  auto both_ok = [&](const std::vector<std::string>& words) {
+    auto theirs = s.theirs(words), ours = s.ours(words);
+    EXPECT_EQ(theirs.exit_code, 0) << ::testing::PrintToString(words) << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << ::testing::PrintToString(words) << ours.err;
+  };
+  auto same = [&](const std::vector<std::string>& words) {
+    auto theirs = s.theirs(words), ours = s.ours(words);
+    EXPECT_EQ(ours.out, theirs.out) << ::testing::PrintToString(words);
+  };
+  both_ok({"run", "-d", "--name", "good", "--health-cmd", "test -f /ready", "--health-interval",
+           "300ms", "--health-retries", "2", "IMG", "sh", "-c", "sleep 1; touch /ready; sleep 60"});
+  both_ok({"run", "-d", "--name", "bad", "--health-cmd", "echo nope; exit 3", "--health-interval",
+           "200ms", "--health-retries", "2", "IMG", "sleep", "60"});
+  same({"inspect", "-f", "{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}}", "bad"});
+  // The same nanoseconds in JSON; docker's template shows a Go duration ("200ms").
+  EXPECT_EQ(s.ours({"inspect", "-f", "{{json .Config.Healthcheck.Interval}}", "bad"}).out,
+            s.theirs({"inspect", "-f", "{{json .Config.Healthcheck.Interval}}", "bad"}).out);
+  for (auto side : {&SideBySide::ours, &SideBySide::theirs}) {
+    auto status = [&](const char* name) {
+      return (s.*side)({"inspect", "-f", "{{.State.Health.Status}}", name}).out;
+    };
+    EXPECT_TRUE(e2e::eventually([&] { return status("good") == "healthy\n"; },
+                                std::chrono::seconds(30), std::chrono::milliseconds(100)));
+    EXPECT_TRUE(e2e::eventually([&] { return status("bad") == "unhealthy\n"; },
+                                std::chrono::seconds(30), std::chrono::milliseconds(100)));
+    auto ps = (s.*side)({"ps", "--format", "{{.Names}}: {{.Status}}"}).out;
+    EXPECT_NE(ps.find("good: Up"), std::string::npos) << ps;
+    EXPECT_NE(ps.find(" (healthy)\n"), std::string::npos) << ps;
+    EXPECT_NE(ps.find("(unhealthy)"), std::string::npos) << ps;
+  }
+  same({"inspect", "-f",
+        "{{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}", "bad"});
+  auto theirs = s.theirs({"run", "--rm", "--health-interval", "soon", "IMG", "true"});
+  auto ours = s.ours({"run", "--rm", "--health-interval", "soon", "IMG", "true"});
+  EXPECT_EQ(theirs.exit_code, 125);
+  EXPECT_EQ(ours.exit_code, 125);
+  EXPECT_NE(ours.err.find("--health-interval 'soon'"), std::string::npos) << ours.err;
+  both_ok({"rm", "-f", "good", "bad"});
+}
+
+}  // namespace

@@ -63,6 +63,11 @@ struct RunOptions {
   std::map<std::string, std::string> labels;
   std::string stop_signal;          // "" : SIGTERM
   std::optional<int> stop_timeout;  // seconds; default 10
+  // Health checks (health.h): --health-cmd (a shell command) and the rest.
+  std::optional<std::string> health_cmd;
+  std::string health_interval, health_timeout, health_start_period;  // Go durations
+  std::optional<int> health_retries;
+  bool no_healthcheck = false;
 };
 
 // Reads a docker --env-file: NAME=VALUE lines; "#" comments and blank lines

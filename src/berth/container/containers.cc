@@ -28,6 +28,7 @@
 #include "berth/container/container_network.h"
 #include "berth/container/container_resources.h"
 #include "berth/container/docker_view.h"
+#include "berth/container/health.h"
 #include "berth/container/monitor.h"
 #include "berth/container/volumes.h"
 #include "berth/image/image_store.h"
@@ -218,6 +219,7 @@ base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   rec.image_id = TRY(images.manifest(manifest))["config"]["digest"];
   rec.command = spec["process"]["args"].get<std::vector<std::string>>();
   rec.config = docker_config(o, image_config, spec);
+  if (auto hc = TRY(health_config(o, image_config)); !hc.is_null()) rec.config["Healthcheck"] = hc;
   rec.host_config = docker_host_config(o, rec.network.value("ports", nlohmann::json::array()));
   return h.save();
 }

@@ -4,6 +4,7 @@
 
 #include "base/text_file.h"
 #include "berth/container/container_network.h"
+#include "berth/container/health.h"
 #include "berth/container/mount_options.h"
 #include "berth/network/networks.h"
 #include "berth/network/port_mapping.h"
@@ -47,19 +48,26 @@ std::string time_or_zero(const std::string& t) {
   return t.empty() ? "0001-01-01T00:00:00Z" : t;
 }
 
-json state_of(const ContainerRecord& rec, bool paused) {
+json state_of(const ContainerRecord& rec, bool paused, const std::string& dir) {
   bool running = rec.state == "running";
-  return {{"Status", paused ? "paused" : rec.state},
-          {"Running", running},
-          {"Paused", paused},
-          {"Restarting", false},
-          {"OOMKilled", rec.oom_killed},
-          {"Dead", false},
-          {"Pid", running ? rec.pid : 0},
-          {"ExitCode", rec.exit_code},
-          {"Error", ""},
-          {"StartedAt", time_or_zero(rec.started)},
-          {"FinishedAt", time_or_zero(rec.finished)}};
+  json out = {{"Status", paused ? "paused" : rec.state},
+              {"Running", running},
+              {"Paused", paused},
+              {"Restarting", false},
+              {"OOMKilled", rec.oom_killed},
+              {"Dead", false},
+              {"Pid", running ? rec.pid : 0},
+              {"ExitCode", rec.exit_code},
+              {"Error", ""},
+              {"StartedAt", time_or_zero(rec.started)},
+              {"FinishedAt", time_or_zero(rec.finished)}};
+  if (has_health_checks(rec.config.value("Healthcheck", json()))) {
+    json health = health_state(dir);
+    out["Health"] = health.is_null()
+                        ? json{{"Status", "starting"}, {"FailingStreak", 0}, {"Log", json::array()}}
+                        : health;
+  }
+  return out;
 }
 
 json network_settings(const Paths& p, const ContainerRecord& rec) {
@@ -261,7 +269,7 @@ json docker_inspect(const Paths& p, const ContainerRecord& rec, const std::strin
           {"Created", rec.created},
           {"Path", path},
           {"Args", args},
-          {"State", state_of(rec, paused)},
+          {"State", state_of(rec, paused, dir)},
           {"Image", rec.image_id},
           {"ResolvConfPath", dir + "/resolv.conf"},
           {"HostnamePath", dir + "/hostname"},

@@ -1,5 +1,6 @@
 #include "berth/container/monitor.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "base/child_process.h"
 #include "base/dirs.h"
 #include "base/fault_injection.h"
 #include "base/file_lock.h"
@@ -23,6 +25,7 @@
 #include "berth/container/container_record.h"
 #include "berth/container/container_resources.h"
 #include "berth/container/container_stdio.h"
+#include "berth/container/health.h"
 #include "berth/container/terminal.h"
 #include "berth/container/volumes.h"
 #include "oci/lifecycle.h"
@@ -302,8 +305,24 @@ int Monitor::run() {
   bool tty = first && first->tty;
   bool interactive = first && first->interactive;
   auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
+  nlohmann::json healthcheck =
+      first ? first->config.value("Healthcheck", nlohmann::json()) : nlohmann::json();
   for (;;) {
+    // The health checker lives as long as this life of the container.
+    std::optional<base::ChildProcess> checker;
+    if (has_health_checks(healthcheck)) {
+      auto forked = base::ChildProcess::fork([&] {
+        // Nothing of the monitor's but what it needs: no channel, no stdio.
+        if (!base::sys::close_range(3, ~0U, 0)) return 125;
+        auto null_fd = base::sys::open("/dev/null", O_RDWR);
+        if (!null_fd) return 125;
+        for (int fd = 0; fd < 3; ++fd) (void)base::sys::dup2(null_fd->get(), fd);
+        return run_health_checks({o_.root, o_.run_root}, o_.id, dir_, healthcheck);
+      });
+      if (forked) checker.emplace(std::move(*forked));
+    }
     auto code = life(tty, interactive);
+    checker.reset();
     if (!code && !owned_) {
       // It never ran as berth knows it. Berth's guards undo the root and
       // network if berth is still there; if it is gone, so is the lock it

@@ -27,6 +27,8 @@
 //                                       reader went away; it then runs on,
 //                                       logged, as if detached)
 // Records are written under the container's lock (container_handle.h).
+// With health checks (health.h) it keeps a checker process for each life
+// of the container.
 // Fault-injection seams: "monitor.create", "monitor.start".
 // An exception ends the monitor with 125, never unwinding into its caller.
 // Thread-safety: owns its process; run it in a process of its own.
