@@ -145,9 +145,10 @@ base::Result<std::vector<std::string>> prune_volumes(const std::string& root, bo
   std::vector<std::string> removed;
   auto records = list_containers(root);
   for (const auto& v : list_volumes(root)) {
-    bool used = (!all && !v.anonymous) || std::any_of(records.begin(), records.end(), [&](const ContainerRecord& r) {
-      return mounts_volume(r.mounts, v.name);
-    });
+    bool used = (!all && !v.anonymous) ||
+                std::any_of(records.begin(), records.end(), [&](const ContainerRecord& r) {
+                  return mounts_volume(r.mounts, v.name);
+                });
     for (const auto& filter : labels) {
       std::string want = filter.substr(filter.find('=') + 1);
       auto eq = want.find('=');
