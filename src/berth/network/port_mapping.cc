@@ -100,7 +100,8 @@ base::Result<PortMapping> parse_port_mapping(const std::string& text) {
   return p;
 }
 
-base::Status add_exposed_ports(nlohmann::json& image_config, const std::vector<std::string>& expose) {
+base::Status add_exposed_ports(nlohmann::json& image_config,
+                               const std::vector<std::string>& expose) {
   for (const auto& text : expose) {
     auto slash = text.find('/');
     std::string ports = text.substr(0, slash);

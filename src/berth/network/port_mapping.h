@@ -30,7 +30,8 @@ base::Result<PortMapping> port_from_json(const nlohmann::json& j);
 base::Result<PortMapping> parse_port_mapping(const std::string& text);
 // --expose values (PORT[-END][/tcp|udp], at most 4096 ports in a range)
 // added to the image config's ExposedPorts, as docker merges them.
-base::Status add_exposed_ports(nlohmann::json& image_config, const std::vector<std::string>& expose);
+base::Status add_exposed_ports(nlohmann::json& image_config,
+                               const std::vector<std::string>& expose);
 // The image config's ExposedPorts ("80/tcp": {}), each on a free host port.
 base::Result<std::vector<PortMapping>> exposed_ports(const nlohmann::json& image_config);
 
