@@ -100,15 +100,7 @@ base::Result<Landing> landing(const std::string& src, bool src_is_dir, const std
 base::Status copy_file_to_host(int from, const struct stat& st, const std::string& target,
                                const std::string& shown, const CopyRules& rules) {
   base::PendingFile file = TRY(base::PendingFile::create(target, 0600));
-  uint64_t size = static_cast<uint64_t>(st.st_size), copied = 0;
-  while (copied < size) {
-    size_t n =
-        TRY(sys::sendfile(file.fd(), from, nullptr,
-                          static_cast<size_t>(std::min<uint64_t>(size - copied, 1 << 30)), shown));
-    if (n == 0) break;
-    copied += n;
-  }
-  if (copied != size) return base::fail_msg(fmt::format("{}: changed while it was copied", shown));
+  TRY_STATUS(copy_bytes(file.fd(), from, static_cast<uint64_t>(st.st_size), shown));
   TRY_STATUS(sys::fchown(file.fd(), rules.owner->uid, rules.owner->gid, target));
   TRY_STATUS(sys::fchmod(file.fd(), st.st_mode & 0777, target));
   struct timespec times[2] = {st.st_mtim, st.st_mtim};

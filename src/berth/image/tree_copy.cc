@@ -29,16 +29,9 @@ std::string join(const std::string& dir, const std::string& name) {
 base::Status copy_file(int in, const struct stat& st, LayerWriter& out, const std::string& rel,
                        const std::string& shown, const CopyRules& rules) {
   base::UniqueFd file = TRY(out.file(rel, meta_of(st, rules)));
-  uint64_t size = static_cast<uint64_t>(st.st_size), copied = 0;
-  while (copied < size) {
-    size_t n =
-        TRY(sys::sendfile(file.get(), in, nullptr,
-                          static_cast<size_t>(std::min<uint64_t>(size - copied, 1 << 30)), shown));
-    if (n == 0) break;
-    copied += n;
-  }
-  if (copied != size) return base::fail_msg(fmt::format("{}: changed while it was copied", shown));
-  return out.finish_file(std::move(file), meta_of(st, rules), copied);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  TRY_STATUS(copy_bytes(file.get(), in, size, shown));
+  return out.finish_file(std::move(file), meta_of(st, rules), size);
 }
 
 base::Status copy_below(int src, LayerWriter& out, const std::string& prefix,
@@ -81,6 +74,18 @@ base::Status copy_below(int src, LayerWriter& out, const std::string& prefix,
 }
 
 }  // namespace
+
+base::Status copy_bytes(int out, int in, uint64_t size, const std::string& shown) {
+  uint64_t copied = 0;
+  while (copied < size) {
+    size_t n = TRY(sys::sendfile(
+        out, in, nullptr, static_cast<size_t>(std::min<uint64_t>(size - copied, 1 << 30)), shown));
+    if (n == 0) break;
+    copied += n;
+  }
+  if (copied != size) return base::fail_msg(fmt::format("{}: changed while it was copied", shown));
+  return {};
+}
 
 base::Status copy_tree(int src, LayerWriter& out, const std::string& prefix,
                        const std::string& shown, const CopyRules& rules) {

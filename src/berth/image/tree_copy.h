@@ -33,6 +33,10 @@ struct CopyRules {
   bool devices = true;  // false: device nodes are left out (copies to the host)
 };
 
+// Exactly `size` bytes from `in` to `out` (sendfile), or "changed while it
+// was copied" when `in` ends sooner.
+base::Status copy_bytes(int out, int in, uint64_t size, const std::string& shown);
+
 // `src` is an open directory (O_RDONLY); `shown` names it in errors.
 base::Status copy_tree(int src, LayerWriter& out, const std::string& prefix,
                        const std::string& shown, const CopyRules& rules = {});
