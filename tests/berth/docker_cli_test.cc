@@ -69,7 +69,7 @@ TEST(DockerCli, FlagsEndAtTheImageAndUnknownOnesAreRefusedAsDockerRefusesThem) {
   // Flags docker has and berth does not are refused by name, never misread.
   for (std::vector<std::string> words :
        {std::vector<std::string>{"run", "--gpus", "all", "localhost/box", "true"},
-        {"run", "--health-cmd", "true", "localhost/box", "true"},
+        {"run", "--cidfile", "/tmp/cid", "localhost/box", "true"},
         {"run", "--platform", "linux/s390x", "localhost/box", "true"},
         {"run", "--log-driver", "syslog", "localhost/box", "true"}}) {
     auto r = s.berth.berth(words);
