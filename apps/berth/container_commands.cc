@@ -35,6 +35,13 @@ std::string label_text(const std::map<std::string, std::string>& labels) {
   return out;
 }
 
+// Its health status: starting, healthy or unhealthy; "none" without checks.
+std::string health_of(const std::string& root, const berth::ContainerRecord& c) {
+  if (!berth::has_health_checks(c.config.value("Healthcheck", nlohmann::json()))) return "none";
+  auto h = berth::health_state(berth::container_dir(root, c.id));
+  return h.is_null() ? "starting" : h.value("Status", "starting");
+}
+
 // A container as `ps --format` templates see it: docker's field names.
 nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused, const std::string& root) {
   std::string cmd;
@@ -54,13 +61,8 @@ nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused, const std::s
                                               : c.state;
   // docker's health words after a running container's: "(healthy)",
   // "(unhealthy)", "(health: starting)".
-  std::string health;
-  if (c.state == "running" &&
-      berth::has_health_checks(c.config.value("Healthcheck", nlohmann::json()))) {
-    auto h = berth::health_state(berth::container_dir(root, c.id));
-    health = h.is_null() ? "starting" : h.value("Status", "starting");
+  if (std::string health = health_of(root, c); c.state == "running" && health != "none")
     status += health == "starting" ? " (health: starting)" : " (" + health + ")";
-  }
   std::string ports;
   if (c.network.contains("ports"))
     for (const auto& j : c.network["ports"])
@@ -117,7 +119,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
     for (auto& c : list) {
       if (!any_state && c.state != "running") continue;
       bool paused = berth::is_paused(p, c);
-      if (filter->matches(c, paused)) shown.emplace_back(std::move(c), paused);
+      if (filter->matches(c, paused, health_of(g.root, c)))
+        shown.emplace_back(std::move(c), paused);
     }
     if (ps_format == "json") {
       nlohmann::json out = nlohmann::json::array();

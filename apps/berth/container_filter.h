@@ -1,7 +1,11 @@
 // docker ps --filter: KEY=VALUE words, values of one key OR'd, keys AND'd.
 // Keys: id (a prefix), name (a part of it), label (KEY or KEY=VALUE),
 // status (created, running, paused, exited), exited (a status code),
-// ancestor (the image as named, or an id prefix), network (its name).
+// ancestor (the image as named, or an id prefix), network (its name),
+// health (starting, healthy, unhealthy, none), volume (a volume's name, or
+// a mount's source or destination), publish (PORT[/PROTO]: a host port it
+// publishes) and expose (one of its own ports, exposed or published); the
+// last two, as docker's, for running containers only.
 // An unknown key or status is an error naming it, as docker's.
 #pragma once
 
@@ -17,8 +21,9 @@ namespace berth_cli {
 class ContainerFilter {
  public:
   static base::Result<ContainerFilter> parse(const std::vector<std::string>& words);
-  // Whether `c` passes; `paused` is its frozen state now.
-  bool matches(const berth::ContainerRecord& c, bool paused) const;
+  // Whether `c` passes; `paused` is its frozen state now, `health` its
+  // health status ("none" without checks).
+  bool matches(const berth::ContainerRecord& c, bool paused, const std::string& health) const;
   // A status filter lists containers that are not running without -a, as docker's.
   bool names_status() const { return by_key_.contains("status") || by_key_.contains("exited"); }
 

@@ -712,9 +712,17 @@ TEST(DockerCli, ExposeLogsSinceUntilAndDetachedExec) {
     EXPECT_EQ(s.theirs(words).exit_code, 0) << ::testing::PrintToString(words);
     EXPECT_EQ(s.ours(words).exit_code, 0) << ::testing::PrintToString(words);
   };
-  both_ok(
-      {"create", "--name", "ex", "--expose", "8080", "--expose", "9000-9001/udp", "IMG", "true"});
+  both_ok({"run", "-d", "--name", "ex", "--expose", "8080", "--expose", "9000-9001/udp", "IMG",
+           "sleep", "60"});
   same({"inspect", "-f", "{{json .Config.ExposedPorts}}", "ex"});
+  std::string host_port = std::to_string(bt::free_port());
+  both_ok(
+      {"run", "-d", "--name", "pub", "-p", "127.0.0.1:" + host_port + ":80", "IMG", "sleep", "60"});
+  same({"ps", "-a", "--filter", "expose=8080", "--format", "{{.Names}}"});
+  same({"ps", "-a", "--filter", "expose=9001/udp", "--format", "{{.Names}}"});
+  same({"ps", "-a", "--filter", "publish=" + host_port, "--format", "{{.Names}}"});
+  same({"ps", "-a", "--filter", "publish=80", "--format", "{{.Names}}"});
+  same({"ps", "-a", "--filter", "expose=80", "--format", "{{.Names}}"});
   same({"run", "--rm", "--expose", "http", "IMG", "true"}, 125);
   // logs --since/--until: times, dates and durations, either side of the lines.
   same({"run", "--name", "lg", "IMG", "sh", "-c", "echo one; echo two >&2; echo three"});
@@ -744,7 +752,7 @@ TEST(DockerCli, ExposeLogsSinceUntilAndDetachedExec) {
   e2e::write_file(dir.path() + "/env", "# a comment\nA=from-file\nB=b\n");
   same({"exec", "--env-file", dir.path() + "/env", "-e", "B=flag", "ed", "sh", "-c", "echo $A $B"});
   same({"exec", "-d", "nope", "true"}, 1);
-  both_ok({"rm", "-f", "ed"});
+  both_ok({"rm", "-f", "ed", "ex", "pub"});
 }
 
 }  // namespace
@@ -785,6 +793,8 @@ TEST(DockerCli, HealthChecksTurnHealthyOrUnhealthyAsDockersDo) {
   }
   same({"inspect", "-f",
         "{{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}", "bad"});
+  for (const char* health : {"healthy", "unhealthy", "none"})
+    same({"ps", "--filter", std::string("health=") + health, "--format", "{{.Names}}"});
   auto theirs = s.theirs({"run", "--rm", "--health-interval", "soon", "IMG", "true"});
   auto ours = s.ours({"run", "--rm", "--health-interval", "soon", "IMG", "true"});
   EXPECT_EQ(theirs.exit_code, 125);
