@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "berth/container/container_exec.h"
 #include "berth/container/container_spec.h"
 #include "berth/container/containers.h"
+#include "berth/container/events.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
 
@@ -104,6 +106,11 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
         fail(g, s.error());
         continue;
       }
+      std::map<std::string, std::string> attributes = rec->labels;
+      attributes["image"] = rec->image;
+      attributes["name"] = rec->name;
+      attributes["signal"] = std::to_string(*sig);
+      berth::record_event(g.root, "container", "kill", rec->id, attributes);
       std::printf("%s\n", t.c_str());
     }
   });

@@ -3,9 +3,14 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -13,12 +18,15 @@
 #include "base/dirs.h"
 #include "base/sys.h"
 #include "base/text_file.h"
+#include "base/timestamp.h"
 #include "base/units.h"
 #include "berth/build/build_cache.h"
 #include "berth/container/containers.h"
+#include "berth/container/events.h"
 #include "berth/container/volumes.h"
 #include "berth/image/image_store.h"
 #include "berth/image/manifest.h"
+#include "berth/output_template.h"
 
 namespace berth_cli {
 namespace {
@@ -157,10 +165,104 @@ std::vector<json> disk_usage(Globals& g) {
       row("Build Cache", cache_entries, 0, cache_size, reclaimable(cache_size, cache_size, false))};
 }
 
+// `events --filter`: type, event (the action), container, image, volume,
+// label; several values of one key are alternatives, keys must all hold.
+base::Result<bool> event_matches(const json& e, const std::vector<std::string>& filters) {
+  std::map<std::string, std::vector<std::string>> wanted;
+  for (const auto& f : filters) {
+    auto eq = f.find('=');
+    std::string key = f.substr(0, eq);
+    if (eq == std::string::npos || (key != "type" && key != "event" && key != "container" &&
+                                    key != "image" && key != "volume" && key != "label"))
+      return base::fail_msg(fmt::format(
+          "--filter '{}': KEY=VALUE with type, event, container, image, volume or label", f));
+    wanted[key].push_back(f.substr(eq + 1));
+  }
+  auto actor = e.value("Actor", json::object());
+  auto attributes = actor.value("Attributes", json::object());
+  std::string type = e.value("Type", ""), id = actor.value("ID", "");
+  for (const auto& [key, values] : wanted) {
+    bool any = false;
+    for (const auto& v : values) {
+      if (key == "type") any = any || type == v;
+      if (key == "event") any = any || e.value("Action", "") == v;
+      if (key == "container" || key == "volume")
+        any = any || (type == key && (id.rfind(v, 0) == 0 || attributes.value("name", "") == v));
+      if (key == "image") any = any || attributes.value("image", "") == v;
+      if (key == "label") {
+        auto leq = v.find('=');
+        std::string k = v.substr(0, leq);
+        any = any || (attributes.contains(k) &&
+                      (leq == std::string::npos || attributes[k] == v.substr(leq + 1)));
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void add_system_commands(CLI::App& app, Globals& g) {
   static std::string format;
+  static std::string since, until;
+  static std::vector<std::string> event_filters;
+  auto* events = app.add_subcommand("events", "what happened to containers and volumes, live");
+  events->add_option("--since", since, "from then on (2026-12-07T10:00:00Z, 10m, a Unix time)");
+  events->add_option("--until", until, "up to then, and stop there");
+  events
+      ->add_option("-f,--filter", event_filters,
+                   "type=, event=, container=, image=, volume=, label= (repeatable)")
+      ->allow_extra_args(false);
+  events->add_option("--format", format, "a template: {{.Type}} {{.Action}} {{.Actor.ID}}, json");
+  events->callback([&g] {
+    auto now = [] {
+      return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()) /
+             1e9;
+    };
+    double start = now();
+    std::optional<double> from, to;
+    for (const auto& [flag, text, out] :
+         {std::tuple{"--since", &since, &from}, std::tuple{"--until", &until, &to}}) {
+      if (text->empty()) continue;
+      *out = base::parse_docker_since(*text, start);
+      if (!*out)
+        return fail(g, base::Error::msg(fmt::format(
+                           "{} '{}': not a time (RFC 3339, a Unix time, or a duration such as 10m)",
+                           flag, *text)));
+    }
+    if (!from) from = start;  // docker's: what happens from now on
+    std::optional<berth::OutputTemplate> shape;
+    if (!format.empty()) {
+      auto parsed = berth::OutputTemplate::parse(format == "json" ? "{{json .}}" : format, {});
+      if (!parsed) return fail(g, parsed.error());
+      shape.emplace(std::move(*parsed));
+    }
+    if (auto ok = event_matches(json::object(), event_filters); !ok) return fail(g, ok.error());
+    berth::EventCursor cursor;
+    for (;;) {
+      for (const auto& e : berth::read_events(g.root, cursor)) {
+        double at = static_cast<double>(e.value("timeNano", int64_t{0})) / 1e9;
+        if (at < *from || (to && at > *to)) continue;
+        auto ok = event_matches(e, event_filters);
+        if (!ok) return fail(g, ok.error());
+        if (!*ok) continue;
+        if (shape) {
+          auto text = shape->render({e});
+          if (!text) return fail(g, text.error());
+          std::fputs(text->c_str(), stdout);
+        } else {
+          std::printf("%s\n", berth::event_line(e).c_str());
+        }
+      }
+      std::fflush(stdout);
+      if (to && now() > *to) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
   auto* version = app.add_subcommand("version", "berth's version, as docker version shows it");
   version->add_option("-f,--format", format, "a template: {{.Server.Version}}");
   version->callback([&g] {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -801,6 +802,46 @@ TEST(DockerCli, HealthChecksTurnHealthyOrUnhealthyAsDockersDo) {
   EXPECT_EQ(ours.exit_code, 125);
   EXPECT_NE(ours.err.find("--health-interval 'soon'"), std::string::npos) << ours.err;
   both_ok({"rm", "-f", "good", "bad"});
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DockerCli, EventsReplayWhatHappenedAsDockersDo) {
+  SideBySide s;
+  for (auto side : {&SideBySide::ours, &SideBySide::theirs}) {
+    for (const std::vector<std::string>& words :
+         {std::vector<std::string>{"run", "-d", "--name", "ev", "IMG", "true"},
+          {"volume", "create", "vv"},
+          {"volume", "rm", "vv"}})
+      EXPECT_EQ((s.*side)(words).exit_code, 0) << ::testing::PrintToString(words);
+    EXPECT_TRUE(e2e::eventually(
+        [&] {
+          return (s.*side)({"inspect", "-f", "{{.State.Status}}", "ev"}).out == "exited\n";
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(50)));
+    EXPECT_EQ((s.*side)({"rm", "ev"}).exit_code, 0);
+  }
+  auto same = [&](const std::vector<std::string>& words) {
+    auto theirs = s.theirs(words), ours = s.ours(words);
+    EXPECT_EQ(theirs.exit_code, 0) << theirs.err;
+    EXPECT_EQ(ours.exit_code, 0) << ours.err;
+    EXPECT_EQ(ours.out, theirs.out) << ::testing::PrintToString(words);
+  };
+  // docker's --until counts whole seconds: a time just ahead, which both wait for.
+  std::string until = std::to_string(std::time(nullptr) + 2);
+  same({"events", "--since", "5m", "--until", until, "--filter", "container=ev", "--filter",
+        "type=container", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}"});
+  same({"events", "--since", "5m", "--until", until, "--filter", "type=volume", "--format",
+        "{{.Type}} {{.Action}} {{.Actor.ID}}"});
+  same({"events", "--since", "5m", "--until", until, "--filter", "event=die", "--format",
+        "{{.Action}} {{.Actor.Attributes.exitCode}}"});
+  // Nothing from before --since.
+  same({"events", "--since", until, "--until", until});
+  auto bad = s.ours({"events", "--since", "yesterday", "--until", "0s"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--since 'yesterday'"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "berth/container/container_network.h"
 #include "berth/container/container_resources.h"
 #include "berth/container/docker_view.h"
+#include "berth/container/events.h"
 #include "berth/container/health.h"
 #include "berth/container/monitor.h"
 #include "berth/container/volumes.h"
@@ -179,6 +180,16 @@ base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
       fmt::format("--restart '{}': expected no, always, on-failure or on-failure:N", text));
 }
 
+// An event of the container's in the journal (events.h), with docker's
+// attributes: its image, its name, its labels, and `more`.
+void container_event(const Paths& p, const ContainerRecord& rec, const std::string& action,
+                     std::map<std::string, std::string> more = {}) {
+  for (const auto& [k, v] : rec.labels) more.emplace(k, v);
+  more["image"] = rec.image;
+  more["name"] = rec.name;
+  record_event(p.root, "container", action, rec.id, more);
+}
+
 // Writes the container's files and bundle (nothing is mounted yet).
 base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   ContainerRecord& rec = h.record();
@@ -281,6 +292,7 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
   TRY_STATUS(base::inject("start.record"));
   TRY_STATUS(h.save());
   TRY_STATUS(oci::send_message(ours.get(), "go"));
+  container_event(p, rec, "start");
   return std::move(ours);
 }
 
@@ -341,6 +353,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
     remove_anonymous_volumes(p.root, h->record().mounts);
     return base::fail(std::move(s).error());
   }
+  container_event(p, h->record(), "create");
   return id;
 }
 
@@ -409,9 +422,9 @@ base::Result<std::vector<std::string>> prune_containers(const Paths& p) {
   return removed;
 }
 
-base::Status stop_container(const Paths& p, const std::string& id_or_name,
-                            std::optional<int> timeout) {
-  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+namespace {
+
+base::Status stop_now(const Paths& p, const ContainerRecord& rec, std::optional<int> timeout) {
   int timeout_seconds = timeout.value_or(rec.stop_timeout);
   int stop_signal = oci::signal_from_name(rec.stop_signal).value_or(SIGTERM);
   std::string dir = container_dir(p.root, rec.id);
@@ -437,6 +450,16 @@ base::Status stop_container(const Paths& p, const std::string& id_or_name,
       fmt::format("container {}: killed, but its monitor is still at work after 10 s", rec.name));
 }
 
+}  // namespace
+
+base::Status stop_container(const Paths& p, const std::string& id_or_name,
+                            std::optional<int> timeout) {
+  ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
+  TRY_STATUS(stop_now(p, rec, timeout));
+  container_event(p, rec, "stop");
+  return {};
+}
+
 base::Status remove_container(const Paths& p, const std::string& id_or_name, bool force,
                               bool volumes) {
   // With --force, a container started again while we stopped it is stopped again.
@@ -458,6 +481,7 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
     }
     TRY_STATUS(release_host_resources(p, rec.id, dir));
     TRY_STATUS(remove_files(p, rec.id));
+    container_event(p, rec, "destroy");
     if (volumes) remove_anonymous_volumes(p.root, rec.mounts);
     return {};
   }
@@ -499,7 +523,9 @@ base::Status pause_container(const Paths& p, const std::string& id_or_name, bool
   if (is_paused(p, rec) == pause)
     return base::fail_msg(
         fmt::format("container {} is {}paused", rec.name, pause ? "already " : "not "));
-  return oci::pause_container(p.run_root, rec.id, pause);
+  TRY_STATUS(oci::pause_container(p.run_root, rec.id, pause));
+  container_event(p, rec, pause ? "pause" : "unpause");
+  return {};
 }
 
 bool is_paused(const Paths& p, const ContainerRecord& rec) {
@@ -518,7 +544,9 @@ base::Status rename_container(const Paths& p, const std::string& id_or_name,
       return base::fail_msg(fmt::format("the name '{}' is already in use", new_name));
   auto h = TRY(ContainerHandle::lock(p.root, found.id));
   h.record().name = new_name;
-  return h.save();
+  TRY_STATUS(h.save());
+  container_event(p, h.record(), "rename", {{"oldName", "/" + found.name}});
+  return {};
 }
 
 base::Result<int> wait_container(const Paths& p, const std::string& id_or_name) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include "berth/container/container_record.h"
 #include "berth/container/container_resources.h"
 #include "berth/container/container_stdio.h"
+#include "berth/container/events.h"
 #include "berth/container/health.h"
 #include "berth/container/terminal.h"
 #include "berth/container/volumes.h"
@@ -269,12 +271,19 @@ int Monitor::finish(int code, const std::string& error) {
     rec.oom_killed = oom_killed_;
     rec.pid = 0;
     rec.finished = base::now_rfc3339();
+    std::map<std::string, std::string> attributes = rec.labels;
+    attributes["image"] = rec.image;
+    attributes["name"] = rec.name;
+    attributes["exitCode"] = std::to_string(code);
+    record_event(o_.root, "container", "die", rec.id, attributes);
     if (rec.auto_remove) {
       // Out of sight at once (a rename), so `berth run --rm` can return;
       // the files go after the exit status is out.
       std::string to = containers_dir(o_.root) + "/.removing-" + o_.id;
       if (base::sys::renameat(AT_FDCWD, dir_, AT_FDCWD, to)) {
         trash = to;
+        attributes.erase("exitCode");
+        record_event(o_.root, "container", "destroy", rec.id, attributes);
         // Gone before `run --rm` returns, as docker's are (none: no cost).
         remove_anonymous_volumes(o_.root, rec.mounts);
       }

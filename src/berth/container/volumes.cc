@@ -13,6 +13,7 @@
 #include "base/text_file.h"
 #include "base/timestamp.h"
 #include "berth/container/container_record.h"
+#include "berth/container/events.h"
 #include "berth/container/mount_options.h"
 #include "berth/image/layer_writer.h"
 #include "berth/image/tree_copy.h"
@@ -52,6 +53,7 @@ base::Result<Volume> load_volume(const std::string& root, const std::string& nam
 base::Status delete_volume(const std::string& root, const std::string& name) {
   std::string trash = volumes_dir(root) + "/.removing-" + name;
   TRY_STATUS(base::sys::renameat(AT_FDCWD, volume_dir(root, name), AT_FDCWD, trash));
+  record_event(root, "volume", "destroy", name, {{"driver", "local"}});
   return base::remove_tree(trash);
 }
 
@@ -102,6 +104,7 @@ base::Result<Volume> ensure_volume(const std::string& root, const std::string& n
                          record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
   TRY_STATUS(base::sys::renameat(AT_FDCWD, staging.path(), AT_FDCWD, dir));
   v.mountpoint = dir + "/_data";
+  record_event(root, "volume", "create", v.name, {{"driver", "local"}});
   return v;
 }
 
