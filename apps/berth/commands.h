@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ void print_template(Globals& g, const std::string& format, const std::vector<nlo
 // `inspect`'s output: the objects as one JSON array, or each through the
 // --format template; a failure already reported keeps its exit code.
 void print_inspected(Globals& g, const std::string& format, std::vector<nlohmann::json> found);
+
+// --since and --until as logs and events read them (base::parse_docker_since,
+// relative to `now`): each unset when not given; a value that is no time
+// is an error naming the flag.
+struct TimeRange {
+  std::optional<double> since, until;
+};
+base::Result<TimeRange> time_range(const std::string& since, const std::string& until, double now);
 
 struct PullFlags {
   std::string platform;  // os/arch[/variant]; "" : this host's

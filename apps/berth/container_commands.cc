@@ -176,16 +176,9 @@ void add_container_commands(CLI::App& app, Globals& g) {
     berth::Paths p{g.root, g.run_root};
     uint64_t offset = 0;
     double now = static_cast<double>(base::parse_rfc3339(base::now_rfc3339()).value_or(0));
-    std::optional<double> from_time, to_time;
-    for (const auto& [flag, text, out] :
-         {std::tuple{"--since", &since, &from_time}, std::tuple{"--until", &until, &to_time}}) {
-      if (text->empty()) continue;
-      *out = base::parse_docker_since(*text, now);
-      if (!*out)
-        return fail(g, base::Error::msg(fmt::format(
-                           "{} '{}': not a time (RFC 3339, a Unix time, or a duration such as 10m)",
-                           flag, *text)));
-    }
+    auto range = time_range(since, until, now);
+    if (!range) return fail(g, range.error());
+    std::optional<double> from_time = range->since, to_time = range->until;
     auto print = [&](const std::vector<berth::LogLine>& lines, size_t from) {
       for (size_t i = from; i < lines.size(); ++i) {
         if (from_time || to_time) {

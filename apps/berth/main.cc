@@ -7,12 +7,14 @@
 #include <exception>
 #include <filesystem>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
 #include "base/sys.h"
+#include "base/timestamp.h"
 #include "berth/output_template.h"
 
 namespace berth_cli {
@@ -42,6 +44,19 @@ void print_inspected(Globals& g, const std::string& format, std::vector<nlohmann
     std::printf("%s\n", out.dump(4).c_str());
   }
   if (failed) g.exit_code = failed;
+}
+
+base::Result<TimeRange> time_range(const std::string& since, const std::string& until, double now) {
+  TimeRange range;
+  for (const auto& [flag, text, out] :
+       {std::tuple{"--since", &since, &range.since}, std::tuple{"--until", &until, &range.until}}) {
+    if (text->empty()) continue;
+    *out = base::parse_docker_since(*text, now);
+    if (!*out)
+      return base::fail_msg(fmt::format(
+          "{} '{}': not a time (RFC 3339, a Unix time, or a duration such as 10m)", flag, *text));
+  }
+  return range;
 }
 
 namespace {

@@ -223,16 +223,9 @@ void add_system_commands(CLI::App& app, Globals& g) {
              1e9;
     };
     double start = now();
-    std::optional<double> from, to;
-    for (const auto& [flag, text, out] :
-         {std::tuple{"--since", &since, &from}, std::tuple{"--until", &until, &to}}) {
-      if (text->empty()) continue;
-      *out = base::parse_docker_since(*text, start);
-      if (!*out)
-        return fail(g, base::Error::msg(fmt::format(
-                           "{} '{}': not a time (RFC 3339, a Unix time, or a duration such as 10m)",
-                           flag, *text)));
-    }
+    auto range = time_range(since, until, start);
+    if (!range) return fail(g, range.error());
+    std::optional<double> from = range->since, to = range->until;
     if (!from) from = start;  // docker's: what happens from now on
     std::optional<berth::OutputTemplate> shape;
     if (!format.empty()) {
