@@ -109,13 +109,11 @@ std::string reclaimable(uint64_t part, uint64_t total, bool percent) {
 std::vector<json> disk_usage(Globals& g) {
   berth::Paths p{g.root, g.run_root};
   auto listed = berth::containers(p);
-  std::set<std::string> used_images, used_volumes;
+  std::set<std::string> used_images, used_volumes = berth::volumes_in_use(listed);
   uint64_t container_size = 0, idle_size = 0;
   int running = 0;
   for (const auto& c : listed) {
     used_images.insert(c.image_id);
-    for (const auto& m : c.mounts)
-      if (m.value("Type", "") == "volume") used_volumes.insert(m.value("Name", ""));
     uint64_t size = base::tree_size(berth::container_dir(g.root, c.id) + "/upper").value_or(0);
     container_size += size;
     if (c.state == "running") {

@@ -1,5 +1,6 @@
 // Volume commands: volume create/ls/inspect/rm/prune (berth/container/volumes.h).
 #include <cstdio>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -12,7 +13,7 @@ namespace {
 
 // `volume ls --filter`: dangling=true|false, name=PART, label=KEY[=VALUE], driver=local.
 base::Result<bool> volume_matches(const berth::Volume& v, const std::string& filter,
-                                  const std::vector<std::string>& in_use) {
+                                  const std::set<std::string>& in_use) {
   auto eq = filter.find('=');
   if (eq == std::string::npos)
     return base::fail_msg(fmt::format("--filter '{}': must be KEY=VALUE", filter));
@@ -22,7 +23,7 @@ base::Result<bool> volume_matches(const berth::Volume& v, const std::string& fil
   if (key == "dangling") {
     if (value != "true" && value != "false" && value != "1" && value != "0")
       return base::fail_msg(fmt::format("--filter '{}': dangling is true or false", filter));
-    bool used = std::find(in_use.begin(), in_use.end(), v.name) != in_use.end();
+    bool used = in_use.count(v.name) > 0;
     return (value == "true" || value == "1") != used;
   }
   if (key == "label") {
@@ -83,10 +84,7 @@ void add_volume_commands(CLI::App& app, Globals& g) {
       ->allow_extra_args(false);
   ls->add_option("--format", format, "a template: {{.Name}}\\t{{.Mountpoint}}");
   ls->callback([&g] {
-    std::vector<std::string> in_use;
-    for (const auto& c : berth::list_containers(g.root))
-      for (const auto& m : c.mounts)
-        if (m.value("Type", "") == "volume") in_use.push_back(m.value("Name", ""));
+    auto in_use = berth::volumes_in_use(berth::list_containers(g.root));
     std::vector<nlohmann::json> rows;
     for (const auto& v : berth::list_volumes(g.root)) {
       bool keep = true;

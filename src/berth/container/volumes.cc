@@ -123,6 +123,14 @@ std::vector<Volume> list_volumes(const std::string& root) {
   return out;
 }
 
+std::set<std::string> volumes_in_use(const std::vector<ContainerRecord>& records) {
+  std::set<std::string> names;
+  for (const auto& r : records)
+    for (const auto& m : r.mounts)
+      if (m.value("Type", "") == "volume") names.insert(m.value("Name", ""));
+  return names;
+}
+
 std::vector<std::string> volume_users(const std::string& root, const std::string& name) {
   std::vector<std::string> ids;
   for (const auto& rec : list_containers(root))
@@ -146,12 +154,9 @@ base::Result<std::vector<std::string>> prune_volumes(const std::string& root, bo
                                                      const std::vector<std::string>& labels) {
   auto lock = TRY(lock_volumes(root));
   std::vector<std::string> removed;
-  auto records = list_containers(root);
+  auto in_use = volumes_in_use(list_containers(root));
   for (const auto& v : list_volumes(root)) {
-    bool used = (!all && !v.anonymous) ||
-                std::any_of(records.begin(), records.end(), [&](const ContainerRecord& r) {
-                  return mounts_volume(r.mounts, v.name);
-                });
+    bool used = (!all && !v.anonymous) || in_use.count(v.name) > 0;
     for (const auto& filter : labels) {
       std::string want = filter.substr(filter.find('=') + 1);
       auto eq = want.find('=');

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 
 #include "base/error.h"
 #include "base/file_lock.h"
+#include "berth/container/container_record.h"
 
 namespace berth {
 
@@ -39,6 +41,8 @@ base::Result<Volume> ensure_volume(const std::string& root, const std::string& n
                                    bool anonymous);
 base::Result<Volume> find_volume(const std::string& root, const std::string& name);
 std::vector<Volume> list_volumes(const std::string& root);
+// The names of the volumes that `records` mount.
+std::set<std::string> volumes_in_use(const std::vector<ContainerRecord>& records);
 // The ids of the containers whose records mount the volume.
 std::vector<std::string> volume_users(const std::string& root, const std::string& name);
 
