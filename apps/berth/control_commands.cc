@@ -106,11 +106,7 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
         fail(g, s.error());
         continue;
       }
-      std::map<std::string, std::string> attributes = rec->labels;
-      attributes["image"] = rec->image;
-      attributes["name"] = rec->name;
-      attributes["signal"] = std::to_string(*sig);
-      berth::record_event(g.root, "container", "kill", rec->id, attributes);
+      berth::record_container_event(g.root, *rec, "kill", {{"signal", std::to_string(*sig)}});
       std::printf("%s\n", t.c_str());
     }
   });

@@ -180,16 +180,6 @@ base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
       fmt::format("--restart '{}': expected no, always, on-failure or on-failure:N", text));
 }
 
-// An event of the container's in the journal (events.h), with docker's
-// attributes: its image, its name, its labels, and `more`.
-void container_event(const Paths& p, const ContainerRecord& rec, const std::string& action,
-                     std::map<std::string, std::string> more = {}) {
-  for (const auto& [k, v] : rec.labels) more.emplace(k, v);
-  more["image"] = rec.image;
-  more["name"] = rec.name;
-  record_event(p.root, "container", action, rec.id, more);
-}
-
 // Writes the container's files and bundle (nothing is mounted yet).
 base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   ContainerRecord& rec = h.record();
@@ -292,7 +282,7 @@ base::Result<base::UniqueFd> start_locked(const Paths& p, ContainerHandle& h, bo
   TRY_STATUS(base::inject("start.record"));
   TRY_STATUS(h.save());
   TRY_STATUS(oci::send_message(ours.get(), "go"));
-  container_event(p, rec, "start");
+  record_container_event(p.root, rec, "start");
   return std::move(ours);
 }
 
@@ -353,7 +343,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
     remove_anonymous_volumes(p.root, h->record().mounts);
     return base::fail(std::move(s).error());
   }
-  container_event(p, h->record(), "create");
+  record_container_event(p.root, h->record(), "create");
   return id;
 }
 
@@ -456,7 +446,7 @@ base::Status stop_container(const Paths& p, const std::string& id_or_name,
                             std::optional<int> timeout) {
   ContainerRecord rec = reconcile(p, TRY(find_container(p.root, id_or_name)));
   TRY_STATUS(stop_now(p, rec, timeout));
-  container_event(p, rec, "stop");
+  record_container_event(p.root, rec, "stop");
   return {};
 }
 
@@ -481,7 +471,7 @@ base::Status remove_container(const Paths& p, const std::string& id_or_name, boo
     }
     TRY_STATUS(release_host_resources(p, rec.id, dir));
     TRY_STATUS(remove_files(p, rec.id));
-    container_event(p, rec, "destroy");
+    record_container_event(p.root, rec, "destroy");
     if (volumes) remove_anonymous_volumes(p.root, rec.mounts);
     return {};
   }
@@ -524,7 +514,7 @@ base::Status pause_container(const Paths& p, const std::string& id_or_name, bool
     return base::fail_msg(
         fmt::format("container {} is {}paused", rec.name, pause ? "already " : "not "));
   TRY_STATUS(oci::pause_container(p.run_root, rec.id, pause));
-  container_event(p, rec, pause ? "pause" : "unpause");
+  record_container_event(p.root, rec, pause ? "pause" : "unpause");
   return {};
 }
 
@@ -545,7 +535,7 @@ base::Status rename_container(const Paths& p, const std::string& id_or_name,
   auto h = TRY(ContainerHandle::lock(p.root, found.id));
   h.record().name = new_name;
   TRY_STATUS(h.save());
-  container_event(p, h.record(), "rename", {{"oldName", "/" + found.name}});
+  record_container_event(p.root, h.record(), "rename", {{"oldName", "/" + found.name}});
   return {};
 }
 

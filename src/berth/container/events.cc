@@ -54,6 +54,16 @@ void record_event(const std::string& root, const std::string& type, const std::s
   (void)base::sys::write_all(fd->get(), line.data(), line.size());
 }
 
+void record_container_event(const std::string& root, const ContainerRecord& rec,
+                            const std::string& action,
+                            const std::map<std::string, std::string>& more) {
+  std::map<std::string, std::string> attributes = rec.labels;
+  attributes["image"] = rec.image;
+  attributes["name"] = rec.name;
+  for (const auto& [k, v] : more) attributes[k] = v;
+  record_event(root, "container", action, rec.id, attributes);
+}
+
 std::vector<nlohmann::json> read_events(const std::string& root, EventCursor& cursor) {
   std::vector<nlohmann::json> out;
   auto fd = base::sys::open(journal(root), O_RDONLY | O_NOFOLLOW);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "berth/container/container_record.h"
 
 namespace berth {
 
@@ -25,6 +26,12 @@ namespace berth {
 // (name, image, exitCode ...).
 void record_event(const std::string& root, const std::string& type, const std::string& action,
                   const std::string& id, const std::map<std::string, std::string>& attributes);
+
+// A container's event, with docker's attributes: its labels, its image
+// and name, and `more` (exitCode, signal ...), later ones winning.
+void record_container_event(const std::string& root, const ContainerRecord& rec,
+                            const std::string& action,
+                            const std::map<std::string, std::string>& more = {});
 
 // Where a reader is in the journal.
 struct EventCursor {

@@ -271,19 +271,14 @@ int Monitor::finish(int code, const std::string& error) {
     rec.oom_killed = oom_killed_;
     rec.pid = 0;
     rec.finished = base::now_rfc3339();
-    std::map<std::string, std::string> attributes = rec.labels;
-    attributes["image"] = rec.image;
-    attributes["name"] = rec.name;
-    attributes["exitCode"] = std::to_string(code);
-    record_event(o_.root, "container", "die", rec.id, attributes);
+    record_container_event(o_.root, rec, "die", {{"exitCode", std::to_string(code)}});
     if (rec.auto_remove) {
       // Out of sight at once (a rename), so `berth run --rm` can return;
       // the files go after the exit status is out.
       std::string to = containers_dir(o_.root) + "/.removing-" + o_.id;
       if (base::sys::renameat(AT_FDCWD, dir_, AT_FDCWD, to)) {
         trash = to;
-        attributes.erase("exitCode");
-        record_event(o_.root, "container", "destroy", rec.id, attributes);
+        record_container_event(o_.root, rec, "destroy");
         // Gone before `run --rm` returns, as docker's are (none: no cost).
         remove_anonymous_volumes(o_.root, rec.mounts);
       }
