@@ -37,33 +37,6 @@ struct Volumes : SideBySide {
     auto theirs = docker.docker({"build", "-q", "-t", "seeded", contexts.path() + "/docker"});
     EXPECT_EQ(theirs.exit_code, 0) << theirs.err;
   }
-  // Both run `words`; both must end with `exit`, and print the same.
-  void same(const std::vector<std::string>& words, int exit = 0) {
-    std::string what = ::testing::PrintToString(words);
-    auto theirs = this->theirs(words);
-    auto ours = this->ours(words);
-    EXPECT_EQ(theirs.exit_code, exit) << what << theirs.err;
-    EXPECT_EQ(ours.exit_code, exit) << what << ours.err;
-    EXPECT_EQ(ours.out, theirs.out) << what;
-  }
-  // Both run `words` and succeed (their output, ids, differ).
-  void both_succeed(const std::vector<std::string>& words) {
-    std::string what = ::testing::PrintToString(words);
-    auto theirs = this->theirs(words);
-    auto ours = this->ours(words);
-    EXPECT_EQ(theirs.exit_code, 0) << what << theirs.err;
-    EXPECT_EQ(ours.exit_code, 0) << what << ours.err;
-  }
-  // Both refuse `words` with `exit`; our error is one line holding `words_of_ours`.
-  void refused(const std::vector<std::string>& words, int exit, const std::string& words_of_ours) {
-    std::string what = ::testing::PrintToString(words);
-    auto theirs = this->theirs(words);
-    auto ours = this->ours(words);
-    EXPECT_EQ(theirs.exit_code, exit) << what << theirs.err;
-    EXPECT_EQ(ours.exit_code, exit) << what << ours.err;
-    EXPECT_NE(ours.err.find(words_of_ours), std::string::npos) << what << ours.err;
-    EXPECT_EQ(ours.err.find('\n'), ours.err.size() - 1) << what << ": one line: " << ours.err;
-  }
 };
 
 const std::string kList =

@@ -1,7 +1,8 @@
 // berth and a private dockerd (Debian's docker.io with runc,
 // tests/oci/docker_harness.h) given the same words: `ours(words)` and
 // `theirs(words)` run them, "IMG" in the words standing for each one's
-// busybox image (localhost/box and dockertest::kImage).
+// busybox image (localhost/box and dockertest::kImage); same(), both_succeed()
+// and refused() compare what they do.
 #pragma once
 
 #include <algorithm>
@@ -33,6 +34,33 @@ struct SideBySide {
   }
   e2e::ProcResult theirs(const std::vector<std::string>& words) {
     return docker.docker(with_image(words, dockertest::kImage));
+  }
+  // Both run `words`; both must end with `exit`, and print the same.
+  void same(const std::vector<std::string>& words, int exit = 0) {
+    std::string what = ::testing::PrintToString(words);
+    auto t = theirs(words);
+    auto o = ours(words);
+    EXPECT_EQ(t.exit_code, exit) << what << t.err;
+    EXPECT_EQ(o.exit_code, exit) << what << o.err;
+    EXPECT_EQ(o.out, t.out) << what;
+  }
+  // Both run `words` and succeed (their output, ids, differ).
+  void both_succeed(const std::vector<std::string>& words) {
+    std::string what = ::testing::PrintToString(words);
+    auto t = theirs(words);
+    auto o = ours(words);
+    EXPECT_EQ(t.exit_code, 0) << what << t.err;
+    EXPECT_EQ(o.exit_code, 0) << what << o.err;
+  }
+  // Both refuse `words` with `exit`; our error is one line holding `words_of_ours`.
+  void refused(const std::vector<std::string>& words, int exit, const std::string& words_of_ours) {
+    std::string what = ::testing::PrintToString(words);
+    auto t = theirs(words);
+    auto o = ours(words);
+    EXPECT_EQ(t.exit_code, exit) << what << t.err;
+    EXPECT_EQ(o.exit_code, exit) << what << o.err;
+    EXPECT_NE(o.err.find(words_of_ours), std::string::npos) << what << o.err;
+    EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << what << ": one line: " << o.err;
   }
 };
 
