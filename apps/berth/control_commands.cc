@@ -1,7 +1,8 @@
-// Commands on a container: exec (-i, -t), kill, pause, unpause, rename, wait.
+// Commands on a container: exec (-i, -t), kill, pause, unpause, rename, update, wait.
 #include <fcntl.h>
 #include <signal.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -12,14 +13,90 @@
 #include "apps/berth/commands.h"
 #include "base/child_process.h"
 #include "base/sys.h"
+#include "base/units.h"
 #include "berth/container/container_exec.h"
 #include "berth/container/container_spec.h"
+#include "berth/container/container_update.h"
 #include "berth/container/containers.h"
 #include "berth/container/events.h"
+#include "berth/container/spec_options.h"
 #include "oci/lifecycle.h"
 #include "oci/names.h"
 
 namespace berth_cli {
+
+namespace {
+
+// `update`: docker's flags; those berth has no cgroup control for are
+// refused by name.
+void add_update_command(CLI::App& app, Globals& g) {
+  static std::string memory, memory_swap, cpus, cpu_shares, pids_limit, restart;
+  static berth::ContainerUpdate u;
+  static std::vector<std::string> targets;
+  static std::map<std::string, std::string> refused_values;
+  auto* cmd = app.add_subcommand("update", "change containers' limits and restart policy");
+  cmd->add_option("-m,--memory", memory, "memory limit (e.g. 64m)");
+  cmd->add_option("--memory-swap", memory_swap, "-1 only: swap is not limited apart");
+  cmd->add_option("--cpus", cpus, "CPUs (e.g. 0.5)");
+  cmd->add_option("-c,--cpu-shares", cpu_shares, "CPU weight (2 to 262144)");
+  cmd->add_option("--cpuset-cpus", u.cpuset_cpus, "CPUs it may run on (0-3,5)");
+  cmd->add_option("--cpuset-mems", u.cpuset_mems, "memory nodes it may use");
+  cmd->add_option("--pids-limit", pids_limit, "maximum number of processes (-1: none)");
+  cmd->add_option("--restart", restart, "no, on-failure[:N] or always");
+  static const std::vector<std::pair<std::string, std::string>> kRefused = {
+      {"blkio-weight", "block I/O weights are not supported"},
+      {"cpu-period", "not supported; use --cpus"},
+      {"cpu-quota", "not supported; use --cpus"},
+      {"cpu-rt-period", "real-time scheduling is not supported"},
+      {"cpu-rt-runtime", "real-time scheduling is not supported"},
+      {"kernel-memory", "deprecated by docker; not supported"},
+      {"memory-reservation", "not supported; use --memory"}};
+  for (const auto& [flag, why] : kRefused)
+    cmd->add_option("--" + flag, refused_values[flag], "refused: " + why);
+  cmd->add_option("containers", targets, "ids or names")->required();
+  cmd->callback([&g, cmd] {
+    for (const auto& [flag, why] : kRefused)
+      if (cmd->count("--" + flag) > 0)
+        return fail(g, base::Error::msg(fmt::format("--{}: {}", flag, why)));
+    berth::ContainerUpdate ask = u;
+    auto number = [](const std::string& flag, const std::string& text) -> base::Result<int64_t> {
+      int64_t v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size())
+        return base::fail_msg(fmt::format("--{} '{}': not a whole number", flag, text));
+      return v;
+    };
+    auto read = [&]() -> base::Status {
+      if (!memory_swap.empty()) TRY_STATUS(berth::check_memory_swap(memory_swap));
+      if (!memory.empty()) {
+        auto bytes = base::units::parse_size(memory);
+        if (!bytes || *bytes > static_cast<uint64_t>(INT64_MAX))
+          return base::fail_msg(fmt::format("--memory '{}': not a size such as 64m", memory));
+        if (*bytes != 0) ask.memory = static_cast<int64_t>(*bytes);  // docker: 0 is unchanged
+      }
+      if (!cpus.empty() && cpus != "0") ask.cpus = TRY(berth::parse_cpus(cpus));
+      if (!cpu_shares.empty()) ask.cpu_shares = TRY(number("cpu-shares", cpu_shares));
+      if (ask.cpu_shares == 0) ask.cpu_shares.reset();
+      if (!pids_limit.empty()) ask.pids_limit = TRY(number("pids-limit", pids_limit));
+      if (ask.pids_limit == 0) ask.pids_limit.reset();  // docker: 0 is unchanged
+      if (ask.pids_limit && *ask.pids_limit < 0) ask.pids_limit = -1;
+      ask.restart = restart;
+      return ask.check();
+    };
+    if (auto s = read(); !s) return fail(g, s.error());
+    if (ask.empty() && memory.empty() && cpus.empty() && cpu_shares.empty() && pids_limit.empty())
+      return fail(g, base::Error::msg("update: give at least one flag to change"));
+    for (const auto& t : targets) {
+      if (auto s = berth::update_container({g.root, g.run_root}, t, ask); !s) {
+        fail(g, s.error());
+        continue;
+      }
+      std::printf("%s\n", t.c_str());
+    }
+  });
+}
+
+}  // namespace
 
 void add_container_control_commands(CLI::App& app, Globals& g) {
   static std::string target, signal_name = "KILL", workdir, user;
@@ -135,6 +212,8 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
     if (auto s = berth::rename_container({g.root, g.run_root}, target, new_name); !s)
       fail(g, s.error());
   });
+
+  add_update_command(app, g);
 
   auto* wait = app.add_subcommand("wait", "wait for containers to exit; print their exit statuses");
   wait->add_option("containers", targets, "ids or names")->required();

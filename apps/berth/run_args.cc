@@ -12,6 +12,7 @@
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "base/units.h"
+#include "berth/container/spec_options.h"
 #include "berth/docker_args.h"
 
 namespace berth_cli {
@@ -48,6 +49,7 @@ constexpr auto kFlags = std::to_array<FlagSpec>({
     {"label-file", 0, true, "a file of KEY=VALUE lines (repeatable)"},
     {"log-driver", 0, true, "json-file (berth's log) only"},
     {"memory", 'm', true, "memory limit (e.g. 64m, 1g)"},
+    {"memory-swap", 0, true, "-1 only: swap is not limited apart from memory"},
     {"name", 0, true, "a name for the container"},
     {"net", 0, true, "same as --network"},
     {"network", 0, true, "a bridge network (default berth0; bridge), none, host or container:ID"},
@@ -117,7 +119,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"log-opt", 0, true}, "not supported yet"},
     {{"mac-address", 0, true}, "not supported"},
     {{"memory-reservation", 0, true}, "not supported; use --memory"},
-    {{"memory-swap", 0, true}, "not supported; use --memory"},
     {{"memory-swappiness", 0, true}, "not supported"},
     {{"network-alias", 0, true}, "not supported; containers are found by name"},
     {{"oom-kill-disable", 0, false}, "not supported"},
@@ -193,6 +194,9 @@ base::Status read_security_opts(const berth::DockerArgs& a, berth::RunOptions& o
 
 base::Status read_limits(const berth::DockerArgs& a, berth::RunOptions& o) {
   if (a.given("memory")) o.memory = TRY(size(a, "memory"));
+  if (o.memory == 0) o.memory.reset();  // docker: 0 is no limit
+  if (o.memory) TRY_STATUS(berth::check_memory_limit(*o.memory));
+  if (a.given("memory-swap")) TRY_STATUS(berth::check_memory_swap(a.last("memory-swap")));
   if (a.given("shm-size")) o.shm_size = TRY(size(a, "shm-size"));
   if (o.shm_size == 0) o.shm_size.reset();  // docker: 0 is the default, 64 MiB
   if (a.given("pids-limit")) o.pids_limit = TRY(integer(a, "pids-limit"));
@@ -222,16 +226,7 @@ base::Status read_limits(const berth::DockerArgs& a, berth::RunOptions& o) {
           fmt::format("--stop-timeout {}: seconds from 0 to 86400, or -1 for none", v));
     o.stop_timeout = static_cast<int>(v);
   }
-  if (a.given("cpus")) {
-    std::string text = a.last("cpus");
-    char* end = nullptr;
-    double cpus = std::strtod(text.c_str(), &end);
-    long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-    if (text.empty() || *end != '\0' || !(cpus >= 0.01) || cpus > static_cast<double>(online))
-      return base::fail_msg(
-          fmt::format("--cpus {}: must be from 0.01 to {}, the CPUs this host has", text, online));
-    o.cpus = cpus;
-  }
+  if (a.given("cpus")) o.cpus = TRY(berth::parse_cpus(a.last("cpus")));
   return {};
 }
 

@@ -15,6 +15,24 @@ std::string container_dir(const std::string& root, const std::string& id) {
   return containers_dir(root) + "/" + id;
 }
 
+base::Status parse_restart_policy(const std::string& text, ContainerRecord& rec) {
+  if (text == "no" || text == "always" || text == "on-failure") {
+    rec.restart = text;
+    rec.restart_max = 0;
+    return {};
+  }
+  if (text.rfind("on-failure:", 0) == 0) {
+    std::string n = text.substr(11);
+    if (!n.empty() && n.size() < 6 && n.find_first_not_of("0123456789") == std::string::npos) {
+      rec.restart = "on-failure";
+      rec.restart_max = std::stoi(n);
+      return {};
+    }
+  }
+  return base::fail_msg(
+      fmt::format("--restart '{}': expected no, always, on-failure or on-failure:N", text));
+}
+
 base::Status save_container(const std::string& root, const ContainerRecord& r) {
   nlohmann::json j = {
       {"Id", r.id},

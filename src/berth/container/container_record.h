@@ -62,6 +62,10 @@ struct ContainerRecord {
 
 std::string containers_dir(const std::string& root);
 std::string container_dir(const std::string& root, const std::string& id);
+// Reads --restart: "no", "always", "on-failure" or "on-failure:N" (N below
+// 100000) into rec.restart and rec.restart_max; anything else is an error
+// naming the value.
+base::Status parse_restart_policy(const std::string& text, ContainerRecord& rec);
 base::Status save_container(const std::string& root, const ContainerRecord& r);
 base::Result<ContainerRecord> load_container(const std::string& root, const std::string& id);
 std::vector<ContainerRecord> list_containers(const std::string& root);

@@ -162,24 +162,6 @@ base::Status check_host_name(const std::string& name, std::string_view flag) {
       nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
-// "no", "always", "on-failure" or "on-failure:N".
-base::Status parse_restart(const std::string& text, ContainerRecord& rec) {
-  if (text == "no" || text == "always" || text == "on-failure") {
-    rec.restart = text;
-    return {};
-  }
-  if (text.rfind("on-failure:", 0) == 0) {
-    std::string n = text.substr(11);
-    if (!n.empty() && n.size() < 6 && n.find_first_not_of("0123456789") == std::string::npos) {
-      rec.restart = "on-failure";
-      rec.restart_max = std::stoi(n);
-      return {};
-    }
-  }
-  return base::fail_msg(
-      fmt::format("--restart '{}': expected no, always, on-failure or on-failure:N", text));
-}
-
 // Writes the container's files and bundle (nothing is mounted yet).
 base::Status prepare(const Paths& p, const RunOptions& o, ContainerHandle& h) {
   ContainerRecord& rec = h.record();
@@ -307,7 +289,7 @@ base::Result<std::string> create_container(const Paths& p, const RunOptions& o) 
   rec.auto_remove = o.remove;
   rec.interactive = o.interactive;
   rec.tty = o.tty;
-  TRY_STATUS(parse_restart(o.restart, rec));
+  TRY_STATUS(parse_restart_policy(o.restart, rec));
   if (!o.hostname.empty()) TRY_STATUS(check_host_name(o.hostname, "--hostname"));
   if (!o.domainname.empty()) TRY_STATUS(check_host_name(o.domainname, "--domainname"));
   rec.labels = o.labels;

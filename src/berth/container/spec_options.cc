@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -19,6 +20,8 @@ namespace {
 
 // Where --init's berth-init appears inside (docker's is /sbin/docker-init).
 constexpr const char* kInitPath = "/sbin/berth-init";
+// docker's least --memory: below it a container cannot even start.
+constexpr int64_t kMinimumMemory = int64_t{6} << 20;
 
 bool numeric(const std::string& s) {
   return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string::npos;
@@ -272,6 +275,53 @@ void sort_mounts(nlohmann::json& mounts) {
 
 }  // namespace
 
+long online_cpus() {
+  return ::sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+base::Result<double> parse_cpus(const std::string& text) {
+  char* end = nullptr;
+  double cpus = std::strtod(text.c_str(), &end);
+  long online = online_cpus();
+  if (text.empty() || *end != '\0' || !(cpus >= 0.01) || cpus > static_cast<double>(online))
+    return base::fail_msg(
+        fmt::format("--cpus {}: must be from 0.01 to {}, the CPUs this host has", text, online));
+  return cpus;
+}
+
+base::Status check_memory_limit(int64_t bytes) {
+  if (bytes < kMinimumMemory)
+    return base::fail_msg(
+        fmt::format("--memory {}: must be at least 6 MiB (6291456 bytes)", bytes));
+  return {};
+}
+
+base::Status check_memory_swap(const std::string& text) {
+  if (text == "-1") return {};
+  return base::fail_msg(fmt::format(
+      "--memory-swap '{}': berth does not limit swap apart from memory; only -1 is accepted",
+      text));
+}
+
+base::Status check_cpu_list(const std::string& value, const char* flag, long count) {
+  bool ok = true;
+  uint64_t highest = 0;
+  for (size_t start = 0; ok && start <= value.size();) {
+    size_t comma = value.find(',', start);
+    std::string item = value.substr(start, comma == std::string::npos ? comma : comma - start);
+    start = comma == std::string::npos ? value.size() + 1 : comma + 1;
+    auto dash = item.find('-');
+    std::string lo = item.substr(0, dash),
+                hi = dash == std::string::npos ? lo : item.substr(dash + 1);
+    ok = numeric(lo) && numeric(hi) && std::stoull(lo) <= std::stoull(hi);
+    if (ok) highest = std::max<uint64_t>(highest, std::stoull(hi));
+  }
+  if (!ok) return base::fail_msg(fmt::format("{} '{}': must be a list such as 0-3,5", flag, value));
+  if (count > 0 && highest >= static_cast<uint64_t>(count))
+    return base::fail_msg(fmt::format("{} '{}': this host has CPUs 0-{}", flag, value, count - 1));
+  return {};
+}
+
 base::Result<std::vector<std::string>> capabilities_of(const RunOptions& o,
                                                        const std::vector<std::string>& defaults) {
   if (o.privileged) return grantable_capabilities();
@@ -389,18 +439,7 @@ base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlo
   for (const auto& [value, key, flag] : {std::tuple{o.cpuset_cpus, "cpus", "--cpuset-cpus"},
                                          {o.cpuset_mems, "mems", "--cpuset-mems"}}) {
     if (value.empty()) continue;
-    bool ok = true;
-    for (size_t start = 0; ok && start <= value.size();) {
-      size_t comma = value.find(',', start);
-      std::string item = value.substr(start, comma == std::string::npos ? comma : comma - start);
-      start = comma == std::string::npos ? value.size() + 1 : comma + 1;
-      auto dash = item.find('-');
-      std::string lo = item.substr(0, dash),
-                  hi = dash == std::string::npos ? lo : item.substr(dash + 1);
-      ok = numeric(lo) && numeric(hi) && std::stoull(lo) <= std::stoull(hi);
-    }
-    if (!ok)
-      return base::fail_msg(fmt::format("{} '{}': must be a list such as 0-3,5", flag, value));
+    TRY_STATUS(check_cpu_list(value, flag, std::string_view(key) == "cpus" ? online_cpus() : -1));
     cpu[key] = value;
   }
   if (cpu.empty()) linux_section["resources"].erase("cpu");

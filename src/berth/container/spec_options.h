@@ -25,6 +25,19 @@ namespace berth {
 base::Result<std::vector<std::string>> capabilities_of(const RunOptions& o,
                                                        const std::vector<std::string>& defaults);
 
+// The CPUs this host has online (sysconf), numbered 0 to count-1.
+long online_cpus();
+// --cpus: a number from 0.01 to online_cpus().
+base::Result<double> parse_cpus(const std::string& text);
+// --memory: at least 6 MiB, as docker requires.
+base::Status check_memory_limit(int64_t bytes);
+// --memory-swap: berth limits memory alone, which is docker's -1 (swap
+// without a limit of its own); any other value is refused.
+base::Status check_memory_swap(const std::string& text);
+// A cpuset list such as "0-3,5" for `flag`; with `count` > 0, every CPU in it
+// must be below `count`.
+base::Status check_cpu_list(const std::string& value, const char* flag, long count);
+
 // Applies the flags above to `spec` (made by make_spec: process, mounts,
 // linux); `files` gives the image's /etc/group for --group-add names.
 base::Status apply_spec_options(const RunOptions& o, const SpecPaths& files, nlohmann::json& spec);
