@@ -174,7 +174,6 @@ void add_container_commands(CLI::App& app, Globals& g) {
   logs->add_option("container", target, "id or name")->required();
   logs->callback([&g] {
     berth::Paths p{g.root, g.run_root};
-    uint64_t offset = 0;
     double now = static_cast<double>(base::parse_rfc3339(base::now_rfc3339()).value_or(0));
     auto range = time_range(since, until, now);
     if (!range) return fail(g, range.error());
@@ -191,22 +190,18 @@ void add_container_commands(CLI::App& app, Globals& g) {
         std::fflush(out);
       }
     };
-    if (tail >= 0) {
-      auto start = berth::log_tail_offset(p, target, static_cast<uint64_t>(tail));
-      if (!start) return fail(g, start.error());
-      offset = *start;
-    }
+    auto reader = berth::LogReader::open(p, target, tail);
+    if (!reader) return fail(g, reader.error());
     for (;;) {  // in pieces: a large log is never held whole
-      uint64_t before = offset;
-      auto lines = berth::read_logs(p, target, &offset);
+      auto lines = reader->next();
       if (!lines) return fail(g, lines.error());
-      if (offset == before) break;  // nothing more (a piece may hold no valid line)
+      if (lines->empty()) break;
       print(*lines, 0);
     }
     while (follow) {
       auto rec = berth::inspect_container(p, target);
       bool running = rec && (*rec)["State"]["Status"] == "running";
-      auto more = berth::read_logs(p, target, &offset);
+      auto more = reader->next();
       if (!more) return fail(g, more.error());
       print(*more, 0);
       if (!running && more->empty()) break;

@@ -12,6 +12,7 @@
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "base/units.h"
+#include "berth/container/log_files.h"
 #include "berth/container/spec_options.h"
 #include "berth/docker_args.h"
 
@@ -48,6 +49,7 @@ constexpr auto kFlags = std::to_array<FlagSpec>({
     {"label", 'l', true, "KEY=VALUE on the container (repeatable)"},
     {"label-file", 0, true, "a file of KEY=VALUE lines (repeatable)"},
     {"log-driver", 0, true, "json-file (berth's log) only"},
+    {"log-opt", 0, true, "max-size=SIZE, max-file=N: rotate the log (repeatable)"},
     {"memory", 'm', true, "memory limit (e.g. 64m, 1g)"},
     {"memory-swap", 0, true, "-1 only: swap is not limited apart from memory"},
     {"name", 0, true, "a name for the container"},
@@ -116,7 +118,6 @@ constexpr auto kRefused = std::to_array<Refused>({
     {{"kernel-memory", 0, true}, "deprecated by docker; not supported"},
     {{"link", 0, true}, "legacy links are not supported; use a network"},
     {{"link-local-ip", 0, true}, "not supported"},
-    {{"log-opt", 0, true}, "not supported yet"},
     {{"mac-address", 0, true}, "not supported"},
     {{"memory-reservation", 0, true}, "not supported; use --memory"},
     {{"memory-swappiness", 0, true}, "not supported"},
@@ -239,6 +240,18 @@ base::Result<std::string> init_binary() {
   return path;
 }
 
+// --log-opt KEY=VALUE, checked as the monitor will read them (log_files.h).
+base::Status read_log_options(const berth::DockerArgs& a, berth::RunOptions& o) {
+  for (const auto& opt : a.all("log-opt")) {
+    auto eq = opt.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return base::fail_msg(fmt::format("--log-opt '{}': must be KEY=VALUE", opt));
+    o.log_options[opt.substr(0, eq)] = opt.substr(eq + 1);
+  }
+  TRY_STATUS(berth::parse_log_options(o.log_options));
+  return {};
+}
+
 // The flags whose only accepted value is berth's own way.
 base::Status check_fixed_values(const berth::DockerArgs& a) {
   if (a.given("log-driver") && a.last("log-driver") != "json-file")
@@ -289,6 +302,7 @@ base::Result<RunArgs> read_run_args(std::span<const std::string> words, bool is_
     return base::fail_msg("an image is required: run [OPTIONS] IMAGE [COMMAND [ARG...]]");
   TRY_STATUS(check_fixed_values(a));
   auto& o = out.options;
+  TRY_STATUS(read_log_options(a, o));
   o.image = a.positional.front();
   o.command.assign(a.positional.begin() + 1, a.positional.end());
   o.detach = a.on("detach");

@@ -27,7 +27,8 @@ struct RunOptions {
   std::string workdir;
   std::string user;  // UID[:GID]
   std::string hostname;
-  std::optional<int64_t> memory;  // bytes
+  std::map<std::string, std::string> log_options;  // --log-opt (log_files.h)
+  std::optional<int64_t> memory;                   // bytes
   std::optional<double> cpus;
   std::optional<int64_t> pids_limit;
   bool read_only = false;

@@ -220,7 +220,7 @@ json docker_host_config(const RunOptions& o, const json& ports) {
   return {{"Binds", list_or_null(o.volumes)},
           {"Mounts", mounts.empty() ? json() : mounts},
           {"ContainerIDFile", ""},
-          {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}},
+          {"LogConfig", {{"Type", "json-file"}, {"Config", json(o.log_options)}}},
           {"NetworkMode", o.network == kDefaultNetwork ? "default" : o.network},
           {"PortBindings", port_map(ports, true)},
           {"RestartPolicy", {{"Name", restart}, {"MaximumRetryCount", max_retries}}},

@@ -28,6 +28,7 @@
 #include "berth/container/container_stdio.h"
 #include "berth/container/events.h"
 #include "berth/container/health.h"
+#include "berth/container/log_files.h"
 #include "berth/container/terminal.h"
 #include "berth/container/volumes.h"
 #include "oci/lifecycle.h"
@@ -43,7 +44,7 @@ constexpr size_t kMaxLogLine = size_t{16} * 1024;
 
 // Appends complete lines from `pending` to the log, in pieces of at most
 // kMaxLogLine; keeps a partial last line (all of it with `flush`).
-void log_lines(int log_fd, const char* stream, std::string& pending, bool flush) {
+void log_lines(LogWriter& log, const char* stream, std::string& pending, bool flush) {
   size_t start = 0;
   for (;;) {
     size_t nl = pending.find('\n', start);
@@ -57,7 +58,7 @@ void log_lines(int log_fd, const char* stream, std::string& pending, bool flush)
                                       {"log", pending.substr(start, end - start)}}
                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                        "\n";
-    (void)base::sys::write_all(log_fd, line.data(), line.size());
+    log.append(line);
     start = end;
   }
   pending.erase(0, start);
@@ -124,6 +125,7 @@ class Monitor {
   bool owned_ = false;         // berth said "go": the root and network are ours
   bool exit_told_ = false;     // an attached berth has its "exit"
   bool oom_killed_ = false;    // the last life ended by the OOM killer
+  LogLimits log_limits_;       // --log-opt: when the log rotates
 };
 
 void Monitor::tell(const std::string& kind, const std::string& body) {
@@ -159,7 +161,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
   TRY_STATUS(base::make_dirs(o_.run_root));
   std::string sock = fmt::format("{}/c-{}.sock", o_.run_root, o_.id.substr(0, 12));
   base::UniqueFd listener = TRY(listen_console(sock));
-  base::UniqueFd log_fd = TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
+  LogWriter log = TRY(LogWriter::open(dir_, log_limits_));
   oci::CreateOptions create;
   create.root = o_.run_root;
   create.id = o_.id;
@@ -194,9 +196,9 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
                      }
                    }
                    pending.append(data, n);
-                   log_lines(log_fd.get(), "stdout", pending, false);
+                   log_lines(log, "stdout", pending, false);
                  });
-  log_lines(log_fd.get(), "stdout", pending, true);
+  log_lines(log, "stdout", pending, true);
   int status = TRY(base::sys::waitpid(made->pid, false)).value_or(0);
   oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
   return oci::exit_status_of(status);
@@ -204,7 +206,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
 
 base::Result<int> Monitor::life_with_pipes(bool interactive) {
   ContainerStdio stdio = TRY(ContainerStdio::make(interactive));
-  base::UniqueFd log_fd = TRY(base::sys::open(dir_ + "/log", O_WRONLY | O_CREAT | O_APPEND, 0600));
+  LogWriter log = TRY(LogWriter::open(dir_, log_limits_));
   oci::CreateOptions create;
   create.root = o_.run_root;
   create.id = o_.id;
@@ -225,7 +227,7 @@ base::Result<int> Monitor::life_with_pipes(bool interactive) {
               [&](int stream, const char* data, size_t n) {
                 std::string& p = pending[stream - 1];
                 p.append(data, n);
-                log_lines(log_fd.get(), streams[stream - 1], p, false);
+                log_lines(log, streams[stream - 1], p, false);
                 // Attached, a reader that went away (`berth run IMG yes | head`)
                 // ends the attachment as SIGPIPE ends docker's client: `berth
                 // run` returns 141 and the container runs on, logged, as if
@@ -239,7 +241,7 @@ base::Result<int> Monitor::life_with_pipes(bool interactive) {
                 }
                 return true;
               });
-  for (int i = 0; i < 2; ++i) log_lines(log_fd.get(), streams[i], pending[i], true);
+  for (int i = 0; i < 2; ++i) log_lines(log, streams[i], pending[i], true);
   int status = TRY(base::sys::waitpid(made.pid, false)).value_or(0);
   oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
   return oci::exit_status_of(status);
@@ -307,6 +309,15 @@ int Monitor::run() {
   }
   auto first = load_container(o_.root, o_.id);
   bool tty = first && first->tty;
+  if (first) {
+    // Checked by run; a record changed since is read as far as it is valid.
+    auto opts = first->host_config.value("LogConfig", nlohmann::json::object())
+                    .value("Config", nlohmann::json::object());
+    std::map<std::string, std::string> given;
+    for (const auto& [k, v] : opts.items())
+      if (v.is_string()) given[k] = v.get<std::string>();
+    log_limits_ = parse_log_options(given).value_or(LogLimits{});
+  }
   bool interactive = first && first->interactive;
   auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
   nlohmann::json healthcheck =
