@@ -1,4 +1,5 @@
-// Commands on a container: exec (-i, -t), kill, pause, unpause, rename, update, wait.
+// Commands on a container: exec (-i, -t), attach, kill, pause, unpause, rename, update,
+// wait.
 #include <fcntl.h>
 #include <signal.h>
 
@@ -14,6 +15,7 @@
 #include "base/child_process.h"
 #include "base/sys.h"
 #include "base/units.h"
+#include "berth/container/container_attach.h"
 #include "berth/container/container_exec.h"
 #include "berth/container/container_spec.h"
 #include "berth/container/container_update.h"
@@ -160,6 +162,21 @@ void add_container_control_commands(CLI::App& app, Globals& g) {
       g.exit_code = 126;
       return;
     }
+    g.exit_code = *code;
+  });
+
+  static berth::AttachOptions attach_options;
+  auto* attach = app.add_subcommand("attach", "connect to a running container's input and output");
+  attach->add_flag("--no-stdin", attach_options.no_stdin, "do not send our standard input");
+  attach->add_flag("--sig-proxy", attach_options.sig_proxy,
+                   "pass the signals we get on to it (default true; no terminal only)");
+  attach->add_option("--detach-keys", attach_options.detach_keys,
+                     "keys that leave it running (default ctrl-p,ctrl-q; terminal only)");
+  attach->add_option("container", target, "id or name")->required();
+  attach->callback([&g] {
+    std::fflush(stdout);
+    auto code = berth::attach_container({g.root, g.run_root}, target, attach_options);
+    if (!code) return fail(g, code.error());
     g.exit_code = *code;
   });
 

@@ -46,7 +46,7 @@ base::Result<int> exec_on_terminal(const Paths& p, oci::ExecOptions o, bool inte
   listener.reset();
   oci::forward_signals_to(pid);
   copy_window_size(0, master.get());
-  relay_terminal(master.get(), interactive, true,
+  relay_terminal(master.get(), interactive ? 0 : -1, true,
                  [](const char* data, size_t n) { (void)base::sys::write_all(1, data, n); });
   return reap(pid);
 }

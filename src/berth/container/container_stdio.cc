@@ -65,19 +65,22 @@ void ContainerStdio::close_container_ends() {
   for (auto& fd : theirs_) fd.reset();
 }
 
-void ContainerStdio::relay(int input, int exited, const OutputSink& sink) {
+void ContainerStdio::relay(int input, int exited, const OutputSink& sink, RelayGuest* guest) {
   ::signal(SIGPIPE, SIG_IGN);
   std::string pending;  // read from `input`, not yet taken by the container
   bool input_open = input >= 0 && stdin_.valid();
   if (!input_open) stdin_.reset();  // nothing will come: the container reads EOF
   std::string buf(kChunk, '\0');
+  std::vector<pollfd> fds;
   while (stdout_.valid() || stderr_.valid() || stdin_.valid()) {
-    pollfd fds[5] = {{stdout_.get(), POLLIN, 0},
-                     {stderr_.get(), POLLIN, 0},
-                     {input_open && pending.empty() ? input : -1, POLLIN, 0},
-                     {!pending.empty() ? stdin_.get() : -1, POLLOUT, 0},
-                     {exited, POLLIN, 0}};
+    fds = {{stdout_.get(), POLLIN, 0},
+           {stderr_.get(), POLLIN, 0},
+           {input_open && pending.empty() ? input : -1, POLLIN, 0},
+           {!pending.empty() ? stdin_.get() : -1, POLLOUT, 0},
+           {exited, POLLIN, 0}};
+    if (guest) guest->prepare(fds);
     if (!base::sys::poll(fds, -1)) return;
+    if (guest) guest->service(std::span<const pollfd>(fds).subspan(5));
     if (fds[0].revents) drain(stdout_, 1, sink, buf.data(), kReadsPerTurn);
     if (fds[1].revents) drain(stderr_, 2, sink, buf.data(), kReadsPerTurn);
     if (fds[2].revents) {

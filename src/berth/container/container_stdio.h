@@ -8,14 +8,30 @@
 // the container's own program.
 #pragma once
 
+#include <poll.h>
+
 #include <array>
 #include <cstddef>
 #include <functional>
+#include <span>
+#include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
 
 namespace berth {
+
+// Descriptors a relay loop polls beside its own: the attach clients
+// (attach_point.h). prepare() appends entries before each poll; service()
+// gets those same entries back with their revents. Neither may block.
+class RelayGuest {
+ public:
+  virtual void prepare(std::vector<pollfd>& fds) = 0;
+  virtual void service(std::span<const pollfd> fds) = 0;
+
+ protected:
+  ~RelayGuest() = default;
+};
 
 class ContainerStdio {
  public:
@@ -37,8 +53,9 @@ class ContainerStdio {
   // has been read, or until nothing is left to relay: the container's stdout
   // and stderr closed and its stdin closed or fed to the end. `input` (-1:
   // none) is copied into the container's stdin; its end closes the
-  // container's stdin. Output goes to `sink` as it arrives.
-  void relay(int input, int exited, const OutputSink& sink);
+  // container's stdin. Output goes to `sink` as it arrives. `guest` (may be
+  // null) is served in the same loop.
+  void relay(int input, int exited, const OutputSink& sink, RelayGuest* guest = nullptr);
 
  private:
   ContainerStdio() = default;

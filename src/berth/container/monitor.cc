@@ -22,6 +22,7 @@
 #include "base/file_lock.h"
 #include "base/sys.h"
 #include "base/timestamp.h"
+#include "berth/container/attach_point.h"
 #include "berth/container/container_handle.h"
 #include "berth/container/container_record.h"
 #include "berth/container/container_resources.h"
@@ -108,6 +109,11 @@ class Monitor {
   base::Result<int> life(bool tty, bool interactive);
   base::Result<int> life_with_pipes(bool interactive);
   base::Result<int> life_with_tty(bool interactive);
+  // What feeds the container's stdin with -i: an attached berth's stdin,
+  // else attach clients (attach_point.h); -1 without -i.
+  int input_for(bool interactive) const;
+  // A life ended with `code`: OOM noted, attach clients told.
+  int ended(int code);
   // Starts the created container `pid` and has it recorded running: the
   // first time by berth (the "running"/"go" exchange), later by us.
   base::Status begin(pid_t pid);
@@ -121,11 +127,12 @@ class Monitor {
   MonitorOptions o_;
   std::string dir_;
   base::UniqueFd channel_;
-  bool told_running_ = false;  // "running" was sent
-  bool owned_ = false;         // berth said "go": the root and network are ours
-  bool exit_told_ = false;     // an attached berth has its "exit"
-  bool oom_killed_ = false;    // the last life ended by the OOM killer
-  LogLimits log_limits_;       // --log-opt: when the log rotates
+  bool told_running_ = false;          // "running" was sent
+  bool owned_ = false;                 // berth said "go": the root and network are ours
+  bool exit_told_ = false;             // an attached berth has its "exit"
+  bool oom_killed_ = false;            // the last life ended by the OOM killer
+  LogLimits log_limits_;               // --log-opt: when the log rotates
+  std::optional<AttachPoint> attach_;  // `berth attach` clients (none if it failed)
 };
 
 void Monitor::tell(const std::string& kind, const std::string& body) {
@@ -178,6 +185,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
   }
   listener.reset();
   if (o_.attach) copy_window_size(0, master->get());
+  if (attach_) attach_->set_terminal(master->get());
   if (auto s = begin(made->pid); !s) {
     kill_container(made->pid);
     return base::fail(std::move(s).error());
@@ -185,23 +193,26 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
   std::string pending;
   auto exited = base::sys::pidfd_open(made->pid);
   bool echo = o_.attach;
-  relay_terminal(master->get(), o_.attach && interactive, o_.attach,
-                 [&](const char* data, size_t n) {
-                   if (echo) {
-                     Echo e = echo_out(1, data, n, exited ? exited->get() : -1);
-                     echo = e == Echo::kCopied;
-                     if (e == Echo::kReaderGone) {  // as without -t: 141, and it runs on
-                       tell("exit", std::to_string(128 + SIGPIPE));
-                       exit_told_ = true;
-                     }
-                   }
-                   pending.append(data, n);
-                   log_lines(log, "stdout", pending, false);
-                 });
+  relay_terminal(
+      master->get(), input_for(interactive), o_.attach,
+      [&](const char* data, size_t n) {
+        if (attach_) attach_->broadcast(attach::Kind::kStdout, data, n);
+        if (echo) {
+          Echo e = echo_out(1, data, n, exited ? exited->get() : -1);
+          echo = e == Echo::kCopied;
+          if (e == Echo::kReaderGone) {  // as without -t: 141, and it runs on
+            tell("exit", std::to_string(128 + SIGPIPE));
+            exit_told_ = true;
+          }
+        }
+        pending.append(data, n);
+        log_lines(log, "stdout", pending, false);
+      },
+      attach_ ? &*attach_ : nullptr);
   log_lines(log, "stdout", pending, true);
+  if (attach_) attach_->set_terminal(-1);
   int status = TRY(base::sys::waitpid(made->pid, false)).value_or(0);
-  oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
-  return oci::exit_status_of(status);
+  return ended(oci::exit_status_of(status));
 }
 
 base::Result<int> Monitor::life_with_pipes(bool interactive) {
@@ -223,28 +234,43 @@ base::Result<int> Monitor::life_with_pipes(bool interactive) {
   std::string pending[2];
   const char* streams[2] = {"stdout", "stderr"};
   bool echo = o_.attach;
-  stdio.relay(o_.attach && interactive ? 0 : -1, exited ? exited->get() : -1,
-              [&](int stream, const char* data, size_t n) {
-                std::string& p = pending[stream - 1];
-                p.append(data, n);
-                log_lines(log, streams[stream - 1], p, false);
-                // Attached, a reader that went away (`berth run IMG yes | head`)
-                // ends the attachment as SIGPIPE ends docker's client: `berth
-                // run` returns 141 and the container runs on, logged, as if
-                // detached (its init, pid 1, would ignore a SIGPIPE anyway).
-                if (!echo) return true;
-                Echo e = echo_out(stream, data, n, exited ? exited->get() : -1);
-                echo = e == Echo::kCopied;
-                if (e == Echo::kReaderGone) {
-                  tell("exit", std::to_string(128 + SIGPIPE));
-                  exit_told_ = true;
-                }
-                return true;
-              });
+  stdio.relay(
+      input_for(interactive), exited ? exited->get() : -1,
+      [&](int stream, const char* data, size_t n) {
+        if (attach_)
+          attach_->broadcast(stream == 1 ? attach::Kind::kStdout : attach::Kind::kStderr, data, n);
+        std::string& p = pending[stream - 1];
+        p.append(data, n);
+        log_lines(log, streams[stream - 1], p, false);
+        // Attached, a reader that went away (`berth run IMG yes | head`)
+        // ends the attachment as SIGPIPE ends docker's client: `berth
+        // run` returns 141 and the container runs on, logged, as if
+        // detached (its init, pid 1, would ignore a SIGPIPE anyway).
+        if (!echo) return true;
+        Echo e = echo_out(stream, data, n, exited ? exited->get() : -1);
+        echo = e == Echo::kCopied;
+        if (e == Echo::kReaderGone) {
+          tell("exit", std::to_string(128 + SIGPIPE));
+          exit_told_ = true;
+        }
+        return true;
+      },
+      attach_ ? &*attach_ : nullptr);
   for (int i = 0; i < 2; ++i) log_lines(log, streams[i], pending[i], true);
   int status = TRY(base::sys::waitpid(made.pid, false)).value_or(0);
+  return ended(oci::exit_status_of(status));
+}
+
+int Monitor::input_for(bool interactive) const {
+  if (!interactive) return -1;
+  if (o_.attach) return 0;
+  return attach_ ? attach_->input_fd() : -1;
+}
+
+int Monitor::ended(int code) {
   oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
-  return oci::exit_status_of(status);
+  if (attach_) attach_->end_life(code);
+  return code;
 }
 
 base::Result<int> Monitor::life(bool tty, bool interactive) {
@@ -252,6 +278,7 @@ base::Result<int> Monitor::life(bool tty, bool interactive) {
 }
 
 int Monitor::finish(int code, const std::string& error) {
+  attach_.reset();  // no attachment from now on
   Paths p{o_.root, o_.run_root};
   // Whatever else happens, the berth command that waits hears the end.
   auto tell_end = [&] {
@@ -319,6 +346,9 @@ int Monitor::run() {
     log_limits_ = parse_log_options(given).value_or(LogLimits{});
   }
   bool interactive = first && first->interactive;
+  // Without it the container still runs; only `berth attach` is refused.
+  if (auto point = AttachPoint::listen(dir_, interactive && !o_.attach))
+    attach_ = std::move(*point);
   auto backoff = std::chrono::milliseconds(100);  // doubled per restart, as docker does
   nlohmann::json healthcheck =
       first ? first->config.value("Healthcheck", nlohmann::json()) : nlohmann::json();

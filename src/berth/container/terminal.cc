@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -70,8 +72,8 @@ void on_winch(int) {
 
 }  // namespace
 
-void relay_terminal(int master, bool with_stdin, bool follow_size,
-                    const std::function<void(const char*, size_t)>& on_output) {
+void relay_terminal(int master, int input, bool follow_size,
+                    const std::function<void(const char*, size_t)>& on_output, RelayGuest* guest) {
   base::sys::Pipe winch;
   struct sigaction saved {};
   if (follow_size) {
@@ -88,20 +90,23 @@ void relay_terminal(int master, bool with_stdin, bool follow_size,
     ::sigaction(SIGWINCH, &sa, &saved);
   }
   {
-    RawTerminal raw(with_stdin ? 0 : -1);
-    bool read_stdin = with_stdin;
+    RawTerminal raw(input);
+    bool read_stdin = input >= 0;
     char buf[65536];
+    std::vector<pollfd> fds;
     for (;;) {
-      pollfd fds[3] = {
-          {master, POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {winch.read.get(), POLLIN, 0}};
+      fds = {
+          {master, POLLIN, 0}, {read_stdin ? input : -1, POLLIN, 0}, {winch.read.get(), POLLIN, 0}};
+      if (guest) guest->prepare(fds);
       if (!base::sys::poll(fds, -1)) break;
+      if (guest) guest->service(std::span<const pollfd>(fds).subspan(3));
       if (fds[2].revents & POLLIN) {
         while (::read(winch.read.get(), buf, sizeof buf) > 0) {
         }
         copy_window_size(0, master);
       }
       if (fds[1].revents & (POLLIN | POLLHUP)) {
-        ssize_t n = ::read(0, buf, sizeof buf);
+        ssize_t n = ::read(input, buf, sizeof buf);
         if (n <= 0)
           read_stdin = false;
         else

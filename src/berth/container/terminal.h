@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "berth/container/container_stdio.h"
 
 namespace berth {
 
@@ -22,12 +23,14 @@ base::Result<base::UniqueFd> receive_console_master(int listen_fd);
 // Copies the window size of `from` (a terminal) to `to`; false when `from` is none.
 bool copy_window_size(int from, int to);
 
-// Relays a pty master until every holder of its other end is gone: our
-// stdin into it when `with_stdin` (our terminal in raw mode meanwhile), its
+// Relays a pty master until every holder of its other end is gone: `input`
+// (-1: none) into it (in raw mode meanwhile, when it is a terminal), its
 // output to `on_output`, and, with `follow_size`, our window size into it on
-// every SIGWINCH. Used by the monitor (run -t) and by exec -t.
-void relay_terminal(int master, bool with_stdin, bool follow_size,
-                    const std::function<void(const char*, size_t)>& on_output);
+// every SIGWINCH; `guest` (may be null) is served in the same loop. Used by
+// the monitor (run -t) and by exec -t.
+void relay_terminal(int master, int input, bool follow_size,
+                    const std::function<void(const char*, size_t)>& on_output,
+                    RelayGuest* guest = nullptr);
 
 // Raw mode on `fd` for its lifetime, when `fd` is a terminal.
 class RawTerminal {
