@@ -75,7 +75,12 @@ bool ContainerFilter::matches(const berth::ContainerRecord& c, bool paused,
       return c.image == v || c.image == v + ":latest" ||
              (v.size() >= 4 &&
               (c.image_id.rfind(v, 0) == 0 || c.image_id.rfind("sha256:" + v, 0) == 0));
-    if (key == "network") return c.network.value("name", c.network.value("mode", "")) == v;
+    if (key == "network") {
+      if (c.network.value("name", c.network.value("mode", "")) == v) return true;
+      for (const auto& n : c.network.value("connected", nlohmann::json::array()))
+        if (n == v) return true;
+      return false;
+    }
     if (key == "label") {
       auto eq = v.find('=');
       auto it = c.labels.find(v.substr(0, eq));

@@ -1,9 +1,14 @@
-// Network commands: network create/ls/inspect/rm, port.
+// Network commands: network create/ls/inspect/rm/connect/disconnect, port.
 #include <cstdio>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "apps/berth/commands.h"
+#include "berth/container/container_connect.h"
 #include "berth/container/containers.h"
 #include "berth/network/firewall.h"
 #include "berth/network/netlink.h"
@@ -12,7 +17,8 @@
 namespace berth_cli {
 
 void add_network_commands(CLI::App& app, Globals& g) {
-  auto* network = app.add_subcommand("network", "bridge networks: create, ls, inspect, rm");
+  auto* network = app.add_subcommand(
+      "network", "bridge networks: create, ls, inspect, rm, connect, disconnect");
   network->require_subcommand(1);
   static std::string name, subnet, format;
   static unsigned mtu = 0;
@@ -79,6 +85,37 @@ void add_network_commands(CLI::App& app, Globals& g) {
   });
 
   static std::string target;
+  static std::map<std::string, std::string> refused;
+  auto* connect = network->add_subcommand("connect", "add a network to a container");
+  static const std::vector<std::pair<std::string, std::string>> kRefusedOnConnect = {
+      {"ip", "berth gives the lowest free address"},
+      {"ip6", "berth's networks are IPv4"},
+      {"alias", "names on a network are containers' names only"},
+      {"link", "legacy links are not supported"},
+      {"link-local-ip", "not supported"},
+      {"driver-opt", "berth's bridge driver has no options"}};
+  for (const auto& [flag, why] : kRefusedOnConnect)
+    connect->add_option("--" + flag, refused[flag], "refused: " + why);
+  connect->add_option("network", name, "network name")->required();
+  connect->add_option("container", target, "id or name")->required();
+  connect->callback([&g, connect] {
+    for (const auto& [flag, why] : kRefusedOnConnect)
+      if (connect->count("--" + flag) > 0)
+        return fail(g, base::Error::msg(fmt::format("network connect --{}: {}", flag, why)));
+    if (auto s = berth::connect_container({g.root, g.run_root}, name, target); !s)
+      fail(g, s.error());
+  });
+
+  static bool force = false;
+  auto* disconnect = network->add_subcommand("disconnect", "take a network from a container");
+  disconnect->add_flag("-f,--force", force, "accepted: a disconnect never waits");
+  disconnect->add_option("network", name, "network name")->required();
+  disconnect->add_option("container", target, "id or name")->required();
+  disconnect->callback([&g] {
+    if (auto s = berth::disconnect_container({g.root, g.run_root}, name, target); !s)
+      fail(g, s.error());
+  });
+
   auto* port = app.add_subcommand("port", "a container's published ports");
   port->add_option("container", target, "id or name")->required();
   port->callback([&g] {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -48,12 +49,17 @@ std::vector<std::string> listed(const nlohmann::json& record_network, const char
   return out;
 }
 
+// /etc/hosts and /etc/resolv.conf at a start (the container not running
+// yet: whole files, renamed into place). `more` are its addresses on
+// networks connected later, each a line under its hostname too, as docker's.
 base::Status write_name_files(const std::string& dir, const Network& n, const Attachment& a,
-                              const nlohmann::json& record_network) {
+                              const nlohmann::json& record_network,
+                              const std::vector<std::string>& more) {
   std::string hostname = base::read_text(dir + "/hostname").value_or("");
   while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-  TRY_STATUS(base::replace_file(dir + "/hosts",
-                                hosts_text(a.address, hostname, record_network, n.gateway)));
+  std::string hosts = hosts_text(a.address, hostname, record_network, n.gateway);
+  for (const auto& address : more) hosts += fmt::format("{}\t{}\n", address, hostname);
+  TRY_STATUS(base::replace_file(dir + "/hosts", hosts));
   TRY_STATUS(
       base::replace_file(dir + "/resolv.conf",
                          resolv_conf_text(base::read_text("/etc/resolv.conf").value_or(""), false,
@@ -62,33 +68,64 @@ base::Status write_name_files(const std::string& dir, const Network& n, const At
   return {};
 }
 
-base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, const std::string& name,
-                              const nlohmann::json& record_network, const std::string& dir) {
-  Networks networks(p.root);
-  Network n = TRY(networks.get(record_network.value("name", std::string(kDefaultNetwork))));
+// The host end of a container's veth for interface `index` (eth0: vb<id>).
+std::string host_veth_name(const std::string& id, int index) {
+  return index == 0 ? "vb" + id.substr(0, 12) : fmt::format("v{}{}", index, id.substr(0, 12));
+}
+
+// One interface of container `id` on `network`, in the namespace `ns_fd`:
+// the bridge made if missing, an address reserved, a veth whose other end
+// is eth<index> inside, up, with the address; eth0 also gets the default
+// route and the published `ports`. The caller syncs the firewall.
+base::Result<Attachment> wire_interface(const NetworkPaths& p, Networks& networks, Netlink& host,
+                                        int ns_fd, const std::string& id, const std::string& name,
+                                        const std::string& network, int index,
+                                        const nlohmann::json& ports) {
+  Network n = TRY(networks.get(network));
   Subnet s = TRY(Subnet::parse(n.subnet));
-  Netlink host = TRY(Netlink::open());
   TRY_STATUS(ensure_bridge(host, n, s.prefix));
   Attachment a;
   a.container_id = id;
   a.container_name = name;
-  a.host_veth = "vb" + id.substr(0, 12);
-  if (record_network.contains("ports"))
-    for (const auto& j : record_network["ports"]) a.ports.push_back(TRY(port_from_json(j)));
+  a.host_veth = host_veth_name(id, index);
+  a.interface = fmt::format("eth{}", index);
+  if (ports.is_array())
+    for (const auto& j : ports) a.ports.push_back(TRY(port_from_json(j)));
   TRY_STATUS(networks.allocate(n, a));
+  (void)host.delete_link(a.host_veth);
+  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, a.interface, ns_fd, n.mtu));
+  Netlink inside = TRY(Netlink::open_in(ns_fd));
+  TRY_STATUS(inside.add_address(a.interface, fmt::format("{}/{}", a.address, s.prefix)));
+  TRY_STATUS(inside.set_up(a.interface));
+  if (index == 0) TRY_STATUS(inside.add_default_route(n.gateway, a.interface));
+  if (!n.is_default())
+    TRY_STATUS(ensure_dns_responder(p.root, p.run_root + "/network", n.name, n.gateway));
+  return a;
+}
+
+// The networks `network connect` added to a record, in order.
+std::vector<std::string> connected_networks(const nlohmann::json& record_network) {
+  return listed(record_network, "connected");
+}
+
+base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, const std::string& name,
+                              const nlohmann::json& record_network, const std::string& dir) {
+  Networks networks(p.root);
+  Netlink host = TRY(Netlink::open());
   std::string ns = netns_path(p, id);
   (void)remove_netns_file(ns);  // a stale one, from a start that died
   TRY_STATUS(create_netns_file(ns));
   base::UniqueFd ns_fd = TRY(open_netns(ns));
-  (void)host.delete_link(a.host_veth);
-  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, "eth0", ns_fd.get(), n.mtu));
-  Netlink inside = TRY(Netlink::open_in(ns_fd.get()));
-  TRY_STATUS(inside.add_address("eth0", fmt::format("{}/{}", a.address, s.prefix)));
-  TRY_STATUS(inside.set_up("eth0"));
-  TRY_STATUS(inside.add_default_route(n.gateway, "eth0"));
-  TRY_STATUS(write_name_files(dir, n, a, record_network));
-  if (!n.is_default())
-    TRY_STATUS(ensure_dns_responder(p.root, p.run_root + "/network", n.name, n.gateway));
+  std::string first = record_network.value("name", std::string(kDefaultNetwork));
+  Attachment a = TRY(wire_interface(p, networks, host, ns_fd.get(), id, name, first, 0,
+                                    record_network.value("ports", nlohmann::json::array())));
+  std::vector<std::string> more;
+  int index = 0;
+  for (const auto& extra : connected_networks(record_network))
+    more.push_back(TRY(wire_interface(p, networks, host, ns_fd.get(), id, name, extra, ++index,
+                                      nlohmann::json::array()))
+                       .address);
+  TRY_STATUS(write_name_files(dir, TRY(networks.get(first)), a, record_network, more));
   TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
   return a;
 }
@@ -261,14 +298,58 @@ base::Status detach_network(const NetworkPaths& p, const std::string& id) {
   auto keep_first = [&](base::Status s) {
     if (!s && first) first = std::move(s);
   };
-  if (auto a = networks.attachment_of(id)) {
+  auto all = networks.attachments_of(id);
+  if (!all.empty()) {
     auto host = Netlink::open();
-    keep_first(host ? host->delete_link(a->host_veth) : base::fail(std::move(host).error()));
-    keep_first(networks.release(a->network, a->address));
+    for (const auto& a : all) {
+      keep_first(host ? host->delete_link(a.host_veth) : base::fail(host.error()));
+      keep_first(networks.release(a.network, a.address));
+    }
     keep_first(sync_firewall(networks, p.run_root + "/network"));
   }
   keep_first(remove_netns_file(netns_path(p, id)));
   return first;
+}
+
+base::Result<Attachment> connect_running(const NetworkPaths& p, const std::string& id,
+                                         const std::string& name, const std::string& network,
+                                         const std::string& dir) {
+  Networks networks(p.root);
+  int index = 0;
+  for (const auto& a : networks.attachments_of(id))
+    index = std::max(index, std::atoi(a.interface.c_str() + 3));
+  if (++index > kMostInterfaces)
+    return base::fail_msg(fmt::format("container {}: at most {} networks", name, kMostInterfaces));
+  Netlink host = TRY(Netlink::open());
+  base::UniqueFd ns_fd = TRY(open_netns(netns_path(p, id)));
+  auto wired = wire_interface(p, networks, host, ns_fd.get(), id, name, network, index,
+                              nlohmann::json::array());
+  if (!wired) {  // nothing half-made stays: its veth and its address go
+    (void)host.delete_link(host_veth_name(id, index));
+    for (const auto& a : networks.attachments_of(id))
+      if (a.network == network) (void)networks.release(a.network, a.address);
+    return wired;
+  }
+  TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
+  // The running container's /etc/hosts is bind-mounted: appended in place.
+  std::string hostname = base::read_text(dir + "/hostname").value_or("");
+  while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+  std::string line = fmt::format("{}\t{}\n", wired->address, hostname);
+  if (auto hosts = base::sys::open(dir + "/hosts", O_WRONLY | O_APPEND))
+    (void)base::sys::write_all(hosts->get(), line.data(), line.size());
+  return wired;
+}
+
+base::Status disconnect_running(const NetworkPaths& p, const std::string& id,
+                                const std::string& network) {
+  Networks networks(p.root);
+  for (const auto& a : networks.attachments_of(id)) {
+    if (a.network != network) continue;
+    Netlink host = TRY(Netlink::open());
+    TRY_STATUS(host.delete_link(a.host_veth));
+    TRY_STATUS(networks.release(a.network, a.address));
+  }
+  return sync_firewall(networks, p.run_root + "/network");
 }
 
 }  // namespace berth

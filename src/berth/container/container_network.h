@@ -8,6 +8,8 @@
 //      (<run-root>/netns/<id>), named in its OCI config;
 //   4. creates a veth pair: the host end on the bridge, the other end made
 //      straight inside the namespace as eth0, the network's MTU on both;
+//      and one more, eth1, eth2 ..., for each network `network connect`
+//      added (the record's "connected" list: no default route, no ports);
 //   5. configures eth0 (address, up) and the default route via the gateway;
 //   6. writes /etc/hosts (its address) and /etc/resolv.conf; on a
 //      user-defined network, starts its DNS responder (dns_responder.h);
@@ -68,6 +70,20 @@ base::Result<Attachment> attach_network(const NetworkPaths& p, const std::string
                                         const std::string& name,
                                         const nlohmann::json& record_network,
                                         const std::string& dir);
+// Undoes every attachment of the container (its first network's and those
+// connected later), its firewall rules and its namespace file.
 base::Status detach_network(const NetworkPaths& p, const std::string& id);
+
+// `network connect` and `disconnect` on a running container (bridge mode,
+// its namespace file in place), the caller holding its lock: the next
+// eth<N> on `network` (a line for it appended to the bind-mounted
+// /etc/hosts in place), or that network's interface gone. A connect that
+// fails leaves nothing behind.
+inline constexpr int kMostInterfaces = 99;
+base::Result<Attachment> connect_running(const NetworkPaths& p, const std::string& id,
+                                         const std::string& name, const std::string& network,
+                                         const std::string& dir);
+base::Status disconnect_running(const NetworkPaths& p, const std::string& id,
+                                const std::string& network);
 
 }  // namespace berth

@@ -122,6 +122,28 @@ json network_settings(const Paths& p, const ContainerRecord& rec) {
         out[f] = endpoint[f];
   }
   out["Networks"][key] = endpoint;
+  // Networks `network connect` added, with their addresses while it runs.
+  std::vector<Attachment> attached;
+  if (running) attached = Networks(p.root).attachments_of(rec.id);
+  for (const auto& extra : net.value("connected", json::array())) {
+    if (!extra.is_string()) continue;
+    std::string name_of = extra.get<std::string>();
+    json e = endpoint;
+    for (const char* f : {"NetworkID", "EndpointID", "Gateway", "IPAddress"}) e[f] = "";
+    e["IPPrefixLen"] = 0;
+    for (const auto& a : attached) {
+      if (a.network != name_of) continue;
+      if (auto n = Networks(p.root).get(name_of)) {
+        auto subnet = Subnet::parse(n->subnet);
+        e["NetworkID"] = n->name;
+        e["Gateway"] = n->gateway;
+        e["IPPrefixLen"] = subnet ? subnet->prefix : 0;
+      }
+      e["IPAddress"] = a.address;
+      e["EndpointID"] = a.host_veth;
+    }
+    out["Networks"][name_of == kDefaultNetwork ? "bridge" : name_of] = e;
+  }
   return out;
 }
 

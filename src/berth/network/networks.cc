@@ -74,8 +74,9 @@ nlohmann::json to_json(const Network& n) {
 nlohmann::json to_json(const Attachment& a) {
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& p : a.ports) ports.push_back(to_json(p));
-  return {{"Network", a.network}, {"ContainerId", a.container_id}, {"Name", a.container_name},
-          {"Address", a.address}, {"HostVeth", a.host_veth},       {"Ports", ports}};
+  return {{"Network", a.network},    {"ContainerId", a.container_id}, {"Name", a.container_name},
+          {"Address", a.address},    {"HostVeth", a.host_veth},       {"Ports", ports},
+          {"Interface", a.interface}};
 }
 
 base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {
@@ -86,6 +87,7 @@ base::Result<Attachment> attachment_from_json(const nlohmann::json& j) {
     a.container_name = j.at("Name").get<std::string>();
     a.address = j.at("Address").get<std::string>();
     a.host_veth = j.at("HostVeth").get<std::string>();
+    a.interface = j.value("Interface", "eth0");
     for (const auto& p : j.at("Ports")) a.ports.push_back(TRY(port_from_json(p)));
     return a;
   } catch (const nlohmann::json::exception& e) {
@@ -436,11 +438,12 @@ void Networks::remove_stale_definition_temporaries() {
   }
 }
 
-std::optional<Attachment> Networks::attachment_of(const std::string& container_id) const {
+std::vector<Attachment> Networks::attachments_of(const std::string& container_id) const {
+  std::vector<Attachment> out;
   for (const auto& n : list())
     for (auto& a : attachments(n.name))
-      if (a.container_id == container_id) return a;
-  return std::nullopt;
+      if (a.container_id == container_id) out.push_back(std::move(a));
+  return out;
 }
 
 }  // namespace berth

@@ -53,8 +53,9 @@ struct Attachment {
   std::string network;
   std::string container_id;
   std::string container_name;
-  std::string address;    // "172.30.0.2"
-  std::string host_veth;  // the host end of its veth pair
+  std::string address;             // "172.30.0.2"
+  std::string host_veth;           // the host end of its veth pair
+  std::string interface = "eth0";  // the other end, in the container
   std::vector<PortMapping> ports;
 };
 
@@ -99,7 +100,9 @@ class Networks {
   // Removes definitions a killed process was writing (NAME.json.tmp.PID.N,
   // base::replace_file's temporaries) whose process is gone.
   void remove_stale_definition_temporaries();
-  std::optional<Attachment> attachment_of(const std::string& container_id) const;
+  // A container's attachments, on every network (its first network's and
+  // those `network connect` added).
+  std::vector<Attachment> attachments_of(const std::string& container_id) const;
 
  private:
   base::Status check_ports_free(const Attachment& a) const;
