@@ -41,7 +41,22 @@ TEST(DockerConnect, ConnectAddsAnInterfaceThatStaysAndDisconnectTakesItAway) {
   s.same({"inspect", "-f", kNetworks, "c1"});
   s.both_succeed({"start", "c1"});
   s.same(kInterfaces);
-  s.both_succeed({"exec", "d1", "ping", "-c", "1", "-W", "5", "c1"});
+  s.both_succeed({"exec", "d1", "ping", "-c", "1", "-W", "4", "c1"});
+  // Each interface has docker's MAC of its address (02:42 and its bytes),
+  // the same after the restart, so d1's ARP entry for c1 stayed right.
+  auto mac = bt::first_line(
+      s.ours({"inspect", "-f", "{{(index .NetworkSettings.Networks \"n1\").MacAddress}}", "c1"})
+          .out);
+  EXPECT_EQ(mac.substr(0, 6), "02:42:") << mac;
+  EXPECT_NE(s.ours({"exec", "c1", "ip", "link", "show", "eth1"}).out.find(mac), std::string::npos)
+      << mac;
+  // And the bridge keeps an address of its own (set, so not the lowest
+  // of its ports, which a starting container could change under d1).
+  std::string bridge = nlohmann::json::parse(s.ours({"network", "inspect", "n1"}).out)["Bridge"];
+  auto type = e2e::Process({"/usr/sbin/ip", "netns", "exec", s.berth.netns(), "cat",
+                            "/sys/class/net/" + bridge + "/addr_assign_type"})
+                  .wait();
+  EXPECT_EQ(type.out, "3\n") << type.err;  // NET_ADDR_SET
 
   s.same({"network", "disconnect", "n1", "c1"});
   s.same(kInterfaces);  // lo, eth0 again

@@ -50,7 +50,7 @@ struct SideBySide {
     auto t = theirs(words);
     auto o = ours(words);
     EXPECT_EQ(t.exit_code, 0) << what << t.err;
-    EXPECT_EQ(o.exit_code, 0) << what << o.err;
+    EXPECT_EQ(o.exit_code, 0) << what << o.out << o.err;
   }
   // Both refuse `words` with `exit`; our error is one line holding `words_of_ours`.
   void refused(const std::vector<std::string>& words, int exit, const std::string& words_of_ours) {

@@ -33,7 +33,7 @@ base::Status write_sysctl(const std::string& path, const std::string& value) {
 
 // The bridge, its gateway address (with the subnet's `prefix`), up; forwarding on.
 base::Status ensure_bridge(Netlink& host, const Network& n, int prefix) {
-  TRY_STATUS(host.create_bridge(n.bridge, n.mtu));
+  TRY_STATUS(host.create_bridge(n.bridge, n.mtu, mac_of_address(n.gateway)));
   TRY_STATUS(host.add_address(n.bridge, fmt::format("{}/{}", n.gateway, prefix)));
   TRY_STATUS(host.set_up(n.bridge));
   TRY_STATUS(write_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1"));
@@ -93,7 +93,8 @@ base::Result<Attachment> wire_interface(const NetworkPaths& p, Networks& network
     for (const auto& j : ports) a.ports.push_back(TRY(port_from_json(j)));
   TRY_STATUS(networks.allocate(n, a));
   (void)host.delete_link(a.host_veth);
-  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, a.interface, ns_fd, n.mtu));
+  TRY_STATUS(host.create_veth(a.host_veth, n.bridge, a.interface, ns_fd, n.mtu,
+                              mac_of_address(a.address)));
   Netlink inside = TRY(Netlink::open_in(ns_fd));
   TRY_STATUS(inside.add_address(a.interface, fmt::format("{}/{}", a.address, s.prefix)));
   TRY_STATUS(inside.set_up(a.interface));
@@ -131,6 +132,13 @@ base::Result<Attachment> wire(const NetworkPaths& p, const std::string& id, cons
 }
 
 }  // namespace
+
+std::string mac_of_address(const std::string& address) {
+  in_addr a{};
+  if (::inet_pton(AF_INET, address.c_str(), &a) != 1) return "";
+  const auto* b = reinterpret_cast<const unsigned char*>(&a.s_addr);
+  return fmt::format("02:42:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3]);
+}
 
 std::string hosts_text(const std::string& address, const std::string& hostname,
                        const nlohmann::json& record_network, const std::string& gateway) {

@@ -39,6 +39,12 @@ struct NetworkPaths {
 
 std::string netns_path(const NetworkPaths& p, const std::string& id);
 
+// docker's MAC for a container's address: 02:42 and the address's four
+// bytes ("" for text that is no IPv4 address). Every interface gets the
+// MAC of its address, so neighbours' ARP entries stay right when a
+// container restarts or reconnects with the same address.
+std::string mac_of_address(const std::string& address);
+
 // A container's /etc/hosts: localhost, its address (127.0.1.1 without one)
 // under its hostname, and the record's ExtraHosts (--add-host HOST:IP;
 // IP "host-gateway" is `gateway`, the bridge's address, or left out without one).

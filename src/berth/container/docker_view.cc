@@ -114,11 +114,12 @@ json network_settings(const Paths& p, const ContainerRecord& rec) {
       out["Bridge"] = n->bridge;
     }
     endpoint["IPAddress"] = net["address"];
+    endpoint["MacAddress"] = mac_of_address(net.value("address", ""));
     endpoint["EndpointID"] = "vb" + rec.id.substr(0, 12);
     out["Ports"] = port_map(net.value("ports", json::array()), false);
     out["SandboxKey"] = netns_path({p.root, p.run_root}, rec.id);
     if (is_default)  // docker fills the top-level fields for the default bridge only
-      for (const char* f : {"EndpointID", "Gateway", "IPAddress", "IPPrefixLen"})
+      for (const char* f : {"EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress"})
         out[f] = endpoint[f];
   }
   out["Networks"][key] = endpoint;
@@ -129,7 +130,8 @@ json network_settings(const Paths& p, const ContainerRecord& rec) {
     if (!extra.is_string()) continue;
     std::string name_of = extra.get<std::string>();
     json e = endpoint;
-    for (const char* f : {"NetworkID", "EndpointID", "Gateway", "IPAddress"}) e[f] = "";
+    for (const char* f : {"NetworkID", "EndpointID", "Gateway", "IPAddress", "MacAddress"})
+      e[f] = "";
     e["IPPrefixLen"] = 0;
     for (const auto& a : attached) {
       if (a.network != name_of) continue;
@@ -140,6 +142,7 @@ json network_settings(const Paths& p, const ContainerRecord& rec) {
         e["IPPrefixLen"] = subnet ? subnet->prefix : 0;
       }
       e["IPAddress"] = a.address;
+      e["MacAddress"] = mac_of_address(a.address);
       e["EndpointID"] = a.host_veth;
     }
     out["Networks"][name_of == kDefaultNetwork ? "bridge" : name_of] = e;

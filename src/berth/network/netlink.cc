@@ -41,6 +41,15 @@ base::Result<AddrPtr> parse_address(const std::string& text, const std::string& 
   return AddrPtr(a);
 }
 
+// "02:42:ac:1e:00:01" -> an address; "" -> none.
+base::Result<AddrPtr> parse_mac(const std::string& text, const std::string& what) {
+  if (text.empty()) return AddrPtr(nullptr);
+  nl_addr* a = nullptr;
+  int rc = nl_addr_parse(text.c_str(), AF_LLC, &a);
+  if (rc < 0) return base::fail(nl_error(rc, fmt::format("{}: MAC address '{}'", what, text)));
+  return AddrPtr(a);
+}
+
 base::Result<nl_sock*> connect_route_socket() {
   nl_sock* s = nl_socket_alloc();
   if (!s) return base::fail_msg("netlink: out of memory");
@@ -82,18 +91,21 @@ std::optional<int> Netlink::index_of(const std::string& name) const {
   return rtnl_link_get_ifindex(link);
 }
 
-base::Status Netlink::create_bridge(const std::string& name, unsigned mtu) {
+base::Status Netlink::create_bridge(const std::string& name, unsigned mtu, const std::string& mac) {
   if (index_of(name)) return {};
   LinkPtr link(rtnl_link_bridge_alloc());
   rtnl_link_set_name(link.get(), name.c_str());
   rtnl_link_set_mtu(link.get(), mtu);
+  AddrPtr address = TRY(parse_mac(mac, name));
+  if (address) rtnl_link_set_addr(link.get(), address.get());
   int rc = rtnl_link_add(sock_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
   if (rc < 0 && rc != -NLE_EXIST) return base::fail(nl_error(rc, "create bridge " + name));
   return {};
 }
 
 base::Status Netlink::create_veth(const std::string& host_name, const std::string& master,
-                                  const std::string& peer_name, int peer_netns_fd, unsigned mtu) {
+                                  const std::string& peer_name, int peer_netns_fd, unsigned mtu,
+                                  const std::string& peer_mac) {
   auto master_index = index_of(master);
   if (!master_index) return base::fail_msg(fmt::format("bridge {} does not exist", master));
   LinkPtr veth(rtnl_link_veth_alloc());
@@ -106,7 +118,10 @@ base::Status Netlink::create_veth(const std::string& host_name, const std::strin
   rtnl_link_set_name(peer, peer_name.c_str());
   rtnl_link_set_mtu(peer, mtu);
   rtnl_link_set_ns_fd(peer, peer_netns_fd);
+  auto mac = parse_mac(peer_mac, peer_name);
+  if (mac && *mac) rtnl_link_set_addr(peer, mac->get());
   rtnl_link_put(peer);
+  if (!mac) return base::fail(std::move(mac).error());
   int rc = rtnl_link_add(sock_.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
   if (rc < 0) return base::fail(nl_error(rc, "create veth " + host_name));
   return {};

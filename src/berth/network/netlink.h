@@ -24,12 +24,17 @@ class Netlink {
   static base::Result<Netlink> open_in(int netns_fd);
 
   std::optional<int> index_of(const std::string& name) const;
-  // A bridge (an L2 switch) with this MTU: created if missing.
-  base::Status create_bridge(const std::string& name, unsigned mtu);
+  // A bridge (an L2 switch) with this MTU: created if missing. With `mac`
+  // its address is set, and stays: a bridge left to itself takes the
+  // lowest address of its ports, so a port that comes (a container that
+  // starts) could change the gateway's MAC under every other container.
+  base::Status create_bridge(const std::string& name, unsigned mtu, const std::string& mac = "");
   // A veth pair: `host_name` here, enslaved to `master` and up; `peer_name`
-  // created directly in the namespace `peer_netns_fd`. Both get `mtu`.
+  // created directly in the namespace `peer_netns_fd`. Both get `mtu`;
+  // the peer gets `peer_mac` ("02:42:ac:1e:00:02"; "": one the kernel picks).
   base::Status create_veth(const std::string& host_name, const std::string& master,
-                           const std::string& peer_name, int peer_netns_fd, unsigned mtu);
+                           const std::string& peer_name, int peer_netns_fd, unsigned mtu,
+                           const std::string& peer_mac = "");
   base::Status set_up(const std::string& name);
   // `cidr`: "10.1.2.3/24".
   base::Status add_address(const std::string& name, const std::string& cidr);
