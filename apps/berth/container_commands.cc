@@ -108,6 +108,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
     if (!filter) return fail(g, filter.error());
     berth::Paths p{g.root, g.run_root};
     auto list = berth::containers(p);
+    if (auto s = filter->resolve(g.root); !s) return fail(g, s.error());
     std::stable_sort(list.begin(), list.end(),
                      [](const auto& a, const auto& b) { return a.created > b.created; });
     if (latest) last = 1;

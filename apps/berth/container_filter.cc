@@ -9,9 +9,9 @@
 namespace berth_cli {
 
 base::Result<ContainerFilter> ContainerFilter::parse(const std::vector<std::string>& words) {
-  static const std::vector<std::string> kKeys = {"id",     "name",     "label",   "status",
-                                                 "exited", "ancestor", "network", "health",
-                                                 "volume", "publish",  "expose"};
+  static const std::vector<std::string> kKeys = {
+      "id",     "name",   "label",   "status", "exited", "ancestor", "network",
+      "health", "volume", "publish", "expose", "before", "since"};
   static const std::vector<std::string> kStatuses = {"created",    "running",  "paused", "exited",
                                                      "restarting", "removing", "dead"};
   ContainerFilter f;
@@ -33,6 +33,16 @@ base::Result<ContainerFilter> ContainerFilter::parse(const std::vector<std::stri
     f.by_key_[key].push_back(value);
   }
   return f;
+}
+
+base::Status ContainerFilter::resolve(const std::string& root) {
+  for (const char* key : {"before", "since"}) {
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) continue;
+    for (auto& v : it->second)
+      v = TRY_CTX(berth::find_container(root, v), fmt::format("--filter {}={}", key, v)).created;
+  }
+  return {};
 }
 
 bool ContainerFilter::matches(const berth::ContainerRecord& c, bool paused,
@@ -68,6 +78,9 @@ bool ContainerFilter::matches(const berth::ContainerRecord& c, bool paused,
     }
     if (key == "publish") return false;
     if (key == "id") return c.id.rfind(v, 0) == 0;
+    // resolve() made these the reference container's creation time.
+    if (key == "before") return c.created < v;
+    if (key == "since") return c.created > v;
     if (key == "name") return c.name.find(v) != std::string::npos;
     if (key == "status") return status == v;
     if (key == "exited") return c.state == "exited" && std::to_string(c.exit_code) == v;

@@ -5,7 +5,8 @@
 // health (starting, healthy, unhealthy, none), volume (a volume's name, or
 // a mount's source or destination), publish (PORT[/PROTO]: a host port it
 // publishes) and expose (one of its own ports, exposed or published); the
-// last two, as docker's, for running containers only.
+// last two, as docker's, for running containers only; before and since (a
+// container: those made before or after it).
 // An unknown key or status is an error naming it, as docker's.
 #pragma once
 
@@ -21,6 +22,9 @@ namespace berth_cli {
 class ContainerFilter {
  public:
   static base::Result<ContainerFilter> parse(const std::vector<std::string>& words);
+  // Finds the containers before= and since= name in the store at `root`
+  // (an error naming a value that is none); call it before matches().
+  base::Status resolve(const std::string& root);
   // Whether `c` passes; `paused` is its frozen state now, `health` its
   // health status ("none" without checks).
   bool matches(const berth::ContainerRecord& c, bool paused, const std::string& health) const;

@@ -534,6 +534,10 @@ TEST(DockerCli, PsFiltersLastAndLatest) {
            {"ps", "-n", "2"},
            {"ps", "-l"},
            {"ps", "-a", "-q", "-f", "status=created"},
+           {"ps", "-a", "-f", "before=f3"},
+           {"ps", "-a", "-f", "since=f1"},
+           {"ps", "-f", "since=f1"},  // running ones only, without -a
+           {"ps", "-a", "-f", "since=f1", "-f", "before=f3"},
        }) {
     words.insert(words.end(), {"--format", "{{.Names}} {{.State}}"});  // Status has times
     auto theirs = s.theirs(words);
@@ -548,6 +552,11 @@ TEST(DockerCli, PsFiltersLastAndLatest) {
   EXPECT_NE(bad_theirs.exit_code, 0);
   EXPECT_NE(bad_ours.exit_code, 0);
   EXPECT_NE(bad_ours.err.find("invalid filter 'bogus'"), std::string::npos) << bad_ours.err;
+  auto missing_theirs = s.theirs({"ps", "-a", "-f", "since=nosuch"});
+  auto missing_ours = s.ours({"ps", "-a", "-f", "since=nosuch"});
+  EXPECT_EQ(missing_theirs.exit_code, 1);
+  EXPECT_EQ(missing_ours.exit_code, 1);
+  EXPECT_NE(missing_ours.err.find("since=nosuch"), std::string::npos) << missing_ours.err;
   auto ancestor = s.ours({"ps", "-a", "-q", "-f", "ancestor=localhost/box"});
   EXPECT_EQ(bt::Engine::split(ancestor.out).size(), 3u) << ancestor.out;
   EXPECT_EQ(s.ours({"ps", "-a", "-q", "-f", "ancestor=localhost/other"}).out, "");
