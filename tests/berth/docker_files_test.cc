@@ -38,8 +38,10 @@ struct Files : bt::SideBySide {
     }
   }
   static std::vector<std::string> with_dir(std::vector<std::string> words, const std::string& dir) {
+    // On from after each replacement: a temporary directory's random name may hold "DIR".
     for (auto& w : words)
-      for (size_t at; (at = w.find("DIR")) != std::string::npos;) w.replace(at, 3, dir);
+      for (size_t at = w.find("DIR"); at != std::string::npos; at = w.find("DIR", at + dir.size()))
+        w.replace(at, 3, dir);
     return words;
   }
   ProcResult ours_in(const std::vector<std::string>& words) {
