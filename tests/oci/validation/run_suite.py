@@ -166,6 +166,24 @@ def remove_new_bundles(before):
     return len(new), len(mounts)
 
 
+def cgroup_dirs_left():
+    """The suite's cgroups (its programs use cgroupsPath /testdir/cgrouptest/...)."""
+    return set(glob.glob("/sys/fs/cgroup/*/testdir") + glob.glob("/sys/fs/cgroup/testdir"))
+
+
+def remove_new_cgroups(before):
+    """Removes (deepest first) the suite's cgroup directories that appeared since `before`."""
+    removed = 0
+    for top in sorted(cgroup_dirs_left() - before):
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: len(w[0]), reverse=True):
+            try:
+                os.rmdir(dirpath)
+                removed += 1
+            except OSError:
+                pass  # still holds a process: left for the next run to show
+    return removed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--berth-oci", required=True)
@@ -197,9 +215,13 @@ def main():
     os.makedirs(log_dir, exist_ok=True)
 
     before = bundles_left()
+    cgroups_before = cgroup_dirs_left()
     try:
         run_and_report(args, src, programs, names, wrappers, log_dir)
     finally:
+        gone = remove_new_cgroups(cgroups_before)
+        if gone:
+            print(f"removed {gone} cgroup directories the programs left")
         removed, unmounted = remove_new_bundles(before)
         if removed:
             print(f"removed {removed} bundles the programs left in /tmp "
