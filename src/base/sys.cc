@@ -25,6 +25,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <vector>
 
 namespace base::sys {
@@ -687,6 +688,23 @@ Result<pid_t> clone(unsigned long flags, std::string_view what) {
   auto pid =
       static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) return fail(err("clone", what));
+  return pid;
+}
+
+Result<pid_t> clone_into_cgroup(unsigned long flags, int cgroup_fd, std::string_view what) {
+  // struct clone_args of <linux/sched.h> (which clashes with glibc's
+  // <sched.h>), as far as CLONE_INTO_CGROUP needs it: the kernel takes
+  // any size from its first version on and zeroes what is not given.
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+  } args{};
+  constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+  args.flags = flags | kCloneIntoCgroup;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  auto pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+  if (pid < 0) return fail(err("clone3", what));
   return pid;
 }
 

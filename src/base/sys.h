@@ -230,6 +230,10 @@ Result<pid_t> fork(std::string_view what = {});
 // clone(2) without a new stack, like fork(2) with `flags` (CLONE_NEW*) and
 // SIGCHLD: 0 in the child.
 Result<pid_t> clone(unsigned long flags, std::string_view what = {});
+// clone3(2) the same way, the child born in the cgroup v2 directory
+// `cgroup_fd` (CLONE_INTO_CGROUP): no migration afterwards, so none of the
+// global lock a migration takes. ENOSYS or EINVAL on kernels before 5.7.
+Result<pid_t> clone_into_cgroup(unsigned long flags, int cgroup_fd, std::string_view what = {});
 // execve(2): returns only on failure, with the error.
 Error execve(const std::string& path, char* const argv[], char* const envp[]);
 // posix_spawnp(3): argv[0] is looked up in PATH. `stdin_fd` and `stdout_fd`

@@ -350,6 +350,33 @@ base::Status Cgroup::add_process(pid_t pid) const {
   return {};
 }
 
+// A v2 directory has no controllers of its own listed (the unified
+// hierarchy of a hybrid host, or every directory on a v2 host).
+base::Result<Cgroup::Entry> Cgroup::open_entry() const {
+  Entry e;
+  for (const auto& [c, d] : dirs_) {
+    if (c.empty())
+      e.v2_dir = TRY(base::sys::open(d, O_RDONLY | O_DIRECTORY));
+    else
+      e.tasks.push_back(TRY(base::sys::open(d + "/tasks", O_WRONLY)));
+  }
+  return e;
+}
+
+base::Status Cgroup::enter_self(const std::vector<int>& tasks) {
+  for (int fd : tasks) {
+    TRY_STATUS(base::sys::write_all(fd, "0", 1, "cgroup tasks"));
+    TRY_STATUS(base::sys::close(base::UniqueFd(fd), "cgroup tasks"));
+  }
+  return {};
+}
+
+base::Status Cgroup::add_to_v2(pid_t pid) const {
+  for (const auto& [c, d] : dirs_)
+    if (c.empty()) TRY_STATUS(base::write_text(d + "/cgroup.procs", std::to_string(pid)));
+  return {};
+}
+
 base::Status Cgroup::apply(const Resources& r, bool devices) const {
   auto s = layout_ == CgroupLayout::kV2 ? apply_v2(r, devices) : apply_v1(r, devices);
   if (!s) return base::fail(std::move(s).error().context("apply linux.resources"));

@@ -106,10 +106,13 @@ base::Status open_namespaces(pid_t pid, std::vector<NamespaceFd>& out, base::Uni
 
 // `root_fd` is the init's root (/proc/PID/root): entering the mount namespace
 // is not enough when the container shares one and is chroot()ed inside it.
-base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg, std::vector<NamespaceFd>& ns,
-                            int root_fd, int console_fd) {
-  TRY_STATUS(cg.add_process(0).map_error(
-      [](base::Error e) { return e.context("join the container's cgroup"); }));
+// `tasks` and `born_in_v2`: how it enters its cgroup (Cgroup::open_entry).
+base::Status enter_and_exec(const ProcessPlan& plan, const Cgroup& cg,
+                            const std::vector<int>& tasks, bool born_in_v2,
+                            std::vector<NamespaceFd>& ns, int root_fd, int console_fd) {
+  auto joined = Cgroup::enter_self(tasks);
+  if (joined && !born_in_v2) joined = cg.add_to_v2(0);
+  if (!joined) return base::fail(std::move(joined).error().context("join the container's cgroup"));
   for (auto& n : ns) TRY_STATUS(base::sys::setns(n.fd.get(), n.flag, namespace_file(n.flag)));
   auto rooted = base::sys::fchdir(root_fd);
   if (rooted) rooted = base::sys::chroot(".");
@@ -154,19 +157,31 @@ base::Result<pid_t> start_exec_process(const ExecOptions& o) {
   if (pid_ns) TRY_STATUS(base::sys::setns(pid_ns.get(), CLONE_NEWPID, "pid namespace"));
   auto [err_read, err_write] = TRY(base::sys::pipe("exec"));
 
-  pid_t pid = TRY(base::sys::fork("exec"));
+  // Born in its v2 cgroup where the kernel can; it enters v1 hierarchies itself.
+  Cgroup::Entry entry = TRY(cg.open_entry());
+  bool born_in_v2 = entry.v2_dir.valid();
+  auto forked = born_in_v2 ? base::sys::clone_into_cgroup(0, entry.v2_dir.get(), "exec")
+                           : base::Result<pid_t>(base::fail_msg(""));
+  if (!forked) {
+    born_in_v2 = false;
+    forked = base::sys::fork("exec");
+  }
+  pid_t pid = TRY(forked);
   if (pid == 0) {
     (void)base::sys::prctl(PR_SET_DUMPABLE, 0);
     err_read.reset();
     restore_default_sigpipe();
+    std::vector<int> tasks;
+    for (auto& fd : entry.tasks) tasks.push_back(fd.release());
     auto failed = install_stdio(o.stdio);
-    if (failed) failed = enter_and_exec(plan, cg, ns, root.get(), console.get());
+    if (failed) failed = enter_and_exec(plan, cg, tasks, born_in_v2, ns, root.get(), console.get());
     std::string msg = failed.error().message();
     (void)!::write(err_write.get(), msg.data(), msg.size());
     ::_exit(127);
   }
   err_write.reset();
   console.reset();
+  entry = {};
   std::string error;
   char buf[1024];
   for (;;) {

@@ -11,6 +11,7 @@
 #include "base/sys.h"
 #include "base/text_file.h"
 #include "base/unique_fd.h"
+#include "oci/cgroup.h"
 #include "oci/console.h"
 #include "oci/hooks.h"
 #include "oci/sync_socket.h"
@@ -40,6 +41,10 @@ base::Status setup_until_ready(const ContainerPlan& plan, const InitChannels& ch
   auto [kind, body] = TRY(receive_message(ch.sync_fd));
   if (kind != "go") return base::fail_msg("unexpected message from the runtime: " + kind);
   state = body;
+  // First: whatever it does from here on is the container's.
+  TRY_STATUS(Cgroup::enter_self(ch.cgroup_tasks).map_error([](base::Error e) {
+    return e.context("join the container's cgroup");
+  }));
   TRY_STATUS(become_root_in_user_namespace(plan));
   TRY_STATUS(join_namespaces(plan));
   TRY_STATUS(become_root_in_user_namespace(plan));

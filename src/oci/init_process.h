@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <vector>
 
 #include "oci/container_plan.h"
 
@@ -22,6 +23,9 @@ struct InitChannels {
   int console_fd = -1;  // --console-socket connection when process.terminal
   // Descriptors that become the init's 0, 1 and 2; -1: the runtime's own.
   std::array<int, 3> stdio = {-1, -1, -1};
+  // v1 cgroup `tasks` files the init writes "0" to, to enter its cgroup
+  // (Cgroup::open_entry); closed once written.
+  std::vector<int> cgroup_tasks;
 };
 
 // Makes `stdio[i]` descriptor i (where it is not -1), in a child before exec.

@@ -74,17 +74,19 @@ std::string hook_state(const ContainerRecord& r, Status s) {
   return state_json(r, s).dump();
 }
 
-// The parent's half of create: id maps, cgroup, hooks, until init says ready.
+// The parent's half of create: id maps, the v2 cgroup (unless the init was
+// born there), hooks, until init says ready.
 // `rec.shared_mount_ns` is set once the init has bound the root in a shared
 // mount namespace, so a failure from then on detaches it.
-base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, pid_t pid, int sync_fd,
-                        ContainerRecord& rec) {
+base::Status guide_init(const ContainerPlan& plan, const Cgroup& cg, bool born_in_v2, pid_t pid,
+                        int sync_fd, ContainerRecord& rec) {
   if (plan.clone_flags & CLONE_NEWUSER) {
     const Linux& l = *plan.config.linux_section;
     TRY_STATUS(write_id_map(pid, "uid_map", l.uid_mappings));
     TRY_STATUS(write_id_map(pid, "gid_map", l.gid_mappings));
   }
-  TRY_STATUS(cg.add_process(pid));
+  // The init enters its v1 hierarchies itself (Cgroup::open_entry).
+  if (!born_in_v2) TRY_STATUS(cg.add_to_v2(pid));
   if (plan.process.oom_score_adj)
     TRY_STATUS(base::write_text(fmt::format("/proc/{}/oom_score_adj", pid),
                                 std::to_string(*plan.process.oom_score_adj))
@@ -191,18 +193,34 @@ base::Result<ContainerRecord> create_impl(const CreateOptions& o) {
   rec.cgroup = cg->to_json();
   rec.has_poststop_hooks = !plan.config.hooks.poststop.empty();
 
-  auto cloned = base::sys::clone(static_cast<unsigned long>(plan.clone_flags), "container init");
+  auto entry = cg->open_entry();
+  if (!entry) return undo(entry.error());
+  auto flags = static_cast<unsigned long>(plan.clone_flags);
+  // Born in its v2 cgroup where the kernel can (5.7 on); else moved there below.
+  bool born_in_v2 = entry->v2_dir.valid();
+  auto cloned = born_in_v2
+                    ? base::sys::clone_into_cgroup(flags, entry->v2_dir.get(), "container init")
+                    : base::Result<pid_t>(base::fail_msg(""));
+  if (!cloned) {
+    born_in_v2 = false;
+    cloned = base::sys::clone(flags, "container init");
+  }
   if (cloned && *cloned == 0) {
     parent_end.reset();
-    run_init(plan, InitChannels{child_end.get(), fifo_owner.get(), console.get(), o.stdio});
+    InitChannels ch{child_end.get(), fifo_owner.get(), console.get(), o.stdio, {}};
+    for (auto& fd : entry->tasks) ch.cgroup_tasks.push_back(fd.release());
+    run_init(plan, ch);
   }
+  entry->tasks.clear();
+  entry->v2_dir.reset();
   if (own_pid_ns) (void)base::sys::setns(own_pid_ns.get(), CLONE_NEWPID);
   if (!cloned) return undo(cloned.error());
   pid = *cloned;
   child_end.reset();
   console.reset();
   fifo_owner.reset();
-  if (auto g = guide_init(plan, *cg, pid, parent_end.get(), rec); !g) return undo(g.error());
+  if (auto g = guide_init(plan, *cg, born_in_v2, pid, parent_end.get(), rec); !g)
+    return undo(g.error());
   rec.start_time = process_start_time(pid);
   if (auto s = save_record(o.root, rec); !s) return undo(s.error());
   if (auto p = write_pid_file(o.pid_file, pid); !p) return undo(p.error());

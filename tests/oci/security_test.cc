@@ -56,6 +56,33 @@ TEST(Security, NoHostFdOrCwdLeaksIntoTheContainer) {
   EXPECT_EQ(std::string(cwd), "/") << "the program's cwd is the container's /";
 }
 
+// The cgroup files the runtime opens for a new process to enter its cgroup
+// with (oci/cgroup.h) are closed before its program runs, and an exec'd
+// process ends up in every hierarchy the init is in.
+TEST(Security, AnExecdProcessGetsNoRuntimeFdAndTheInitsCgroups) {
+  Bundle b;
+  e2e::TempDir host;
+  b.config["process"]["args"] = {"sleep", "1000"};
+  auto r = run_with_open_fds(b, host.path(), "create");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(b.oci({"start", b.id()}).exit_code, 0);
+  int init = nlohmann::json::parse(b.oci({"state", b.id()}).out)["pid"];
+  std::string pid_file = host.path() + "/exec.pid";
+  auto ex = e2e::Process({"/bin/sh", "-c",
+                          fmt::format("exec 5<{} 6<{}; exec {} --root {} exec -d --pid-file {} {} "
+                                      "sleep 1000",
+                                      host.path(), host.path(), ocitest::berth_oci_bin(),
+                                      b.state_root(), pid_file, b.id())})
+                .wait();
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  int pid = std::stoi(e2e::read_file(pid_file));
+  EXPECT_EQ(fds_of(pid), (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(e2e::read_file(fmt::format("/proc/{}/cgroup", pid)),
+            e2e::read_file(fmt::format("/proc/{}/cgroup", init)));
+  EXPECT_NE(e2e::read_file(fmt::format("/proc/{}/cgroup", init)),
+            e2e::read_file("/proc/self/cgroup"));
+}
+
 TEST(Security, CwdThroughALeakedFdIsRefused) {
   for (const char* cwd : {"/proc/self/fd/5", "/proc/self/fd/6"}) {
     Bundle b;
