@@ -162,12 +162,14 @@ void add_container_commands(CLI::App& app, Globals& g) {
   static std::string target;
   static int timeout = 10;
   static bool force = false;
-  static bool follow = false, timestamps = false;
+  static bool follow = false, timestamps = false, details = false;
   static int tail = -1;
   auto* logs = app.add_subcommand("logs", "print a container's output");
   logs->add_flag("-f,--follow", follow, "keep printing new output until the container exits");
   logs->add_option("-n,--tail", tail, "only the last N lines");
   logs->add_flag("-t,--timestamps", timestamps, "prefix each line with when it was written");
+  logs->add_flag("--details", details,
+                 "prefix each line with its log attributes (berth's log has none: a space)");
   static std::string since, until;
   logs->add_option("--since", since,
                    "only lines from then on: 2026-12-07T10:00:00Z, 10m, a Unix time");
@@ -187,6 +189,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
         }
         std::FILE* out = lines[i].stream == "stderr" ? stderr : stdout;
         if (timestamps) std::fprintf(out, "%s ", lines[i].time.c_str());
+        if (details) std::fputc(' ', out);  // docker's: "ATTRS " and no attributes here
         std::fputs(lines[i].text.c_str(), out);
         std::fflush(out);
       }

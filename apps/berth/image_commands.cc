@@ -124,6 +124,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
   static std::vector<std::string> filters;
   auto* images = app.add_subcommand("images", "list images");
   images->add_flag("-q,--quiet", quiet, "ids only");
+  static bool all_images = false;
+  images->add_flag("-a,--all", all_images,
+                   "accepted: berth keeps no intermediate images, so the list is the same");
   images->add_option("--format", format, "json, or a template: table {{.Repository}}\\t{{.ID}}");
   images
       ->add_option("-f,--filter", filters,

@@ -1,4 +1,4 @@
-// Network commands: network create/ls/inspect/rm/connect/disconnect, port.
+// Network commands: network create/ls/inspect/rm/prune/connect/disconnect, port.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -82,6 +82,25 @@ void add_network_commands(CLI::App& app, Globals& g) {
       (void)berth::sync_firewall(networks, g.run_root + "/network");
       std::printf("%s\n", n.c_str());
     }
+  });
+
+  static bool prune_force = false;
+  auto* prune = network->add_subcommand("prune", "remove the networks no running container uses");
+  prune->add_flag("-f,--force", prune_force, "do not ask (berth never asks)");
+  prune->callback([&g] {
+    berth::Networks networks(g.root);
+    std::vector<std::string> deleted;
+    for (const auto& n : networks.list()) {
+      // The default network stays, as docker's bridge does; one in use is refused.
+      if (n.is_default() || !networks.remove(n.name)) continue;
+      if (auto nl = berth::Netlink::open()) (void)nl->delete_link(n.bridge);
+      deleted.push_back(n.name);
+    }
+    if (deleted.empty()) return;
+    (void)berth::sync_firewall(networks, g.run_root + "/network");
+    std::printf("Deleted Networks:\n");
+    for (const auto& n : deleted) std::printf("%s\n", n.c_str());
+    std::printf("\n");
   });
 
   static std::string target;

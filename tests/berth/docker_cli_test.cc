@@ -692,6 +692,7 @@ TEST(DockerCli, VersionInfoDfAndSystemPrune) {
         "{{.Tag}} {{.Digest}} {{.Containers}}"});
   same({"images", "--filter", "reference=nothing-here*", "-q"});
   same({"images", "--filter", "dangling=true", "-q"});
+  same({"images", "-a", "--filter", "dangling=false", "--format", "{{.Tag}} {{.Containers}}"});
   auto header = [](const std::string& out) {
     std::istringstream in(first_line(out));
     std::string words, w;

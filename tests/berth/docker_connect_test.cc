@@ -96,6 +96,14 @@ TEST(DockerConnect, WhatCannotBeConnected) {
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
   }
   s.both_succeed({"rm", "-f", "c1", "alone", "later"});
+  // prune: the user networks no running container uses go; the default stays.
+  s.both_succeed({"network", "create", "n2"});
+  s.both_succeed({"run", "-d", "--name", "keeper", "--network", "n2", "IMG", "sleep", "1000"});
+  s.same({"network", "prune", "-f"});  // "Deleted Networks:", n1
+  s.same({"network", "prune", "-f"});  // nothing more
+  s.refused({"network", "rm", "n1"}, 1, "n1");
+  s.both_succeed({"rm", "-f", "keeper"});
+  s.same({"network", "prune", "-f"});  // n2 now
   EXPECT_EQ(s.berth.network_leftovers(), "");
 }
 

@@ -54,6 +54,7 @@ TEST(DockerLogs, RotatedLogsKeepTheNewestLinesAsDockersDo) {
   // Across the rotated files: the same last lines.
   s.same({"logs", "--tail", "3", "lg"});
   s.same({"logs", "--tail", "20", "lg"});
+  s.same({"logs", "--details", "--tail", "2", "lg"});  // a space: no attributes
   // On disk: the log and two rotated files, each about 1 KiB (a file is
   // rotated once it holds 1 KiB or more: at most one line over).
   std::string id = bt::first_line(s.ours({"inspect", "-f", "{{.Id}}", "lg"}).out);
