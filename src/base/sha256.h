@@ -1,4 +1,4 @@
-// SHA-256 of a stream, incrementally (OpenSSL EVP), written as OCI writes
+// SHA-256 of a stream, incrementally (OpenSSL), written as OCI writes
 // digests: "sha256:<64 lowercase hex>". Its own CMake target (base_sha256),
 // so only what hashes links libcrypto.
 // Thread-safety: a Sha256 is used by one thread at a time.
