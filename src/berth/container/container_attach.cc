@@ -60,18 +60,34 @@ base::Result<base::UniqueFd> connect_to(const std::string& dir, const std::strin
   return fd;
 }
 
-void send_frame(int fd, attach::Kind kind, const char* data, size_t n) {
-  std::string frame;
-  attach::encode(kind, data, n, frame);
-  (void)base::sys::write_all(fd, frame.data(), frame.size());
-}
+// Frames for the monitor, written as it takes them: never blocking on a
+// monitor that stopped reading our input, never SIGPIPE from one that is gone.
+class Outbox {
+ public:
+  void add(attach::Kind kind, const char* data, size_t n) { attach::encode(kind, data, n, queue_); }
+  bool full() const { return queue_.size() >= kMostQueued; }
+  bool empty() const { return queue_.empty(); }
+  // Sends what the socket takes now; false once the monitor is gone.
+  bool flush(int fd) {
+    while (!queue_.empty()) {
+      auto n = base::sys::send(fd, queue_.data(), queue_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (!n) return n.error().code() == EAGAIN;
+      queue_.erase(0, *n);
+    }
+    return true;
+  }
 
-void send_window_size(int fd) {
+ private:
+  static constexpr size_t kMostQueued = size_t{1} << 20;
+  std::string queue_;
+};
+
+void queue_window_size(Outbox& out) {
   winsize ws{};
   if (!base::sys::ioctl(0, TIOCGWINSZ, &ws, "TIOCGWINSZ")) return;
   char b[4] = {static_cast<char>(ws.ws_row & 0xff), static_cast<char>(ws.ws_row >> 8),
                static_cast<char>(ws.ws_col & 0xff), static_cast<char>(ws.ws_col >> 8)};
-  send_frame(fd, attach::Kind::kWindow, b, sizeof b);
+  out.add(attach::Kind::kWindow, b, sizeof b);
 }
 
 // Our input with the detach keys taken out: the bytes to send, and whether
@@ -152,7 +168,8 @@ base::Result<int> attach_container(const Paths& p, const std::string& id_or_name
     signals = TRY(base::sys::signalfd(blocked.signals(), "attach signals"));
   std::optional<RawTerminal> raw;
   raw.emplace(rec.tty && with_stdin ? 0 : -1);
-  if (rec.tty) send_window_size(sock.get());
+  Outbox outbox;
+  if (rec.tty) queue_window_size(outbox);
   DetachMatcher detach(rec.tty ? keys : "");
 
   std::optional<int> status;
@@ -160,14 +177,18 @@ base::Result<int> attach_container(const Paths& p, const std::string& id_or_name
   bool read_stdin = with_stdin;
   std::vector<char> buf(attach::kMostPayload);
   for (;;) {
-    pollfd fds[3] = {
-        {sock.get(), POLLIN, 0}, {read_stdin ? 0 : -1, POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    auto sock_events = static_cast<short>(POLLIN | (outbox.empty() ? 0 : POLLOUT));
+    pollfd fds[3] = {{sock.get(), sock_events, 0},
+                     {read_stdin && !outbox.full() ? 0 : -1, POLLIN, 0},
+                     {signals.get(), POLLIN, 0}};
     TRY_STATUS(base::sys::poll(fds, -1));
+    if ((fds[0].revents & POLLOUT) && !outbox.flush(sock.get()))
+      read_stdin = false;  // the monitor is gone: what it sends, if anything, is still read
     if (fds[2].revents & POLLIN) {
       signalfd_siginfo info{};
       while (base::sys::read(signals.get(), &info, sizeof info).value_or(0) == sizeof info) {
         if (static_cast<int>(info.ssi_signo) == SIGWINCH)
-          send_window_size(sock.get());
+          queue_window_size(outbox);
         else
           (void)oci::kill_container(p.run_root, rec.id, static_cast<int>(info.ssi_signo), false);
       }
@@ -179,7 +200,7 @@ base::Result<int> attach_container(const Paths& p, const std::string& id_or_name
       } else {
         std::string out;
         bool detached = detach.feed(buf.data(), *n, out);
-        if (!out.empty()) send_frame(sock.get(), attach::Kind::kStdin, out.data(), out.size());
+        if (!out.empty()) outbox.add(attach::Kind::kStdin, out.data(), out.size());
         if (detached) {
           raw.reset();  // the terminal as it was, then the words
           std::fputs("read escape sequence\n", stderr);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -94,28 +95,43 @@ void relay_terminal(int master, int input, bool follow_size,
     bool read_stdin = input >= 0;
     char buf[65536];
     std::vector<pollfd> fds;
+    // The master never blocks us: a program that does not read its terminal
+    // leaves input pending here while its output (and every attach client)
+    // is still served.
+    (void)base::sys::set_nonblocking(master, true);
+    std::string pending;  // input the terminal has not taken yet
     for (;;) {
-      fds = {
-          {master, POLLIN, 0}, {read_stdin ? input : -1, POLLIN, 0}, {winch.read.get(), POLLIN, 0}};
+      auto master_events = static_cast<short>(POLLIN | (pending.empty() ? 0 : POLLOUT));
+      fds = {{master, master_events, 0},
+             {read_stdin && pending.empty() ? input : -1, POLLIN, 0},
+             {winch.read.get(), POLLIN, 0}};
       if (guest) guest->prepare(fds);
       if (!base::sys::poll(fds, -1)) break;
       if (guest) guest->service(std::span<const pollfd>(fds).subspan(3));
       if (fds[2].revents & POLLIN) {
-        while (::read(winch.read.get(), buf, sizeof buf) > 0) {
+        while (base::sys::read(winch.read.get(), buf, sizeof buf).value_or(0) > 0) {
         }
         copy_window_size(0, master);
       }
       if (fds[1].revents & (POLLIN | POLLHUP)) {
-        ssize_t n = ::read(input, buf, sizeof buf);
-        if (n <= 0)
+        auto n = base::sys::read(input, buf, sizeof buf);
+        if (!n || *n == 0)
           read_stdin = false;
         else
-          (void)!::write(master, buf, static_cast<size_t>(n));
+          pending.assign(buf, *n);
+      }
+      if (!pending.empty() && (fds[0].revents & POLLOUT)) {
+        auto n = base::sys::write(master, pending.data(), pending.size());
+        if (n)
+          pending.erase(0, *n);
+        else if (n.error().code() != EAGAIN)
+          pending.clear();  // the terminal is going: the rest is for nobody
       }
       if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t n = ::read(master, buf, sizeof buf);
-        if (n <= 0) break;  // EIO: every holder of the pty's other end is gone
-        on_output(buf, static_cast<size_t>(n));
+        auto n = base::sys::read(master, buf, sizeof buf);
+        if (!n && n.error().code() == EAGAIN) continue;
+        if (!n || *n == 0) break;  // EIO: every holder of the pty's other end is gone
+        on_output(buf, *n);
       }
     }
   }
