@@ -42,6 +42,9 @@ base::Result<bool> LogReader::add(int n, bool at_front) {
   if (!fd && fd.error().code() == ENOENT) return false;
   if (!fd) return base::fail(std::move(fd).error());
   auto st = TRY(base::sys::fstat(fd->get()));
+  // A rotation between two opens can show one file under two names.
+  for (const auto& have : sources_)
+    if (have.dev == st.st_dev && have.ino == st.st_ino) return true;
   Source s{std::move(*fd), st.st_dev, st.st_ino, 0};
   if (at_front)
     sources_.push_front(std::move(s));
@@ -89,9 +92,10 @@ base::Result<bool> LogReader::follow_rotation() {
       break;
     }
   }
-  sources_.clear();
+  // It stays first: lines written to it just before the rename are read
+  // before the files after it (next() moves on at its end).
   for (int n = newer_than - 1; n >= 0; --n) (void)TRY(add(n, false));
-  return true;
+  return sources_.size() > 1;
 }
 
 base::Result<std::vector<LogLine>> LogReader::next(size_t max_bytes) {
