@@ -56,9 +56,13 @@ base::Status connect_container(const Paths& p, const std::string& network,
   if (names.size() >= static_cast<size_t>(kMostInterfaces))
     return base::fail_msg(
         fmt::format("container {}: at most {} networks", rec.name, kMostInterfaces));
-  if (running(h)) TRY_STATUS(connect_running({p.root, p.run_root}, id, rec.name, n.name, h.dir()));
+  bool live = running(h);
+  if (live) TRY_STATUS(connect_running({p.root, p.run_root}, id, rec.name, n.name, h.dir()));
   rec.network["connected"].push_back(n.name);
-  TRY_STATUS(h.save());
+  if (auto saved = h.save(); !saved) {
+    if (live) (void)disconnect_running({p.root, p.run_root}, id, n.name);  // as it was
+    return saved;
+  }
   network_event(p, n, "connect", id);
   return {};
 }

@@ -338,7 +338,11 @@ base::Result<Attachment> connect_running(const NetworkPaths& p, const std::strin
       if (a.network == network) (void)networks.release(a.network, a.address);
     return wired;
   }
-  TRY_STATUS(sync_firewall(networks, p.run_root + "/network"));
+  if (auto synced = sync_firewall(networks, p.run_root + "/network"); !synced) {
+    (void)host.delete_link(wired->host_veth);
+    (void)networks.release(wired->network, wired->address);
+    return base::fail(std::move(synced).error());
+  }
   // The running container's /etc/hosts is bind-mounted: appended in place.
   std::string hostname = base::read_text(dir + "/hostname").value_or("");
   while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
