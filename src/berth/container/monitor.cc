@@ -334,6 +334,12 @@ int Monitor::run() {
     tell("error", life_lock.error().message());
     return 125;
   }
+  // The attach socket goes before the lock does, on every way out: a
+  // monitor started after us must never find its own socket unlinked.
+  struct CloseAttach {
+    std::optional<AttachPoint>& point;
+    ~CloseAttach() { point.reset(); }
+  } close_attach{attach_};
   auto first = load_container(o_.root, o_.id);
   bool tty = first && first->tty;
   if (first) {
