@@ -355,10 +355,16 @@ base::Status Cgroup::add_process(pid_t pid) const {
 base::Result<Cgroup::Entry> Cgroup::open_entry() const {
   Entry e;
   for (const auto& [c, d] : dirs_) {
+    base::UniqueFd fd = TRY(base::sys::open(c.empty() ? d : d + "/tasks",
+                                            c.empty() ? O_RDONLY | O_DIRECTORY : O_WRONLY));
+    // Above 0, 1 and 2: a runtime started with one of them closed would
+    // otherwise see the new process's stdio replace a `tasks` file (and
+    // "0" written to its stdout) before it entered the cgroup.
+    if (fd.get() < 3) fd = base::UniqueFd(TRY(base::sys::dup(fd.get(), 3)));
     if (c.empty())
-      e.v2_dir = TRY(base::sys::open(d, O_RDONLY | O_DIRECTORY));
+      e.v2_dir = std::move(fd);
     else
-      e.tasks.push_back(TRY(base::sys::open(d + "/tasks", O_WRONLY)));
+      e.tasks.push_back(std::move(fd));
   }
   return e;
 }

@@ -1,7 +1,8 @@
 // exec: runs another process in a running container. It joins every namespace
 // the container's init has (user first), its cgroup, and gets the same kind of
 // limits: capabilities, rlimits, no_new_privs and the container's seccomp filter.
-// Thread-safety: forks; call from a single-threaded process.
+// Thread-safety: forks (clone3 into the cgroup where it can, which runs no
+// atfork handlers); call from a single-threaded process.
 #pragma once
 
 #include <sys/types.h>
