@@ -60,7 +60,7 @@ base::Status connect_container(const Paths& p, const std::string& network,
   if (live) TRY_STATUS(connect_running({p.root, p.run_root}, id, rec.name, n.name, h.dir()));
   rec.network["connected"].push_back(n.name);
   if (auto saved = h.save(); !saved) {
-    if (live) (void)disconnect_running({p.root, p.run_root}, id, n.name);  // as it was
+    if (live) (void)disconnect_running({p.root, p.run_root}, id, n.name, h.dir());  // as it was
     return saved;
   }
   network_event(p, n, "connect", id);
@@ -82,7 +82,7 @@ base::Status disconnect_container(const Paths& p, const std::string& network,
   if (it == names.end())
     return base::fail_msg(
         fmt::format("container {} is not connected to network {}", rec.name, network));
-  if (running(h)) TRY_STATUS(disconnect_running({p.root, p.run_root}, id, n.name));
+  if (running(h)) TRY_STATUS(disconnect_running({p.root, p.run_root}, id, n.name, h.dir()));
   names.erase(it);
   rec.network["connected"] = names;
   TRY_STATUS(h.save());

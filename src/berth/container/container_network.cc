@@ -352,14 +352,39 @@ base::Result<Attachment> connect_running(const NetworkPaths& p, const std::strin
   return wired;
 }
 
+namespace {
+
+// The lines for `address` taken out of the container's /etc/hosts, in place:
+// it is bind-mounted, so a new file would not reach the container.
+void drop_hosts_lines(const std::string& dir, const std::string& address) {
+  auto text = base::read_text_capped(dir + "/hosts", size_t{1} << 20);
+  if (!text) return;
+  std::string kept;
+  bool dropped = false;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(address + "\t", 0) == 0) {
+      dropped = true;
+      continue;
+    }
+    kept += line + "\n";
+  }
+  if (!dropped) return;
+  if (auto fd = base::sys::open(dir + "/hosts", O_WRONLY | O_TRUNC))
+    (void)base::sys::write_all(fd->get(), kept.data(), kept.size());
+}
+
+}  // namespace
+
 base::Status disconnect_running(const NetworkPaths& p, const std::string& id,
-                                const std::string& network) {
+                                const std::string& network, const std::string& dir) {
   Networks networks(p.root);
   for (const auto& a : networks.attachments_of(id)) {
     if (a.network != network) continue;
     Netlink host = TRY(Netlink::open());
     TRY_STATUS(host.delete_link(a.host_veth));
     TRY_STATUS(networks.release(a.network, a.address));
+    drop_hosts_lines(dir, a.address);
   }
   return sync_firewall(networks, p.run_root + "/network");
 }

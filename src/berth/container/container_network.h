@@ -83,13 +83,13 @@ base::Status detach_network(const NetworkPaths& p, const std::string& id);
 // `network connect` and `disconnect` on a running container (bridge mode,
 // its namespace file in place), the caller holding its lock: the next
 // eth<N> on `network` (a line for it appended to the bind-mounted
-// /etc/hosts in place), or that network's interface gone. A connect that
-// fails leaves nothing behind.
+// /etc/hosts in place), or that network's interface (and that line) gone.
+// A connect that fails leaves nothing behind.
 inline constexpr int kMostInterfaces = 99;
 base::Result<Attachment> connect_running(const NetworkPaths& p, const std::string& id,
                                          const std::string& name, const std::string& network,
                                          const std::string& dir);
 base::Status disconnect_running(const NetworkPaths& p, const std::string& id,
-                                const std::string& network);
+                                const std::string& network, const std::string& dir);
 
 }  // namespace berth
