@@ -20,19 +20,22 @@ void encode(Kind kind, const char* data, size_t n, std::string& out) {
 }
 
 std::optional<Frame> Decoder::next() {
-  if (broken_ || buf_.size() < kHeader) return std::nullopt;
-  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(buf_[i])); };
+  if (broken_ || buf_.size() - at_ < kHeader) return std::nullopt;
+  auto byte = [&](size_t i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(buf_[at_ + i]));
+  };
   uint8_t kind = static_cast<uint8_t>(byte(0));
   uint32_t len = byte(1) | byte(2) << 8 | byte(3) << 16 | byte(4) << 24;
   bool known = kind <= 3 || kind == static_cast<uint8_t>(Kind::kExit);
   if (!known || len > kMostPayload) {
     broken_ = true;
     buf_.clear();
+    at_ = 0;
     return std::nullopt;
   }
-  if (buf_.size() < kHeader + len) return std::nullopt;
-  Frame f{static_cast<Kind>(kind), buf_.substr(kHeader, len)};
-  buf_.erase(0, kHeader + len);
+  if (buf_.size() - at_ < kHeader + len) return std::nullopt;
+  Frame f{static_cast<Kind>(kind), buf_.substr(at_ + kHeader, len)};
+  at_ += kHeader + len;
   return f;
 }
 

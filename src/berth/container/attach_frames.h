@@ -34,16 +34,20 @@ struct Frame {
 // Frames out of a byte stream, however it was cut.
 class Decoder {
  public:
-  void feed(const char* data, size_t n) { buf_.append(data, n); }
+  // Bytes already decoded are dropped here, once per feed, not per frame.
+  void feed(const char* data, size_t n) {
+    buf_.erase(0, at_);
+    at_ = 0;
+    buf_.append(data, n);
+  }
   // The next whole frame, or none yet. `broken()` once a frame is too long
   // or of an unknown kind (nothing more is decoded).
   std::optional<Frame> next();
   bool broken() const { return broken_; }
-  // Bytes held that are not a whole frame yet.
-  size_t held() const { return buf_.size(); }
 
  private:
   std::string buf_;
+  size_t at_ = 0;  // where the next frame starts
   bool broken_ = false;
 };
 
