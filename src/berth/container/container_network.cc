@@ -49,14 +49,20 @@ std::vector<std::string> listed(const nlohmann::json& record_network, const char
   return out;
 }
 
+// The container's host name, from the file its /etc/hostname is.
+std::string hostname_of(const std::string& dir) {
+  std::string hostname = base::read_text(dir + "/hostname").value_or("");
+  while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+  return hostname;
+}
+
 // /etc/hosts and /etc/resolv.conf at a start (the container not running
 // yet: whole files, renamed into place). `more` are its addresses on
 // networks connected later, each a line under its hostname too, as docker's.
 base::Status write_name_files(const std::string& dir, const Network& n, const Attachment& a,
                               const nlohmann::json& record_network,
                               const std::vector<std::string>& more) {
-  std::string hostname = base::read_text(dir + "/hostname").value_or("");
-  while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+  std::string hostname = hostname_of(dir);
   std::string hosts = hosts_text(a.address, hostname, record_network, n.gateway);
   for (const auto& address : more) hosts += fmt::format("{}\t{}\n", address, hostname);
   TRY_STATUS(base::replace_file(dir + "/hosts", hosts));
@@ -332,21 +338,18 @@ base::Result<Attachment> connect_running(const NetworkPaths& p, const std::strin
   base::UniqueFd ns_fd = TRY(open_netns(netns_path(p, id)));
   auto wired = wire_interface(p, networks, host, ns_fd.get(), id, name, network, index,
                               nlohmann::json::array());
+  if (wired) {
+    auto synced = sync_firewall(networks, p.run_root + "/network");
+    if (!synced) wired = base::fail(std::move(synced).error());
+  }
   if (!wired) {  // nothing half-made stays: its veth and its address go
     (void)host.delete_link(host_veth_name(id, index));
     for (const auto& a : networks.attachments_of(id))
       if (a.network == network) (void)networks.release(a.network, a.address);
     return wired;
   }
-  if (auto synced = sync_firewall(networks, p.run_root + "/network"); !synced) {
-    (void)host.delete_link(wired->host_veth);
-    (void)networks.release(wired->network, wired->address);
-    return base::fail(std::move(synced).error());
-  }
   // The running container's /etc/hosts is bind-mounted: appended in place.
-  std::string hostname = base::read_text(dir + "/hostname").value_or("");
-  while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-  std::string line = fmt::format("{}\t{}\n", wired->address, hostname);
+  std::string line = fmt::format("{}\t{}\n", wired->address, hostname_of(dir));
   if (auto hosts = base::sys::open(dir + "/hosts", O_WRONLY | O_APPEND))
     (void)base::sys::write_all(hosts->get(), line.data(), line.size());
   return wired;
