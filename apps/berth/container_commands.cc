@@ -17,6 +17,7 @@
 #include "berth/container/container_logs.h"
 #include "berth/container/containers.h"
 #include "berth/container/health.h"
+#include "berth/go_text.h"
 #include "berth/network/port_mapping.h"
 #include "oci/exec_process.h"
 #include "oci/lifecycle.h"
@@ -42,11 +43,20 @@ std::string health_of(const std::string& root, const berth::ContainerRecord& c) 
   return h.is_null() ? "starting" : h.value("Status", "starting");
 }
 
+// docker's COMMAND: the words joined by spaces, a word holding a space in
+// single quotes; cut to 20 characters unless `whole`; then Go-quoted.
+std::string command_text(const std::vector<std::string>& command, bool whole) {
+  std::string text;
+  for (size_t i = 0; i < command.size(); ++i) {
+    if (i > 0) text += ' ';
+    bool quote = i > 0 && command[i].find(' ') != std::string::npos;
+    text += quote ? "'" + command[i] + "'" : command[i];
+  }
+  return berth::go_quote(whole ? text : berth::ellipsis(text, 20));
+}
+
 // A container as `ps --format` templates see it: docker's field names.
 nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused, const std::string& root) {
-  std::string cmd;
-  for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
-  if (cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
   // docker's words: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created".
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   auto since = [&](const std::string& when) {
@@ -73,7 +83,7 @@ nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused, const std::s
           {"FullID", c.id},
           {"Names", c.name},
           {"Image", c.image},
-          {"Command", "\"" + cmd + "\""},
+          {"Command", command_text(c.command, false)},
           {"CreatedAt", base::docker_time(c.created)},
           {"RunningFor", since(c.created) + " ago"},
           {"Labels", label_text(c.labels)},
@@ -146,10 +156,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
     for (const auto& [c, paused] : shown) {
       rows.push_back(ps_row(c, paused, g.root));
       if (no_trunc) {
-        std::string cmd;
-        for (const auto& w : c.command) cmd += (cmd.empty() ? "" : " ") + w;
         rows.back()["ID"] = c.id;
-        rows.back()["Command"] = "\"" + cmd + "\"";
+        rows.back()["Command"] = command_text(c.command, true);
       }
     }
     print_template(g, format, rows,

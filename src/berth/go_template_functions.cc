@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "berth/go_template.h"
+#include "berth/go_text.h"
 
 namespace berth::go_template {
 namespace {
@@ -100,7 +101,7 @@ std::string format_verb(char verb, const std::string& flags, int width, int prec
       break;
     }
     case 'q':
-      body = json(go_print(v)).dump(-1, ' ', false, json::error_handler_t::replace);
+      body = go_quote(go_print(v));
       break;
     case 't':
       body = v.is_boolean() ? (v.get<bool>() ? "true" : "false")

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "berth/go_text.h"
+
 namespace berth {
 namespace {
 
@@ -61,13 +63,13 @@ std::string align_columns(const std::string& text) {
     for (size_t c = 0; c + 1 < cells.size(); ++c) {
       if (width.size() <= c) width.resize(c + 1, 0);
       // docker's tabwriter: a column is its widest cell and 3 spaces, at least 10.
-      width[c] = std::max({width[c], cells[c].size() + 3, size_t{10}});
+      width[c] = std::max({width[c], text_width(cells[c]) + 3, size_t{10}});
     }
   std::string out;
   for (const auto& cells : lines) {
     for (size_t c = 0; c < cells.size(); ++c) {
       out += cells[c];
-      if (c + 1 < cells.size()) out += std::string(width[c] - cells[c].size(), ' ');
+      if (c + 1 < cells.size()) out += std::string(width[c] - text_width(cells[c]), ' ');
     }
     out += "\n";
   }

@@ -564,8 +564,40 @@ TEST(DockerCli, PsFiltersLastAndLatest) {
   EXPECT_EQ(s.ours({"ps", "-a", "-q", "-f", "ancestor=localhost/other"}).out, "");
   auto full = s.ours({"ps", "-l", "--no-trunc", "--format", "{{.ID}} {{.Command}}"});
   EXPECT_EQ(full.out.find(' '), 64u) << full.out;
-  EXPECT_NE(full.out.find("\"sh -c exit 3\""), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("\"sh -c 'exit 3'\""), std::string::npos) << full.out;
   EXPECT_EQ(s.ours({"rm", "-f", "f1", "f2", "f3"}).exit_code, 0);
+}
+
+// ps's COMMAND as docker writes it: a word holding a space quoted, cut at 20
+// characters with "…", Go-quoted; tables aligned by characters, not bytes.
+TEST(DockerCli, PsShowsCommandsAsDockers) {
+  SideBySide s;
+  for (bool docker : {true, false}) {
+    auto engine = [&](const std::vector<std::string>& w) {
+      return docker ? s.theirs(w) : s.ours(w);
+    };
+    ASSERT_EQ(engine({"create", "--name", "q1", "IMG", "echo", "a'b c", "t\tx", "\xc3\xa4 \xc3\xb6",
+                      "x\\y", "$z", ""})
+                  .exit_code,
+              0);
+    ASSERT_EQ(engine({"create", "--name", "q2", "IMG", "echo",
+                      "\xc3\xa9"
+                      "123456789012345678"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(engine({"run", "--name", "q3", "IMG", "sh", "-c",
+                      "head -c 5000 /dev/zero >/f; ln /f /g; mkdir -p /d/e; "
+                      "head -c 1200 /dev/zero >/d/e/h"})
+                  .exit_code,
+              0);
+  }
+  for (std::vector<std::string> words : {
+           std::vector<std::string>{"ps", "-a", "--format", "{{.Command}}|{{.Names}}"},
+           {"ps", "-a", "--no-trunc", "--format", "{{.Command}}|{{.Names}}"},
+           {"ps", "-a", "--format", "{{printf \"%q\" .Names}}"},
+       })
+    s.same(words);
+  EXPECT_EQ(s.ours({"rm", "-f", "q1", "q2", "q3"}).exit_code, 0);
 }
 
 }  // namespace

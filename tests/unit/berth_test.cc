@@ -137,7 +137,7 @@ TEST(OutputTemplate, MapsGiveNoValueForAMissingKeyAsDockersDo) {
   EXPECT_EQ(render("{{.Config.Nope}}", {v}),
             "render error: --format: {{.Config.Nope}}: no field 'Nope'");
   EXPECT_EQ(render("{{printf \"%q\" \"\\xff\"}} {{1e20}} {{printf \"%d\" 1e20}}", {v}),
-            "\"\ufffd\" 100000000000000000000 100000000000000000000\n");
+            "\"\\xff\" 100000000000000000000 100000000000000000000\n");
 }
 
 TEST(OutputTemplate, TableAlignsColumnsUnderHeaders) {
