@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <thread>
 #include <tuple>
@@ -11,6 +12,7 @@
 
 #include "apps/berth/commands.h"
 #include "apps/berth/container_filter.h"
+#include "base/dirs.h"
 #include "base/text_file.h"
 #include "base/timestamp.h"
 #include "base/units.h"
@@ -18,6 +20,7 @@
 #include "berth/container/containers.h"
 #include "berth/container/health.h"
 #include "berth/go_text.h"
+#include "berth/image/image_store.h"
 #include "berth/network/port_mapping.h"
 #include "oci/exec_process.h"
 #include "oci/lifecycle.h"
@@ -93,6 +96,19 @@ nlohmann::json ps_row(const berth::ContainerRecord& c, bool paused, const std::s
           {"Pid", c.pid}};
 }
 
+// docker's SIZE: the bytes of the files the container wrote (its upper
+// directory; each inode once), then "(virtual ...)" with its image's layers.
+std::string size_text(const std::string& root, const berth::ContainerRecord& c,
+                      const std::map<std::string, uint64_t>& image_sizes) {
+  uint64_t written = base::tree_size(berth::container_dir(root, c.id) + "/upper").value_or(0);
+  auto image = image_sizes.find(c.image_id);
+  uint64_t virtual_size = written + (image == image_sizes.end() ? 0 : image->second);
+  std::string text = base::units::go_size(static_cast<double>(written), false, 3);
+  if (virtual_size > 0)
+    text += " (virtual " + base::units::go_size(static_cast<double>(virtual_size), false, 3) + ")";
+  return text;
+}
+
 }  // namespace
 
 void add_container_commands(CLI::App& app, Globals& g) {
@@ -113,6 +129,9 @@ void add_container_commands(CLI::App& app, Globals& g) {
   ps->add_option("-n,--last", last, "the N containers made last (any state)");
   ps->add_flag("-l,--latest", latest, "the container made last (any state)");
   ps->add_flag("--no-trunc", no_trunc, "whole ids and commands");
+  static bool sizes = false;
+  ps->add_flag("-s,--size", sizes,
+               "a SIZE column: what the container wrote, and with its image's layers");
   ps->callback([&g] {
     auto filter = ContainerFilter::parse(filters);
     if (!filter) return fail(g, filter.error());
@@ -152,9 +171,19 @@ void add_container_commands(CLI::App& app, Globals& g) {
                          : quiet            ? "{{.ID}}"
                                  : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
                                    "{{.Status}}\t{{.Ports}}\t{{.Names}}";
+    // docker computes sizes for -s, and for a template that shows them.
+    bool with_sizes = format.find(".Size") != std::string::npos;
+    if (sizes && ps_format.empty() && !quiet) {
+      format += "\t{{.Size}}";
+      with_sizes = true;
+    }
+    std::map<std::string, uint64_t> image_sizes;
+    if (with_sizes)
+      for (const auto& i : berth::ImageStore(g.root).list()) image_sizes[i.id] = i.size;
     std::vector<nlohmann::json> rows;
     for (const auto& [c, paused] : shown) {
       rows.push_back(ps_row(c, paused, g.root));
+      if (with_sizes) rows.back()["Size"] = size_text(g.root, c, image_sizes);
       if (no_trunc) {
         rows.back()["ID"] = c.id;
         rows.back()["Command"] = command_text(c.command, true);

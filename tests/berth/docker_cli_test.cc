@@ -568,9 +568,10 @@ TEST(DockerCli, PsFiltersLastAndLatest) {
   EXPECT_EQ(s.ours({"rm", "-f", "f1", "f2", "f3"}).exit_code, 0);
 }
 
-// ps's COMMAND as docker writes it: a word holding a space quoted, cut at 20
-// characters with "…", Go-quoted; tables aligned by characters, not bytes.
-TEST(DockerCli, PsShowsCommandsAsDockers) {
+// ps's COMMAND as docker writes it (a word holding a space quoted, cut at 20
+// characters with "…", Go-quoted), and -s: what the container wrote, each
+// inode once, directories not counted.
+TEST(DockerCli, PsShowsCommandsAndSizesAsDockers) {
   SideBySide s;
   for (bool docker : {true, false}) {
     auto engine = [&](const std::vector<std::string>& w) {
@@ -597,6 +598,25 @@ TEST(DockerCli, PsShowsCommandsAsDockers) {
            {"ps", "-a", "--format", "{{printf \"%q\" .Names}}"},
        })
     s.same(words);
+  // SIZE: the written part is the same; the virtual part adds each engine's
+  // image, whose size each counts its own way.
+  auto written = [](const std::string& out) {
+    std::string kept;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) kept += line.substr(0, line.find(" (")) + "\n";
+    return kept;
+  };
+  auto theirs = s.theirs({"ps", "-a", "--format", "{{.Names}} {{.Size}}"});
+  auto ours = s.ours({"ps", "-a", "--format", "{{.Names}} {{.Size}}"});
+  EXPECT_EQ(written(ours.out), written(theirs.out));
+  EXPECT_EQ(written(ours.out), "q3 6.2kB\nq2 0B\nq1 0B\n");
+  EXPECT_NE(ours.out.find("q3 6.2kB (virtual "), std::string::npos) << ours.out;
+  auto table_theirs = s.theirs({"ps", "-a", "-s"});
+  auto table_ours = s.ours({"ps", "-a", "-s"});
+  // The image column's width differs (each engine's image has its own name).
+  EXPECT_EQ(bt::Engine::split(bt::first_line(table_ours.out)),
+            bt::Engine::split(bt::first_line(table_theirs.out)));
+  EXPECT_NE(table_ours.out.find("q3        6.2kB (virtual "), std::string::npos) << table_ours.out;
   EXPECT_EQ(s.ours({"rm", "-f", "q1", "q2", "q3"}).exit_code, 0);
 }
 
