@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/dirs.h"
 #include "base/text_file.h"
 
 namespace berth {
@@ -110,6 +111,8 @@ base::Result<std::optional<Credentials>> CredentialStore::find(const std::string
 base::Status CredentialStore::save(const std::string& registry, const Credentials& c) {
   nlohmann::json j = TRY(read_auth_file(path_));
   j["auths"][registry] = {{"auth", base64_encode(c.username + ":" + c.password)}};
+  // A first login may come before any other command made the root.
+  TRY_STATUS(base::make_dirs(path_.substr(0, path_.rfind('/'))));
   return base::replace_file(path_, j.dump(2) + "\n");
 }
 
