@@ -59,14 +59,21 @@ base::Result<std::vector<berth::ImageInfo>> filter_images(berth::ImageStore& sto
     for (const auto& f : parsed) {
       if (f.key == "reference") {
         bool any = false;
-        for (const auto& n : i.names) {
-          std::string repo = n.substr(0, n.rfind(':'));
-          any = any || ::fnmatch(f.value.c_str(), n.c_str(), 0) == 0 ||
-                ::fnmatch(f.value.c_str(), repo.c_str(), 0) == 0;
-        }
+        // A tag ("repo:tag") or a repository digest ("repo@sha256:..."),
+        // whole or its repository, full or as docker shows it.
+        std::vector<std::string> known = i.names;
+        known.insert(known.end(), i.digests.begin(), i.digests.end());
+        for (const auto& full : known)
+          for (const std::string& n : {full, berth::familiar_name(full)}) {
+            std::string repo = n.find('@') != std::string::npos ? n.substr(0, n.find('@'))
+                                                                : n.substr(0, n.rfind(':'));
+            any = any || ::fnmatch(f.value.c_str(), n.c_str(), 0) == 0 ||
+                  ::fnmatch(f.value.c_str(), repo.c_str(), 0) == 0;
+          }
         keep = keep && any;
       } else if (f.key == "dangling") {
-        keep = keep && (f.value == "true") == i.names.empty();
+        // Dangling: neither a tag nor a repository digest names it.
+        keep = keep && (f.value == "true") == (i.names.empty() && i.digests.empty());
       } else if (f.key == "label") {
         auto config = store.config(i.manifest_digest);
         auto labels = config ? config->value("config", nlohmann::json::object())
@@ -99,7 +106,7 @@ base::Status prune_images(Globals& g, bool all) {
     for (const auto& i : store.list()) {
       if (used.count(i.id)) continue;
       auto removed = TRY(store.remove(i.id));
-      for (const auto& r : removed) std::printf("Untagged: %s\n", r.c_str());
+      for (const auto& r : removed) std::printf("Untagged: %s\n", berth::familiar_name(r).c_str());
     }
   }
   return store.prune();
@@ -127,6 +134,8 @@ void add_image_commands(CLI::App& app, Globals& g) {
   static bool all_images = false;
   images->add_flag("-a,--all", all_images,
                    "accepted: berth keeps no intermediate images, so the list is the same");
+  static bool digests = false;
+  images->add_flag("--digests", digests, "a DIGEST column: the digest a registry knows it by");
   images->add_option("--format", format, "json, or a template: table {{.Repository}}\\t{{.ID}}");
   images
       ->add_option("-f,--filter", filters,
@@ -145,12 +154,15 @@ void add_image_commands(CLI::App& app, Globals& g) {
     for (const auto& i : *kept) {
       auto created = base::parse_rfc3339(i.created);
       std::string size = base::units::go_size(static_cast<double>(i.size), false, 3);
-      auto row = [&](const std::string& repository, const std::string& tag) {
+      // One row per tag, with the digest its repository knows the image
+      // by; one per repository digest without a tag ("<none>").
+      auto row = [&](const std::string& repository, const std::string& tag,
+                     const std::string& digest) {
         rows.push_back(
-            {{"Repository", repository},
+            {{"Repository", berth::familiar_name(repository)},
              {"Tag", tag},
              {"ID", short_id(i.id)},
-             {"Digest", "<none>"},
+             {"Digest", digest},
              {"CreatedAt", base::docker_time(i.created)},
              {"CreatedSince", created ? base::human_duration(now - *created) + " ago" : "N/A"},
              {"Created", i.created},
@@ -160,8 +172,21 @@ void add_image_commands(CLI::App& app, Globals& g) {
              {"SharedSize", "N/A"},
              {"UniqueSize", "N/A"}});
       };
-      for (const auto& n : i.names) row(n.substr(0, n.rfind(':')), n.substr(n.rfind(':') + 1));
-      if (i.names.empty()) row("<none>", "<none>");
+      auto digest_of = [&](const std::string& repository) -> std::string {
+        for (const auto& d : i.digests)
+          if (d.substr(0, d.find('@')) == repository) return d.substr(d.find('@') + 1);
+        return "<none>";
+      };
+      std::set<std::string> tagged;
+      for (const auto& n : i.names) {
+        std::string repository = n.substr(0, n.rfind(':'));
+        tagged.insert(repository);
+        row(repository, n.substr(n.rfind(':') + 1), digest_of(repository));
+      }
+      for (const auto& d : i.digests)
+        if (!tagged.count(d.substr(0, d.find('@'))))
+          row(d.substr(0, d.find('@')), "<none>", d.substr(d.find('@') + 1));
+      if (i.names.empty() && i.digests.empty()) row("<none>", "<none>", "<none>");
     }
     std::sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
       return std::tie(b["Created"], a["Repository"], a["Tag"]) <
@@ -174,7 +199,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
     std::string fmt =
         !format.empty() ? format
         : quiet         ? "{{.ID}}"
-                        : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+        : digests
+            ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+            : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
     print_template(g, fmt, rows,
                    {{"ID", "IMAGE ID"}, {"CreatedAt", "CREATED AT"}, {"CreatedSince", "CREATED"}});
   });
@@ -188,7 +215,10 @@ void add_image_commands(CLI::App& app, Globals& g) {
     if (!digest) return fail(g, digest.error());
     auto ref = berth::parse_reference(target);
     if (!ref) return fail(g, ref.error());
-    if (auto s = store.tag(ref->full(), *digest); !s) fail(g, s.error());
+    if (!ref->digest.empty())  // only a pull or a push knows a registry's digest
+      return fail(g, base::Error::msg(fmt::format(
+                         "refusing to create a tag with a digest reference: {}", target)));
+    if (auto s = store.tag(ref->full(), *digest); !s) return fail(g, s.error());
   });
 
   auto* rmi = app.add_subcommand("rmi", "remove image names (and data no image uses)");
@@ -203,7 +233,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
         fail(g, removed.error());
         continue;
       }
-      for (const auto& r : *removed) std::printf("Untagged: %s\n", r.c_str());
+      for (const auto& r : *removed) std::printf("Untagged: %s\n", berth::familiar_name(r).c_str());
     }
   });
 

@@ -1,5 +1,7 @@
 #include "berth/image/image_inspect.h"
 
+#include "berth/image/reference.h"
+
 namespace berth {
 namespace {
 
@@ -29,11 +31,8 @@ base::Result<nlohmann::json> inspect_image(ImageStore& store, const std::string&
   for (const auto& info : store.list()) {
     if (info.manifest_digest != digest) continue;
     size = info.size;
-    for (const auto& n : info.names) {
-      tags.push_back(n);
-      digests.push_back(n.substr(0, n.rfind(':') > n.rfind('/') ? n.rfind(':') : n.size()) + "@" +
-                        digest);
-    }
+    for (const auto& n : info.names) tags.push_back(familiar_name(n));
+    for (const auto& d : info.digests) digests.push_back(familiar_name(d));
   }
   std::string lower;
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) lower += (lower.empty() ? "" : ":") + *it;

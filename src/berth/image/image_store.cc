@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -103,7 +104,7 @@ std::vector<ImageInfo> ImageStore::list() {
   for (const auto& [name, digest] : read_refs()) {
     ImageInfo& info = by_manifest[digest];
     info.manifest_digest = digest;
-    info.names.push_back(name);
+    (name.find('@') == std::string::npos ? info.names : info.digests).push_back(name);
   }
   std::vector<ImageInfo> out;
   for (auto& [digest, info] : by_manifest) {
@@ -123,8 +124,22 @@ base::Result<std::vector<std::string>> ImageStore::remove(const std::string& nam
   auto refs = read_refs();
   std::vector<std::string> removed;
   auto ref = parse_reference(name_or_id);
-  if (ref && refs.erase(ref->full())) {
+  if (ref && refs.count(ref->full())) {
+    std::string digest = refs[ref->full()];
+    refs.erase(ref->full());
     removed.push_back(ref->full());
+    // Its last tag gone, the image's repository digests go too (as docker's
+    // rmi): they alone would keep an image nobody can see by name.
+    bool tagged = std::any_of(refs.begin(), refs.end(), [&](const auto& r) {
+      return r.second == digest && r.first.find('@') == std::string::npos;
+    });
+    for (auto it = refs.begin(); it != refs.end();)
+      if (!tagged && it->second == digest) {
+        removed.push_back(it->first);
+        it = refs.erase(it);
+      } else {
+        ++it;
+      }
   } else {
     std::string digest = TRY(resolve(name_or_id));
     for (auto it = refs.begin(); it != refs.end();) {

@@ -1,6 +1,7 @@
 // The local images: OCI manifests and configs in the content store, layers in
 // the layer store, and names ("docker.io/library/busybox:latest") pointing at
-// manifest digests in <root>/refs.json. Every change to the names takes an
+// manifest digests in <root>/refs.json, and repository digests
+// ("127.0.0.1:5000/app@sha256:...") there too. Every change to the names takes an
 // exclusive lock on <root>/store.lock and rewrites refs.json atomically, so a
 // berth command killed at any moment leaves either the old or the new names.
 // An image's id is its config digest, as docker shows it.
@@ -21,10 +22,11 @@
 namespace berth {
 
 struct ImageInfo {
-  std::string id;               // config digest
-  std::string manifest_digest;  //
-  std::vector<std::string> names;
-  uint64_t size = 0;  // sum of layer blob sizes
+  std::string id;                    // config digest
+  std::string manifest_digest;       //
+  std::vector<std::string> names;    // full names with a tag
+  std::vector<std::string> digests;  // "registry/repository@sha256:...": where it came from
+  uint64_t size = 0;                 // sum of layer blob sizes
   std::string created;
 };
 
@@ -35,11 +37,16 @@ class ImageStore {
   ContentStore& content() { return content_; }
   LayerStore& layers() { return layers_; }
 
+  // Names the image: a full name with a tag, or a repository digest
+  // ("registry/repository@sha256:...": the digest a registry knows the image
+  // by, recorded by a pull or a push).
   base::Status tag(const std::string& full_name, const std::string& manifest_digest);
   // A name ("busybox", "localhost/x:1") or an id prefix (at least 4 hex digits) -> manifest digest.
   base::Result<std::string> resolve(const std::string& name_or_id);
   std::vector<ImageInfo> list();
-  // Removes a name, or every name of an id; blobs and layers no other image uses are deleted.
+  // Removes a name, or every name of an id; blobs and layers no other image
+  // uses are deleted. An image losing its last tagged name loses its
+  // repository digests too.
   base::Result<std::vector<std::string>> remove(const std::string& name_or_id);
 
   base::Result<nlohmann::json> manifest(const std::string& manifest_digest);

@@ -29,6 +29,17 @@ std::string Reference::full() const {
   return s;
 }
 
+std::string familiar_name(const std::string& full_name) {
+  const std::string hub = "docker.io/", official = "docker.io/library/";
+  if (full_name.rfind(official, 0) == 0) {
+    std::string rest = full_name.substr(official.size());
+    // "library/a/b" keeps its "library/": only one-part names are official.
+    if (rest.substr(0, rest.find_first_of(":@")).find('/') == std::string::npos) return rest;
+  }
+  if (full_name.rfind(hub, 0) == 0) return full_name.substr(hub.size());
+  return full_name;
+}
+
 base::Result<Reference> parse_reference(const std::string& text) {
   auto bad = [&](const char* why) {
     return base::fail_msg(fmt::format("image reference '{}': {}", text, why));

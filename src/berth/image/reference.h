@@ -18,7 +18,13 @@ struct Reference {
 
   // "docker.io/library/busybox:latest" (and "@digest" when pinned).
   std::string full() const;
+  // "docker.io/library/busybox": no tag, no digest.
+  std::string name() const { return registry + "/" + repository; }
 };
+
+// A full name as docker shows it: "docker.io/library/" and "docker.io/"
+// left out ("busybox:latest", "user/app@sha256:..."); others as they are.
+std::string familiar_name(const std::string& full_name);
 
 base::Result<Reference> parse_reference(const std::string& text);
 

@@ -189,6 +189,10 @@ base::Result<PullResult> pull_image(ImageStore& store, const Reference& ref, con
 
   TRY_STATUS(store.content().put_bytes(chosen.body, chosen.digest));
   TRY_STATUS(store.tag(result.name, chosen.digest));
+  // The digest the registry knows it by (its index's, for a multi-platform
+  // image), as docker's RepoDigests.
+  std::string known_as = result.index_digest.empty() ? chosen.digest : result.index_digest;
+  TRY_STATUS(store.tag(ref.name() + "@" + known_as, chosen.digest));
   result.manifest_digest = chosen.digest;
   result.image_id = manifest.config.digest;
   return result;
