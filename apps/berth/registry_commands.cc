@@ -1,4 +1,4 @@
-// Registry commands: pull, login, logout.
+// Registry commands: pull, push, login, logout.
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include "berth/image/image_store.h"
 #include "berth/image/reference.h"
 #include "berth/registry/puller.h"
+#include "berth/registry/pusher.h"
 #include "berth/registry/registry_auth.h"
 #include "berth/registry/registry_settings.h"
 
@@ -46,6 +47,52 @@ base::Result<std::string> pull_named(const Globals& g, const std::string& name,
   return pulled.image_id;
 }
 
+namespace {
+
+// `push`: the image NAME[:TAG], or (all_tags) every tag of NAME, each
+// reported as docker reports it.
+base::Status push_named(const Globals& g, const std::string& name, bool all_tags, bool insecure,
+                        bool quiet) {
+  auto ref = TRY(berth::parse_reference(name));
+  if (!ref.digest.empty())
+    return base::fail_msg(fmt::format("cannot push a digest reference: {}", name));
+  bool tag_given = name.rfind(':') != std::string::npos && name.rfind(':') > name.rfind('/');
+  if (all_tags && tag_given)
+    return base::fail_msg(fmt::format("push {}: tag can't be used with --all-tags/-a", name));
+  berth::ImageStore store(g.root);
+  std::vector<berth::Reference> refs;
+  if (all_tags) {
+    for (const auto& image : store.list())
+      for (const auto& n : image.names)
+        if (n.rfind(ref.name() + ":", 0) == 0) refs.push_back(TRY(berth::parse_reference(n)));
+    if (refs.empty())
+      return base::fail_msg(fmt::format("An image does not exist locally with the tag: {}",
+                                        berth::familiar_name(ref.name())));
+  } else {
+    refs.push_back(ref);
+  }
+  berth::PushOptions o;
+  o.registry = TRY(berth::registry_options(g.root, ref.registry, insecure));
+  if (!quiet) {
+    std::printf("The push refers to repository [%s]\n", berth::familiar_name(ref.name()).c_str());
+    o.progress = [](const std::string& id, const std::string& what) {
+      std::printf("%s: %s\n", id.c_str(), what.c_str());
+      std::fflush(stdout);
+    };
+  }
+  for (const auto& r : refs) {
+    auto pushed = TRY(berth::push_image(store, r, o));
+    if (quiet)
+      std::printf("%s\n", berth::familiar_name(r.full()).c_str());
+    else
+      std::printf("%s: digest: %s size: %llu\n", r.tag.c_str(), pushed.digest.c_str(),
+                  static_cast<unsigned long long>(pushed.size));
+  }
+  return {};
+}
+
+}  // namespace
+
 void add_registry_commands(CLI::App& app, Globals& g) {
   static std::string name, platform, registry, username, password;
   static bool insecure = false, quiet = false, password_stdin = false;
@@ -63,6 +110,16 @@ void add_registry_commands(CLI::App& app, Globals& g) {
     auto pulled = pull_named(g, name, {platform, insecure, quiet, parallel});
     if (!pulled) return fail(g, pulled.error());
     std::printf("%s\n", pulled->c_str());
+  });
+
+  static bool all_tags = false;
+  auto* push = app.add_subcommand("push", "upload an image to a registry");
+  push->add_option("image", name, "NAME[:TAG]")->required();
+  push->add_flag("-a,--all-tags", all_tags, "every tag of the repository");
+  push->add_flag("--insecure", insecure, "allow plain HTTP and unverified TLS for this registry");
+  push->add_flag("-q,--quiet", quiet, "print only the names pushed");
+  push->callback([&g] {
+    if (auto s = push_named(g, name, all_tags, insecure, quiet); !s) return fail(g, s.error());
   });
 
   auto* login = app.add_subcommand("login", "save credentials for a registry");

@@ -255,7 +255,22 @@ std::vector<std::string> Engine::split(const std::string& s) {
 
 // Registry
 
-Registry::Registry(Kind kind) : kind_(kind), port_(free_port()) {
+std::vector<std::string> Registry::in_netns(std::vector<std::string> argv) const {
+  if (netns_file_.empty()) return argv;
+  argv.insert(argv.begin(), {"/usr/bin/nsenter", "--net=" + netns_file_});
+  return argv;
+}
+
+bool Registry::listening(int port) const {
+  if (netns_file_.empty()) return port_open(port);
+  auto probe = e2e::Process(in_netns({"/bin/bash", "-c",
+                                      fmt::format("exec 3<>/dev/tcp/127.0.0.1/{}", port)}))
+                   .wait(std::chrono::seconds(10));
+  return probe.exit_code == 0;
+}
+
+Registry::Registry(Kind kind, std::string netns_file)
+    : kind_(kind), netns_file_(std::move(netns_file)), port_(free_port()) {
   std::string config = fmt::format(
       "version: 0.1\n"
       "log:\n  level: error\n  accesslog:\n    disabled: true\n"
@@ -272,14 +287,16 @@ Registry::Registry(Kind kind) : kind_(kind), port_(free_port()) {
     int token_port = free_port();
     e2e::write_file(dir_ / "tokens.log", "");
     tokens_ = std::make_unique<e2e::Process>(
-        std::vector<std::string>{"/usr/bin/python3", fixture("token_server.py"),
-                                 std::to_string(token_port), dir_ / "token.key", dir_ / "token.crt",
-                                 "berth-test-issuer", kUser, kPassword, dir_ / "tokens.log"});
+        in_netns({"/usr/bin/python3", fixture("token_server.py"), std::to_string(token_port),
+                  dir_ / "token.key", dir_ / "token.crt", "berth-test-issuer", kUser, kPassword,
+                  dir_ / "tokens.log"}));
     config += fmt::format(
         "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: berth-test-registry\n"
         "    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
         token_port, dir_ / "token.crt");
-    EXPECT_TRUE(e2e::eventually([&] { return port_open(token_port); })) << "token server";
+    EXPECT_TRUE(e2e::eventually([&] { return listening(token_port); }, std::chrono::seconds(30),
+                                std::chrono::milliseconds(50)))
+        << "token server";
   }
   if (kind == Kind::kBasicAuth) {
     e2e::write_file(dir_ / "htpasswd", std::string(kUser) + ":" + bcrypt(kPassword) + "\n");
@@ -288,8 +305,9 @@ Registry::Registry(Kind kind) : kind_(kind), port_(free_port()) {
   }
   e2e::write_file(dir_ / "config.yml", config);
   registry_ = std::make_unique<e2e::Process>(
-      std::vector<std::string>{"/usr/bin/docker-registry", "serve", dir_ / "config.yml"});
-  EXPECT_TRUE(e2e::eventually([&] { return port_open(port_); }))
+      in_netns({"/usr/bin/docker-registry", "serve", dir_ / "config.yml"}));
+  EXPECT_TRUE(e2e::eventually([&] { return listening(port_); }, std::chrono::seconds(30),
+                              std::chrono::milliseconds(50)))
       << "docker-registry did not listen: " << registry_->err();
 }
 
@@ -320,7 +338,7 @@ e2e::ProcResult Registry::push(const std::string& layout, const std::string& tag
   }
   argv.push_back(fmt::format("oci:{}:{}", layout, tag));
   argv.push_back(fmt::format("docker://{}/{}", host(), repo_tag));
-  return e2e::Process(argv).wait(std::chrono::seconds(300));
+  return e2e::Process(in_netns(argv)).wait(std::chrono::seconds(300));
 }
 
 // StaticRegistry

@@ -92,7 +92,9 @@ class Registry {
   enum class Kind { kPlainHttp, kTls, kTokenAuth, kBasicAuth };
   static constexpr const char* kUser = "tester";
   static constexpr const char* kPassword = "s3cret-pass";
-  explicit Registry(Kind kind);
+  // With `netns_file`, the registry (and its token server) listens in that
+  // network namespace (a private dockerd's, to reach it there).
+  explicit Registry(Kind kind, std::string netns_file = {});
   ~Registry();
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string ca_cert() const { return dir_ / "tls.crt"; }  // kTls, kBasicAuth
@@ -102,7 +104,11 @@ class Registry {
                        const std::string& repo_tag) const;
 
  private:
+  // argv run in the registry's network namespace.
+  std::vector<std::string> in_netns(std::vector<std::string> argv) const;
+  bool listening(int port) const;
   Kind kind_;
+  std::string netns_file_;
   int port_ = 0;
   e2e::TempDir dir_;
   std::unique_ptr<e2e::Process> registry_;

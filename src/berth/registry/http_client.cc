@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "base/lazy_library.h"
+#include "base/sys.h"
 
 namespace berth {
 namespace {
@@ -49,6 +50,8 @@ struct Transfer {
   const std::function<void(uint64_t)>* on_length;
   bool length_told = false;
   base::Status sink_status;
+  const HttpRequest* request = nullptr;  // its body is read by on_upload
+  uint64_t sent = 0;
 };
 
 bool is_success(long status) {
@@ -98,6 +101,30 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return len;
 }
 
+// Hands curl the next part of the request's body.
+size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const HttpRequest& r = *t->request;
+  size_t room = size * count;
+  if (r.body_fd < 0) {
+    size_t n = std::min(room, r.body.size() - static_cast<size_t>(t->sent));
+    std::copy_n(r.body.data() + t->sent, n, buffer);
+    t->sent += n;
+    return n;
+  }
+  uint64_t left = r.body_size - t->sent;
+  if (left == 0) return 0;
+  auto n = base::sys::pread(r.body_fd, buffer, std::min<uint64_t>(room, left),
+                            static_cast<off_t>(t->sent), "request body");
+  if (!n || *n == 0) {
+    t->sink_status = n ? base::fail_msg("request body: the file is shorter than it was")
+                       : base::fail(std::move(n).error());
+    return CURL_READFUNC_ABORT;
+  }
+  t->sent += *n;
+  return *n;
+}
+
 }  // namespace
 
 std::string url_escape(const std::string& text) {
@@ -132,6 +159,20 @@ base::Result<HttpResponse> HttpClient::get(const std::string& url,
                                            const std::vector<std::string>& headers,
                                            const BodySink* sink,
                                            const std::function<void(uint64_t)>& on_length) {
+  HttpRequest request;
+  request.url = url;
+  request.headers = headers;
+  return perform(request, sink, on_length);
+}
+
+base::Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
+  return perform(request, nullptr, {});
+}
+
+base::Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodySink* sink,
+                                               const std::function<void(uint64_t)>& on_length) {
+  const std::string& url = request.url;
+  const std::vector<std::string>& headers = request.headers;
   CURL* c = handle_->curl;
   const Curl& api = curl();
   if (!api.error.empty()) return base::fail_msg(api.error);
@@ -139,13 +180,30 @@ base::Result<HttpResponse> HttpClient::get(const std::string& url,
   api.curl_easy_reset(c);
   HttpResponse response;
   Transfer t{&response, sink, &on_length};
+  t.request = &request;
   curl_slist* list = nullptr;
   for (const auto& h : headers) list = api.curl_slist_append(list, h.c_str());
+  bool reads = request.method == "GET" || request.method == "HEAD";
+  if (!reads) list = api.curl_slist_append(list, "Expect:");
   char error[CURL_ERROR_SIZE] = {0};
   api.curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   api.curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-  api.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  api.curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  if (reads) {
+    api.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    api.curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  }
+  if (request.method == "HEAD") {
+    api.curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (!reads) {
+    // An upload of a known size; "Expect:" off, as registries answer at once.
+    api.curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    api.curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    api.curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+    api.curl_easy_setopt(c, CURLOPT_READDATA, &t);
+    auto size =
+        static_cast<curl_off_t>(request.body_fd >= 0 ? request.body_size : request.body.size());
+    api.curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
+  }
   api.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   api.curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   api.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -168,8 +226,8 @@ base::Result<HttpResponse> HttpClient::get(const std::string& url,
   api.curl_slist_free_all(list);
   if (!t.sink_status) return base::fail(std::move(t.sink_status).error());
   if (rc != CURLE_OK)
-    return base::fail_msg(
-        fmt::format("GET {}: {}", url, error[0] ? error : api.curl_easy_strerror(rc)));
+    return base::fail_msg(fmt::format("{} {}: {}", request.method, url,
+                                      error[0] ? error : api.curl_easy_strerror(rc)));
   long status = 0;
   api.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.status = status;

@@ -1,8 +1,10 @@
-// A small HTTP(S) GET client over libcurl for the registry: request headers in,
-// status and response headers out, the body either streamed to a sink (large
-// blobs) or collected (manifests, tokens, error bodies; capped at 8 MiB).
-// Redirects are followed (blob storage often redirects) without carrying the
-// Authorization header to another host. A connection that stalls for 60 s is
+// A small HTTP(S) client over libcurl for the registry: GET, HEAD, POST and
+// PUT; request headers and an optional body (bytes, or a file's first N
+// bytes) in, status and response headers out, the response body either
+// streamed to a sink (large blobs) or collected (manifests, tokens, error
+// bodies; capped at 8 MiB). A GET or HEAD follows redirects (blob storage
+// often redirects) without carrying the Authorization header to another
+// host; an upload does not follow them. A connection that stalls for 60 s is
 // dropped. TLS is verified against the system CAs, plus `ca_file` when given;
 // `verify_tls = false` turns verification off (insecure registries only).
 // Thread-safety: one HttpClient per thread; each keeps its own connection.
@@ -37,6 +39,18 @@ using BodySink = std::function<base::Status(const char* data, size_t len)>;
 // Percent-encodes `text` for a URL query value.
 std::string url_escape(const std::string& text);
 
+struct HttpRequest {
+  std::string method = "GET";  // GET, HEAD, POST or PUT
+  std::string url;
+  std::vector<std::string> headers;
+  // The body: `body` bytes, or with `body_fd` >= 0 the first `body_size`
+  // bytes of that file (read with pread from offset 0; the fd stays the
+  // caller's). A file that is shorter fails the request.
+  std::string body;
+  int body_fd = -1;
+  uint64_t body_size = 0;
+};
+
 class HttpClient {
  public:
   explicit HttpClient(HttpOptions options = {});
@@ -49,8 +63,12 @@ class HttpClient {
   base::Result<HttpResponse> get(const std::string& url, const std::vector<std::string>& headers,
                                  const BodySink* sink = nullptr,
                                  const std::function<void(uint64_t)>& on_length = {});
+  // Sends `request`; the response body is collected (as get() without a sink).
+  base::Result<HttpResponse> send(const HttpRequest& request);
 
  private:
+  base::Result<HttpResponse> perform(const HttpRequest& request, const BodySink* sink,
+                                     const std::function<void(uint64_t)>& on_length);
   struct Handle;
   std::unique_ptr<Handle> handle_;
   HttpOptions options_;

@@ -103,13 +103,15 @@ RegistryClient::RegistryClient(RegistryClient&& other) noexcept
       repository_(std::move(other.repository_)),
       base_url_(std::move(other.base_url_)),
       options_(std::move(other.options_)),
+      access_(other.access_),
       authorization_(std::move(other.authorization_)) {}
 
 base::Result<RegistryClient> RegistryClient::connect(const std::string& registry,
                                                      const std::string& repository,
-                                                     RegistryOptions options) {
+                                                     RegistryOptions options, Access access) {
   auto [base, pong] = TRY(ping(registry, options));
   RegistryClient c;
+  c.access_ = access;
   c.registry_ = registry;
   c.repository_ = repository;
   c.base_url_ = base;
@@ -153,7 +155,8 @@ base::Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
           fmt::format("registry {} needs credentials: berth login {}", registry_, registry_));
     value = basic_authorization(*options_.credentials);
   } else {
-    std::vector<std::string> scopes = {fmt::format("repository:{}:pull", repository_)};
+    std::vector<std::string> scopes = {fmt::format(
+        "repository:{}:{}", repository_, access_ == Access::kPush ? "pull,push" : "pull")};
     // A 401 on a resource may ask for a further scope (multi-scope challenges).
     if (auto s = challenge->params.find("scope"); s != challenge->params.end()) {
       size_t start = 0;
@@ -183,6 +186,21 @@ base::Result<HttpResponse> RegistryClient::get(HttpClient& http, const std::stri
     if (std::string a = authorization(); !a.empty()) all.push_back(a);
     HttpResponse r = TRY_CTX(http.get(url, all, sink, on_length), "registry " + registry_);
     if (r.status != 401 || attempt == 1) return r;
+    TRY_STATUS(authenticate(r));
+  }
+}
+
+base::Result<HttpResponse> RegistryClient::send(HttpClient& http, HttpRequest request) {
+  // The origin ("https://host:port") of the registry: a Location elsewhere
+  // gets the request without credentials.
+  std::string origin = base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
+  bool own = request.url.rfind(origin + "/", 0) == 0;
+  std::vector<std::string> headers = request.headers;
+  for (int attempt = 0;; ++attempt) {
+    request.headers = headers;
+    if (std::string a = authorization(); own && !a.empty()) request.headers.push_back(a);
+    HttpResponse r = TRY_CTX(http.send(request), "registry " + registry_);
+    if (r.status != 401 || attempt == 1 || !own) return r;
     TRY_STATUS(authenticate(r));
   }
 }
@@ -227,6 +245,78 @@ base::Status RegistryClient::blob(const std::string& digest, const BodySink& sin
     return base::fail_msg(
         fmt::format("{}/{}: blob {}: {}", registry_, repository_, digest, registry_error_text(r)));
   return {};
+}
+
+base::Result<bool> RegistryClient::has_blob(const std::string& digest) {
+  HttpClient http(http_options(options_));
+  HttpRequest head;
+  head.method = "HEAD";
+  head.url = fmt::format("{}{}/blobs/{}", base_url_, repository_, digest);
+  HttpResponse r = TRY(send(http, std::move(head)));
+  if (r.status == 200) return true;
+  if (r.status == 404) return false;
+  return base::fail_msg(
+      fmt::format("{}/{}: blob {}: {}", registry_, repository_, digest, registry_error_text(r)));
+}
+
+base::Status RegistryClient::upload_blob(const std::string& digest, int fd, uint64_t size) {
+  std::string where = fmt::format("{}/{}: upload of blob {}", registry_, repository_, digest);
+  HttpClient http(http_options(options_));
+  HttpRequest start;
+  start.method = "POST";
+  start.url = fmt::format("{}{}/blobs/uploads/", base_url_, repository_);
+  HttpResponse started = TRY(send(http, std::move(start)));
+  if (started.status == 401 || started.status == 403)
+    return base::fail_msg(fmt::format("{}: access denied ({}); berth login {}", where,
+                                      registry_error_text(started), registry_));
+  if (started.status != 202)
+    return base::fail_msg(fmt::format("{}: {}", where, registry_error_text(started)));
+  // The upload's URL: absolute, or a path on the registry's origin.
+  std::string location = started.header("location");
+  std::string origin = base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
+  if (location.rfind('/', 0) == 0 && location.rfind("//", 0) != 0)
+    location = origin + location;
+  else if (location.rfind("https://", 0) != 0 && location.rfind("http://", 0) != 0)
+    return base::fail_msg(fmt::format("{}: the registry gave no upload URL (Location '{}')", where,
+                                      started.header("location")));
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = location + (location.find('?') == std::string::npos ? "?" : "&") +
+            "digest=" + url_escape(digest);
+  put.headers = {"Content-Type: application/octet-stream"};
+  put.body_fd = fd;
+  put.body_size = size;
+  HttpResponse done = TRY(send(http, std::move(put)));
+  if (done.status != 201)
+    return base::fail_msg(fmt::format("{}: {}", where, registry_error_text(done)));
+  if (std::string said = done.header("docker-content-digest"); !said.empty() && said != digest)
+    return base::fail_msg(fmt::format("{}: the registry stored it as {}", where, said));
+  return {};
+}
+
+base::Result<std::string> RegistryClient::put_manifest(const std::string& tag,
+                                                       const std::string& media_type,
+                                                       const std::string& body) {
+  std::string where = fmt::format("{}/{}:{}", registry_, repository_, tag);
+  Sha256 h;
+  h.update(body.data(), body.size());
+  std::string digest = h.digest();
+  HttpClient http(http_options(options_));
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = fmt::format("{}{}/manifests/{}", base_url_, repository_, tag);
+  put.headers = {"Content-Type: " + media_type};
+  put.body = body;
+  HttpResponse r = TRY(send(http, std::move(put)));
+  if (r.status == 401 || r.status == 403)
+    return base::fail_msg(fmt::format("{}: access denied ({}); berth login {}", where,
+                                      registry_error_text(r), registry_));
+  if (r.status != 201 && r.status != 200)
+    return base::fail_msg(fmt::format("{}: manifest: {}", where, registry_error_text(r)));
+  if (std::string said = r.header("docker-content-digest"); !said.empty() && said != digest)
+    return base::fail_msg(fmt::format(
+        "{}: the registry stored the manifest as {}, its bytes are {}", where, said, digest));
+  return digest;
 }
 
 }  // namespace berth

@@ -2,10 +2,13 @@
 // (docker registry, Docker Hub, GHCR, Quay...). connect() finds the scheme
 // (HTTPS; plain HTTP only when the registry is marked insecure), reads the
 // auth challenge of GET /v2/ and, for "Bearer", fetches a token for
-// "repository:<repo>:pull" from the realm (with the saved credentials, if any);
-// for "Basic" it sends the credentials. A 401 later (an expired token) gets one
-// new token and a retry. Manifests are checked against their digest; blobs are
-// streamed to a sink (the caller verifies them as it stores them).
+// "repository:<repo>:pull" (",push" to push) from the realm (with the saved
+// credentials, if any); for "Basic" it sends the credentials. A 401 later (an
+// expired token) gets one new token and a retry. Manifests are checked
+// against their digest; blobs are streamed to a sink (the caller verifies
+// them as it stores them). Uploads follow the spec's monolithic push: POST
+// for an upload URL, one PUT of the whole blob; credentials go only to the
+// registry's own host, wherever its Location header points.
 // Thread-safety: manifest() is for one thread; blob() may be called from many
 // threads at once (each call uses its own connection).
 #pragma once
@@ -38,9 +41,11 @@ struct FetchedManifest {
 class RegistryClient {
  public:
   // `registry` as in a reference ("docker.io", "127.0.0.1:5000").
+  enum class Access { kPull, kPush };
   static base::Result<RegistryClient> connect(const std::string& registry,
                                               const std::string& repository,
-                                              RegistryOptions options);
+                                              RegistryOptions options,
+                                              Access access = Access::kPull);
   // Checks that `options.credentials` are accepted (berth login).
   static base::Status check_login(const std::string& registry, RegistryOptions options);
 
@@ -52,12 +57,25 @@ class RegistryClient {
   base::Status blob(const std::string& digest, const BodySink& sink,
                     const std::function<void(uint64_t)>& on_length = {});
 
+  // Pushing (connect with Access::kPush):
+  // Whether the repository has the blob already.
+  base::Result<bool> has_blob(const std::string& digest);
+  // Uploads the first `size` bytes of `fd` as the blob `digest`.
+  base::Status upload_blob(const std::string& digest, int fd, uint64_t size);
+  // Stores the manifest `body` of `media_type` under `tag`; returns its
+  // digest (the registry must agree on it).
+  base::Result<std::string> put_manifest(const std::string& tag, const std::string& media_type,
+                                         const std::string& body);
+
  private:
   RegistryClient() = default;
   // GET base_url_ + path with auth; renews the token once on 401.
   base::Result<HttpResponse> get(HttpClient& http, const std::string& path,
                                  const std::vector<std::string>& headers, const BodySink* sink,
                                  const std::function<void(uint64_t)>& on_length);
+  // Sends `request` with auth when it goes to the registry's own origin;
+  // renews the token once on 401.
+  base::Result<HttpResponse> send(HttpClient& http, HttpRequest request);
   base::Status authenticate(const HttpResponse& unauthorized);
   std::string authorization() const;
 
@@ -65,6 +83,7 @@ class RegistryClient {
   std::string repository_;
   std::string base_url_;  // "https://host:port/v2/"
   RegistryOptions options_;
+  Access access_ = Access::kPull;
   mutable std::mutex mu_;
   std::string authorization_;  // "Authorization: ..." or ""
 };
