@@ -2,6 +2,7 @@
 // kind of entry in both directions, scp naming rules, files over 4 GiB,
 // resume after either side is killed, and concurrency.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -117,6 +118,30 @@ TEST(Transfer, ScpNamingRules) {
   EXPECT_EQ(listing(t / "dl"), "a.txt renamed.txt");
 }
 
+// Everything `writer` wrote into the FIFO whose read end `fd` (non-blocking)
+// was opened before any writer: poll() reports a hang-up only once a writer
+// came and went, so this waits for the writer, then reads to its close; it
+// stops early when the writer exits without opening it (at most two minutes).
+std::string read_fifo_until_closed(int fd, Process& writer) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) {
+      if (!writer.running()) break;
+      continue;
+    }
+    char buf[65536];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      got.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 && (p.revents & POLLHUP)) {
+      break;
+    }
+  }
+  return got;
+}
+
 // A target that is a device or a FIFO is written into, as cp does, never
 // replaced: `ferry cp URL /dev/null` once replaced /dev/null with a regular
 // file. A served directory's device or FIFO is never an upload's target.
@@ -136,12 +161,20 @@ TEST(Transfer, ADeviceOrFifoTargetIsWrittenIntoNotReplaced) {
   EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the device was replaced";
   EXPECT_EQ(listing(t.path()), "null srv srv/big");  // no part file left beside it
   // A FIFO with a reader gets the file, in order, through a symlink too.
+  // The reader is this test, its end open before ferry starts: a reader
+  // process might not have opened it yet, and ferry would rightly find none.
   ASSERT_EQ(mkfifo((t / "fifo").c_str(), 0600), 0);
   ASSERT_EQ(symlink("fifo", (t / "to-fifo").c_str()), 0);
-  Process reader({"/bin/sh", "-c", "exec cat " + (t / "fifo") + " > " + (t / "got")});
-  r = ferry({"cp", server.url("big"), t / "to-fifo"});
+  {
+    int reader = ::open((t / "fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    Process writer({ferry_bin(), "cp", server.url("big"), t / "to-fifo"},
+                   {std::string("FERRY_TOKEN=") + kToken});
+    write_file(t / "got", read_fifo_until_closed(reader, writer));
+    ::close(reader);
+    r = writer.wait();
+  }
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(reader.wait(std::chrono::seconds(30)).exit_code, 0);
   EXPECT_EQ(read_file(t / "got"), data);
   ASSERT_EQ(lstat((t / "fifo").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
