@@ -1,5 +1,6 @@
 #include "berth/go_text.h"
 
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +26,30 @@ size_t utf8_length(std::string_view s, size_t i) {
   return n;
 }
 
+// The code point of the valid n-byte UTF-8 sequence at s[i].
+char32_t decode(std::string_view s, size_t i, size_t n) {
+  auto byte = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[k])); };
+  static constexpr char32_t kLead[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+  char32_t cp = byte(i) & kLead[n];
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (byte(i + k) & 0x3f);
+  return cp;
+}
+
+// What Go's unicode.IsPrint refuses beyond ASCII, as far as a terminal
+// could be misled by it: C1 controls, spaces other than ' ', format
+// characters (bidirectional overrides, zero-width ones), line and paragraph
+// separators, private use and tag characters.
+bool unprintable(char32_t c) {
+  static constexpr std::pair<char32_t, char32_t> kRanges[] = {
+      {0x80, 0xa0},       {0xad, 0xad},       {0x600, 0x605},   {0x61c, 0x61c},   {0x6dd, 0x6dd},
+      {0x70f, 0x70f},     {0x1680, 0x1680},   {0x180e, 0x180e}, {0x2000, 0x200f}, {0x2028, 0x202f},
+      {0x205f, 0x206f},   {0x3000, 0x3000},   {0xd800, 0xf8ff}, {0xfeff, 0xfeff}, {0xfff9, 0xfffb},
+      {0xe0000, 0xe007f}, {0xf0000, 0x10ffff}};
+  for (const auto& [first, last] : kRanges)
+    if (c >= first && c <= last) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string go_quote(std::string_view text) {
@@ -33,7 +58,13 @@ std::string go_quote(std::string_view text) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     size_t n = utf8_length(text, i);
     if (n > 1) {
-      out.append(text.substr(i, n));
+      char32_t cp = decode(text, i, n);
+      if (!unprintable(cp))
+        out.append(text.substr(i, n));
+      else if (cp < 0x10000)
+        out += fmt::format("\\u{:04x}", static_cast<uint32_t>(cp));
+      else
+        out += fmt::format("\\U{:08x}", static_cast<uint32_t>(cp));
       i += n;
       continue;
     }

@@ -10,6 +10,7 @@
 #include "berth/container/container_mounts.h"
 #include "berth/container/container_spec.h"
 #include "berth/docker_args.h"
+#include "berth/go_text.h"
 #include "berth/image/layer_decompressor.h"
 #include "berth/network/port_mapping.h"
 #include "berth/output_template.h"
@@ -125,6 +126,30 @@ TEST(OutputTemplate, GoTemplateMistakesAreNamed) {
   std::string big = "{{range $a := split (printf \"%9999s\" \"\") \"\"}}";
   big += "{{range $b := split (printf \"%9999s\" \"\") \"\"}}xx{{end}}{{end}}";
   EXPECT_NE(one(big).find("larger than 16 MiB"), std::string::npos);
+}
+
+// Go's strconv.Quote, whose output here was taken from `go run` (Go 1.19):
+// what could mislead a terminal (a C1 CSI, a right-to-left override, a
+// zero-width space) is escaped; other UTF-8 stays.
+TEST(GoText, QuoteEscapesWhatGoEscapes) {
+  EXPECT_EQ(berth::go_quote("a\u009b[31mred"), "\"a\\u009b[31mred\"");
+  EXPECT_EQ(berth::go_quote("\u202e"
+                            "evil"),
+            "\"\\u202eevil\"");
+  EXPECT_EQ(berth::go_quote("x\u00a0y"), "\"x\\u00a0y\"");
+  EXPECT_EQ(berth::go_quote("zw\u200bj"), "\"zw\\u200bj\"");
+  EXPECT_EQ(berth::go_quote("\U000e0041"), "\"\\U000e0041\"");
+  EXPECT_EQ(berth::go_quote("\uf000"), "\"\\uf000\"");
+  EXPECT_EQ(berth::go_quote("\u00e9\u4e2d\u2028"), "\"\u00e9\u4e2d\\u2028\"");
+  EXPECT_EQ(berth::go_quote("\xff\xc3"), "\"\\xff\\xc3\"");
+  EXPECT_EQ(berth::go_quote("q\"\\\t\x01"), "\"q\\\"\\\\\\t\\x01\"");
+  EXPECT_EQ(berth::ellipsis("\u00e9"
+                            "12345",
+                            3),
+            "\u00e9"
+            "1\u2026");
+  EXPECT_EQ(berth::ellipsis("abc", 3), "abc");
+  EXPECT_EQ(berth::text_width("\u00e4\u2026x\xff"), 4u);
 }
 
 TEST(OutputTemplate, MapsGiveNoValueForAMissingKeyAsDockersDo) {
