@@ -39,6 +39,22 @@ base::Status ImageStore::write_refs(const std::map<std::string, std::string>& re
 }
 
 base::Status ImageStore::tag(const std::string& full_name, const std::string& manifest_digest) {
+  if (full_name.find('@') != std::string::npos)
+    return base::fail_msg(fmt::format(
+        "image name '{}': a digest names what a registry holds; give a tag", full_name));
+  return name(full_name, manifest_digest);
+}
+
+base::Status ImageStore::add_repository_digest(const std::string& digest_name,
+                                               const std::string& manifest_digest) {
+  auto at = digest_name.find('@');
+  if (at == std::string::npos)
+    return base::fail_msg(fmt::format("'{}' is not a repository digest", digest_name));
+  TRY_STATUS(check_digest(digest_name.substr(at + 1), "repository digest"));
+  return name(digest_name, manifest_digest);
+}
+
+base::Status ImageStore::name(const std::string& full_name, const std::string& manifest_digest) {
   TRY_STATUS(check_digest(manifest_digest, "manifest"));
   auto lock = TRY(base::FileLock::acquire(root_ + "/store.lock"));
   auto refs = read_refs();
@@ -50,6 +66,10 @@ base::Result<std::string> ImageStore::resolve(const std::string& name_or_id) {
   auto refs = read_refs();
   if (auto ref = parse_reference(name_or_id)) {
     if (auto it = refs.find(ref->full()); it != refs.end()) return it->second;
+    // "repo:tag@sha256:..." is known by its digest alone, as docker's.
+    if (auto it = refs.find(ref->name() + "@" + ref->digest);
+        !ref->digest.empty() && it != refs.end())
+      return it->second;
     if (!ref->digest.empty() && content_.has(ref->digest)) return ref->digest;
   }
   std::string prefix = name_or_id.rfind("sha256:", 0) == 0 ? name_or_id.substr(7) : name_or_id;
@@ -124,17 +144,25 @@ base::Result<std::vector<std::string>> ImageStore::remove(const std::string& nam
   auto refs = read_refs();
   std::vector<std::string> removed;
   auto ref = parse_reference(name_or_id);
-  if (ref && refs.count(ref->full())) {
-    std::string digest = refs[ref->full()];
-    refs.erase(ref->full());
-    removed.push_back(ref->full());
-    // Its last tag gone, the image's repository digests go too (as docker's
-    // rmi): they alone would keep an image nobody can see by name.
+  std::string key;
+  if (ref) key = ref->digest.empty() ? ref->full() : ref->name() + "@" + ref->digest;
+  if (ref && refs.count(key)) {
+    std::string digest = refs[key];
+    refs.erase(key);
+    removed.push_back(key);
+    // The image's last tag in this repository gone, its digests there go
+    // too (as docker's rmi): a digest alone would keep an image nobody
+    // tagged. Removing a digest removes that digest only.
+    std::string repository = ref->name();
+    auto in_repository = [&](const std::string& n, char mark) {
+      return n.size() > repository.size() && n.compare(0, repository.size(), repository) == 0 &&
+             n[repository.size()] == mark;
+    };
     bool tagged = std::any_of(refs.begin(), refs.end(), [&](const auto& r) {
-      return r.second == digest && r.first.find('@') == std::string::npos;
+      return r.second == digest && in_repository(r.first, ':');
     });
     for (auto it = refs.begin(); it != refs.end();)
-      if (!tagged && it->second == digest) {
+      if (ref->digest.empty() && !tagged && it->second == digest && in_repository(it->first, '@')) {
         removed.push_back(it->first);
         it = refs.erase(it);
       } else {

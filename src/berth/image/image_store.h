@@ -37,16 +37,19 @@ class ImageStore {
   ContentStore& content() { return content_; }
   LayerStore& layers() { return layers_; }
 
-  // Names the image: a full name with a tag, or a repository digest
-  // ("registry/repository@sha256:...": the digest a registry knows the image
-  // by, recorded by a pull or a push).
+  // Names the image by a full name with a tag; a name holding a digest is refused.
   base::Status tag(const std::string& full_name, const std::string& manifest_digest);
+  // Records the digest a registry knows the image by
+  // ("registry/repository@sha256:..."): for pull and push only, which have
+  // just read it from, or written it to, that registry.
+  base::Status add_repository_digest(const std::string& digest_name,
+                                     const std::string& manifest_digest);
   // A name ("busybox", "localhost/x:1") or an id prefix (at least 4 hex digits) -> manifest digest.
   base::Result<std::string> resolve(const std::string& name_or_id);
   std::vector<ImageInfo> list();
   // Removes a name, or every name of an id; blobs and layers no other image
-  // uses are deleted. An image losing its last tagged name loses its
-  // repository digests too.
+  // uses are deleted. An image losing its last tag in a repository loses
+  // its digests in that repository too.
   base::Result<std::vector<std::string>> remove(const std::string& name_or_id);
 
   base::Result<nlohmann::json> manifest(const std::string& manifest_digest);
@@ -57,6 +60,7 @@ class ImageStore {
   base::Result<std::vector<std::string>> layer_dirs(const std::string& manifest_digest);
 
  private:
+  base::Status name(const std::string& full_name, const std::string& manifest_digest);
   std::map<std::string, std::string> read_refs();
   base::Status write_refs(const std::map<std::string, std::string>& refs);
   void collect_garbage(const std::map<std::string, std::string>& refs);

@@ -134,7 +134,7 @@ base::Result<PullResult> pull_image(ImageStore& store, const Reference& ref, con
   ::signal(SIGPIPE, SIG_IGN);  // a failed unpacker closes its pipe: EPIPE, not death
   RegistryClient client = TRY(RegistryClient::connect(ref.registry, ref.repository, o.registry));
   PullResult result;
-  result.name = ref.full();
+  result.name = ref.digest.empty() ? ref.full() : ref.name() + "@" + ref.digest;
   FetchedManifest top = TRY(client.manifest(ref.digest.empty() ? ref.tag : ref.digest));
   FetchedManifest chosen;
   if (media::is_index(top.media_type)) {
@@ -188,11 +188,12 @@ base::Result<PullResult> pull_image(ImageStore& store, const Reference& ref, con
     if (e) return base::fail(std::move(*e).context(ref.full()));
 
   TRY_STATUS(store.content().put_bytes(chosen.body, chosen.digest));
-  TRY_STATUS(store.tag(result.name, chosen.digest));
-  // The digest the registry knows it by (its index's, for a multi-platform
-  // image), as docker's RepoDigests.
+  // A pull by tag names the image by it; either way the image is known by
+  // the digest the registry gave (its index's, for a multi-platform image),
+  // as docker's RepoDigests; a pull by digest gets no tag, as docker's.
   std::string known_as = result.index_digest.empty() ? chosen.digest : result.index_digest;
-  TRY_STATUS(store.tag(ref.name() + "@" + known_as, chosen.digest));
+  if (ref.digest.empty()) TRY_STATUS(store.tag(result.name, chosen.digest));
+  TRY_STATUS(store.add_repository_digest(ref.name() + "@" + known_as, chosen.digest));
   result.manifest_digest = chosen.digest;
   result.image_id = manifest.config.digest;
   return result;
