@@ -125,6 +125,18 @@ size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
   return *n;
 }
 
+// Rewinds the request's body (curl resends it after a dropped connection or
+// a redirect): reads are by offset, so any offset is a seek.
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  const HttpRequest& r = *t->request;
+  uint64_t size = r.body_fd >= 0 ? r.body_size : r.body.size();
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > size)
+    return CURL_SEEKFUNC_CANTSEEK;
+  t->sent = static_cast<uint64_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
 }  // namespace
 
 std::string url_escape(const std::string& text) {
@@ -200,6 +212,8 @@ base::Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const
     api.curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     api.curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
     api.curl_easy_setopt(c, CURLOPT_READDATA, &t);
+    api.curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+    api.curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
     auto size =
         static_cast<curl_off_t>(request.body_fd >= 0 ? request.body_size : request.body.size());
     api.curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
@@ -231,6 +245,9 @@ base::Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const
   long status = 0;
   api.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.status = status;
+  char* effective = nullptr;
+  api.curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
+  response.url = effective ? effective : url;
   return response;
 }
 

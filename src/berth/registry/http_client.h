@@ -28,6 +28,7 @@ struct HttpOptions {
 
 struct HttpResponse {
   long status = 0;
+  std::string url;                             // where the answer came from, after any redirects
   std::map<std::string, std::string> headers;  // names in lower case; the last value wins
   std::string body;                            // when no sink took it
   std::string header(const std::string& lower_name) const;

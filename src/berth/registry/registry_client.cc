@@ -18,13 +18,20 @@ HttpOptions http_options(const RegistryOptions& o) {
 }
 
 // A bearer token for `scopes` from the challenge's realm.
+// A registry reached over HTTPS may not send the credentials to a realm
+// over plain HTTP.
 base::Result<std::string> fetch_token(const std::string& registry, const Challenge& c,
                                       const std::vector<std::string>& scopes,
-                                      const RegistryOptions& o) {
+                                      const RegistryOptions& o, bool over_https) {
   auto realm = c.params.find("realm");
   if (realm == c.params.end() || realm->second.empty())
     return base::fail_msg(
         fmt::format("registry {}: its Bearer challenge names no realm", registry));
+  if (realm->second.rfind("https://", 0) != 0 &&
+      (over_https || realm->second.rfind("http://", 0) != 0))
+    return base::fail_msg(
+        fmt::format("registry {}: its token realm '{}' is not HTTPS, as the registry is", registry,
+                    realm->second));
   std::string url = realm->second;
   char sep = url.find('?') == std::string::npos ? '?' : '&';
   if (auto s = c.params.find("service"); s != c.params.end()) {
@@ -89,9 +96,14 @@ base::Result<std::pair<std::string, HttpResponse>> ping(const std::string& regis
 std::string registry_error_text(const HttpResponse& r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
+    // Any JSON may come back: only string fields are read.
     const auto& e = j["errors"][0];
-    std::string code = e.value("code", "");
-    std::string message = e.value("message", "");
+    auto text = [&](const char* key) {
+      return e.is_object() && e.contains(key) && e[key].is_string() ? e[key].get<std::string>()
+                                                                    : std::string();
+    };
+    std::string code = text("code");
+    std::string message = text("message");
     if (!code.empty() || !message.empty())
       return fmt::format("HTTP {} {}: {}", r.status, code, message);
   }
@@ -128,7 +140,8 @@ base::Status RegistryClient::check_login(const std::string& registry, RegistryOp
     return base::fail_msg(fmt::format("registry {}: unreadable WWW-Authenticate '{}'", registry,
                                       pong.header("www-authenticate")));
   if (challenge->scheme == "bearer")
-    return fetch_token(registry, *challenge, {}, options).map([](auto&&) {});
+    return fetch_token(registry, *challenge, {}, options, base.rfind("https://", 0) == 0)
+        .map([](auto&&) {});
   HttpClient http(http_options(options));
   auto r = TRY(http.get(base, {"Authorization: " + basic_authorization(*options.credentials)}));
   if (r.status != 200)
@@ -169,7 +182,8 @@ base::Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
         start = space + 1;
       }
     }
-    value = "Bearer " + TRY(fetch_token(registry_, *challenge, scopes, options_));
+    value = "Bearer " + TRY(fetch_token(registry_, *challenge, scopes, options_,
+                                        base_url_.rfind("https://", 0) == 0));
   }
   std::lock_guard lock(mu_);
   authorization_ = "Authorization: " + value;
@@ -185,22 +199,27 @@ base::Result<HttpResponse> RegistryClient::get(HttpClient& http, const std::stri
     std::vector<std::string> all = headers;
     if (std::string a = authorization(); !a.empty()) all.push_back(a);
     HttpResponse r = TRY_CTX(http.get(url, all, sink, on_length), "registry " + registry_);
-    if (r.status != 401 || attempt == 1) return r;
+    // A 401 from where a redirect led (blob storage) is not the registry's
+    // to answer with credentials.
+    if (r.status != 401 || attempt == 1 || !on_origin(r.url)) return r;
     TRY_STATUS(authenticate(r));
   }
 }
 
-base::Result<HttpResponse> RegistryClient::send(HttpClient& http, HttpRequest request) {
-  // The origin ("https://host:port") of the registry: a Location elsewhere
-  // gets the request without credentials.
+bool RegistryClient::on_origin(const std::string& url) const {
   std::string origin = base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
-  bool own = request.url.rfind(origin + "/", 0) == 0;
+  return url.rfind(origin + "/", 0) == 0;
+}
+
+base::Result<HttpResponse> RegistryClient::send(HttpClient& http, HttpRequest request) {
+  // A Location elsewhere gets the request without credentials.
+  bool own = on_origin(request.url);
   std::vector<std::string> headers = request.headers;
   for (int attempt = 0;; ++attempt) {
     request.headers = headers;
     if (std::string a = authorization(); own && !a.empty()) request.headers.push_back(a);
     HttpResponse r = TRY_CTX(http.send(request), "registry " + registry_);
-    if (r.status != 401 || attempt == 1 || !own) return r;
+    if (r.status != 401 || attempt == 1 || !own || !on_origin(r.url)) return r;
     TRY_STATUS(authenticate(r));
   }
 }
@@ -272,13 +291,23 @@ base::Status RegistryClient::upload_blob(const std::string& digest, int fd, uint
   if (started.status != 202)
     return base::fail_msg(fmt::format("{}: {}", where, registry_error_text(started)));
   // The upload's URL: absolute, or a path on the registry's origin.
+  // The upload's URL: absolute, a path on the registry's origin, or relative
+  // to the POST's URL; never plain HTTP from a registry reached over HTTPS.
   std::string location = started.header("location");
   std::string origin = base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
-  if (location.rfind('/', 0) == 0 && location.rfind("//", 0) != 0)
-    location = origin + location;
-  else if (location.rfind("https://", 0) != 0 && location.rfind("http://", 0) != 0)
-    return base::fail_msg(fmt::format("{}: the registry gave no upload URL (Location '{}')", where,
-                                      started.header("location")));
+  std::string uploads = fmt::format("{}{}/blobs/uploads/", base_url_, repository_);
+  bool to_http = location.rfind("http://", 0) == 0;
+  bool absolute = to_http || location.rfind("https://", 0) == 0;
+  if (to_http && base_url_.rfind("https://", 0) == 0)
+    return base::fail_msg(
+        fmt::format("{}: the registry sends the upload to plain HTTP ({})", where, location));
+  if (!absolute) {
+    if (location.empty() || location.rfind("//", 0) == 0 ||
+        location.find("://") != std::string::npos)
+      return base::fail_msg(fmt::format(
+          "{}: the registry gave no usable upload URL (Location '{}')", where, location));
+    location = location[0] == '/' ? origin + location : uploads + location;
+  }
   HttpRequest put;
   put.method = "PUT";
   put.url = location + (location.find('?') == std::string::npos ? "?" : "&") +

@@ -7,10 +7,15 @@
 // expired token) gets one new token and a retry. Manifests are checked
 // against their digest; blobs are streamed to a sink (the caller verifies
 // them as it stores them). Uploads follow the spec's monolithic push: POST
-// for an upload URL, one PUT of the whole blob; credentials go only to the
-// registry's own host, wherever its Location header points.
-// Thread-safety: manifest() is for one thread; blob() may be called from many
-// threads at once (each call uses its own connection).
+// for an upload URL, one PUT of the whole blob.
+// Credentials: the Authorization header goes only to the registry's own
+// origin, wherever a Location header or redirect points; a 401 from another
+// host (where a redirect led) is answered with no token fetch; the saved
+// password goes only to the realm the registry itself names, and never over
+// plain HTTP when the registry was reached over HTTPS.
+// Thread-safety: manifest() and put_manifest() are for one thread; blob(),
+// has_blob() and upload_blob() may be called from many threads at once (each
+// call uses its own connection; the token is shared under a mutex).
 #pragma once
 
 #include <functional>
@@ -76,6 +81,8 @@ class RegistryClient {
   // Sends `request` with auth when it goes to the registry's own origin;
   // renews the token once on 401.
   base::Result<HttpResponse> send(HttpClient& http, HttpRequest request);
+  // Whether `url` is on the registry's own origin (scheme, host and port).
+  bool on_origin(const std::string& url) const;
   base::Status authenticate(const HttpResponse& unauthorized);
   std::string authorization() const;
 
