@@ -56,7 +56,9 @@ base::Status push_named(const Globals& g, const std::string& name, bool all_tags
   auto ref = TRY(berth::parse_reference(name));
   if (!ref.digest.empty())
     return base::fail_msg(fmt::format("cannot push a digest reference: {}", name));
-  bool tag_given = name.rfind(':') != std::string::npos && name.rfind(':') > name.rfind('/');
+  // A colon after the last slash is a tag's ("host:5000/app" has none).
+  size_t colon = name.rfind(':'), slash = name.rfind('/');
+  bool tag_given = colon != std::string::npos && (slash == std::string::npos || colon > slash);
   if (all_tags && tag_given)
     return base::fail_msg(fmt::format("push {}: tag can't be used with --all-tags/-a", name));
   berth::ImageStore store(g.root);

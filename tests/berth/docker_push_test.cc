@@ -134,6 +134,7 @@ TEST(DockerPush, RefusalsAreDockers) {
   for (const auto& [words, why] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"push", "REG/nope:1"}, "An image does not exist locally with the tag: REG/nope"},
            {{"push", "-a", "REG/nope:1"}, "tag can't be used with --all-tags/-a"},
+           {{"push", "-a", "nope:1"}, "tag can't be used with --all-tags/-a"},
            {{"push", "REG/nope@sha256:" + std::string(64, 'a')}, "cannot push a digest reference"},
            {{"tag", "IMG", "REG/x@sha256:" + std::string(64, 'a')},
             "refusing to create a tag with a digest reference"},

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -58,15 +59,23 @@ base::Result<PushResult> push_image(ImageStore& store, const Reference& ref, con
   ::signal(SIGPIPE, SIG_IGN);  // a registry closing on us: an error, not death
   RegistryClient client = TRY(RegistryClient::connect(ref.registry, ref.repository, o.registry,
                                                       RegistryClient::Access::kPush));
-  std::vector<Descriptor> blobs = manifest.layers;
-  blobs.push_back(manifest.config);  // last, as docker: a config names layers that are there
+  // Each layer blob once (old images repeat the empty layer), the config
+  // last, as docker: a config names layers that are there.
+  std::vector<Descriptor> blobs;
+  std::set<std::string> seen;
+  for (const auto& layer : manifest.layers)
+    if (seen.insert(layer.digest).second) blobs.push_back(layer);
+  blobs.push_back(manifest.config);
   std::atomic<size_t> next{0};
   std::mutex report;
   std::vector<std::optional<base::Error>> errors(blobs.size());
+  std::atomic<bool> failed{false};  // one failure: no further uploads start
   auto worker = [&] {
-    for (size_t i; (i = next++) < blobs.size() - 1;)
-      if (auto s = push_blob(client, store, blobs[i], o, report); !s)
+    for (size_t i; !failed && (i = next++) < blobs.size() - 1;)
+      if (auto s = push_blob(client, store, blobs[i], o, report); !s) {
         errors[i] = std::move(s).error().context(fmt::format("layer {}", i));
+        failed = true;
+      }
   };
   std::vector<std::thread> workers;
   size_t n = std::min<size_t>(std::max(1, o.parallel_blobs), std::max<size_t>(blobs.size() - 1, 1));
@@ -77,13 +86,12 @@ base::Result<PushResult> push_image(ImageStore& store, const Reference& ref, con
   if (auto s = push_blob(client, store, blobs.back(), o, report); !s)
     return base::fail(std::move(s).error().context(ref.full() + ": config"));
 
+  // The store verified the bytes against their digest as it read them, and
+  // put_manifest() checks the registry's digest against the bytes.
   PushResult result;
   result.digest = TRY(client.put_manifest(ref.tag, media_type, body));
   result.size = body.size();
-  if (result.digest != *local)
-    return base::fail_msg(fmt::format("{}: the manifest's digest is {}, the store's {}", ref.full(),
-                                      result.digest, *local));
-  TRY_STATUS(store.tag(ref.name() + "@" + result.digest, *local));
+  TRY_STATUS(store.add_repository_digest(ref.name() + "@" + result.digest, *local));
   return result;
 }
 
