@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <memory>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -398,6 +400,65 @@ TEST(BerthRegistryCrash, SigkillOfAPullMidLayer) {
   auto again = e.berth({"pull", "--insecure", reg.host() + "/x:1"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(e.berth({"images", "-q"}).out.size(), 13u);
+}
+
+// A registry that points berth's push at another host (misdirecting_registry.py):
+// the saved password and the registry's Authorization header never reach
+// it, whether through an upload's Location or a redirect whose 401 names a
+// token realm there.
+struct Misdirected {
+  e2e::TempDir dir;
+  int port = bt::free_port(), other = bt::free_port();
+  std::unique_ptr<e2e::Process> server;
+  bt::Engine e{true, false};
+  std::string name;
+  explicit Misdirected(const std::string& mode) {
+    server = std::make_unique<e2e::Process>(std::vector<std::string>{
+        "/usr/bin/python3", BERTH_TEST_FIXTURES "/misdirecting_registry.py", std::to_string(port),
+        std::to_string(other), bt::Registry::kUser, bt::Registry::kPassword, mode, log()});
+    std::string host = "127.0.0.1:" + std::to_string(port);
+    name = host + "/team/box:1";
+    EXPECT_TRUE(e2e::eventually([&] {
+      return e.berth({"login", "-u", bt::Registry::kUser, "-p", bt::Registry::kPassword, host})
+                 .exit_code == 0;
+    }));
+    EXPECT_EQ(e.berth({"tag", "localhost/box", name}).exit_code, 0);
+  }
+  ~Misdirected() { server->signal(SIGTERM); }
+  std::string log() const { return dir / "requests.log"; }
+  // The requests the other port got, and whether any carried credentials.
+  std::string elsewhere() const {
+    std::string lines, all = e2e::exists(log()) ? e2e::read_file(log()) : "";
+    std::istringstream in(all);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(std::to_string(other) + " ", 0) == 0) lines += line + "\n";
+    return lines;
+  }
+};
+
+TEST(BerthRegistryHostile, AnUploadSentElsewhereCarriesNoCredentials) {
+  Misdirected m("location");
+  auto pushed = m.e.berth({"push", m.name});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  std::string elsewhere = m.elsewhere();
+  EXPECT_NE(elsewhere.find(" PUT /upload/"), std::string::npos) << elsewhere;
+  EXPECT_EQ(elsewhere.find("Basic"), std::string::npos) << elsewhere;
+  EXPECT_EQ(elsewhere.find("Bearer"), std::string::npos) << elsewhere;
+  // The registry itself got them, and the manifest.
+  EXPECT_NE(e2e::read_file(m.log()).find(" PUT /v2/team/box/manifests/1 Basic "),
+            std::string::npos);
+}
+
+TEST(BerthRegistryHostile, AChallengeFromWhereARedirectLedIsNotAnswered) {
+  Misdirected m("redirect");
+  auto pushed = m.e.berth({"push", m.name});
+  EXPECT_NE(pushed.exit_code, 0);
+  EXPECT_NE(pushed.err.find("HTTP 401"), std::string::npos) << pushed.err;
+  EXPECT_EQ(pushed.err.find('\n'), pushed.err.size() - 1) << "one line: " << pushed.err;
+  std::string elsewhere = m.elsewhere();
+  EXPECT_NE(elsewhere.find(" HEAD /blob "), std::string::npos) << elsewhere;
+  EXPECT_EQ(elsewhere.find("/token"), std::string::npos) << "a token was asked for: " << elsewhere;
+  EXPECT_EQ(elsewhere.find("Basic"), std::string::npos) << elsewhere;
 }
 
 }  // namespace
