@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -279,6 +280,32 @@ TEST_F(HostileUserFiles, AHugePasswdIsRefused) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("the image's /etc/passwd is larger than"), std::string::npos) << r.err;
   expect_nothing_left();
+}
+
+// A container that nests directories deeper than berth's fd limit (here
+// lowered to 64 with prlimit; a hostile one can go past any limit) is still
+// listed with its size (a file 300 levels down) and removed whole: the tree
+// walks hold one directory fd at a time.
+TEST(HostileTrees, AContainerNestingPastTheFdLimitIsStillRemoved) {
+  Engine e;
+  auto made = e.berth({"run", "--network", "none", "--name", "deep", "localhost/box", "sh", "-c",
+                       "mkdir d; i=0; while [ $i -lt 300 ]; do mkdir t; mv d t/d; mv t d; "
+                       "i=$((i+1)); done; i=0; while [ $i -lt 300 ]; do cd d; i=$((i+1)); "
+                       "done; echo x > f"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto limited = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = e.command(std::move(args));
+    argv.insert(argv.begin(), {"/usr/bin/prlimit", "--nofile=64"});
+    return e2e::Process(argv).wait(std::chrono::seconds(300));
+  };
+  auto listed = limited({"ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out.substr(0, listed.out.find(" (")), "deep 2B") << listed.out;
+  std::string id = bt::Engine::split(e.berth({"ps", "-aq", "--no-trunc"}).out).at(0);
+  auto removed = limited({"rm", "deep"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_TRUE(e.container_ids().empty());
+  EXPECT_EQ(e.host_traces({id}), "");
 }
 
 }  // namespace

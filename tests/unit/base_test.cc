@@ -1,15 +1,20 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include <gtest/gtest.h>
 
 #include "base/child_process.h"
+#include "base/dirs.h"
 #include "base/error.h"
 #include "base/sys.h"
 #include "base/timestamp.h"
@@ -247,4 +252,49 @@ TEST(Timestamp, DockersHumanDurationsAndTimes) {
   EXPECT_EQ(base::parse_rfc3339("2026-12-06T09:24:51Zjunk"), std::nullopt);
   EXPECT_EQ(base::docker_time("2026-12-06T09:24:51.1Z"), "2026-12-06 09:24:51 +0000 UTC");
   EXPECT_EQ(base::docker_time(""), "");
+}
+
+// A tree deeper than the fd limit and than PATH_MAX (a container can make
+// one under its upper directory) is measured and removed whole, with one
+// directory fd at a time; a symlink in it to a file outside is removed, not
+// followed.
+TEST(Dirs, TreeWalksTakeATreeDeeperThanTheFdLimitAndPathMax) {
+  char tmpl[] = "/tmp/base-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string top = std::string(tmpl) + "/tree";
+  std::string outside = std::string(tmpl) + "/outside";
+  { base::UniqueFd f(::open(outside.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)); }
+  ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+  int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const int kDepth = 2500;  // names of 3 bytes: 10000 bytes of path, past PATH_MAX
+  for (int i = 0; i < kDepth; ++i) {
+    ASSERT_EQ(::mkdirat(fd, "ddd", 0755), 0) << i;
+    if (i % 100 == 0) {
+      base::UniqueFd file(::openat(fd, "file", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      ASSERT_EQ(::write(file.get(), "abc", 3), 3);
+      ASSERT_EQ(::symlinkat(outside.c_str(), fd, "link"), 0);
+      ASSERT_EQ(::mkdirat(fd, "side", 0555), 0);  // a second branch, read-only
+    }
+    int next = ::openat(fd, "ddd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    ASSERT_GE(next, 0);
+    fd = next;
+  }
+  ::close(fd);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = 64;  // far fewer than the tree's depth
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto size = base::tree_size(top);  // 25 files of 3 bytes, the deepest 2400 levels down
+  auto removed = base::remove_tree(top);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_EQ(size.value_or(0), 75u);
+  EXPECT_TRUE(removed) << removed.error().message();
+  struct stat st {};
+  EXPECT_NE(::lstat(top.c_str(), &st), 0) << "the tree is still there";
+  EXPECT_EQ(::lstat(outside.c_str(), &st), 0) << "a symlink's target went too";
+  EXPECT_TRUE(base::remove_tree(tmpl));
+  EXPECT_TRUE(base::remove_tree(std::string(tmpl) + "/missing")) << "a missing path is fine";
 }
