@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -32,46 +33,90 @@ bool path_exists(const std::string& path) {
 
 namespace {
 
-// Empties the directory `dir` (its entries, and theirs, at any depth) holding
-// one directory fd at a time: it goes down into a directory that is not
-// empty and back up through ".." once that one is, so a tree deeper than
-// the fd limit or PATH_MAX (a container can make one) goes like any other.
-// `path` names the top in errors.
+// One directory on a walk's way down: its names (read once), the next one
+// to look at, and its (device, inode), which the walk must reach again
+// when it comes back up through "..".
+struct Level {
+  std::vector<std::string> names;
+  size_t next = 0;
+  std::pair<dev_t, ino_t> id;
+  int refills = 0;  // times the entry before `next` filled up again
+};
+
+Result<Level> level_of(int dir, std::string_view what) {
+  struct stat st = TRY(sys::fstat(dir, what));
+  return Level{TRY(list_dir(dir, what)), 0, {st.st_dev, st.st_ino}, 0};
+}
+
+// Opens the directory `name` in `dir` to walk into: never through a
+// symlink or onto another mount, and only the directory fstatat saw.
+Result<UniqueFd> enter(int dir, const std::string& name, const struct stat& seen,
+                       std::string_view what) {
+  UniqueFd sub =
+      TRY(sys::openat2(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                       RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, what));
+  struct stat st = TRY(sys::fstat(sub.get(), what));
+  if (st.st_dev != seen.st_dev || st.st_ino != seen.st_ino)
+    return fail(Error::msg(fmt::format("{}: {} changed while it was walked", what, name)));
+  return sub;
+}
+
+// Back up from `dir` to the parent `way` now ends with.
+Status leave(UniqueFd& dir, const std::vector<Level>& way, std::string_view what) {
+  dir = TRY(sys::openat(dir.get(), "..", O_RDONLY | O_DIRECTORY, 0, what));
+  struct stat up = TRY(sys::fstat(dir.get(), what));
+  if (std::make_pair(up.st_dev, up.st_ino) != way.back().id)
+    return fail(Error::msg(fmt::format("{}: the tree moved while it was walked", what)));
+  return {};
+}
+
+// Empties the directory `dir` at any depth holding one directory fd at a
+// time: a directory that is not empty is walked into and removed once the
+// walk comes back up from it, so a tree deeper than the fd limit or
+// PATH_MAX (a container can make one) goes like any other, and each
+// directory is read once. Entries already gone are fine; a directory that
+// keeps filling up again is an error after a few tries. `path` names the
+// top in errors.
 Status empty_directory(UniqueFd dir, const std::string& path) {
-  // The (device, inode) of each directory on the way down: coming back up
-  // through ".." must reach the one we came from, or the tree moved.
-  std::vector<std::pair<dev_t, ino_t>> way;
-  auto here = [&]() -> Result<std::pair<dev_t, ino_t>> {
-    struct stat st = TRY(sys::fstat(dir.get(), path));
-    return std::make_pair(st.st_dev, st.st_ino);
-  };
-  way.push_back(TRY(here()));
+  constexpr int kMostRefills = 3;
+  std::vector<Level> way;
+  way.push_back(TRY(level_of(dir.get(), path)));
   for (;;) {
-    std::string below;  // a directory here that is not empty yet
-    for (const auto& name : TRY(list_dir(dir.get(), path))) {
-      auto st = TRY(sys::fstatat(dir.get(), name, AT_SYMLINK_NOFOLLOW, path));
-      if (!S_ISDIR(st.st_mode)) {
-        TRY_STATUS(sys::unlinkat(dir.get(), name, 0, path));
+    if (way.back().next == way.back().names.size()) {
+      way.pop_back();
+      if (way.empty()) return {};
+      TRY_STATUS(leave(dir, way, path));
+      // The directory just emptied: remove it, or walk it again if it
+      // filled up meanwhile.
+      Level& parent = way.back();
+      const std::string& name = parent.names[parent.next - 1];
+      auto gone = sys::unlinkat(dir.get(), name, AT_REMOVEDIR, fmt::format("{}: {}", path, name));
+      if (gone || gone.error().code() == ENOENT) {
+        parent.refills = 0;
         continue;
       }
-      auto gone = sys::unlinkat(dir.get(), name, AT_REMOVEDIR, path);
-      if (gone || gone.error().code() == ENOENT) continue;
-      if (gone.error().code() != ENOTEMPTY && gone.error().code() != EEXIST)
+      if (gone.error().code() != ENOTEMPTY || ++parent.refills > kMostRefills)
         return fail(std::move(gone).error());
-      below = name;
-      break;
+      --parent.next;
+      continue;
     }
-    if (!below.empty()) {
-      dir = TRY(sys::openat(dir.get(), below, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, path));
-      way.push_back(TRY(here()));
-    } else if (way.size() > 1) {  // empty now: its parent removes it on the next pass
-      dir = TRY(sys::openat(dir.get(), "..", O_RDONLY | O_DIRECTORY, 0, path));
-      way.pop_back();
-      if (TRY(here()) != way.back())
-        return fail(Error::msg(fmt::format("{}: the tree moved while it was being removed", path)));
-    } else {
-      return {};
+    Level& level = way.back();
+    const std::string name = level.names[level.next++];
+    std::string what = fmt::format("{}: {}", path, name);
+    auto st = sys::fstatat(dir.get(), name, AT_SYMLINK_NOFOLLOW, what);
+    if (!st && st.error().code() == ENOENT) continue;
+    if (!st) return fail(std::move(st).error());
+    if (!S_ISDIR(st->st_mode)) {
+      auto gone = sys::unlinkat(dir.get(), name, 0, what);
+      if (!gone && gone.error().code() != ENOENT) return gone;
+      continue;
     }
+    auto gone = sys::unlinkat(dir.get(), name, AT_REMOVEDIR, what);
+    if (gone || gone.error().code() == ENOENT) continue;
+    if (gone.error().code() != ENOTEMPTY && gone.error().code() != EEXIST)
+      return fail(std::move(gone).error());
+    dir = TRY(enter(dir.get(), name, *st, what));
+    way.push_back(TRY(level_of(dir.get(), what)));
   }
 }
 
@@ -105,44 +150,32 @@ Result<std::vector<std::string>> list_dir(int dir_fd, std::string_view what) {
 namespace {
 
 // The bytes of the regular files below the directory `dir`, each inode once,
-// walked depth first with one directory fd at a time: each level keeps its
-// names and place, and the walk comes back up through ".." (checked against
-// the directory it came from), so no depth of tree runs out of fds.
-// Entries that go while it counts are skipped.
-Result<uint64_t> size_below(UniqueFd dir, const std::string& path) {
-  struct Level {
-    std::vector<std::string> names;
-    size_t next = 0;
-    std::pair<dev_t, ino_t> id;
-  };
-  auto level_of = [&](int fd) -> Result<Level> {
-    struct stat st = TRY(sys::fstat(fd, path));
-    return Level{TRY(list_dir(fd, path)), 0, {st.st_dev, st.st_ino}};
-  };
+// walked as empty_directory() walks (one directory fd at a time, each
+// directory read once, never onto another mount). Entries that go while it
+// counts are skipped; if the tree moves under it, what was counted so far.
+uint64_t size_below(UniqueFd dir, const std::string& path) {
   std::set<std::pair<dev_t, ino_t>> seen;
   uint64_t total = 0;
   std::vector<Level> way;
-  way.push_back(TRY(level_of(dir.get())));
+  auto top = level_of(dir.get(), path);
+  if (!top) return 0;
+  way.push_back(std::move(*top));
   while (!way.empty()) {
     Level& level = way.back();
     if (level.next == level.names.size()) {
       way.pop_back();
-      if (way.empty()) break;
-      dir = TRY(sys::openat(dir.get(), "..", O_RDONLY | O_DIRECTORY, 0, path));
-      struct stat up = TRY(sys::fstat(dir.get(), path));
-      if (std::make_pair(up.st_dev, up.st_ino) != way.back().id)
-        return fail(Error::msg(fmt::format("{}: the tree moved while it was measured", path)));
+      if (!way.empty() && !leave(dir, way, path)) break;
       continue;
     }
-    const std::string& name = level.names[level.next++];
+    const std::string name = level.names[level.next++];
     auto st = sys::fstatat(dir.get(), name, AT_SYMLINK_NOFOLLOW, path);
     if (!st) continue;
     if (S_ISREG(st->st_mode) && seen.emplace(st->st_dev, st->st_ino).second) {
       total += static_cast<uint64_t>(st->st_size);
     } else if (S_ISDIR(st->st_mode)) {
-      auto sub = sys::openat(dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, path);
+      auto sub = enter(dir.get(), name, *st, path);
       if (!sub) continue;
-      auto below = level_of(sub->get());
+      auto below = level_of(sub->get(), path);
       if (!below) continue;
       dir = std::move(*sub);
       way.push_back(std::move(*below));

@@ -20,8 +20,11 @@ Status make_dirs(const std::string& path);
 // Whether `path` exists (a dangling symlink does not); errors read as false.
 bool path_exists(const std::string& path);
 // rm -rf: `path` and all below it (symlinks are removed, never followed);
-// a missing path is fine. One directory fd is open at a time, so no depth
-// of tree (beyond the fd limit or PATH_MAX) stops it.
+// a missing path is fine, and so is an entry something else removes
+// meanwhile. One directory fd is open at a time and each directory is read
+// once, so no depth (beyond the fd limit or PATH_MAX) or width of tree stops
+// it; it never walks onto another mount (a mount point in the tree is an
+// error, EBUSY) and fails if the tree moves under it.
 Status remove_tree(const std::string& path);
 // The names in the directory `dir_fd` (an O_PATH fd will do), without "."
 // and "..", sorted bytewise; `what` names the directory in errors.
@@ -45,8 +48,10 @@ class OwnedDir {
 
 // The bytes of the regular files at or below `path` (du --apparent-size;
 // a file of several hard links counted once, symlinks never followed); a
-// missing path is 0. Entries that go while it counts are skipped. One
-// directory fd is open at a time, so no depth of tree stops it.
+// missing path is 0. Entries that go while it counts are skipped; a tree
+// that moves under it gives what was counted so far; other mounts below are
+// not counted (du -x). One directory fd is open at a time and each
+// directory is read once, so no depth or width of tree stops it.
 Result<uint64_t> tree_size(const std::string& path);
 // `name` in `dir_fd` opened O_RDONLY only if it is a regular file or a
 // directory (`directory` says which) when opened: held as an O_PATH fd

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -297,4 +298,32 @@ TEST(Dirs, TreeWalksTakeATreeDeeperThanTheFdLimitAndPathMax) {
   EXPECT_EQ(::lstat(outside.c_str(), &st), 0) << "a symlink's target went too";
   EXPECT_TRUE(base::remove_tree(tmpl));
   EXPECT_TRUE(base::remove_tree(std::string(tmpl) + "/missing")) << "a missing path is fine";
+}
+
+// A mount inside a tree being removed is never walked onto: remove_tree
+// fails (EBUSY) with the mount's files intact. A wide tree of non-empty
+// directories goes whole.
+TEST(Dirs, RemoveTreeStopsAtAMountAndTakesAWideTree) {
+  char tmpl[] = "/tmp/base-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string top = std::string(tmpl) + "/tree";
+  ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+  for (int i = 0; i < 2000; ++i) {
+    std::string d = top + "/d" + std::to_string(i);
+    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+    base::UniqueFd f(::open((d + "/f").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  }
+  std::string mnt = top + "/d7/mnt";
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  { base::UniqueFd f(::open((mnt + "/kept").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)); }
+  auto refused = base::remove_tree(top);
+  struct stat st {};
+  bool kept = ::lstat((mnt + "/kept").c_str(), &st) == 0;
+  ASSERT_EQ(::umount2(mnt.c_str(), MNT_DETACH), 0);
+  EXPECT_FALSE(refused);
+  EXPECT_TRUE(kept) << "the walk went onto the mount";
+  EXPECT_TRUE(base::remove_tree(top));
+  EXPECT_NE(::lstat(top.c_str(), &st), 0);
+  EXPECT_TRUE(base::remove_tree(tmpl));
 }
