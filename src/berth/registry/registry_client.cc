@@ -206,9 +206,12 @@ base::Result<HttpResponse> RegistryClient::get(HttpClient& http, const std::stri
   }
 }
 
+std::string RegistryClient::origin() const {
+  return base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
+}
+
 bool RegistryClient::on_origin(const std::string& url) const {
-  std::string origin = base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
-  return url.rfind(origin + "/", 0) == 0;
+  return url.rfind(origin() + "/", 0) == 0;
 }
 
 base::Result<HttpResponse> RegistryClient::send(HttpClient& http, HttpRequest request) {
@@ -281,21 +284,19 @@ base::Result<bool> RegistryClient::has_blob(const std::string& digest) {
 base::Status RegistryClient::upload_blob(const std::string& digest, int fd, uint64_t size) {
   std::string where = fmt::format("{}/{}: upload of blob {}", registry_, repository_, digest);
   HttpClient http(http_options(options_));
+  std::string uploads = fmt::format("{}{}/blobs/uploads/", base_url_, repository_);
   HttpRequest start;
   start.method = "POST";
-  start.url = fmt::format("{}{}/blobs/uploads/", base_url_, repository_);
+  start.url = uploads;
   HttpResponse started = TRY(send(http, std::move(start)));
   if (started.status == 401 || started.status == 403)
     return base::fail_msg(fmt::format("{}: access denied ({}); berth login {}", where,
                                       registry_error_text(started), registry_));
   if (started.status != 202)
     return base::fail_msg(fmt::format("{}: {}", where, registry_error_text(started)));
-  // The upload's URL: absolute, or a path on the registry's origin.
   // The upload's URL: absolute, a path on the registry's origin, or relative
   // to the POST's URL; never plain HTTP from a registry reached over HTTPS.
   std::string location = started.header("location");
-  std::string origin = base_url_.substr(0, base_url_.size() - std::string("/v2/").size());
-  std::string uploads = fmt::format("{}{}/blobs/uploads/", base_url_, repository_);
   bool to_http = location.rfind("http://", 0) == 0;
   bool absolute = to_http || location.rfind("https://", 0) == 0;
   if (to_http && base_url_.rfind("https://", 0) == 0)
@@ -306,7 +307,7 @@ base::Status RegistryClient::upload_blob(const std::string& digest, int fd, uint
         location.find("://") != std::string::npos)
       return base::fail_msg(fmt::format(
           "{}: the registry gave no usable upload URL (Location '{}')", where, location));
-    location = location[0] == '/' ? origin + location : uploads + location;
+    location = location[0] == '/' ? origin() + location : uploads + location;
   }
   HttpRequest put;
   put.method = "PUT";

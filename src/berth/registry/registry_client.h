@@ -81,7 +81,8 @@ class RegistryClient {
   // Sends `request` with auth when it goes to the registry's own origin;
   // renews the token once on 401.
   base::Result<HttpResponse> send(HttpClient& http, HttpRequest request);
-  // Whether `url` is on the registry's own origin (scheme, host and port).
+  // The registry's origin ("https://host:port"), and whether `url` is on it.
+  std::string origin() const;
   bool on_origin(const std::string& url) const;
   base::Status authenticate(const HttpResponse& unauthorized);
   std::string authorization() const;
