@@ -223,29 +223,32 @@ const char* layout_name(CgroupLayout l) {
   return "?";
 }
 
-base::Result<CgroupLayout> Cgroup::detect_layout() {
+namespace {
+
+// The layout the mounted hierarchies `hs` make (statfs first: on pure v2
+// /sys/fs/cgroup itself is the one hierarchy).
+base::Result<CgroupLayout> layout_of(const std::vector<Hierarchy>& hs) {
   struct statfs fs = TRY(base::sys::statfs(kRoot));
   if (fs.f_type == CGROUP2_SUPER_MAGIC) return CgroupLayout::kV2;
   bool v1 = false, v2 = false;
-  for (const auto& h : hierarchies()) (h.controllers.empty() ? v2 : v1) = true;
+  for (const auto& h : hs) (h.controllers.empty() ? v2 : v1) = true;
   if (v1) return v2 ? CgroupLayout::kHybrid : CgroupLayout::kV1;
   return base::fail_msg(fmt::format("no cgroup hierarchy is mounted under {}", kRoot));
 }
 
-namespace {
-
 // Where cgroup `cgroups_path` (linux.cgroupsPath; empty: the id) lies in
-// each hierarchy used with `layout`: an absolute path from the hierarchy's
-// root, else below our own cgroup.
+// each hierarchy of `hs` used with `layout`: an absolute path from the
+// hierarchy's root, else below our own cgroup.
 base::Result<std::vector<std::pair<Hierarchy, std::string>>> placements(
-    CgroupLayout layout, const std::string& cgroups_path, const std::string& id) {
+    const std::vector<Hierarchy>& hs, CgroupLayout layout, const std::string& cgroups_path,
+    const std::string& id) {
   std::string rel = cgroups_path.empty() ? id : cgroups_path;
   if (rel.find("..") != std::string::npos)
     return base::fail_msg(fmt::format("linux.cgroupsPath: '{}' must not contain '..'", rel));
   bool absolute = rel.front() == '/';
   auto own = own_cgroups();
   std::vector<std::pair<Hierarchy, std::string>> out;
-  for (const auto& h : hierarchies()) {
+  for (const auto& h : hs) {
     if (layout == CgroupLayout::kV2 && h.mountpoint != kRoot) continue;
     std::string parent = absolute ? "" : own[h.controllers];
     std::string dir = h.mountpoint + (parent == "/" ? "" : parent) + (absolute ? "" : "/") + rel;
@@ -257,11 +260,16 @@ base::Result<std::vector<std::pair<Hierarchy, std::string>>> placements(
 
 }  // namespace
 
+base::Result<CgroupLayout> Cgroup::detect_layout() {
+  return layout_of(hierarchies());
+}
+
 base::Result<std::optional<Cgroup>> Cgroup::existing(const std::string& cgroups_path,
                                                      const std::string& id) {
   Cgroup cg;
-  cg.layout_ = TRY(detect_layout());
-  for (const auto& [h, dir] : TRY(placements(cg.layout_, cgroups_path, id)))
+  auto hs = hierarchies();  // mountinfo is read once: the kernel formats it anew for each read
+  cg.layout_ = TRY(layout_of(hs));
+  for (const auto& [h, dir] : TRY(placements(hs, cg.layout_, cgroups_path, id)))
     if (base::path_exists(dir)) cg.dirs_.emplace_back(h.controllers, dir);
   if (cg.dirs_.empty()) return std::optional<Cgroup>();
   return std::optional<Cgroup>(std::move(cg));
@@ -269,8 +277,9 @@ base::Result<std::optional<Cgroup>> Cgroup::existing(const std::string& cgroups_
 
 base::Result<Cgroup> Cgroup::create(const std::string& cgroups_path, const std::string& id) {
   Cgroup cg;
-  cg.layout_ = TRY(detect_layout());
-  auto where = TRY(placements(cg.layout_, cgroups_path, id));
+  auto hs = hierarchies();
+  cg.layout_ = TRY(layout_of(hs));
+  auto where = TRY(placements(hs, cg.layout_, cgroups_path, id));
   std::vector<std::string> created;
   auto undo = [&] {
     for (auto it = created.rbegin(); it != created.rend(); ++it)
