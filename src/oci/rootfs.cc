@@ -51,6 +51,11 @@ base::Result<base::UniqueFd> open_in_root(int root_fd, const std::string& rel) {
 // Opens `dest` inside the tree at root_fd (symlinks resolve inside it),
 // creating missing directories, and the last component as a file if `as_file`.
 base::Result<base::UniqueFd> make_target(int root_fd, const std::string& dest, bool as_file) {
+  // Most targets exist (the image's /proc, /dev, /sys): one lookup. The walk
+  // below resolves each prefix from the root the same way, so it opens the
+  // same file; it is only needed to make what is missing.
+  auto whole = open_in_root(root_fd, dest);
+  if (whole || whole.error().code() != ENOENT) return whole;
   auto parts = components(dest);
   std::string prefix;
   base::UniqueFd parent = TRY(open_in_root(root_fd, ""));
