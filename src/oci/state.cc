@@ -65,6 +65,7 @@ base::Status save_record(const std::string& root, const ContainerRecord& r) {
                       {"startTime", r.start_time},
                       {"annotations", r.annotations},
                       {"cgroup", r.cgroup},
+                      {"hasPoststart", r.has_poststart_hooks},
                       {"hasPoststop", r.has_poststop_hooks},
                       {"sharedMountNs", r.shared_mount_ns}};
   return base::replace_file(container_dir(root, r.id) + "/state.json", j.dump());
@@ -91,6 +92,7 @@ base::Result<ContainerRecord> load_record(const std::string& root, const std::st
     r.start_time = j.at("startTime");
     r.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     r.cgroup = j.at("cgroup");
+    r.has_poststart_hooks = j.value("hasPoststart", true);
     r.has_poststop_hooks = j.value("hasPoststop", false);
     r.shared_mount_ns = j.value("sharedMountNs", "");
   } catch (const nlohmann::json::exception&) {

@@ -33,6 +33,9 @@ struct ContainerRecord {
   uint64_t start_time = 0;  // /proc/<pid>/stat field 22
   std::map<std::string, std::string> annotations;
   nlohmann::json cgroup;  // Cgroup::to_json()
+  // Whether config.json must be read again to run these hooks (start and
+  // delete need nothing else from it). A record without the field says yes.
+  bool has_poststart_hooks = true;
   bool has_poststop_hooks = false;
   // Without a mount namespace of its own the container's root is a bind mount in
   // a namespace it shares: "/proc/self/ns/mnt" of the runtime (inherited) or the
