@@ -96,8 +96,16 @@ bool contains(const std::string& list, const std::string& name) {
   return false;
 }
 
-// mkdir -p, recording what it created (outermost first).
+// mkdir -p, recording what it created (outermost first). The parent
+// (berth's cgroup) usually exists: one mkdir then, not one per component.
 base::Status make_dirs(const std::string& path, std::vector<std::string>& created) {
+  auto leaf = base::sys::mkdirat(AT_FDCWD, path, 0755);
+  if (leaf) {
+    created.push_back(path);
+    return {};
+  }
+  if (leaf.error().code() == EEXIST) return {};
+  if (leaf.error().code() != ENOENT) return leaf;
   std::string cur;
   for (const auto& part : split(path, '/')) {
     if (part.empty()) continue;
