@@ -123,16 +123,21 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
   }
   (void)send_message(ch.sync_fd, "ready");
   ::close(ch.sync_fd);
+  // While the runtime finishes create and waits for `start`, the init becomes
+  // the process (user, capabilities, seccomp without no_new_privs), as runc's
+  // init does before its wait: after `start` only the exec is left. A failure
+  // here is reported by `start`, as one of the exec would be.
+  base::Status done =
+      base::fail_msg("process: not set in config.json, so there is nothing to start");
+  if (plan.config.process) done = become_process(plan.process);
   char byte;
   (void)base::sys::read(ch.fifo_fd, &byte, 1);
   // fifo_fd stays open (close-on-exec): `start` waits for it to close, so it
   // returns, and poststart hooks run, only once the program has been executed.
   // If the program cannot be started, `start` reads why from the fifo.
-  base::Status done =
-      base::fail_msg("process: not set in config.json, so there is nothing to start");
-  if (plan.config.process) {
+  if (done) {
     auto hooks = run_hooks(plan.config.hooks.start_container, "startContainer", state);
-    done = hooks ? apply_and_exec(plan.process, path) : hooks;
+    done = hooks ? exec_process(plan.process, path) : hooks;
   }
   // `start` reads why from the fifo and reports it; the container's own stderr
   // (the engine's log of the program) is left to the program.

@@ -242,7 +242,7 @@ base::Result<std::string> resolve_executable(const ProcessPlan& p) {
   return found;
 }
 
-base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
+base::Status become_process(const ProcessPlan& p) {
   // The work that needs syscalls a user's seccomp profile may deny comes first:
   // every fd past stdio and the preserved ones closes at execve (CVE-2024-21626),
   // and the cwd is entered and checked while still root (runc's first attempt).
@@ -277,6 +277,10 @@ base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
         base::sys::chdir(p.cwd).map_error([](base::Error e) { return e.context("process.cwd"); }));
     TRY_STATUS(check_cwd_inside_root(p.cwd));
   }
+  return {};
+}
+
+base::Status exec_process(const ProcessPlan& p, const std::string& path) {
   std::vector<char*> argv, envp;
   for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -285,6 +289,11 @@ base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
   if (p.no_new_privileges && p.seccomp) TRY_STATUS(load_seccomp(*p.seccomp));
   base::Error failed = base::sys::execve(path, argv.data(), envp.data());
   return base::fail(exec_error(path, lower_strerror(failed.code())));
+}
+
+base::Status apply_and_exec(const ProcessPlan& p, const std::string& path) {
+  TRY_STATUS(become_process(p));
+  return exec_process(p, path);
 }
 
 }  // namespace oci

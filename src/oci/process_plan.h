@@ -3,7 +3,8 @@
 // execve: rlimits, user and groups, the five capability sets, no_new_privs,
 // seccomp, umask, cwd, and closing every fd except stdio and preserved ones.
 // Shared by `create` (the container's first process) and `exec`.
-// Thread-safety: apply_and_exec() changes the calling process; single-threaded only.
+// Thread-safety: become_process() and exec_process() change the calling
+// process; single-threaded only.
 #pragma once
 
 #include <sys/resource.h>
@@ -51,8 +52,16 @@ base::Status apply_rlimits(const ProcessPlan& p);
 // (directly or as a script's interpreter), so a container cannot get a handle
 // on the host's berth-oci through /proc/self/exe.
 base::Result<std::string> resolve_executable(const ProcessPlan& p);
-// Drops to the configured user and capabilities, loads seccomp, closes fds and
-// executes `path`. Returns only on failure.
+// Becomes the process: marks every fd past stdio and the preserved ones
+// close-on-exec, enters the cwd, loads seccomp when no_new_privs is off (it
+// needs CAP_SYS_ADMIN then), drops to the configured user, groups and
+// capabilities, sets no_new_privs and the umask. What follows runs as that
+// process, under that filter.
+base::Status become_process(const ProcessPlan& p);
+// Loads seccomp when no_new_privs is on (as late as can be, so a profile
+// need allow the fewest syscalls) and executes `path`. Returns only on failure.
+base::Status exec_process(const ProcessPlan& p, const std::string& path);
+// become_process, then exec_process.
 base::Status apply_and_exec(const ProcessPlan& p, const std::string& path);
 
 }  // namespace oci
