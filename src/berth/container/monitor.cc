@@ -32,6 +32,7 @@
 #include "berth/container/log_files.h"
 #include "berth/container/terminal.h"
 #include "berth/container/volumes.h"
+#include "oci/cgroup.h"
 #include "oci/lifecycle.h"
 #include "oci/sync_socket.h"
 #include "oci/wait_forwarding.h"
@@ -112,16 +113,19 @@ class Monitor {
   // What feeds the container's stdin with -i: an attached berth's stdin,
   // else attach clients (attach_point.h); -1 without -i.
   int input_for(bool interactive) const;
-  // A life ended with `code`: OOM noted, attach clients told.
-  int ended(int code);
+  // A life ended with `code`: OOM noted (from `cgroup`, the runtime's
+  // record of the container's cgroup), attach clients told.
+  int ended(int code, const nlohmann::json& cgroup);
   // Starts the created container `pid` and has it recorded running: the
   // first time by berth (the "running"/"go" exchange), later by us.
   base::Status begin(pid_t pid);
   // Kills and reaps a container that must not run on.
   static void kill_container(pid_t pid);
   // The end: takes back what the container held, records `code` (or
-  // deletes a --rm container), tells an attached berth.
-  int finish(int code, const std::string& error);
+  // deletes a --rm container), tells an attached berth. `handle` is the
+  // container's lock if the caller holds it already.
+  int finish(int code, const std::string& error,
+             std::optional<base::Result<ContainerHandle>> handle = std::nullopt);
   void tell(const std::string& kind, const std::string& body);
 
   MonitorOptions o_;
@@ -212,7 +216,7 @@ base::Result<int> Monitor::life_with_tty(bool interactive) {
   log_lines(log, "stdout", pending, true);
   if (attach_) attach_->set_terminal(-1);
   int status = TRY(base::sys::waitpid(made->pid, false)).value_or(0);
-  return ended(oci::exit_status_of(status));
+  return ended(oci::exit_status_of(status), made->cgroup);
 }
 
 base::Result<int> Monitor::life_with_pipes(bool interactive) {
@@ -258,7 +262,7 @@ base::Result<int> Monitor::life_with_pipes(bool interactive) {
       attach_ ? &*attach_ : nullptr);
   for (int i = 0; i < 2; ++i) log_lines(log, streams[i], pending[i], true);
   int status = TRY(base::sys::waitpid(made.pid, false)).value_or(0);
-  return ended(oci::exit_status_of(status));
+  return ended(oci::exit_status_of(status), made.cgroup);
 }
 
 int Monitor::input_for(bool interactive) const {
@@ -267,8 +271,9 @@ int Monitor::input_for(bool interactive) const {
   return attach_ ? attach_->input_fd() : -1;
 }
 
-int Monitor::ended(int code) {
-  oom_killed_ = oci::container_oom_kills(o_.run_root, o_.id).value_or(0) > 0;
+int Monitor::ended(int code, const nlohmann::json& cgroup) {
+  auto cg = oci::Cgroup::from_json(cgroup);
+  oom_killed_ = cg && cg->oom_kills() > 0;
   if (attach_) attach_->end_life(code);
   return code;
 }
@@ -277,7 +282,8 @@ base::Result<int> Monitor::life(bool tty, bool interactive) {
   return tty ? life_with_tty(interactive) : life_with_pipes(interactive);
 }
 
-int Monitor::finish(int code, const std::string& error) {
+int Monitor::finish(int code, const std::string& error,
+                    std::optional<base::Result<ContainerHandle>> held) {
   attach_.reset();  // no attachment from now on
   Paths p{o_.root, o_.run_root};
   // Whatever else happens, the berth command that waits hears the end.
@@ -289,7 +295,8 @@ int Monitor::finish(int code, const std::string& error) {
     else
       tell("error", error);
   };
-  auto handle = ContainerHandle::lock(o_.root, o_.id);
+  base::Result<ContainerHandle> handle =
+      held ? std::move(*held) : ContainerHandle::lock(o_.root, o_.id);
   std::string trash;
   // A start berth never recorded (it failed or died before "go") leaves
   // the record as it was: only what the container held is taken back.
@@ -386,15 +393,14 @@ int Monitor::run() {
       return finish(125, "");
     }
     if (!code) return finish(125, code.error().message());
-    bool again = false;
-    if (auto h = ContainerHandle::lock(o_.root, o_.id); h && should_restart(h->record(), *code)) {
+    {
+      auto h = ContainerHandle::lock(o_.root, o_.id);
+      if (!h || !should_restart(h->record(), *code)) return finish(*code, "", std::move(h));
       (void)release_runtime({o_.root, o_.run_root}, o_.id);
       h->record().restart_count++;
       h->record().exit_code = *code;
       (void)h->save();
-      again = true;
-    }  // the lock is dropped here: finish() takes it anew
-    if (!again) return finish(*code, "");
+    }  // the lock is dropped for the wait: finish() takes it anew
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     if (auto again = load_container(o_.root, o_.id); !again || again->stop_requested)
