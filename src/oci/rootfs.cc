@@ -54,9 +54,11 @@ base::Result<base::UniqueFd> make_target(int root_fd, const std::string& dest, b
   // Most targets exist (the image's /proc, /dev, /sys): one lookup. The walk
   // below resolves each prefix from the root the same way, so it opens the
   // same file; it is only needed to make what is missing.
-  auto whole = open_in_root(root_fd, dest);
-  if (whole || whole.error().code() != ENOENT) return whole;
   auto parts = components(dest);
+  std::string clean;  // without empty and "." parts, as the walk reads it ("/etc/hosts/." too)
+  for (const auto& p : parts) clean += (clean.empty() ? "" : "/") + p;
+  auto whole = open_in_root(root_fd, clean);
+  if (whole || whole.error().code() != ENOENT) return whole;
   std::string prefix;
   base::UniqueFd parent = TRY(open_in_root(root_fd, ""));
   for (size_t i = 0; i < parts.size(); ++i) {
