@@ -131,7 +131,16 @@ void run_init(const ContainerPlan& plan, const InitChannels& ch) {
       base::fail_msg("process: not set in config.json, so there is nothing to start");
   if (plan.config.process) done = become_process(plan.process);
   char byte;
-  (void)base::sys::read(ch.fifo_fd, &byte, 1);
+  auto signalled = base::sys::read(ch.fifo_fd, &byte, 1, "the exec fifo");
+  if (!signalled || *signalled != 1) {
+    // The program never runs without `start`: a seccomp profile that denies
+    // read (loaded above) must fail here, not turn create into run.
+    std::string why =
+        fmt::format("berth-oci: container init: waiting for start: {}\n",
+                    signalled ? "the exec fifo was closed" : signalled.error().message());
+    (void)base::sys::write(2, why.data(), why.size(), "stderr");
+    ::_exit(1);
+  }
   // fifo_fd stays open (close-on-exec): `start` waits for it to close, so it
   // returns, and poststart hooks run, only once the program has been executed.
   // If the program cannot be started, `start` reads why from the fifo.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -247,6 +248,44 @@ TEST(Security, RlimitAboveTheHostHardLimitExplainsWhy) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("CAP_SYS_RESOURCE"), std::string::npos);
+}
+
+// Without no_new_privs the init loads the filter before it waits for
+// `start` on the exec fifo (as runc's does). A profile that denies read must
+// then fail the container, never let its program run before `start`.
+TEST(Security, AFilterDenyingReadCannotRunTheProgramBeforeStart) {
+  Bundle b;
+  e2e::TempDir out;
+  b.config["process"]["noNewPrivileges"] = false;
+  b.config["process"]["args"] = {"/bin/touch", "/out/ran"};
+  b.config["mounts"].push_back(
+      {{"destination", "/out"}, {"type", "bind"}, {"source", out.path()}, {"options", {"rbind"}}});
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"architectures", {"SCMP_ARCH_X86_64"}},
+      {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  b.save();
+  e2e::TempDir state;
+  std::string pid_file = state.path() + "/pid";
+  auto created = b.oci({"create", "--bundle", b.dir(), "--pid-file", pid_file, b.id()});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  int pid = std::stoi(e2e::read_file(pid_file));
+  // Only once the init has ended (gone, or a zombie nobody reaped yet) is it
+  // certain that nothing it could have run has run.
+  auto ended = [pid] {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    size_t name_end = line.rfind(')');
+    return name_end != std::string::npos && name_end + 2 < line.size() && line[name_end + 2] == 'Z';
+  };
+  ASSERT_TRUE(
+      e2e::eventually(ended, std::chrono::milliseconds(10000), std::chrono::milliseconds(10)))
+      << "the init still waits: the filter did not stop it";
+  EXPECT_FALSE(e2e::exists(out.path() + "/ran")) << "the program ran without start";
+  auto started = b.oci({"start", b.id()});
+  EXPECT_NE(started.exit_code, 0) << started.out;
+  EXPECT_FALSE(e2e::exists(out.path() + "/ran")) << "the program ran without start";
 }
 
 TEST(Security, MalformedJsonAndBadIds) {
