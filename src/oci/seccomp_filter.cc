@@ -147,13 +147,6 @@ base::Result<std::optional<SeccompProgram>> compile_uncached(const nlohmann::jso
   std::unique_ptr<void, void (*)(void*)> ctx(seccomp_init(def_action), seccomp_release);
   if (!ctx) return base::fail_msg("linux.seccomp: libseccomp could not start a filter");
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
-  // A binary tree over syscall numbers, not one long chain: the kernel
-  // emulates the program for every syscall number when it is loaded (its
-  // allow-cache), so Docker's profile loads in 0.21 ms instead of 0.69 ms,
-  // and each syscall the container makes walks ~log n tests, not n.
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc != 0)
-    return base::fail(
-        base::Error::sys(-rc, "seccomp_attr_set", "optimize").context("linux.seccomp"));
   for (const auto& a : TRY(f.strings("architectures"))) {
     uint32_t arch = arch_from(a);
     if (arch == 0)
@@ -164,6 +157,7 @@ base::Result<std::optional<SeccompProgram>> compile_uncached(const nlohmann::jso
           base::Error::sys(-rc, "seccomp_arch_add", a).context("linux.seccomp.architectures"));
   }
   SeccompProgram prog;
+  size_t rules_added = 0;
   for (const auto& flag : TRY(f.strings("flags"))) {
     if (flag == "SECCOMP_FILTER_FLAG_LOG")
       prog.flags |= SECCOMP_FILTER_FLAG_LOG;
@@ -215,9 +209,24 @@ base::Result<std::optional<SeccompProgram>> compile_uncached(const nlohmann::jso
                                         rule.empty() ? nullptr : rule.data());
         if (rc != 0)
           return base::fail(base::Error::sys(-rc, "seccomp rule", name).context(s.at("names")));
+        ++rules_added;
       }
     }
   }
+  // A binary tree over syscall numbers, not one long chain: the kernel
+  // emulates the program for every syscall number when it is loaded (its
+  // allow-cache), so a profile of Docker's size (358 allowed syscalls)
+  // loads in 0.21 ms instead of 0.69 ms, and each syscall the container
+  // makes walks ~log n tests, not n. libseccomp before 2.5.4 mishandled a
+  // tree without rules (its changelog: "empty binary trees"), so a tree is
+  // asked for only with rules and a fixed library.
+  constexpr bool kTreesAreSound =
+      SCMP_VER_MAJOR > 2 ||
+      (SCMP_VER_MAJOR == 2 && (SCMP_VER_MINOR > 5 || (SCMP_VER_MINOR == 5 && SCMP_VER_MICRO >= 4)));
+  if (kTreesAreSound && rules_added > 0)
+    if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc != 0)
+      return base::fail(
+          base::Error::sys(-rc, "seccomp_attr_set", "optimize").context("linux.seccomp"));
   base::UniqueFd mem = TRY(base::sys::memfd_create("seccomp-bpf", 0, "seccomp"));
   if (int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc != 0)
     return base::fail(base::Error::sys(-rc, "seccomp_export_bpf", "linux.seccomp"));
