@@ -110,7 +110,7 @@ for f in sys.argv[1:]:
         m[r["command"]] = r["median"] * 1000
         t = [x * 1000 for x in r["times"]]
         print(f"{r['command']:24} median {m[r['command']]:7.1f} ms  min {min(t):7.1f}  max {max(t):7.1f}")
-print(f"berth run / podman run: {m['berth run'] / m['podman run']:.3f}x (bar: <= 0.15x)")
+print(f"berth run / podman run: {m['berth run'] / m['podman run']:.3f}x (bar: <= 0.1x, issue 18)")
 print(f"berth run - berth-oci run: {m['berth run'] - m['berth-oci run']:+.1f} ms (bar: <= ~20 ms)")
 print(f"berth exec / podman exec: {m['berth exec'] / m['podman exec']:.3f}x")
 print(f"paused: berth run / podman run: {m['berth run (paused)'] / m['podman run (paused)']:.3f}x, "
