@@ -675,7 +675,9 @@ TEST(BerthBuildNetwork, BridgeWiresEachRunAndLeavesNothing) {
 // another makes it, so both succeed only together (on the build's host
 // network, which is the test's own namespace). The listener waits 30 s at
 // most (the shell stays pid 1, so timeout's signal reaches nc): a build that
-// ran them one after the other fails instead of hanging.
+// ran them one after the other fails instead of hanging. It reads through -e:
+// busybox nc without it quits at its stdin's end (a RUN step's is empty),
+// and under load that came before the talker's line did.
 TEST(BerthBuildNetwork, IndependentStagesRunSideBySide) {
   Engine net;
   e2e::TempDir t;
@@ -684,7 +686,8 @@ TEST(BerthBuildNetwork, IndependentStagesRunSideBySide) {
   e2e::write_file(
       t / "ctx/Dockerfile",
       fmt::format("FROM localhost/box AS listener\n"
-                  "RUN busybox timeout 30 busybox nc -l -p {0} > /got; test -s /got\n"
+                  "RUN busybox timeout 30 busybox nc -l -p {0} -e busybox sh -c "
+                  "'busybox cat > /got'; test -s /got\n"
                   "FROM localhost/box AS talker\n"
                   "RUN for i in $(busybox seq 300); do "
                   "echo hello | busybox nc 127.0.0.1 {0} && echo sent > /sent && exit 0; "
