@@ -268,10 +268,6 @@ base::Result<std::vector<std::pair<Hierarchy, std::string>>> placements(
 
 }  // namespace
 
-base::Result<CgroupLayout> Cgroup::detect_layout() {
-  return layout_of(hierarchies());
-}
-
 base::Result<std::optional<Cgroup>> Cgroup::existing(const std::string& cgroups_path,
                                                      const std::string& id) {
   Cgroup cg;

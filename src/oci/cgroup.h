@@ -30,8 +30,6 @@ const char* layout_name(CgroupLayout l);
 
 class Cgroup {
  public:
-  // Looks at the host's mounts; fails if no cgroup hierarchy is usable.
-  static base::Result<CgroupLayout> detect_layout();
   // Creates the directories (nothing is left behind on failure).
   static base::Result<Cgroup> create(const std::string& cgroups_path, const std::string& id);
   // The directories of that cgroup that exist now (none: nullopt), e.g. of a

@@ -382,12 +382,6 @@ base::Result<nlohmann::json> container_stats(const std::string& root, const std:
   return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", cg.stats()}};
 }
 
-base::Result<uint64_t> container_oom_kills(const std::string& root, const std::string& id) {
-  ContainerRecord rec = TRY(load_record(root, id));
-  auto cg = TRY(Cgroup::from_json(rec.cgroup));
-  return cg.oom_kills();
-}
-
 base::Result<nlohmann::json> container_state(const std::string& root, const std::string& id) {
   ContainerRecord rec = TRY(load_record(root, id));
   return state_json(rec, current_status(root, rec));

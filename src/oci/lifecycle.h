@@ -45,8 +45,6 @@ base::Status update_container(const std::string& root, const std::string& id, co
 base::Result<std::vector<pid_t>> container_pids(const std::string& root, const std::string& id);
 // runc's stats event for `events --stats`.
 base::Result<nlohmann::json> container_stats(const std::string& root, const std::string& id);
-// How many of its processes the OOM killer ended (read before delete).
-base::Result<uint64_t> container_oom_kills(const std::string& root, const std::string& id);
 base::Result<nlohmann::json> container_state(const std::string& root, const std::string& id);
 
 }  // namespace oci
