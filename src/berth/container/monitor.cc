@@ -123,9 +123,10 @@ class Monitor {
   static void kill_container(pid_t pid);
   // The end: takes back what the container held, records `code` (or
   // deletes a --rm container), tells an attached berth. `handle` is the
-  // container's lock if the caller holds it already.
-  int finish(int code, const std::string& error,
-             std::optional<base::Result<ContainerHandle>> handle = std::nullopt);
+  // container's lock (or why it could not be taken).
+  int finish(int code, const std::string& error, base::Result<ContainerHandle> handle);
+  // finish() under a lock taken now.
+  int finish(int code, const std::string& error);
   void tell(const std::string& kind, const std::string& body);
 
   MonitorOptions o_;
@@ -282,8 +283,11 @@ base::Result<int> Monitor::life(bool tty, bool interactive) {
   return tty ? life_with_tty(interactive) : life_with_pipes(interactive);
 }
 
-int Monitor::finish(int code, const std::string& error,
-                    std::optional<base::Result<ContainerHandle>> held) {
+int Monitor::finish(int code, const std::string& error) {
+  return finish(code, error, ContainerHandle::lock(o_.root, o_.id));
+}
+
+int Monitor::finish(int code, const std::string& error, base::Result<ContainerHandle> handle) {
   attach_.reset();  // no attachment from now on
   Paths p{o_.root, o_.run_root};
   // Whatever else happens, the berth command that waits hears the end.
@@ -295,8 +299,6 @@ int Monitor::finish(int code, const std::string& error,
     else
       tell("error", error);
   };
-  base::Result<ContainerHandle> handle =
-      held ? std::move(*held) : ContainerHandle::lock(o_.root, o_.id);
   std::string trash;
   // A start berth never recorded (it failed or died before "go") leaves
   // the record as it was: only what the container held is taken back.
