@@ -1,7 +1,8 @@
 // The container's process — who it runs as and with what limits — decoded and
-// checked before anything is started, then applied in the last steps before
-// execve: rlimits, user and groups, the five capability sets, no_new_privs,
-// seccomp, umask, cwd, and closing every fd except stdio and preserved ones.
+// checked before anything is started, then applied by the process itself
+// before its execve (a container's init: before it waits for `start`):
+// rlimits, user and groups, the five capability sets, no_new_privs, seccomp,
+// umask, cwd, and closing every fd except stdio and preserved ones.
 // Shared by `create` (the container's first process) and `exec`.
 // Thread-safety: become_process() and exec_process() change the calling
 // process; single-threaded only.
