@@ -260,29 +260,28 @@ TEST(Timestamp, DockersHumanDurationsAndTimes) {
 // directory fd at a time; a symlink in it to a file outside is removed, not
 // followed.
 TEST(Dirs, TreeWalksTakeATreeDeeperThanTheFdLimitAndPathMax) {
-  char tmpl[] = "/tmp/base-test-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string top = std::string(tmpl) + "/tree";
-  std::string outside = std::string(tmpl) + "/outside";
+  auto scratch = base::OwnedDir::make("/tmp", "base-test-");
+  ASSERT_TRUE(scratch) << scratch.error().message();
+  const std::string& tmpl = scratch->path();
+  std::string top = tmpl + "/tree";
+  std::string outside = tmpl + "/outside";
   { base::UniqueFd f(::open(outside.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)); }
   ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
-  int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
+  base::UniqueFd fd(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
   const int kDepth = 2500;  // names of 3 bytes: 10000 bytes of path, past PATH_MAX
   for (int i = 0; i < kDepth; ++i) {
-    ASSERT_EQ(::mkdirat(fd, "ddd", 0755), 0) << i;
+    ASSERT_EQ(::mkdirat(fd.get(), "ddd", 0755), 0) << i;
     if (i % 100 == 0) {
-      base::UniqueFd file(::openat(fd, "file", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      base::UniqueFd file(::openat(fd.get(), "file", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
       ASSERT_EQ(::write(file.get(), "abc", 3), 3);
-      ASSERT_EQ(::symlinkat(outside.c_str(), fd, "link"), 0);
-      ASSERT_EQ(::mkdirat(fd, "side", 0555), 0);  // a second branch, read-only
+      ASSERT_EQ(::symlinkat(outside.c_str(), fd.get(), "link"), 0);
+      ASSERT_EQ(::mkdirat(fd.get(), "side", 0555), 0);  // a second branch, read-only
     }
-    int next = ::openat(fd, "ddd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ::close(fd);
-    ASSERT_GE(next, 0);
-    fd = next;
+    fd = base::UniqueFd(::openat(fd.get(), "ddd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(fd) << i;
   }
-  ::close(fd);
+  fd.reset();
   rlimit old{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
   rlimit low = old;
@@ -297,16 +296,17 @@ TEST(Dirs, TreeWalksTakeATreeDeeperThanTheFdLimitAndPathMax) {
   EXPECT_NE(::lstat(top.c_str(), &st), 0) << "the tree is still there";
   EXPECT_EQ(::lstat(outside.c_str(), &st), 0) << "a symlink's target went too";
   EXPECT_TRUE(base::remove_tree(tmpl));
-  EXPECT_TRUE(base::remove_tree(std::string(tmpl) + "/missing")) << "a missing path is fine";
+  EXPECT_TRUE(base::remove_tree(tmpl + "/missing")) << "a missing path is fine";
 }
 
 // A mount inside a tree being removed is never walked onto: remove_tree
 // fails (EBUSY) with the mount's files intact. A wide tree of non-empty
 // directories goes whole.
 TEST(Dirs, RemoveTreeStopsAtAMountAndTakesAWideTree) {
-  char tmpl[] = "/tmp/base-test-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string top = std::string(tmpl) + "/tree";
+  auto scratch = base::OwnedDir::make("/tmp", "base-test-");
+  ASSERT_TRUE(scratch) << scratch.error().message();
+  const std::string& tmpl = scratch->path();
+  std::string top = tmpl + "/tree";
   ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
   for (int i = 0; i < 2000; ++i) {
     std::string d = top + "/d" + std::to_string(i);
